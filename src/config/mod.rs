@@ -1,0 +1,1 @@
+//! Host lists: the TOML file, command-line hosts, ranges like `web[01-20]`.

@@ -1,0 +1,8 @@
+//! mtssh: many SSH sessions on one event loop.
+//!
+//! The binary (`main.rs`) is a thin shell over this library so that integration tests can
+//! drive every front end and the mock server in-process.
+
+pub mod config;
+pub mod mock;
+pub mod ssh;

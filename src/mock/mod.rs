@@ -1,0 +1,1 @@
+//! The embedded mock SSH server and its practice shell.

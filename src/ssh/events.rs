@@ -1,0 +1,90 @@
+//! The typed messages between session actors and front ends.
+
+use std::fmt;
+
+use tokio::sync::oneshot;
+
+/// Index of a session within one front end (its pane, its row in a batch report).
+pub type SessionId = usize;
+
+/// Where a session is in its life. Matched totally by front ends, so a new state forces a
+/// decision everywhere it is shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionState {
+    Connecting,
+    Authenticating,
+    Ready,
+    /// The remote side ended the session; the exit status when the server sent one.
+    Closed { exit_status: Option<u32> },
+    /// The session could not be established or broke; the reason is user-facing text.
+    Failed { reason: String },
+}
+
+impl SessionState {
+    /// Closed or failed: the actor has ended and will send nothing more.
+    pub fn is_finished(&self) -> bool {
+        matches!(self, SessionState::Closed { .. } | SessionState::Failed { .. })
+    }
+}
+
+impl fmt::Display for SessionState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionState::Connecting => f.write_str("connecting"),
+            SessionState::Authenticating => f.write_str("authenticating"),
+            SessionState::Ready => f.write_str("ready"),
+            SessionState::Closed { exit_status: Some(code) } => write!(f, "closed: exit {code}"),
+            SessionState::Closed { exit_status: None } => f.write_str("closed"),
+            SessionState::Failed { reason } => write!(f, "failed: {reason}"),
+        }
+    }
+}
+
+/// What a front end asks of one session.
+#[derive(Debug)]
+pub enum SessionCommand {
+    /// Bytes for the remote side's stdin (keystrokes, a broadcast line).
+    Input(Vec<u8>),
+    /// The pane changed size: send a window-change.
+    Resize { cols: u16, rows: u16 },
+    /// Send EOF on stdin (batch `--stdin` ends, Ctrl-D semantics without a PTY).
+    Eof,
+    /// Close the channel and the connection.
+    Close,
+}
+
+/// A question the session needs a person to answer (password, passphrase). The front end
+/// answers through `reply`; `None` means the user declined. Never answered by a blocking
+/// terminal read on the event loop.
+#[derive(Debug)]
+pub struct Prompt {
+    pub text: String,
+    /// Whether the answer may be shown while typed (false for secrets).
+    pub echo: bool,
+    pub reply: oneshot::Sender<Option<String>>,
+}
+
+/// What a session tells its front end.
+#[derive(Debug)]
+pub enum SessionEvent {
+    State { id: SessionId, state: SessionState },
+    /// Bytes from the remote stdout (or the PTY).
+    Output { id: SessionId, data: Vec<u8> },
+    /// Bytes from the remote stderr (exec without a PTY).
+    Stderr { id: SessionId, data: Vec<u8> },
+    /// The remote command or shell exited with this status.
+    ExitStatus { id: SessionId, status: u32 },
+    Prompt { id: SessionId, prompt: Prompt },
+}
+
+impl SessionEvent {
+    pub fn session_id(&self) -> SessionId {
+        match self {
+            SessionEvent::State { id, .. }
+            | SessionEvent::Output { id, .. }
+            | SessionEvent::Stderr { id, .. }
+            | SessionEvent::ExitStatus { id, .. }
+            | SessionEvent::Prompt { id, .. } => *id,
+        }
+    }
+}
