@@ -3,6 +3,11 @@
 //! The binary (`main.rs`) is a thin shell over this library so that integration tests can
 //! drive every front end and the mock server in-process.
 
+pub mod batch;
+pub mod cli;
 pub mod config;
+pub mod front;
+pub mod logging;
 pub mod mock;
 pub mod ssh;
+pub mod sys;
