@@ -11,3 +11,4 @@ pub mod logging;
 pub mod mock;
 pub mod ssh;
 pub mod sys;
+pub mod text;

@@ -51,3 +51,40 @@ pub fn thread_count() -> usize {
 pub fn is_terminal(stream: &impl std::io::IsTerminal) -> bool {
     stream.is_terminal()
 }
+
+/// Reads a secret from the controlling terminal with echo off. Blocking: call it through
+/// `spawn_blocking`. `None` when there is no terminal or reading fails.
+pub fn read_secret(prompt: &str) -> Option<String> {
+    use std::io::{BufRead, Write};
+    use std::os::fd::AsRawFd;
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .ok()?;
+    let fd = tty.as_raw_fd();
+    // SAFETY: termios calls on a descriptor we hold open; the struct is fully initialised
+    // by tcgetattr before use.
+    let saved = unsafe {
+        let mut term: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(fd, &mut term) != 0 {
+            return None;
+        }
+        let saved = term;
+        term.c_lflag &= !libc::ECHO;
+        term.c_lflag |= libc::ECHONL;
+        libc::tcsetattr(fd, libc::TCSANOW, &term);
+        saved
+    };
+    let mut writer = &tty;
+    let _ = write!(writer, "{prompt} ");
+    let _ = writer.flush();
+    let mut line = String::new();
+    let read = std::io::BufReader::new(&tty).read_line(&mut line);
+    // SAFETY: restores the settings saved above on the same descriptor.
+    unsafe {
+        libc::tcsetattr(fd, libc::TCSANOW, &saved);
+    }
+    read.ok()?;
+    Some(line.trim_end_matches(['\r', '\n']).to_string())
+}

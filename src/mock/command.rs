@@ -24,7 +24,7 @@ pub async fn run(args: MockArgs) -> Result<ExitCode> {
     let server = MockServer::start(opts).await?;
     if let Some(path) = &args.write_hosts {
         let text = host_list_toml(server.hosts(), &users);
-        tokio::fs::write(path, text)
+        write_private(path, text)
             .await
             .with_context(|| format!("writing {}", path.display()))?;
     }
@@ -107,22 +107,26 @@ fn print_welcome(server: &MockServer, users: &[Credentials]) {
 
 /// A host list for `mtssh -f` / `mtssh run -f` that reaches every started host.
 pub fn host_list_toml(hosts: &[MockHost], users: &[Credentials]) -> String {
-    let mut text = String::from("# Written by `mtssh mock --write-hosts`.\n");
-    if let Some(user) = users.first() {
-        let _ = writeln!(
-            text,
-            "[defaults]\nuser = \"{}\"\n# Practice credentials only: never keep real passwords in a file.\npassword = \"{}\"\n",
-            user.user, user.password
-        );
+    let mut text = String::from(
+        "# Written by `mtssh mock --write-hosts`. Practice credentials only: never keep real\n\
+         # passwords in a file (use password_env).\n\n",
+    );
+    let user = users.first();
+    if let Some(user) = user {
+        let _ = writeln!(text, "[defaults]\nuser = \"{}\"\n", user.user);
     }
     for host in hosts {
         let _ = writeln!(
             text,
-            "[[hosts]]\nname = \"{}\"\nhost = \"{}\"\nport = {}\ngroups = [\"mock\"]\n",
+            "[[hosts]]\nname = \"{}\"\nhost = \"{}\"\nport = {}\ngroups = [\"mock\"]",
             host.name,
             host.addr.ip(),
             host.addr.port()
         );
+        if let Some(user) = user {
+            let _ = writeln!(text, "password = \"{}\"", user.password);
+        }
+        text.push('\n');
     }
     text
 }
@@ -145,4 +149,22 @@ async fn wait_for_shutdown() {
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The host list holds the practice password: readable by its owner only.
+async fn write_private(path: &std::path::Path, text: String) -> std::io::Result<()> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)?;
+        file.write_all(text.as_bytes())
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }

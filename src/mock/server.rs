@@ -105,6 +105,9 @@ async fn serve_connection(
 ) {
     let grace = handler.shared.login_grace;
     let authenticated = handler.authenticated.clone();
+    // russh only acts on a disconnect request once the session is established; a client
+    // stalling inside the key exchange is cut off at the socket instead.
+    let killer = SocketKiller::new(&stream);
     // run_stream reads the client's version line before returning: a silent client must
     // not hold this task forever.
     let running =
@@ -136,9 +139,7 @@ async fn serve_connection(
                 grace_over = true;
                 if !authenticated.load(Ordering::Relaxed) {
                     info!("mock: dropping a connection that did not log in within the grace time");
-                    let _ = handle
-                        .disconnect(Disconnect::ByApplication, "login grace time over".into(), String::new())
-                        .await;
+                    killer.kill();
                 }
             }
             changed = stopped.changed() => {
@@ -147,8 +148,32 @@ async fn serve_connection(
                     .disconnect(Disconnect::ByApplication, "server stopping".into(), String::new())
                     .await;
                 // Wait for the session to wind down, but never longer than a moment.
-                let _ = tokio::time::timeout(Duration::from_secs(2), &mut running).await;
+                if tokio::time::timeout(Duration::from_secs(2), &mut running).await.is_err() {
+                    killer.kill();
+                }
                 return;
+            }
+        }
+    }
+}
+
+/// A second descriptor for a connection's socket, so the connection can be shut down from
+/// outside the russh session that owns the stream. Holding our own duplicate means the
+/// number can never be reused by another socket while we might still use it.
+struct SocketKiller(Option<std::os::fd::OwnedFd>);
+
+impl SocketKiller {
+    fn new(stream: &TcpStream) -> SocketKiller {
+        use std::os::fd::AsFd;
+        SocketKiller(stream.as_fd().try_clone_to_owned().ok())
+    }
+
+    fn kill(&self) {
+        use std::os::fd::AsRawFd;
+        if let Some(fd) = &self.0 {
+            // SAFETY: shutdown on a descriptor we own; it wakes the session's reader with EOF.
+            unsafe {
+                libc::shutdown(fd.as_raw_fd(), libc::SHUT_RDWR);
             }
         }
     }
@@ -293,7 +318,7 @@ impl server::Handler for Connection {
     async fn pty_request(
         &mut self,
         channel: ChannelId,
-        _term: &str,
+        term: &str,
         col_width: u32,
         row_height: u32,
         _pix_width: u32,
@@ -303,6 +328,7 @@ impl server::Handler for Connection {
     ) -> Result<(), Self::Error> {
         if let Some(state) = self.channels.get_mut(&channel) {
             state.pty = Some(term_size(col_width, row_height));
+            state.env.push(("TERM".to_string(), term.to_string()));
             session.channel_success(channel)?;
         } else {
             session.channel_failure(channel)?;

@@ -409,31 +409,42 @@ impl Shell {
     }
 
     fn byte(&mut self, b: u8, out: &mut Out) {
-        match self.esc {
-            Esc::Ground => {}
-            Esc::Start => match b {
-                b'[' => return self.esc = Esc::Csi(0),
-                b'O' => return self.esc = Esc::Ss3,
-                0x1b => return,
-                // A control char cannot be part of the sequence; honour it so
-                // ESC followed by Enter still enters.
-                0x00..=0x1f => self.esc = Esc::Ground,
-                // Alt+key and other two-byte sequences.
-                _ => return self.esc = Esc::Ground,
-            },
+        let swallowed = match self.esc {
+            Esc::Ground => false,
+            Esc::Start => {
+                self.esc = match b {
+                    b'[' => Esc::Csi(0),
+                    b'O' => Esc::Ss3,
+                    0x1b => Esc::Start,
+                    _ => Esc::Ground,
+                };
+                // A control char cannot belong to the sequence; honour it so
+                // ESC followed by Enter still enters. Anything else is
+                // Alt+key and is dropped with the ESC.
+                b >= 0x20 || b == 0x1b
+            }
             Esc::Csi(n) => match b {
-                0x40..=0x7e => return self.esc = Esc::Ground,
-                0x20..=0x3f if n < MAX_CSI => return self.esc = Esc::Csi(n + 1),
-                _ => self.esc = Esc::Ground,
+                0x40..=0x7e => {
+                    self.esc = Esc::Ground;
+                    true
+                }
+                0x20..=0x3f if n < MAX_CSI => {
+                    self.esc = Esc::Csi(n + 1);
+                    true
+                }
+                _ => {
+                    self.esc = Esc::Ground;
+                    false
+                }
             },
             Esc::Ss3 => {
                 self.esc = Esc::Ground;
-                if b >= 0x20 {
-                    return;
-                }
+                b >= 0x20
             }
+        };
+        if !swallowed {
+            self.ground(b, out);
         }
-        self.ground(b, out);
     }
 
     fn ground(&mut self, b: u8, out: &mut Out) {
@@ -461,22 +472,17 @@ impl Shell {
                 self.after_cr = true;
                 self.enter(out);
             }
-            b'\n' => {
-                if !was_cr {
-                    self.enter(out);
-                }
-            }
+            b'\n' if !was_cr => self.enter(out),
             0x03 => {
                 self.clear_line_state();
                 self.last_status = STATUS_INTERRUPTED;
                 out.text("^C\n");
                 self.prompt(out);
             }
-            0x04 => {
-                if self.line.is_empty() {
-                    out.text("logout\n");
-                    self.exit(0, out);
-                }
+            // On a non-empty line Ctrl-D is ignored rather than deleting.
+            0x04 if self.line.is_empty() => {
+                out.text("logout\n");
+                self.exit(0, out);
             }
             0x7f | 0x08 => {
                 if let Some(c) = self.line.pop() {
@@ -488,12 +494,10 @@ impl Shell {
                 self.kill_back(char::is_whitespace, out);
                 self.kill_back(|c| !c.is_whitespace(), out);
             }
-            0x0c => {
-                if self.crlf() {
-                    out.raw(b"\x1b[H\x1b[2J");
-                    self.prompt(out);
-                    out.raw(self.line.as_bytes());
-                }
+            0x0c if self.crlf() => {
+                out.raw(b"\x1b[H\x1b[2J");
+                self.prompt(out);
+                out.raw(self.line.as_bytes());
             }
             0x1b => self.esc = Esc::Start,
             0x20..=0x7e => self.insert(char::from(b), out),
@@ -800,7 +804,7 @@ impl Shell {
                 }
             },
             "exit" | "logout" => match args {
-                [] => return Flow::Exit(self.last_status),
+                [] => return Flow::Exit(0),
                 [a] => match a.trim().parse::<i64>() {
                     // Like sh: the status is a byte, so -1 becomes 255 and
                     // 256 becomes 0.
@@ -1191,4 +1195,820 @@ pub fn run_exec(cfg: &ShellConfig, command: &str, now_unix: u64) -> Vec<Action> 
     }
     out.action(Action::Exit(sh.last_status));
     out.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: &str = "alice@lab:~$ ";
+
+    fn cfg(lang: Lang, pty: bool) -> ShellConfig {
+        ShellConfig {
+            hostname: "lab".to_string(),
+            user: "alice".to_string(),
+            lang,
+            pty: pty.then_some((80, 24)),
+            env: vec![("LANG".to_string(), "C.UTF-8".to_string())],
+            started_at_unix: 1_795_796_680 - 93_784, // 1 day 2:03:04 before
+        }
+    }
+
+    const NOW: u64 = 1_795_796_680; // Fri Nov 27 16:24:40 UTC 2026
+
+    fn shell(lang: Lang, pty: bool) -> Shell {
+        let mut sh = Shell::new(cfg(lang, pty));
+        sh.start(NOW);
+        sh
+    }
+
+    fn text(actions: &[Action]) -> String {
+        let mut v = Vec::new();
+        for a in actions {
+            if let Action::Output(b) = a {
+                v.extend_from_slice(b);
+            }
+        }
+        String::from_utf8(v).expect("shell output is UTF-8")
+    }
+
+    fn others(actions: &[Action]) -> Vec<Action> {
+        actions
+            .iter()
+            .filter(|a| !matches!(a, Action::Output(_)))
+            .cloned()
+            .collect()
+    }
+
+    fn feed(sh: &mut Shell, s: &str) -> Vec<Action> {
+        sh.feed(s.as_bytes(), NOW)
+    }
+
+    /// Output of one command typed without a pty, minus the trailing prompt.
+    fn run(lang: Lang, line: &str) -> String {
+        let mut sh = shell(lang, false);
+        let out = text(&feed(&mut sh, &format!("{line}\n")));
+        out.strip_suffix(P).expect("ends with prompt").to_string()
+    }
+
+    fn exec(line: &str) -> Vec<Action> {
+        run_exec(&cfg(Lang::En, false), line, NOW)
+    }
+
+    #[test]
+    fn banner_en_pty() {
+        let mut sh = Shell::new(cfg(Lang::En, true));
+        let out = text(&sh.start(NOW));
+        assert_eq!(
+            out,
+            "===== mtssh mock SSH server =====\r\n\
+             Welcome, alice, to lab. Type 'help' for commands.\r\n\
+             alice@lab:~$ "
+        );
+    }
+
+    #[test]
+    fn banner_zh_no_pty() {
+        let mut sh = Shell::new(cfg(Lang::Zh, false));
+        let out = text(&sh.start(NOW));
+        assert!(out.starts_with("=====本地模拟SSH服务=====\n欢迎 alice 登录 lab。"));
+        assert!(!out.contains('\r'));
+        assert!(out.ends_with(P));
+    }
+
+    #[test]
+    fn unknown_line_echoed_pty() {
+        let mut sh = shell(Lang::En, true);
+        let out = text(&feed(&mut sh, "hello world\r"));
+        assert_eq!(
+            out,
+            format!("hello world\r\nserver received: hello world\r\n{P}")
+        );
+        let mut sh = shell(Lang::Zh, true);
+        let out = text(&feed(&mut sh, "你好\r"));
+        assert_eq!(out, format!("你好\r\n服务端收到指令：你好\r\n{P}"));
+    }
+
+    #[test]
+    fn empty_line_just_prompts() {
+        let mut sh = shell(Lang::En, true);
+        assert_eq!(text(&feed(&mut sh, "\r")), format!("\r\n{P}"));
+        assert_eq!(text(&feed(&mut sh, "   \r")), format!("   \r\n{P}"));
+        assert_eq!(run(Lang::En, ""), "");
+    }
+
+    #[test]
+    fn help_both_langs() {
+        let en = run(Lang::En, "help");
+        for cmd in [
+            "echo",
+            "sleep N",
+            "seq N",
+            "show local env",
+            "exit [N]",
+            "size",
+        ] {
+            assert!(en.contains(cmd), "{cmd} missing from help");
+        }
+        let zh = run(Lang::Zh, "help");
+        assert!(zh.starts_with("可用命令："));
+        assert!(zh.contains("seq N"));
+    }
+
+    #[test]
+    fn echo_quotes_and_vars() {
+        assert_eq!(run(Lang::En, "echo a   b  c"), "a b c\n");
+        assert_eq!(run(Lang::En, "echo \"a   b\" 'c  d'"), "a   b c  d\n");
+        assert_eq!(run(Lang::En, "echo it\\'s \"x\\\"y\""), "it's x\"y\n");
+        assert_eq!(
+            run(Lang::En, "echo '$USER' \"$USER\" ${HOME}"),
+            "$USER alice /home/alice\n"
+        );
+        assert_eq!(run(Lang::En, "echo $NOPE x $ 5$"), "x $ 5$\n");
+        assert_eq!(run(Lang::En, "echo"), "\n");
+        assert_eq!(run(Lang::En, "echo -n hi"), "hi");
+        assert_eq!(run(Lang::En, "echo 'unterminated"), "unterminated\n");
+        assert_eq!(run(Lang::Zh, "echo 中文 测试"), "中文 测试\n");
+    }
+
+    #[test]
+    fn identity_builtins() {
+        for lang in [Lang::En, Lang::Zh] {
+            assert_eq!(run(lang, "hostname"), "lab\n");
+            assert_eq!(run(lang, "whoami"), "alice\n");
+            assert_eq!(run(lang, "pwd"), "/home/alice\n");
+        }
+    }
+
+    #[test]
+    fn date_both_langs() {
+        assert_eq!(run(Lang::En, "date"), "Fri Nov 27 16:24:40 UTC 2026\n");
+        assert_eq!(
+            run(Lang::Zh, "date"),
+            "2026年 11月 27日 星期五 16:24:40 UTC\n"
+        );
+    }
+
+    #[test]
+    fn date_math_matches_gnu_date() {
+        let cases = [
+            (0, "Thu Jan  1 00:00:00 UTC 1970"),
+            (951_782_400, "Tue Feb 29 00:00:00 UTC 2000"),
+            (1_000_000_000, "Sun Sep  9 01:46:40 UTC 2001"),
+            (4_107_542_399, "Sun Feb 28 23:59:59 UTC 2100"),
+            (253_402_300_799, "Fri Dec 31 23:59:59 UTC 9999"),
+        ];
+        for (t, want) in cases {
+            assert_eq!(format_date(t, Lang::En), want);
+        }
+        // Far future must not panic or overflow.
+        let _ = format_date(u64::MAX, Lang::En);
+        let _ = format_date(u64::MAX, Lang::Zh);
+    }
+
+    #[test]
+    fn uptime_both_langs() {
+        assert_eq!(
+            run(Lang::En, "uptime"),
+            " 16:24:40 up 1 day,  2:03,  1 user,  load average: 0.00, 0.00, 0.00\n"
+        );
+        assert!(run(Lang::Zh, "uptime").contains("已运行 1 天 2 小时 3 分钟"));
+        assert_eq!(
+            format_uptime(NOW, 300, Lang::En).split(',').next(),
+            Some(" 16:24:40 up 5 min")
+        );
+        assert!(format_uptime(NOW, 3 * 86_400, Lang::En).contains("up 3 days, 0 min,"));
+        // A clock behind the start time reads as zero, not a panic.
+        let mut c = cfg(Lang::En, false);
+        c.started_at_unix = u64::MAX;
+        assert!(text(&run_exec(&c, "uptime", 0)).contains("up 0 min"));
+    }
+
+    #[test]
+    fn env_and_alias() {
+        let mut sh = shell(Lang::En, true);
+        sh.set_env("FOO", "bar");
+        sh.set_env("USER", "mallory");
+        let out = text(&feed(&mut sh, "env\r"));
+        let body = out
+            .strip_prefix("env\r\n")
+            .and_then(|s| s.strip_suffix(P))
+            .expect("framing");
+        assert_eq!(
+            body,
+            "USER=alice\r\nHOME=/home/alice\r\nSHELL=/bin/mtssh-mock\r\nTERM=xterm-256color\r\n\
+             LANG=C.UTF-8\r\nFOO=bar\r\n"
+        );
+        let alias = text(&feed(&mut sh, "show local env\r"));
+        assert_eq!(alias.replace("show local env", "env"), out);
+        // Client TERM (from pty-req) replaces the default.
+        sh.set_env("TERM", "vt100");
+        let out = text(&feed(&mut sh, "env\r"));
+        assert!(out.contains("TERM=vt100") && !out.contains("xterm"));
+        // No pty: no TERM, \n endings, Zh same content.
+        let zh = run(Lang::Zh, "show   local env");
+        assert_eq!(
+            zh,
+            "USER=alice\nHOME=/home/alice\nSHELL=/bin/mtssh-mock\nLANG=C.UTF-8\n"
+        );
+        assert!(run(Lang::En, "show local").starts_with("server received: show local"));
+    }
+
+    #[test]
+    fn set_env_is_bounded() {
+        let mut sh = shell(Lang::En, false);
+        for i in 0..1000 {
+            sh.set_env(&format!("V{i}"), "x");
+        }
+        sh.set_env("BIG", &"x".repeat(MAX_ENV_VALUE + 1));
+        sh.set_env("", "x");
+        assert_eq!(sh.cfg.env.len(), MAX_ENV_VARS);
+        sh.set_env("V0", "changed");
+        assert!(text(&feed(&mut sh, "env\n")).contains("V0=changed\n"));
+    }
+
+    #[test]
+    fn size_pty_resize_and_none() {
+        let mut sh = shell(Lang::En, true);
+        assert_eq!(
+            text(&feed(&mut sh, "size\r")),
+            format!("size\r\n80x24\r\n{P}")
+        );
+        sh.resize(132, 50);
+        assert!(text(&feed(&mut sh, "size\r")).contains("132x50\r\n"));
+        assert_eq!(run(Lang::En, "size"), "no pty\n");
+        assert!(run(Lang::Zh, "size").contains("no pty"));
+        let mut sh = shell(Lang::En, false);
+        sh.resize(10, 10);
+        assert_eq!(text(&feed(&mut sh, "size\n")), format!("no pty\n{P}"));
+    }
+
+    #[test]
+    fn true_false_and_status() {
+        let mut sh = shell(Lang::En, false);
+        assert_eq!(text(&feed(&mut sh, "false\n")), P);
+        assert_eq!(text(&feed(&mut sh, "echo $?\n")), format!("1\n{P}"));
+        feed(&mut sh, "true\n");
+        assert_eq!(text(&feed(&mut sh, "echo $?\n")), format!("0\n{P}"));
+        feed(&mut sh, "sleep x\n");
+        assert_eq!(text(&feed(&mut sh, "echo \"$?\"\n")), format!("1\n{P}"));
+        feed(&mut sh, "whatever\n");
+        assert_eq!(text(&feed(&mut sh, "echo $?\n")), format!("0\n{P}"));
+    }
+
+    #[test]
+    fn sleep_parsing() {
+        let ok = |a: &str| parse_sleep(&[a.to_string()]).ok();
+        assert_eq!(ok("1"), Some(1000));
+        assert_eq!(ok("0.5"), Some(500));
+        assert_eq!(ok(".25"), Some(250));
+        assert_eq!(ok("2."), Some(2000));
+        assert_eq!(ok("1.5s"), Some(1500));
+        assert_eq!(ok("2m"), Some(120_000));
+        assert_eq!(ok("0"), Some(0));
+        assert_eq!(ok("99999"), Some(MAX_SLEEP_MS));
+        assert_eq!(ok("1d"), Some(MAX_SLEEP_MS));
+        assert_eq!(ok(&"9".repeat(400)), Some(MAX_SLEEP_MS));
+        for bad in [
+            "", "x", "-1", "1e3", "inf", "nan", "1.2.3", ".", "s", "0x10", " 1", "1ms",
+        ] {
+            assert_eq!(ok(bad), None, "{bad:?} accepted");
+        }
+        assert!(parse_sleep(&[]).is_err());
+        assert!(parse_sleep(&["1".into(), "2".into()]).is_err());
+    }
+
+    #[test]
+    fn sleep_runs_and_finishes() {
+        let mut sh = shell(Lang::En, true);
+        let a = feed(&mut sh, "sleep 0.5\r");
+        assert_eq!(a[0], Action::Output(b"sleep 0.5\r\n".to_vec()));
+        assert_eq!(a[1], Action::Sleep { millis: 500 });
+        assert_eq!(a.len(), 2);
+        assert_eq!(text(&sh.sleep_finished()), P);
+        // Stale completion is ignored.
+        assert!(sh.sleep_finished().is_empty());
+        assert!(sh.seq_finished().is_empty());
+        // Zero needs no timer.
+        assert_eq!(text(&feed(&mut sh, "sleep 0\r")), format!("sleep 0\r\n{P}"));
+    }
+
+    #[test]
+    fn sleep_errors_both_langs() {
+        assert_eq!(
+            run(Lang::En, "sleep abc"),
+            "sleep: invalid time interval 'abc'\n"
+        );
+        assert_eq!(run(Lang::En, "sleep"), "sleep: missing operand\n");
+        assert_eq!(run(Lang::En, "sleep 1 2"), "sleep: extra operand '2'\n");
+        assert_eq!(run(Lang::Zh, "sleep abc"), "sleep: 无效的时间间隔 'abc'\n");
+        assert_eq!(run(Lang::Zh, "sleep"), "sleep: 缺少操作数\n");
+    }
+
+    #[test]
+    fn sleep_interrupt() {
+        let mut sh = shell(Lang::En, true);
+        feed(&mut sh, "sleep 10\r");
+        let a = feed(&mut sh, "\x03");
+        assert_eq!(a[0], Action::CancelSleep);
+        assert_eq!(text(&a), format!("^C\r\n{P}"));
+        assert!(sh.sleep_finished().is_empty());
+        assert_eq!(
+            text(&feed(&mut sh, "echo $?\r")),
+            format!("echo $?\r\n130\r\n{P}")
+        );
+    }
+
+    #[test]
+    fn sleep_and_interrupt_in_one_feed() {
+        let mut sh = shell(Lang::En, true);
+        let a = feed(&mut sh, "sleep 5\r\x03whoami\r");
+        assert_eq!(
+            others(&a),
+            vec![Action::Sleep { millis: 5000 }, Action::CancelSleep]
+        );
+        assert!(text(&a).ends_with(&format!("^C\r\n{P}whoami\r\nalice\r\n{P}")));
+    }
+
+    #[test]
+    fn type_ahead_held_until_sleep_ends() {
+        let mut sh = shell(Lang::En, true);
+        feed(&mut sh, "sleep 1\r");
+        assert!(feed(&mut sh, "who").is_empty());
+        assert!(feed(&mut sh, "ami\r").is_empty());
+        let out = text(&sh.sleep_finished());
+        assert_eq!(out, format!("{P}whoami\r\nalice\r\n{P}"));
+    }
+
+    #[test]
+    fn type_ahead_chains_sleeps() {
+        let mut sh = shell(Lang::En, false);
+        feed(&mut sh, "sleep 1\n");
+        assert!(feed(&mut sh, "sleep 2\necho done\n").is_empty());
+        let a = sh.sleep_finished();
+        assert_eq!(others(&a), vec![Action::Sleep { millis: 2000 }]);
+        assert_eq!(text(&a), P);
+        assert!(feed(&mut sh, "hostname\n").is_empty());
+        assert_eq!(text(&sh.sleep_finished()), format!("{P}done\n{P}lab\n{P}"));
+    }
+
+    #[test]
+    fn ctrl_c_flushes_type_ahead() {
+        let mut sh = shell(Lang::En, true);
+        feed(&mut sh, "sleep 1\r");
+        feed(&mut sh, "whoami\r");
+        let a = feed(&mut sh, "\x03");
+        assert_eq!(text(&a), format!("^C\r\n{P}"));
+        assert!(sh.sleep_finished().is_empty());
+    }
+
+    #[test]
+    fn cr_lf_after_busy_is_one_enter() {
+        let mut sh = shell(Lang::En, true);
+        feed(&mut sh, "sleep 1\r");
+        feed(&mut sh, "\n");
+        assert_eq!(text(&sh.sleep_finished()), P);
+    }
+
+    #[test]
+    fn type_ahead_is_bounded() {
+        let mut sh = shell(Lang::En, false);
+        feed(&mut sh, "sleep 1\n");
+        for _ in 0..100 {
+            feed(&mut sh, &"x".repeat(10_000));
+        }
+        assert_eq!(sh.pending.len(), MAX_PENDING);
+        sh.sleep_finished();
+        assert!(sh.line.len() <= MAX_LINE);
+    }
+
+    #[test]
+    fn seq_interactive_and_cancel() {
+        let mut sh = shell(Lang::En, true);
+        assert!(sh.crlf());
+        let a = feed(&mut sh, "seq 5\r");
+        assert_eq!(others(&a), vec![Action::Seq { count: 5 }]);
+        assert!(feed(&mut sh, "pwd\r").is_empty());
+        assert_eq!(
+            text(&sh.seq_finished()),
+            format!("{P}pwd\r\n/home/alice\r\n{P}")
+        );
+        feed(&mut sh, "seq 999999999999\r");
+        let a = feed(&mut sh, "\x03");
+        assert_eq!(a[0], Action::CancelSeq);
+        assert_eq!(text(&a), format!("^C\r\n{P}"));
+        assert!(sh.seq_finished().is_empty());
+    }
+
+    #[test]
+    fn seq_parsing_and_errors() {
+        let ok = |a: &str| parse_seq(&[a.to_string()]).ok();
+        assert_eq!(ok("10"), Some(10));
+        assert_eq!(ok("+3"), Some(3));
+        assert_eq!(ok("-4"), Some(0));
+        assert_eq!(ok("100000001"), Some(MAX_SEQ));
+        assert_eq!(ok(&"9".repeat(100)), Some(MAX_SEQ));
+        for bad in ["", "x", "1.5", "-", "1e3", "--1"] {
+            assert_eq!(ok(bad), None, "{bad:?} accepted");
+        }
+        assert_eq!(run(Lang::En, "seq 0"), "");
+        assert_eq!(run(Lang::En, "seq"), "seq: missing operand\n");
+        assert_eq!(run(Lang::En, "seq abc"), "seq: invalid number 'abc'\n");
+        assert_eq!(run(Lang::En, "seq 1 2"), "seq: extra operand '2'\n");
+        assert_eq!(run(Lang::Zh, "seq abc"), "seq: 无效的数字 'abc'\n");
+    }
+
+    #[test]
+    fn seq_chunk_lines() {
+        assert_eq!(seq_chunk(1, 3, false), b"1\n2\n3\n");
+        assert_eq!(seq_chunk(9, 11, true), b"9\r\n10\r\n11\r\n");
+        assert!(seq_chunk(5, 4, false).is_empty());
+        assert_eq!(seq_chunk(0, 0, false), b"0\n");
+        let top = seq_chunk(u64::MAX - 1, u64::MAX, false);
+        assert_eq!(top, format!("{}\n{}\n", u64::MAX - 1, u64::MAX).as_bytes());
+    }
+
+    #[test]
+    fn exit_variants() {
+        let mut sh = shell(Lang::En, true);
+        let a = feed(&mut sh, "exit\r");
+        assert_eq!(others(&a), vec![Action::Exit(0)]);
+        assert_eq!(text(&a), "exit\r\nlogout\r\n");
+        assert!(sh.has_exited());
+        assert!(feed(&mut sh, "whoami\r").is_empty());
+        assert!(sh.eof().is_empty());
+
+        let code = |line: &str| {
+            let mut sh = shell(Lang::En, false);
+            others(&feed(&mut sh, &format!("{line}\n")))
+        };
+        assert_eq!(code("exit 3"), vec![Action::Exit(3)]);
+        assert_eq!(code("exit 256"), vec![Action::Exit(0)]);
+        assert_eq!(code("exit 257"), vec![Action::Exit(1)]);
+        assert_eq!(code("exit -1"), vec![Action::Exit(255)]);
+        assert_eq!(code("false; exit"), vec![Action::Exit(0)]);
+        assert_eq!(code("exit abc"), vec![Action::Exit(2)]);
+        assert_eq!(code("exit 1 2"), vec![]);
+        assert_eq!(code("logout 4"), vec![Action::Exit(4)]);
+        assert_eq!(run(Lang::En, "exit 1 2"), "exit: too many arguments\n");
+        assert_eq!(run(Lang::Zh, "exit 1 2"), "exit: 参数太多\n");
+        let mut sh = shell(Lang::Zh, false);
+        assert_eq!(
+            text(&feed(&mut sh, "exit x\n")),
+            "exit: x: 需要数字参数\nlogout\n"
+        );
+    }
+
+    #[test]
+    fn semicolons() {
+        assert_eq!(
+            run(Lang::En, "whoami; hostname ;; pwd"),
+            "alice\nlab\n/home/alice\n"
+        );
+        assert_eq!(
+            run(Lang::En, "echo 'a;b'; echo \"c;d\" e\\;f"),
+            "a;b\nc;d e;f\n"
+        );
+        assert_eq!(run(Lang::En, "false; echo $?; echo $?"), "1\n0\n");
+        let mut sh = shell(Lang::En, false);
+        let a = feed(&mut sh, "echo a; exit 7; echo b\n");
+        assert_eq!(text(&a), "a\nlogout\n");
+        assert_eq!(others(&a), vec![Action::Exit(7)]);
+        // The rest of a list waits for the sleep, and is dropped on Ctrl-C.
+        let mut sh = shell(Lang::En, false);
+        assert_eq!(text(&feed(&mut sh, "sleep 1; echo after\n")), "");
+        assert_eq!(text(&sh.sleep_finished()), format!("after\n{P}"));
+        feed(&mut sh, "sleep 1; echo after\n");
+        assert_eq!(text(&feed(&mut sh, "\x03")), format!("^C\n{P}"));
+    }
+
+    #[test]
+    fn date_after_sleep_advances() {
+        let mut sh = shell(Lang::En, false);
+        feed(&mut sh, "sleep 2; date\n");
+        assert!(text(&sh.sleep_finished()).starts_with("Fri Nov 27 16:24:42 UTC 2026\n"));
+    }
+
+    #[test]
+    fn backspace_ascii() {
+        let mut sh = shell(Lang::En, true);
+        assert_eq!(text(&feed(&mut sh, "ab\x7f")), "ab\x08 \x08");
+        assert_eq!(text(&feed(&mut sh, "\x08\x7f\x7f")), "\x08 \x08");
+        assert_eq!(
+            text(&feed(&mut sh, "ok\r")),
+            format!("ok\r\nserver received: ok\r\n{P}")
+        );
+    }
+
+    #[test]
+    fn backspace_multibyte_and_wide() {
+        let mut sh = shell(Lang::En, true);
+        assert_eq!(text(&feed(&mut sh, "xé\x7f")), "xé\x08 \x08");
+        assert_eq!(text(&feed(&mut sh, "中\x7f")), "中\x08 \x08\x08 \x08");
+        assert_eq!(sh.line, "x");
+        assert_eq!(text(&feed(&mut sh, "\x7f\r")), format!("\x08 \x08\r\n{P}"));
+    }
+
+    #[test]
+    fn backspace_without_pty_is_silent() {
+        let mut sh = shell(Lang::En, false);
+        assert!(feed(&mut sh, "who中\x7fami").is_empty());
+        assert_eq!(text(&feed(&mut sh, "\n")), format!("alice\n{P}"));
+    }
+
+    #[test]
+    fn ctrl_u_and_ctrl_w() {
+        let mut sh = shell(Lang::En, true);
+        feed(&mut sh, "a中");
+        assert_eq!(text(&feed(&mut sh, "\x15")), "\x08 \x08".repeat(3));
+        assert_eq!(sh.line, "");
+        feed(&mut sh, "echo foo  ");
+        assert_eq!(text(&feed(&mut sh, "\x17")), "\x08 \x08".repeat(5));
+        assert_eq!(text(&feed(&mut sh, "bar\r")), format!("bar\r\nbar\r\n{P}"));
+    }
+
+    #[test]
+    fn ctrl_c_cancels_line() {
+        let mut sh = shell(Lang::En, true);
+        let a = feed(&mut sh, "whoami\x03");
+        assert_eq!(text(&a), format!("whoami^C\r\n{P}"));
+        assert!(others(&a).is_empty());
+        assert_eq!(text(&feed(&mut sh, "\r")), format!("\r\n{P}"));
+    }
+
+    #[test]
+    fn ctrl_d() {
+        let mut sh = shell(Lang::En, true);
+        assert_eq!(text(&feed(&mut sh, "ab\x04")), "ab");
+        assert!(!sh.has_exited());
+        feed(&mut sh, "\x15");
+        let a = feed(&mut sh, "\x04");
+        assert_eq!(text(&a), "logout\r\n");
+        assert_eq!(others(&a), vec![Action::Exit(0)]);
+    }
+
+    #[test]
+    fn cr_lf_handling() {
+        let mut sh = shell(Lang::En, false);
+        let out = text(&feed(&mut sh, "whoami\r\nhostname\r\n"));
+        assert_eq!(out, format!("alice\n{P}lab\n{P}"));
+        assert_eq!(text(&feed(&mut sh, "pwd\r")), format!("/home/alice\n{P}"));
+        assert_eq!(text(&feed(&mut sh, "\n")), "");
+        assert_eq!(text(&feed(&mut sh, "\n")), P);
+        assert_eq!(text(&feed(&mut sh, "\r\r")), format!("{P}{P}"));
+        assert_eq!(text(&feed(&mut sh, "\n\n")), P);
+    }
+
+    #[test]
+    fn split_utf8() {
+        let mut sh = shell(Lang::En, true);
+        let bytes = "中é😀".as_bytes();
+        let mut out = Vec::new();
+        for b in bytes {
+            out.extend(sh.feed(&[*b], NOW));
+        }
+        assert_eq!(text(&out), "中é😀");
+        assert_eq!(
+            text(&feed(&mut sh, "\r")),
+            format!("\r\nserver received: 中é😀\r\n{P}")
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_dropped() {
+        let mut sh = shell(Lang::En, false);
+        // truncated lead, lone continuation, overlong, surrogate, invalid lead
+        sh.feed(b"a\xe4\xb8b\x80\xc0\xaf\xed\xa0\x80\xffc\xc2\x85d\n", NOW);
+        assert_eq!(sh.line, "");
+        let mut sh = shell(Lang::En, false);
+        let a = sh.feed(b"a\xe4\xb8b\x80\xc0\xaf\xed\xa0\x80\xffc\xc2\x85d\n", NOW);
+        assert_eq!(text(&a), format!("server received: abcd\n{P}"));
+    }
+
+    #[test]
+    fn escape_sequences_swallowed_even_when_split() {
+        let mut sh = shell(Lang::En, true);
+        let parts: [&[u8]; 6] = [
+            b"a\x1b",
+            b"[",
+            b"A",
+            b"\x1b[1;",
+            b"5Cb\x1bO",
+            b"Dc\x1bxd\x1b[200~e\x1b[201~",
+        ];
+        let mut out = Vec::new();
+        for p in parts {
+            out.extend(sh.feed(p, NOW));
+        }
+        assert_eq!(text(&out), "abcde");
+        assert_eq!(sh.line, "abcde");
+        // ESC then Enter still enters; an overlong CSI gives up.
+        let mut sh = shell(Lang::En, true);
+        feed(&mut sh, "x\x1b\r");
+        assert_eq!(sh.line, "");
+        let long = format!("\x1b[{}y\r", "1".repeat(100));
+        let a = feed(&mut sh, &long);
+        assert!(text(&a).contains("server received: "));
+    }
+
+    #[test]
+    fn other_controls_ignored() {
+        let mut sh = shell(Lang::En, true);
+        assert!(feed(&mut sh, "\x00\x01\x02\x05\x07\t\x1a\x1c").is_empty());
+        let a = feed(&mut sh, "x\x0c");
+        assert_eq!(text(&a), format!("x\x1b[H\x1b[2J{P}x"));
+    }
+
+    #[test]
+    fn no_pty_mode() {
+        let mut sh = Shell::new(cfg(Lang::En, false));
+        assert!(!sh.crlf());
+        let banner = text(&sh.start(NOW));
+        assert!(banner.ends_with(&format!("commands.\n{P}")));
+        assert_eq!(text(&feed(&mut sh, "hi")), "");
+        assert_eq!(
+            text(&feed(&mut sh, "\n")),
+            format!("server received: hi\n{P}")
+        );
+        assert_eq!(text(&feed(&mut sh, "\x03")), format!("^C\n{P}"));
+    }
+
+    #[test]
+    fn eof_behaviour() {
+        let mut sh = shell(Lang::En, false);
+        feed(&mut sh, "false\nwhoami");
+        let a = sh.eof();
+        assert_eq!(text(&a), format!("alice\n{P}"));
+        assert_eq!(others(&a), vec![Action::Exit(0)]);
+
+        let mut sh = shell(Lang::En, false);
+        feed(&mut sh, "false\n");
+        assert_eq!(others(&sh.eof()), vec![Action::Exit(1)]);
+
+        // EOF during a sleep waits for it and the type-ahead.
+        let mut sh = shell(Lang::En, true);
+        feed(&mut sh, "sleep 1\r");
+        feed(&mut sh, "hostname\r");
+        assert!(sh.eof().is_empty());
+        let a = sh.sleep_finished();
+        assert_eq!(text(&a), format!("{P}hostname\r\nlab\r\n{P}logout\r\n"));
+        assert_eq!(others(&a), vec![Action::Exit(0)]);
+    }
+
+    #[test]
+    fn huge_line_is_truncated_with_one_bell() {
+        let mut sh = shell(Lang::En, false);
+        let a = feed(&mut sh, &"a".repeat(10_000));
+        assert_eq!(text(&a), "\x07");
+        assert_eq!(sh.line.len(), MAX_LINE);
+        feed(&mut sh, "中");
+        assert_eq!(sh.line.len(), MAX_LINE);
+        let out = text(&feed(&mut sh, "\n"));
+        assert_eq!(
+            out,
+            format!("server received: {}\n{P}", "a".repeat(MAX_LINE))
+        );
+        // Multi-byte chars never get split at the limit.
+        let mut sh = shell(Lang::En, true);
+        feed(&mut sh, &"中".repeat(2000));
+        assert_eq!(sh.line.len(), 1365 * 3);
+        // Backspace makes room again and re-arms the bell.
+        let a = feed(&mut sh, "\x7f中中");
+        assert_eq!(text(&a), format!("\x08 \x08\x08 \x08中\x07"));
+    }
+
+    #[test]
+    fn hostile_user_and_host_are_sanitized() {
+        let mut c = cfg(Lang::En, true);
+        c.user = "ev\x1b[2Jil\n".to_string();
+        let mut sh = Shell::new(c);
+        let out = text(&sh.start(NOW));
+        assert!(!out.contains('\x1b'));
+        assert!(out.ends_with("ev?[2Jil?@lab:~$ "));
+        let out = text(&run_exec(&cfg(Lang::En, false), "bad\x1b[31m\x07", NOW));
+        assert_eq!(out, "server received: bad?[31m?\n");
+    }
+
+    #[test]
+    fn exec_statuses() {
+        assert_eq!(exec("true"), vec![Action::Exit(0)]);
+        assert_eq!(exec("false"), vec![Action::Exit(1)]);
+        assert_eq!(exec(""), vec![Action::Exit(0)]);
+        assert_eq!(exec("exit 3"), vec![Action::Exit(3)]);
+        assert_eq!(exec("exit"), vec![Action::Exit(0)]);
+        assert_eq!(
+            exec("whoami"),
+            vec![Action::Output(b"alice\n".to_vec()), Action::Exit(0)]
+        );
+        assert_eq!(
+            exec("hello"),
+            vec![
+                Action::Output(b"server received: hello\n".to_vec()),
+                Action::Exit(0)
+            ]
+        );
+        assert_eq!(
+            exec("sleep 1.5"),
+            vec![Action::Sleep { millis: 1500 }, Action::Exit(0)]
+        );
+        assert_eq!(
+            exec("seq 3"),
+            vec![Action::Seq { count: 3 }, Action::Exit(0)]
+        );
+        assert_eq!(
+            exec("sleep bad"),
+            vec![
+                Action::Output(b"sleep: invalid time interval 'bad'\n".to_vec()),
+                Action::Exit(1)
+            ]
+        );
+        assert_eq!(
+            exec("echo a; sleep 1; date; exit 4; echo never"),
+            vec![
+                Action::Output(b"a\n".to_vec()),
+                Action::Sleep { millis: 1000 },
+                Action::Output(b"Fri Nov 27 16:24:41 UTC 2026\n".to_vec()),
+                Action::Exit(4)
+            ]
+        );
+        assert_eq!(text(&exec("whoami\nhostname\n")), "alice\nlab\n");
+        assert_eq!(
+            text(&exec("exit foo")),
+            "exit: foo: numeric argument required\n"
+        );
+        assert_eq!(others(&exec("exit foo")), vec![Action::Exit(2)]);
+    }
+
+    #[test]
+    fn exec_with_pty_and_zh() {
+        let c = cfg(Lang::Zh, true);
+        assert_eq!(
+            run_exec(&c, "hi; size", NOW),
+            vec![
+                Action::Output("服务端收到指令：hi\r\n80x24\r\n".as_bytes().to_vec()),
+                Action::Exit(0)
+            ]
+        );
+    }
+
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        // Biased toward bytes the parser treats specially, so the interesting
+        // states are actually reached.
+        const SPECIAL: &[u8] = b"\r\n\x03\x04\x08\x7f\x15\x17\x0c\x1b[O;$?'\"\\ 0123456789.\xe4\xb8\xad\xc3\xa9\xf0\x9f\x98\x80\xff";
+        const WORDS: [&[u8]; 8] = [
+            b"sleep ", b"seq ", b"exit ", b"echo ", b"env", b"date", b"1", b"\r",
+        ];
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        let configs = [
+            cfg(Lang::En, true),
+            cfg(Lang::En, false),
+            cfg(Lang::Zh, true),
+            cfg(Lang::Zh, false),
+        ];
+        let mut sh = Shell::new(configs[0].clone());
+        for i in 0..10_000u64 {
+            let len = (rng.next() % 64) as usize;
+            let mut bytes = Vec::with_capacity(len);
+            while bytes.len() < len {
+                let r = rng.next();
+                match r % 4 {
+                    0 => bytes.push((r >> 8) as u8),
+                    1 | 2 => bytes.push(SPECIAL[(r >> 8) as usize % SPECIAL.len()]),
+                    _ => bytes.extend_from_slice(WORDS[(r >> 8) as usize % WORDS.len()]),
+                }
+            }
+            let now = rng.next().is_multiple_of(2);
+            let now = if now { rng.next() } else { NOW };
+            let _ = sh.feed(&bytes, now);
+            match rng.next() % 16 {
+                0 => drop(sh.sleep_finished()),
+                1 => drop(sh.seq_finished()),
+                2 => sh.resize((rng.next() % 300) as u16, (rng.next() % 300) as u16),
+                3 => sh.set_env(&String::from_utf8_lossy(&bytes), "v"),
+                4 if rng.next().is_multiple_of(8) => drop(sh.eof()),
+                _ => {}
+            }
+            assert!(sh.line.len() <= MAX_LINE);
+            assert!(sh.pending.len() <= MAX_PENDING);
+            let c = &configs[(i % 4) as usize];
+            let actions = run_exec(c, &String::from_utf8_lossy(&bytes), now);
+            assert!(matches!(actions.last(), Some(Action::Exit(_))));
+            if sh.has_exited() {
+                sh = Shell::new(c.clone());
+                let _ = sh.start(now);
+            }
+        }
+    }
 }
