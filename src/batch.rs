@@ -30,6 +30,18 @@ pub enum Outcome {
     Interrupted,
 }
 
+impl Outcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::NonZero => "non-zero exit",
+            Outcome::Failed => "failed",
+            Outcome::TimedOut => "timed out",
+            Outcome::Interrupted => "interrupted",
+        }
+    }
+}
+
 /// Everything kept about one host.
 #[derive(Debug, Clone)]
 pub struct HostResult {
@@ -479,7 +491,7 @@ fn print_folded(results: &[HostResult], neutralize: bool) {
     let mut out = std::io::stdout().lock();
     for (names, r) in fold_results(results) {
         let status = match (&r.error, r.exit_status) {
-            (Some(error), _) => format!("{:?}: {error}", r.outcome).to_lowercase(),
+            (Some(error), _) => format!("{}: {error}", r.outcome.label()),
             (None, Some(code)) => format!("exit {code}"),
             (None, None) => "no exit status".into(),
         };

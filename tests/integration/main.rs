@@ -2,4 +2,6 @@
 //! (the mock server, OpenSSH's ssh/sshd, paramiko) on loopback, in an isolated HOME.
 
 mod mock_server;
+mod run_cmd;
+mod sshd;
 mod support;
