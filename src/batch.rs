@@ -455,10 +455,9 @@ impl std::fmt::Display for Summary {
 
 /// Hosts with identical output, exit status and error, folded together like `dshbak -c`.
 pub fn fold_results(results: &[HostResult]) -> Vec<(String, &HostResult)> {
-    let mut groups: BTreeMap<
-        (Vec<u8>, Vec<u8>, Option<u32>, Option<String>, u8),
-        Vec<&HostResult>,
-    > = BTreeMap::new();
+    // Everything a reader compares: output, status, error and outcome.
+    type Key = (Vec<u8>, Vec<u8>, Option<u32>, Option<String>, u8);
+    let mut groups: BTreeMap<Key, Vec<&HostResult>> = BTreeMap::new();
     for r in results {
         let key = (
             r.stdout.clone(),

@@ -89,7 +89,7 @@ fn allows_password(allowed: Option<&str>) -> bool {
 fn method_names(methods: &russh::MethodSet) -> String {
     methods
         .iter()
-        .map(|m| <&str>::from(m))
+        .map(<&str>::from)
         .collect::<Vec<_>>()
         .join(",")
 }

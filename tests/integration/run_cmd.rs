@@ -64,7 +64,15 @@ async fn run_on_52_sshd_hosts_reports_every_host_right() {
     let _heavy = support::heavy().await;
     let env = TestEnv::new();
     let servers: Vec<Sshd> = (0..4)
-        .map(|_| Sshd::start(&env, SshdOptions { addresses: 13, ..Default::default() }))
+        .map(|_| {
+            Sshd::start(
+                &env,
+                SshdOptions {
+                    addresses: 13,
+                    ..Default::default()
+                },
+            )
+        })
         .collect();
     let addrs: Vec<SocketAddr> = servers.iter().flat_map(|s| s.addrs.clone()).collect();
     assert_eq!(addrs.len(), 52);
@@ -73,7 +81,18 @@ async fn run_on_52_sshd_hosts_reports_every_host_right() {
 
     // Output and exit status differ by host: the server address, and its last octet mod 3.
     let command = r#"set -- $SSH_CONNECTION; echo "addr $3"; o=${3##*.}; exit $((o % 3))"#;
-    let out = mtssh(&env, &["run", "-f", hosts.to_str().unwrap(), "--json", "-c", command]).await;
+    let out = mtssh(
+        &env,
+        &[
+            "run",
+            "-f",
+            hosts.to_str().unwrap(),
+            "--json",
+            "-c",
+            command,
+        ],
+    )
+    .await;
     let mut seen = 0;
     let mut any_nonzero = false;
     for line in out.stdout.lines() {
@@ -90,8 +109,19 @@ async fn run_on_52_sshd_hosts_reports_every_host_right() {
         any_nonzero |= octet % 3 != 0;
         seen += 1;
     }
-    assert_eq!(seen, 52, "stderr: {}\nsshd: {}", out.stderr, servers[0].log());
-    assert_eq!(out.code, Some(if any_nonzero { 1 } else { 0 }), "{}", out.stderr);
+    assert_eq!(
+        seen,
+        52,
+        "stderr: {}\nsshd: {}",
+        out.stderr,
+        servers[0].log()
+    );
+    assert_eq!(
+        out.code,
+        Some(if any_nonzero { 1 } else { 0 }),
+        "{}",
+        out.stderr
+    );
 
     // Folded: hosts with the same output and status share one block.
     let command = r#"set -- $SSH_CONNECTION; o=${3##*.}; echo "group $((o % 2))"; exit $((o % 2))"#;
@@ -130,28 +160,57 @@ async fn host_keys_strict_accept_new_and_changed() {
     let strict = sshd_hosts(&env, &server.addrs, &known, "strict");
     let accept_new = sshd_hosts(&env, &server.addrs, &known, "accept-new");
 
-    let out = mtssh(&env, &["run", "-f", strict.to_str().unwrap(), "-c", "echo hi"]).await;
+    let out = mtssh(
+        &env,
+        &["run", "-f", strict.to_str().unwrap(), "-c", "echo hi"],
+    )
+    .await;
     assert_eq!(out.code, Some(3), "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("not in known_hosts"), "{}", out.stdout);
 
-    let out = mtssh(&env, &["run", "-f", accept_new.to_str().unwrap(), "-c", "echo hi"]).await;
+    let out = mtssh(
+        &env,
+        &["run", "-f", accept_new.to_str().unwrap(), "-c", "echo hi"],
+    )
+    .await;
     assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
     let learned = std::fs::read_to_string(&known).unwrap();
     assert!(learned.starts_with(earlier), "{learned}");
-    assert!(learned.contains(&format!("[{ip}]:{port} ssh-ed25519 ")), "{learned}");
+    assert!(
+        learned.contains(&format!("[{ip}]:{port} ssh-ed25519 ")),
+        "{learned}"
+    );
 
-    let out = mtssh(&env, &["run", "-f", strict.to_str().unwrap(), "-c", "echo hi"]).await;
-    assert_eq!(out.code, Some(0), "strict accepts a learned key: {}{}", out.stdout, out.stderr);
+    let out = mtssh(
+        &env,
+        &["run", "-f", strict.to_str().unwrap(), "-c", "echo hi"],
+    )
+    .await;
+    assert_eq!(
+        out.code,
+        Some(0),
+        "strict accepts a learned key: {}{}",
+        out.stdout,
+        out.stderr
+    );
 
     // Same address, new key of the same type: refused by accept-new and strict.
     drop(server);
     let server = Sshd::start_on(&env, &[ip], port, SshdOptions::default());
     for file in [&accept_new, &strict] {
-        let out = mtssh(&env, &["run", "-f", file.to_str().unwrap(), "-c", "echo hi"]).await;
+        let out = mtssh(
+            &env,
+            &["run", "-f", file.to_str().unwrap(), "-c", "echo hi"],
+        )
+        .await;
         assert_eq!(out.code, Some(3), "{}{}", out.stdout, out.stderr);
         assert!(out.stdout.contains("HOST KEY CHANGED"), "{}", out.stdout);
         // The true line number: line 3 (after a comment and the example.org line).
-        assert!(out.stdout.contains(&format!("{}:3 ", known.display())), "{}", out.stdout);
+        assert!(
+            out.stdout.contains(&format!("{}:3 ", known.display())),
+            "{}",
+            out.stdout
+        );
         assert!(out.stdout.contains("ssh-keygen -f"), "{}", out.stdout);
     }
 
@@ -161,9 +220,16 @@ async fn host_keys_strict_accept_new_and_changed() {
         &env,
         &[ip],
         port,
-        SshdOptions { host_key: Some(support::fixture("keys/host_rsa")), ..Default::default() },
+        SshdOptions {
+            host_key: Some(support::fixture("keys/host_rsa")),
+            ..Default::default()
+        },
     );
-    let out = mtssh(&env, &["run", "-f", accept_new.to_str().unwrap(), "-c", "echo hi"]).await;
+    let out = mtssh(
+        &env,
+        &["run", "-f", accept_new.to_str().unwrap(), "-c", "echo hi"],
+    )
+    .await;
     assert_eq!(out.code, Some(3), "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("HOST KEY CHANGED"), "{}", out.stdout);
     let after = std::fs::read_to_string(&known).unwrap();
@@ -176,7 +242,14 @@ async fn failures_are_per_host_and_within_the_connect_timeout() {
         return;
     }
     let env = TestEnv::new();
-    let server = Sshd::start(&env, SshdOptions { addresses: 2, password_auth: true, ..Default::default() });
+    let server = Sshd::start(
+        &env,
+        SshdOptions {
+            addresses: 2,
+            password_auth: true,
+            ..Default::default()
+        },
+    );
     let closed_ip = support::loopback();
     let closed_port = sshd::free_port(closed_ip);
     // Accepts TCP (the kernel completes the handshake) and never speaks.
@@ -203,10 +276,19 @@ async fn failures_are_per_host_and_within_the_connect_timeout() {
     )
     .unwrap();
     let mut cmd = env.command(env!("CARGO_BIN_EXE_mtssh"));
-    cmd.env("WRONG_PW", "not-the-password")
-        .args(["run", "-f", hosts.to_str().unwrap(), "--json", "-c", "echo fine"]);
+    cmd.env("WRONG_PW", "not-the-password").args([
+        "run",
+        "-f",
+        hosts.to_str().unwrap(),
+        "--json",
+        "-c",
+        "echo fine",
+    ]);
     let started = std::time::Instant::now();
-    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output()).await.unwrap().unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
     let took = started.elapsed();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let by_name: std::collections::HashMap<String, serde_json::Value> = stdout
@@ -218,11 +300,32 @@ async fn failures_are_per_host_and_within_the_connect_timeout() {
         .collect();
     assert_eq!(by_name["good"]["stdout"], "fine\n", "{stdout}");
     assert_eq!(by_name["good"]["exit_status"], 0);
-    let error = |name: &str| by_name[name]["error"].as_str().unwrap_or_default().to_string();
-    assert!(error("badpass").contains("authentication failed"), "{}", error("badpass"));
-    assert!(!error("badpass").contains("not-the-password"), "the password leaked");
-    assert!(error("closed").contains("connection refused") || error("closed").contains("Connection refused"), "{}", error("closed"));
-    assert!(error("silent").contains("timed out after 3s"), "{}", error("silent"));
+    let error = |name: &str| {
+        by_name[name]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        error("badpass").contains("authentication failed"),
+        "{}",
+        error("badpass")
+    );
+    assert!(
+        !error("badpass").contains("not-the-password"),
+        "the password leaked"
+    );
+    assert!(
+        error("closed").contains("connection refused")
+            || error("closed").contains("Connection refused"),
+        "{}",
+        error("closed")
+    );
+    assert!(
+        error("silent").contains("timed out after 3s"),
+        "{}",
+        error("silent")
+    );
     assert_eq!(out.status.code(), Some(3));
     assert!(took < Duration::from_secs(20), "took {took:?}");
     drop(silent);
@@ -254,15 +357,67 @@ async fn run_against_the_mock_folds_ranges_and_counts_sessions() {
     let text = mtssh::mock::command::host_list_toml(server.hosts(), server.users());
     std::fs::write(&hosts, text).unwrap();
     let kh = env.path("kh");
-    let args = ["run", "-f", hosts.to_str().unwrap(), "--known-hosts", kh.to_str().unwrap()];
+    let args = [
+        "run",
+        "-f",
+        hosts.to_str().unwrap(),
+        "--known-hosts",
+        kh.to_str().unwrap(),
+    ];
     let out = mtssh(&env, &[&args[..], &["-c", "echo same"]].concat()).await;
     assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert!(out.stdout.contains("mock-[01-04] (exit 0)\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("mock-[01-04] (exit 0)\n"),
+        "{}",
+        out.stdout
+    );
 
-    let out = mtssh(&env, &[&args[..], &["-c", "echo hi; exit 4", "--count", "3", "-x", "mock-0[2-4]"]].concat()).await;
+    let out = mtssh(
+        &env,
+        &[
+            &args[..],
+            &["-c", "echo hi; exit 4", "--count", "3", "-x", "mock-0[2-4]"],
+        ]
+        .concat(),
+    )
+    .await;
     assert_eq!(out.code, Some(1), "{}", out.stderr);
-    assert!(out.stdout.contains("mock-01#[1-3] (exit 4)\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("mock-01#[1-3] (exit 4)\n"),
+        "{}",
+        out.stdout
+    );
 
     let out = mtssh(&env, &[&args[..], &["-c", "seq 3", "--inline"]].concat()).await;
-    assert_eq!(out.stdout.lines().filter(|l| l.starts_with("mock-02 | ")).count(), 3, "{}", out.stdout);
+    assert_eq!(
+        out.stdout
+            .lines()
+            .filter(|l| l.starts_with("mock-02 | "))
+            .count(),
+        3,
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn the_example_host_list_parses_and_reaches_the_mock_ports() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("hosts.example.toml");
+    let file = mtssh::config::load_host_file(&path).expect("hosts.example.toml is valid");
+    let practice: Vec<_> = file
+        .hosts
+        .iter()
+        .filter(|h| h.groups.contains(&"practice".to_string()))
+        .collect();
+    let ports: Vec<_> = practice.iter().map(|h| (h.name.as_str(), h.port)).collect();
+    assert_eq!(
+        ports,
+        [
+            ("mock-01", Some(2222)),
+            ("mock-02", Some(2223)),
+            ("mock-03", Some(2224)),
+            ("mock-04", Some(2225))
+        ]
+    );
+    assert_eq!(file.hosts.len(), 4 + 3 + 3);
 }

@@ -50,7 +50,9 @@ impl Sshd {
     /// Starts sshd on `addresses` fresh loopback addresses sharing one port, allowing the
     /// test env's client key. Waits until every address accepts.
     pub fn start(env: &TestEnv, opts: SshdOptions) -> Sshd {
-        let ips: Vec<IpAddr> = (0..opts.addresses.clamp(1, 16)).map(|_| support::loopback()).collect();
+        let ips: Vec<IpAddr> = (0..opts.addresses.clamp(1, 16))
+            .map(|_| support::loopback())
+            .collect();
         Self::start_on(env, &ips, free_port(ips[0]), opts)
     }
 
@@ -61,7 +63,8 @@ impl Sshd {
             Some(path) => {
                 use std::os::unix::fs::PermissionsExt;
                 std::fs::copy(path, &host_key).expect("copy host key");
-                std::fs::set_permissions(&host_key, std::fs::Permissions::from_mode(0o600)).unwrap();
+                std::fs::set_permissions(&host_key, std::fs::Permissions::from_mode(0o600))
+                    .unwrap();
             }
             None => {
                 let ok = Command::new("ssh-keygen")

@@ -37,7 +37,9 @@ pub fn have(program: &str) -> bool {
 
 /// True when every program is there (each missing one prints its own notice).
 pub fn have_all(programs: &[&str]) -> bool {
-    programs.iter().fold(true, |all, p| have(p) && all)
+    // Not `all()`: it would stop at the first missing program and hide the others' notices.
+    let missing = programs.iter().filter(|p| !have(p)).count();
+    missing == 0
 }
 
 /// A fresh loopback address for each server, so tests in parallel never share a port space
