@@ -156,6 +156,9 @@ pub async fn resolve(args: &HostArgs) -> Result<Inventory> {
                 store: store.clone(),
             },
             connect_timeout,
+            use_agent: std::env::var_os("SSH_AUTH_SOCK").is_some(),
+            identities_only: false,
+            jump: None,
         };
         targets.extend(copies(target, count));
     }

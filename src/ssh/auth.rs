@@ -1,134 +1,351 @@
-//! Authentication, in OpenSSH's order: identity files, then password.
-//!
-//! Agent, keyboard-interactive and jump hosts build on this (their place is marked below).
+//! Authentication, in OpenSSH's order: ssh-agent keys, identity files, keyboard-interactive,
+//! then password. Every failure names what was tried and what the server accepts.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use russh::client;
-use russh::client::AuthResult;
+use russh::client::{self, AuthResult, KeyboardInteractiveAuthResponse};
+use russh::keys::agent::AgentIdentity;
+use russh::keys::agent::client::AgentClient;
+use russh::keys::{PrivateKey, PublicKey};
 
-use super::session::{ClientHandler, Prompter, humantime, with_hash};
+use super::connect::{ClientHandler, with_hash};
+use super::session::{Prompter, humantime};
 use super::target::Target;
 
 type Failure = String;
+
+/// Rounds of keyboard-interactive questions before giving up (servers may ask forever).
+const MAX_KBD_ROUNDS: usize = 6;
+
+/// What one authentication run has learned so far.
+struct Attempt<'a> {
+    handle: &'a mut client::Handle<ClientHandler>,
+    target: &'a Target,
+    prompter: &'a Prompter,
+    tried: Vec<String>,
+    notes: Vec<String>,
+    /// Methods the server still accepts (from its last failure answer).
+    allowed: Vec<String>,
+}
 
 pub(super) async fn authenticate(
     handle: &mut client::Handle<ClientHandler>,
     target: &Target,
     prompter: &Prompter,
 ) -> Result<(), Failure> {
-    let limit = target.connect_timeout;
-    let timed =
-        |what: &'static str| move |_| format!("timed out after {} during {what}", humantime(limit));
-    let mut tried = Vec::new();
-    let mut allowed: Option<String> = None;
-
-    for path in &target.identity_files {
-        let Some(key) = load_identity(path, prompter).await? else {
-            continue;
-        };
-        tried.push(format!("publickey {}", path.display()));
-        let key = with_hash(handle, key).await;
-        let result = tokio::time::timeout(limit, handle.authenticate_publickey(&target.user, key))
-            .await
-            .map_err(timed("publickey authentication"))?
-            .map_err(|e| format!("publickey authentication failed: {e}"))?;
-        match result {
-            AuthResult::Success => return Ok(()),
-            AuthResult::Failure {
-                remaining_methods, ..
-            } => allowed = Some(method_names(&remaining_methods)),
-        }
-    }
-
-    let password = match &target.password {
-        Some(password) => Some(password.clone()),
-        None if allows_password(allowed.as_deref()) => {
-            prompter
-                .ask(
-                    format!("Password for {}@{}:", target.user, target.name),
-                    false,
-                )
-                .await
-        }
-        None => None,
+    let mut attempt = Attempt {
+        handle,
+        target,
+        prompter,
+        tried: Vec::new(),
+        notes: Vec::new(),
+        allowed: Vec::new(),
     };
-    if let Some(password) = password {
-        tried.push("password".to_string());
-        let result =
-            tokio::time::timeout(limit, handle.authenticate_password(&target.user, password))
-                .await
-                .map_err(timed("password authentication"))?
-                .map_err(|e| format!("password authentication failed: {e}"))?;
-        match result {
-            AuthResult::Success => return Ok(()),
-            AuthResult::Failure {
-                remaining_methods, ..
-            } => allowed = Some(method_names(&remaining_methods)),
-        }
+    if attempt.run().await? {
+        return Ok(());
     }
-
-    let tried = if tried.is_empty() {
-        "nothing to try: no identity file and no password (set password_env, MTSSH_PASSWORD or identity_file)".to_string()
+    let tried = if attempt.tried.is_empty() {
+        "nothing to try: no agent key, no identity file and no password \
+         (set password_env, MTSSH_PASSWORD or identity_file)"
+            .to_string()
     } else {
-        format!("tried {}", tried.join(", "))
+        format!("tried {}", attempt.tried.join(", "))
     };
-    let allowed = allowed
-        .map(|m| format!("; the server accepts: {m}"))
-        .unwrap_or_default();
+    let allowed = if attempt.allowed.is_empty() {
+        String::new()
+    } else {
+        format!("; the server accepts: {}", attempt.allowed.join(","))
+    };
+    let notes = if attempt.notes.is_empty() {
+        String::new()
+    } else {
+        format!(". {}", attempt.notes.join(". "))
+    };
     Err(format!(
-        "authentication failed for user '{}' ({tried}){allowed}",
+        "authentication failed for user '{}' ({tried}){allowed}{notes}",
         target.user
     ))
 }
 
-fn allows_password(allowed: Option<&str>) -> bool {
-    allowed.is_none_or(|m| m.split(',').any(|x| x == "password"))
-}
-
-fn method_names(methods: &russh::MethodSet) -> String {
-    methods
-        .iter()
-        .map(<&str>::from)
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// Loads a private key off the event loop. Missing default keys are skipped silently;
-/// an encrypted key asks its passphrase through the front end.
-async fn load_identity(
-    path: &Path,
-    prompter: &Prompter,
-) -> Result<Option<russh::keys::PrivateKey>, Failure> {
-    let owned = path.to_path_buf();
-    let loaded = tokio::task::spawn_blocking(move || russh::keys::load_secret_key(&owned, None))
-        .await
-        .map_err(|e| format!("key loading task failed: {e}"))?;
-    match loaded {
-        Ok(key) => Ok(Some(key)),
-        Err(russh::keys::Error::KeyIsEncrypted) => {
-            let Some(passphrase) = prompter
-                .ask(format!("Passphrase for {}:", path.display()), false)
-                .await
-            else {
-                return Err(format!(
-                    "{} is encrypted and no passphrase was given",
-                    path.display()
-                ));
-            };
-            let owned = path.to_path_buf();
-            let loaded = tokio::task::spawn_blocking(move || {
-                russh::keys::load_secret_key(&owned, Some(&passphrase))
-            })
-            .await
-            .map_err(|e| format!("key loading task failed: {e}"))?;
-            loaded
-                .map(Some)
-                .map_err(|_| format!("could not decrypt {} (wrong passphrase?)", path.display()))
+impl Attempt<'_> {
+    /// True once authenticated.
+    async fn run(&mut self) -> Result<bool, Failure> {
+        let limit = self.target.connect_timeout;
+        // The `none` probe: some servers let us in, and every server tells which methods
+        // it accepts, so nothing is offered that cannot work.
+        let probe = self.handle.authenticate_none(&self.target.user);
+        let result = timed(limit, probe).await?;
+        if self.judge(result)? {
+            return Ok(true);
         }
-        Err(russh::keys::Error::IO(e)) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(format!("identity file {} does not exist", path.display()))
+        let wanted = self.wanted_keys().await;
+        if self.allows("publickey") && self.target.use_agent && self.by_agent(&wanted).await? {
+            return Ok(true);
         }
-        Err(e) => Err(format!("cannot read identity file {}: {e}", path.display())),
+        if self.allows("publickey") && self.by_identity_files().await? {
+            return Ok(true);
+        }
+        if self.allows("keyboard-interactive") && self.by_keyboard().await? {
+            return Ok(true);
+        }
+        if self.allows("password") && self.by_password().await? {
+            return Ok(true);
+        }
+        Ok(false)
     }
+
+    fn allows(&self, method: &str) -> bool {
+        self.allowed.iter().any(|m| m == method)
+    }
+
+    /// Records the server's answer; true on success.
+    fn judge(&mut self, result: AuthResult) -> Result<bool, Failure> {
+        match result {
+            AuthResult::Success => Ok(true),
+            AuthResult::Failure {
+                remaining_methods, ..
+            } => {
+                self.allowed = remaining_methods
+                    .iter()
+                    .map(|m| <&str>::from(m).to_string())
+                    .collect();
+                Ok(false)
+            }
+        }
+    }
+
+    /// The public halves of the configured identity files, for IdentitiesOnly.
+    async fn wanted_keys(&self) -> Vec<PublicKey> {
+        let paths = self.target.identity_files.clone();
+        tokio::task::spawn_blocking(move || {
+            paths
+                .iter()
+                .filter_map(|path| {
+                    let mut public = path.as_os_str().to_owned();
+                    public.push(".pub");
+                    russh::keys::load_public_key(PathBuf::from(public)).ok()
+                })
+                .collect()
+        })
+        .await
+        .unwrap_or_default()
+    }
+
+    async fn by_agent(&mut self, wanted: &[PublicKey]) -> Result<bool, Failure> {
+        let limit = self.target.connect_timeout;
+        let Ok(mut agent) = AgentClient::connect_env().await else {
+            return Ok(false);
+        };
+        let Ok(identities) = agent.request_identities().await else {
+            self.notes
+                .push("the ssh-agent did not list its keys".into());
+            return Ok(false);
+        };
+        for identity in identities {
+            let AgentIdentity::PublicKey { key, comment } = identity else {
+                continue;
+            };
+            if self.target.identities_only && !wanted.iter().any(|w| w.key_data() == key.key_data())
+            {
+                continue;
+            }
+            self.tried
+                .push(format!("agent key {}", describe(&key, &comment)));
+            let hash = self
+                .handle
+                .best_supported_rsa_hash()
+                .await
+                .ok()
+                .flatten()
+                .flatten();
+            let step =
+                self.handle
+                    .authenticate_publickey_with(&self.target.user, key, hash, &mut agent);
+            let result = timed(limit, step).await?;
+            if self.judge(result)? {
+                return Ok(true);
+            }
+            if !self.allows("publickey") {
+                break;
+            }
+        }
+        Ok(false)
+    }
+
+    async fn by_identity_files(&mut self) -> Result<bool, Failure> {
+        let limit = self.target.connect_timeout;
+        for path in self.target.identity_files.clone() {
+            let Some(key) = self.load_identity(&path).await? else {
+                continue;
+            };
+            self.tried.push(format!("publickey {}", path.display()));
+            let key = with_hash(self.handle, key).await;
+            let step = self.handle.authenticate_publickey(&self.target.user, key);
+            let result = timed(limit, step).await?;
+            if self.judge(result)? {
+                return Ok(true);
+            }
+            if !self.allows("publickey") {
+                break;
+            }
+        }
+        Ok(false)
+    }
+
+    async fn by_keyboard(&mut self) -> Result<bool, Failure> {
+        let limit = self.target.connect_timeout;
+        self.tried.push("keyboard-interactive".into());
+        let step = self
+            .handle
+            .authenticate_keyboard_interactive_start(&self.target.user, None::<String>);
+        let mut response = timed(limit, step).await?;
+        // The configured password answers the first hidden question (that is what
+        // PAM-backed servers ask); anything else goes to the person.
+        let mut password = self.target.password.clone();
+        for _ in 0..MAX_KBD_ROUNDS {
+            match response {
+                KeyboardInteractiveAuthResponse::Success => return Ok(true),
+                KeyboardInteractiveAuthResponse::Failure {
+                    remaining_methods, ..
+                } => {
+                    return self.judge(AuthResult::Failure {
+                        remaining_methods,
+                        partial_success: false,
+                    });
+                }
+                KeyboardInteractiveAuthResponse::InfoRequest {
+                    name,
+                    instructions,
+                    prompts,
+                } => {
+                    let mut answers = Vec::with_capacity(prompts.len());
+                    for prompt in prompts {
+                        let answer = match password.take() {
+                            Some(pw) if !prompt.echo => pw,
+                            other => {
+                                password = other;
+                                let text =
+                                    [name.as_str(), instructions.as_str(), prompt.prompt.as_str()]
+                                        .iter()
+                                        .filter(|s| !s.trim().is_empty())
+                                        .map(|s| s.trim())
+                                        .collect::<Vec<_>>()
+                                        .join(" ");
+                                let text =
+                                    format!("{} ({}): {text}", self.target.name, self.target.user);
+                                match self.prompter.ask(text, prompt.echo).await {
+                                    Some(answer) => answer,
+                                    None => return Ok(false),
+                                }
+                            }
+                        };
+                        answers.push(answer);
+                    }
+                    let step = self
+                        .handle
+                        .authenticate_keyboard_interactive_respond(answers);
+                    response = timed(limit, step).await?;
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    async fn by_password(&mut self) -> Result<bool, Failure> {
+        let limit = self.target.connect_timeout;
+        let password = match &self.target.password {
+            Some(password) => password.clone(),
+            None => {
+                let text = format!("Password for {}@{}:", self.target.user, self.target.name);
+                match self.prompter.ask(text, false).await {
+                    Some(password) => password,
+                    None => return Ok(false),
+                }
+            }
+        };
+        self.tried.push("password".into());
+        let step = self
+            .handle
+            .authenticate_password(&self.target.user, password);
+        let result = timed(limit, step).await?;
+        self.judge(result)
+    }
+
+    /// Loads a private key off the event loop. A key readable by others is refused as
+    /// OpenSSH refuses it; an encrypted key asks its passphrase through the front end.
+    async fn load_identity(&mut self, path: &Path) -> Result<Option<PrivateKey>, Failure> {
+        if let Some(mode) = loose_permissions(path) {
+            self.notes.push(format!(
+                "{} was not used: permissions {mode:04o} are too open (others can read it); fix with `chmod 600 {}`",
+                path.display(),
+                path.display()
+            ));
+            return Ok(None);
+        }
+        let owned = path.to_path_buf();
+        let loaded =
+            tokio::task::spawn_blocking(move || russh::keys::load_secret_key(&owned, None))
+                .await
+                .map_err(|e| format!("key loading task failed: {e}"))?;
+        match loaded {
+            Ok(key) => Ok(Some(key)),
+            Err(russh::keys::Error::KeyIsEncrypted) => self.decrypt(path).await.map(Some),
+            Err(russh::keys::Error::IO(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.notes
+                    .push(format!("identity file {} does not exist", path.display()));
+                Ok(None)
+            }
+            Err(e) => {
+                self.notes
+                    .push(format!("cannot read identity file {}: {e}", path.display()));
+                Ok(None)
+            }
+        }
+    }
+
+    async fn decrypt(&mut self, path: &Path) -> Result<PrivateKey, Failure> {
+        let Some(passphrase) = self
+            .prompter
+            .ask(format!("Passphrase for {}:", path.display()), false)
+            .await
+        else {
+            return Err(format!(
+                "{} is encrypted and no passphrase was given",
+                path.display()
+            ));
+        };
+        let owned = path.to_path_buf();
+        // ~0.1-0.5 s of key derivation: never on the event loop.
+        tokio::task::spawn_blocking(move || russh::keys::load_secret_key(&owned, Some(&passphrase)))
+            .await
+            .map_err(|e| format!("key loading task failed: {e}"))?
+            .map_err(|_| format!("could not decrypt {} (wrong passphrase?)", path.display()))
+    }
+}
+
+/// One authentication step, bounded by the connect timeout.
+async fn timed<T, E: std::fmt::Display>(
+    limit: std::time::Duration,
+    step: impl Future<Output = Result<T, E>>,
+) -> Result<T, Failure> {
+    tokio::time::timeout(limit, step)
+        .await
+        .map_err(|_| format!("timed out after {} during authentication", humantime(limit)))?
+        .map_err(|e| format!("authentication broke off: {e}"))
+}
+
+fn describe(key: &PublicKey, comment: &str) -> String {
+    let fingerprint = key.fingerprint(russh::keys::HashAlg::Sha256);
+    if comment.is_empty() {
+        format!("{fingerprint}")
+    } else {
+        format!("{comment} ({fingerprint})")
+    }
+}
+
+/// The file's mode when group or others may read or write it.
+fn loose_permissions(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then_some(mode)
 }

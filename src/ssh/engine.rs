@@ -8,10 +8,11 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{OnceCell, Semaphore, mpsc};
 
+use super::connect::{self, Connection};
 use super::events::{SessionCommand, SessionEvent, SessionId};
-use super::session::SessionActor;
+use super::session::{Prompter, SessionActor};
 use super::target::{Target, Work};
 
 /// Turns a host name into addresses. Tests replace it so that no DNS query is ever sent.
@@ -69,11 +70,15 @@ pub struct Engine {
     inner: Arc<Inner>,
 }
 
+/// One shared connection to a jump host, established by whichever session needs it first.
+type JumpSlot = Arc<OnceCell<Result<Arc<Connection>, String>>>;
+
 struct Inner {
     settings: EngineSettings,
     events: mpsc::Sender<SessionEvent>,
     fanout: Arc<Semaphore>,
     per_host: Mutex<HashMap<String, Arc<Semaphore>>>,
+    jumps: Mutex<HashMap<String, JumpSlot>>,
 }
 
 impl Engine {
@@ -85,6 +90,7 @@ impl Engine {
             events,
             fanout,
             per_host: Mutex::new(HashMap::new()),
+            jumps: Mutex::new(HashMap::new()),
         };
         (
             Engine {
@@ -107,6 +113,59 @@ impl Engine {
         };
         tokio::spawn(actor.run());
         SessionHandle { id, commands }
+    }
+
+    /// The shared, authenticated connection to a jump host. Every session behind the same
+    /// jump waits for the one handshake; a failed or closed connection is forgotten so that
+    /// a later session (a reconnect) tries afresh.
+    pub(super) async fn jump_connection(
+        &self,
+        jump: &Target,
+        prompter: &Prompter,
+    ) -> Result<Arc<Connection>, String> {
+        let key = jump.connection_key();
+        for _ in 0..2 {
+            let slot = self.jump_slot(&key);
+            let result = slot
+                .get_or_init(|| async {
+                    // Boxed: a jump host may itself sit behind a jump host.
+                    Box::pin(connect::establish(self, jump, prompter, async {}))
+                        .await
+                        .map(Arc::new)
+                        .map_err(|e| format!("jump host {}: {e}", jump.name))
+                })
+                .await
+                .clone();
+            match result {
+                Ok(connection) if !connection.is_closed() => return Ok(connection),
+                Ok(_) => self.forget_jump(&key, &slot),
+                Err(e) => {
+                    self.forget_jump(&key, &slot);
+                    return Err(e);
+                }
+            }
+        }
+        Err(format!(
+            "jump host {} keeps closing its connection",
+            jump.name
+        ))
+    }
+
+    fn jump_slot(&self, key: &str) -> JumpSlot {
+        match self.inner.jumps.lock() {
+            Ok(mut map) => map.entry(key.to_string()).or_default().clone(),
+            Err(_) => JumpSlot::default(),
+        }
+    }
+
+    fn forget_jump(&self, key: &str, slot: &JumpSlot) {
+        if let Ok(mut map) = self.inner.jumps.lock()
+            && map
+                .get(key)
+                .is_some_and(|current| Arc::ptr_eq(current, slot))
+        {
+            map.remove(key);
+        }
     }
 
     pub(super) fn resolver(&self) -> &Resolver {

@@ -4,6 +4,7 @@
 //! [`Engine`] and talk to each one with [`SessionCommand`]s in and [`SessionEvent`]s out.
 
 mod auth;
+mod connect;
 pub mod engine;
 pub mod events;
 pub mod hostkeys;

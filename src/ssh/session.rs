@@ -4,19 +4,16 @@
 //! Every failure becomes a `Failed` state with a user-facing reason; an actor never panics
 //! its way out and never affects another session.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use russh::client;
-use russh::keys::{PrivateKeyWithHashAlg, PublicKeyOrCertificate};
 use russh::{ChannelMsg, Disconnect};
-use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 
-use super::auth;
+use super::connect::{self, ClientHandler};
 use super::engine::Engine;
 use super::events::{Prompt, SessionCommand, SessionEvent, SessionId, SessionState};
-use super::target::{HostKeyPolicy, Target, Work};
+use super::target::{Target, Work};
 
 pub(super) struct SessionActor {
     pub id: SessionId,
@@ -49,67 +46,25 @@ impl SessionActor {
 
     async fn drive(&mut self) -> Result<Option<u32>, Failure> {
         self.state(SessionState::Connecting).await;
-        let handle = {
-            // Hold the handshake permits until authenticated: they bound what servers see
-            // as unauthenticated connections.
-            let _fanout = self.engine.fanout_limit().acquire_owned().await;
-            let _host = self
-                .engine
-                .host_limit(&self.target.host, self.target.port)
-                .acquire_owned()
-                .await;
-            let mut handle = self.connect().await?;
-            self.state(SessionState::Authenticating).await;
-            let prompter = Prompter {
-                id: self.id,
-                events: self.events.clone(),
-            };
-            auth::authenticate(&mut handle, &self.target, &prompter).await?;
-            handle
+        let prompter = Prompter {
+            id: self.id,
+            events: self.events.clone(),
         };
+        let events = self.events.clone();
+        let id = self.id;
+        let on_authenticating = async move {
+            let _ = events
+                .send(SessionEvent::State {
+                    id,
+                    state: SessionState::Authenticating,
+                })
+                .await;
+        };
+        let handle =
+            connect::establish(&self.engine, &self.target, &prompter, on_authenticating).await?;
         let result = self.serve(&handle).await;
         let _ = handle.disconnect(Disconnect::ByApplication, "", "en").await;
         result
-    }
-
-    async fn connect(&self) -> Result<client::Handle<ClientHandler>, Failure> {
-        let target = &self.target;
-        let timeout = target.connect_timeout;
-        let rejection = Arc::new(Mutex::new(None));
-        let handler = ClientHandler {
-            policy: target.host_key.clone(),
-            host: target.host.clone(),
-            port: target.port,
-            rejection: rejection.clone(),
-        };
-        let attempt = async {
-            let addrs = (self.engine.resolver())(target.host.clone(), target.port)
-                .await
-                .map_err(|e| format!("cannot resolve {}: {e}", target.host))?;
-            let stream = connect_any(&addrs)
-                .await
-                .map_err(|e| format!("cannot connect to {}: {e}", target.address()))?;
-            let _ = stream.set_nodelay(true);
-            client::connect_stream(client_config(), stream, handler)
-                .await
-                .map_err(|e| {
-                    rejection
-                        .lock()
-                        .ok()
-                        .and_then(|mut r| r.take())
-                        .unwrap_or_else(|| {
-                            format!("SSH handshake with {} failed: {e}", target.address())
-                        })
-                })
-        };
-        match tokio::time::timeout(timeout, attempt).await {
-            Ok(result) => result,
-            Err(_) => Err(format!(
-                "timed out after {} connecting to {} (no SSH answer); check the host and port, or raise --connect-timeout",
-                humantime(timeout),
-                target.address()
-            )),
-        }
     }
 
     /// Opens the channel for the work and pumps bytes until the session ends.
@@ -227,33 +182,6 @@ impl Prompter {
     }
 }
 
-fn client_config() -> Arc<client::Config> {
-    // One shared config: building it per session would cost an allocation per host.
-    static CONFIG: std::sync::OnceLock<Arc<client::Config>> = std::sync::OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            Arc::new(client::Config {
-                inactivity_timeout: None,
-                keepalive_interval: Some(Duration::from_secs(30)),
-                keepalive_max: 3,
-                nodelay: true,
-                ..Default::default()
-            })
-        })
-        .clone()
-}
-
-async fn connect_any(addrs: &[std::net::SocketAddr]) -> std::io::Result<TcpStream> {
-    let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "no address");
-    for addr in addrs {
-        match TcpStream::connect(addr).await {
-            Ok(stream) => return Ok(stream),
-            Err(e) => last = e,
-        }
-    }
-    Err(last)
-}
-
 /// `1.5s`, `10s`, `250ms`.
 pub fn humantime(d: Duration) -> String {
     if d.as_millis() < 1000 {
@@ -263,71 +191,4 @@ pub fn humantime(d: Duration) -> String {
     } else {
         format!("{:.1}s", d.as_secs_f64())
     }
-}
-
-/// russh's per-connection handler: only host-key checking is ours.
-pub(super) struct ClientHandler {
-    policy: HostKeyPolicy,
-    host: String,
-    port: u16,
-    /// Why the host key was refused, for the session's error (russh only reports a
-    /// generic "unknown key").
-    rejection: Arc<Mutex<Option<String>>>,
-}
-
-impl ClientHandler {
-    fn refuse(&self, why: String) -> bool {
-        tracing::warn!(host = %self.host, port = self.port, "{why}");
-        if let Ok(mut slot) = self.rejection.lock() {
-            *slot = Some(why);
-        }
-        false
-    }
-}
-
-impl client::Handler for ClientHandler {
-    type Error = russh::Error;
-
-    async fn check_server_key(
-        &mut self,
-        server_public_key: &PublicKeyOrCertificate,
-    ) -> Result<bool, Self::Error> {
-        let key = match server_public_key {
-            PublicKeyOrCertificate::PublicKey { key, .. } => key,
-            PublicKeyOrCertificate::Certificate(_) => {
-                return Ok(self.refuse(format!(
-                    "{}:{} presented a host certificate; mtssh verifies plain host keys only",
-                    self.host, self.port
-                )));
-            }
-        };
-        let verdict = match &self.policy {
-            HostKeyPolicy::Pinned(expected) if expected.key_data() == key.key_data() => Ok(()),
-            HostKeyPolicy::Pinned(_) => Err(format!(
-                "{}:{} is not the expected server: its host key differs from the pinned one",
-                self.host, self.port
-            )),
-            HostKeyPolicy::KnownHosts { mode, store } => {
-                store.verify(*mode, &self.host, self.port, key).map(|_| ())
-            }
-        };
-        Ok(match verdict {
-            Ok(()) => true,
-            Err(why) => self.refuse(why),
-        })
-    }
-}
-
-/// Builds the key-with-hash argument russh wants, choosing the RSA hash the server prefers.
-pub(super) async fn with_hash(
-    handle: &client::Handle<ClientHandler>,
-    key: russh::keys::PrivateKey,
-) -> PrivateKeyWithHashAlg {
-    let hash = handle
-        .best_supported_rsa_hash()
-        .await
-        .ok()
-        .flatten()
-        .flatten();
-    PrivateKeyWithHashAlg::new(Arc::new(key), hash)
 }

@@ -24,6 +24,13 @@ pub struct Target {
     /// Bounds TCP connect, the SSH handshake and authentication (not time spent waiting for
     /// a person to answer a prompt).
     pub connect_timeout: Duration,
+    /// Try the keys of the ssh-agent at `SSH_AUTH_SOCK` first.
+    pub use_agent: bool,
+    /// Offer only keys named by `identity_files`, even when the agent holds others: an agent
+    /// with many keys otherwise exhausts the server's MaxAuthTries before the right one.
+    pub identities_only: bool,
+    /// Reach this host through another SSH host (`ProxyJump`); chains nest.
+    pub jump: Option<Box<Target>>,
 }
 
 impl std::fmt::Debug for Target {
@@ -36,11 +43,22 @@ impl std::fmt::Debug for Target {
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("identity_files", &self.identity_files)
             .field("connect_timeout", &self.connect_timeout)
+            .field("jump", &self.jump)
             .finish_non_exhaustive()
     }
 }
 
 impl Target {
+    /// Identifies a connection that sessions may share (as a jump host).
+    pub fn connection_key(&self) -> String {
+        let via = self
+            .jump
+            .as_ref()
+            .map(|j| format!(" via {}", j.connection_key()))
+            .unwrap_or_default();
+        format!("{}@{}{via}", self.user, self.address())
+    }
+
     /// `host:port`, bracketed for IPv6, as shown in errors.
     pub fn address(&self) -> String {
         if self.host.contains(':') {

@@ -271,6 +271,9 @@ fn practice_target(server: &MockServer, host: usize, name: String) -> Target {
         identity_files: Vec::new(),
         host_key: HostKeyPolicy::Pinned(server.host_key().clone()),
         connect_timeout: Duration::from_secs(30),
+        use_agent: false,
+        identities_only: false,
+        jump: None,
     }
 }
 

@@ -1,0 +1,201 @@
+//! Establishing an authenticated SSH connection: directly over TCP, or through a chain of
+//! jump hosts whose connections are shared by every session behind them.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use russh::client;
+use russh::keys::{PrivateKeyWithHashAlg, PublicKeyOrCertificate};
+use tokio::net::TcpStream;
+
+use super::auth;
+use super::engine::Engine;
+use super::session::{Prompter, humantime};
+use super::target::{HostKeyPolicy, Target};
+
+type Failure = String;
+
+/// An authenticated connection, shareable between the sessions that tunnel through it.
+pub(super) type Connection = client::Handle<ClientHandler>;
+
+/// Connects, verifies the host key and authenticates `target`, holding the engine's
+/// handshake permits until authenticated (they bound what servers see as unauthenticated
+/// connections). `on_authenticating` runs once the transport is up.
+pub(super) async fn establish(
+    engine: &Engine,
+    target: &Target,
+    prompter: &Prompter,
+    on_authenticating: impl Future<Output = ()>,
+) -> Result<Connection, Failure> {
+    let _fanout = engine.fanout_limit().acquire_owned().await;
+    let _host = engine
+        .host_limit(&target.host, target.port)
+        .acquire_owned()
+        .await;
+    let mut handle = handshake(engine, target, prompter).await?;
+    on_authenticating.await;
+    auth::authenticate(&mut handle, target, prompter).await?;
+    Ok(handle)
+}
+
+/// The transport and key exchange, bounded by the connect timeout.
+async fn handshake(
+    engine: &Engine,
+    target: &Target,
+    prompter: &Prompter,
+) -> Result<Connection, Failure> {
+    let rejection = Arc::new(Mutex::new(None));
+    let handler = ClientHandler {
+        policy: target.host_key.clone(),
+        host: target.host.clone(),
+        port: target.port,
+        rejection: rejection.clone(),
+    };
+    let why_failed = |e: russh::Error| {
+        rejection
+            .lock()
+            .ok()
+            .and_then(|mut r| r.take())
+            .unwrap_or_else(|| format!("SSH handshake with {} failed: {e}", target.address()))
+    };
+    let attempt = async {
+        match &target.jump {
+            None => {
+                let addrs = (engine.resolver())(target.host.clone(), target.port)
+                    .await
+                    .map_err(|e| format!("cannot resolve {}: {e}", target.host))?;
+                let stream = connect_any(&addrs)
+                    .await
+                    .map_err(|e| format!("cannot connect to {}: {e}", target.address()))?;
+                let _ = stream.set_nodelay(true);
+                client::connect_stream(client_config(), stream, handler)
+                    .await
+                    .map_err(why_failed)
+            }
+            Some(jump) => {
+                let via = engine.jump_connection(jump, prompter).await?;
+                let channel = via
+                    .channel_open_direct_tcpip(
+                        target.host.clone(),
+                        target.port.into(),
+                        "127.0.0.1",
+                        0,
+                    )
+                    .await
+                    .map_err(|e| {
+                        format!(
+                            "jump host {} could not reach {}: {e}",
+                            jump.name,
+                            target.address()
+                        )
+                    })?;
+                client::connect_stream(client_config(), channel.into_stream(), handler)
+                    .await
+                    .map_err(why_failed)
+            }
+        }
+    };
+    let timeout = target.connect_timeout;
+    match tokio::time::timeout(timeout, attempt).await {
+        Ok(result) => result,
+        Err(_) => Err(format!(
+            "timed out after {} connecting to {} (no SSH answer); check the host and port, or raise --connect-timeout",
+            humantime(timeout),
+            target.address()
+        )),
+    }
+}
+
+pub(super) fn client_config() -> Arc<client::Config> {
+    // One shared config: building it per session would cost an allocation per host.
+    static CONFIG: std::sync::OnceLock<Arc<client::Config>> = std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            Arc::new(client::Config {
+                inactivity_timeout: None,
+                keepalive_interval: Some(Duration::from_secs(30)),
+                keepalive_max: 3,
+                nodelay: true,
+                ..Default::default()
+            })
+        })
+        .clone()
+}
+
+pub(super) async fn connect_any(addrs: &[std::net::SocketAddr]) -> std::io::Result<TcpStream> {
+    let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "no address");
+    for addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// russh's per-connection handler: only host-key checking is ours.
+pub(super) struct ClientHandler {
+    policy: HostKeyPolicy,
+    host: String,
+    port: u16,
+    /// Why the host key was refused, for the session's error (russh only reports a
+    /// generic "unknown key").
+    rejection: Arc<Mutex<Option<String>>>,
+}
+
+impl ClientHandler {
+    fn refuse(&self, why: String) -> bool {
+        tracing::warn!(host = %self.host, port = self.port, "{why}");
+        if let Ok(mut slot) = self.rejection.lock() {
+            *slot = Some(why);
+        }
+        false
+    }
+}
+
+impl client::Handler for ClientHandler {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        server_public_key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        let key = match server_public_key {
+            PublicKeyOrCertificate::PublicKey { key, .. } => key,
+            PublicKeyOrCertificate::Certificate(_) => {
+                return Ok(self.refuse(format!(
+                    "{}:{} presented a host certificate; mtssh verifies plain host keys only",
+                    self.host, self.port
+                )));
+            }
+        };
+        let verdict = match &self.policy {
+            HostKeyPolicy::Pinned(expected) if expected.key_data() == key.key_data() => Ok(()),
+            HostKeyPolicy::Pinned(_) => Err(format!(
+                "{}:{} is not the expected server: its host key differs from the pinned one",
+                self.host, self.port
+            )),
+            HostKeyPolicy::KnownHosts { mode, store } => {
+                store.verify(*mode, &self.host, self.port, key).map(|_| ())
+            }
+        };
+        Ok(match verdict {
+            Ok(()) => true,
+            Err(why) => self.refuse(why),
+        })
+    }
+}
+
+/// Builds the key-with-hash argument russh wants, choosing the RSA hash the server prefers.
+pub(super) async fn with_hash(
+    handle: &client::Handle<ClientHandler>,
+    key: russh::keys::PrivateKey,
+) -> PrivateKeyWithHashAlg {
+    let hash = handle
+        .best_supported_rsa_hash()
+        .await
+        .ok()
+        .flatten()
+        .flatten();
+    PrivateKeyWithHashAlg::new(Arc::new(key), hash)
+}
