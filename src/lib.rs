@@ -3,6 +3,8 @@
 //! The binary (`main.rs`) is a thin shell over this library so that integration tests can
 //! drive every front end and the mock server in-process.
 
+pub mod app;
 pub mod config;
 pub mod mock;
 pub mod ssh;
+pub mod ui;

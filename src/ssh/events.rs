@@ -15,15 +15,22 @@ pub enum SessionState {
     Authenticating,
     Ready,
     /// The remote side ended the session; the exit status when the server sent one.
-    Closed { exit_status: Option<u32> },
+    Closed {
+        exit_status: Option<u32>,
+    },
     /// The session could not be established or broke; the reason is user-facing text.
-    Failed { reason: String },
+    Failed {
+        reason: String,
+    },
 }
 
 impl SessionState {
     /// Closed or failed: the actor has ended and will send nothing more.
     pub fn is_finished(&self) -> bool {
-        matches!(self, SessionState::Closed { .. } | SessionState::Failed { .. })
+        matches!(
+            self,
+            SessionState::Closed { .. } | SessionState::Failed { .. }
+        )
     }
 }
 
@@ -33,7 +40,9 @@ impl fmt::Display for SessionState {
             SessionState::Connecting => f.write_str("connecting"),
             SessionState::Authenticating => f.write_str("authenticating"),
             SessionState::Ready => f.write_str("ready"),
-            SessionState::Closed { exit_status: Some(code) } => write!(f, "closed: exit {code}"),
+            SessionState::Closed {
+                exit_status: Some(code),
+            } => write!(f, "closed: exit {code}"),
             SessionState::Closed { exit_status: None } => f.write_str("closed"),
             SessionState::Failed { reason } => write!(f, "failed: {reason}"),
         }
@@ -67,14 +76,29 @@ pub struct Prompt {
 /// What a session tells its front end.
 #[derive(Debug)]
 pub enum SessionEvent {
-    State { id: SessionId, state: SessionState },
+    State {
+        id: SessionId,
+        state: SessionState,
+    },
     /// Bytes from the remote stdout (or the PTY).
-    Output { id: SessionId, data: Vec<u8> },
+    Output {
+        id: SessionId,
+        data: Vec<u8>,
+    },
     /// Bytes from the remote stderr (exec without a PTY).
-    Stderr { id: SessionId, data: Vec<u8> },
+    Stderr {
+        id: SessionId,
+        data: Vec<u8>,
+    },
     /// The remote command or shell exited with this status.
-    ExitStatus { id: SessionId, status: u32 },
-    Prompt { id: SessionId, prompt: Prompt },
+    ExitStatus {
+        id: SessionId,
+        status: u32,
+    },
+    Prompt {
+        id: SessionId,
+        prompt: Prompt,
+    },
 }
 
 impl SessionEvent {
