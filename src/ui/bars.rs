@@ -72,12 +72,13 @@ pub fn draw_status(frame: &mut Frame, app: &App, layout: &PaneLayout, area: Rect
         spans.push(Span::raw(SEP));
         spans.push(Span::styled(notice.clone(), style));
     }
-    spans.push(Span::raw(format!(
-        "{SEP}1 thread runs {total} sessions + UI"
-    )));
     if let Some(mock) = mock_text(&app.mock) {
         spans.push(Span::raw(format!("{SEP}{mock}")));
     }
+    let plural = if total == 1 { "" } else { "s" };
+    spans.push(Span::raw(format!(
+        "{SEP}1 thread runs {total} session{plural} + UI"
+    )));
     spans.push(Span::raw(format!("{SEP}F1 help")));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
 }

@@ -44,8 +44,9 @@ pub fn page_capacity(area: Rect) -> usize {
 }
 
 /// Columns for `n` panes in `area`: starts from the square root and picks the shape whose
-/// panes come out closest to square on screen (a cell is about twice as tall as wide), but
-/// never more columns or rows than fit at the readable minimum.
+/// panes come out closest to square on screen, but never more columns or rows than fit at
+/// the readable minimum. A cell is about twice as tall as wide; dividing widths by a bit
+/// 3 favours wide panes, which shell output and 80-column programs need.
 pub fn grid_columns(n: usize, area: Rect) -> usize {
     if n <= 1 {
         return 1;
@@ -58,7 +59,7 @@ pub fn grid_columns(n: usize, area: Rect) -> usize {
         if rows > max_rows && cols < max_cols {
             continue;
         }
-        let w = f64::from(area.width) / cols as f64 / 2.0;
+        let w = f64::from(area.width) / cols as f64 / 3.0;
         let h = f64::from(area.height) / rows as f64;
         // The smaller side decides readability; waste of empty slots breaks ties.
         let score = w.min(h) - (cols * rows - n) as f64 * 0.01;
