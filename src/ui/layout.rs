@@ -45,8 +45,8 @@ pub fn page_capacity(area: Rect) -> usize {
 
 /// Columns for `n` panes in `area`: starts from the square root and picks the shape whose
 /// panes come out closest to square on screen, but never more columns or rows than fit at
-/// the readable minimum. A cell is about twice as tall as wide; dividing widths by a bit
-/// 3 favours wide panes, which shell output and 80-column programs need.
+/// the readable minimum. A cell is about twice as tall as wide; dividing widths by 3 rather
+/// than 2 favours wide panes, which shell output and 80-column programs need.
 pub fn grid_columns(n: usize, area: Rect) -> usize {
     if n <= 1 {
         return 1;
