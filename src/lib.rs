@@ -4,7 +4,14 @@
 //! drive every front end and the mock server in-process.
 
 pub mod app;
+pub mod batch;
+pub mod cli;
 pub mod config;
+pub mod front;
+pub mod logging;
 pub mod mock;
 pub mod ssh;
+pub mod sys;
+pub mod text;
+pub mod tui;
 pub mod ui;

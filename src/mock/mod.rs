@@ -1,1 +1,243 @@
 //! The embedded mock SSH server and its practice shell.
+//!
+//! A real SSH server (russh) that OpenSSH and paramiko clients can use: password and
+//! publickey login, pty/shell/exec/env/window-change, and a practice shell. It is the peer
+//! every test and benchmark of ours runs against, so it is built to hold thousands of
+//! sessions and to survive abuse: its own accept loop that never dies on accept errors, a
+//! login grace time, and a bounded number of auth attempts.
+
+pub mod command;
+pub mod hostkey;
+mod server;
+pub mod shell;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use russh::keys::{PrivateKey, PublicKey};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use hostkey::HostKeyType;
+pub use shell::Lang;
+
+/// The course's address and credentials.
+pub const DEFAULT_PORT: u16 = 2222;
+pub const DEFAULT_USER: &str = "test";
+pub const DEFAULT_PASSWORD: &str = "123456";
+
+/// How to run a mock server. `Default` is the course's server: 127.0.0.1:2222, one host,
+/// `test` / `123456`, a persisted ed25519 host key.
+#[derive(Debug, Clone)]
+pub struct MockOptions {
+    pub bind: IpAddr,
+    /// First port; `0` lets the OS choose a free port for every host.
+    pub port: u16,
+    /// Number of practice hosts (`mock-01`, `mock-02`, …), one listening port each.
+    pub hosts: usize,
+    pub users: Vec<Credentials>,
+    /// OpenSSH public keys (one per line) allowed to log in as any configured user.
+    pub authorized_keys: Vec<PublicKey>,
+    pub host_key: HostKeySource,
+    pub lang: Lang,
+    /// Delay before each reply of the shell (not the handshake): shows what blocking costs.
+    pub latency: Duration,
+    /// Unauthenticated connections are dropped after this long (OpenSSH's LoginGraceTime).
+    pub login_grace: Duration,
+    /// Auth attempts per connection before it is closed.
+    pub max_auth_attempts: usize,
+}
+
+/// One user the mock server accepts. `Debug` hides the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub user: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Credentials {{ user: {:?}, password: *** }}", self.user)
+    }
+}
+
+impl Credentials {
+    /// Parses `user:password,user2:password2` (the `--users` flag).
+    pub fn parse_list(text: &str) -> Result<Vec<Credentials>> {
+        text.split(',')
+            .filter(|item| !item.trim().is_empty())
+            .map(|item| match item.split_once(':') {
+                Some((user, password)) if !user.is_empty() => Ok(Credentials {
+                    user: user.to_string(),
+                    password: password.to_string(),
+                }),
+                _ => anyhow::bail!("--users expects user:password pairs separated by commas"),
+            })
+            .collect()
+    }
+}
+
+/// Where the host key comes from.
+#[derive(Debug, Clone)]
+pub enum HostKeySource {
+    /// Load from this file, generating and saving it on first use.
+    File(PathBuf, HostKeyType),
+    /// The user's data dir, generated on first use.
+    Persisted(HostKeyType),
+    /// A key that lives only in this process.
+    Ephemeral(HostKeyType),
+    /// A key the caller already has (tests pin fixture keys this way).
+    Given(Box<PrivateKey>),
+}
+
+impl Default for MockOptions {
+    fn default() -> Self {
+        MockOptions {
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: DEFAULT_PORT,
+            hosts: 1,
+            users: vec![Credentials {
+                user: DEFAULT_USER.to_string(),
+                password: DEFAULT_PASSWORD.to_string(),
+            }],
+            authorized_keys: Vec::new(),
+            host_key: HostKeySource::Persisted(HostKeyType::Ed25519),
+            lang: Lang::En,
+            latency: Duration::ZERO,
+            login_grace: Duration::from_secs(30),
+            max_auth_attempts: 6,
+        }
+    }
+}
+
+/// One practice host: its name and where it listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MockHost {
+    pub name: String,
+    pub addr: SocketAddr,
+}
+
+/// A running mock server. Dropping it does not stop it; call [`MockServer::stop`].
+pub struct MockServer {
+    hosts: Vec<MockHost>,
+    host_key: PublicKey,
+    users: Vec<Credentials>,
+    stop: watch::Sender<bool>,
+}
+
+impl MockServer {
+    /// Binds every host's port, then starts serving on the current tokio runtime.
+    /// Returns once every listener accepts connections.
+    pub async fn start(opts: MockOptions) -> Result<MockServer> {
+        let key = load_host_key(opts.host_key.clone()).await?;
+        let listeners = bind_all(opts.bind, opts.port, opts.hosts.max(1))?;
+        let host_key = key.public_key().clone();
+        let config = Arc::new(server::russh_config(key, &opts));
+        let (stop, stopped) = watch::channel(false);
+        let shared = Arc::new(server::Shared::new(&opts));
+        let mut hosts = Vec::with_capacity(listeners.len());
+        for (index, listener) in listeners.into_iter().enumerate() {
+            let name = host_name(index);
+            let addr = listener.local_addr()?;
+            hosts.push(MockHost {
+                name: name.clone(),
+                addr,
+            });
+            tokio::spawn(server::accept_loop(
+                listener,
+                name,
+                config.clone(),
+                shared.clone(),
+                stopped.clone(),
+            ));
+        }
+        Ok(MockServer {
+            hosts,
+            host_key,
+            users: opts.users,
+            stop,
+        })
+    }
+
+    pub fn hosts(&self) -> &[MockHost] {
+        &self.hosts
+    }
+
+    pub fn host_key(&self) -> &PublicKey {
+        &self.host_key
+    }
+
+    pub fn users(&self) -> &[Credentials] {
+        &self.users
+    }
+
+    /// Stops accepting and disconnects every session.
+    pub fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// `mock-01`, `mock-02`, …: two digits so names sort and fold into ranges (`mock-[01-04]`).
+pub fn host_name(index: usize) -> String {
+    format!("mock-{:02}", index + 1)
+}
+
+async fn load_host_key(source: HostKeySource) -> Result<PrivateKey> {
+    if let HostKeySource::Given(key) = source {
+        return Ok(*key);
+    }
+    // File IO and RSA generation must not stall the event loop.
+    tokio::task::spawn_blocking(move || match source {
+        HostKeySource::File(path, kind) => hostkey::load_or_create(&path, kind),
+        HostKeySource::Persisted(kind) => {
+            let path = hostkey::default_host_key_path(kind)
+                .context("no home directory to keep the mock host key in; pass --host-key FILE")?;
+            hostkey::load_or_create(&path, kind)
+        }
+        HostKeySource::Ephemeral(kind) => hostkey::generate(kind),
+        HostKeySource::Given(key) => Ok(*key),
+    })
+    .await
+    .context("host key task failed")?
+}
+
+/// Binds `count` listeners: consecutive ports from `port`, or OS-chosen ports for `port` 0.
+/// Fails as a whole, naming the port, when any is taken.
+fn bind_all(ip: IpAddr, port: u16, count: usize) -> Result<Vec<TcpListener>> {
+    (0..count)
+        .map(|i| {
+            let port = if port == 0 {
+                0
+            } else {
+                u16::try_from(usize::from(port) + i)
+                    .ok()
+                    .context("--hosts runs past port 65535; lower --port or --hosts")?
+            };
+            bind_one(SocketAddr::new(ip, port))
+        })
+        .collect()
+}
+
+fn bind_one(addr: SocketAddr) -> Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+    }?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!(
+                "port {} on {} is already in use; choose another with --port (0 picks a free one)",
+                addr.port(),
+                addr.ip()
+            )
+        } else {
+            anyhow::anyhow!("cannot listen on {addr}: {e}")
+        }
+    })?;
+    // A burst of connects overflows a small listen queue and clients then retry after 1-3 s.
+    Ok(socket.listen(4096)?)
+}

@@ -3,6 +3,16 @@
 //! Front ends (the TUI, `mtssh run`) never touch russh directly: they spawn sessions through
 //! [`Engine`] and talk to each one with [`SessionCommand`]s in and [`SessionEvent`]s out.
 
+mod auth;
+pub mod engine;
 pub mod events;
+pub mod hostkeys;
+pub mod known_hosts;
+mod session;
+pub mod target;
 
+pub use engine::{Engine, EngineSettings, Resolver, SessionHandle, system_resolver};
 pub use events::*;
+pub use hostkeys::{KnownHostsStore, Verdict};
+pub use session::humantime;
+pub use target::{HostKeyPolicy, Target, Work};

@@ -1,0 +1,547 @@
+//! `mtssh run`: one command on every selected host, over the same session actors as the TUI.
+//!
+//! Exit codes: 0 every host ran the command and it exited 0; 1 every host ran it but some
+//! exited non-zero; 3 some host failed to connect or authenticate, or timed out;
+//! 130 interrupted (Ctrl-C / SIGTERM); 2 bad invocation or host list (nothing ran).
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::cli::RunArgs;
+use crate::config::inventory;
+use crate::ssh::{
+    Engine, EngineSettings, Prompt, SessionCommand, SessionEvent, SessionState, Target, Work,
+};
+
+/// How one host's run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Ok,
+    NonZero,
+    Failed,
+    TimedOut,
+    Interrupted,
+}
+
+impl Outcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::NonZero => "non-zero exit",
+            Outcome::Failed => "failed",
+            Outcome::TimedOut => "timed out",
+            Outcome::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// Everything kept about one host.
+#[derive(Debug, Clone)]
+pub struct HostResult {
+    pub name: String,
+    pub outcome: Outcome,
+    pub exit_status: Option<u32>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// Bytes dropped beyond `max_output` (stdout, stderr).
+    pub dropped: (u64, u64),
+    pub error: Option<String>,
+    pub duration: Duration,
+}
+
+/// Knobs of one batch run.
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    pub command: String,
+    pub pty: bool,
+    pub max_output: usize,
+    pub timeout: Option<Duration>,
+    pub fanout: usize,
+    pub per_host: usize,
+}
+
+/// Where lines go as they arrive (`--inline`); `None` keeps everything for the end.
+pub type LineSink<'a> = Option<&'a mut dyn FnMut(&str, Stream, &[u8])>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+pub async fn run(args: RunArgs) -> Result<ExitCode> {
+    crate::logging::to_stderr("warn");
+    let inventory = inventory::resolve(&args.hosts).await?;
+    for warning in &inventory.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if inventory.unchecked {
+        eprintln!(
+            "warning: host key checking is off: these connections are not protected against impersonation"
+        );
+    }
+    let opts = BatchOptions {
+        command: args.command.clone(),
+        pty: args.tty,
+        max_output: args.max_output,
+        timeout: args
+            .timeout
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .filter(|d| !d.is_zero())
+            .or(inventory.command_timeout),
+        fanout: args.hosts.fanout,
+        per_host: args.hosts.per_host,
+    };
+    let stdout_tty = std::io::stdout().is_terminal();
+    let neutralize = stdout_tty && !args.raw;
+    let mut inline = |name: &str, _stream: Stream, line: &[u8]| {
+        let mut out = std::io::stdout().lock();
+        let text = if neutralize {
+            crate::text::neutralize(line)
+        } else {
+            String::from_utf8_lossy(line).into_owned()
+        };
+        let _ = writeln!(out, "{name} | {}", text.trim_end_matches(['\n', '\r']));
+    };
+    let sink: LineSink = if args.inline { Some(&mut inline) } else { None };
+    let interrupt = Box::pin(interrupted());
+    let results = execute(inventory.targets, &opts, sink, interrupt).await;
+    for store in &inventory.stores {
+        store.flush().await;
+    }
+    if args.json {
+        print_json(&results)?;
+    } else if !args.inline {
+        print_folded(&results, neutralize);
+    }
+    let summary = Summary::of(&results);
+    eprintln!("{summary}");
+    Ok(ExitCode::from(summary.exit_code()))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+struct Running {
+    result: HostResult,
+    started: Instant,
+    deadline: Option<Instant>,
+    finished: bool,
+    /// Partial line per stream for `--inline`.
+    partial: [Vec<u8>; 2],
+}
+
+/// Runs the command on every target and returns one result per target, in target order.
+/// `interrupt` resolving closes every channel and keeps what arrived so far.
+pub async fn execute(
+    targets: Vec<Target>,
+    opts: &BatchOptions,
+    mut sink: LineSink<'_>,
+    mut interrupt: std::pin::Pin<Box<dyn Future<Output = ()> + '_>>,
+) -> Vec<HostResult> {
+    let (engine, mut events) = Engine::new(EngineSettings {
+        fanout: opts.fanout,
+        per_host: opts.per_host,
+        ..Default::default()
+    });
+    let prompts = spawn_prompter();
+    let work = Work::Exec {
+        command: opts.command.clone(),
+        pty: opts.pty.then_some((80, 24)),
+    };
+    let now = Instant::now();
+    let mut running: Vec<Running> = targets
+        .iter()
+        .map(|t| Running {
+            result: HostResult {
+                name: t.name.clone(),
+                outcome: Outcome::Failed,
+                exit_status: None,
+                stdout: Vec::new(),
+                stderr: Vec::new(),
+                dropped: (0, 0),
+                error: None,
+                duration: Duration::ZERO,
+            },
+            started: now,
+            deadline: None,
+            finished: false,
+            partial: [Vec::new(), Vec::new()],
+        })
+        .collect();
+    let handles: Vec<_> = targets
+        .into_iter()
+        .enumerate()
+        .map(|(id, target)| engine.spawn(id, target, work.clone()))
+        .collect();
+    let mut progress = Progress::new(running.len());
+    let mut pending = running.len();
+    let mut ticker = tokio::time::interval(Duration::from_millis(100));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+
+    while pending > 0 {
+        tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { break };
+                let id = event.session_id();
+                let Some(host) = running.get_mut(id) else { continue };
+                if host.finished {
+                    continue;
+                }
+                match event {
+                    SessionEvent::State { state, .. } => match state {
+                        SessionState::Connecting | SessionState::Authenticating => {}
+                        SessionState::Ready => {
+                            host.deadline = opts.timeout.map(|t| Instant::now() + t);
+                        }
+                        SessionState::Closed { exit_status } => {
+                            host.result.exit_status = host.result.exit_status.or(exit_status);
+                            let outcome = match host.result.exit_status {
+                                Some(0) => Outcome::Ok,
+                                Some(_) => Outcome::NonZero,
+                                None if host.result.outcome == Outcome::TimedOut => Outcome::TimedOut,
+                                None => {
+                                    host.result.error = Some("the channel closed without an exit status".into());
+                                    Outcome::Failed
+                                }
+                            };
+                            finish(host, outcome, &mut sink);
+                            pending -= 1;
+                        }
+                        SessionState::Failed { reason } => {
+                            host.result.error = Some(reason);
+                            let outcome = if host.result.outcome == Outcome::TimedOut { Outcome::TimedOut } else { Outcome::Failed };
+                            finish(host, outcome, &mut sink);
+                            pending -= 1;
+                        }
+                    },
+                    SessionEvent::Output { data, .. } => keep(host, Stream::Stdout, &data, opts.max_output, &mut sink),
+                    SessionEvent::Stderr { data, .. } => keep(host, Stream::Stderr, &data, opts.max_output, &mut sink),
+                    SessionEvent::ExitStatus { status, .. } => host.result.exit_status = Some(status),
+                    SessionEvent::Prompt { prompt, .. } => {
+                        let _ = prompts.send(prompt);
+                    }
+                }
+                progress.done(running.len() - pending);
+            }
+            _ = ticker.tick() => {
+                let now = Instant::now();
+                for (id, host) in running.iter_mut().enumerate() {
+                    if !host.finished && host.deadline.is_some_and(|d| now >= d) {
+                        host.deadline = None;
+                        host.result.outcome = Outcome::TimedOut;
+                        host.result.error = Some(format!(
+                            "timed out after {}; the channel was closed",
+                            crate::ssh::humantime(opts.timeout.unwrap_or_default())
+                        ));
+                        handles[id].send(SessionCommand::Close);
+                    }
+                }
+                progress.draw();
+            }
+            _ = &mut interrupt => {
+                for handle in &handles {
+                    handle.send(SessionCommand::Close);
+                }
+                for host in running.iter_mut().filter(|h| !h.finished) {
+                    host.result.error = Some("interrupted".into());
+                    finish(host, Outcome::Interrupted, &mut sink);
+                }
+                break;
+            }
+        }
+    }
+    progress.clear();
+    running.into_iter().map(|r| r.result).collect()
+}
+
+fn keep(host: &mut Running, stream: Stream, data: &[u8], max: usize, sink: &mut LineSink<'_>) {
+    let (buffer, dropped, partial) = match stream {
+        Stream::Stdout => (
+            &mut host.result.stdout,
+            &mut host.result.dropped.0,
+            &mut host.partial[0],
+        ),
+        Stream::Stderr => (
+            &mut host.result.stderr,
+            &mut host.result.dropped.1,
+            &mut host.partial[1],
+        ),
+    };
+    if let Some(sink) = sink.as_mut() {
+        // Inline mode prints and forgets: memory stays bounded by the longest line.
+        partial.extend_from_slice(data);
+        while let Some(end) = partial.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = partial.drain(..=end).collect();
+            sink(&host.result.name, stream, &line);
+        }
+        if partial.len() > max {
+            let line: Vec<u8> = std::mem::take(partial);
+            sink(&host.result.name, stream, &line);
+        }
+        return;
+    }
+    let room = max.saturating_sub(buffer.len());
+    let taken = room.min(data.len());
+    buffer.extend_from_slice(&data[..taken]);
+    *dropped += (data.len() - taken) as u64;
+}
+
+fn finish(host: &mut Running, outcome: Outcome, sink: &mut LineSink<'_>) {
+    host.finished = true;
+    host.result.outcome = outcome;
+    host.result.duration = host.started.elapsed();
+    if let Some(sink) = sink.as_mut() {
+        for (i, stream) in [Stream::Stdout, Stream::Stderr].into_iter().enumerate() {
+            let rest = std::mem::take(&mut host.partial[i]);
+            if !rest.is_empty() {
+                sink(&host.result.name, stream, &rest);
+            }
+        }
+        if let Some(error) = &host.result.error {
+            sink(
+                &host.result.name,
+                Stream::Stderr,
+                format!("mtssh: {error}").as_bytes(),
+            );
+        }
+    }
+}
+
+/// Answers prompts one at a time from the controlling terminal, off the event loop; without
+/// a terminal every prompt is declined at once. A password typed once is reused for the
+/// following hosts (like `pssh -A`).
+fn spawn_prompter() -> mpsc::UnboundedSender<Prompt> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Prompt>();
+    tokio::spawn(async move {
+        let mut remembered: Option<String> = None;
+        let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        while let Some(prompt) = rx.recv().await {
+            if !interactive {
+                let _ = prompt.reply.send(None);
+                continue;
+            }
+            let is_password = prompt.text.starts_with("Password");
+            if is_password && let Some(answer) = &remembered {
+                let _ = prompt.reply.send(Some(answer.clone()));
+                continue;
+            }
+            let text = prompt.text.clone();
+            let answer = tokio::task::spawn_blocking(move || crate::sys::read_secret(&text))
+                .await
+                .ok()
+                .flatten();
+            if is_password {
+                remembered.clone_from(&answer);
+            }
+            let _ = prompt.reply.send(answer);
+        }
+    });
+    tx
+}
+
+/// A one-line progress display on stderr, only when stderr is a terminal.
+struct Progress {
+    total: usize,
+    done: usize,
+    enabled: bool,
+    drawn: bool,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        Progress {
+            total,
+            done: 0,
+            enabled: std::io::stderr().is_terminal(),
+            drawn: false,
+        }
+    }
+
+    fn done(&mut self, done: usize) {
+        self.done = done;
+    }
+
+    fn draw(&mut self) {
+        if !self.enabled || self.done == self.total {
+            return;
+        }
+        let width = 30;
+        let filled = width * self.done / self.total.max(1);
+        let bar = format!("{}{}", "#".repeat(filled), "-".repeat(width - filled));
+        eprint!("\r\x1b[K[{bar}] {}/{} hosts done", self.done, self.total);
+        self.drawn = true;
+    }
+
+    fn clear(&mut self) {
+        if self.drawn {
+            eprint!("\r\x1b[K");
+        }
+    }
+}
+
+/// Counts by outcome, and the exit code they imply.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub ok: usize,
+    pub non_zero: usize,
+    pub failed: usize,
+    pub timed_out: usize,
+    pub interrupted: usize,
+}
+
+impl Summary {
+    pub fn of(results: &[HostResult]) -> Summary {
+        let mut s = Summary::default();
+        for r in results {
+            match r.outcome {
+                Outcome::Ok => s.ok += 1,
+                Outcome::NonZero => s.non_zero += 1,
+                Outcome::Failed => s.failed += 1,
+                Outcome::TimedOut => s.timed_out += 1,
+                Outcome::Interrupted => s.interrupted += 1,
+            }
+        }
+        s
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        if self.interrupted > 0 {
+            130
+        } else if self.failed > 0 || self.timed_out > 0 {
+            3
+        } else if self.non_zero > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let total = self.ok + self.non_zero + self.failed + self.timed_out + self.interrupted;
+        write!(
+            f,
+            "{total} hosts: {} ok, {} non-zero exit, {} failed to connect, {} timed out",
+            self.ok, self.non_zero, self.failed, self.timed_out
+        )?;
+        if self.interrupted > 0 {
+            write!(f, ", {} interrupted", self.interrupted)?;
+        }
+        Ok(())
+    }
+}
+
+/// Hosts with identical output, exit status and error, folded together like `dshbak -c`.
+pub fn fold_results(results: &[HostResult]) -> Vec<(String, &HostResult)> {
+    let mut groups: BTreeMap<
+        (Vec<u8>, Vec<u8>, Option<u32>, Option<String>, u8),
+        Vec<&HostResult>,
+    > = BTreeMap::new();
+    for r in results {
+        let key = (
+            r.stdout.clone(),
+            r.stderr.clone(),
+            r.exit_status,
+            r.error.clone(),
+            r.outcome as u8,
+        );
+        groups.entry(key).or_default().push(r);
+    }
+    let mut folded: Vec<(String, &HostResult)> = groups
+        .into_values()
+        .map(|members| {
+            let names: Vec<&str> = members.iter().map(|r| r.name.as_str()).collect();
+            (crate::config::fold_to_string(&names), members[0])
+        })
+        .collect();
+    folded.sort_by(|a, b| crate::config::range::natural_cmp(&a.0, &b.0));
+    folded
+}
+
+fn print_folded(results: &[HostResult], neutralize: bool) {
+    let show = |bytes: &[u8]| {
+        if neutralize {
+            crate::text::neutralize(bytes)
+        } else {
+            String::from_utf8_lossy(bytes).into_owned()
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    for (names, r) in fold_results(results) {
+        let status = match (&r.error, r.exit_status) {
+            (Some(error), _) => format!("{}: {error}", r.outcome.label()),
+            (None, Some(code)) => format!("exit {code}"),
+            (None, None) => "no exit status".into(),
+        };
+        let rule = "-".repeat(names.chars().count().clamp(15, 60));
+        let _ = writeln!(out, "{rule}\n{names} ({status})\n{rule}");
+        let _ = out.write_all(show(&r.stdout).as_bytes());
+        if !r.stderr.is_empty() {
+            let _ = out.write_all(show(&r.stderr).as_bytes());
+        }
+        if r.dropped.0 + r.dropped.1 > 0 {
+            let _ = writeln!(
+                out,
+                "[output cut: {} more bytes not kept; raise --max-output]",
+                r.dropped.0 + r.dropped.1
+            );
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonHost<'a> {
+    name: &'a str,
+    outcome: Outcome,
+    exit_status: Option<u32>,
+    /// Output as UTF-8; bytes that are not valid UTF-8 become U+FFFD.
+    stdout: String,
+    stderr: String,
+    stdout_dropped_bytes: u64,
+    stderr_dropped_bytes: u64,
+    error: Option<&'a str>,
+    duration_ms: u128,
+}
+
+/// One JSON object per host, one per line (JSON Lines).
+fn print_json(results: &[HostResult]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    for r in results {
+        let host = JsonHost {
+            name: &r.name,
+            outcome: r.outcome,
+            exit_status: r.exit_status,
+            stdout: String::from_utf8_lossy(&r.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&r.stderr).into_owned(),
+            stdout_dropped_bytes: r.dropped.0,
+            stderr_dropped_bytes: r.dropped.1,
+            error: r.error.as_deref(),
+            duration_ms: r.duration.as_millis(),
+        };
+        serde_json::to_writer(&mut out, &host)?;
+        writeln!(out)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! The command line: `mtssh` (the TUI), `mtssh run` (batch), `mtssh mock` (the mock server).
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::mock::{HostKeyType, Lang};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mtssh",
+    version,
+    about = "Many SSH sessions on one event loop: a pane per host, one broadcast line, a batch runner, and a mock SSH server to practise on.",
+    long_about = "mtssh opens every SSH session of a host list on ONE single-threaded event loop.\n\n\
+        With no arguments and no host file it starts the embedded mock SSH server (4 practice hosts, \
+        user test / password 123456) and opens a pane to each.\n\n\
+        Host list: -f FILE (default ./hosts.toml, then the user config dir), see hosts.example.toml.\n\
+        Passwords never come from arguments: set MTSSH_PASSWORD (or --password-env VAR).\n\n\
+        Authentication, in order: identity files (--identity, identity_file), then password. \
+        OpenSSH user certificates are not supported yet."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub hosts: HostArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one command on every selected host and report output and exit codes.
+    Run(RunArgs),
+    /// Run the mock SSH server (the course's practice server) on its own.
+    Mock(MockArgs),
+}
+
+/// Which hosts, and how to reach them. Shared by the TUI and `run`.
+#[derive(Debug, Clone, Args, Default)]
+pub struct HostArgs {
+    /// Host list (TOML, or a plain file of [user@]host[:port] lines).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Hosts on the command line: user@host:port,... (ranges like web[01-03] allowed).
+    #[arg(short = 'H', long = "hosts", value_name = "HOSTS")]
+    pub hosts: Vec<String>,
+    /// Only hosts in this group (repeatable).
+    #[arg(short = 'g', long = "group", value_name = "GROUP")]
+    pub groups: Vec<String>,
+    /// Exclude these host names (comma-separated, ranges allowed).
+    #[arg(short = 'x', long = "exclude", value_name = "NAMES")]
+    pub exclude: Vec<String>,
+    /// Open N sessions to each selected host (the course's homework: N practice sessions).
+    #[arg(long, value_name = "N")]
+    pub count: Option<usize>,
+    /// Login user for hosts that name none.
+    #[arg(short = 'u', long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Identity file (private key) for hosts that name none.
+    #[arg(short = 'i', long = "identity", value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+    /// Read the password from this environment variable (default MTSSH_PASSWORD).
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+    /// strict: refuse unknown hosts; accept-new (default): learn unknown hosts, refuse changed
+    /// keys; off: connect without checking (warns).
+    #[arg(long, value_name = "MODE")]
+    pub host_key_check: Option<String>,
+    /// known_hosts file to check and learn into (default ~/.ssh/known_hosts).
+    #[arg(long, value_name = "FILE")]
+    pub known_hosts: Option<PathBuf>,
+    /// Seconds to wait for connect + handshake + authentication.
+    #[arg(long, value_name = "SECS")]
+    pub connect_timeout: Option<f64>,
+    /// Handshakes in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub fanout: usize,
+    /// Handshakes in flight to one host:port (OpenSSH's MaxStartups drops bursts past 10).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub per_host: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub hosts: HostArgs,
+    /// The command to run on every host.
+    #[arg(short = 'c', long = "command", value_name = "CMD")]
+    pub command: String,
+    /// Stream `name | line` as lines arrive instead of a folded report at the end.
+    #[arg(long, conflicts_with = "json")]
+    pub inline: bool,
+    /// One JSON object per host (name, exit_status, stdout, stderr, error, duration_ms).
+    /// Output bytes that are not UTF-8 are replaced with U+FFFD.
+    #[arg(long)]
+    pub json: bool,
+    /// Bytes of stdout (and of stderr) kept per host; more is cut and marked.
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    pub max_output: usize,
+    /// Print remote bytes unchanged (by default control sequences are neutralised when
+    /// printing to a terminal).
+    #[arg(long)]
+    pub raw: bool,
+    /// Seconds a command may run; then its channel is closed (the remote command gets
+    /// SIGHUP from sshd if it has a PTY, else it may keep running) and the host is
+    /// reported as timed out.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Request a PTY (for commands like sudo that need one).
+    #[arg(long)]
+    pub tty: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MockArgs {
+    /// First port; 0 lets the OS pick free ports.
+    #[arg(long, default_value_t = crate::mock::DEFAULT_PORT)]
+    pub port: u16,
+    /// Address to listen on. Anything but loopback must be asked for and prints a warning.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Number of practice hosts (mock-01, mock-02, …), one port each.
+    #[arg(long = "hosts", default_value_t = 1, value_name = "N")]
+    pub count: usize,
+    /// Accepted logins, user:password pairs separated by commas.
+    #[arg(long, default_value = "test:123456")]
+    pub users: String,
+    /// OpenSSH public keys allowed to log in (enables publickey auth).
+    #[arg(long, value_name = "FILE")]
+    pub authorized_keys: Option<PathBuf>,
+    /// Host key file (created on first start). Default: in the user data dir.
+    #[arg(long, value_name = "FILE")]
+    pub host_key: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = HostKeyType::Ed25519)]
+    pub host_key_type: HostKeyType,
+    /// Language of the practice shell's texts.
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
+    /// Milliseconds to delay each reply of the shell (not the handshake).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency: u64,
+    /// Seconds an unauthenticated connection may stay (like OpenSSH's LoginGraceTime).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub login_grace: u64,
+    /// Write a host list (TOML) for the started hosts to this file.
+    #[arg(long, value_name = "FILE")]
+    pub write_hosts: Option<PathBuf>,
+}
+
+/// Runs the chosen front end to completion and turns its result into the exit code.
+pub async fn dispatch(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Some(Command::Mock(args)) => crate::mock::command::run(args).await,
+        Some(Command::Run(args)) => crate::batch::run(args).await,
+        None => crate::front::run_tui(cli.hosts).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("mtssh: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,635 @@
+//! The russh side of the mock server: the accept loop, one handler per connection, and one
+//! task per shell or exec channel running the practice shell.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use russh::keys::{PrivateKey, PublicKey};
+use russh::server::{self, Auth, Msg, Session};
+use russh::{Channel, ChannelId, Disconnect, MethodKind, MethodSet, Pty};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, info, warn};
+
+use super::shell::{self, Action, Shell, ShellConfig};
+use super::{Credentials, Lang, MockOptions};
+
+/// Bounded so that a client typing faster than the shell can answer is slowed by SSH flow
+/// control instead of growing our memory.
+const SHELL_INPUT_QUEUE: usize = 64;
+/// `seq` output is sent in pieces of this many lines so that a huge count streams with flow
+/// control and Ctrl-C can interrupt it.
+const SEQ_LINES_PER_CHUNK: u64 = 2000;
+/// How long the accept loop waits after an accept error (EMFILE, ENOBUFS…) before retrying.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// What every connection of one server shares.
+pub(super) struct Shared {
+    users: Vec<Credentials>,
+    authorized_keys: Vec<PublicKey>,
+    lang: Lang,
+    latency: Duration,
+    login_grace: Duration,
+    started_at_unix: u64,
+}
+
+impl Shared {
+    pub(super) fn new(opts: &MockOptions) -> Shared {
+        Shared {
+            users: opts.users.clone(),
+            authorized_keys: opts.authorized_keys.clone(),
+            lang: opts.lang,
+            latency: opts.latency,
+            login_grace: opts.login_grace,
+            started_at_unix: now_unix(),
+        }
+    }
+}
+
+pub(super) fn russh_config(key: PrivateKey, opts: &MockOptions) -> server::Config {
+    let mut methods = vec![MethodKind::Password];
+    if !opts.authorized_keys.is_empty() {
+        methods.push(MethodKind::PublicKey);
+    }
+    server::Config {
+        // Advertise only what we implement; the default lists keyboard-interactive too.
+        methods: MethodSet::from(&methods[..]),
+        // Every OpenSSH client probes with `none` first: answer it at once so a correct
+        // password logs in immediately, while real wrong attempts still cost time.
+        auth_rejection_time: Duration::from_millis(400),
+        auth_rejection_time_initial: Some(Duration::ZERO),
+        max_auth_attempts: opts.max_auth_attempts,
+        keys: vec![key],
+        nodelay: true,
+        inactivity_timeout: Some(Duration::from_secs(3600)),
+        ..Default::default()
+    }
+}
+
+/// Accepts until the server is stopped. Accept errors (out of file descriptors, …) are
+/// logged and retried after a pause: a server that must stay up never returns on them, unlike
+/// russh's own `run_on_socket`.
+pub(super) async fn accept_loop(
+    listener: TcpListener,
+    hostname: String,
+    config: Arc<server::Config>,
+    shared: Arc<Shared>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = stopped.changed() => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    debug!(%peer, host = %hostname, "mock: connection");
+                    let handler = Connection::new(hostname.clone(), shared.clone());
+                    tokio::spawn(serve_connection(stream, config.clone(), handler, stopped.clone()));
+                }
+                Err(e) => {
+                    warn!(host = %hostname, error = %e, "mock: accept failed; retrying");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                }
+            }
+        }
+    }
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    config: Arc<server::Config>,
+    handler: Connection,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let grace = handler.shared.login_grace;
+    let authenticated = handler.authenticated.clone();
+    // russh only acts on a disconnect request once the session is established; a client
+    // stalling inside the key exchange is cut off at the socket instead.
+    let killer = SocketKiller::new(&stream);
+    // run_stream reads the client's version line before returning: a silent client must
+    // not hold this task forever.
+    let running =
+        match tokio::time::timeout(grace, server::run_stream(config, stream, handler)).await {
+            Ok(Ok(running)) => running,
+            Ok(Err(e)) => {
+                debug!(error = %e, "mock: handshake failed");
+                return;
+            }
+            Err(_) => {
+                debug!("mock: client sent no version line within the login grace time");
+                return;
+            }
+        };
+    let handle = running.handle();
+    tokio::pin!(running);
+    let grace_timer = tokio::time::sleep(grace);
+    tokio::pin!(grace_timer);
+    let mut grace_over = false;
+    loop {
+        tokio::select! {
+            result = &mut running => {
+                if let Err(e) = result {
+                    debug!(error = %e, "mock: session ended with an error");
+                }
+                return;
+            }
+            _ = &mut grace_timer, if !grace_over => {
+                grace_over = true;
+                if !authenticated.load(Ordering::Relaxed) {
+                    info!("mock: dropping a connection that did not log in within the grace time");
+                    killer.kill();
+                }
+            }
+            changed = stopped.changed() => {
+                let _ = changed;
+                let _ = handle
+                    .disconnect(Disconnect::ByApplication, "server stopping".into(), String::new())
+                    .await;
+                // Wait for the session to wind down, but never longer than a moment.
+                if tokio::time::timeout(Duration::from_secs(2), &mut running).await.is_err() {
+                    killer.kill();
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// A second descriptor for a connection's socket, so the connection can be shut down from
+/// outside the russh session that owns the stream. Holding our own duplicate means the
+/// number can never be reused by another socket while we might still use it.
+struct SocketKiller(Option<std::os::fd::OwnedFd>);
+
+impl SocketKiller {
+    fn new(stream: &TcpStream) -> SocketKiller {
+        use std::os::fd::AsFd;
+        SocketKiller(stream.as_fd().try_clone_to_owned().ok())
+    }
+
+    fn kill(&self) {
+        use std::os::fd::AsRawFd;
+        if let Some(fd) = &self.0 {
+            // SAFETY: shutdown on a descriptor we own; it wakes the session's reader with EOF.
+            unsafe {
+                libc::shutdown(fd.as_raw_fd(), libc::SHUT_RDWR);
+            }
+        }
+    }
+}
+
+enum ShellInput {
+    Bytes(Vec<u8>),
+    Resize(u16, u16),
+    Eof,
+}
+
+#[derive(Default)]
+struct ChannelState {
+    pty: Option<(u16, u16)>,
+    env: Vec<(String, String)>,
+    input: Option<mpsc::Sender<ShellInput>>,
+}
+
+/// One client connection.
+struct Connection {
+    hostname: String,
+    shared: Arc<Shared>,
+    user: String,
+    authenticated: Arc<AtomicBool>,
+    channels: HashMap<ChannelId, ChannelState>,
+}
+
+impl Connection {
+    fn new(hostname: String, shared: Arc<Shared>) -> Connection {
+        Connection {
+            hostname,
+            shared,
+            user: String::new(),
+            authenticated: Arc::new(AtomicBool::new(false)),
+            channels: HashMap::new(),
+        }
+    }
+
+    fn accept(&mut self, user: &str) -> Auth {
+        self.user = user.to_string();
+        self.authenticated.store(true, Ordering::Relaxed);
+        Auth::Accept
+    }
+
+    fn key_allowed(&self, user: &str, key: &PublicKey) -> bool {
+        self.shared.users.iter().any(|c| c.user == user)
+            && self
+                .shared
+                .authorized_keys
+                .iter()
+                .any(|k| k.key_data() == key.key_data())
+    }
+
+    fn shell_config(&self, state: &ChannelState) -> ShellConfig {
+        ShellConfig {
+            hostname: self.hostname.clone(),
+            user: self.user.clone(),
+            lang: self.shared.lang,
+            pty: state.pty,
+            env: state.env.clone(),
+            started_at_unix: self.shared.started_at_unix,
+        }
+    }
+
+    async fn send_input(&mut self, channel: ChannelId, input: ShellInput) {
+        let sender = self
+            .channels
+            .get(&channel)
+            .and_then(|state| state.input.clone());
+        if let Some(sender) = sender {
+            // Awaiting here pauses reading from this client only: SSH flow control.
+            let _ = sender.send(input).await;
+        }
+    }
+}
+
+fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Clamps a client-sent terminal size into what the shell stores.
+fn term_size(cols: u32, rows: u32) -> (u16, u16) {
+    let clamp = |v: u32| u16::try_from(v).unwrap_or(u16::MAX);
+    (clamp(cols), clamp(rows))
+}
+
+impl server::Handler for Connection {
+    type Error = russh::Error;
+
+    async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
+        let ok = self
+            .shared
+            .users
+            .iter()
+            .any(|c| c.user == user && c.password == password);
+        if ok {
+            Ok(self.accept(user))
+        } else {
+            info!(user, host = %self.hostname, "mock: wrong password");
+            Ok(Auth::reject())
+        }
+    }
+
+    async fn auth_publickey_offered(
+        &mut self,
+        user: &str,
+        offer: server::PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
+        if self.key_allowed(user, offer.public_key) {
+            Ok(Auth::Accept)
+        } else {
+            Ok(Auth::reject())
+        }
+    }
+
+    async fn auth_publickey(
+        &mut self,
+        user: &str,
+        key: server::VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
+        if self.key_allowed(user, key.public_key) {
+            Ok(self.accept(user))
+        } else {
+            Ok(Auth::reject())
+        }
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: server::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.channels.insert(channel.id(), ChannelState::default());
+        reply.accept().await;
+        Ok(())
+    }
+
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        term: &str,
+        col_width: u32,
+        row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _modes: &[(Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(state) = self.channels.get_mut(&channel) {
+            state.pty = Some(term_size(col_width, row_height));
+            state.env.push(("TERM".to_string(), term.to_string()));
+            session.channel_success(channel)?;
+        } else {
+            session.channel_failure(channel)?;
+        }
+        Ok(())
+    }
+
+    async fn env_request(
+        &mut self,
+        channel: ChannelId,
+        variable_name: &str,
+        variable_value: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        match self.channels.get_mut(&channel) {
+            // Bounded: a client cannot grow our memory with endless env requests.
+            Some(state) if state.env.len() < 64 => {
+                state
+                    .env
+                    .push((variable_name.to_string(), variable_value.to_string()));
+                session.channel_success(channel)?;
+            }
+            _ => session.channel_failure(channel)?,
+        }
+        Ok(())
+    }
+
+    async fn shell_request(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let Some(state) = self.channels.get(&channel) else {
+            session.channel_failure(channel)?;
+            return Ok(());
+        };
+        if state.input.is_some() {
+            session.channel_failure(channel)?;
+            return Ok(());
+        }
+        let cfg = self.shell_config(state);
+        let (tx, rx) = mpsc::channel(SHELL_INPUT_QUEUE);
+        if let Some(state) = self.channels.get_mut(&channel) {
+            state.input = Some(tx);
+        }
+        session.channel_success(channel)?;
+        let runner = Runner {
+            handle: session.handle(),
+            channel,
+            latency: self.shared.latency,
+            crlf: cfg.pty.is_some(),
+        };
+        tokio::spawn(runner.shell(Shell::new(cfg), rx));
+        Ok(())
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let Some(state) = self.channels.get(&channel) else {
+            session.channel_failure(channel)?;
+            return Ok(());
+        };
+        let cfg = self.shell_config(state);
+        let command = String::from_utf8_lossy(data).into_owned();
+        session.channel_success(channel)?;
+        let runner = Runner {
+            handle: session.handle(),
+            channel,
+            latency: self.shared.latency,
+            crlf: cfg.pty.is_some(),
+        };
+        tokio::spawn(runner.exec(cfg, command));
+        Ok(())
+    }
+
+    async fn subsystem_request(
+        &mut self,
+        channel: ChannelId,
+        _name: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)?;
+        Ok(())
+    }
+
+    async fn window_change_request(
+        &mut self,
+        channel: ChannelId,
+        col_width: u32,
+        row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let (cols, rows) = term_size(col_width, row_height);
+        if let Some(state) = self.channels.get_mut(&channel) {
+            state.pty = Some((cols, rows));
+        }
+        self.send_input(channel, ShellInput::Resize(cols, rows))
+            .await;
+        Ok(())
+    }
+
+    async fn data(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.send_input(channel, ShellInput::Bytes(data.to_vec()))
+            .await;
+        Ok(())
+    }
+
+    async fn channel_eof(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.send_input(channel, ShellInput::Eof).await;
+        Ok(())
+    }
+
+    async fn channel_close(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        // Dropping the sender ends the shell task.
+        self.channels.remove(&channel);
+        Ok(())
+    }
+}
+
+/// Drives one channel: performs the shell's actions against the russh session handle.
+struct Runner {
+    handle: server::Handle,
+    channel: ChannelId,
+    latency: Duration,
+    crlf: bool,
+}
+
+/// The client has gone; the task just ends.
+struct Gone;
+
+/// What a burst of actions left the shell doing.
+enum Next {
+    Continue,
+    Sleep(Duration),
+    Exit,
+}
+
+impl Runner {
+    async fn shell(self, mut shell: Shell, mut input: mpsc::Receiver<ShellInput>) {
+        let actions = shell.start(now_unix());
+        let mut sleeping = match self.perform(&mut shell, actions, &mut input).await {
+            Ok(Next::Continue) => None,
+            Ok(Next::Sleep(d)) => Some(Box::pin(tokio::time::sleep(d))),
+            Ok(Next::Exit) | Err(Gone) => return,
+        };
+        loop {
+            let actions = tokio::select! {
+                received = input.recv() => match received {
+                    Some(ShellInput::Bytes(bytes)) => {
+                        if !self.latency.is_zero() && bytes.iter().any(|b| *b == b'\r' || *b == b'\n') {
+                            tokio::time::sleep(self.latency).await;
+                        }
+                        shell.feed(&bytes, now_unix())
+                    }
+                    Some(ShellInput::Resize(cols, rows)) => {
+                        shell.resize(cols, rows);
+                        continue;
+                    }
+                    Some(ShellInput::Eof) => shell.eof(),
+                    None => return,
+                },
+                _ = async { if let Some(s) = sleeping.as_mut() { s.await } }, if sleeping.is_some() => {
+                    sleeping = None;
+                    shell.sleep_finished()
+                }
+            };
+            if actions.iter().any(|a| matches!(a, Action::CancelSleep)) {
+                sleeping = None;
+            }
+            match self.perform(&mut shell, actions, &mut input).await {
+                Ok(Next::Continue) => {}
+                Ok(Next::Sleep(d)) => sleeping = Some(Box::pin(tokio::time::sleep(d))),
+                Ok(Next::Exit) | Err(Gone) => return,
+            }
+        }
+    }
+
+    async fn exec(self, cfg: ShellConfig, command: String) {
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+        let mut status = 0;
+        for action in shell::run_exec(&cfg, &command, now_unix()) {
+            let sent = match action {
+                Action::Output(bytes) => self.send(bytes).await,
+                Action::Sleep { millis } => {
+                    tokio::time::sleep(Duration::from_millis(millis)).await;
+                    Ok(())
+                }
+                Action::CancelSleep | Action::CancelSeq => Ok(()),
+                Action::Seq { count } => self.stream_seq(count, None).await.map(drop),
+                Action::Exit(code) => {
+                    status = code;
+                    break;
+                }
+            };
+            if sent.is_err() {
+                return;
+            }
+        }
+        let _ = self.finish(status).await;
+    }
+
+    /// Performs actions in order. A `Seq` streams its output, then lets the shell go on.
+    async fn perform(
+        &self,
+        shell: &mut Shell,
+        actions: Vec<Action>,
+        input: &mut mpsc::Receiver<ShellInput>,
+    ) -> Result<Next, Gone> {
+        let mut next = Next::Continue;
+        let mut queue: std::collections::VecDeque<Action> = actions.into();
+        while let Some(action) = queue.pop_front() {
+            match action {
+                Action::Output(bytes) => self.send(bytes).await?,
+                Action::Sleep { millis } => next = Next::Sleep(Duration::from_millis(millis)),
+                Action::CancelSleep => next = Next::Continue,
+                // The stream already stopped when the Ctrl-C arrived.
+                Action::CancelSeq => {}
+                Action::Seq { count } => {
+                    let arrived = self.stream_seq(count, Some(input)).await?;
+                    // The shell sees type-ahead while still busy (so a Ctrl-C cancels the
+                    // seq), then learns the stream ended; a cancelled seq ignores that.
+                    let mut after = Vec::new();
+                    for item in arrived {
+                        match item {
+                            ShellInput::Bytes(bytes) => {
+                                after.extend(shell.feed(&bytes, now_unix()))
+                            }
+                            ShellInput::Resize(cols, rows) => shell.resize(cols, rows),
+                            ShellInput::Eof => after.extend(shell.eof()),
+                        }
+                    }
+                    after.extend(shell.seq_finished());
+                    queue.extend(after);
+                }
+                Action::Exit(code) => {
+                    self.finish(code).await?;
+                    return Ok(Next::Exit);
+                }
+            }
+        }
+        Ok(next)
+    }
+
+    /// Streams `1..=count` with flow control. In a shell, input that arrives meanwhile is
+    /// collected (type-ahead) and returned for the shell to see; a Ctrl-C stops the stream.
+    async fn stream_seq(
+        &self,
+        count: u64,
+        mut input: Option<&mut mpsc::Receiver<ShellInput>>,
+    ) -> Result<Vec<ShellInput>, Gone> {
+        let mut arrived = Vec::new();
+        let mut from = 1;
+        while from <= count {
+            let to = count.min(from + SEQ_LINES_PER_CHUNK - 1);
+            self.send(shell::seq_chunk(from, to, self.crlf)).await?;
+            from = to + 1;
+            if let Some(input) = input.as_deref_mut() {
+                while let Ok(item) = input.try_recv() {
+                    let interrupt = matches!(&item, ShellInput::Bytes(b) if b.contains(&0x03));
+                    arrived.push(item);
+                    if interrupt {
+                        return Ok(arrived);
+                    }
+                }
+            }
+        }
+        Ok(arrived)
+    }
+
+    async fn send(&self, bytes: Vec<u8>) -> Result<(), Gone> {
+        self.handle
+            .data(self.channel, bytes)
+            .await
+            .map_err(|_| Gone)
+    }
+
+    async fn finish(&self, status: u32) -> Result<(), Gone> {
+        let sent = self.handle.exit_status_request(self.channel, status).await;
+        let _ = self.handle.eof(self.channel).await;
+        let _ = self.handle.close(self.channel).await;
+        sent.map_err(|()| Gone)
+    }
+}

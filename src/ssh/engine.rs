@@ -1,0 +1,156 @@
+//! The engine: spawns one actor task per session on the current (single-threaded) runtime,
+//! bounds concurrent handshakes, and gathers every session's events into one channel.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{Semaphore, mpsc};
+
+use super::events::{SessionCommand, SessionEvent, SessionId};
+use super::session::SessionActor;
+use super::target::{Target, Work};
+
+/// Turns a host name into addresses. Tests replace it so that no DNS query is ever sent.
+pub type Resolver = Arc<
+    dyn Fn(String, u16) -> Pin<Box<dyn Future<Output = io::Result<Vec<SocketAddr>>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// The system resolver (tokio's, on the blocking pool); IP literals skip it entirely.
+pub fn system_resolver() -> Resolver {
+    Arc::new(|host: String, port: u16| {
+        Box::pin(async move {
+            if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+                return Ok(vec![SocketAddr::new(ip, port)]);
+            }
+            Ok(tokio::net::lookup_host((host.as_str(), port))
+                .await?
+                .collect())
+        })
+    })
+}
+
+/// Engine-wide limits and hooks.
+#[derive(Clone)]
+pub struct EngineSettings {
+    /// Handshakes (connect + key exchange + auth) in flight at once.
+    pub fanout: usize,
+    /// Handshakes in flight to one `host:port`: OpenSSH's `MaxStartups 10:30:100` starts
+    /// dropping connections beyond 10 unauthenticated ones.
+    pub per_host: usize,
+    /// Events buffered between all sessions and the front end. Bounded, so a flood of output
+    /// slows the flooding session (SSH flow control), not the program.
+    pub event_capacity: usize,
+    /// Commands buffered for one session.
+    pub command_capacity: usize,
+    pub resolver: Resolver,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings {
+            fanout: 64,
+            per_host: 10,
+            event_capacity: 1024,
+            command_capacity: 256,
+            resolver: system_resolver(),
+        }
+    }
+}
+
+/// Cheap to clone: every clone spawns onto the same limits and event channel.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: EngineSettings,
+    events: mpsc::Sender<SessionEvent>,
+    fanout: Arc<Semaphore>,
+    per_host: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl Engine {
+    pub fn new(settings: EngineSettings) -> (Engine, mpsc::Receiver<SessionEvent>) {
+        let (events, receiver) = mpsc::channel(settings.event_capacity.max(1));
+        let fanout = Arc::new(Semaphore::new(settings.fanout.max(1)));
+        let inner = Inner {
+            settings,
+            events,
+            fanout,
+            per_host: Mutex::new(HashMap::new()),
+        };
+        (
+            Engine {
+                inner: Arc::new(inner),
+            },
+            receiver,
+        )
+    }
+
+    /// Starts a session. It reports through the engine's event channel under `id`.
+    pub fn spawn(&self, id: SessionId, target: Target, work: Work) -> SessionHandle {
+        let (commands, inbox) = mpsc::channel(self.inner.settings.command_capacity.max(1));
+        let actor = SessionActor {
+            id,
+            target,
+            work,
+            events: self.inner.events.clone(),
+            inbox,
+            engine: self.clone(),
+        };
+        tokio::spawn(actor.run());
+        SessionHandle { id, commands }
+    }
+
+    pub(super) fn resolver(&self) -> &Resolver {
+        &self.inner.settings.resolver
+    }
+
+    pub(super) fn fanout_limit(&self) -> Arc<Semaphore> {
+        self.inner.fanout.clone()
+    }
+
+    pub(super) fn host_limit(&self, host: &str, port: u16) -> Arc<Semaphore> {
+        let key = format!("{host}:{port}");
+        let per_host = self.inner.settings.per_host.max(1);
+        match self.inner.per_host.lock() {
+            Ok(mut map) => map
+                .entry(key)
+                .or_insert_with(|| Arc::new(Semaphore::new(per_host)))
+                .clone(),
+            // A poisoned map only loses the per-host cap, never the session.
+            Err(_) => Arc::new(Semaphore::new(per_host)),
+        }
+    }
+}
+
+/// The front end's end of one session.
+#[derive(Debug, Clone)]
+pub struct SessionHandle {
+    pub id: SessionId,
+    commands: mpsc::Sender<SessionCommand>,
+}
+
+impl SessionHandle {
+    /// Queues a command without waiting. False when the session has ended or its queue is
+    /// full (the front end should not block the event loop on one slow session).
+    pub fn send(&self, command: SessionCommand) -> bool {
+        self.commands.try_send(command).is_ok()
+    }
+
+    /// Queues a command, waiting for room (batch `--stdin`, where waiting is right).
+    pub async fn send_wait(&self, command: SessionCommand) -> bool {
+        self.commands.send(command).await.is_ok()
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.commands.is_closed()
+    }
+}

@@ -1,0 +1,77 @@
+//! What to connect to and what to do there.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use russh::keys::PublicKey;
+
+use super::hostkeys::KnownHostsStore;
+use crate::config::HostKeyCheck;
+
+/// One host, fully resolved from the host list, the command line and defaults.
+#[derive(Clone)]
+pub struct Target {
+    /// The name shown to the user (pane title, report row).
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    /// Never printed: `Debug` hides it.
+    pub password: Option<String>,
+    pub identity_files: Vec<PathBuf>,
+    pub host_key: HostKeyPolicy,
+    /// Bounds TCP connect, the SSH handshake and authentication (not time spent waiting for
+    /// a person to answer a prompt).
+    pub connect_timeout: Duration,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("name", &self.name)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("identity_files", &self.identity_files)
+            .field("connect_timeout", &self.connect_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Target {
+    /// `host:port`, bracketed for IPv6, as shown in errors.
+    pub fn address(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// How a session decides whether to trust the server's host key.
+#[derive(Clone)]
+pub enum HostKeyPolicy {
+    /// Exactly this key (sessions to our in-process mock server): the user's known_hosts is
+    /// never read nor written.
+    Pinned(PublicKey),
+    /// Check against known_hosts, learning new hosts when the mode allows it.
+    KnownHosts {
+        mode: HostKeyCheck,
+        store: Arc<KnownHostsStore>,
+    },
+}
+
+/// What a session does once it is authenticated.
+#[derive(Debug, Clone)]
+pub enum Work {
+    /// An interactive shell in a PTY of this size (TUI panes).
+    Shell { term: String, cols: u16, rows: u16 },
+    /// One command; with a PTY when `pty` is set (`--tty`, for `sudo`).
+    Exec {
+        command: String,
+        pty: Option<(u16, u16)>,
+    },
+}

@@ -1,0 +1,90 @@
+//! Small OS facts and knobs.
+
+/// Raises the soft open-file limit to the hard limit: every session is a socket, and the
+/// usual soft limit of 1024 caps a run at about a thousand hosts.
+pub fn raise_fd_limit() {
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+/// Peak resident memory of this process, in KiB (Linux `ru_maxrss`).
+pub fn peak_rss_kib() -> u64 {
+    usage(libc::RUSAGE_SELF).2
+}
+
+/// (user CPU seconds, system CPU seconds, peak RSS KiB) of this process or its children.
+pub fn usage(who: libc::c_int) -> (f64, f64, u64) {
+    // SAFETY: getrusage fills the struct we pass and nothing else.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(who, &mut usage) != 0 {
+            return (0.0, 0.0, 0);
+        }
+        usage
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (
+        secs(usage.ru_utime),
+        secs(usage.ru_stime),
+        u64::try_from(usage.ru_maxrss).unwrap_or(0),
+    )
+}
+
+/// Number of OS threads of this process (Linux), for "one thread runs everything" claims.
+pub fn thread_count() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// Whether the given stream is a terminal.
+pub fn is_terminal(stream: &impl std::io::IsTerminal) -> bool {
+    stream.is_terminal()
+}
+
+/// Reads a secret from the controlling terminal with echo off. Blocking: call it through
+/// `spawn_blocking`. `None` when there is no terminal or reading fails.
+pub fn read_secret(prompt: &str) -> Option<String> {
+    use std::io::{BufRead, Write};
+    use std::os::fd::AsRawFd;
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .ok()?;
+    let fd = tty.as_raw_fd();
+    // SAFETY: termios calls on a descriptor we hold open; the struct is fully initialised
+    // by tcgetattr before use.
+    let saved = unsafe {
+        let mut term: libc::termios = std::mem::zeroed();
+        if libc::tcgetattr(fd, &mut term) != 0 {
+            return None;
+        }
+        let saved = term;
+        term.c_lflag &= !libc::ECHO;
+        term.c_lflag |= libc::ECHONL;
+        libc::tcsetattr(fd, libc::TCSANOW, &term);
+        saved
+    };
+    let mut writer = &tty;
+    let _ = write!(writer, "{prompt} ");
+    let _ = writer.flush();
+    let mut line = String::new();
+    let read = std::io::BufReader::new(&tty).read_line(&mut line);
+    // SAFETY: restores the settings saved above on the same descriptor.
+    unsafe {
+        libc::tcsetattr(fd, libc::TCSANOW, &saved);
+    }
+    read.ok()?;
+    Some(line.trim_end_matches(['\r', '\n']).to_string())
+}

@@ -1,0 +1,401 @@
+//! `mtssh run` as a user runs it: the real binary, against sshd and the mock server.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::sshd::{self, Sshd, SshdOptions};
+use crate::support::{self, TestEnv};
+
+pub struct RunOutput {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the mtssh binary in the test env (async, so an in-process mock keeps serving).
+pub async fn mtssh(env: &TestEnv, args: &[&str]) -> RunOutput {
+    let mut cmd = env.command(env!("CARGO_BIN_EXE_mtssh"));
+    cmd.args(args);
+    let out = tokio::time::timeout(Duration::from_secs(120), cmd.output())
+        .await
+        .expect("mtssh finishes")
+        .expect("mtssh runs");
+    RunOutput {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A host list for sshd hosts, logging in with the fixture client key.
+pub fn sshd_hosts(env: &TestEnv, addrs: &[SocketAddr], known_hosts: &Path, check: &str) -> PathBuf {
+    let key = env.key("client_ed25519");
+    let mut text = format!(
+        "[defaults]\nuser = \"{}\"\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\nhost_key_check = \"{check}\"\nconnect_timeout = 20\n\n",
+        sshd::login_user(),
+        key.display(),
+        known_hosts.display()
+    );
+    for (i, addr) in addrs.iter().enumerate() {
+        text.push_str(&format!(
+            "[[hosts]]\nname = \"h{:02}\"\nhost = \"{}\"\nport = {}\n\n",
+            i + 1,
+            addr.ip(),
+            addr.port()
+        ));
+    }
+    let path = env.path(&format!("hosts-{}.toml", rand_suffix()));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn rand_suffix() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+#[tokio::test]
+async fn run_on_52_sshd_hosts_reports_every_host_right() {
+    if !sshd::available() {
+        return;
+    }
+    let _heavy = support::heavy().await;
+    let env = TestEnv::new();
+    let servers: Vec<Sshd> = (0..4)
+        .map(|_| {
+            Sshd::start(
+                &env,
+                SshdOptions {
+                    addresses: 13,
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    let addrs: Vec<SocketAddr> = servers.iter().flat_map(|s| s.addrs.clone()).collect();
+    assert_eq!(addrs.len(), 52);
+    let known = env.path(".ssh/known_hosts");
+    let hosts = sshd_hosts(&env, &addrs, &known, "accept-new");
+
+    // Output and exit status differ by host: the server address, and its last octet mod 3.
+    let command = r#"set -- $SSH_CONNECTION; echo "addr $3"; o=${3##*.}; exit $((o % 3))"#;
+    let out = mtssh(
+        &env,
+        &[
+            "run",
+            "-f",
+            hosts.to_str().unwrap(),
+            "--json",
+            "-c",
+            command,
+        ],
+    )
+    .await;
+    let mut seen = 0;
+    let mut any_nonzero = false;
+    for line in out.stdout.lines() {
+        let host: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+        let name = host["name"].as_str().unwrap();
+        let index: usize = name[1..].parse().unwrap();
+        let addr = addrs[index - 1];
+        let octet = match addr.ip() {
+            std::net::IpAddr::V4(v4) => v4.octets()[3],
+            std::net::IpAddr::V6(_) => unreachable!(),
+        };
+        assert_eq!(host["stdout"], format!("addr {}\n", addr.ip()), "{line}");
+        assert_eq!(host["exit_status"], u64::from(octet % 3), "{line}");
+        any_nonzero |= octet % 3 != 0;
+        seen += 1;
+    }
+    assert_eq!(
+        seen,
+        52,
+        "stderr: {}\nsshd: {}",
+        out.stderr,
+        servers[0].log()
+    );
+    assert_eq!(
+        out.code,
+        Some(if any_nonzero { 1 } else { 0 }),
+        "{}",
+        out.stderr
+    );
+
+    // Folded: hosts with the same output and status share one block.
+    let command = r#"set -- $SSH_CONNECTION; o=${3##*.}; echo "group $((o % 2))"; exit $((o % 2))"#;
+    let out = mtssh(&env, &["run", "-f", hosts.to_str().unwrap(), "-c", command]).await;
+    let even: Vec<String> = (0..52)
+        .filter(|i| match addrs[*i].ip() {
+            std::net::IpAddr::V4(v4) => v4.octets()[3] % 2 == 0,
+            std::net::IpAddr::V6(_) => false,
+        })
+        .map(|i| format!("h{:02}", i + 1))
+        .collect();
+    let folded_even = mtssh::config::fold_to_string(&even);
+    assert!(
+        out.stdout.contains(&format!("{folded_even} (exit 0)\n")),
+        "expected a block for {folded_even}:\n{}",
+        out.stdout
+    );
+    assert_eq!(out.stdout.matches(" (exit ").count(), 2, "{}", out.stdout);
+    assert!(out.stderr.contains("52 hosts:"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn host_keys_strict_accept_new_and_changed() {
+    if !sshd::available() {
+        return;
+    }
+    let env = TestEnv::new();
+    let ip = support::loopback();
+    let port = sshd::free_port(ip);
+    let known = env.path(".ssh/known_hosts");
+    // Earlier lines the user already has must survive every write.
+    let earlier = "# my hosts\nexample.org ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJpxSDS9UHBy+6tST8C8kMk7steOpXMpvqo6l09Jbzig\n";
+    std::fs::write(&known, earlier).unwrap();
+
+    let server = Sshd::start_on(&env, &[ip], port, SshdOptions::default());
+    let strict = sshd_hosts(&env, &server.addrs, &known, "strict");
+    let accept_new = sshd_hosts(&env, &server.addrs, &known, "accept-new");
+
+    let out = mtssh(
+        &env,
+        &["run", "-f", strict.to_str().unwrap(), "-c", "echo hi"],
+    )
+    .await;
+    assert_eq!(out.code, Some(3), "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("not in known_hosts"), "{}", out.stdout);
+
+    let out = mtssh(
+        &env,
+        &["run", "-f", accept_new.to_str().unwrap(), "-c", "echo hi"],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    let learned = std::fs::read_to_string(&known).unwrap();
+    assert!(learned.starts_with(earlier), "{learned}");
+    assert!(
+        learned.contains(&format!("[{ip}]:{port} ssh-ed25519 ")),
+        "{learned}"
+    );
+
+    let out = mtssh(
+        &env,
+        &["run", "-f", strict.to_str().unwrap(), "-c", "echo hi"],
+    )
+    .await;
+    assert_eq!(
+        out.code,
+        Some(0),
+        "strict accepts a learned key: {}{}",
+        out.stdout,
+        out.stderr
+    );
+
+    // Same address, new key of the same type: refused by accept-new and strict.
+    drop(server);
+    let server = Sshd::start_on(&env, &[ip], port, SshdOptions::default());
+    for file in [&accept_new, &strict] {
+        let out = mtssh(
+            &env,
+            &["run", "-f", file.to_str().unwrap(), "-c", "echo hi"],
+        )
+        .await;
+        assert_eq!(out.code, Some(3), "{}{}", out.stdout, out.stderr);
+        assert!(out.stdout.contains("HOST KEY CHANGED"), "{}", out.stdout);
+        // The true line number: line 3 (after a comment and the example.org line).
+        assert!(
+            out.stdout.contains(&format!("{}:3 ", known.display())),
+            "{}",
+            out.stdout
+        );
+        assert!(out.stdout.contains("ssh-keygen -f"), "{}", out.stdout);
+    }
+
+    // A key of another type is a changed key too.
+    drop(server);
+    let _server = Sshd::start_on(
+        &env,
+        &[ip],
+        port,
+        SshdOptions {
+            host_key: Some(support::fixture("keys/host_rsa")),
+            ..Default::default()
+        },
+    );
+    let out = mtssh(
+        &env,
+        &["run", "-f", accept_new.to_str().unwrap(), "-c", "echo hi"],
+    )
+    .await;
+    assert_eq!(out.code, Some(3), "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("HOST KEY CHANGED"), "{}", out.stdout);
+    let after = std::fs::read_to_string(&known).unwrap();
+    assert_eq!(after, learned, "a refused key is never written");
+}
+
+#[tokio::test]
+async fn failures_are_per_host_and_within_the_connect_timeout() {
+    if !sshd::available() {
+        return;
+    }
+    let env = TestEnv::new();
+    let server = Sshd::start(
+        &env,
+        SshdOptions {
+            addresses: 2,
+            password_auth: true,
+            ..Default::default()
+        },
+    );
+    let closed_ip = support::loopback();
+    let closed_port = sshd::free_port(closed_ip);
+    // Accepts TCP (the kernel completes the handshake) and never speaks.
+    let silent_ip = support::loopback();
+    let silent = std::net::TcpListener::bind((silent_ip, 0)).unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let key = env.key("client_ed25519");
+    let hosts = env.path("mixed.toml");
+    std::fs::write(
+        &hosts,
+        format!(
+            "[defaults]\nuser = \"{user}\"\nknown_hosts = \"{kh}\"\nconnect_timeout = 3\n\n\
+             [[hosts]]\nname = \"good\"\nhost = \"{a}\"\nport = {p}\nidentity_file = \"{key}\"\n\n\
+             [[hosts]]\nname = \"badpass\"\nhost = \"{b}\"\nport = {p}\npassword_env = \"WRONG_PW\"\n\n\
+             [[hosts]]\nname = \"closed\"\nhost = \"{closed_ip}\"\nport = {closed_port}\n\n\
+             [[hosts]]\nname = \"silent\"\nhost = \"{silent_ip}\"\nport = {silent_port}\n",
+            user = sshd::login_user(),
+            kh = env.path(".ssh/known_hosts").display(),
+            a = server.addrs[0].ip(),
+            b = server.addrs[1].ip(),
+            p = server.port(),
+            key = key.display(),
+        ),
+    )
+    .unwrap();
+    let mut cmd = env.command(env!("CARGO_BIN_EXE_mtssh"));
+    cmd.env("WRONG_PW", "not-the-password").args([
+        "run",
+        "-f",
+        hosts.to_str().unwrap(),
+        "--json",
+        "-c",
+        "echo fine",
+    ]);
+    let started = std::time::Instant::now();
+    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let took = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let by_name: std::collections::HashMap<String, serde_json::Value> = stdout
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (v["name"].as_str().unwrap().to_string(), v)
+        })
+        .collect();
+    assert_eq!(by_name["good"]["stdout"], "fine\n", "{stdout}");
+    assert_eq!(by_name["good"]["exit_status"], 0);
+    let error = |name: &str| {
+        by_name[name]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        error("badpass").contains("authentication failed"),
+        "{}",
+        error("badpass")
+    );
+    assert!(
+        !error("badpass").contains("not-the-password"),
+        "the password leaked"
+    );
+    assert!(
+        error("closed").contains("connection refused")
+            || error("closed").contains("Connection refused"),
+        "{}",
+        error("closed")
+    );
+    assert!(
+        error("silent").contains("timed out after 3s"),
+        "{}",
+        error("silent")
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    drop(silent);
+}
+
+#[tokio::test]
+async fn broken_host_lists_start_nothing_and_say_where() {
+    let env = TestEnv::new();
+    let bad = env.path("bad.toml");
+    std::fs::write(&bad, "[defaults]\nusr = \"x\"\n\n[[hosts]]\nname = \"a\"\n").unwrap();
+    let out = mtssh(&env, &["run", "-f", bad.to_str().unwrap(), "-c", "true"]).await;
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("bad.toml:2:1"), "{}", out.stderr);
+    assert!(out.stderr.contains("did you mean `user`"), "{}", out.stderr);
+
+    let out = mtssh(&env, &["run", "-H", "web[3-1]", "-c", "true"]).await;
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+
+    let out = mtssh(&env, &["run", "-c", "true"]).await;
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("-f FILE"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn run_against_the_mock_folds_ranges_and_counts_sessions() {
+    let env = TestEnv::new();
+    let server = support::mock(4).await;
+    let hosts = env.path("mock.toml");
+    let text = mtssh::mock::command::host_list_toml(server.hosts(), server.users());
+    std::fs::write(&hosts, text).unwrap();
+    let kh = env.path("kh");
+    let args = [
+        "run",
+        "-f",
+        hosts.to_str().unwrap(),
+        "--known-hosts",
+        kh.to_str().unwrap(),
+    ];
+    let out = mtssh(&env, &[&args[..], &["-c", "echo same"]].concat()).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("mock-[01-04] (exit 0)\n"),
+        "{}",
+        out.stdout
+    );
+
+    let out = mtssh(
+        &env,
+        &[
+            &args[..],
+            &["-c", "echo hi; exit 4", "--count", "3", "-x", "mock-0[2-4]"],
+        ]
+        .concat(),
+    )
+    .await;
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(
+        out.stdout.contains("mock-01#[1-3] (exit 4)\n"),
+        "{}",
+        out.stdout
+    );
+
+    let out = mtssh(&env, &[&args[..], &["-c", "seq 3", "--inline"]].concat()).await;
+    assert_eq!(
+        out.stdout
+            .lines()
+            .filter(|l| l.starts_with("mock-02 | "))
+            .count(),
+        3,
+        "{}",
+        out.stdout
+    );
+}

@@ -1,0 +1,194 @@
+//! The test environment: an isolated HOME, fixture keys, loopback addresses, peer checks.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use mtssh::mock::{HostKeySource, MockOptions, MockServer};
+use russh::keys::PrivateKey;
+
+/// Whether an outside program is available. Missing ones skip the test with a notice,
+/// unless MTSSH_REQUIRE_PEERS=1 (CI), where a missing peer fails the test.
+pub fn have(program: &str) -> bool {
+    let found = if program.contains('/') {
+        Path::new(program).exists()
+    } else if program == "paramiko" {
+        std::process::Command::new("python3")
+            .args(["-c", "import paramiko"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    } else {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {program}")])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    if !found {
+        if std::env::var("MTSSH_REQUIRE_PEERS").as_deref() == Ok("1") {
+            panic!("{program} is required (MTSSH_REQUIRE_PEERS=1) but not installed");
+        }
+        eprintln!("NOTICE: skipping: {program} is not installed");
+    }
+    found
+}
+
+/// True when every program is there (each missing one prints its own notice).
+pub fn have_all(programs: &[&str]) -> bool {
+    programs.iter().fold(true, |all, p| have(p) && all)
+}
+
+/// A fresh loopback address for each server, so tests in parallel never share a port space
+/// and many "hosts" can share one port number.
+pub fn loopback() -> IpAddr {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    // Spread by process id too, so two test binaries running at once do not collide.
+    let base = std::process::id() % 200 + 20;
+    IpAddr::V4(Ipv4Addr::new(
+        127,
+        base as u8,
+        (n / 250) as u8,
+        (n % 250 + 2) as u8,
+    ))
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+pub fn fixture_key(name: &str) -> PrivateKey {
+    let text = std::fs::read_to_string(fixture(&format!("keys/{name}"))).expect("fixture key");
+    PrivateKey::from_openssh(&text).expect("fixture key parses")
+}
+
+/// An isolated home for one test: its own HOME and XDG dirs, no agent, keys copied with
+/// the 0600 mode OpenSSH insists on (git does not keep file modes).
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for sub in [".ssh", "config", "data", "cache", "state"] {
+            std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+        }
+        TestEnv { dir }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Copies a fixture key (and its .pub) into the env with mode 0600; returns its path.
+    pub fn key(&self, name: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let dest = self.path(&format!(".ssh/{name}"));
+        std::fs::copy(fixture(&format!("keys/{name}")), &dest).expect("copy key");
+        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        let _ = std::fs::copy(
+            fixture(&format!("keys/{name}.pub")),
+            self.path(&format!(".ssh/{name}.pub")),
+        );
+        dest
+    }
+
+    /// Applies the isolation to a child process.
+    pub fn command(&self, program: &str) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(program);
+        self.isolate(cmd.as_std_mut());
+        cmd.kill_on_drop(true);
+        cmd
+    }
+
+    pub fn std_command(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+        let mut cmd = std::process::Command::new(program);
+        self.isolate(&mut cmd);
+        cmd
+    }
+
+    fn isolate(&self, cmd: &mut std::process::Command) {
+        let home = self.home();
+        cmd.env("HOME", home)
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("XDG_STATE_HOME", home.join("state"))
+            .env_remove("SSH_AUTH_SOCK")
+            .env_remove("MTSSH_PASSWORD")
+            .env_remove("MTSSH_LOG");
+    }
+
+    /// OpenSSH client arguments for a login to `addr` that never reads the machine's config
+    /// and keeps known_hosts inside this env.
+    pub fn ssh_args(&self, addr: std::net::SocketAddr) -> Vec<String> {
+        vec![
+            "-F".into(),
+            "/dev/null".into(),
+            "-o".into(),
+            format!(
+                "UserKnownHostsFile={}",
+                self.path(".ssh/known_hosts").display()
+            ),
+            "-o".into(),
+            "StrictHostKeyChecking=accept-new".into(),
+            "-o".into(),
+            "BatchMode=no".into(),
+            "-o".into(),
+            "ConnectTimeout=10".into(),
+            "-p".into(),
+            addr.port().to_string(),
+            format!("test@{}", addr.ip()),
+        ]
+    }
+}
+
+/// A mock server on a fresh loopback address with a fixture host key.
+pub async fn mock(hosts: usize) -> MockServer {
+    mock_with(MockOptions {
+        hosts,
+        ..Default::default()
+    })
+    .await
+}
+
+pub async fn mock_with(opts: MockOptions) -> MockServer {
+    let opts = MockOptions {
+        bind: loopback(),
+        port: 0,
+        host_key: HostKeySource::Given(Box::new(fixture_key("host_ed25519"))),
+        ..opts
+    };
+    MockServer::start(opts).await.expect("mock server starts")
+}
+
+/// Polls `check` until it returns Some or the deadline passes.
+pub async fn wait_for<T>(
+    what: &str,
+    limit: Duration,
+    mut check: impl AsyncFnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Heavy tests (hundreds of sessions) take this lock so they do not run at the same time.
+pub async fn heavy() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}
