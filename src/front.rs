@@ -1,4 +1,83 @@
-//! TUI wiring.
-pub async fn run_tui(_hosts: crate::cli::HostArgs) -> anyhow::Result<std::process::ExitCode> {
-    anyhow::bail!("not yet")
+//! `mtssh` with no subcommand: resolve the hosts (or start the practice server) and open the
+//! TUI on them.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+use crate::cli::HostArgs;
+use crate::config::inventory;
+use crate::mock::MockServer;
+use crate::ssh::{Engine, EngineSettings, Target};
+use crate::tui::{TuiSetup, run_tui as run_loop};
+
+/// Practice hosts opened when no host list is given: the course's four panes.
+pub const PRACTICE_HOSTS: usize = 4;
+
+pub async fn run_tui(args: HostArgs) -> Result<ExitCode> {
+    if !std::io::stdout().is_terminal() {
+        bail!("the TUI needs a terminal; for scripts use `mtssh run -c CMD`");
+    }
+    log_to_file();
+    let (sessions, mock, stores) = if inventory::hosts_given(&args) {
+        let inventory = inventory::resolve(&args).await?;
+        for warning in &inventory.warnings {
+            tracing::warn!("{warning}");
+        }
+        (inventory.targets, None, inventory.stores)
+    } else {
+        let mock = MockServer::start_practice(PRACTICE_HOSTS).await?;
+        (
+            practice_sessions(&mock, args.count.unwrap_or(1)),
+            Some(mock),
+            Vec::new(),
+        )
+    };
+    let add_host_template = sessions.first().cloned();
+    let (engine, events) = Engine::new(EngineSettings {
+        fanout: args.fanout,
+        per_host: args.per_host,
+        ..Default::default()
+    });
+    let result = run_loop(TuiSetup {
+        sessions,
+        engine,
+        events,
+        mock,
+        add_host_template,
+    })
+    .await;
+    for store in &stores {
+        store.flush().await;
+    }
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+/// One pane per practice host; `--count N` opens N sessions spread over the hosts.
+pub fn practice_sessions(mock: &MockServer, count: usize) -> Vec<Target> {
+    let hosts = mock.hosts();
+    let total = if count > 1 { count } else { hosts.len() };
+    (0..total)
+        .filter_map(|i| {
+            let host = i % hosts.len().max(1);
+            let name = if count > 1 {
+                format!("practice-{:02}", i + 1)
+            } else {
+                hosts[host].name.clone()
+            };
+            mock.practice_target(host, name)
+        })
+        .collect()
+}
+
+/// The TUI owns the screen: logs go to a file in the user's state dir.
+fn log_to_file() {
+    if let Some(dirs) = directories::ProjectDirs::from("", "", "mtssh") {
+        let dir = dirs
+            .state_dir()
+            .unwrap_or_else(|| dirs.data_dir())
+            .to_path_buf();
+        crate::logging::to_file(&dir.join("mtssh.log"), "info");
+    }
 }

@@ -3,6 +3,7 @@
 //! The binary (`main.rs`) is a thin shell over this library so that integration tests can
 //! drive every front end and the mock server in-process.
 
+pub mod app;
 pub mod batch;
 pub mod cli;
 pub mod config;
@@ -12,3 +13,5 @@ pub mod mock;
 pub mod ssh;
 pub mod sys;
 pub mod text;
+pub mod tui;
+pub mod ui;

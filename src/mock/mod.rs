@@ -162,6 +162,39 @@ impl MockServer {
         })
     }
 
+    /// The practice server the TUI starts: `hosts` hosts from the course's port 2222, or on
+    /// free ports when 2222 and up are taken (the caller shows where).
+    pub async fn start_practice(hosts: usize) -> Result<MockServer> {
+        let opts = MockOptions {
+            hosts,
+            ..MockOptions::default()
+        };
+        match MockServer::start(opts.clone()).await {
+            Ok(server) => Ok(server),
+            Err(_) => MockServer::start(MockOptions { port: 0, ..opts }).await,
+        }
+    }
+
+    /// A session to one of this server's hosts, logging in with the first practice user and
+    /// pinning this server's host key (the user's known_hosts is never touched).
+    pub fn practice_target(&self, host: usize, name: String) -> Option<crate::ssh::Target> {
+        let addr = self.hosts.get(host)?.addr;
+        let user = self.users.first()?;
+        Some(crate::ssh::Target {
+            name,
+            host: addr.ip().to_string(),
+            port: addr.port(),
+            user: user.user.clone(),
+            password: Some(user.password.clone()),
+            identity_files: Vec::new(),
+            host_key: crate::ssh::HostKeyPolicy::Pinned(self.host_key.clone()),
+            connect_timeout: Duration::from_secs(10),
+            use_agent: false,
+            identities_only: false,
+            jump: None,
+        })
+    }
+
     pub fn hosts(&self) -> &[MockHost] {
         &self.hosts
     }

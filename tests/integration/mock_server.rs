@@ -261,20 +261,9 @@ c.close()
 }
 
 fn practice_target(server: &MockServer, host: usize, name: String) -> Target {
-    let addr = server.hosts()[host].addr;
-    Target {
-        name,
-        host: addr.ip().to_string(),
-        port: addr.port(),
-        user: "test".into(),
-        password: Some("123456".into()),
-        identity_files: Vec::new(),
-        host_key: HostKeyPolicy::Pinned(server.host_key().clone()),
-        connect_timeout: Duration::from_secs(30),
-        use_agent: false,
-        identities_only: false,
-        jump: None,
-    }
+    server
+        .practice_target(host, name)
+        .expect("the mock has that host")
 }
 
 /// Opens `count` shells, types `echo tok-N` into each and waits for every token.

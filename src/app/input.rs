@@ -1,0 +1,366 @@
+//! Keys and pastes: what each one does in each input mode and dialog.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::editor::LineEditor;
+use super::keys::{TermModes, encode_key};
+use super::{App, Effect, InputMode, Overlay};
+use crate::ssh::SessionId;
+
+/// Ctrl-] leaves keystroke and focus mode. Terminals send it as byte 0x1d, which crossterm
+/// reports as Ctrl-5, so both spellings count.
+pub fn is_escape_key(key: &KeyEvent) -> bool {
+    key.modifiers.contains(KeyModifiers::CONTROL) && matches!(key.code, KeyCode::Char(']' | '5'))
+}
+
+fn ctrl(key: &KeyEvent) -> Option<char> {
+    match key.code {
+        KeyCode::Char(c) if key.modifiers.contains(KeyModifiers::CONTROL) => {
+            Some(c.to_ascii_lowercase())
+        }
+        _ => None,
+    }
+}
+
+fn alt(key: &KeyEvent) -> Option<char> {
+    match key.code {
+        KeyCode::Char(c) if key.modifiers == KeyModifiers::ALT => Some(c.to_ascii_lowercase()),
+        _ => None,
+    }
+}
+
+impl App {
+    pub(super) fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if let Some(overlay) = self.overlay.take() {
+            let effects = self.overlay_key(overlay, key);
+            self.show_next_prompt();
+            return effects;
+        }
+        match self.mode {
+            InputMode::Line => self.line_key(key),
+            InputMode::Keystroke if is_escape_key(&key) => self.set_mode(InputMode::Line),
+            InputMode::Focus if is_escape_key(&key) => self.set_mode(InputMode::Line),
+            InputMode::Keystroke => self.send_key_to(self.targets(), &key),
+            InputMode::Focus => {
+                let focused = self.focused().map(|p| p.id).into_iter().collect();
+                self.send_key_to(focused, &key)
+            }
+        }
+    }
+
+    fn set_mode(&mut self, mode: InputMode) -> Vec<Effect> {
+        if mode == InputMode::Focus && self.panes.is_empty() {
+            return Vec::new();
+        }
+        self.mode = mode;
+        Vec::new()
+    }
+
+    /// Encodes `key` for each session in the way its own terminal modes ask for.
+    fn send_key_to(&mut self, ids: Vec<SessionId>, key: &KeyEvent) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for id in ids {
+            let Some(pane) = self.pane_mut(id) else {
+                continue;
+            };
+            let modes = TermModes {
+                application_cursor: pane.parser.screen().application_cursor(),
+            };
+            if let Some(bytes) = encode_key(key, modes) {
+                pane.scroll_to_live();
+                effects.push(Effect::Send { id, bytes });
+            }
+        }
+        effects
+    }
+
+    /// Sends the same bytes to every target and brings those panes back to the live screen.
+    pub(super) fn broadcast(&mut self, bytes: &[u8]) -> Vec<Effect> {
+        let targets = self.targets();
+        if targets.is_empty() {
+            self.notice = Some("no active session to send to (Alt-A selects all)".into());
+        }
+        for pane in self.panes.iter_mut().filter(|p| targets.contains(&p.id)) {
+            pane.scroll_to_live();
+        }
+        let send = |id| Effect::Send {
+            id,
+            bytes: bytes.to_vec(),
+        };
+        targets.into_iter().map(send).collect()
+    }
+
+    fn line_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if let Some(c) = ctrl(&key) {
+            return self.line_ctrl(c);
+        }
+        if let Some(c) = alt(&key) {
+            return self.line_alt(c);
+        }
+        if key.modifiers.contains(KeyModifiers::ALT) {
+            return self.move_focus_key(key.code);
+        }
+        if key.modifiers.contains(KeyModifiers::SHIFT) && self.scroll_key(key.code) {
+            return Vec::new();
+        }
+        match key.code {
+            KeyCode::Enter => self.send_line(),
+            KeyCode::F(n) => self.function_key(n),
+            KeyCode::Tab => self.cycle_focus(1),
+            KeyCode::BackTab => self.cycle_focus(-1),
+            KeyCode::PageUp => self.flip_page(-1),
+            KeyCode::PageDown => self.flip_page(1),
+            code => {
+                edit_key(&mut self.editor, code, true);
+                Vec::new()
+            }
+        }
+    }
+
+    fn send_line(&mut self) -> Vec<Effect> {
+        let mut line = self.editor.take();
+        line.push('\r');
+        self.broadcast(line.as_bytes())
+    }
+
+    fn line_ctrl(&mut self, c: char) -> Vec<Effect> {
+        match c {
+            'q' => self.request_quit(),
+            ']' | '5' => self.set_mode(InputMode::Focus),
+            'c' => {
+                self.editor.clear();
+                self.broadcast(b"\x03")
+            }
+            'd' => self.broadcast(b"\x04"),
+            'z' => vec![Effect::Suspend],
+            'u' => {
+                self.editor.clear();
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn line_alt(&mut self, c: char) -> Vec<Effect> {
+        match c {
+            'z' => return self.broadcast(b"\x1a"),
+            't' => {
+                let focus = self.focus;
+                if let Some(p) = self.panes.get_mut(focus) {
+                    p.active = !p.active;
+                }
+            }
+            'a' => self.panes.iter_mut().for_each(|p| p.active = true),
+            'n' => self.panes.iter_mut().for_each(|p| p.active = false),
+            'i' => self.panes.iter_mut().for_each(|p| p.active = !p.active),
+            'g' => self.select_group(),
+            'p' => {
+                let hidden = !self.editor.is_hidden();
+                self.editor.clear();
+                self.editor.set_hidden(hidden);
+            }
+            'm' => {
+                self.zoom = !self.zoom && !self.panes.is_empty();
+                return self.relayout();
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Selects exactly the panes in the focused pane's group.
+    fn select_group(&mut self) {
+        let Some(group) = self.focused().map(|p| p.group().to_string()) else {
+            return;
+        };
+        for pane in &mut self.panes {
+            pane.active = pane.group() == group;
+        }
+    }
+
+    fn function_key(&mut self, n: u8) -> Vec<Effect> {
+        match n {
+            1 => self.overlay = Some(Overlay::Help),
+            2 => return vec![Effect::StartMock],
+            3 => return self.set_mode(InputMode::Keystroke),
+            4 => {
+                self.mouse_capture = !self.mouse_capture;
+                return vec![Effect::SetMouseCapture(self.mouse_capture)];
+            }
+            5 => return self.reconnect_focused(),
+            6 => self.overlay = Some(Overlay::AddHost(LineEditor::default())),
+            7 => return self.save_focused(),
+            8 if !self.panes.is_empty() => return self.remove_pane(self.focus),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn reconnect_focused(&mut self) -> Vec<Effect> {
+        let focus = self.focus;
+        let Some(pane) = self.panes.get_mut(focus) else {
+            return Vec::new();
+        };
+        if pane.is_live() {
+            self.notice = Some(format!("{} is still live; F8 closes it", pane.name));
+            return Vec::new();
+        }
+        pane.state = crate::ssh::SessionState::Connecting;
+        pane.exit_status = None;
+        pane.scroll_to_live();
+        pane.parser
+            .process(b"\r\n\x1b[2m--- reconnecting ---\x1b[0m\r\n");
+        vec![Effect::Reconnect { id: pane.id }]
+    }
+
+    fn save_focused(&mut self) -> Vec<Effect> {
+        let Some((id, name)) = self.focused().map(|p| (p.id, p.name.clone())) else {
+            return Vec::new();
+        };
+        let path = self.save_path(&name);
+        vec![Effect::SaveScrollback { id, path }]
+    }
+
+    fn request_quit(&mut self) -> Vec<Effect> {
+        if self.any_live() {
+            self.overlay = Some(Overlay::QuitConfirm);
+            Vec::new()
+        } else {
+            vec![Effect::Quit]
+        }
+    }
+
+    /// Shift + arrows/PgUp/PgDn/End scroll the focused pane; false when `code` is not one.
+    fn scroll_key(&mut self, code: KeyCode) -> bool {
+        let focus = self.focus;
+        let Some(pane) = self.panes.get_mut(focus) else {
+            return false;
+        };
+        let page = (pane.pty_size().1 as isize / 2).max(1);
+        match code {
+            KeyCode::Up => pane.scroll_by(1),
+            KeyCode::Down => pane.scroll_by(-1),
+            KeyCode::PageUp => pane.scroll_by(page),
+            KeyCode::PageDown => pane.scroll_by(-page),
+            KeyCode::End => pane.scroll_to_live(),
+            _ => return false,
+        }
+        true
+    }
+
+    pub(super) fn on_paste(&mut self, text: String) -> Vec<Effect> {
+        if let Some(overlay) = &mut self.overlay {
+            if let Overlay::Prompt(d) = overlay {
+                d.input.insert_str(first_line(&text));
+            } else if let Overlay::AddHost(e) = overlay {
+                e.insert_str(first_line(&text));
+            }
+            return Vec::new();
+        }
+        let multi_line = text.trim_end_matches(['\r', '\n']).contains('\n');
+        let targets = match self.mode {
+            InputMode::Line if !multi_line => {
+                self.editor.insert_str(&text);
+                return Vec::new();
+            }
+            InputMode::Focus => self.focused().map(|p| p.id).into_iter().collect(),
+            InputMode::Line | InputMode::Keystroke => self.targets(),
+        };
+        if multi_line && targets.len() > 1 {
+            self.overlay = Some(Overlay::PasteConfirm { text, targets });
+            return Vec::new();
+        }
+        self.paste_to(&text, targets)
+    }
+
+    /// Sends a paste the way a terminal does: newlines as CR, wrapped in bracketed-paste
+    /// markers for programs that turned that mode on.
+    pub(super) fn paste_to(&mut self, text: &str, ids: Vec<SessionId>) -> Vec<Effect> {
+        let body = text.replace("\r\n", "\r").replace('\n', "\r");
+        let mut effects = Vec::new();
+        for id in ids {
+            let Some(pane) = self.pane_mut(id) else {
+                continue;
+            };
+            pane.scroll_to_live();
+            let bytes = if pane.parser.screen().bracketed_paste() {
+                format!("\x1b[200~{body}\x1b[201~").into_bytes()
+            } else {
+                body.clone().into_bytes()
+            };
+            effects.push(Effect::Send { id, bytes });
+        }
+        effects
+    }
+
+    fn overlay_key(&mut self, overlay: Overlay, key: KeyEvent) -> Vec<Effect> {
+        let yes = matches!(key.code, KeyCode::Char('y' | 'Y') | KeyCode::Enter);
+        let no = matches!(key.code, KeyCode::Char('n' | 'N') | KeyCode::Esc);
+        match overlay {
+            Overlay::Help => Vec::new(),
+            Overlay::QuitConfirm if yes || ctrl(&key) == Some('q') => vec![Effect::Quit],
+            Overlay::PasteConfirm { text, targets } if yes => self.paste_to(&text, targets),
+            Overlay::QuitConfirm | Overlay::PasteConfirm { .. } if no => Vec::new(),
+            Overlay::Prompt(dialog) => self.prompt_key(dialog, key),
+            Overlay::AddHost(editor) => self.add_host_key(editor, key),
+            open => {
+                self.overlay = Some(open);
+                Vec::new()
+            }
+        }
+    }
+
+    fn prompt_key(&mut self, mut dialog: super::PromptDialog, key: KeyEvent) -> Vec<Effect> {
+        let answer = match key.code {
+            KeyCode::Enter => Some(dialog.input.take()),
+            KeyCode::Esc => None,
+            code => {
+                edit_key(&mut dialog.input, code, false);
+                self.overlay = Some(Overlay::Prompt(dialog));
+                return Vec::new();
+            }
+        };
+        vec![Effect::AnswerPrompt {
+            token: dialog.token,
+            answer,
+        }]
+    }
+
+    fn add_host_key(&mut self, mut editor: LineEditor, key: KeyEvent) -> Vec<Effect> {
+        match key.code {
+            KeyCode::Enter => {
+                let spec = editor.take().trim().to_string();
+                if spec.is_empty() {
+                    return Vec::new();
+                }
+                vec![Effect::AddHost(spec)]
+            }
+            KeyCode::Esc => Vec::new(),
+            code => {
+                edit_key(&mut editor, code, false);
+                self.overlay = Some(Overlay::AddHost(editor));
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Plain editing keys shared by the broadcast line and dialog inputs.
+fn edit_key(editor: &mut LineEditor, code: KeyCode, history: bool) {
+    match code {
+        KeyCode::Char(c) => editor.insert(c),
+        KeyCode::Backspace => editor.backspace(),
+        KeyCode::Delete => editor.delete(),
+        KeyCode::Left => editor.left(),
+        KeyCode::Right => editor.right(),
+        KeyCode::Home => editor.home(),
+        KeyCode::End => editor.end(),
+        KeyCode::Up if history => editor.history_up(),
+        KeyCode::Down if history => editor.history_down(),
+        _ => {}
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}

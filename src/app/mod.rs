@@ -1,0 +1,396 @@
+//! The model: everything the TUI knows, changed only through [`App::update`]. No IO here:
+//! what should happen outside is returned as [`Effect`]s for the event loop to carry out.
+
+pub mod editor;
+mod input;
+pub mod keys;
+mod mouse;
+pub mod pane;
+#[cfg(test)]
+mod tests;
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+
+use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
+use ratatui::layout::Rect;
+
+use crate::ssh::{SessionId, SessionState};
+use crate::ui::layout::{self, PaneLayout};
+use editor::LineEditor;
+use pane::Pane;
+
+/// Everything that can happen to the model.
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Paste(String),
+    Resize {
+        cols: u16,
+        rows: u16,
+    },
+    State {
+        id: SessionId,
+        state: SessionState,
+    },
+    Output {
+        id: SessionId,
+        data: Vec<u8>,
+    },
+    ExitStatus {
+        id: SessionId,
+        status: u32,
+    },
+    /// A session asks a question; `token` names the reply channel the loop keeps.
+    Prompt {
+        id: SessionId,
+        token: u64,
+        text: String,
+        echo: bool,
+    },
+    Mock(MockStatus),
+    /// A one-line report for the status bar (a file saved, a host that could not be parsed).
+    Notice(String),
+    Tick,
+}
+
+/// What the model asks the outside world to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Send {
+        id: SessionId,
+        bytes: Vec<u8>,
+    },
+    Resize {
+        id: SessionId,
+        cols: u16,
+        rows: u16,
+    },
+    Close {
+        id: SessionId,
+    },
+    Reconnect {
+        id: SessionId,
+    },
+    /// Connect to a host typed as `user@host:port`.
+    AddHost(String),
+    /// Start the embedded mock server if needed and open a practice pane on it.
+    StartMock,
+    SaveScrollback {
+        id: SessionId,
+        path: PathBuf,
+    },
+    AnswerPrompt {
+        token: u64,
+        answer: Option<String>,
+    },
+    SetMouseCapture(bool),
+    /// Stop the program like a shell job (Ctrl-Z).
+    Suspend,
+    Quit,
+}
+
+/// Where typed keys go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputMode {
+    /// Keys edit the broadcast line; Enter sends it to every active session.
+    Line,
+    /// Every key goes raw to every active session.
+    Keystroke,
+    /// Every key goes raw to the focused session only.
+    Focus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MockStatus {
+    Off,
+    Starting,
+    Listening(String),
+    Failed(String),
+}
+
+/// A question from a session, shown as a dialog.
+#[derive(Debug)]
+pub struct PromptDialog {
+    pub token: u64,
+    pub id: SessionId,
+    pub text: String,
+    pub input: LineEditor,
+}
+
+/// A dialog drawn over the panes; while one is open it gets every key.
+#[derive(Debug)]
+pub enum Overlay {
+    Help,
+    QuitConfirm,
+    Prompt(PromptDialog),
+    AddHost(LineEditor),
+    PasteConfirm {
+        text: String,
+        targets: Vec<SessionId>,
+    },
+}
+
+pub struct App {
+    pub(crate) panes: Vec<Pane>,
+    next_id: SessionId,
+    /// Index into `panes` of the focused pane.
+    pub(crate) focus: usize,
+    pub(crate) mode: InputMode,
+    pub(crate) zoom: bool,
+    pub(crate) overlay: Option<Overlay>,
+    prompts: VecDeque<PromptDialog>,
+    pub(crate) editor: LineEditor,
+    /// Terminal size (cols, rows).
+    pub(crate) size: (u16, u16),
+    pub(crate) mouse_capture: bool,
+    pub(crate) mock: MockStatus,
+    pub(crate) notice: Option<String>,
+    /// Pane count the scrollback budget is planned for (panes made later share it).
+    planned_panes: usize,
+    saves: usize,
+}
+
+impl App {
+    /// A model for a `cols` x `rows` terminal that expects about `planned_panes` sessions.
+    pub fn new(cols: u16, rows: u16, planned_panes: usize) -> Self {
+        App {
+            panes: Vec::new(),
+            next_id: 0,
+            focus: 0,
+            mode: InputMode::Line,
+            zoom: false,
+            overlay: None,
+            prompts: VecDeque::new(),
+            editor: LineEditor::default(),
+            size: (cols, rows),
+            mouse_capture: true,
+            mock: MockStatus::Off,
+            notice: None,
+            planned_panes,
+            saves: 0,
+        }
+    }
+
+    /// Adds a pane in the connecting state. Returns its id and the resizes the other panes
+    /// need now that the grid changed; the new pane's size is [`App::pty_size`].
+    pub fn add_pane(&mut self, name: impl Into<String>) -> (SessionId, Vec<Effect>) {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.planned_panes = self.planned_panes.max(self.panes.len() + 1);
+        let scrollback = pane::scrollback_per_pane(self.planned_panes);
+        self.panes.push(Pane::new(id, name.into(), scrollback));
+        let mut effects = self.relayout();
+        effects.retain(|e| !matches!(e, Effect::Resize { id: rid, .. } if *rid == id));
+        (id, effects)
+    }
+
+    pub fn pty_size(&self, id: SessionId) -> Option<(u16, u16)> {
+        self.pane(id).map(Pane::pty_size)
+    }
+
+    pub fn scrollback_text(&mut self, id: SessionId) -> Option<String> {
+        self.pane_mut(id).map(Pane::scrollback_text)
+    }
+
+    pub fn pane_name(&self, id: SessionId) -> Option<&str> {
+        self.pane(id).map(|p| p.name.as_str())
+    }
+
+    pub fn mode(&self) -> InputMode {
+        self.mode
+    }
+
+    pub fn mouse_capture(&self) -> bool {
+        self.mouse_capture
+    }
+
+    pub(crate) fn pane(&self, id: SessionId) -> Option<&Pane> {
+        self.panes.iter().find(|p| p.id == id)
+    }
+
+    pub(crate) fn pane_mut(&mut self, id: SessionId) -> Option<&mut Pane> {
+        self.panes.iter_mut().find(|p| p.id == id)
+    }
+
+    pub(crate) fn focused(&self) -> Option<&Pane> {
+        self.panes.get(self.focus)
+    }
+
+    /// Sessions the broadcast line reaches: selected and still live.
+    pub fn targets(&self) -> Vec<SessionId> {
+        let live = self.panes.iter().filter(|p| p.active && p.is_live());
+        live.map(|p| p.id).collect()
+    }
+
+    pub(crate) fn any_live(&self) -> bool {
+        self.panes.iter().any(Pane::is_live)
+    }
+
+    pub(crate) fn panes_area(&self) -> Rect {
+        layout::screen_areas(Rect::new(0, 0, self.size.0, self.size.1)).panes
+    }
+
+    pub fn layout(&self) -> PaneLayout {
+        layout::pane_layout(self.panes_area(), self.panes.len(), self.focus, self.zoom)
+    }
+
+    /// Fits every pane's emulator to its rect and reports the PTYs that must change. Hidden
+    /// panes keep the size of their slot on their own page, so paging does not resize them;
+    /// a zoomed pane takes the whole area.
+    pub(crate) fn relayout(&mut self) -> Vec<Effect> {
+        let area = self.panes_area();
+        let mut rects = layout::all_pane_rects(area, self.panes.len());
+        if self.zoom
+            && let Some(r) = rects.get_mut(self.focus)
+        {
+            *r = area;
+        }
+        let mut effects = Vec::new();
+        for (pane, rect) in self.panes.iter_mut().zip(rects) {
+            let inner = layout::pane_inner(rect);
+            if let Some((cols, rows)) = pane.fit(inner.width, inner.height) {
+                effects.push(Effect::Resize {
+                    id: pane.id,
+                    cols,
+                    rows,
+                });
+            }
+        }
+        effects
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(key) if key.kind != KeyEventKind::Release => {
+                self.notice = None;
+                self.on_key(key)
+            }
+            Msg::Key(_) | Msg::Tick => Vec::new(),
+            Msg::Mouse(event) => self.on_mouse(event),
+            Msg::Paste(text) => self.on_paste(text),
+            Msg::Resize { cols, rows } => {
+                self.size = (cols, rows);
+                self.relayout()
+            }
+            Msg::Prompt {
+                id,
+                token,
+                text,
+                echo,
+            } => self.on_prompt(id, token, text, echo),
+            Msg::Mock(status) => {
+                self.mock = status;
+                Vec::new()
+            }
+            Msg::Notice(text) => {
+                self.notice = Some(text);
+                Vec::new()
+            }
+            session => {
+                self.on_session(session);
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_session(&mut self, msg: Msg) {
+        match msg {
+            Msg::State { id, state } => {
+                if let Some(pane) = self.pane_mut(id) {
+                    if let SessionState::Closed {
+                        exit_status: Some(s),
+                    } = state
+                    {
+                        pane.exit_status = Some(s);
+                    }
+                    pane.state = state;
+                }
+            }
+            Msg::Output { id, data } => {
+                if let Some(pane) = self.pane_mut(id) {
+                    pane.parser.process(&data);
+                }
+            }
+            Msg::ExitStatus { id, status } => {
+                if let Some(pane) = self.pane_mut(id) {
+                    pane.exit_status = Some(status);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_prompt(&mut self, id: SessionId, token: u64, text: String, echo: bool) -> Vec<Effect> {
+        let mut input = LineEditor::default();
+        input.set_hidden(!echo);
+        let dialog = PromptDialog {
+            token,
+            id,
+            text,
+            input,
+        };
+        self.prompts.push_back(dialog);
+        self.show_next_prompt();
+        Vec::new()
+    }
+
+    /// Opens the oldest waiting prompt when no other dialog is up.
+    pub(crate) fn show_next_prompt(&mut self) {
+        if self.overlay.is_none()
+            && let Some(dialog) = self.prompts.pop_front()
+        {
+            self.overlay = Some(Overlay::Prompt(dialog));
+        }
+    }
+
+    /// The file the next scrollback save of `pane` goes to.
+    fn save_path(&mut self, name: &str) -> PathBuf {
+        self.saves += 1;
+        let safe: String = name
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        PathBuf::from(format!("mtssh-{safe}-{}.log", self.saves))
+    }
+
+    /// Removes a pane; answers its waiting prompts with "declined" so its actor is not stuck.
+    fn remove_pane(&mut self, index: usize) -> Vec<Effect> {
+        let pane = self.panes.remove(index);
+        let mut effects = vec![Effect::Close { id: pane.id }];
+        let mut declined = |d: &PromptDialog| {
+            effects.push(Effect::AnswerPrompt {
+                token: d.token,
+                answer: None,
+            })
+        };
+        self.prompts.retain(|d| {
+            let keep = d.id != pane.id;
+            if !keep {
+                declined(d);
+            }
+            keep
+        });
+        if let Some(Overlay::Prompt(d)) = &self.overlay
+            && d.id == pane.id
+        {
+            declined(d);
+            self.overlay = None;
+            self.show_next_prompt();
+        }
+        self.focus = self.focus.min(self.panes.len().saturating_sub(1));
+        if self.panes.is_empty() {
+            self.zoom = false;
+            self.mode = InputMode::Line;
+        }
+        effects.extend(self.relayout());
+        effects
+    }
+}

@@ -1,0 +1,168 @@
+//! One session's pane: its emulator, state and broadcast flag.
+
+use crate::ssh::{SessionId, SessionState};
+
+/// Lines of scrollback a pane gets when there are few panes.
+pub const DEFAULT_SCROLLBACK: usize = 1000;
+/// Scrollback lines for all panes together, so a thousand sessions do not eat gigabytes.
+pub const TOTAL_SCROLLBACK_BUDGET: usize = 200_000;
+/// vt100 has panicked on degenerate grids; no pane's emulator or PTY gets smaller than this.
+pub const MIN_PTY_COLS: u16 = 10;
+pub const MIN_PTY_ROWS: u16 = 3;
+
+/// Per-pane scrollback for `panes` panes: the default, cut down so the total stays within
+/// the program-wide budget.
+pub fn scrollback_per_pane(panes: usize) -> usize {
+    DEFAULT_SCROLLBACK.min(TOTAL_SCROLLBACK_BUDGET / panes.max(1))
+}
+
+pub struct Pane {
+    pub id: SessionId,
+    pub name: String,
+    pub state: SessionState,
+    pub exit_status: Option<u32>,
+    pub parser: vt100::Parser,
+    /// Whether the broadcast line and keystroke broadcast reach this session.
+    pub active: bool,
+}
+
+impl Pane {
+    pub fn new(id: SessionId, name: String, scrollback: usize) -> Self {
+        Pane {
+            id,
+            name,
+            state: SessionState::Connecting,
+            exit_status: None,
+            parser: vt100::Parser::new(24, 80, scrollback),
+            active: true,
+        }
+    }
+
+    /// The PTY size (cols, rows) the emulator currently has.
+    pub fn pty_size(&self) -> (u16, u16) {
+        let (rows, cols) = self.parser.screen().size();
+        (cols, rows)
+    }
+
+    /// Resizes the emulator to fit `cols` x `rows` (clamped to the safe minimum) and returns
+    /// the size when it changed, so the caller tells the remote side.
+    pub fn fit(&mut self, cols: u16, rows: u16) -> Option<(u16, u16)> {
+        let size = (cols.max(MIN_PTY_COLS), rows.max(MIN_PTY_ROWS));
+        if size == self.pty_size() {
+            return None;
+        }
+        self.parser.screen_mut().set_size(size.1, size.0);
+        Some(size)
+    }
+
+    /// Lines scrolled back from the live screen.
+    pub fn scroll_offset(&self) -> usize {
+        self.parser.screen().scrollback()
+    }
+
+    /// Scrolls by `delta` lines (positive = back into history); vt100 clamps to what exists.
+    pub fn scroll_by(&mut self, delta: isize) {
+        let offset = self.scroll_offset().saturating_add_signed(delta);
+        self.parser.screen_mut().set_scrollback(offset);
+    }
+
+    pub fn scroll_to_live(&mut self) {
+        self.parser.screen_mut().set_scrollback(0);
+    }
+
+    /// Whether the session may still take input.
+    pub fn is_live(&self) -> bool {
+        !self.state.is_finished()
+    }
+
+    /// The group a pane belongs to: its name without the trailing number (`web03` → `web`).
+    pub fn group(&self) -> &str {
+        let trimmed = self.name.trim_end_matches(|c: char| c.is_ascii_digit());
+        let trimmed = trimmed.trim_end_matches(['-', '_', '.']);
+        if trimmed.is_empty() {
+            &self.name
+        } else {
+            trimmed
+        }
+    }
+
+    /// The whole scrollback plus the screen as plain text, oldest line first.
+    pub fn scrollback_text(&mut self) -> String {
+        let saved = self.scroll_offset();
+        let (_, cols) = self.parser.screen().size();
+        // vt100 only exposes history through the scroll position: walk it one row at a time.
+        self.parser.screen_mut().set_scrollback(usize::MAX);
+        let depth = self.scroll_offset();
+        let mut lines = Vec::with_capacity(depth + 24);
+        for offset in (1..=depth).rev() {
+            self.parser.screen_mut().set_scrollback(offset);
+            let row = self
+                .parser
+                .screen()
+                .rows(0, cols)
+                .next()
+                .unwrap_or_default();
+            lines.push(row);
+        }
+        self.parser.screen_mut().set_scrollback(0);
+        lines.extend(self.parser.screen().rows(0, cols));
+        self.parser.screen_mut().set_scrollback(saved);
+        while lines.last().is_some_and(|l| l.trim().is_empty()) {
+            lines.pop();
+        }
+        let mut text = lines
+            .iter()
+            .map(|l| l.trim_end())
+            .collect::<Vec<_>>()
+            .join("\n");
+        text.push('\n');
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrollback_budget_is_bounded() {
+        assert_eq!(scrollback_per_pane(0), DEFAULT_SCROLLBACK);
+        assert_eq!(scrollback_per_pane(4), DEFAULT_SCROLLBACK);
+        assert_eq!(scrollback_per_pane(200), DEFAULT_SCROLLBACK);
+        assert_eq!(scrollback_per_pane(1000), 200);
+        for n in [1, 7, 300, 1000, 5000, 100_000] {
+            assert!(n * scrollback_per_pane(n) <= TOTAL_SCROLLBACK_BUDGET.max(DEFAULT_SCROLLBACK));
+        }
+    }
+
+    #[test]
+    fn fit_clamps_to_safe_minimum() {
+        let mut pane = Pane::new(0, "a".into(), 10);
+        assert_eq!(pane.fit(2, 1), Some((MIN_PTY_COLS, MIN_PTY_ROWS)));
+        assert_eq!(pane.fit(3, 2), None);
+        assert_eq!(pane.fit(40, 10), Some((40, 10)));
+        assert_eq!(pane.pty_size(), (40, 10));
+    }
+
+    #[test]
+    fn groups_strip_trailing_numbers() {
+        let group = |name: &str| Pane::new(0, name.into(), 0).group().to_string();
+        assert_eq!(group("web03"), "web");
+        assert_eq!(group("db-12"), "db");
+        assert_eq!(group("42"), "42");
+    }
+
+    #[test]
+    fn scrollback_text_has_history_and_screen() {
+        let mut pane = Pane::new(0, "a".into(), 100);
+        pane.fit(20, 3);
+        for i in 0..10 {
+            pane.parser.process(format!("line {i}\r\n").as_bytes());
+        }
+        pane.scroll_by(2);
+        let text = pane.scrollback_text();
+        let expected: String = (0..10).map(|i| format!("line {i}\n")).collect();
+        assert_eq!(text, expected);
+        assert_eq!(pane.scroll_offset(), 2);
+    }
+}

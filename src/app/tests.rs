@@ -1,0 +1,403 @@
+//! `App::update` driven like the event loop drives it, without a terminal or tokio.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+
+use super::*;
+
+fn app_with(n: usize) -> App {
+    let mut app = App::new(120, 40, n);
+    for i in 0..n {
+        app.add_pane(format!("web{:02}", i + 1));
+        app.update(Msg::State {
+            id: i,
+            state: SessionState::Ready,
+        });
+    }
+    app
+}
+
+fn key(app: &mut App, code: KeyCode, mods: KeyModifiers) -> Vec<Effect> {
+    app.update(Msg::Key(KeyEvent::new(code, mods)))
+}
+
+fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    key(app, code, KeyModifiers::NONE)
+}
+
+fn type_str(app: &mut App, s: &str) {
+    for c in s.chars() {
+        press(app, KeyCode::Char(c));
+    }
+}
+
+fn alt(app: &mut App, c: char) -> Vec<Effect> {
+    key(app, KeyCode::Char(c), KeyModifiers::ALT)
+}
+
+fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
+    key(app, KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+fn sent(effects: &[Effect]) -> Vec<(SessionId, Vec<u8>)> {
+    let send = |e: &Effect| match e {
+        Effect::Send { id, bytes } => Some((*id, bytes.clone())),
+        _ => None,
+    };
+    effects.iter().filter_map(send).collect()
+}
+
+fn active(app: &App) -> Vec<bool> {
+    app.panes.iter().map(|p| p.active).collect()
+}
+
+#[test]
+fn enter_broadcasts_to_selected_live_sessions_only() {
+    let mut app = app_with(4);
+    press(&mut app, KeyCode::Tab);
+    alt(&mut app, 't');
+    app.update(Msg::State {
+        id: 2,
+        state: SessionState::Failed {
+            reason: "refused".into(),
+        },
+    });
+    type_str(&mut app, "uptime");
+    let effects = press(&mut app, KeyCode::Enter);
+    let line = b"uptime\r".to_vec();
+    assert_eq!(sent(&effects), vec![(0, line.clone()), (3, line)]);
+    assert_eq!(app.editor.text(), "");
+}
+
+#[test]
+fn selection_all_none_invert_and_group() {
+    let mut app = App::new(120, 40, 4);
+    for name in ["web01", "web02", "db01", "db02"] {
+        app.add_pane(name);
+    }
+    alt(&mut app, 'n');
+    assert_eq!(active(&app), [false; 4]);
+    alt(&mut app, 'a');
+    assert_eq!(active(&app), [true; 4]);
+    alt(&mut app, 't');
+    assert_eq!(active(&app), [false, true, true, true]);
+    alt(&mut app, 'i');
+    assert_eq!(active(&app), [true, false, false, false]);
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    alt(&mut app, 'g');
+    assert_eq!(active(&app), [false, false, true, true]);
+}
+
+#[test]
+fn control_keys_reach_active_sessions_from_line_mode() {
+    let mut app = app_with(2);
+    type_str(&mut app, "half typed");
+    assert_eq!(sent(&ctrl(&mut app, 'c')), vec![(0, vec![3]), (1, vec![3])]);
+    assert_eq!(app.editor.text(), "");
+    assert_eq!(sent(&ctrl(&mut app, 'd')), vec![(0, vec![4]), (1, vec![4])]);
+    assert_eq!(
+        sent(&alt(&mut app, 'z')),
+        vec![(0, vec![0x1a]), (1, vec![0x1a])]
+    );
+    assert_eq!(ctrl(&mut app, 'z'), vec![Effect::Suspend]);
+}
+
+#[test]
+fn focus_mode_sends_raw_keys_to_one_pane_with_its_cursor_mode() {
+    let mut app = app_with(3);
+    press(&mut app, KeyCode::Tab);
+    ctrl(&mut app, ']');
+    assert_eq!(app.mode(), InputMode::Focus);
+    assert_eq!(
+        sent(&press(&mut app, KeyCode::Up)),
+        vec![(1, b"\x1b[A".to_vec())]
+    );
+    // vim turns on application cursor keys (DECCKM).
+    app.update(Msg::Output {
+        id: 1,
+        data: b"\x1b[?1h".to_vec(),
+    });
+    assert_eq!(
+        sent(&press(&mut app, KeyCode::Up)),
+        vec![(1, b"\x1bOA".to_vec())]
+    );
+    assert_eq!(sent(&ctrl(&mut app, 'c')), vec![(1, vec![3])]);
+    assert_eq!(sent(&ctrl(&mut app, 'q')), vec![(1, vec![0x11])]);
+    // Terminals deliver Ctrl-] as Ctrl-5.
+    assert!(ctrl(&mut app, '5').is_empty());
+    assert_eq!(app.mode(), InputMode::Line);
+}
+
+#[test]
+fn keystroke_mode_sends_every_key_to_every_active_session() {
+    let mut app = app_with(3);
+    press(&mut app, KeyCode::Tab);
+    alt(&mut app, 't');
+    press(&mut app, KeyCode::F(3));
+    assert_eq!(app.mode(), InputMode::Keystroke);
+    app.update(Msg::Output {
+        id: 2,
+        data: b"\x1b[?1h".to_vec(),
+    });
+    let effects = press(&mut app, KeyCode::Down);
+    assert_eq!(
+        sent(&effects),
+        vec![(0, b"\x1b[B".to_vec()), (2, b"\x1bOB".to_vec())]
+    );
+    assert_eq!(sent(&press(&mut app, KeyCode::F(1))).len(), 2);
+    ctrl(&mut app, ']');
+    assert_eq!(app.mode(), InputMode::Line);
+}
+
+#[test]
+fn history_recalls_sent_lines() {
+    let mut app = app_with(1);
+    for line in ["ls", "df -h"] {
+        type_str(&mut app, line);
+        press(&mut app, KeyCode::Enter);
+    }
+    press(&mut app, KeyCode::Up);
+    assert_eq!(app.editor.text(), "df -h");
+    press(&mut app, KeyCode::Up);
+    assert_eq!(app.editor.text(), "ls");
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Down);
+    assert_eq!(app.editor.text(), "");
+}
+
+#[test]
+fn hidden_input_is_sent_but_not_kept() {
+    let mut app = app_with(2);
+    alt(&mut app, 'p');
+    assert!(app.editor.is_hidden());
+    type_str(&mut app, "hunter2");
+    let effects = press(&mut app, KeyCode::Enter);
+    assert_eq!(sent(&effects).len(), 2);
+    assert_eq!(sent(&effects)[0].1, b"hunter2\r");
+    assert!(app.editor.history().is_empty());
+    assert!(!app.editor.is_hidden());
+    press(&mut app, KeyCode::Up);
+    assert_eq!(app.editor.text(), "");
+}
+
+#[test]
+fn multi_line_paste_to_many_sessions_asks_first() {
+    let mut app = app_with(3);
+    assert!(app.update(Msg::Paste("a\nb\n".into())).is_empty());
+    assert!(matches!(app.overlay, Some(Overlay::PasteConfirm { .. })));
+    let effects = press(&mut app, KeyCode::Char('y'));
+    assert_eq!(sent(&effects).len(), 3);
+    assert_eq!(sent(&effects)[0].1, b"a\rb\r");
+    // Declining sends nothing.
+    app.update(Msg::Paste("a\nb".into()));
+    assert!(press(&mut app, KeyCode::Esc).is_empty());
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn single_line_paste_goes_into_the_line_and_one_target_needs_no_question() {
+    let mut app = app_with(2);
+    assert!(app.update(Msg::Paste("echo hi".into())).is_empty());
+    assert_eq!(app.editor.text(), "echo hi");
+    alt(&mut app, 'n');
+    alt(&mut app, 't');
+    app.update(Msg::Output {
+        id: 0,
+        data: b"\x1b[?2004h".to_vec(),
+    });
+    let effects = app.update(Msg::Paste("x\ny".into()));
+    assert_eq!(
+        sent(&effects),
+        vec![(0, b"\x1b[200~x\ry\x1b[201~".to_vec())]
+    );
+}
+
+#[test]
+fn quit_asks_while_sessions_are_live() {
+    let mut app = app_with(2);
+    assert!(ctrl(&mut app, 'q').is_empty());
+    assert!(matches!(app.overlay, Some(Overlay::QuitConfirm)));
+    assert!(press(&mut app, KeyCode::Char('n')).is_empty());
+    assert!(app.overlay.is_none());
+    ctrl(&mut app, 'q');
+    assert_eq!(press(&mut app, KeyCode::Char('y')), vec![Effect::Quit]);
+
+    for id in 0..2 {
+        let state = SessionState::Closed {
+            exit_status: Some(0),
+        };
+        app.update(Msg::State { id, state });
+    }
+    assert_eq!(ctrl(&mut app, 'q'), vec![Effect::Quit]);
+}
+
+#[test]
+fn prompts_queue_and_answer_through_tokens() {
+    let mut app = app_with(2);
+    for (id, token) in [(0, 7), (1, 8)] {
+        let text = "Password:".into();
+        app.update(Msg::Prompt {
+            id,
+            token,
+            text,
+            echo: false,
+        });
+    }
+    type_str(&mut app, "pw");
+    let answer = Some("pw".to_string());
+    assert_eq!(
+        press(&mut app, KeyCode::Enter),
+        vec![Effect::AnswerPrompt { token: 7, answer }]
+    );
+    assert!(matches!(&app.overlay, Some(Overlay::Prompt(d)) if d.token == 8));
+    let declined = Effect::AnswerPrompt {
+        token: 8,
+        answer: None,
+    };
+    assert_eq!(press(&mut app, KeyCode::Esc), vec![declined]);
+    assert!(app.overlay.is_none());
+    assert!(app.editor.history().is_empty());
+}
+
+#[test]
+fn closing_a_pane_declines_its_prompt_and_resizes_the_rest() {
+    let mut app = app_with(2);
+    let text = "Passphrase:".into();
+    app.update(Msg::Prompt {
+        id: 0,
+        token: 1,
+        text,
+        echo: false,
+    });
+    press(&mut app, KeyCode::Esc);
+    let text = "again:".into();
+    app.update(Msg::Prompt {
+        id: 0,
+        token: 2,
+        text,
+        echo: false,
+    });
+    // The dialog owns the keys, so dismiss it by closing the pane via the model directly.
+    let effects = app.remove_pane(0);
+    assert_eq!(effects[0], Effect::Close { id: 0 });
+    assert!(effects.contains(&Effect::AnswerPrompt {
+        token: 2,
+        answer: None
+    }));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Resize { id: 1, .. }))
+    );
+    assert_eq!(app.panes.len(), 1);
+}
+
+#[test]
+fn resize_follows_layout_and_never_goes_below_minimum() {
+    let mut app = app_with(4);
+    assert_eq!(app.pty_size(0), Some((58, 17)));
+    let effects = app.update(Msg::Resize { cols: 30, rows: 8 });
+    assert_eq!(effects.len(), 4);
+    for effect in effects {
+        let Effect::Resize { cols, rows, .. } = effect else {
+            panic!("unexpected {effect:?}");
+        };
+        assert!(cols >= pane::MIN_PTY_COLS && rows >= pane::MIN_PTY_ROWS);
+    }
+    assert!(app.update(Msg::Resize { cols: 30, rows: 8 }).is_empty());
+}
+
+#[test]
+fn zoom_resizes_focused_pane_to_the_whole_area() {
+    let mut app = app_with(4);
+    let effects = alt(&mut app, 'm');
+    assert_eq!(
+        effects,
+        vec![Effect::Resize {
+            id: 0,
+            cols: 118,
+            rows: 36
+        }]
+    );
+    let effects = alt(&mut app, 'm');
+    assert_eq!(
+        effects,
+        vec![Effect::Resize {
+            id: 0,
+            cols: 58,
+            rows: 17
+        }]
+    );
+}
+
+#[test]
+fn mouse_click_focuses_and_wheel_scrolls() {
+    let mut app = app_with(4);
+    let mouse = |kind, column, row| {
+        let modifiers = KeyModifiers::NONE;
+        Msg::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers,
+        })
+    };
+    app.update(mouse(MouseEventKind::Down(MouseButton::Left), 100, 30));
+    assert_eq!(app.focus, 3);
+    for i in 0..50 {
+        let data = format!("line {i}\r\n").into_bytes();
+        app.update(Msg::Output { id: 3, data });
+    }
+    app.update(mouse(MouseEventKind::ScrollUp, 100, 30));
+    assert_eq!(app.panes[3].scroll_offset(), 3);
+    key(&mut app, KeyCode::End, KeyModifiers::SHIFT);
+    assert_eq!(app.panes[3].scroll_offset(), 0);
+}
+
+#[test]
+fn function_keys_ask_the_loop() {
+    let mut app = app_with(2);
+    assert_eq!(press(&mut app, KeyCode::F(2)), vec![Effect::StartMock]);
+    assert_eq!(
+        press(&mut app, KeyCode::F(4)),
+        vec![Effect::SetMouseCapture(false)]
+    );
+    let path = PathBuf::from("mtssh-web01-1.log");
+    assert_eq!(
+        press(&mut app, KeyCode::F(7)),
+        vec![Effect::SaveScrollback { id: 0, path }]
+    );
+    // A live pane is not reconnected; a failed one is.
+    assert!(press(&mut app, KeyCode::F(5)).is_empty());
+    let state = SessionState::Failed {
+        reason: "timeout".into(),
+    };
+    app.update(Msg::State { id: 0, state });
+    assert_eq!(
+        press(&mut app, KeyCode::F(5)),
+        vec![Effect::Reconnect { id: 0 }]
+    );
+    assert_eq!(app.panes[0].state, SessionState::Connecting);
+    press(&mut app, KeyCode::F(6));
+    type_str(&mut app, "root@10.0.0.5:2200");
+    let add = Effect::AddHost("root@10.0.0.5:2200".into());
+    assert_eq!(press(&mut app, KeyCode::Enter), vec![add]);
+}
+
+#[test]
+fn paging_and_alt_arrows_move_focus() {
+    let mut app = app_with(100);
+    let layout = app.layout();
+    assert!(layout.pages > 1);
+    let per_page = layout.visible.len();
+    press(&mut app, KeyCode::PageDown);
+    assert_eq!(app.focus, per_page);
+    press(&mut app, KeyCode::PageUp);
+    assert_eq!(app.focus, 0);
+    key(&mut app, KeyCode::Right, KeyModifiers::ALT);
+    assert_eq!(app.focus, 1);
+    key(&mut app, KeyCode::Down, KeyModifiers::ALT);
+    assert!(app.focus > 1);
+    key(&mut app, KeyCode::BackTab, KeyModifiers::SHIFT);
+    key(&mut app, KeyCode::Left, KeyModifiers::ALT);
+}

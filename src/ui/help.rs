@@ -1,0 +1,64 @@
+//! The key bindings, as shown by F1 (and kept in one table so the docs cannot drift).
+
+/// (keys, what they do), grouped by heading rows whose action is empty.
+pub const KEY_HELP: &[(&str, &str)] = &[
+    ("Line mode (default)", ""),
+    ("Enter", "send the line + Enter to every active (●) session"),
+    ("←/→ Home/End Bksp Del", "edit the line; ↑/↓ browse history"),
+    (
+        "Ctrl-C / Ctrl-D / Alt-Z",
+        "send ^C / ^D / ^Z to active sessions",
+    ),
+    (
+        "Alt-P",
+        "hidden input for the next line (passwords: not shown, not kept)",
+    ),
+    ("Ctrl-U", "clear the line"),
+    ("Selection", ""),
+    (
+        "Tab / Shift-Tab, Alt-arrows",
+        "move the focus between panes; click a pane too",
+    ),
+    ("PgUp / PgDn", "previous / next page of panes"),
+    (
+        "Alt-T",
+        "toggle the focused pane in or out of the broadcast",
+    ),
+    ("Alt-A / Alt-N / Alt-I", "broadcast to all / none / invert"),
+    (
+        "Alt-G",
+        "broadcast to the focused pane's group only (web01 → web*)",
+    ),
+    ("Alt-M", "zoom the focused pane / back to the grid"),
+    (
+        "Shift-↑/↓ PgUp/PgDn, wheel",
+        "scroll back; Shift-End back to live",
+    ),
+    ("Modes", ""),
+    (
+        "Ctrl-]",
+        "focus mode: every key to the focused session; Ctrl-] returns",
+    ),
+    (
+        "F3",
+        "keystroke broadcast: every key to all active; Ctrl-] returns",
+    ),
+    ("Sessions and program", ""),
+    (
+        "F2",
+        "start the mock server (if needed) and add a practice pane",
+    ),
+    (
+        "F5 / F8",
+        "reconnect a failed or closed pane / close the focused pane",
+    ),
+    ("F6", "add a host: user@host:port"),
+    ("F7", "save the focused pane's scrollback to a file"),
+    (
+        "F4",
+        "mouse capture on/off (off: the terminal's own text selection)",
+    ),
+    ("Ctrl-Z", "suspend mtssh (fg resumes)"),
+    ("Ctrl-Q", "quit (asks while sessions are live)"),
+    ("F1 / any key", "this help / close it"),
+];

@@ -1,0 +1,35 @@
+//! Drawing: functions of the model only, never changing it.
+
+mod bars;
+pub mod help;
+pub mod layout;
+mod overlay;
+mod pane;
+#[cfg(test)]
+mod tests;
+
+use ratatui::Frame;
+use ratatui::layout::Alignment;
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::app::App;
+
+/// Draws the whole screen for `app`.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let areas = layout::screen_areas(frame.area());
+    let pane_layout = app.layout();
+    if pane_layout.visible.is_empty() {
+        let text = "No sessions.\nF2 opens a practice pane on the built-in mock server, \
+                    F6 adds a host, F1 shows every key.";
+        let hint = Paragraph::new(text)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true });
+        frame.render_widget(hint, layout::centered(areas.panes, 60, 3));
+    }
+    for (index, rect) in &pane_layout.visible {
+        pane::draw_pane(frame, app, *index, *rect);
+    }
+    bars::draw_status(frame, app, &pane_layout, areas.status);
+    bars::draw_input(frame, app, areas.input);
+    overlay::draw_overlay(frame, app, areas.panes);
+}

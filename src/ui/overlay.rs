@@ -1,0 +1,118 @@
+//! Dialogs drawn over the panes: help, confirmations, prompts, the add-host input.
+
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+
+use super::help::KEY_HELP;
+use super::layout::centered;
+use crate::app::editor::LineEditor;
+use crate::app::{App, Overlay};
+
+pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
+    let Some(overlay) = &app.overlay else {
+        return;
+    };
+    match overlay {
+        Overlay::Help => draw_help(frame, area),
+        Overlay::QuitConfirm => {
+            let live = app.panes.iter().filter(|p| p.is_live()).count();
+            let text = format!("{live} sessions are still live.\nQuit and close them? [y/n]");
+            draw_message(frame, area, " Quit mtssh ", text);
+        }
+        Overlay::PasteConfirm { text, targets } => {
+            let lines = text.lines().count();
+            let preview: String = text.lines().take(3).collect::<Vec<_>>().join("\n");
+            let body = format!(
+                "Paste {lines} lines to {} sessions? [y/n]\n\n{preview}",
+                targets.len()
+            );
+            draw_message(frame, area, " Multi-line paste ", body);
+        }
+        Overlay::Prompt(dialog) => {
+            let name = app.pane_name(dialog.id).unwrap_or("?");
+            let title = format!(" {name} asks ");
+            draw_input_dialog(frame, area, &title, &dialog.text, &dialog.input);
+        }
+        Overlay::AddHost(editor) => {
+            let text = "Host to add, as user@host:port (Enter adds, Esc cancels)";
+            draw_input_dialog(frame, area, " Add host ", text, editor);
+        }
+    }
+}
+
+fn dialog_block(title: &str) -> Block<'_> {
+    Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(Style::new().fg(Color::Cyan))
+        .title(Span::styled(
+            title,
+            Style::new().add_modifier(Modifier::BOLD),
+        ))
+}
+
+fn draw_message(frame: &mut Frame, area: Rect, title: &str, text: String) {
+    let height = text.lines().count() as u16 + 2;
+    let rect = centered(area, 56, height);
+    frame.render_widget(Clear, rect);
+    let body = Paragraph::new(text)
+        .wrap(Wrap { trim: false })
+        .block(dialog_block(title));
+    frame.render_widget(body, rect);
+}
+
+fn draw_input_dialog(frame: &mut Frame, area: Rect, title: &str, text: &str, input: &LineEditor) {
+    let rect = centered(area, 60, 5);
+    frame.render_widget(Clear, rect);
+    let (shown, hint) = if input.is_hidden() {
+        ("", "(typing is hidden)")
+    } else {
+        (input.text(), "")
+    };
+    let lines = vec![
+        Line::raw(text.to_string()),
+        Line::from(vec![
+            Span::styled("» ", Style::new().fg(Color::Cyan)),
+            Span::raw(shown.to_string()),
+            Span::styled(hint, Style::new().add_modifier(Modifier::DIM)),
+        ]),
+    ];
+    let inner = dialog_block(title).inner(rect);
+    frame.render_widget(Paragraph::new(lines).block(dialog_block(title)), rect);
+    if inner.height >= 2 && !input.is_hidden() {
+        let col = Span::raw(input.before_cursor()).width() as u16;
+        let x = (inner.x + 2 + col).min(inner.right().saturating_sub(1));
+        frame.set_cursor_position(Position::new(x, inner.y + 1));
+    }
+}
+
+fn draw_help(frame: &mut Frame, area: Rect) {
+    let key_width = KEY_HELP
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    let lines: Vec<Line> = KEY_HELP
+        .iter()
+        .map(|(keys, action)| {
+            if action.is_empty() {
+                let heading = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
+                Line::styled(keys.to_string(), heading)
+            } else {
+                Line::from(vec![
+                    Span::styled(
+                        format!("  {keys:key_width$}  "),
+                        Style::new().fg(Color::Cyan),
+                    ),
+                    Span::raw(action.to_string()),
+                ])
+            }
+        })
+        .collect();
+    let rect = centered(area, 100, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    let help = Paragraph::new(lines).block(dialog_block(" mtssh keys (any key closes) "));
+    frame.render_widget(help, rect);
+}

@@ -1,0 +1,235 @@
+//! Snapshots of whole screens rendered to a `TestBackend`, plus emulator fixtures.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+
+use crate::app::{App, MockStatus, Msg};
+use crate::ssh::SessionState;
+
+fn render(app: &App) -> String {
+    render_buffer(app).0
+}
+
+fn render_buffer(app: &App) -> (String, Buffer) {
+    let backend = TestBackend::new(app.size.0, app.size.1);
+    let mut terminal = Terminal::new(backend).expect("test backend");
+    terminal.draw(|f| super::draw(f, app)).expect("draw");
+    let backend = terminal.backend();
+    (backend.to_string(), backend.buffer().clone())
+}
+
+/// An app of `n` ready panes, each showing a prompt line.
+fn ready_app(cols: u16, rows: u16, n: usize) -> App {
+    let mut app = App::new(cols, rows, n);
+    for i in 0..n {
+        let (id, _) = app.add_pane(format!("host{:02}", i + 1));
+        app.update(Msg::State {
+            id,
+            state: SessionState::Ready,
+        });
+        let data = format!("test@host{:02}:~$ ", i + 1).into_bytes();
+        app.update(Msg::Output { id, data });
+    }
+    app
+}
+
+fn key(app: &mut App, code: KeyCode, mods: KeyModifiers) {
+    app.update(Msg::Key(KeyEvent::new(code, mods)));
+}
+
+#[test]
+fn layout_1_pane() {
+    insta::assert_snapshot!(render(&ready_app(80, 20, 1)));
+}
+
+#[test]
+fn layout_4_panes() {
+    insta::assert_snapshot!(render(&ready_app(100, 26, 4)));
+}
+
+#[test]
+fn layout_9_panes() {
+    insta::assert_snapshot!(render(&ready_app(120, 32, 9)));
+}
+
+#[test]
+fn layout_16_panes() {
+    insta::assert_snapshot!(render(&ready_app(160, 40, 16)));
+}
+
+#[test]
+fn layout_100_panes_pages() {
+    let mut app = ready_app(120, 30, 100);
+    insta::assert_snapshot!("layout_100_page_1", render(&app));
+    key(&mut app, KeyCode::PageDown, KeyModifiers::NONE);
+    key(&mut app, KeyCode::PageDown, KeyModifiers::NONE);
+    insta::assert_snapshot!("layout_100_page_3", render(&app));
+}
+
+#[test]
+fn every_pane_state_in_titles() {
+    let mut app = App::new(120, 24, 6);
+    let states = [
+        SessionState::Connecting,
+        SessionState::Authenticating,
+        SessionState::Ready,
+        SessionState::Failed {
+            reason: "connection refused".into(),
+        },
+        SessionState::Closed {
+            exit_status: Some(130),
+        },
+        SessionState::Closed { exit_status: None },
+    ];
+    for (i, state) in states.into_iter().enumerate() {
+        let (id, _) = app.add_pane(format!("s{i}"));
+        app.update(Msg::State { id, state });
+    }
+    // The last pane is taken out of the broadcast: its title shows ○.
+    key(&mut app, KeyCode::BackTab, KeyModifiers::SHIFT);
+    key(&mut app, KeyCode::Char('t'), KeyModifiers::ALT);
+    key(&mut app, KeyCode::Tab, KeyModifiers::NONE);
+    let (text, buf) = render_buffer(&app);
+    insta::assert_snapshot!(text);
+    // Colours are not in the text snapshot: check them here.
+    let fg_of = |needle: &str| find_fg(&buf, needle);
+    assert_eq!(fg_of("connecting"), Some(Color::Yellow));
+    assert_eq!(fg_of("authenticating"), Some(Color::Yellow));
+    assert_eq!(fg_of("ready ─"), Some(Color::Green));
+    assert_eq!(fg_of("failed: connection refused"), Some(Color::Red));
+    assert_eq!(fg_of("closed: exit 130"), Some(Color::DarkGray));
+}
+
+/// The foreground colour of the first cell of `needle` on screen.
+fn find_fg(buf: &Buffer, needle: &str) -> Option<Color> {
+    for y in 0..buf.area.height {
+        let row: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+        if let Some(byte) = row.find(needle) {
+            let x = row[..byte].chars().count() as u16;
+            return Some(buf[(x, y)].fg);
+        }
+    }
+    None
+}
+
+#[test]
+fn wide_chinese_text_in_a_pane() {
+    let mut app = ready_app(60, 12, 1);
+    let data = "\r\n$ echo 你好，世界\r\n你好，世界\r\n中a文b字c\r\n"
+        .as_bytes()
+        .to_vec();
+    app.update(Msg::Output { id: 0, data });
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = ready_app(110, 34, 2);
+    key(&mut app, KeyCode::F(1), KeyModifiers::NONE);
+    insta::assert_snapshot!(render(&app));
+}
+
+#[test]
+fn broadcast_bar_in_each_mode() {
+    let mut app = ready_app(100, 8, 3);
+    app.update(Msg::Mock(MockStatus::Listening("127.0.0.1:2222".into())));
+    for c in "sudo systemctl restart nginx".chars() {
+        key(&mut app, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    key(&mut app, KeyCode::Char('t'), KeyModifiers::ALT);
+    let bottom = |app: &App| render(app).lines().skip(6).collect::<Vec<_>>().join("\n");
+    let mut shots = vec![bottom(&app)];
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    key(&mut app, KeyCode::Char('p'), KeyModifiers::ALT);
+    key(&mut app, KeyCode::Char('x'), KeyModifiers::NONE);
+    shots.push(bottom(&app));
+    key(&mut app, KeyCode::Char('p'), KeyModifiers::ALT);
+    key(&mut app, KeyCode::F(3), KeyModifiers::NONE);
+    shots.push(bottom(&app));
+    key(&mut app, KeyCode::Char(']'), KeyModifiers::CONTROL);
+    key(&mut app, KeyCode::Char(']'), KeyModifiers::CONTROL);
+    shots.push(bottom(&app));
+    insta::assert_snapshot!(shots.join("\n"));
+}
+
+#[test]
+fn dialogs() {
+    let mut app = ready_app(80, 16, 2);
+    app.update(Msg::Paste("make\nmake install\n".into()));
+    insta::assert_snapshot!("dialog_paste", render(&app));
+    key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    let text = "[sudo] password for test:".into();
+    app.update(Msg::Prompt {
+        id: 1,
+        token: 1,
+        text,
+        echo: false,
+    });
+    key(&mut app, KeyCode::Char('s'), KeyModifiers::NONE);
+    insta::assert_snapshot!("dialog_prompt_hidden", render(&app));
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    key(&mut app, KeyCode::Char('q'), KeyModifiers::CONTROL);
+    insta::assert_snapshot!("dialog_quit", render(&app));
+}
+
+#[test]
+fn empty_app_explains_how_to_start() {
+    insta::assert_snapshot!(render(&App::new(70, 10, 0)));
+}
+
+/// A pane fed a fixture, its screen as text and its non-default styles as runs.
+fn fixture_pane(bytes: &[u8]) -> String {
+    let mut app = App::new(44, 12, 1);
+    app.add_pane("fixture");
+    app.update(Msg::Output {
+        id: 0,
+        data: bytes.to_vec(),
+    });
+    let (text, buf) = render_buffer(&app);
+    format!("{text}\n{}", style_runs(&buf, 1..9))
+}
+
+/// Runs of equally styled cells that differ from the default, one line each, for rows.
+fn style_runs(buf: &Buffer, rows: std::ops::Range<u16>) -> String {
+    let mut out = String::new();
+    for y in rows {
+        let mut x = 1;
+        while x < buf.area.width - 1 {
+            let cell = &buf[(x, y)];
+            let style = (cell.fg, cell.bg, cell.modifier);
+            let start = x;
+            let mut text = String::new();
+            while x < buf.area.width - 1 && {
+                let c = &buf[(x, y)];
+                (c.fg, c.bg, c.modifier) == style
+            } {
+                text.push_str(buf[(x, y)].symbol());
+                x += 1;
+            }
+            let plain = style == (Color::Reset, Color::Reset, Modifier::empty());
+            if !plain {
+                let (fg, bg, m) = style;
+                out += &format!("row {y} col {start}: fg={fg:?} bg={bg:?} {m:?} {text:?}\n");
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn fixture_colors() {
+    insta::assert_snapshot!(fixture_pane(include_bytes!("fixtures/colors.bin")));
+}
+
+#[test]
+fn fixture_cursor_moves() {
+    insta::assert_snapshot!(fixture_pane(include_bytes!("fixtures/cursor_moves.bin")));
+}
+
+#[test]
+fn fixture_cjk() {
+    insta::assert_snapshot!(fixture_pane(include_bytes!("fixtures/cjk.bin")));
+}
