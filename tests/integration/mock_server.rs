@@ -4,7 +4,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use mtssh::mock::{MockOptions, MockServer};
-use mtssh::ssh::{Engine, EngineSettings, HostKeyPolicy, SessionEvent, SessionState, Target, Work};
+use mtssh::ssh::{Engine, EngineSettings, SessionEvent, SessionState, Target, Work};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::{self, TestEnv, have_all, wait_for};
