@@ -65,6 +65,8 @@ pub struct BatchOptions {
     pub timeout: Option<Duration>,
     pub fanout: usize,
     pub per_host: usize,
+    /// Bytes sent to every command's stdin, followed by EOF (`--stdin`).
+    pub stdin: Option<std::sync::Arc<Vec<u8>>>,
 }
 
 /// Where lines go as they arrive (`--inline`); `None` keeps everything for the end.
@@ -98,6 +100,11 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
             .or(inventory.command_timeout),
         fanout: args.hosts.fanout,
         per_host: args.hosts.per_host,
+        stdin: if args.stdin {
+            Some(std::sync::Arc::new(read_stdin().await?))
+        } else {
+            None
+        },
     };
     let stdout_tty = std::io::stdout().is_terminal();
     let neutralize = stdout_tty && !args.raw;
@@ -115,6 +122,9 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     let results = execute(inventory.targets, &opts, sink, interrupt).await;
     for store in &inventory.stores {
         store.flush().await;
+    }
+    if let Some(dir) = &args.outdir {
+        write_outdir(dir, &results).await?;
     }
     if args.json {
         print_json(&results)?;
@@ -213,6 +223,9 @@ pub async fn execute(
                         SessionState::Connecting | SessionState::Authenticating => {}
                         SessionState::Ready => {
                             host.deadline = opts.timeout.map(|t| Instant::now() + t);
+                            if let Some(data) = &opts.stdin {
+                                feed_stdin(handles[id].clone(), data.clone());
+                            }
                         }
                         SessionState::Closed { exit_status } => {
                             host.result.exit_status = host.result.exit_status.or(exit_status);
@@ -273,6 +286,60 @@ pub async fn execute(
     }
     progress.clear();
     running.into_iter().map(|r| r.result).collect()
+}
+
+/// Sends the shared stdin bytes, then EOF, waiting for room as the session drains them.
+fn feed_stdin(handle: crate::ssh::SessionHandle, data: std::sync::Arc<Vec<u8>>) {
+    tokio::spawn(async move {
+        for chunk in data.chunks(32 * 1024) {
+            if !handle
+                .send_wait(SessionCommand::Input(chunk.to_vec()))
+                .await
+            {
+                return;
+            }
+        }
+        handle.send_wait(SessionCommand::Eof).await;
+    });
+}
+
+async fn read_stdin() -> Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut data = Vec::new();
+    tokio::io::stdin().read_to_end(&mut data).await?;
+    Ok(data)
+}
+
+/// `--outdir`: NAME.out and NAME.err per host (names made safe for file names).
+async fn write_outdir(dir: &std::path::Path, results: &[HostResult]) -> Result<()> {
+    let dir = dir.to_path_buf();
+    let files: Vec<(String, Vec<u8>, Vec<u8>)> = results
+        .iter()
+        .map(|r| {
+            let safe: String = r
+                .name
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || "-_.@#".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            (safe, r.stdout.clone(), r.stderr.clone())
+        })
+        .collect();
+    tokio::task::spawn_blocking(move || -> Result<()> {
+        std::fs::create_dir_all(&dir)?;
+        for (name, stdout, stderr) in files {
+            std::fs::write(dir.join(format!("{name}.out")), stdout)?;
+            std::fs::write(dir.join(format!("{name}.err")), stderr)?;
+        }
+        Ok(())
+    })
+    .await??;
+    Ok(())
 }
 
 fn keep(host: &mut Running, stream: Stream, data: &[u8], max: usize, sink: &mut LineSink<'_>) {

@@ -31,7 +31,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run one command on every selected host and report output and exit codes.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Run the mock SSH server (the course's practice server) on its own.
     Mock(MockArgs),
 }
@@ -70,6 +70,13 @@ pub struct HostArgs {
     /// known_hosts file to check and learn into (default ~/.ssh/known_hosts).
     #[arg(long, value_name = "FILE")]
     pub known_hosts: Option<PathBuf>,
+    /// Reach the hosts through jump hosts: `[user@]host[:port]` or host-list names, comma
+    /// separated for a chain (like ssh -J).
+    #[arg(short = 'J', long = "jump", value_name = "HOSTS")]
+    pub jump: Option<String>,
+    /// OpenSSH client config to honour (default ~/.ssh/config; `none` to ignore it).
+    #[arg(long, value_name = "FILE|none")]
+    pub ssh_config: Option<PathBuf>,
     /// Seconds to wait for connect + handshake + authentication.
     #[arg(long, value_name = "SECS")]
     pub connect_timeout: Option<f64>,
@@ -110,6 +117,12 @@ pub struct RunArgs {
     /// Request a PTY (for commands like sudo that need one).
     #[arg(long)]
     pub tty: bool,
+    /// Send mtssh's standard input to every command's standard input.
+    #[arg(long)]
+    pub stdin: bool,
+    /// Also write each host's stdout and stderr to DIR/NAME.out and DIR/NAME.err.
+    #[arg(long, value_name = "DIR")]
+    pub outdir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -152,7 +165,7 @@ pub struct MockArgs {
 pub async fn dispatch(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Some(Command::Mock(args)) => crate::mock::command::run(args).await,
-        Some(Command::Run(args)) => crate::batch::run(args).await,
+        Some(Command::Run(args)) => crate::batch::run(*args).await,
         None => crate::front::run_tui(cli.hosts).await,
     };
     match result {

@@ -2,7 +2,7 @@
 //! open: one [`Target`] per session, every default applied in one place.
 //!
 //! Precedence, highest first: the host's own entry, command-line flags, `[defaults]`,
-//! built-in defaults.
+//! `~/.ssh/config`, built-in defaults.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
+use super::ssh_config::{HostConfig, SshConfig};
 use super::{HostEntry, HostFile, HostKeyCheck, load_host_file, parse_plain_host_file};
 use crate::cli::HostArgs;
 use crate::ssh::{HostKeyPolicy, KnownHostsStore, Target};
@@ -93,38 +94,127 @@ pub async fn resolve(args: &HostArgs) -> Result<Inventory> {
     }
 
     let home = home_dir();
-    let mode = match &args.host_key_check {
-        Some(text) => text
-            .parse::<HostKeyCheck>()
-            .map_err(|e| anyhow::anyhow!("--host-key-check: {}", e.0))?,
-        None => defaults.host_key_check.unwrap_or(HostKeyCheck::AcceptNew),
+    let explicit_mode = match &args.host_key_check {
+        Some(text) => Some(
+            text.parse::<HostKeyCheck>()
+                .map_err(|e| anyhow::anyhow!("--host-key-check: {}", e.0))?,
+        ),
+        None => defaults.host_key_check,
     };
-    let known_hosts_file = args
+    let ssh_config = load_ssh_config(args, &home).await;
+    warnings.extend(ssh_config.warnings().iter().cloned());
+    let explicit_known_hosts = args
         .known_hosts
         .clone()
         .or(defaults.known_hosts.clone())
         .map(|p| expand_tilde(&p, &home));
-    let store = known_hosts_store(known_hosts_file, &home).await;
-    let connect_timeout = args
-        .connect_timeout
-        .and_then(|s| Duration::try_from_secs_f64(s).ok())
-        .filter(|d| !d.is_zero())
-        .or(defaults.connect_timeout)
-        .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-    let default_keys = default_identities(&home);
-    let mut secrets = HashMap::new();
+    // One store per known_hosts file in use: the explicit one, else each host's
+    // UserKnownHostsFile from ssh_config, else ~/.ssh/known_hosts.
+    let mut stores: HashMap<Option<PathBuf>, Arc<KnownHostsStore>> = HashMap::new();
+    let store_key = |entry: &HostEntry| -> Option<PathBuf> {
+        explicit_known_hosts.clone().or_else(|| {
+            ssh_config
+                .resolve(&entry.host, &local_user())
+                .user_known_hosts_files
+                .first()
+                .map(|p| expand_tilde(Path::new(p), &home))
+        })
+    };
+    for entry in &entries {
+        let key = store_key(entry);
+        if let std::collections::hash_map::Entry::Vacant(slot) = stores.entry(key) {
+            let store = known_hosts_store(slot.key().clone(), &home).await;
+            slot.insert(store);
+        }
+    }
+    let builder = Builder {
+        args,
+        defaults: &defaults,
+        entries: &entries,
+        ssh_config,
+        default_keys: default_identities(&home),
+        home,
+        explicit_mode,
+        stores: stores.clone(),
+        explicit_known_hosts: explicit_known_hosts.clone(),
+        secrets: std::cell::RefCell::new(HashMap::new()),
+        use_agent: std::env::var_os("SSH_AUTH_SOCK").is_some(),
+    };
     let count = args.count.unwrap_or(1).max(1);
-
     let mut targets = Vec::with_capacity(selected.len() * count);
     for entry in selected {
+        targets.extend(copies(builder.target(entry, 0)?, count));
+    }
+    let unchecked = targets.iter().any(|t| {
+        matches!(
+            t.host_key,
+            HostKeyPolicy::KnownHosts {
+                mode: HostKeyCheck::Off,
+                ..
+            }
+        )
+    });
+    Ok(Inventory {
+        targets,
+        warnings,
+        command_timeout: defaults.command_timeout,
+        stores: stores.into_values().collect(),
+        unchecked,
+    })
+}
+
+/// A jump chain longer than this is taken for a loop.
+const MAX_JUMP_DEPTH: usize = 8;
+
+/// Everything a host's settings are resolved from.
+struct Builder<'a> {
+    args: &'a HostArgs,
+    defaults: &'a super::Defaults,
+    /// Every entry of the host list, selected or not: jump hosts are found by name here.
+    entries: &'a [HostEntry],
+    ssh_config: SshConfig,
+    default_keys: Vec<PathBuf>,
+    home: PathBuf,
+    /// From the command line or `[defaults]`; otherwise each host's ssh_config decides.
+    explicit_mode: Option<HostKeyCheck>,
+    explicit_known_hosts: Option<PathBuf>,
+    stores: HashMap<Option<PathBuf>, Arc<KnownHostsStore>>,
+    /// Passwords read from the environment, once per variable.
+    secrets: std::cell::RefCell<HashMap<String, Option<String>>>,
+    use_agent: bool,
+}
+
+impl Builder<'_> {
+    /// One host's settings. Precedence: the entry, the command line, `[defaults]`,
+    /// ~/.ssh/config, built-in defaults.
+    fn target(&self, entry: &HostEntry, depth: usize) -> Result<Target> {
+        let (args, defaults) = (self.args, self.defaults);
+        // ssh_config matches the name the user would type to ssh.
+        let ssh = self.ssh_config.resolve(&entry.host, &local_user());
+        let host = match &ssh.host_name {
+            Some(real) if entry.host == entry.name => real.clone(),
+            _ => entry.host.clone(),
+        };
+        let user = entry
+            .user
+            .clone()
+            .or(args.user.clone())
+            .or(defaults.user.clone())
+            .or(ssh.user.clone())
+            .unwrap_or_else(local_user);
         let identity_files = match entry
             .identity_file
             .as_ref()
             .or(args.identity.as_ref())
             .or(defaults.identity_file.as_ref())
         {
-            Some(path) => vec![expand_tilde(path, &home)],
-            None => default_keys.clone(),
+            Some(path) => vec![expand_tilde(path, &self.home)],
+            None if !ssh.identity_files.is_empty() => ssh
+                .identity_files
+                .iter()
+                .map(|p| expand_tilde(Path::new(p), &self.home))
+                .collect(),
+            None => self.default_keys.clone(),
         };
         let password_var = entry
             .password_env
@@ -134,41 +224,134 @@ pub async fn resolve(args: &HostArgs) -> Result<Inventory> {
             .unwrap_or(PASSWORD_ENV)
             .to_string();
         let password = entry.password.clone().or_else(|| {
-            secrets
+            self.secrets
+                .borrow_mut()
                 .entry(password_var.clone())
                 .or_insert_with(|| std::env::var(&password_var).ok())
                 .clone()
         });
-        let target = Target {
+        let connect_timeout = self
+            .args
+            .connect_timeout
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .filter(|d| !d.is_zero())
+            .or(defaults.connect_timeout)
+            .or(ssh.connect_timeout.map(Duration::from_secs))
+            .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        let jump_spec = entry
+            .jump
+            .clone()
+            .or(args.jump.clone())
+            .or(defaults.jump.clone())
+            .or(ssh.proxy_jump.clone())
+            .filter(|j| j != "none" && !j.is_empty());
+        let jump = match jump_spec {
+            Some(chain) if chain == entry.name => None,
+            Some(chain) => Some(Box::new(self.jump_chain(&chain, depth)?)),
+            None => None,
+        };
+        Ok(Target {
             name: entry.name.clone(),
-            host: entry.host.clone(),
-            port: entry.port.or(defaults.port).unwrap_or(22),
-            user: entry
-                .user
-                .clone()
-                .or(args.user.clone())
-                .or(defaults.user.clone())
-                .unwrap_or_else(local_user),
+            host,
+            port: entry.port.or(defaults.port).or(ssh.port).unwrap_or(22),
+            user,
             password,
             identity_files,
             host_key: HostKeyPolicy::KnownHosts {
-                mode,
-                store: store.clone(),
+                mode: self
+                    .explicit_mode
+                    .or_else(|| ssh_mode(ssh.strict_host_key_checking.as_deref()))
+                    .unwrap_or(HostKeyCheck::AcceptNew),
+                store: self.store_for(&ssh)?,
             },
             connect_timeout,
-            use_agent: std::env::var_os("SSH_AUTH_SOCK").is_some(),
-            identities_only: false,
-            jump: None,
-        };
-        targets.extend(copies(target, count));
+            keepalive: ssh
+                .server_alive_interval
+                .filter(|s| *s > 0)
+                .map(Duration::from_secs),
+            use_agent: self.use_agent,
+            identities_only: ssh.identities_only.unwrap_or(false),
+            jump,
+        })
     }
-    Ok(Inventory {
-        targets,
-        warnings,
-        command_timeout: defaults.command_timeout,
-        stores: vec![store],
-        unchecked: mode == HostKeyCheck::Off,
-    })
+
+    fn store_for(&self, ssh: &HostConfig) -> Result<Arc<KnownHostsStore>> {
+        let key = self.explicit_known_hosts.clone().or_else(|| {
+            ssh.user_known_hosts_files
+                .first()
+                .map(|p| expand_tilde(Path::new(p), &self.home))
+        });
+        match self
+            .stores
+            .get(&key)
+            .or_else(|| self.stores.values().next())
+        {
+            Some(store) => Ok(store.clone()),
+            None => bail!("no known_hosts store for this host"),
+        }
+    }
+
+    /// `a,b,c` (ProxyJump syntax): reach `a`, then `b` through it, then `c` through `b`;
+    /// the returned target is the last hop. Each hop is a host-list name or
+    /// `[user@]host[:port]`.
+    fn jump_chain(&self, chain: &str, depth: usize) -> Result<Target> {
+        if depth >= MAX_JUMP_DEPTH {
+            bail!(
+                "jump chain through {chain} is longer than {MAX_JUMP_DEPTH} hops or loops back on itself"
+            );
+        }
+        let mut previous: Option<Target> = None;
+        for hop in chain.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+            let entry = match self.entries.iter().find(|e| e.name == hop) {
+                Some(entry) => entry.clone(),
+                None => {
+                    let spec = super::parse_host_spec(hop)
+                        .map_err(|e| anyhow::anyhow!("jump host `{hop}`: {e}"))?;
+                    HostEntry {
+                        name: hop.to_string(),
+                        host: spec.host,
+                        port: spec.port,
+                        user: spec.user,
+                        identity_file: None,
+                        password_env: None,
+                        password: None,
+                        groups: Vec::new(),
+                        jump: None,
+                    }
+                }
+            };
+            let mut target = self.target(&entry, depth + 1)?;
+            if let Some(before) = previous.take() {
+                target.jump = Some(Box::new(before));
+            }
+            previous = Some(target);
+        }
+        previous.ok_or_else(|| anyhow::anyhow!("empty jump host list"))
+    }
+}
+
+/// OpenSSH's StrictHostKeyChecking in our terms. `ask` cannot be asked in the middle of a
+/// batch run, so it is treated as strict (refuse what is unknown).
+fn ssh_mode(value: Option<&str>) -> Option<HostKeyCheck> {
+    match value? {
+        "yes" | "true" | "ask" => Some(HostKeyCheck::Strict),
+        "accept-new" => Some(HostKeyCheck::AcceptNew),
+        "no" | "off" | "false" => Some(HostKeyCheck::Off),
+        _ => None,
+    }
+}
+
+/// `~/.ssh/config` (or `--ssh-config FILE`; `none` skips it), read off the event loop.
+async fn load_ssh_config(args: &HostArgs, home: &Path) -> SshConfig {
+    let path = match args.ssh_config.as_deref() {
+        Some(p) if p == Path::new("none") => return SshConfig::parse("", Path::new("none"), home),
+        Some(p) => expand_tilde(p, home),
+        None => home.join(".ssh").join("config"),
+    };
+    let home = home.to_path_buf();
+    tokio::task::spawn_blocking(move || SshConfig::load(&path, &home))
+        .await
+        .unwrap_or_else(|_| SshConfig::parse("", Path::new(""), Path::new("/")))
 }
 
 /// `--count N`: N sessions to the same host, told apart by a `#i` suffix.

@@ -5,6 +5,7 @@ pub mod hosts;
 pub mod hostspec;
 pub mod inventory;
 pub mod range;
+pub mod ssh_config;
 
 use std::path::{Path, PathBuf};
 

@@ -189,6 +189,7 @@ impl MockServer {
             identity_files: Vec::new(),
             host_key: crate::ssh::HostKeyPolicy::Pinned(self.host_key.clone()),
             connect_timeout: Duration::from_secs(10),
+            keepalive: None,
             use_agent: false,
             identities_only: false,
             jump: None,

@@ -68,7 +68,7 @@ async fn handshake(
                     .await
                     .map_err(|e| format!("cannot connect to {}: {e}", target.address()))?;
                 let _ = stream.set_nodelay(true);
-                client::connect_stream(client_config(), stream, handler)
+                client::connect_stream(client_config(target.keepalive), stream, handler)
                     .await
                     .map_err(why_failed)
             }
@@ -89,9 +89,13 @@ async fn handshake(
                             target.address()
                         )
                     })?;
-                client::connect_stream(client_config(), channel.into_stream(), handler)
-                    .await
-                    .map_err(why_failed)
+                client::connect_stream(
+                    client_config(target.keepalive),
+                    channel.into_stream(),
+                    handler,
+                )
+                .await
+                .map_err(why_failed)
             }
         }
     };
@@ -106,20 +110,25 @@ async fn handshake(
     }
 }
 
-pub(super) fn client_config() -> Arc<client::Config> {
-    // One shared config: building it per session would cost an allocation per host.
-    static CONFIG: std::sync::OnceLock<Arc<client::Config>> = std::sync::OnceLock::new();
-    CONFIG
-        .get_or_init(|| {
-            Arc::new(client::Config {
-                inactivity_timeout: None,
-                keepalive_interval: Some(Duration::from_secs(30)),
-                keepalive_max: 3,
-                nodelay: true,
-                ..Default::default()
-            })
+pub(super) fn client_config(keepalive: Option<Duration>) -> Arc<client::Config> {
+    // One shared config for the usual case: building it per session would cost an
+    // allocation per host.
+    static DEFAULT: std::sync::OnceLock<Arc<client::Config>> = std::sync::OnceLock::new();
+    let build = |interval: Duration| {
+        Arc::new(client::Config {
+            inactivity_timeout: None,
+            keepalive_interval: Some(interval),
+            keepalive_max: 3,
+            nodelay: true,
+            ..Default::default()
         })
-        .clone()
+    };
+    match keepalive {
+        Some(interval) => build(interval),
+        None => DEFAULT
+            .get_or_init(|| build(Duration::from_secs(30)))
+            .clone(),
+    }
 }
 
 pub(super) async fn connect_any(addrs: &[std::net::SocketAddr]) -> std::io::Result<TcpStream> {

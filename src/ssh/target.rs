@@ -24,6 +24,8 @@ pub struct Target {
     /// Bounds TCP connect, the SSH handshake and authentication (not time spent waiting for
     /// a person to answer a prompt).
     pub connect_timeout: Duration,
+    /// Send a keepalive after this long without traffic (ssh_config ServerAliveInterval).
+    pub keepalive: Option<Duration>,
     /// Try the keys of the ssh-agent at `SSH_AUTH_SOCK` first.
     pub use_agent: bool,
     /// Offer only keys named by `identity_files`, even when the agent holds others: an agent

@@ -5,5 +5,6 @@
 
 mod mock_server;
 mod run_cmd;
+mod ssh_auth;
 mod sshd;
 mod support;

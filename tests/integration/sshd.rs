@@ -80,7 +80,12 @@ impl Sshd {
         env.key("client_ed25519");
         std::fs::copy(support::fixture("keys/client_ed25519.pub"), &authorized).unwrap();
         let addrs: Vec<SocketAddr> = ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
+        // sshd takes the first value of each option: the test's own lines come first.
         let mut config = String::new();
+        for line in &opts.extra {
+            config.push_str(line);
+            config.push('\n');
+        }
         for addr in &addrs {
             config.push_str(&format!("ListenAddress {addr}\n"));
         }
@@ -94,10 +99,6 @@ impl Sshd {
             authorized.display(),
             if opts.password_auth { "yes" } else { "no" },
         ));
-        for line in &opts.extra {
-            config.push_str(line);
-            config.push('\n');
-        }
         let config_path = dir.path().join("sshd_config");
         std::fs::write(&config_path, config).unwrap();
         let child = Command::new(SSHD)
