@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::cli::RunArgs;
 use crate::config::inventory;
+use crate::modes::Mode;
 use crate::ssh::{
     Engine, EngineSettings, Prompt, SessionCommand, SessionEvent, SessionState, Target, Work,
 };
@@ -54,6 +55,22 @@ pub struct HostResult {
     pub dropped: (u64, u64),
     pub error: Option<String>,
     pub duration: Duration,
+}
+
+impl HostResult {
+    /// A host that never got to run.
+    pub fn failed(name: String, error: String) -> HostResult {
+        HostResult {
+            name,
+            outcome: Outcome::Failed,
+            exit_status: None,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            dropped: (0, 0),
+            error: Some(error),
+            duration: Duration::ZERO,
+        }
+    }
 }
 
 /// Knobs of one batch run.
@@ -118,8 +135,20 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
         let _ = writeln!(out, "{name} | {}", text.trim_end_matches(['\n', '\r']));
     };
     let sink: LineSink = if args.inline { Some(&mut inline) } else { None };
-    let interrupt = Box::pin(interrupted());
-    let results = execute(inventory.targets, &opts, sink, interrupt).await;
+    let results = match args.mode {
+        Mode::EventLoop => {
+            let interrupt = Box::pin(interrupted());
+            execute(inventory.targets, &opts, sink, interrupt).await
+        }
+        mode => {
+            // The blocking modes run on threads of their own; the loop only waits, and
+            // Ctrl-C ends the process (their sessions cannot be told to stop midway).
+            tokio::select! {
+                results = crate::modes::execute_blocking(mode, inventory.targets, opts.clone()) => results,
+                _ = interrupted() => return Ok(ExitCode::from(130)),
+            }
+        }
+    };
     for store in &inventory.stores {
         store.flush().await;
     }
@@ -130,6 +159,15 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
         print_json(&results)?;
     } else if !args.inline {
         print_folded(&results, neutralize);
+    } else if args.mode != Mode::EventLoop {
+        // The blocking modes cannot stream; their lines come when each host is done.
+        for r in &results {
+            for (stream, bytes) in [(Stream::Stdout, &r.stdout), (Stream::Stderr, &r.stderr)] {
+                for line in bytes.split_inclusive(|b| *b == b'\n') {
+                    inline(&r.name, stream, line);
+                }
+            }
+        }
     }
     let summary = Summary::of(&results);
     eprintln!("{summary}");

@@ -34,6 +34,8 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Run the mock SSH server (the course's practice server) on its own.
     Mock(MockArgs),
+    /// Compare blocking, thread-per-session and the event loop on the same work.
+    Bench(Box<BenchArgs>),
 }
 
 /// Which hosts, and how to reach them. Shared by the TUI and `run`.
@@ -92,6 +94,10 @@ pub struct HostArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub hosts: HostArgs,
+    /// event-loop: every session on the one thread (default). sequential: the blocking
+    /// client, one session at a time. threads: one OS thread per session.
+    #[arg(long, value_enum, default_value_t = crate::modes::Mode::EventLoop)]
+    pub mode: crate::modes::Mode,
     /// The command to run on every host.
     #[arg(short = 'c', long = "command", value_name = "CMD")]
     pub command: String,
@@ -123,6 +129,36 @@ pub struct RunArgs {
     /// Also write each host's stdout and stderr to DIR/NAME.out and DIR/NAME.err.
     #[arg(long, value_name = "DIR")]
     pub outdir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Hosts to measure against; by default the mock server, started in its own process.
+    #[command(flatten)]
+    pub hosts: HostArgs,
+    /// Sessions to open against the mock server (ignored with -f / -H: use --count there).
+    #[arg(long = "sessions", short = 'n', default_value_t = 50, value_name = "N")]
+    pub sessions: usize,
+    /// Command each session runs.
+    #[arg(short = 'c', long = "command", default_value = "echo hello")]
+    pub command: String,
+    /// Milliseconds the mock server waits before each reply: shows why blocking loses.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub latency: u64,
+    /// Modes to run, comma separated (default: all three).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub modes: Vec<crate::modes::Mode>,
+    #[arg(long, value_enum, default_value_t = HostKeyType::Ed25519)]
+    pub host_key_type: HostKeyType,
+    /// Seconds a mode may take before it is stopped (and marked capped).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub time_cap: f64,
+    /// Results as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a bar chart of the results as SVG.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -166,6 +202,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Some(Command::Mock(args)) => crate::mock::command::run(args).await,
         Some(Command::Run(args)) => crate::batch::run(*args).await,
+        Some(Command::Bench(args)) => crate::bench::run(*args).await,
         None => crate::front::run_tui(cli.hosts).await,
     };
     match result {

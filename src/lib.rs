@@ -5,11 +5,13 @@
 
 pub mod app;
 pub mod batch;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod front;
 pub mod logging;
 pub mod mock;
+pub mod modes;
 pub mod ssh;
 pub mod sys;
 pub mod text;

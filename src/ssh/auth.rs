@@ -116,6 +116,9 @@ impl Attempt<'_> {
 
     /// The public halves of the configured identity files, for IdentitiesOnly.
     async fn wanted_keys(&self) -> Vec<PublicKey> {
+        if !self.target.identities_only || self.target.identity_files.is_empty() {
+            return Vec::new();
+        }
         let paths = self.target.identity_files.clone();
         tokio::task::spawn_blocking(move || {
             paths

@@ -421,3 +421,94 @@ fn the_example_host_list_parses_and_reaches_the_mock_ports() {
     );
     assert_eq!(file.hosts.len(), 4 + 3 + 3);
 }
+
+#[tokio::test]
+async fn sequential_and_threads_modes_give_the_same_results() {
+    let env = TestEnv::new();
+    let server = support::mock(2).await;
+    let hosts = env.path("mock.toml");
+    std::fs::write(
+        &hosts,
+        mtssh::mock::command::host_list_toml(server.hosts(), server.users()),
+    )
+    .unwrap();
+    let kh = env.path("kh");
+    for mode in ["sequential", "threads", "event-loop"] {
+        let out = mtssh(
+            &env,
+            &[
+                "run",
+                "-f",
+                hosts.to_str().unwrap(),
+                "--known-hosts",
+                kh.to_str().unwrap(),
+                "--mode",
+                mode,
+                "--count",
+                "3",
+                "--json",
+                "-c",
+                "hostname",
+            ],
+        )
+        .await;
+        assert_eq!(out.code, Some(0), "{mode}: {}", out.stderr);
+        let names: Vec<String> = out
+            .stdout
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                format!(
+                    "{}={}",
+                    v["name"].as_str().unwrap(),
+                    v["stdout"].as_str().unwrap().trim()
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "mock-01#1=mock-01",
+                "mock-01#2=mock-01",
+                "mock-01#3=mock-01",
+                "mock-02#1=mock-02",
+                "mock-02#2=mock-02",
+                "mock-02#3=mock-02"
+            ],
+            "{mode}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn bench_runs_out_of_the_box() {
+    let env = TestEnv::new();
+    let svg = env.path("chart.svg");
+    let out = mtssh(
+        &env,
+        &[
+            "bench",
+            "--sessions",
+            "6",
+            "--latency",
+            "20",
+            "--json",
+            "--svg",
+            svg.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let results: Vec<serde_json::Value> = serde_json::from_str(&out.stdout).unwrap();
+    let modes: Vec<&str> = results
+        .iter()
+        .map(|r| r["mode"].as_str().unwrap())
+        .collect();
+    assert_eq!(modes, ["sequential", "threads", "event-loop"]);
+    for r in &results {
+        assert_eq!(r["ok"], 6, "{r}");
+        assert!(r["peak_threads"].as_u64().unwrap() >= 1, "{r}");
+    }
+    let chart = std::fs::read_to_string(&svg).unwrap();
+    assert!(chart.starts_with("<svg") && chart.contains("event-loop"));
+}

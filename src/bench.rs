@@ -1,0 +1,344 @@
+//! `mtssh bench`: the same work in each IO mode, each mode in a fresh child process, against
+//! the mock server in a process of its own (or the hosts given), measured from outside.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use crate::cli::BenchArgs;
+use crate::modes::Mode;
+
+/// What one mode measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModeResult {
+    pub mode: Mode,
+    pub sessions: usize,
+    pub ok: usize,
+    pub wall_s: f64,
+    pub cpu_user_s: f64,
+    pub cpu_sys_s: f64,
+    pub peak_threads: usize,
+    pub peak_rss_kb: u64,
+    pub sessions_per_s: f64,
+    /// Wall time of `sequential` divided by this mode's (when sequential ran).
+    pub speedup_vs_sequential: Option<f64>,
+    /// Killed at the time cap before finishing.
+    pub capped: bool,
+}
+
+pub async fn run(args: BenchArgs) -> Result<ExitCode> {
+    crate::logging::to_stderr("warn");
+    let exe = std::env::current_exe().context("finding the mtssh binary")?;
+    let scratch = tempfile::Builder::new().prefix("mtssh-bench").tempdir()?;
+    let mut mock = None;
+    let host_args: Vec<String> = if args.hosts.file.is_some() || !args.hosts.hosts.is_empty() {
+        forward_host_args(&args)
+    } else {
+        let (child, addr) = start_mock(&exe, &args, scratch.path()).await?;
+        mock = Some(child);
+        vec![
+            "-H".into(),
+            format!("test@{addr}"),
+            "--count".into(),
+            args.sessions.to_string(),
+            "--known-hosts".into(),
+            scratch.path().join("known_hosts").display().to_string(),
+        ]
+    };
+    let modes = if args.modes.is_empty() {
+        vec![Mode::Sequential, Mode::Threads, Mode::EventLoop]
+    } else {
+        args.modes.clone()
+    };
+    let mut results = Vec::new();
+    for mode in modes {
+        let mut command = Command::new(&exe);
+        command
+            .arg("run")
+            .args(&host_args)
+            .args(["--mode", mode.name(), "--json", "-c", &args.command])
+            .args(["--fanout", &args.hosts.fanout.to_string()])
+            .args(["--per-host", &args.hosts.per_host.to_string()])
+            .env(
+                "MTSSH_PASSWORD",
+                std::env::var("MTSSH_PASSWORD").unwrap_or_else(|_| "123456".into()),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let cap = Duration::from_secs_f64(args.time_cap.max(1.0));
+        let sessions = if mock.is_some() { args.sessions } else { 0 };
+        let result = tokio::task::spawn_blocking(move || measure(mode, command, cap, sessions))
+            .await
+            .context("measuring task failed")??;
+        eprintln!(
+            "{:<11} {:>6.2} s  {} of {} ok{}",
+            mode.name(),
+            result.wall_s,
+            result.ok,
+            result.sessions,
+            if result.capped {
+                "  (stopped at the time cap)"
+            } else {
+                ""
+            }
+        );
+        results.push(result);
+    }
+    if let Some(mut child) = mock {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    fill_speedups(&mut results);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        print!("{}", table(&results, &args));
+    }
+    if let Some(path) = &args.svg {
+        std::fs::write(path, svg_chart(&results, &args))
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("chart written to {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn forward_host_args(args: &BenchArgs) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(file) = &args.hosts.file {
+        out.extend(["-f".to_string(), file.display().to_string()]);
+    }
+    for h in &args.hosts.hosts {
+        out.extend(["-H".to_string(), h.clone()]);
+    }
+    for g in &args.hosts.groups {
+        out.extend(["-g".to_string(), g.clone()]);
+    }
+    if let Some(n) = args.hosts.count {
+        out.extend(["--count".to_string(), n.to_string()]);
+    }
+    out
+}
+
+/// The mock server in a process of its own, so its CPU is not counted as the client's.
+async fn start_mock(
+    exe: &std::path::Path,
+    args: &BenchArgs,
+    scratch: &std::path::Path,
+) -> Result<(Child, String)> {
+    let key_type = match args.host_key_type {
+        crate::mock::HostKeyType::Ed25519 => "ed25519",
+        crate::mock::HostKeyType::Rsa => "rsa",
+    };
+    let mut child = Command::new(exe)
+        .args(["mock", "--port", "0", "--host-key-type", key_type])
+        .args(["--latency", &args.latency.to_string()])
+        .arg("--host-key")
+        .arg(scratch.join(format!("host_key_{key_type}")))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting the mock server")?;
+    let stdout = child.stdout.take().context("mock stdout")?;
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    })
+    .await??;
+    match line.split_whitespace().nth(2) {
+        Some(addr) if line.starts_with("listening ") => Ok((child, addr.to_string())),
+        _ => {
+            let _ = child.kill();
+            bail!("the mock server did not start: {line:?}")
+        }
+    }
+}
+
+/// Runs one mode's child to completion (or the cap), polling its thread count, and reads
+/// its CPU time and peak RSS from the kernel's accounting (wait4).
+fn measure(mode: Mode, mut command: Command, cap: Duration, sessions: usize) -> Result<ModeResult> {
+    let started = Instant::now();
+    let mut child = command.spawn().context("starting a measuring run")?;
+    let pid = i32::try_from(child.id()).unwrap_or(0);
+    let stdout = child.stdout.take().context("child stdout")?;
+    let reader = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(&l).ok())
+            .collect::<Vec<_>>()
+    });
+    let mut peak_threads = 0;
+    let mut capped = false;
+    // SAFETY: zeroed rusage is a valid value for wait4 to overwrite.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let mut status = 0;
+    loop {
+        // SAFETY: wait4 on our own child with valid pointers.
+        let done = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        if done == pid || done < 0 {
+            break;
+        }
+        peak_threads = peak_threads.max(threads_of(pid));
+        if started.elapsed() > cap && !capped {
+            capped = true;
+            let _ = child.kill();
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let hosts = reader.join().unwrap_or_default();
+    let ok = hosts.iter().filter(|h| h["outcome"] == "ok").count();
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let sessions = if sessions == 0 { hosts.len() } else { sessions };
+    Ok(ModeResult {
+        mode,
+        sessions,
+        ok,
+        wall_s: wall,
+        cpu_user_s: secs(usage.ru_utime),
+        cpu_sys_s: secs(usage.ru_stime),
+        peak_threads,
+        peak_rss_kb: u64::try_from(usage.ru_maxrss).unwrap_or(0),
+        sessions_per_s: if wall > 0.0 { ok as f64 / wall } else { 0.0 },
+        speedup_vs_sequential: None,
+        capped,
+    })
+}
+
+fn threads_of(pid: i32) -> usize {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Threads:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn fill_speedups(results: &mut [ModeResult]) {
+    let Some(base) = results
+        .iter()
+        .find(|r| r.mode == Mode::Sequential && !r.capped)
+        .map(|r| r.wall_s)
+    else {
+        return;
+    };
+    for r in results.iter_mut() {
+        if r.wall_s > 0.0 {
+            r.speedup_vs_sequential = Some(base / r.wall_s);
+        }
+    }
+}
+
+/// The table and a bar chart of wall time, for a terminal.
+pub fn table(results: &[ModeResult], args: &BenchArgs) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n{} sessions, command {:?}, server latency {} ms\n",
+        results.first().map(|r| r.sessions).unwrap_or(0),
+        args.command,
+        args.latency
+    );
+    let _ = writeln!(
+        out,
+        "{:<11} {:>9} {:>9} {:>8} {:>10} {:>11} {:>9}",
+        "mode", "wall s", "CPU s", "threads", "peak RSS", "sessions/s", "speed-up"
+    );
+    for r in results {
+        let _ = writeln!(
+            out,
+            "{:<11} {:>9.3} {:>9.3} {:>8} {:>7} MB {:>11.1} {:>9}{}",
+            r.mode.name(),
+            r.wall_s,
+            r.cpu_user_s + r.cpu_sys_s,
+            r.peak_threads,
+            r.peak_rss_kb / 1024,
+            r.sessions_per_s,
+            r.speedup_vs_sequential
+                .map(|s| format!("{s:.1}x"))
+                .unwrap_or_else(|| "-".into()),
+            if r.capped { "  (capped)" } else { "" }
+        );
+    }
+    let longest = results.iter().map(|r| r.wall_s).fold(0.0, f64::max);
+    let _ = writeln!(out, "\nwall time");
+    for r in results {
+        let width = if longest > 0.0 {
+            (r.wall_s / longest * 50.0).round() as usize
+        } else {
+            0
+        };
+        let _ = writeln!(
+            out,
+            "{:<11} {} {:.2} s",
+            r.mode.name(),
+            "█".repeat(width.max(1)),
+            r.wall_s
+        );
+    }
+    out
+}
+
+/// A small self-contained SVG bar chart of wall time and CPU time per mode.
+pub fn svg_chart(results: &[ModeResult], args: &BenchArgs) -> String {
+    use std::fmt::Write;
+    let (width, row, left, top) = (720.0, 56.0, 120.0, 70.0);
+    let height = top + row * results.len() as f64 + 40.0;
+    let longest = results
+        .iter()
+        .map(|r| r.wall_s.max(r.cpu_user_s + r.cpu_sys_s))
+        .fold(0.0_f64, f64::max)
+        .max(1e-9);
+    let scale = (width - left - 140.0) / longest;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="monospace" font-size="14">
+<rect width="100%" height="100%" fill="#ffffff"/>
+<text x="16" y="28" font-size="17" font-weight="bold">mtssh bench: {} sessions, "{}", server latency {} ms</text>
+<text x="16" y="50" fill="#555">wall time (dark) and client CPU time (light), seconds; fewer is better</text>
+"##,
+        results.first().map(|r| r.sessions).unwrap_or(0),
+        xml_escape(&args.command),
+        args.latency
+    );
+    for (i, r) in results.iter().enumerate() {
+        let y = top + row * i as f64;
+        let cpu = r.cpu_user_s + r.cpu_sys_s;
+        let _ = write!(
+            svg,
+            r##"<text x="16" y="{ty}">{name}</text>
+<rect x="{left}" y="{y}" width="{ww:.1}" height="20" fill="#2b6cb0"/>
+<text x="{wx:.1}" y="{ty}">{wall:.3} s  ({threads} threads, {rss} MB)</text>
+<rect x="{left}" y="{cy}" width="{cw:.1}" height="12" fill="#90cdf4"/>
+<text x="{cx:.1}" y="{cty}" fill="#555" font-size="12">CPU {cpu:.3} s</text>
+"##,
+            ty = y + 15.0,
+            name = r.mode.name(),
+            ww = (r.wall_s * scale).max(1.0),
+            wx = left + (r.wall_s * scale).max(1.0) + 8.0,
+            wall = r.wall_s,
+            threads = r.peak_threads,
+            rss = r.peak_rss_kb / 1024,
+            cy = y + 24.0,
+            cw = (cpu * scale).max(1.0),
+            cx = left + (cpu * scale).max(1.0) + 8.0,
+            cty = y + 34.0,
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

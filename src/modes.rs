@@ -1,0 +1,112 @@
+//! The course's comparison: the same batch work done three ways.
+//!
+//! - `event-loop` (mtssh's way): every session a task on the one thread.
+//! - `sequential`: the blocking client: one session at a time, each driven to completion
+//!   by its own `block_on`, never overlapping.
+//! - `threads`: one OS thread per session, each with its own small runtime.
+//!
+//! All three run the very same session actor, so the numbers compare IO models, not code.
+
+use std::future::pending;
+use std::time::Duration;
+
+use crate::batch::{BatchOptions, HostResult, execute};
+use crate::ssh::Target;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    #[default]
+    EventLoop,
+    Sequential,
+    Threads,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::EventLoop => "event-loop",
+            Mode::Sequential => "sequential",
+            Mode::Threads => "threads",
+        }
+    }
+}
+
+/// Stack for per-session threads: sessions need little, and a thousand default 8 MB
+/// stacks would reserve 8 GB of address space.
+const THREAD_STACK: usize = 512 * 1024;
+
+/// Runs the blocking modes off the event loop (their threads block by design) and hands
+/// the results back to it.
+pub async fn execute_blocking(
+    mode: Mode,
+    targets: Vec<Target>,
+    opts: BatchOptions,
+) -> Vec<HostResult> {
+    let (done, results) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name(format!("mtssh-{}", mode.name()))
+        .spawn(move || {
+            let results = match mode {
+                Mode::Sequential => sequential(targets, &opts),
+                Mode::Threads => threads(targets, &opts),
+                Mode::EventLoop => on_own_runtime(targets, &opts),
+            };
+            let _ = done.send(results);
+        });
+    if spawned.is_err() {
+        return Vec::new();
+    }
+    results.await.unwrap_or_default()
+}
+
+/// One session after another, each to completion.
+fn sequential(targets: Vec<Target>, opts: &BatchOptions) -> Vec<HostResult> {
+    targets
+        .into_iter()
+        .flat_map(|target| on_own_runtime(vec![target], opts))
+        .collect()
+}
+
+/// A thread per session.
+fn threads(targets: Vec<Target>, opts: &BatchOptions) -> Vec<HostResult> {
+    let handles: Vec<_> = targets
+        .into_iter()
+        .map(|target| {
+            let opts = opts.clone();
+            let name = target.name.clone();
+            let spawned = std::thread::Builder::new()
+                .stack_size(THREAD_STACK)
+                .spawn(move || on_own_runtime(vec![target], &opts));
+            (name, spawned)
+        })
+        .collect();
+    handles
+        .into_iter()
+        .flat_map(|(name, spawned)| match spawned.map(|h| h.join()) {
+            Ok(Ok(results)) => results,
+            Ok(Err(_)) | Err(_) => {
+                vec![HostResult::failed(name, "its thread could not run".into())]
+            }
+        })
+        .collect()
+}
+
+fn on_own_runtime(targets: Vec<Target>, opts: &BatchOptions) -> Vec<HostResult> {
+    let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .max_blocking_threads(1)
+        .thread_keep_alive(Duration::from_millis(100))
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            return names
+                .into_iter()
+                .map(|n| HostResult::failed(n, format!("no runtime: {e}")))
+                .collect();
+        }
+    };
+    runtime.block_on(execute(targets, opts, None, Box::pin(pending())))
+}
