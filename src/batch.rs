@@ -548,7 +548,7 @@ impl std::fmt::Display for Summary {
         let total = self.ok + self.non_zero + self.failed + self.timed_out + self.interrupted;
         write!(
             f,
-            "{total} hosts: {} ok, {} non-zero exit, {} failed to connect, {} timed out",
+            "{total} hosts: {} ok, {} non-zero exit, {} failed, {} timed out",
             self.ok, self.non_zero, self.failed, self.timed_out
         )?;
         if self.interrupted > 0 {

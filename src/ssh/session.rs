@@ -141,11 +141,15 @@ impl SessionActor {
                     Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
                         return Err(format!("the remote command was killed by signal {signal_name:?}"));
                     }
-                    Some(ChannelMsg::Close) | None => {
-                        if exit_status.is_none() && handle.is_closed() {
-                            return Err(format!("connection to {} lost", self.target.address()));
-                        }
-                        return Ok(exit_status);
+                    Some(ChannelMsg::Close) => return Ok(exit_status),
+                    // The transport ended under the channel: the server died or the network
+                    // broke. With an exit status already in hand the command did finish.
+                    None if exit_status.is_some() => return Ok(exit_status),
+                    None => {
+                        return Err(format!(
+                            "connection to {} lost (the server closed it or went away)",
+                            self.target.address()
+                        ));
                     }
                     Some(_) => {}
                 },

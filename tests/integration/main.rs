@@ -4,6 +4,7 @@
 //! (the mock server, OpenSSH's ssh/sshd, paramiko) on loopback, in an isolated HOME.
 
 mod mock_server;
+mod reliability;
 mod run_cmd;
 mod ssh_auth;
 mod sshd;
