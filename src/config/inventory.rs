@@ -75,17 +75,7 @@ pub async fn resolve(args: &HostArgs) -> Result<Inventory> {
         for spec in
             super::parse_host_list_arg(list).map_err(|e| anyhow::anyhow!("-H {list}: {e}"))?
         {
-            entries.push(HostEntry {
-                name: spec.to_string(),
-                host: spec.host,
-                port: spec.port,
-                user: spec.user,
-                identity_file: None,
-                password_env: None,
-                password: None,
-                groups: Vec::new(),
-                jump: None,
-            });
+            entries.push(entry_from_spec(spec));
         }
     }
     let selected = super::select(&entries, &args.groups, &args.exclude)?;
@@ -309,14 +299,7 @@ impl Builder<'_> {
                         .map_err(|e| anyhow::anyhow!("jump host `{hop}`: {e}"))?;
                     HostEntry {
                         name: hop.to_string(),
-                        host: spec.host,
-                        port: spec.port,
-                        user: spec.user,
-                        identity_file: None,
-                        password_env: None,
-                        password: None,
-                        groups: Vec::new(),
-                        jump: None,
+                        ..entry_from_spec(spec)
                     }
                 }
             };
@@ -380,20 +363,7 @@ async fn read_host_list(path: &Path) -> Result<(HostFile, PathBuf)> {
         let specs = parse_plain_host_file(&text, &owned)?;
         Ok(HostFile {
             defaults: Default::default(),
-            hosts: specs
-                .into_iter()
-                .map(|spec| HostEntry {
-                    name: spec.to_string(),
-                    host: spec.host,
-                    port: spec.port,
-                    user: spec.user,
-                    identity_file: None,
-                    password_env: None,
-                    password: None,
-                    groups: Vec::new(),
-                    jump: None,
-                })
-                .collect(),
+            hosts: specs.into_iter().map(entry_from_spec).collect(),
             warnings: Vec::new(),
         })
     })
@@ -467,4 +437,20 @@ fn summarize_password_warnings(warnings: &[String]) -> Vec<String> {
         )),
     }
     out
+}
+
+/// A host given as `[user@]host[:port]` (on the command line, in a plain host file, as a
+/// jump host), named as written.
+fn entry_from_spec(spec: super::HostSpec) -> HostEntry {
+    HostEntry {
+        name: spec.to_string(),
+        host: spec.host,
+        port: spec.port,
+        user: spec.user,
+        identity_file: None,
+        password_env: None,
+        password: None,
+        groups: Vec::new(),
+        jump: None,
+    }
 }

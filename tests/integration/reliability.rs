@@ -287,13 +287,7 @@ async fn a_flood_of_output_stays_bounded_and_others_keep_their_speed() {
 async fn interrupting_a_batch_run_keeps_partial_results() {
     let env = TestEnv::new();
     let server = support::mock(3).await;
-    let hosts = env.path("mock.toml");
-    std::fs::write(
-        &hosts,
-        mtssh::mock::command::host_list_toml(server.hosts(), server.users()),
-    )
-    .unwrap();
-    let kh = env.path("kh");
+    let (hosts, kh) = env.mock_host_list(&server);
     let mut cmd = env.command(env!("CARGO_BIN_EXE_mtssh"));
     cmd.args([
         "run",
@@ -375,13 +369,7 @@ async fn a_thousand_half_open_connections_then_real_sessions() {
 async fn timeouts_close_the_channel_and_report_the_host() {
     let env = TestEnv::new();
     let server = support::mock(2).await;
-    let hosts = env.path("mock.toml");
-    std::fs::write(
-        &hosts,
-        mtssh::mock::command::host_list_toml(server.hosts(), server.users()),
-    )
-    .unwrap();
-    let kh = env.path("kh");
+    let (hosts, kh) = env.mock_host_list(&server);
     let out = mtssh(
         &env,
         &[

@@ -353,10 +353,7 @@ async fn broken_host_lists_start_nothing_and_say_where() {
 async fn run_against_the_mock_folds_ranges_and_counts_sessions() {
     let env = TestEnv::new();
     let server = support::mock(4).await;
-    let hosts = env.path("mock.toml");
-    let text = mtssh::mock::command::host_list_toml(server.hosts(), server.users());
-    std::fs::write(&hosts, text).unwrap();
-    let kh = env.path("kh");
+    let (hosts, kh) = env.mock_host_list(&server);
     let args = [
         "run",
         "-f",
@@ -426,13 +423,7 @@ fn the_example_host_list_parses_and_reaches_the_mock_ports() {
 async fn sequential_and_threads_modes_give_the_same_results() {
     let env = TestEnv::new();
     let server = support::mock(2).await;
-    let hosts = env.path("mock.toml");
-    std::fs::write(
-        &hosts,
-        mtssh::mock::command::host_list_toml(server.hosts(), server.users()),
-    )
-    .unwrap();
-    let kh = env.path("kh");
+    let (hosts, kh) = env.mock_host_list(&server);
     for mode in ["sequential", "threads", "event-loop"] {
         let out = mtssh(
             &env,

@@ -104,6 +104,15 @@ impl TestEnv {
         dest
     }
 
+    /// A host list (TOML) reaching every host of an in-process mock server, and the
+    /// known_hosts file runs against it should learn into.
+    pub fn mock_host_list(&self, server: &MockServer) -> (PathBuf, PathBuf) {
+        let hosts = self.path("mock.toml");
+        let text = mtssh::mock::command::host_list_toml(server.hosts(), server.users());
+        std::fs::write(&hosts, text).expect("write host list");
+        (hosts, self.path("kh"))
+    }
+
     /// Applies the isolation to a child process.
     pub fn command(&self, program: &str) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(program);
