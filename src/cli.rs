@@ -18,8 +18,14 @@ use crate::mock::{HostKeyType, Lang};
         user test / password 123456) and opens a pane to each.\n\n\
         Host list: -f FILE (default ./hosts.toml, then the user config dir), see hosts.example.toml.\n\
         Passwords never come from arguments: set MTSSH_PASSWORD (or --password-env VAR).\n\n\
-        Authentication, in order: identity files (--identity, identity_file), then password. \
-        OpenSSH user certificates are not supported yet."
+        Authentication, in OpenSSH's order: ssh-agent keys (SSH_AUTH_SOCK; IdentitiesOnly from \
+        ~/.ssh/config respected), identity files (--identity, identity_file, ~/.ssh/config, else \
+        ~/.ssh/id_ed25519, id_ecdsa, id_rsa; an OpenSSH user certificate KEY-cert.pub beside a key \
+        is offered first; encrypted keys ask their passphrase), keyboard-interactive, then password.\n\n\
+        ~/.ssh/config is honoured under the host list's explicit values (Host patterns, HostName, \
+        User, Port, IdentityFile, IdentitiesOnly, ProxyJump, Include, StrictHostKeyChecking, \
+        UserKnownHostsFile, ConnectTimeout, ServerAliveInterval); other directives are named in a \
+        warning, never silently ignored."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -31,6 +37,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run one command on every selected host and report output and exit codes.
+    #[command(
+        after_help = "Exit codes: 0 every host ran the command and it exited 0; 1 every host \
+        ran it but some exited non-zero; 3 some host failed to connect or authenticate, lost its \
+        connection, or timed out; 130 interrupted (Ctrl-C / SIGTERM); 2 bad invocation or host \
+        list (nothing ran)."
+    )]
     Run(Box<RunArgs>),
     /// Run the mock SSH server (the course's practice server) on its own.
     Mock(MockArgs),

@@ -181,6 +181,20 @@ impl Attempt<'_> {
             let Some(key) = self.load_identity(&path).await? else {
                 continue;
             };
+            // OpenSSH offers `KEY-cert.pub` beside a key as a user certificate first.
+            if let Some(cert) = certificate_beside(&path).await {
+                self.tried
+                    .push(format!("certificate {}-cert.pub", path.display()));
+                let step = self.handle.authenticate_openssh_cert(
+                    &self.target.user,
+                    std::sync::Arc::new(key.clone()),
+                    cert,
+                );
+                let result = timed(limit, step).await?;
+                if self.judge(result)? {
+                    return Ok(true);
+                }
+            }
             self.tried.push(format!("publickey {}", path.display()));
             let key = with_hash(self.handle, key).await;
             let step = self.handle.authenticate_publickey(&self.target.user, key);
@@ -335,6 +349,21 @@ async fn timed<T, E: std::fmt::Display>(
         .await
         .map_err(|_| format!("timed out after {} during authentication", humantime(limit)))?
         .map_err(|e| format!("authentication broke off: {e}"))
+}
+
+/// The user certificate `KEY-cert.pub` next to an identity file, when there is one.
+async fn certificate_beside(key: &Path) -> Option<russh::keys::Certificate> {
+    let mut name = key.as_os_str().to_owned();
+    name.push("-cert.pub");
+    let path = PathBuf::from(name);
+    tokio::task::spawn_blocking(move || {
+        path.exists()
+            .then(|| russh::keys::load_openssh_certificate(&path).ok())
+            .flatten()
+    })
+    .await
+    .ok()
+    .flatten()
 }
 
 fn describe(key: &PublicKey, comment: &str) -> String {

@@ -636,3 +636,97 @@ async fn identities_only_with_an_agent_holding_eight_keys() {
     assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("in\n"));
 }
+
+#[tokio::test]
+async fn a_user_certificate_beside_the_key_logs_in_and_tty_gives_a_pty() {
+    if !sshd::available() {
+        return;
+    }
+    let env = TestEnv::new();
+    let keygen = |args: &[&str]| {
+        let out = std::process::Command::new("ssh-keygen")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "ssh-keygen {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ca = env.path("ca");
+    let key = env.path(".ssh/certified");
+    keygen(&["-q", "-N", "", "-t", "ed25519", "-f", ca.to_str().unwrap()]);
+    keygen(&["-q", "-N", "", "-t", "ed25519", "-f", key.to_str().unwrap()]);
+    let user = sshd::login_user();
+    keygen(&[
+        "-q",
+        "-s",
+        ca.to_str().unwrap(),
+        "-I",
+        "mtssh-test",
+        "-n",
+        &user,
+        "-V",
+        "+1h",
+        &format!("{}.pub", key.display()),
+    ]);
+    // The certified key is in no authorized_keys file: only the certificate can let it in.
+    let server = Sshd::start(
+        &env,
+        SshdOptions {
+            extra: vec![format!("TrustedUserCAKeys {}.pub", ca.display())],
+            ..Default::default()
+        },
+    );
+    let target = format!("{user}@{}:{}", server.addrs[0].ip(), server.port());
+    let known = env.path(".ssh/known_hosts");
+    let out = mtssh(
+        &env,
+        &[
+            "run",
+            "-H",
+            &target,
+            "-i",
+            key.to_str().unwrap(),
+            "--known-hosts",
+            known.to_str().unwrap(),
+            "--tty",
+            "-c",
+            "tty",
+        ],
+    )
+    .await;
+    assert_eq!(
+        out.code,
+        Some(0),
+        "{}{}\nsshd: {}",
+        out.stdout,
+        out.stderr,
+        server.log()
+    );
+    assert!(
+        out.stdout.contains("/dev/pts/"),
+        "--tty gives a pty: {}",
+        out.stdout
+    );
+
+    // Without the certificate the same key is refused.
+    std::fs::remove_file(format!("{}-cert.pub", key.display())).unwrap();
+    let out = mtssh(
+        &env,
+        &[
+            "run",
+            "-H",
+            &target,
+            "-i",
+            key.to_str().unwrap(),
+            "--known-hosts",
+            known.to_str().unwrap(),
+            "-c",
+            "true",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(3), "{}{}", out.stdout, out.stderr);
+}
