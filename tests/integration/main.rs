@@ -3,6 +3,7 @@
 //! Integration tests: one binary, one module per area. Every test runs against real peers
 //! (the mock server, OpenSSH's ssh/sshd, paramiko) on loopback, in an isolated HOME.
 
+mod course;
 mod mock_server;
 mod reliability;
 mod run_cmd;
