@@ -7,3 +7,5 @@ mod mock_server;
 mod run_cmd;
 mod sshd;
 mod support;
+mod tui_e2e;
+mod tui_headless;
