@@ -25,8 +25,11 @@ use runtime::{Flow, Runtime};
 
 /// At most ~60 frames a second however fast output arrives.
 const FRAME: Duration = Duration::from_millis(16);
-/// Session events taken per wake-up before drawing gets a chance.
+/// Session events taken per wake-up before drawing and keys get a chance ...
 const EVENT_BATCH: usize = 512;
+/// ... or less when parsing them takes this long: a flood's chunks are large, and 512 of
+/// them kept the one thread away from the keyboard for a noticeable time.
+const BATCH_TIME: Duration = Duration::from_millis(4);
 
 /// Everything the TUI needs to run.
 pub struct TuiSetup {
@@ -246,8 +249,12 @@ fn session_batch(
     first: SessionEvent,
     events: &mut Receiver<SessionEvent>,
 ) -> Vec<Effect> {
+    let started = std::time::Instant::now();
     let mut effects = app.update(rt.event_msg(first));
     for _ in 0..EVENT_BATCH {
+        if started.elapsed() >= BATCH_TIME {
+            break;
+        }
         let Ok(event) = events.try_recv() else { break };
         effects.extend(app.update(rt.event_msg(event)));
     }
