@@ -31,6 +31,10 @@ const EVENT_BATCH: usize = 512;
 /// them kept the one thread away from the keyboard for a noticeable time.
 const BATCH_TIME: Duration = Duration::from_millis(4);
 
+/// Output events one session may have queued for the loop (`EngineSettings::output_credit`):
+/// a flooding session stays at most this many chunks ahead of another session's echo.
+pub const OUTPUT_CREDIT: usize = 8;
+
 /// Everything the TUI needs to run.
 pub struct TuiSetup {
     /// One pane per target, in this order.
@@ -195,7 +199,15 @@ where
                 None => return Ok(()),
             },
             event = events.recv(), if engine_open => match event {
-                Some(event) => session_batch(app, rt, event, events),
+                Some(event) => {
+                    let effects = session_batch(app, rt, event, events);
+                    // Let the runtime poll its timers and sockets before the next batch:
+                    // within one poll of this task the frame clock, the lag probe and the
+                    // sessions' own IO would otherwise wait while a flood keeps the channel
+                    // full.
+                    tokio::task::yield_now().await;
+                    effects
+                }
                 None => {
                     engine_open = false;
                     Vec::new()

@@ -91,7 +91,10 @@ fn seq_progress(lines: &[String]) -> u64 {
 async fn keystrokes_reach_a_quiet_session_while_another_floods() {
     let _heavy = support::heavy().await;
     let mock = ThreadedMock::start(2);
-    let (engine, events) = Engine::new(EngineSettings::default());
+    let (engine, events) = Engine::new(EngineSettings {
+        output_credit: Some(mtssh::tui::OUTPUT_CREDIT),
+        ..EngineSettings::default()
+    });
     let setup = TuiSetup {
         sessions: mock.targets.clone(),
         engine,
@@ -176,7 +179,10 @@ async fn keystrokes_reach_a_quiet_session_while_another_floods() {
 
 #[tokio::test]
 async fn lag_gauge_reports_a_stalled_loop() {
-    let (engine, events) = Engine::new(EngineSettings::default());
+    let (engine, events) = Engine::new(EngineSettings {
+        output_credit: Some(mtssh::tui::OUTPUT_CREDIT),
+        ..EngineSettings::default()
+    });
     let setup = TuiSetup {
         sessions: Vec::new(),
         engine,
