@@ -2,7 +2,8 @@
 //!
 //! ```sh
 //! cargo run --release --example tui_bench -- draw        # frame draw time, 16 and 100 panes
-//! cargo run --release --example tui_bench -- echo        # keystroke-to-echo, focus mode, mock
+//! cargo run --release --example tui_bench -- echo 0      # keystroke-to-echo, focus mode, mock
+//! cargo run --release --example tui_bench -- echo 50     # the same, 50 ms between keys
 //! cargo run --release --example tui_bench -- rss 100     # memory, 100 panes, full scrollback
 //! cargo run --release --example tui_bench -- rss 1000
 //! ```
@@ -25,7 +26,7 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("draw") => draw_bench(),
-        Some("echo") => echo_bench(),
+        Some("echo") => echo_bench(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(0)),
         Some("rss") => {
             let panes = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(100);
             rss_bench(panes);
@@ -105,7 +106,7 @@ fn ms(d: Duration) -> f64 {
 
 /// Keystroke to visible echo through the real event loop (headless), focus mode, against
 /// the mock server on its own thread. One key at a time, waiting for each echo.
-fn echo_bench() -> anyhow::Result<()> {
+fn echo_bench(pause_ms: u64) -> anyhow::Result<()> {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server_thread = std::thread::spawn(move || -> anyhow::Result<()> {
@@ -150,15 +151,17 @@ fn echo_bench() -> anyhow::Result<()> {
         let seen = tokio::sync::Notify::new();
         let samples = RefCell::new(Vec::new());
         let ready = RefCell::new(false);
+        let last = RefCell::new(String::new());
         let event_loop = run_headless(setup, 120, 40, input_rx, |frame| {
             let text = frame.lines.join("\n");
+            *last.borrow_mut() = text.clone();
             if !*ready.borrow() && text.contains("test@mock-01:~$") {
                 *ready.borrow_mut() = true;
                 seen.notify_one();
             }
             let mut waiting = waiting.borrow_mut();
             if let Some((expect, sent)) = waiting.as_ref()
-                && text.contains(expect.as_str())
+                && shows(&text, expect)
             {
                 samples.borrow_mut().push(sent.elapsed());
                 *waiting = None;
@@ -176,10 +179,20 @@ fn echo_bench() -> anyhow::Result<()> {
             for i in 0..400 {
                 let c = char::from(b'a' + (i % 26) as u8);
                 typed.push(c);
-                // The prompt line with everything typed so far, then the cursor's blank.
-                *waiting.borrow_mut() = Some((format!(":~$ {typed} "), Instant::now()));
+                // With a pause the loop is idle when the key comes (a typist, not a paste);
+                // without, each key lands right after the last frame and waits for the
+                // next one (the 16 ms frame clock).
+                tokio::time::sleep(Duration::from_millis(pause_ms)).await;
+                // The prompt line with everything typed so far (then the cursor).
+                *waiting.borrow_mut() = Some((format!(":~$ {typed}"), Instant::now()));
                 let _ = input.unbounded_send(key(KeyCode::Char(c)));
-                seen.notified().await;
+                if tokio::time::timeout(Duration::from_secs(5), seen.notified())
+                    .await
+                    .is_err()
+                {
+                    eprintln!("no echo of {typed:?}; screen:\n{}", last.borrow());
+                    break;
+                }
                 if typed.len() == 40 {
                     *waiting.borrow_mut() =
                         Some((format!("server received: {typed}"), Instant::now()));
@@ -202,8 +215,8 @@ fn echo_bench() -> anyhow::Result<()> {
     sorted.sort();
     let pct = |p: f64| sorted[((sorted.len() - 1) as f64 * p).round() as usize];
     println!(
-        "keystroke to echo on screen (focus mode, mock on its own thread, {} keys): \
-         median {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "keystroke to echo on screen (focus mode, mock on its own thread, {} keys, {pause_ms} ms \
+         apart): median {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         sorted.len(),
         ms(pct(0.5)),
         ms(pct(0.9)),
@@ -211,6 +224,17 @@ fn echo_bench() -> anyhow::Result<()> {
         ms(pct(1.0))
     );
     Ok(())
+}
+
+/// Whether `text` holds `expect` not followed by another letter (the line typed so far, not
+/// a longer one from before).
+fn shows(text: &str, expect: &str) -> bool {
+    text.match_indices(expect).any(|(i, _)| {
+        !text[i + expect.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase())
+    })
 }
 
 /// Resident memory with `panes` panes whose scrollback is full.
