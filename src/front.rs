@@ -38,6 +38,7 @@ pub async fn run_tui(args: HostArgs) -> Result<ExitCode> {
     let (engine, events) = Engine::new(EngineSettings {
         fanout: args.fanout,
         per_host: args.per_host,
+        output_credit: Some(crate::tui::OUTPUT_CREDIT),
         ..Default::default()
     });
     let result = run_loop(TuiSetup {

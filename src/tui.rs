@@ -1,27 +1,39 @@
 //! The terminal front end: one `tokio::select!` loop on the current thread over terminal
 //! input, session events and the frame clock. The [`App`] lives inside the loop only.
 
+pub mod lag;
 mod runtime;
 pub mod terminal;
 
+use std::io::Stdout;
 use std::time::Duration;
 
 use crossterm::event::{Event, EventStream};
-use futures::StreamExt;
-use tokio::signal::unix::{SignalKind, signal};
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::{Backend, CrosstermBackend, TestBackend};
+use ratatui::buffer::Buffer;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc::Receiver;
-use tokio::time::Instant;
+use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::app::{App, Effect, Msg};
 use crate::mock::MockServer;
 use crate::ssh::{Engine, SessionEvent, Target};
+use lag::{LAG_TICK, LagGauge};
 use runtime::{Flow, Runtime};
-use terminal::Term;
 
 /// At most ~60 frames a second however fast output arrives.
 const FRAME: Duration = Duration::from_millis(16);
-/// Session events taken per wake-up before drawing gets a chance.
+/// Session events taken per wake-up before drawing and keys get a chance ...
 const EVENT_BATCH: usize = 512;
+/// ... or less when parsing them takes this long: a flood's chunks are large, and 512 of
+/// them kept the one thread away from the keyboard for a noticeable time.
+const BATCH_TIME: Duration = Duration::from_millis(4);
+
+/// Output events one session may have queued for the loop (`EngineSettings::output_credit`):
+/// a flooding session stays at most this many chunks ahead of another session's echo.
+pub const OUTPUT_CREDIT: usize = 8;
 
 /// Everything the TUI needs to run.
 pub struct TuiSetup {
@@ -40,14 +52,89 @@ pub struct TuiSetup {
 /// Runs the TUI until the user quits or the process gets SIGTERM/SIGHUP. The terminal is
 /// restored on every way out, panics included.
 pub async fn run_tui(setup: TuiSetup) -> anyhow::Result<()> {
+    let (cols, rows) = crossterm::terminal::size()?;
+    let (mut app, mut rt, mut events) = prepare(setup, cols, rows);
+    let (_guard, mut terminal) = terminal::Guard::new(app.mouse_capture())?;
+    let signals = Signals {
+        term: signal(SignalKind::terminate())?,
+        hup: signal(SignalKind::hangup())?,
+    };
+    let io = LoopIo {
+        terminal: &mut terminal,
+        input: EventStream::new(),
+        signals: Some(signals),
+        on_frame: &mut |_: &CrosstermBackend<Stdout>, _| {},
+    };
+    event_loop(&mut app, &mut rt, &mut events, io).await
+}
+
+/// One drawn screen of the headless loop.
+#[derive(Debug, Clone, Default)]
+pub struct HeadlessFrame {
+    /// The screen's text, one string per row (wide characters take one char).
+    pub lines: Vec<String>,
+    /// The event-loop lag gauge when the frame was drawn.
+    pub lag: Duration,
+}
+
+/// The real event loop without a terminal, for tests and benchmarks: terminal events come
+/// from `input` (the loop ends when it does, closing every session), frames are drawn on a
+/// `cols` x `rows` [`TestBackend`] and each is handed to `on_frame`. No signal handlers, no
+/// terminal modes, no mouse capture or suspend.
+pub async fn run_headless(
+    setup: TuiSetup,
+    cols: u16,
+    rows: u16,
+    input: impl Stream<Item = std::io::Result<Event>> + Unpin,
+    mut on_frame: impl FnMut(&HeadlessFrame),
+) -> anyhow::Result<()> {
+    let (mut app, mut rt, mut events) = prepare(setup, cols, rows);
+    let mut terminal = Terminal::new(TestBackend::new(cols, rows))?;
+    let io = LoopIo {
+        terminal: &mut terminal,
+        input,
+        signals: None,
+        on_frame: &mut |backend: &TestBackend, lag| {
+            on_frame(&HeadlessFrame {
+                lines: screen_lines(backend.buffer()),
+                lag,
+            })
+        },
+    };
+    let result = event_loop(&mut app, &mut rt, &mut events, io).await;
+    rt.apply(&mut app, Effect::Quit).await;
+    result
+}
+
+/// A buffer's rows as text; the blank second cell of a wide character is skipped.
+pub fn screen_lines(buffer: &Buffer) -> Vec<String> {
+    let area = buffer.area;
+    (area.top()..area.bottom())
+        .map(|y| {
+            let mut line = String::with_capacity(usize::from(area.width));
+            let mut skip = 0;
+            for x in area.left()..area.right() {
+                if skip > 0 {
+                    skip -= 1;
+                    continue;
+                }
+                let symbol = buffer[(x, y)].symbol();
+                skip = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
+                line.push_str(symbol);
+            }
+            line
+        })
+        .collect()
+}
+
+fn prepare(setup: TuiSetup, cols: u16, rows: u16) -> (App, Runtime, Receiver<SessionEvent>) {
     let TuiSetup {
         sessions,
         engine,
-        mut events,
+        events,
         mock,
         add_host_template,
     } = setup;
-    let (cols, rows) = crossterm::terminal::size()?;
     let mut app = App::new(cols, rows, sessions.len());
     let mut rt = Runtime::new(engine, mock, add_host_template);
     app.update(Msg::Mock(rt.mock_status()));
@@ -55,53 +142,104 @@ pub async fn run_tui(setup: TuiSetup) -> anyhow::Result<()> {
         // Resizes of earlier panes are moot: their sessions have not connected yet.
         rt.open(&mut app, target);
     }
-    let (_guard, mut terminal) = terminal::Guard::new(app.mouse_capture())?;
-    event_loop(&mut app, &mut rt, &mut terminal, &mut events).await
+    (app, rt, events)
 }
 
-async fn event_loop(
+struct Signals {
+    term: Signal,
+    hup: Signal,
+}
+
+/// What the loop talks to: a real terminal with signals, or a test backend without.
+struct LoopIo<'a, B: Backend, S> {
+    terminal: &'a mut Terminal<B>,
+    input: S,
+    /// `None` when headless: no signals and no terminal mode changes.
+    signals: Option<Signals>,
+    /// Called after each frame with the backend and the lag gauge.
+    on_frame: &'a mut dyn FnMut(&B, Duration),
+}
+
+/// Waits for SIGTERM or SIGHUP; never returns when headless.
+async fn stop_signal(signals: &mut Option<Signals>) {
+    match signals {
+        Some(s) => {
+            tokio::select! {
+                _ = s.term.recv() => {}
+                _ = s.hup.recv() => {}
+            }
+        }
+        None => std::future::pending().await,
+    }
+}
+
+async fn event_loop<B, S>(
     app: &mut App,
     rt: &mut Runtime,
-    terminal: &mut Term,
     events: &mut Receiver<SessionEvent>,
-) -> anyhow::Result<()> {
-    let mut input = EventStream::new();
-    let mut sigterm = signal(SignalKind::terminate())?;
-    let mut sighup = signal(SignalKind::hangup())?;
+    mut io: LoopIo<'_, B, S>,
+) -> anyhow::Result<()>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    S: Stream<Item = std::io::Result<Event>> + Unpin,
+{
+    let interactive = io.signals.is_some();
     let mut dirty = true;
     let mut last_draw = Instant::now() - FRAME;
     let mut engine_open = true;
+    let mut lag_tick = tokio::time::interval(LAG_TICK);
+    lag_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut lag = LagGauge::new(Instant::now());
     loop {
         let effects = tokio::select! {
-            event = input.next() => match event {
+            event = io.input.next() => match event {
                 Some(Ok(event)) => terminal_msg(event).map_or_else(Vec::new, |m| app.update(m)),
                 Some(Err(e)) => return Err(e.into()),
                 None => return Ok(()),
             },
             event = events.recv(), if engine_open => match event {
-                Some(event) => session_batch(app, rt, event, events),
+                Some(event) => {
+                    let effects = session_batch(app, rt, event, events);
+                    // Let the runtime poll its timers and sockets before the next batch:
+                    // within one poll of this task the frame clock, the lag probe and the
+                    // sessions' own IO would otherwise wait while a flood keeps the channel
+                    // full.
+                    tokio::task::yield_now().await;
+                    effects
+                }
                 None => {
                     engine_open = false;
                     Vec::new()
                 }
             },
             _ = tokio::time::sleep_until(last_draw + FRAME), if dirty => {
-                terminal.draw(|frame| crate::ui::draw(frame, app))?;
+                io.terminal.draw(|frame| crate::ui::draw(frame, app))?;
+                (io.on_frame)(io.terminal.backend(), lag.value());
                 last_draw = Instant::now();
                 dirty = false;
                 continue;
             },
-            _ = sigterm.recv() => return quit(app, rt).await,
-            _ = sighup.recv() => return quit(app, rt).await,
+            due = lag_tick.tick() => {
+                lag.record(due, Instant::now());
+                let now = lag.value();
+                // Redraw only when the shown figure (whole milliseconds) changes.
+                if app.lag().map(|l| l.as_millis()) == Some(now.as_millis()) {
+                    continue;
+                }
+                app.update(Msg::Lag(now))
+            },
+            _ = stop_signal(&mut io.signals) => return quit(app, rt).await,
         };
         dirty = true;
         for effect in effects {
             match rt.apply(app, effect).await {
                 Flow::Continue => {}
                 Flow::Quit => return Ok(()),
-                Flow::MouseCapture(on) => terminal::set_mouse_capture(on)?,
-                Flow::Suspend => {
-                    terminal::suspend(terminal, app.mouse_capture())?;
+                Flow::MouseCapture(on) if interactive => terminal::set_mouse_capture(on)?,
+                Flow::Suspend if interactive => {
+                    terminal::suspend(app.mouse_capture())?;
+                    io.terminal.clear()?;
                     // The terminal may have been resized while we were stopped.
                     let (cols, rows) = crossterm::terminal::size()?;
                     let resizes = app.update(Msg::Resize { cols, rows });
@@ -109,6 +247,7 @@ async fn event_loop(
                         rt.apply(app, resize).await;
                     }
                 }
+                Flow::MouseCapture(_) | Flow::Suspend => {}
             }
         }
     }
@@ -122,8 +261,12 @@ fn session_batch(
     first: SessionEvent,
     events: &mut Receiver<SessionEvent>,
 ) -> Vec<Effect> {
+    let started = std::time::Instant::now();
     let mut effects = app.update(rt.event_msg(first));
     for _ in 0..EVENT_BATCH {
+        if started.elapsed() >= BATCH_TIME {
+            break;
+        }
         let Ok(event) = events.try_recv() else { break };
         effects.extend(app.update(rt.event_msg(event)));
     }

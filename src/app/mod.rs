@@ -52,6 +52,9 @@ pub enum Msg {
     Mock(MockStatus),
     /// A one-line report for the status bar (a file saved, a host that could not be parsed).
     Notice(String),
+    /// The event loop's lag gauge: how late its 10 ms probe timer fired, worst of the last
+    /// second or so.
+    Lag(std::time::Duration),
     Tick,
 }
 
@@ -147,6 +150,8 @@ pub struct App {
     pub(crate) mouse_capture: bool,
     pub(crate) mock: MockStatus,
     pub(crate) notice: Option<String>,
+    /// The event loop's lag gauge, once the loop has measured it.
+    pub(crate) lag: Option<std::time::Duration>,
     /// Pane count the scrollback budget is planned for (panes made later share it).
     planned_panes: usize,
     saves: usize,
@@ -168,6 +173,7 @@ impl App {
             mouse_capture: true,
             mock: MockStatus::Off,
             notice: None,
+            lag: None,
             planned_panes,
             saves: 0,
         }
@@ -200,6 +206,11 @@ impl App {
 
     pub fn mode(&self) -> InputMode {
         self.mode
+    }
+
+    /// The last lag gauge reading the loop reported.
+    pub fn lag(&self) -> Option<std::time::Duration> {
+        self.lag
     }
 
     pub fn mouse_capture(&self) -> bool {
@@ -286,6 +297,10 @@ impl App {
             }
             Msg::Notice(text) => {
                 self.notice = Some(text);
+                Vec::new()
+            }
+            Msg::Lag(lag) => {
+                self.lag = Some(lag);
                 Vec::new()
             }
             session => {

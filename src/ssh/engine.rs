@@ -49,6 +49,11 @@ pub struct EngineSettings {
     pub event_capacity: usize,
     /// Commands buffered for one session.
     pub command_capacity: usize,
+    /// Output events one session may have waiting in the shared channel, when the front end
+    /// hands them back with [`SessionHandle::output_consumed`] (the TUI does). Without it one
+    /// flooding session fills the whole channel and every other session's output, keystroke
+    /// echoes included, waits behind the flood. `None`: no per-session limit (batch mode).
+    pub output_credit: Option<usize>,
     pub resolver: Resolver,
 }
 
@@ -59,6 +64,7 @@ impl Default for EngineSettings {
             per_host: 10,
             event_capacity: 1024,
             command_capacity: 256,
+            output_credit: None,
             resolver: system_resolver(),
         }
     }
@@ -103,6 +109,11 @@ impl Engine {
     /// Starts a session. It reports through the engine's event channel under `id`.
     pub fn spawn(&self, id: SessionId, target: Target, work: Work) -> SessionHandle {
         let (commands, inbox) = mpsc::channel(self.inner.settings.command_capacity.max(1));
+        let credit = self
+            .inner
+            .settings
+            .output_credit
+            .map(|n| Arc::new(Semaphore::new(n.max(1))));
         let actor = SessionActor {
             id,
             target,
@@ -110,9 +121,14 @@ impl Engine {
             events: self.inner.events.clone(),
             inbox,
             engine: self.clone(),
+            credit: credit.clone(),
         };
         tokio::spawn(actor.run());
-        SessionHandle { id, commands }
+        SessionHandle {
+            id,
+            commands,
+            credit,
+        }
     }
 
     /// The shared, authenticated connection to a jump host. Every session behind the same
@@ -195,6 +211,8 @@ impl Engine {
 pub struct SessionHandle {
     pub id: SessionId,
     commands: mpsc::Sender<SessionCommand>,
+    /// Output events this session may still queue (with `output_credit`).
+    credit: Option<Arc<Semaphore>>,
 }
 
 impl SessionHandle {
@@ -211,5 +229,20 @@ impl SessionHandle {
 
     pub fn is_finished(&self) -> bool {
         self.commands.is_closed()
+    }
+
+    /// The front end has taken one output event of this session off the channel.
+    pub fn output_consumed(&self) {
+        if let Some(credit) = &self.credit {
+            credit.add_permits(1);
+        }
+    }
+
+    /// The front end stops taking this session's output (pane closed, reconnected): the
+    /// actor no longer waits for credit.
+    pub fn stop_output_credit(&self) {
+        if let Some(credit) = &self.credit {
+            credit.close();
+        }
     }
 }

@@ -22,6 +22,8 @@ pub(super) struct SessionActor {
     pub events: mpsc::Sender<SessionEvent>,
     pub inbox: mpsc::Receiver<SessionCommand>,
     pub engine: Engine,
+    /// Per-session output credit (see `EngineSettings::output_credit`).
+    pub credit: Option<std::sync::Arc<tokio::sync::Semaphore>>,
 }
 
 /// Why a session ends early: a user-facing sentence.
@@ -128,9 +130,11 @@ impl SessionActor {
                 },
                 message = channel.wait() => match message {
                     Some(ChannelMsg::Data { data }) => {
+                        self.take_credit().await;
                         self.emit(SessionEvent::Output { id: self.id, data: data.to_vec() }).await;
                     }
                     Some(ChannelMsg::ExtendedData { data, .. }) => {
+                        self.take_credit().await;
                         self.emit(SessionEvent::Stderr { id: self.id, data: data.to_vec() }).await;
                     }
                     Some(ChannelMsg::ExitStatus { exit_status: status }) => {
@@ -154,6 +158,17 @@ impl SessionActor {
                     Some(_) => {}
                 },
             }
+        }
+    }
+
+    /// Waits until this session has fewer output events queued than its credit allows, so
+    /// a flood queues only a little ahead of other sessions' output. Meanwhile the channel
+    /// is not read, and SSH flow control slows the server. A closed credit no longer waits.
+    async fn take_credit(&self) {
+        if let Some(credit) = &self.credit
+            && let Ok(permit) = credit.acquire().await
+        {
+            permit.forget();
         }
     }
 

@@ -75,6 +75,14 @@ impl Runtime {
 
     /// Turns an engine event into a model message, keeping prompt reply channels here.
     pub fn event_msg(&mut self, event: SessionEvent) -> Msg {
+        if matches!(
+            event,
+            SessionEvent::Output { .. } | SessionEvent::Stderr { .. }
+        ) && let Some((_, handle)) = self.sessions.get(&event.session_id())
+        {
+            // Parsed right after this, on the same turn of the loop.
+            handle.output_consumed();
+        }
         match event {
             SessionEvent::State { id, state } => Msg::State { id, state },
             SessionEvent::Output { id, data } | SessionEvent::Stderr { id, data } => {
@@ -122,10 +130,13 @@ impl Runtime {
             }
             Effect::Close { id } => {
                 self.send(id, SessionCommand::Close);
-                self.sessions.remove(&id);
+                if let Some((_, handle)) = self.sessions.remove(&id) {
+                    handle.stop_output_credit();
+                }
             }
             Effect::Reconnect { id } => {
-                if let Some((target, _)) = self.sessions.remove(&id) {
+                if let Some((target, old)) = self.sessions.remove(&id) {
+                    old.stop_output_credit();
                     self.connect(app, id, target);
                 }
             }
@@ -142,6 +153,7 @@ impl Runtime {
             Effect::Quit => {
                 for (_, handle) in self.sessions.values() {
                     handle.send(SessionCommand::Close);
+                    handle.stop_output_credit();
                 }
                 if let Some(mock) = &self.mock {
                     mock.stop();

@@ -70,14 +70,14 @@ impl Drop for Guard {
 }
 
 /// Ctrl-Z: gives the terminal back to the shell, stops like any job, and takes it again on
-/// `fg`. The whole loop stops meanwhile; sessions resume where they were.
-pub fn suspend(terminal: &mut Term, mouse: bool) -> io::Result<()> {
+/// `fg`. The whole loop stops meanwhile; sessions resume where they were. The caller
+/// clears its terminal afterwards so the next frame repaints everything.
+pub fn suspend(mouse: bool) -> io::Result<()> {
     leave();
     // SAFETY: raise only delivers a signal to this process; SIGTSTP's default action stops
     // it until SIGCONT, after which raise returns.
     unsafe {
         libc::raise(libc::SIGTSTP);
     }
-    enter(mouse)?;
-    terminal.clear()
+    enter(mouse)
 }

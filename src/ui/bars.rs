@@ -79,6 +79,17 @@ pub fn draw_status(frame: &mut Frame, app: &App, layout: &PaneLayout, area: Rect
     spans.push(Span::raw(format!(
         "{SEP}1 thread runs {total} session{plural} + UI"
     )));
+    if let Some(lag) = app.lag {
+        // Lateness of the loop's 10 ms probe: what a keystroke may wait behind other work.
+        let ms = lag.as_millis();
+        let style = if ms >= 100 {
+            Style::new().fg(Color::LightRed)
+        } else {
+            Style::new()
+        };
+        spans.push(Span::raw(SEP));
+        spans.push(Span::styled(format!("lag {ms} ms"), style));
+    }
     spans.push(Span::raw(format!("{SEP}F1 help")));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
 }

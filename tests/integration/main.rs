@@ -10,3 +10,5 @@ mod run_cmd;
 mod ssh_auth;
 mod sshd;
 mod support;
+mod tui_e2e;
+mod tui_headless;

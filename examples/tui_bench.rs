@@ -1,0 +1,275 @@
+//! TUI numbers for docs/BENCHMARKS.md (a benchmark, not a test):
+//!
+//! ```sh
+//! cargo run --release --example tui_bench -- draw        # frame draw time, 16 and 100 panes
+//! cargo run --release --example tui_bench -- echo 0      # keystroke-to-echo, focus mode, mock
+//! cargo run --release --example tui_bench -- echo 50     # the same, 50 ms between keys
+//! cargo run --release --example tui_bench -- rss 100     # memory, 100 panes, full scrollback
+//! cargo run --release --example tui_bench -- rss 1000
+//! ```
+//!
+//! `rss` runs one size per process so the peak (VmHWM) belongs to that size alone.
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use mtssh::app::pane::scrollback_per_pane;
+use mtssh::app::{App, Msg};
+use mtssh::mock::{HostKeySource, HostKeyType, MockOptions, MockServer};
+use mtssh::ssh::{Engine, EngineSettings, SessionState};
+use mtssh::tui::{TuiSetup, run_headless};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("draw") => draw_bench(),
+        Some("echo") => echo_bench(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(0)),
+        Some("rss") => {
+            let panes = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(100);
+            rss_bench(panes);
+            Ok(())
+        }
+        _ => anyhow::bail!("usage: tui_bench draw | echo | rss N"),
+    }
+}
+
+/// A model with `n` ready panes on a `cols` x `rows` terminal.
+fn app_with_panes(cols: u16, rows: u16, n: usize) -> App {
+    let mut app = App::new(cols, rows, n);
+    for i in 0..n {
+        let (id, _) = app.add_pane(format!("host-{i:04}"));
+        app.update(Msg::State {
+            id,
+            state: SessionState::Ready,
+        });
+    }
+    app
+}
+
+/// Writes `lines` lines of `width` characters of shell-like output (some colour) to pane `id`.
+fn fill(app: &mut App, id: usize, lines: usize, width: usize, seed: usize) {
+    let mut data = Vec::with_capacity(lines * (width + 16));
+    for l in 0..lines {
+        let n = seed + l;
+        data.extend_from_slice(format!("\x1b[3{}m{n:>6}\x1b[0m ", n % 8).as_bytes());
+        for c in 0..width.saturating_sub(8) {
+            data.push(b'a' + ((n + c) % 26) as u8);
+        }
+        data.extend_from_slice(b"\r\n");
+    }
+    app.update(Msg::Output { id, data });
+}
+
+fn draw_bench() -> anyhow::Result<()> {
+    for (panes, cols, rows) in [(16, 200, 50), (100, 200, 50), (100, 320, 100)] {
+        let mut app = app_with_panes(cols, rows, panes);
+        for id in 0..panes {
+            fill(&mut app, id, 200, usize::from(cols), id);
+        }
+        let mut terminal = Terminal::new(TestBackend::new(cols, rows))?;
+        let visible = app.layout().visible.len();
+        // Unchanged screens: the widget rendering and diffing every frame pays.
+        let frames = 300;
+        terminal.draw(|f| mtssh::ui::draw(f, &app))?;
+        let start = Instant::now();
+        for _ in 0..frames {
+            terminal.draw(|f| mtssh::ui::draw(f, &app))?;
+        }
+        let still = start.elapsed() / frames;
+        // Every visible pane got a new line since the last frame (scrolling output).
+        let mut busy = Duration::ZERO;
+        for frame in 0..frames {
+            for id in 0..panes {
+                fill(&mut app, id, 1, usize::from(cols), 1000 + frame as usize);
+            }
+            let start = Instant::now();
+            terminal.draw(|f| mtssh::ui::draw(f, &app))?;
+            busy += start.elapsed();
+        }
+        let busy = busy / frames;
+        println!(
+            "draw {panes} panes ({visible} visible) on {cols}x{rows}: unchanged {:.3} ms/frame, \
+             all scrolling {:.3} ms/frame",
+            ms(still),
+            ms(busy)
+        );
+    }
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Keystroke to visible echo through the real event loop (headless), focus mode, against
+/// the mock server on its own thread. One key at a time, waiting for each echo.
+fn echo_bench(pause_ms: u64) -> anyhow::Result<()> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server_thread = std::thread::spawn(move || -> anyhow::Result<()> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async move {
+            let server = MockServer::start(MockOptions {
+                port: 0,
+                host_key: HostKeySource::Ephemeral(HostKeyType::Ed25519),
+                ..MockOptions::default()
+            })
+            .await?;
+            let target = server.practice_target(0, "mock-01".into());
+            let _ = ready_tx.send(target);
+            let _ = stop_rx.await;
+            server.stop();
+            Ok(())
+        })
+    });
+    let target = ready_rx
+        .recv()?
+        .ok_or_else(|| anyhow::anyhow!("no practice target"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let samples = runtime.block_on(async move {
+        let (engine, events) = Engine::new(EngineSettings {
+            output_credit: Some(mtssh::tui::OUTPUT_CREDIT),
+            ..EngineSettings::default()
+        });
+        let setup = TuiSetup {
+            sessions: vec![target],
+            engine,
+            events,
+            mock: None,
+            add_host_template: None,
+        };
+        let (input, input_rx) = futures::channel::mpsc::unbounded();
+        // What the screen must show next, when the key was sent, and the results.
+        let waiting: RefCell<Option<(String, Instant)>> = RefCell::new(None);
+        let seen = tokio::sync::Notify::new();
+        let samples = RefCell::new(Vec::new());
+        let ready = RefCell::new(false);
+        let last = RefCell::new(String::new());
+        let event_loop = run_headless(setup, 120, 40, input_rx, |frame| {
+            let text = frame.lines.join("\n");
+            *last.borrow_mut() = text.clone();
+            if !*ready.borrow() && text.contains("test@mock-01:~$") {
+                *ready.borrow_mut() = true;
+                seen.notify_one();
+            }
+            let mut waiting = waiting.borrow_mut();
+            if let Some((expect, sent)) = waiting.as_ref()
+                && shows(&text, expect)
+            {
+                samples.borrow_mut().push(sent.elapsed());
+                *waiting = None;
+                seen.notify_one();
+            }
+        });
+        let key = |code| Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        let script = async {
+            seen.notified().await;
+            let _ = input.unbounded_send(Ok(Event::Key(KeyEvent::new(
+                KeyCode::Char(']'),
+                KeyModifiers::CONTROL,
+            ))));
+            let mut typed = String::new();
+            for i in 0..400 {
+                let c = char::from(b'a' + (i % 26) as u8);
+                typed.push(c);
+                // With a pause the loop is idle when the key comes (a typist, not a paste);
+                // without, each key lands right after the last frame and waits for the
+                // next one (the 16 ms frame clock).
+                tokio::time::sleep(Duration::from_millis(pause_ms)).await;
+                // The prompt line with everything typed so far (then the cursor).
+                *waiting.borrow_mut() = Some((format!(":~$ {typed}"), Instant::now()));
+                let _ = input.unbounded_send(key(KeyCode::Char(c)));
+                if tokio::time::timeout(Duration::from_secs(5), seen.notified())
+                    .await
+                    .is_err()
+                {
+                    eprintln!("no echo of {typed:?}; screen:\n{}", last.borrow());
+                    break;
+                }
+                if typed.len() == 40 {
+                    *waiting.borrow_mut() =
+                        Some((format!("server received: {typed}"), Instant::now()));
+                    let _ = input.unbounded_send(key(KeyCode::Enter));
+                    seen.notified().await;
+                    samples.borrow_mut().pop();
+                    typed.clear();
+                    // Let the new prompt settle so the next key starts from an idle loop.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+            input.close_channel();
+        };
+        let (result, ()) = tokio::join!(event_loop, script);
+        result.map(|()| samples.into_inner())
+    })?;
+    let _ = stop_tx.send(());
+    let _ = server_thread.join();
+    let mut sorted = samples.clone();
+    sorted.sort();
+    let pct = |p: f64| sorted[((sorted.len() - 1) as f64 * p).round() as usize];
+    println!(
+        "keystroke to echo on screen (focus mode, mock on its own thread, {} keys, {pause_ms} ms \
+         apart): median {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        sorted.len(),
+        ms(pct(0.5)),
+        ms(pct(0.9)),
+        ms(pct(0.99)),
+        ms(pct(1.0))
+    );
+    Ok(())
+}
+
+/// Whether `text` holds `expect` not followed by another letter (the line typed so far, not
+/// a longer one from before).
+fn shows(text: &str, expect: &str) -> bool {
+    text.match_indices(expect).any(|(i, _)| {
+        !text[i + expect.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase())
+    })
+}
+
+/// Resident memory with `panes` panes whose scrollback is full.
+fn rss_bench(panes: usize) {
+    let (cols, rows) = (200, 50);
+    let before = status_kb("VmRSS");
+    let mut app = app_with_panes(cols, rows, panes);
+    let scrollback = scrollback_per_pane(panes);
+    let mut width = 0;
+    for id in 0..panes {
+        let (pane_cols, pane_rows) = app.pty_size(id).unwrap_or((80, 24));
+        width = usize::from(pane_cols);
+        // The screen's rows plus a full scrollback, in chunks like real output.
+        let total = scrollback + usize::from(pane_rows);
+        for chunk in (0..total).step_by(500) {
+            fill(&mut app, id, 500.min(total - chunk), width, chunk);
+        }
+    }
+    let after = status_kb("VmRSS");
+    println!(
+        "rss {panes} panes ({width} cols, {scrollback} lines of scrollback each, {cols}x{rows} \
+         terminal): VmRSS {} MiB (before {} MiB, +{} MiB), VmHWM {} MiB",
+        after / 1024,
+        before / 1024,
+        (after - before) / 1024,
+        status_kb("VmHWM") / 1024
+    );
+    drop(app);
+}
+
+fn status_kb(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}

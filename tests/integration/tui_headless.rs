@@ -1,0 +1,233 @@
+//! The TUI's real event loop, headless (`mtssh::tui::run_headless`): a flood of output in one
+//! session must not hold back keystrokes to another, and the loop's lag gauge reports.
+
+use std::cell::RefCell;
+use std::io;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use futures::channel::mpsc::{UnboundedSender, unbounded};
+use mtssh::ssh::{Engine, EngineSettings, Target};
+use mtssh::tui::{HeadlessFrame, TuiSetup, run_headless};
+
+use crate::support::{self, wait_for};
+use crate::tui_e2e::{has_line, mentions, pane_contents};
+
+/// A mock server on a thread (and runtime) of its own, so that the loop under test is the
+/// only thing on the test's thread. Stops when dropped.
+struct ThreadedMock {
+    targets: Vec<Target>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ThreadedMock {
+    fn start(hosts: usize) -> ThreadedMock {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let server = support::mock(hosts).await;
+                let targets = (0..hosts)
+                    .map(|i| {
+                        server
+                            .practice_target(i, mtssh::mock::host_name(i))
+                            .unwrap()
+                    })
+                    .collect::<Vec<_>>();
+                ready_tx.send(targets).unwrap();
+                let _ = stop_rx.await;
+                server.stop();
+            });
+        });
+        ThreadedMock {
+            targets: ready_rx.recv().unwrap(),
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for ThreadedMock {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn key(code: KeyCode, modifiers: KeyModifiers) -> io::Result<Event> {
+    Ok(Event::Key(KeyEvent::new(code, modifiers)))
+}
+
+fn send_key(input: &UnboundedSender<io::Result<Event>>, code: KeyCode, mods: KeyModifiers) {
+    input.unbounded_send(key(code, mods)).unwrap();
+}
+
+fn type_text(input: &UnboundedSender<io::Result<Event>>, text: &str) {
+    for c in text.chars() {
+        send_key(input, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    send_key(input, KeyCode::Enter, KeyModifiers::NONE);
+}
+
+/// The largest number shown as a line of its own in `pane`: how far `seq` has got there.
+fn seq_progress(lines: &[String]) -> u64 {
+    lines
+        .iter()
+        .filter_map(|l| l.trim().parse::<u64>().ok())
+        .max()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn keystrokes_reach_a_quiet_session_while_another_floods() {
+    let _heavy = support::heavy().await;
+    let mock = ThreadedMock::start(2);
+    let (engine, events) = Engine::new(EngineSettings {
+        output_credit: Some(mtssh::tui::OUTPUT_CREDIT),
+        ..EngineSettings::default()
+    });
+    let setup = TuiSetup {
+        sessions: mock.targets.clone(),
+        engine,
+        events,
+        mock: None,
+        add_host_template: None,
+    };
+    let (input, input_rx) = unbounded();
+    let latest = RefCell::new(HeadlessFrame::default());
+    let frames = RefCell::new(0usize);
+    let event_loop = run_headless(setup, 160, 40, input_rx, |frame| {
+        *latest.borrow_mut() = frame.clone();
+        *frames.borrow_mut() += 1;
+    });
+    let screen = || latest.borrow().lines.join("\n");
+
+    let script = async {
+        wait_for("both prompts", Duration::from_secs(20), async || {
+            let panes = pane_contents(&screen());
+            (mentions(&panes, "mock-01", "test@mock-01:~$")
+                && mentions(&panes, "mock-02", "test@mock-02:~$"))
+            .then_some(())
+        })
+        .await;
+        // Take mock-02 out of the broadcast, then flood mock-01.
+        send_key(&input, KeyCode::Tab, KeyModifiers::NONE);
+        send_key(&input, KeyCode::Char('t'), KeyModifiers::ALT);
+        type_text(&input, "seq 1000000");
+        wait_for("the flood to start", Duration::from_secs(20), async || {
+            let panes = pane_contents(&screen());
+            (seq_progress(&panes["mock-01"]) > 1000).then_some(())
+        })
+        .await;
+
+        // Focus mode on mock-02: a line typed there comes back while mock-01 still floods.
+        send_key(&input, KeyCode::Char(']'), KeyModifiers::CONTROL);
+        let sent = Instant::now();
+        type_text(&input, "ping-during-flood");
+        let (elapsed, progress) = wait_for(
+            "the echo from mock-02",
+            Duration::from_secs(30),
+            async || {
+                let panes = pane_contents(&screen());
+                has_line(&panes, "mock-02", "server received: ping-during-flood")
+                    .then(|| (sent.elapsed(), seq_progress(&panes["mock-01"])))
+            },
+        )
+        .await;
+        let still_flooding = async || {
+            let panes = pane_contents(&screen());
+            let now = seq_progress(&panes["mock-01"]);
+            (now > progress && now < 1_000_000).then_some(now)
+        };
+        let later = wait_for("more flood output", Duration::from_secs(10), still_flooding).await;
+        eprintln!(
+            "echo from the quiet session after {elapsed:?} (mock-01 at line {progress}, \
+             then {later}); {} frames; lag gauge {:?}",
+            frames.borrow(),
+            latest.borrow().lag
+        );
+        assert!(
+            elapsed < Duration::from_secs(5),
+            "keystroke echo took {elapsed:?} behind the flood"
+        );
+        assert!(
+            progress < 1_000_000,
+            "the flood ended before the echo came back"
+        );
+
+        // The gauge is on the status bar and has measured something by now.
+        let status = screen()
+            .lines()
+            .find(|l| l.contains("F1 help"))
+            .unwrap_or_default()
+            .to_string();
+        assert!(status.contains(" ms"), "no lag gauge: {status}");
+        drop(input);
+    };
+    let (result, ()) = tokio::join!(event_loop, script);
+    result.unwrap();
+}
+
+#[tokio::test]
+async fn lag_gauge_reports_a_stalled_loop() {
+    let (engine, events) = Engine::new(EngineSettings {
+        output_credit: Some(mtssh::tui::OUTPUT_CREDIT),
+        ..EngineSettings::default()
+    });
+    let setup = TuiSetup {
+        sessions: Vec::new(),
+        engine,
+        events,
+        mock: None,
+        add_host_template: None,
+    };
+    let (input, input_rx) = unbounded();
+    let latest = RefCell::new(HeadlessFrame::default());
+    let event_loop = run_headless(setup, 120, 30, input_rx, |frame| {
+        *latest.borrow_mut() = frame.clone();
+    });
+    let script = async {
+        wait_for(
+            "a first gauge reading",
+            Duration::from_secs(10),
+            async || {
+                latest
+                    .borrow()
+                    .lines
+                    .iter()
+                    .any(|l| l.contains("lag ") && l.contains(" ms"))
+                    .then_some(())
+            },
+        )
+        .await;
+        // Block the one thread for 150 ms, as a slow synchronous step in the loop would.
+        std::thread::sleep(Duration::from_millis(150));
+        // Any key makes the loop redraw; the gauge shows the stall.
+        send_key(&input, KeyCode::Char('x'), KeyModifiers::NONE);
+        let shown = wait_for(
+            "the stall on the status bar",
+            Duration::from_secs(10),
+            async || {
+                let frame = latest.borrow();
+                let status = frame.lines.iter().find(|l| l.contains("F1 help"))?;
+                let after = &status[status.find("lag ")? + 4..];
+                let ms: u64 = after.split_whitespace().next()?.parse().ok()?;
+                (ms >= 100 && frame.lag >= Duration::from_millis(100)).then_some(ms)
+            },
+        )
+        .await;
+        assert!(shown < 10_000, "{shown} ms");
+        drop(input);
+    };
+    let (result, ()) = tokio::join!(event_loop, script);
+    result.unwrap();
+}
