@@ -32,7 +32,7 @@ pub async fn mtssh(env: &TestEnv, args: &[&str]) -> RunOutput {
 pub fn sshd_hosts(env: &TestEnv, addrs: &[SocketAddr], known_hosts: &Path, check: &str) -> PathBuf {
     let key = env.key("client_ed25519");
     let mut text = format!(
-        "[defaults]\nuser = \"{}\"\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\nhost_key_check = \"{check}\"\nconnect_timeout = 20\n\n",
+        "[defaults]\nuser = \"{}\"\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\nhost_key_check = \"{check}\"\nconnect_timeout = 60\n\n",
         sshd::login_user(),
         key.display(),
         known_hosts.display()

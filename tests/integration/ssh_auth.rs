@@ -64,7 +64,7 @@ impl Drop for Agent {
 /// A host list with no identity file: only the agent (or a password) can log in.
 fn hosts_without_key(env: &TestEnv, addrs: &[SocketAddr], extra: &str) -> PathBuf {
     let mut text = format!(
-        "[defaults]\nuser = \"{}\"\nknown_hosts = \"{}\"\nconnect_timeout = 20\n{extra}\n",
+        "[defaults]\nuser = \"{}\"\nknown_hosts = \"{}\"\nconnect_timeout = 60\n{extra}\n",
         sshd::login_user(),
         env.path(".ssh/known_hosts").display()
     );
@@ -355,7 +355,7 @@ async fn hosts_behind_a_jump_host_and_a_chain_of_two() {
     let user = sshd::login_user();
     let hosts = env.path("jump.toml");
     let mut text = format!(
-        "[defaults]\nuser = \"{user}\"\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\nconnect_timeout = 20\n\n\
+        "[defaults]\nuser = \"{user}\"\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\nconnect_timeout = 60\n\n\
          [[hosts]]\nname = \"j1\"\nhost = \"{}\"\nport = {}\ngroups = [\"jump\"]\n\n\
          [[hosts]]\nname = \"j2\"\nhost = \"{}\"\nport = {}\ngroups = [\"jump\"]\njump = \"j1\"\n\n",
         key.display(),
