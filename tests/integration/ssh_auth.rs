@@ -263,7 +263,7 @@ async fn keyboard_interactive_only_server() {
         return;
     }
     let (user, password) = ("mtsshkbd", "kbd-Secret-42");
-    ensure_user(user, password);
+    sshd::ensure_user(user, password);
     let env = TestEnv::new();
     let server = Sshd::start(
         &env,
@@ -308,32 +308,6 @@ async fn keyboard_interactive_only_server() {
 fn am_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
-}
-
-/// Creates (once) a local user with a password, for PAM-backed keyboard-interactive.
-fn ensure_user(user: &str, password: &str) {
-    let exists = std::process::Command::new("id")
-        .arg(user)
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !exists {
-        let _ = std::process::Command::new("useradd")
-            .args(["-m", "-s", "/bin/sh", user])
-            .status();
-    }
-    let mut chpasswd = std::process::Command::new("chpasswd")
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .expect("chpasswd");
-    use std::io::Write;
-    chpasswd
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{user}:{password}\n").as_bytes())
-        .unwrap();
-    assert!(chpasswd.wait().unwrap().success());
 }
 
 #[tokio::test]

@@ -58,6 +58,11 @@ impl Sshd {
 
     pub fn start_on(env: &TestEnv, ips: &[IpAddr], port: u16, opts: SshdOptions) -> Sshd {
         let dir = tempfile::tempdir().expect("sshd dir");
+        // sshd reads authorized_keys as the logging-in user, who is not the owner here.
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
         let host_key = dir.path().join("host_key");
         match &opts.host_key {
             Some(path) => {
@@ -79,6 +84,10 @@ impl Sshd {
         let authorized = dir.path().join("authorized_keys");
         env.key("client_ed25519");
         std::fs::copy(support::fixture("keys/client_ed25519.pub"), &authorized).unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&authorized, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
         let addrs: Vec<SocketAddr> = ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
         // sshd takes the first value of each option: the test's own lines come first.
         let mut config = String::new();
@@ -155,7 +164,60 @@ pub fn free_port(ip: IpAddr) -> u16 {
 }
 
 /// The user sshd tests log in as: whoever runs the tests.
+/// As root, a dedicated user with a plain POSIX shell and an empty home: root's own shell
+/// start-up files (pyenv, prompts…) would otherwise print into every command's output.
+/// Otherwise whoever runs the tests.
 pub fn login_user() -> String {
-    let out = Command::new("id").arg("-un").output().expect("id");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    static USER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    USER.get_or_init(|| {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            ensure_user(
+                TEST_USER,
+                &format!("x-{}-{}", std::process::id(), rand_tag()),
+            );
+            return TEST_USER.to_string();
+        }
+        let out = Command::new("id").arg("-un").output().expect("id");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    })
+    .clone()
+}
+
+pub const TEST_USER: &str = "mtsshtest";
+
+/// Creates (once) a local user with /bin/sh and a fresh home, and sets its password.
+pub fn ensure_user(user: &str, password: &str) {
+    let exists = Command::new("id")
+        .arg(user)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !exists {
+        let status = Command::new("useradd")
+            .args(["-m", "-s", "/bin/sh", user])
+            .status()
+            .expect("useradd runs");
+        assert!(status.success(), "useradd {user} failed");
+    }
+    // A locked account (no password yet) is refused by sshd even for keys.
+    let mut chpasswd = Command::new("chpasswd")
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("chpasswd");
+    use std::io::Write;
+    chpasswd
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{user}:{password}\n").as_bytes())
+        .expect("write");
+    assert!(chpasswd.wait().expect("chpasswd").success());
+}
+
+fn rand_tag() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
 }
