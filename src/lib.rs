@@ -8,6 +8,8 @@ pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod front;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod logging;
 pub mod mock;
 pub mod ssh;

@@ -5,6 +5,7 @@
 
 mod mock_server;
 mod run_cmd;
+mod security;
 mod ssh_auth;
 mod sshd;
 mod support;
