@@ -267,7 +267,7 @@ pub fn draw_pane_bytes(pane: &crate::app::pane::Pane, cols: u16, rows: u16) -> V
     use ratatui::layout::Rect;
     use ratatui::widgets::Block;
     let area = Rect::new(0, 0, cols, rows);
-    let mut terminal = crossterm_terminal(cols, rows);
+    let (mut terminal, written) = crossterm_terminal(cols, rows);
     terminal
         .draw(|frame| {
             let widget = tui_term::widget::PseudoTerminal::new(pane.parser.screen())
@@ -275,24 +275,51 @@ pub fn draw_pane_bytes(pane: &crate::app::pane::Pane, cols: u16, rows: u16) -> V
             frame.render_widget(widget, area);
         })
         .expect("drawing into memory");
-    terminal.backend_mut().writer_mut().clone()
+    written.take()
+}
+
+/// An in-memory writer whose bytes stay readable while a backend owns it.
+#[derive(Clone, Default)]
+pub struct Written(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl Written {
+    /// Everything written so far, leaving the buffer empty.
+    pub fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.0.borrow_mut())
+    }
+}
+
+impl std::io::Write for Written {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// A ratatui terminal over the real crossterm backend writing into memory, with a fixed
-/// viewport (a `Vec` has no window size to ask for).
+/// viewport (memory has no window size to ask for), and the handle to read what it wrote.
 pub fn crossterm_terminal(
     cols: u16,
     rows: u16,
-) -> ratatui::Terminal<ratatui::backend::CrosstermBackend<Vec<u8>>> {
+) -> (
+    ratatui::Terminal<ratatui::backend::CrosstermBackend<Written>>,
+    Written,
+) {
     use ratatui::layout::Rect;
-    let backend = ratatui::backend::CrosstermBackend::new(Vec::new());
-    ratatui::Terminal::with_options(
+    let written = Written::default();
+    let backend = ratatui::backend::CrosstermBackend::new(written.clone());
+    let terminal = ratatui::Terminal::with_options(
         backend,
         ratatui::TerminalOptions {
             viewport: ratatui::Viewport::Fixed(Rect::new(0, 0, cols, rows)),
         },
     )
-    .expect("terminal over a Vec")
+    .expect("terminal in memory");
+    (terminal, written)
 }
 
 /// Checks that terminal output holds nothing but text and CSI sequences: no OSC, DCS, APC,

@@ -276,9 +276,11 @@ fn render_group(prefix: &str, suffix: &str, width: usize, values: &[u64]) -> Str
 
 fn split_last_number(name: &str) -> Option<(&str, &str, &str)> {
     let end = name.rfind(|c: char| c.is_ascii_digit())? + 1;
+    // Past the last non-digit, which may be a multi-byte character (`wüb0`).
     let start = name[..end]
-        .rfind(|c: char| !c.is_ascii_digit())
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rfind(|(_, c)| !c.is_ascii_digit())
+        .map_or(0, |(i, c)| i + c.len_utf8());
     Some((&name[..start], &name[start..end], &name[end..]))
 }
 
@@ -326,6 +328,12 @@ fn take_chunk(s: &str) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fold_handles_a_multi_byte_character_before_the_number() {
+        // Found by fuzzing: the number's start was taken one byte past the character.
+        assert_eq!(fold(&["wüb0", "wüb1", "中3"]), ["wüb[0-1]", "中3"]);
+    }
 
     fn ex(p: &str) -> Vec<String> {
         expand(p).unwrap()
@@ -488,7 +496,7 @@ mod proptests {
     /// Host-like names: a prefix, an optional number (maybe zero-padded), a suffix.
     fn name() -> impl Strategy<Value = String> {
         (
-            "[a-z]{0,3}[-.]?",
+            "[a-zé中]{0,3}[-.]?",
             prop::option::of((0u64..200, 0usize..4)),
             "([-.][a-z]{1,3})?",
         )
