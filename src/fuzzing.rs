@@ -363,7 +363,7 @@ impl Rng {
         Rng(seed | 1)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -372,7 +372,7 @@ impl Rng {
 
     /// Uniform-ish in `0..n` (`n` > 0).
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.next_u64() % n.max(1) as u64) as usize
     }
 }
 
@@ -490,7 +490,7 @@ pub fn mutate(rng: &mut Rng, input: &[u8], other: &[u8], dict: &[&str]) -> Vec<u
             }
             1 if !out.is_empty() => {
                 let i = rng.below(out.len());
-                out[i] = rng.next() as u8;
+                out[i] = rng.next_u64() as u8;
             }
             2 | 3 if !dict.is_empty() => {
                 let word = dict[rng.below(dict.len())].as_bytes();
@@ -513,7 +513,7 @@ pub fn mutate(rng: &mut Rng, input: &[u8], other: &[u8], dict: &[&str]) -> Vec<u
             }
             _ => {
                 let n = rng.below(8) + 1;
-                let bytes: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
+                let bytes: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8).collect();
                 out.splice(at..at, bytes);
             }
         }
