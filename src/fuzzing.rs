@@ -243,7 +243,7 @@ pub fn pane(data: &[u8]) {
                 let end = rest.iter().position(|b| *b >= 0xf0).unwrap_or(rest.len());
                 let mut chunk = vec![op];
                 chunk.extend_from_slice(&rest[..end]);
-                pane.parser.process(&chunk);
+                pane.process(&chunk);
                 rest = &rest[end..];
             }
         }

@@ -292,7 +292,7 @@ fn hostile_output_in_one_pane_at_tiny_sizes() {
     let mut pane = Pane::new(0, "web01".into(), 10);
     for (cols, rows) in [(0, 0), (1, 1), (2, 1), (10, 3), (80, 24)] {
         pane.fit(cols, rows);
-        pane.parser.process(HOSTILE);
+        pane.process(HOSTILE);
         for (w, h) in [(0, 0), (1, 1), (3, 3), (12, 5), (90, 30)] {
             crate::fuzzing::draw_and_check(&pane, w, h);
         }
