@@ -39,7 +39,7 @@ if use_libfuzzer; then
         fi
     done
 else
-    echo "cargo-fuzz or nightly not available: using the random harness"
+    echo "using the random harness (MTSSH_FUZZ=random, or cargo-fuzz/nightly missing)"
     cargo run --quiet --example fuzz_random -- "$seconds" "${targets[@]}" || status=1
 fi
 exit $status
