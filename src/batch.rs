@@ -127,12 +127,7 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     let neutralize = stdout_tty && !args.raw;
     let mut inline = |name: &str, _stream: Stream, line: &[u8]| {
         let mut out = std::io::stdout().lock();
-        let text = if neutralize {
-            crate::text::neutralize(line)
-        } else {
-            String::from_utf8_lossy(line).into_owned()
-        };
-        let _ = writeln!(out, "{name} | {}", text.trim_end_matches(['\n', '\r']));
+        let _ = out.write_all(inline_line(name, line, neutralize).as_bytes());
     };
     let sink: LineSink = if args.inline { Some(&mut inline) } else { None };
     let results = match args.mode {
@@ -158,7 +153,7 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     if args.json {
         print_json(&results)?;
     } else if !args.inline {
-        print_folded(&results, neutralize);
+        let _ = write_folded(&mut std::io::stdout().lock(), &results, neutralize);
     } else if args.mode != Mode::EventLoop {
         // The blocking modes cannot stream; their lines come when each host is done.
         for r in &results {
@@ -584,35 +579,53 @@ pub fn fold_results(results: &[HostResult]) -> Vec<(String, &HostResult)> {
     folded
 }
 
-fn print_folded(results: &[HostResult], neutralize: bool) {
-    let show = |bytes: &[u8]| {
-        if neutralize {
-            crate::text::neutralize(bytes)
-        } else {
-            String::from_utf8_lossy(bytes).into_owned()
-        }
-    };
-    let mut out = std::io::stdout().lock();
+/// Shows remote bytes: neutralised for a terminal, as they are (lossy UTF-8) otherwise.
+fn show(bytes: &[u8], neutralize: bool) -> String {
+    if neutralize {
+        crate::text::neutralize(bytes)
+    } else {
+        String::from_utf8_lossy(bytes).into_owned()
+    }
+}
+
+/// One `--inline` output line: `name | text`.
+fn inline_line(name: &str, line: &[u8], neutralize: bool) -> String {
+    let text = show(line, neutralize);
+    format!("{name} | {}\n", text.trim_end_matches(['\n', '\r']))
+}
+
+/// The folded report. Error text can come from the server (a disconnect reason), so it is
+/// neutralised like output.
+fn write_folded(
+    out: &mut impl Write,
+    results: &[HostResult],
+    neutralize: bool,
+) -> std::io::Result<()> {
     for (names, r) in fold_results(results) {
         let status = match (&r.error, r.exit_status) {
-            (Some(error), _) => format!("{}: {error}", r.outcome.label()),
+            (Some(error), _) => format!(
+                "{}: {}",
+                r.outcome.label(),
+                show(error.as_bytes(), neutralize)
+            ),
             (None, Some(code)) => format!("exit {code}"),
             (None, None) => "no exit status".into(),
         };
         let rule = "-".repeat(names.chars().count().clamp(15, 60));
-        let _ = writeln!(out, "{rule}\n{names} ({status})\n{rule}");
-        let _ = out.write_all(show(&r.stdout).as_bytes());
+        writeln!(out, "{rule}\n{names} ({status})\n{rule}")?;
+        out.write_all(show(&r.stdout, neutralize).as_bytes())?;
         if !r.stderr.is_empty() {
-            let _ = out.write_all(show(&r.stderr).as_bytes());
+            out.write_all(show(&r.stderr, neutralize).as_bytes())?;
         }
         if r.dropped.0 + r.dropped.1 > 0 {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "[output cut: {} more bytes not kept; raise --max-output]",
                 r.dropped.0 + r.dropped.1
-            );
+            )?;
         }
     }
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -648,4 +661,61 @@ fn print_json(results: &[HostResult]) -> Result<()> {
         writeln!(out)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOSTILE: &[u8] = b"ok\x1b]0;pwned\x07\x1b]52;c;aGk=\x1b\\\x1bP1$q\x1b\\\x1b_x\x1b\\\x1b^y\x1b\\\xc2\x9d2;t\xc2\x9c\x9b2J\x07\r\n";
+
+    fn result(stdout: &[u8], error: Option<&str>) -> HostResult {
+        HostResult {
+            name: "web01".into(),
+            outcome: if error.is_some() {
+                Outcome::Failed
+            } else {
+                Outcome::Ok
+            },
+            exit_status: Some(0),
+            stdout: stdout.to_vec(),
+            stderr: stdout.to_vec(),
+            dropped: (0, 0),
+            error: error.map(String::from),
+            duration: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn run_on_a_terminal_neutralizes_remote_output_and_errors() {
+        let results = [
+            result(HOSTILE, None),
+            result(b"", Some("disconnected: \x1b]0;pwned\x07")),
+        ];
+        let mut out = Vec::new();
+        write_folded(&mut out, &results, true).unwrap();
+        out.extend(inline_line("web01", HOSTILE, true).into_bytes());
+        crate::fuzzing::check_terminal_output(&out)
+            .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&out)));
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("ok^[]0;pwned^G"), "{text}");
+        assert!(text.contains("web01 | ok^[]0;pwned^G"), "{text}");
+        assert!(
+            text.contains("failed: disconnected: ^[]0;pwned^G"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn run_into_a_pipe_keeps_output_as_it_is() {
+        // Not a terminal (a pipe, a file): output is data, passed on unchanged (lossy UTF-8).
+        let mut out = Vec::new();
+        write_folded(&mut out, &[result(b"a\x1b[1mb\tc\r\n", None)], false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("a\x1b[1mb\tc\r\n"), "{text:?}");
+        assert_eq!(
+            inline_line("h", b"x\x1b]0;t\x07\r\n", false),
+            "h | x\x1b]0;t\x07\n"
+        );
+    }
 }

@@ -9,6 +9,8 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod front;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod logging;
 pub mod mock;
 pub mod modes;

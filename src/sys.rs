@@ -77,7 +77,8 @@ pub fn read_secret(prompt: &str) -> Option<String> {
         saved
     };
     let mut writer = &tty;
-    let _ = write!(writer, "{prompt} ");
+    // The prompt text comes from the server (keyboard-interactive): no escapes to the tty.
+    let _ = write!(writer, "{} ", crate::text::neutralize(prompt.as_bytes()));
     let _ = writer.flush();
     let mut line = String::new();
     let read = std::io::BufReader::new(&tty).read_line(&mut line);

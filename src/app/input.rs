@@ -208,8 +208,7 @@ impl App {
         pane.state = crate::ssh::SessionState::Connecting;
         pane.exit_status = None;
         pane.scroll_to_live();
-        pane.parser
-            .process(b"\r\n\x1b[2m--- reconnecting ---\x1b[0m\r\n");
+        pane.process(b"\r\n\x1b[2m--- reconnecting ---\x1b[0m\r\n");
         vec![Effect::Reconnect { id: pane.id }]
     }
 

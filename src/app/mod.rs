@@ -325,7 +325,7 @@ impl App {
             }
             Msg::Output { id, data } => {
                 if let Some(pane) = self.pane_mut(id) {
-                    pane.parser.process(&data);
+                    pane.process(&data);
                 }
             }
             Msg::ExitStatus { id, status } => {

@@ -24,6 +24,25 @@ pub struct Pane {
     pub parser: vt100::Parser,
     /// Whether the broadcast line and keystroke broadcast reach this session.
     pub active: bool,
+    scrollback_len: usize,
+}
+
+thread_local! {
+    static GUARDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a panic now comes from an emulator call that [`Pane`] catches: the TUI's panic
+/// hook then leaves the terminal alone.
+pub fn in_guarded_emulator() -> bool {
+    GUARDED.with(|g| g.get())
+}
+
+/// Runs an emulator call, catching its panic.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, ()> {
+    GUARDED.with(|g| g.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    GUARDED.with(|g| g.set(false));
+    result.map_err(|_| ())
 }
 
 impl Pane {
@@ -35,6 +54,30 @@ impl Pane {
             exit_status: None,
             parser: vt100::Parser::new(24, 80, scrollback),
             active: true,
+            scrollback_len: scrollback,
+        }
+    }
+
+    /// Feeds remote output to the emulator. vt100 0.16 panics on some inputs (found by
+    /// fuzzing: a wide character cut in half by a narrowing resize, then written over);
+    /// such a panic is caught and the pane gets a fresh emulator showing what the screen
+    /// held, rather than one host's output taking the whole program down.
+    pub fn process(&mut self, bytes: &[u8]) {
+        if guarded(|| self.parser.process(bytes)).is_err() {
+            self.recover();
+        }
+    }
+
+    /// A fresh emulator of the same size with the old screen's contents (scrollback and
+    /// the hidden alternate screen are lost).
+    fn recover(&mut self) {
+        tracing::warn!(pane = %self.name, "terminal emulator panicked; pane reset");
+        let (rows, cols) = self.parser.screen().size();
+        let contents = guarded(|| self.parser.screen().contents_formatted()).unwrap_or_default();
+        let scrollback = self.scrollback_len;
+        self.parser = vt100::Parser::new(rows, cols, scrollback);
+        if guarded(|| self.parser.process(&contents)).is_err() {
+            self.parser = vt100::Parser::new(rows, cols, scrollback);
         }
     }
 
@@ -51,7 +94,12 @@ impl Pane {
         if size == self.pty_size() {
             return None;
         }
-        self.parser.screen_mut().set_size(size.1, size.0);
+        if guarded(|| self.parser.screen_mut().set_size(size.1, size.0)).is_err() {
+            self.recover();
+            if guarded(|| self.parser.screen_mut().set_size(size.1, size.0)).is_err() {
+                self.parser = vt100::Parser::new(size.1, size.0, self.scrollback_len);
+            }
+        }
         Some(size)
     }
 
@@ -142,6 +190,24 @@ mod tests {
         assert_eq!(pane.fit(3, 2), None);
         assert_eq!(pane.fit(40, 10), Some((40, 10)));
         assert_eq!(pane.pty_size(), (40, 10));
+    }
+
+    #[test]
+    fn a_wide_character_cut_by_a_resize_does_not_panic() {
+        // Found by fuzzing: vt100 panics writing over the first half of a wide character
+        // whose second half a narrowing resize cut off.
+        let mut pane = Pane::new(0, "a".into(), 10);
+        pane.process("kept\x1b[1;10H中".as_bytes());
+        pane.fit(10, 3);
+        // This chunk makes vt100 panic: it is lost, the pane is reset with its contents.
+        pane.process(b"\x1b[1;10Hx");
+        assert_eq!(pane.pty_size(), (10, 3));
+        pane.process(b"\r\nworking");
+        let contents = pane.parser.screen().contents();
+        assert!(
+            contents.contains("kept") && contents.contains("working"),
+            "{contents}"
+        );
     }
 
     #[test]

@@ -178,6 +178,18 @@ fn hidden_input_is_sent_but_not_kept() {
     assert!(!app.editor.is_hidden());
     press(&mut app, KeyCode::Up);
     assert_eq!(app.editor.text(), "");
+    // A visible line afterwards is kept; the secret still is not, anywhere.
+    type_str(&mut app, "ls");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.editor.history(), ["ls"]);
+    // Alt-P, start typing a secret, Alt-P again: the half-typed secret is dropped.
+    alt(&mut app, 'p');
+    type_str(&mut app, "hunter3");
+    alt(&mut app, 'p');
+    assert_eq!(app.editor.text(), "");
+    press(&mut app, KeyCode::Enter);
+    let kept = format!("{:?} {:?}", app.editor.history(), app.notice);
+    assert!(!kept.contains("hunter"), "{kept}");
 }
 
 #[test]

@@ -92,7 +92,14 @@ fn print_welcome(server: &MockServer, users: &[Credentials]) {
     }
     eprintln!("host key: {} {fingerprint}", algo.as_str());
     if let Some(user) = users.first() {
-        eprintln!("login:    {} / {}", user.user, user.password);
+        // Only the public practice password is echoed back; one chosen with --users stays
+        // out of the terminal and of whatever log captures it.
+        let password = if user.password == super::DEFAULT_PASSWORD {
+            user.password.as_str()
+        } else {
+            "(the password given with --users)"
+        };
+        eprintln!("login:    {} / {password}", user.user);
         if let Some(first) = server.hosts().first() {
             eprintln!(
                 "try:      ssh -p {} {}@{}",

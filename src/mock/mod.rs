@@ -275,3 +275,22 @@ fn bind_one(addr: SocketAddr) -> Result<TcpListener> {
     // A burst of connects overflows a small listen queue and clients then retry after 1-3 s.
     Ok(socket.listen(4096)?)
 }
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    #[test]
+    fn credentials_debug_hides_the_password() {
+        let users = Credentials::parse_list("test:hunter2,root:hunter3").unwrap();
+        let opts = MockOptions {
+            users,
+            ..Default::default()
+        };
+        let shown = format!("{opts:?} {opts:#?}");
+        assert!(shown.contains("password: ***"), "{shown}");
+        assert!(!shown.contains("hunter"), "{shown}");
+        let err = Credentials::parse_list("hunter2").unwrap_err().to_string();
+        assert!(!err.contains("hunter"), "{err}");
+    }
+}

@@ -95,3 +95,36 @@ pub enum Work {
         pty: Option<(u16, u16)>,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_passwords_of_the_target_and_its_jump_hosts() {
+        let key =
+            PublicKey::from_openssh(include_str!("../../tests/fixtures/keys/host_ed25519.pub"))
+                .unwrap();
+        let target = |name: &str, password: &str, jump: Option<Target>| Target {
+            name: name.into(),
+            host: name.into(),
+            port: 22,
+            user: "root".into(),
+            password: Some(password.into()),
+            identity_files: Vec::new(),
+            host_key: HostKeyPolicy::Pinned(key.clone()),
+            connect_timeout: Duration::from_secs(1),
+            keepalive: None,
+            use_agent: false,
+            identities_only: false,
+            jump: jump.map(Box::new),
+        };
+        let t = target("inner", "hunter2", Some(target("bastion", "hunter3", None)));
+        let shown = format!("{t:?} {t:#?}");
+        assert!(
+            shown.contains("\"***\"") && shown.contains("bastion"),
+            "{shown}"
+        );
+        assert!(!shown.contains("hunter"), "{shown}");
+    }
+}

@@ -45,6 +45,10 @@ pub fn set_mouse_capture(on: bool) -> io::Result<()> {
 pub fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        if crate::app::pane::in_guarded_emulator() {
+            // Caught and recovered from by the pane: the TUI carries on.
+            return;
+        }
         leave();
         previous(info);
     }));

@@ -233,3 +233,105 @@ fn fixture_cursor_moves() {
 fn fixture_cjk() {
     insta::assert_snapshot!(fixture_pane(include_bytes!("fixtures/cjk.bin")));
 }
+
+/// Remote bytes that try to reach the user's real terminal: titles, clipboard, DCS, APC,
+/// PM, SOS, C1 controls (raw and UTF-8 encoded), BEL, and a bare ESC at the end.
+const HOSTILE: &[u8] = b"ok\x1b]0;pwned\x07\x1b]2;pwned\x1b\\\x1b]52;c;aGVsbG8=\x07\x1bP1$qm\x1b\\\
+\x1bPtmux;\x1b\x1b]0;x\x07\x1b\\\x1b_apc\x1b\\\x1b^pm\x1b\\\x1bXsos\x1b\\\x9d0;t\x9c\x90q\x9c\
+\xc2\x9d0;t\xc2\x9c\xc2\x90q\xc2\x9c\x07\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\\r\n\x1b";
+
+#[test]
+fn hostile_output_never_reaches_the_real_terminal() {
+    // The whole screen through the real crossterm backend, as the TUI draws it: panes fed
+    // hostile output, a failure reason and a keyboard-interactive prompt that carry escapes.
+    let mut app = ready_app(100, 30, 3);
+    app.update(Msg::Output {
+        id: 0,
+        data: HOSTILE.to_vec(),
+    });
+    app.update(Msg::Output {
+        id: 1,
+        data: HOSTILE.repeat(50),
+    });
+    app.update(Msg::State {
+        id: 2,
+        state: SessionState::Failed {
+            reason: String::from_utf8_lossy(HOSTILE).into_owned(),
+        },
+    });
+    app.update(Msg::Prompt {
+        id: 0,
+        token: 1,
+        text: String::from_utf8_lossy(HOSTILE).into_owned(),
+        echo: false,
+    });
+    let (mut terminal, written) = crate::fuzzing::crossterm_terminal(app.size.0, app.size.1);
+    terminal.draw(|f| super::draw(f, &app)).expect("draw");
+    let bytes = written.take();
+    assert!(bytes.windows(2).any(|w| w == b"ok"), "nothing drawn");
+    crate::fuzzing::check_terminal_output(&bytes)
+        .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&bytes)));
+    for needle in [
+        &b"\x1b]"[..],
+        b"\x1bP",
+        b"\x1b_",
+        b"\x1b^",
+        b"\x1bX",
+        b"\x07",
+    ] {
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "{needle:?}"
+        );
+    }
+}
+
+#[test]
+fn hostile_output_in_one_pane_at_tiny_sizes() {
+    use crate::app::pane::Pane;
+    let mut pane = Pane::new(0, "web01".into(), 10);
+    for (cols, rows) in [(0, 0), (1, 1), (2, 1), (10, 3), (80, 24)] {
+        pane.fit(cols, rows);
+        pane.process(HOSTILE);
+        for (w, h) in [(0, 0), (1, 1), (3, 3), (12, 5), (90, 30)] {
+            crate::fuzzing::draw_and_check(&pane, w, h);
+        }
+    }
+}
+
+#[test]
+fn hidden_input_and_secret_prompts_are_never_drawn() {
+    let mut app = ready_app(100, 20, 2);
+    key(&mut app, KeyCode::Char('p'), KeyModifiers::ALT);
+    for c in "hunter2".chars() {
+        key(&mut app, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    let screen = render(&app);
+    assert!(
+        screen.contains("secret»") && !screen.contains("hunter2"),
+        "{screen}"
+    );
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    app.update(Msg::Prompt {
+        id: 1,
+        token: 3,
+        text: "Password:".into(),
+        echo: false,
+    });
+    for c in "hunter4".chars() {
+        key(&mut app, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    let screen = render(&app);
+    assert!(
+        screen.contains("Password:") && !screen.contains("hunter4"),
+        "{screen}"
+    );
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    let kept = format!(
+        "{:?} {:?} {}",
+        app.editor.history(),
+        app.notice,
+        render(&app)
+    );
+    assert!(!kept.contains("hunter"), "{kept}");
+}

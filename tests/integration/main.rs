@@ -7,6 +7,7 @@ mod course;
 mod mock_server;
 mod reliability;
 mod run_cmd;
+mod security;
 mod ssh_auth;
 mod sshd;
 mod support;
