@@ -48,7 +48,7 @@ for round in $(seq "$RUNS"); do
       [ -s "$work/err.txt" ] && head -2 "$work/err.txt" >&2
       t=$(taskset -c 1 /usr/bin/time -f 'wall_s=%e user_s=%U sys_s=%S peak_rss_kb=%M' timeout 300 \
         "$bin" run -H "test@${addr[$key]}" --count "$n" --per-host 64 --known-hosts "$work/kh-$key" \
-        --json -c 'echo hi' 2>&1 >"$work/run.txt" | tail -1)
+        --json -c 'echo hi' 2>&1 >"$work/run.txt" | tail -1 || true)
       echo "run-exec key=$key round=$round sessions=$n ok=$(grep -c '"exit_status":0,"stdout":"hi\\n"' "$work/run.txt" || true) $t"
     done
   done
