@@ -60,7 +60,8 @@ cleanup() {
   for p in "${sshd_pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 unset SSH_AUTH_SOCK
 user=$(id -un)
 
@@ -162,7 +163,7 @@ async def one(host):
 class KexLog(logging.Handler):  # asyncssh logs the chosen algorithms at debug level 2
     def emit(self, record):
         text = record.getMessage()
-        if "Key exchange alg:" in text or "Encryption alg" in text:
+        if "Key exchange alg:" in text or "Encryption alg:" in text:
             kex.append(text.strip())
 
 if "-k" in sys.argv[7:]:

@@ -27,7 +27,8 @@ cleanup() {
   for p in "${mock_pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 export XDG_DATA_HOME="$work/data" HOME="$work/home" MTSSH_PASSWORD=123456
 mkdir -p "$HOME"
 
