@@ -86,7 +86,9 @@ pub struct BatchOptions {
     pub stdin: Option<std::sync::Arc<Vec<u8>>>,
 }
 
-/// Where lines go as they arrive (`--inline`); `None` keeps everything for the end.
+/// Where lines go as they arrive (`--inline`); `None` keeps everything for the end. Each call
+/// carries one or more lines (all but the last end in `\n`), so that a chunk of output costs
+/// one write, not one per line.
 pub type LineSink<'a> = Option<&'a mut dyn FnMut(&str, Stream, &[u8])>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,9 +127,13 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     };
     let stdout_tty = std::io::stdout().is_terminal();
     let neutralize = stdout_tty && !args.raw;
-    let mut inline = |name: &str, _stream: Stream, line: &[u8]| {
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(inline_line(name, line, neutralize).as_bytes());
+    let mut inline = |name: &str, _stream: Stream, lines: &[u8]| {
+        // Stdout is line-buffered: build the chunk's lines first and write them at once.
+        let mut chunk = String::with_capacity(lines.len() + 64);
+        for line in lines.split_inclusive(|b| *b == b'\n') {
+            chunk.push_str(&inline_line(name, line, neutralize));
+        }
+        let _ = std::io::stdout().lock().write_all(chunk.as_bytes());
     };
     let sink: LineSink = if args.inline { Some(&mut inline) } else { None };
     let results = match args.mode {
@@ -390,10 +396,12 @@ fn keep(host: &mut Running, stream: Stream, data: &[u8], max: usize, sink: &mut 
     };
     if let Some(sink) = sink.as_mut() {
         // Inline mode prints and forgets: memory stays bounded by the longest line.
+        // Every complete line in one call, and one drain: draining line by line would move
+        // the rest of the buffer once per line.
         partial.extend_from_slice(data);
-        while let Some(end) = partial.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = partial.drain(..=end).collect();
-            sink(&host.result.name, stream, &line);
+        if let Some(end) = partial.iter().rposition(|b| *b == b'\n') {
+            sink(&host.result.name, stream, &partial[..=end]);
+            partial.drain(..=end);
         }
         if partial.len() > max {
             let line: Vec<u8> = std::mem::take(partial);
