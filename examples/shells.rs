@@ -119,11 +119,9 @@ async fn run(host: String, port: u16, n: usize, prompt: String) -> ExitCode {
         };
         match event {
             SessionEvent::State { id, state } => match state {
-                SessionState::Ready => {
-                    if !ready[id] {
-                        ready[id] = true;
-                        n_ready += 1;
-                    }
+                SessionState::Ready if !ready[id] => {
+                    ready[id] = true;
+                    n_ready += 1;
                 }
                 SessionState::Failed { reason } => {
                     n_failed += 1;
