@@ -231,3 +231,111 @@ async fn lag_gauge_reports_a_stalled_loop() {
     let (result, ()) = tokio::join!(event_loop, script);
     result.unwrap();
 }
+
+/// The fault matrix in the TUI: a refused port, a silent listener and a server that dies
+/// mid-session each turn their own pane red with the reason, while the healthy pane goes on.
+#[tokio::test]
+async fn failing_hosts_turn_only_their_own_pane_red() {
+    let mock = ThreadedMock::start(1);
+    let good = mock.targets[0].clone();
+    let closed_ip = support::loopback();
+    let closed_port = std::net::TcpListener::bind((closed_ip, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let silent = std::net::TcpListener::bind((support::loopback(), 0)).unwrap();
+    let mut refused = good.clone();
+    refused.name = "refused".into();
+    refused.host = closed_ip.to_string();
+    refused.port = closed_port;
+    let mut mute = good.clone();
+    mute.name = "mute".into();
+    mute.host = silent.local_addr().unwrap().ip().to_string();
+    mute.port = silent.local_addr().unwrap().port();
+    mute.connect_timeout = Duration::from_secs(2);
+    let (engine, events) = Engine::new(EngineSettings {
+        output_credit: Some(mtssh::tui::OUTPUT_CREDIT),
+        ..EngineSettings::default()
+    });
+    let setup = TuiSetup {
+        sessions: vec![good, refused, mute],
+        engine,
+        events,
+        mock: None,
+        add_host_template: None,
+    };
+    let (input, input_rx) = unbounded();
+    let latest = RefCell::new(HeadlessFrame::default());
+    let event_loop = run_headless(setup, 240, 40, input_rx, |frame| {
+        *latest.borrow_mut() = frame.clone();
+    });
+    // A pane's own title: from its name to the end of its top border.
+    let title = |name: &str| {
+        let needle = format!(" {name} ");
+        latest
+            .borrow()
+            .lines
+            .iter()
+            .find_map(|l| {
+                let start = l.find(&needle)?;
+                let rest = &l[start..];
+                let end = rest.find(['┐', '┓']).unwrap_or(rest.len());
+                Some(rest[..end].to_string())
+            })
+            .unwrap_or_default()
+    };
+    let mut mock = Some(mock);
+    let script = async {
+        let refused_title = wait_for(
+            "the refused pane to fail",
+            Duration::from_secs(20),
+            async || {
+                let t = title("refused");
+                t.contains("failed").then_some(t)
+            },
+        )
+        .await;
+        assert!(
+            refused_title.to_lowercase().contains("refused"),
+            "{refused_title}"
+        );
+        let mute_title = wait_for(
+            "the silent pane to time out",
+            Duration::from_secs(20),
+            async || {
+                let t = title("mute");
+                t.contains("failed").then_some(t)
+            },
+        )
+        .await;
+        assert!(mute_title.contains("timed out"), "{mute_title}");
+        // The healthy pane is untouched and still takes input.
+        type_text(&input, "still-here");
+        wait_for(
+            "the healthy pane's echo",
+            Duration::from_secs(20),
+            async || {
+                let panes = pane_contents(&latest.borrow().lines.join("\n"));
+                has_line(&panes, "mock-01", "server received: still-here").then_some(())
+            },
+        )
+        .await;
+        // Its server dies: the pane says so instead of hanging.
+        drop(mock.take());
+        let lost = wait_for(
+            "the lost connection on its pane",
+            Duration::from_secs(20),
+            async || {
+                let t = title("mock-01");
+                t.contains("failed").then_some(t)
+            },
+        )
+        .await;
+        assert!(lost.contains("lost"), "{lost}");
+        drop(input);
+    };
+    let (result, ()) = tokio::join!(event_loop, script);
+    result.unwrap();
+    drop(silent);
+}
