@@ -165,37 +165,7 @@ async fn tui_broadcasts_toggles_focuses_starts_mock_and_restores_terminal() {
     .unwrap();
     let known_hosts = env.path(".ssh/known_hosts");
     let stty_file = env.path("stty.txt");
-    let socket = format!(
-        "mtssh-tui-{}-{}",
-        std::process::id(),
-        server.hosts()[0].addr.ip()
-    );
-    let command = format!(
-        "'{}' -f '{}' --known-hosts '{}'; echo mtssh-exited-$?; exec sh",
-        env!("CARGO_BIN_EXE_mtssh"),
-        hosts.display(),
-        known_hosts.display()
-    );
-    let mut start = env.command("tmux");
-    start.args([
-        "-L",
-        &socket,
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-s",
-        "t",
-        "-x",
-        "200",
-        "-y",
-        "50",
-        "sh",
-        "-c",
-        &command,
-    ]);
-    assert!(start.status().await.unwrap().success());
-    let tmux = Tmux { socket };
+    let tmux = launch(&env, &server, &hosts, &known_hosts).await;
 
     // Every pane logs in and shows its prompt.
     tmux.wait_screen("four ready panes with prompts", |s| {
@@ -348,4 +318,104 @@ fn pane_regions_parse_from_a_screen() {
     assert!(mentions(&panes, "mock-02", "tok"));
     assert_eq!(panes["mock-01"].len(), 2);
     assert_eq!(mock_addr(screen), Some("127.0.0.1:2222".parse().unwrap()));
+}
+
+/// Runs the real binary in a fresh tmux server (200x50) on a host list for `server`; when it
+/// exits, the pane prints `mtssh-exited-CODE` and keeps a shell.
+async fn launch(
+    env: &TestEnv,
+    server: &mtssh::mock::MockServer,
+    hosts: &std::path::Path,
+    known_hosts: &std::path::Path,
+) -> Tmux {
+    let socket = format!(
+        "mtssh-tui-{}-{}",
+        std::process::id(),
+        server.hosts()[0].addr.ip()
+    );
+    let command = format!(
+        "'{}' -f '{}' --known-hosts '{}'; echo mtssh-exited-$?; exec sh",
+        env!("CARGO_BIN_EXE_mtssh"),
+        hosts.display(),
+        known_hosts.display()
+    );
+    let mut start = env.command("tmux");
+    start.args([
+        "-L",
+        &socket,
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "200",
+        "-y",
+        "50",
+        "sh",
+        "-c",
+        &command,
+    ]);
+    assert!(start.status().await.unwrap().success());
+    let tmux = Tmux { socket };
+    tmux
+}
+
+/// The terminal is restored when the TUI is killed with SIGTERM, not only on a clean quit.
+#[tokio::test]
+async fn sigterm_restores_the_terminal() {
+    if !have_all(&["tmux", "stty"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let server = support::mock(1).await;
+    let (hosts, known_hosts) = env.mock_host_list(&server);
+    let tmux = launch(&env, &server, &hosts, &known_hosts).await;
+    tmux.wait_screen("the prompt", |s| {
+        s.contains("test@mock-01:~$").then_some(())
+    })
+    .await;
+    // The mtssh process is the one whose command line names this test's host list and whose
+    // executable is the mtssh binary (the wrapping `sh -c` names the list too).
+    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_mtssh")).unwrap();
+    let pid = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .find(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let names_list = String::from_utf8_lossy(&cmdline).contains(hosts.to_str().unwrap());
+            let is_mtssh = std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|e| e == exe);
+            names_list && is_mtssh
+        })
+        .expect("the mtssh process");
+    // SAFETY: signalling the process this test started.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    tmux.wait_screen("mtssh to exit", |s| {
+        s.contains("mtssh-exited-").then_some(())
+    })
+    .await;
+    let alternate = tmux
+        .output(&["display", "-p", "-t", "t", "#{alternate_on}"])
+        .await;
+    assert_eq!(alternate.trim(), "0", "still on the alternate screen");
+    let stty_file = env.path("stty.txt");
+    tmux.type_text(&format!(
+        "stty -a > '{}'; echo stty-done",
+        stty_file.display()
+    ))
+    .await;
+    tmux.keys(&["Enter"]).await;
+    tmux.wait_screen("stty to finish", |s| {
+        s.lines().any(|l| l.trim() == "stty-done").then_some(())
+    })
+    .await;
+    let stty = std::fs::read_to_string(&stty_file).unwrap();
+    for flag in ["icanon", "echo", "isig"] {
+        assert!(
+            stty.split(|c: char| c.is_whitespace() || c == ';')
+                .any(|f| f == flag),
+            "{flag} not restored after SIGTERM: {stty}"
+        );
+    }
 }
