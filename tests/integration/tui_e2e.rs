@@ -358,8 +358,7 @@ async fn launch(
         &command,
     ]);
     assert!(start.status().await.unwrap().success());
-    let tmux = Tmux { socket };
-    tmux
+    Tmux { socket }
 }
 
 /// The terminal is restored when the TUI is killed with SIGTERM, not only on a clean quit.
