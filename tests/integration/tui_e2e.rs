@@ -53,6 +53,32 @@ impl Tmux {
         self.output(&["send-keys", "-t", "t", "-l", text]).await;
     }
 
+    /// After mtssh exited in this pane: the alternate screen is off and `stty -a` (run in the
+    /// pane, written to `stty_file`) shows a normal cooked terminal.
+    async fn assert_terminal_restored(&self, stty_file: &std::path::Path) {
+        let alternate = self
+            .output(&["display", "-p", "-t", "t", "#{alternate_on}"])
+            .await;
+        assert_eq!(alternate.trim(), "0", "still on the alternate screen");
+        self.type_text(&format!(
+            "stty -a > '{}'; echo stty-done",
+            stty_file.display()
+        ))
+        .await;
+        self.keys(&["Enter"]).await;
+        self.wait_screen("stty to finish", |s| {
+            s.lines().any(|l| l.trim() == "stty-done").then_some(())
+        })
+        .await;
+        let stty = std::fs::read_to_string(stty_file).unwrap();
+        let flags: Vec<&str> = stty
+            .split(|c: char| c.is_whitespace() || c == ';')
+            .collect();
+        for flag in ["icanon", "echo", "isig", "icrnl", "opost"] {
+            assert!(flags.contains(&flag), "{flag} not restored: {stty}");
+        }
+    }
+
     async fn screen(&self) -> String {
         self.output(&["capture-pane", "-p", "-t", "t"]).await
     }
@@ -280,27 +306,7 @@ async fn tui_broadcasts_toggles_focuses_starts_mock_and_restores_terminal() {
         s.contains("mtssh-exited-0").then_some(())
     })
     .await;
-    let alternate = tmux
-        .output(&["display", "-p", "-t", "t", "#{alternate_on}"])
-        .await;
-    assert_eq!(alternate.trim(), "0", "still on the alternate screen");
-    tmux.type_text(&format!(
-        "stty -a > '{}'; echo stty-done",
-        stty_file.display()
-    ))
-    .await;
-    tmux.keys(&["Enter"]).await;
-    tmux.wait_screen("stty to finish", |s| {
-        s.lines().any(|l| l.trim() == "stty-done").then_some(())
-    })
-    .await;
-    let stty = std::fs::read_to_string(&stty_file).unwrap();
-    let flags: Vec<&str> = stty
-        .split(|c: char| c.is_whitespace() || c == ';')
-        .collect();
-    for flag in ["icanon", "echo", "isig", "icrnl", "opost"] {
-        assert!(flags.contains(&flag), "{flag} not restored: {stty}");
-    }
+    tmux.assert_terminal_restored(&stty_file).await;
     server.stop();
 }
 
@@ -394,27 +400,5 @@ async fn sigterm_restores_the_terminal() {
         s.contains("mtssh-exited-").then_some(())
     })
     .await;
-    let alternate = tmux
-        .output(&["display", "-p", "-t", "t", "#{alternate_on}"])
-        .await;
-    assert_eq!(alternate.trim(), "0", "still on the alternate screen");
-    let stty_file = env.path("stty.txt");
-    tmux.type_text(&format!(
-        "stty -a > '{}'; echo stty-done",
-        stty_file.display()
-    ))
-    .await;
-    tmux.keys(&["Enter"]).await;
-    tmux.wait_screen("stty to finish", |s| {
-        s.lines().any(|l| l.trim() == "stty-done").then_some(())
-    })
-    .await;
-    let stty = std::fs::read_to_string(&stty_file).unwrap();
-    for flag in ["icanon", "echo", "isig"] {
-        assert!(
-            stty.split(|c: char| c.is_whitespace() || c == ';')
-                .any(|f| f == flag),
-            "{flag} not restored after SIGTERM: {stty}"
-        );
-    }
+    tmux.assert_terminal_restored(&env.path("stty.txt")).await;
 }
