@@ -8,7 +8,7 @@ use std::time::Duration;
 use mtssh::mock::MockOptions;
 use mtssh::ssh::{Engine, EngineSettings, SessionEvent, SessionState, Work};
 
-use crate::run_cmd::{RunOutput, mtssh};
+use crate::run_cmd::{mtssh, mtssh_with};
 use crate::sshd::{self, Sshd, SshdOptions};
 use crate::support::{self, TestEnv, wait_for};
 
@@ -81,23 +81,6 @@ fn hosts_without_key(env: &TestEnv, addrs: &[SocketAddr], extra: &str) -> PathBu
     path
 }
 
-async fn run_with(env: &TestEnv, vars: &[(&str, &str)], args: &[&str]) -> RunOutput {
-    let mut cmd = env.command(env!("CARGO_BIN_EXE_mtssh"));
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    cmd.args(args);
-    let out = tokio::time::timeout(Duration::from_secs(90), cmd.output())
-        .await
-        .expect("mtssh finishes")
-        .unwrap();
-    RunOutput {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
 #[tokio::test]
 async fn agent_keys_log_in() {
     if !sshd::available() || !support::have_all(&["ssh-agent", "ssh-add"]) {
@@ -111,7 +94,7 @@ async fn agent_keys_log_in() {
     std::fs::remove_file(env.path(".ssh/client_ed25519")).unwrap();
     let hosts = hosts_without_key(&env, &server.addrs, "");
     let sock = agent.socket.to_str().unwrap();
-    let out = run_with(
+    let out = mtssh_with(
         &env,
         &[("SSH_AUTH_SOCK", sock)],
         &["run", "-f", hosts.to_str().unwrap(), "-c", "echo via-agent"],
@@ -121,7 +104,7 @@ async fn agent_keys_log_in() {
     assert!(out.stdout.contains("via-agent"), "{}", out.stdout);
 
     // Without the agent nothing can log in, and the error says what was tried.
-    let out = run_with(
+    let out = mtssh_with(
         &env,
         &[],
         &["run", "-f", hosts.to_str().unwrap(), "-c", "true"],
@@ -287,7 +270,7 @@ async fn keyboard_interactive_only_server() {
         ),
     )
     .unwrap();
-    let out = run_with(
+    let out = mtssh_with(
         &env,
         &[("MTSSH_PASSWORD", password)],
         &["run", "-f", hosts.to_str().unwrap(), "-c", "whoami"],
@@ -602,11 +585,11 @@ async fn identities_only_with_an_agent_holding_eight_keys() {
 
     // Seven decoys first: sshd's MaxAuthTries (6) ends the login before the right key.
     write_ssh_config(&env, &server, false);
-    let out = run_with(&env, &[("SSH_AUTH_SOCK", sock)], &args).await;
+    let out = mtssh_with(&env, &[("SSH_AUTH_SOCK", sock)], &args).await;
     assert_eq!(out.code, Some(3), "{}{}", out.stdout, out.stderr);
 
     write_ssh_config(&env, &server, true);
-    let out = run_with(&env, &[("SSH_AUTH_SOCK", sock)], &args).await;
+    let out = mtssh_with(&env, &[("SSH_AUTH_SOCK", sock)], &args).await;
     assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("in\n"));
 }
