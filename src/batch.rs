@@ -127,13 +127,13 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     };
     let stdout_tty = std::io::stdout().is_terminal();
     let neutralize = stdout_tty && !args.raw;
+    // One buffer, reused: a chunk of lines is formatted into it and written at once
+    // (stdout is line-buffered; a write per line would cost a syscall per line).
+    let mut chunk = Vec::new();
     let mut inline = |name: &str, _stream: Stream, lines: &[u8]| {
-        // Stdout is line-buffered: build the chunk's lines first and write them at once.
-        let mut chunk = String::with_capacity(lines.len() + 64);
-        for line in lines.split_inclusive(|b| *b == b'\n') {
-            chunk.push_str(&inline_line(name, line, neutralize));
-        }
-        let _ = std::io::stdout().lock().write_all(chunk.as_bytes());
+        chunk.clear();
+        push_inline_lines(&mut chunk, name, lines, neutralize);
+        let _ = std::io::stdout().lock().write_all(&chunk);
     };
     let sink: LineSink = if args.inline { Some(&mut inline) } else { None };
     let results = match args.mode {
@@ -164,8 +164,8 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
         // The blocking modes cannot stream; their lines come when each host is done.
         for r in &results {
             for (stream, bytes) in [(Stream::Stdout, &r.stdout), (Stream::Stderr, &r.stderr)] {
-                for line in bytes.split_inclusive(|b| *b == b'\n') {
-                    inline(&r.name, stream, line);
+                if !bytes.is_empty() {
+                    inline(&r.name, stream, bytes);
                 }
             }
         }
@@ -398,11 +398,22 @@ fn keep(host: &mut Running, stream: Stream, data: &[u8], max: usize, sink: &mut 
         // Inline mode prints and forgets: memory stays bounded by the longest line.
         // Every complete line in one call, and one drain: draining line by line would move
         // the rest of the buffer once per line.
-        partial.extend_from_slice(data);
-        if let Some(end) = partial.iter().rposition(|b| *b == b'\n') {
-            sink(&host.result.name, stream, &partial[..=end]);
-            partial.drain(..=end);
+        // Whole lines go to the sink straight from `data` when nothing is pending, so
+        // bulk output is not copied through `partial`.
+        match data.iter().rposition(|b| *b == b'\n') {
+            Some(end) if partial.is_empty() => sink(&host.result.name, stream, &data[..=end]),
+            Some(end) => {
+                partial.extend_from_slice(&data[..=end]);
+                sink(&host.result.name, stream, partial);
+                partial.clear();
+            }
+            None => {}
         }
+        let rest = data
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |end| end + 1);
+        partial.extend_from_slice(&data[rest..]);
         if partial.len() > max {
             let line: Vec<u8> = std::mem::take(partial);
             sink(&host.result.name, stream, &line);
@@ -596,10 +607,28 @@ fn show(bytes: &[u8], neutralize: bool) -> String {
     }
 }
 
-/// One `--inline` output line: `name | text`.
-fn inline_line(name: &str, line: &[u8], neutralize: bool) -> String {
-    let text = show(line, neutralize);
-    format!("{name} | {}\n", text.trim_end_matches(['\n', '\r']))
+/// Appends `--inline` output lines, `name | text` each: neutralised for a terminal, as they
+/// are (lossy UTF-8) otherwise, like the folded report.
+fn push_inline_lines(out: &mut Vec<u8>, name: &str, lines: &[u8], neutralize: bool) {
+    out.reserve(lines.len() + 16);
+    for line in lines.split_inclusive(|b| *b == b'\n') {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b" | ");
+        let end = line
+            .iter()
+            .rposition(|b| !matches!(b, b'\n' | b'\r'))
+            .map_or(0, |i| i + 1);
+        let text = &line[..end];
+        if neutralize {
+            out.extend_from_slice(crate::text::neutralize(text).as_bytes());
+        } else if std::str::from_utf8(text).is_ok() {
+            // The common case, checked without building a String.
+            out.extend_from_slice(text);
+        } else {
+            out.extend_from_slice(String::from_utf8_lossy(text).as_bytes());
+        }
+        out.push(b'\n');
+    }
 }
 
 /// The folded report. Error text can come from the server (a disconnect reason), so it is
@@ -702,7 +731,7 @@ mod tests {
         ];
         let mut out = Vec::new();
         write_folded(&mut out, &results, true).unwrap();
-        out.extend(inline_line("web01", HOSTILE, true).into_bytes());
+        push_inline_lines(&mut out, "web01", HOSTILE, true);
         crate::fuzzing::check_terminal_output(&out)
             .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&out)));
         let text = String::from_utf8(out).unwrap();
@@ -721,9 +750,8 @@ mod tests {
         write_folded(&mut out, &[result(b"a\x1b[1mb\tc\r\n", None)], false).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("a\x1b[1mb\tc\r\n"), "{text:?}");
-        assert_eq!(
-            inline_line("h", b"x\x1b]0;t\x07\r\n", false),
-            "h | x\x1b]0;t\x07\n"
-        );
+        let mut inline = Vec::new();
+        push_inline_lines(&mut inline, "h", b"x\x1b]0;t\x07\r\n\xffy\n", false);
+        assert_eq!(inline, "h | x\x1b]0;t\x07\nh | \u{fffd}y\n".as_bytes());
     }
 }
