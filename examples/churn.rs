@@ -63,6 +63,7 @@ fn main() -> anyhow::Result<()> {
             keepalive: None,
             use_agent: false,
             identities_only: false,
+            kex: None,
             jump: None,
         };
         let baseline = open_fds();

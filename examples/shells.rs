@@ -10,8 +10,9 @@
 //! ```
 //!
 //! Arguments: `ADDR N [PROMPT]` (PROMPT, default `$ `, is the text that ends the first
-//! prompt). User `test`, password from MTSSH_PASSWORD (default `123456`). The host key is
-//! learned on first use (accept-new) into a fresh temporary known_hosts file. Output is one
+//! prompt); `SHELLS_KEX` in the environment sets the key exchange, as `mtssh --kex` does.
+//! User `test`, password from MTSSH_PASSWORD (default `123456`). The host key is learned
+//! on first use (accept-new) into a fresh temporary known_hosts file. Output is one
 //! `key=value` line, for scripts. Exit code 0 when every session got its prompt.
 
 use std::collections::HashMap;
@@ -76,6 +77,19 @@ async fn run(host: String, port: u16, n: usize, prompt: String) -> ExitCode {
         per_host: fanout,
         ..EngineSettings::default()
     });
+    // SHELLS_KEX: a key-exchange list as `mtssh --kex` takes it (e.g. -mlkem768x25519-sha256).
+    let kex = match std::env::var("SHELLS_KEX") {
+        Ok(spec) if !spec.is_empty() => {
+            match mtssh::ssh::algorithms::parse_kex(&spec, &mtssh::ssh::algorithms::default_kex()) {
+                Ok(list) => Some(Arc::new(list)),
+                Err(e) => {
+                    eprintln!("SHELLS_KEX: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        _ => None,
+    };
     let target = Target {
         name: "mock".into(),
         host,
@@ -91,6 +105,7 @@ async fn run(host: String, port: u16, n: usize, prompt: String) -> ExitCode {
         keepalive: None,
         use_agent: false,
         identities_only: true,
+        kex,
         jump: None,
     };
     let start = Instant::now();

@@ -7,11 +7,16 @@
 # measurement (`wall_s`, `user_s`, `sys_s`, `peak_rss_kb` from inside the client; GNU time's
 # view for `run`). Loopback only; every command is bounded by `timeout`.
 #
-# Usage: scripts/bench-shells.sh        env: SHELL_NS="1000 5000" KEYS="ed25519 rsa" RUNS=3
+# KEXES lists the client's key exchanges to compare (`default` = russh's, post-quantum
+# mlkem768x25519-sha256 first; any other word is an `mtssh --kex` list).
+#
+# Usage: scripts/bench-shells.sh   env: SHELL_NS="1000 5000" KEYS="ed25519 rsa" RUNS=3
+#                                       KEXES="default -mlkem768x25519-sha256"
 set -euo pipefail
 SHELL_NS=${SHELL_NS:-"1000 5000"}
 KEYS=${KEYS:-"ed25519 rsa"}
 RUNS=${RUNS:-3}
+KEXES=${KEXES:-"default -mlkem768x25519-sha256"}
 root=$(cd "$(dirname "$0")/.." && pwd)
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 bin="$target_dir/release/mtssh"
@@ -44,13 +49,17 @@ done
 for round in $(seq "$RUNS"); do
   for n in $SHELL_NS; do
     for key in $KEYS; do
-      line=$(taskset -c 1 timeout 300 "$shells" "${addr[$key]}" "$n" 2>"$work/err.txt" || true)
-      echo "shells key=$key round=$round $line"
-      [ -s "$work/err.txt" ] && head -2 "$work/err.txt" >&2
-      t=$(taskset -c 1 /usr/bin/time -f 'wall_s=%e user_s=%U sys_s=%S peak_rss_kb=%M' timeout 300 \
-        "$bin" run -H "test@${addr[$key]}" --count "$n" --per-host 64 --known-hosts "$work/kh-$key" \
-        --json -c 'echo hi' 2>&1 >"$work/run.txt" | tail -1 || true)
-      echo "run-exec key=$key round=$round sessions=$n ok=$(grep -c '"exit_status":0,"stdout":"hi\\n"' "$work/run.txt" || true) $t"
+      for kex in $KEXES; do
+        spec=$kex; [ "$kex" = default ] && spec=
+        kex_arg=(); [ -n "$spec" ] && kex_arg=(--kex "$spec")
+        line=$(SHELLS_KEX=$spec taskset -c 1 timeout 300 "$shells" "${addr[$key]}" "$n" 2>"$work/err.txt" || true)
+        echo "shells key=$key kex=$kex round=$round $line"
+        [ -s "$work/err.txt" ] && head -2 "$work/err.txt" >&2
+        t=$(taskset -c 1 /usr/bin/time -f 'wall_s=%e user_s=%U sys_s=%S peak_rss_kb=%M' timeout 300 \
+          "$bin" run -H "test@${addr[$key]}" --count "$n" --per-host 64 --known-hosts "$work/kh-$key" \
+          "${kex_arg[@]}" --json -c 'echo hi' 2>&1 >"$work/run.txt" | tail -1 || true)
+        echo "run-exec key=$key kex=$kex round=$round sessions=$n ok=$(grep -c '"exit_status":0,"stdout":"hi\\n"' "$work/run.txt" || true) $t"
+      done
     done
   done
 done

@@ -70,6 +70,7 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
             .args(["--mode", mode.name(), "--json", "-c", &args.command])
             .args(["--fanout", &args.hosts.fanout.to_string()])
             .args(["--per-host", &per_host.to_string()])
+            .args(args.hosts.kex.iter().flat_map(|k| ["--kex", k.as_str()]))
             .env(
                 "MTSSH_PASSWORD",
                 std::env::var("MTSSH_PASSWORD").unwrap_or_else(|_| "123456".into()),

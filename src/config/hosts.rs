@@ -108,6 +108,8 @@ pub struct Defaults {
     pub command_timeout: Option<Duration>,
     pub known_hosts: Option<PathBuf>,
     pub host_key_check: Option<HostKeyCheck>,
+    /// Key-exchange algorithms, in ssh_config's KexAlgorithms syntax (checked when read).
+    pub kex_algorithms: Option<String>,
     /// Reserved for jump hosts; carried but not yet acted on.
     pub jump: Option<String>,
 }
@@ -163,6 +165,7 @@ const DEFAULTS_KEYS: &[&str] = &[
     "command_timeout",
     "known_hosts",
     "host_key_check",
+    "kex_algorithms",
     "jump",
 ];
 const HOST_KEYS: &[&str] = &[
@@ -197,6 +200,7 @@ struct RawDefaults {
     command_timeout: Option<Seconds>,
     known_hosts: Option<NonEmpty>,
     host_key_check: Option<HostKeyCheck>,
+    kex_algorithms: Option<Spanned<String>>,
     jump: Option<NonEmpty>,
 }
 
@@ -565,6 +569,15 @@ impl Builder<'_> {
             }
             t => t.map(|t| t.into_inner().0),
         };
+        if let Some(kex) = &raw.kex_algorithms {
+            let base = crate::ssh::algorithms::default_kex();
+            crate::ssh::algorithms::parse_kex(kex.get_ref(), &base).map_err(|e| {
+                self.err(
+                    kex.span(),
+                    format!("bad value for `kex_algorithms` in [defaults]: {e}"),
+                )
+            })?;
+        }
         Ok(Defaults {
             user: raw.user.map(|s| s.0),
             port: raw.port.map(|p| p.0),
@@ -574,6 +587,7 @@ impl Builder<'_> {
             command_timeout: raw.command_timeout.map(|t| t.0).filter(|d| !d.is_zero()),
             known_hosts: raw.known_hosts.map(|s| PathBuf::from(s.0)),
             host_key_check: raw.host_key_check,
+            kex_algorithms: raw.kex_algorithms.map(|k| k.into_inner()),
             jump: raw.jump.map(|s| s.0),
         })
     }
@@ -784,6 +798,7 @@ identity_file = "~/.ssh/id_ed25519"
 password_env = "MTSSH_PASSWORD"
 connect_timeout = 2.5
 command_timeout = 0
+kex_algorithms = "^curve25519-sha256"
 known_hosts = "~/.ssh/known_hosts"
 host_key_check = "accept-new"
 jump = "bastion"
@@ -818,6 +833,7 @@ groups = ["prod"]
                 command_timeout: None,
                 known_hosts: Some("~/.ssh/known_hosts".into()),
                 host_key_check: Some(HostKeyCheck::AcceptNew),
+                kex_algorithms: Some("^curve25519-sha256".into()),
                 jump: Some("bastion".into()),
             }
         );
@@ -838,7 +854,7 @@ groups = ["prod"]
         assert_eq!(f.hosts[1].groups, ["web", "prod"]);
         assert_eq!(f.hosts[1].identity_file, Some(PathBuf::from("keys/web")));
         assert_eq!(f.hosts[3].password.as_deref(), Some("hunter2"));
-        insta::assert_snapshot!(f.warnings.join("\n"), @"hosts.toml:25:12: [[hosts]] #2 stores a `password` in plain text; prefer `password_env` naming an environment variable that holds it");
+        insta::assert_snapshot!(f.warnings.join("\n"), @"hosts.toml:26:12: [[hosts]] #2 stores a `password` in plain text; prefer `password_env` naming an environment variable that holds it");
     }
 
     #[test]
@@ -919,6 +935,7 @@ port = "2200,2300"
             let v = match *k {
                 "port" | "connect_timeout" | "command_timeout" => "1",
                 "host_key_check" => "\"off\"",
+                "kex_algorithms" => "\"curve25519-sha256\"",
                 _ => "\"x\"",
             };
             text.push_str(&format!("{k} = {v}\n"));

@@ -128,6 +128,7 @@ pub async fn resolve(args: &HostArgs) -> Result<Inventory> {
         stores: stores.clone(),
         explicit_known_hosts: explicit_known_hosts.clone(),
         secrets: std::cell::RefCell::new(HashMap::new()),
+        kex_lists: std::cell::RefCell::new(HashMap::new()),
         use_agent: std::env::var_os("SSH_AUTH_SOCK").is_some(),
     };
     let count = args.count.unwrap_or(1).max(1);
@@ -171,6 +172,8 @@ struct Builder<'a> {
     stores: HashMap<Option<PathBuf>, Arc<KnownHostsStore>>,
     /// Passwords read from the environment, once per variable.
     secrets: std::cell::RefCell<HashMap<String, Option<String>>>,
+    /// Key-exchange lists parsed once per distinct spec, shared by the hosts that use it.
+    kex_lists: std::cell::RefCell<HashMap<String, Arc<Vec<russh::kex::Name>>>>,
     use_agent: bool,
 }
 
@@ -240,6 +243,18 @@ impl Builder<'_> {
             Some(chain) => Some(Box::new(self.jump_chain(&chain, depth)?)),
             None => None,
         };
+        let kex =
+            match (&args.kex, &defaults.kex_algorithms, &ssh.kex_algorithms) {
+                (Some(spec), _, _) => Some(self.kex_list(spec).context("bad --kex")?),
+                (None, Some(spec), _) => Some(
+                    self.kex_list(spec)
+                        .context("bad `kex_algorithms` in [defaults]")?,
+                ),
+                (None, None, Some(spec)) => Some(self.kex_list(spec).with_context(|| {
+                    format!("bad KexAlgorithms in ssh_config for {}", entry.host)
+                })?),
+                (None, None, None) => None,
+            };
         Ok(Target {
             name: entry.name.clone(),
             host,
@@ -261,8 +276,23 @@ impl Builder<'_> {
                 .map(Duration::from_secs),
             use_agent: self.use_agent,
             identities_only: ssh.identities_only.unwrap_or(false),
+            kex,
             jump,
         })
+    }
+
+    fn kex_list(&self, spec: &str) -> Result<Arc<Vec<russh::kex::Name>>> {
+        if let Some(list) = self.kex_lists.borrow().get(spec) {
+            return Ok(list.clone());
+        }
+        let list = Arc::new(
+            crate::ssh::algorithms::parse_kex(spec, &crate::ssh::algorithms::default_kex())
+                .map_err(anyhow::Error::msg)?,
+        );
+        self.kex_lists
+            .borrow_mut()
+            .insert(spec.to_string(), list.clone());
+        Ok(list)
     }
 
     fn store_for(&self, ssh: &HostConfig) -> Result<Arc<KnownHostsStore>> {

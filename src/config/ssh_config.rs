@@ -155,7 +155,6 @@ const UNSUPPORTED: &[&str] = &[
     "HostKeyAlias",
     "IdentityAgent",
     "KbdInteractiveDevices",
-    "KexAlgorithms",
     "LocalForward",
     "MACs",
     "NoHostAuthenticationForLocalhost",
@@ -197,6 +196,8 @@ pub struct HostConfig {
     pub connect_timeout: Option<u64>,
     /// Seconds.
     pub server_alive_interval: Option<u64>,
+    /// As written (`+`/`-`/`^` prefixes kept); checked when read.
+    pub kex_algorithms: Option<String>,
 }
 
 /// Parsed blocks in file order with `Include`s expanded, plus warnings.
@@ -238,6 +239,7 @@ enum Setting {
     UserKnownHostsFiles(Vec<String>),
     ConnectTimeout(u64),
     ServerAliveInterval(u64),
+    KexAlgorithms(String),
 }
 
 impl HostLine {
@@ -328,6 +330,9 @@ impl SshConfig {
                     Setting::ServerAliveInterval(v) => {
                         out.server_alive_interval.get_or_insert(*v);
                     }
+                    Setting::KexAlgorithms(v) => {
+                        out.kex_algorithms.get_or_insert_with(|| v.clone());
+                    }
                 }
             }
         }
@@ -393,6 +398,7 @@ enum Key {
     UserKnownHostsFile,
     ConnectTimeout,
     ServerAliveInterval,
+    KexAlgorithms,
 }
 
 const SUPPORTED: &[(&str, Key)] = &[
@@ -410,6 +416,7 @@ const SUPPORTED: &[(&str, Key)] = &[
     ("UserKnownHostsFile", Key::UserKnownHostsFile),
     ("ConnectTimeout", Key::ConnectTimeout),
     ("ServerAliveInterval", Key::ServerAliveInterval),
+    ("KexAlgorithms", Key::KexAlgorithms),
 ];
 
 enum Kind {
@@ -742,6 +749,16 @@ impl Parser {
                     }
                 }
                 Some(Setting::UserKnownHostsFiles(files))
+            }
+            Key::KexAlgorithms => {
+                let base = crate::ssh::algorithms::default_kex();
+                match crate::ssh::algorithms::parse_kex(value, &base) {
+                    Ok(_) => Some(Setting::KexAlgorithms(value.clone())),
+                    Err(e) => {
+                        self.warn(invalid(&format!(" ({e})")));
+                        None
+                    }
+                }
             }
             Key::ConnectTimeout | Key::ServerAliveInterval => match parse_time(value) {
                 Some(secs) if key == Key::ConnectTimeout => Some(Setting::ConnectTimeout(secs)),
@@ -1192,6 +1209,25 @@ mod tests {
 
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn kex_algorithms_first_value_wins_and_bad_lists_are_warned() {
+        let c = cfg(
+            "Host a\n  KexAlgorithms curve25519-sha255\nHost *\n  KexAlgorithms -mlkem768x25519-sha256\n  KexAlgorithms curve25519-sha256\n",
+        );
+        assert_eq!(c.warnings().len(), 1, "{:?}", c.warnings());
+        assert!(
+            c.warnings()[0].starts_with("~/.ssh/config:2:")
+                && c.warnings()[0].contains("`curve25519-sha255`"),
+            "{:?}",
+            c.warnings()
+        );
+        // The bad line is ignored, so `a` gets the next block's (first) value.
+        assert_eq!(
+            c.resolve("a", "bob").kex_algorithms,
+            s("-mlkem768x25519-sha256")
+        );
     }
 
     #[test]

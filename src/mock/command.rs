@@ -66,6 +66,14 @@ async fn options(args: &MockArgs) -> Result<MockOptions> {
         lang: args.lang,
         latency: Duration::from_millis(args.latency),
         login_grace: Duration::from_secs(args.login_grace.max(1)),
+        kex: match &args.kex {
+            Some(spec) => Some(
+                crate::ssh::algorithms::parse_kex(spec, &crate::ssh::algorithms::default_kex())
+                    .map_err(anyhow::Error::msg)
+                    .context("bad --kex")?,
+            ),
+            None => None,
+        },
         ..MockOptions::default()
     })
 }

@@ -49,6 +49,8 @@ pub struct MockOptions {
     pub login_grace: Duration,
     /// Auth attempts per connection before it is closed.
     pub max_auth_attempts: usize,
+    /// Key-exchange algorithms offered; `None`: russh's default (post-quantum first).
+    pub kex: Option<Vec<russh::kex::Name>>,
 }
 
 /// One user the mock server accepts. `Debug` hides the password.
@@ -108,6 +110,7 @@ impl Default for MockOptions {
             lang: Lang::En,
             latency: Duration::ZERO,
             login_grace: Duration::from_secs(30),
+            kex: None,
             max_auth_attempts: 6,
         }
     }
@@ -192,6 +195,7 @@ impl MockServer {
             keepalive: None,
             use_agent: false,
             identities_only: false,
+            kex: None,
             jump: None,
         })
     }

@@ -53,7 +53,12 @@ pub(super) fn russh_config(key: PrivateKey, opts: &MockOptions) -> server::Confi
     if !opts.authorized_keys.is_empty() {
         methods.push(MethodKind::PublicKey);
     }
+    let preferred = match &opts.kex {
+        Some(kex) => crate::ssh::algorithms::preferred(kex, crate::ssh::algorithms::Side::Server),
+        None => Default::default(),
+    };
     server::Config {
+        preferred,
         // Advertise only what we implement; the default lists keyboard-interactive too.
         methods: MethodSet::from(&methods[..]),
         // Every OpenSSH client probes with `none` first: answer it at once so a correct

@@ -8,6 +8,7 @@ use russh::client;
 use russh::keys::{PrivateKeyWithHashAlg, PublicKeyOrCertificate};
 use tokio::net::TcpStream;
 
+use super::algorithms;
 use super::auth;
 use super::engine::Engine;
 use super::session::{Prompter, humantime};
@@ -68,7 +69,7 @@ async fn handshake(
                     .await
                     .map_err(|e| format!("cannot connect to {}: {e}", target.address()))?;
                 let _ = stream.set_nodelay(true);
-                client::connect_stream(client_config(target.keepalive), stream, handler)
+                client::connect_stream(client_config(target), stream, handler)
                     .await
                     .map_err(why_failed)
             }
@@ -89,13 +90,9 @@ async fn handshake(
                             target.address()
                         )
                     })?;
-                client::connect_stream(
-                    client_config(target.keepalive),
-                    channel.into_stream(),
-                    handler,
-                )
-                .await
-                .map_err(why_failed)
+                client::connect_stream(client_config(target), channel.into_stream(), handler)
+                    .await
+                    .map_err(why_failed)
             }
         }
     };
@@ -110,26 +107,32 @@ async fn handshake(
     }
 }
 
-pub(super) fn client_config(keepalive: Option<Duration>) -> Arc<client::Config> {
+pub(super) fn client_config(target: &Target) -> Arc<client::Config> {
     // One shared config for the usual case: building it per session would cost an
     // allocation per host.
     static DEFAULT: std::sync::OnceLock<Arc<client::Config>> = std::sync::OnceLock::new();
     let build = |interval: Duration| {
-        Arc::new(client::Config {
+        let mut config = client::Config {
             inactivity_timeout: None,
             keepalive_interval: Some(interval),
             keepalive_max: 3,
             nodelay: true,
             ..Default::default()
-        })
+        };
+        if let Some(kex) = &target.kex {
+            config.preferred = algorithms::preferred(kex, algorithms::Side::Client);
+        }
+        Arc::new(config)
     };
-    match keepalive {
-        Some(interval) => build(interval),
-        None => DEFAULT
-            .get_or_init(|| build(Duration::from_secs(30)))
-            .clone(),
+    match (target.keepalive, &target.kex) {
+        (None, None) => DEFAULT.get_or_init(|| build(DEFAULT_KEEPALIVE)).clone(),
+        (keepalive, _) => build(keepalive.unwrap_or(DEFAULT_KEEPALIVE)),
     }
 }
+
+/// Keepalive when ssh_config sets no ServerAliveInterval: notices a dead server within
+/// a few minutes without bothering a live one.
+const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(30);
 
 pub(super) async fn connect_any(addrs: &[std::net::SocketAddr]) -> std::io::Result<TcpStream> {
     let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "no address");

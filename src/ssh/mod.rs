@@ -3,6 +3,7 @@
 //! Front ends (the TUI, `mtssh run`) never touch russh directly: they spawn sessions through
 //! [`Engine`] and talk to each one with [`SessionCommand`]s in and [`SessionEvent`]s out.
 
+pub mod algorithms;
 mod auth;
 mod connect;
 pub mod engine;

@@ -31,6 +31,9 @@ pub struct Target {
     /// Offer only keys named by `identity_files`, even when the agent holds others: an agent
     /// with many keys otherwise exhausts the server's MaxAuthTries before the right one.
     pub identities_only: bool,
+    /// Key-exchange algorithms in order of preference (`--kex`, ssh_config KexAlgorithms);
+    /// `None` keeps russh's default, which puts the post-quantum hybrid first.
+    pub kex: Option<Arc<Vec<russh::kex::Name>>>,
     /// Reach this host through another SSH host (`ProxyJump`); chains nest.
     pub jump: Option<Box<Target>>,
 }
@@ -117,6 +120,7 @@ mod tests {
             keepalive: None,
             use_agent: false,
             identities_only: false,
+            kex: None,
             jump: jump.map(Box::new),
         };
         let t = target("inner", "hunter2", Some(target("bastion", "hunter3", None)));

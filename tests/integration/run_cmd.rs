@@ -508,3 +508,87 @@ async fn bench_runs_out_of_the_box() {
     let chart = std::fs::read_to_string(&svg).unwrap();
     assert!(chart.starts_with("<svg") && chart.contains("event-loop"));
 }
+
+#[tokio::test]
+async fn key_exchange_follows_kex_from_the_flag_the_host_list_and_ssh_config() {
+    // The server offers only the classical curve25519-sha256.
+    let env = TestEnv::new();
+    let server = support::mock_with(mtssh::mock::MockOptions {
+        kex: Some(vec![mtssh::ssh::algorithms::CURVE25519]),
+        ..Default::default()
+    })
+    .await;
+    let (hosts, kh) = env.mock_host_list(&server);
+    let base = [
+        "run",
+        "-f",
+        hosts.to_str().unwrap(),
+        "--known-hosts",
+        kh.to_str().unwrap(),
+        "--ssh-config",
+        "none",
+        "-c",
+        "hostname",
+    ];
+    let run = |extra: Vec<String>, ssh_config: Option<PathBuf>| {
+        let mut args: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+        if let Some(path) = ssh_config {
+            args[6] = path.display().to_string();
+        }
+        args.extend(extra);
+        let env = &env;
+        async move {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            mtssh(env, &args).await
+        }
+    };
+
+    // Default (post-quantum first) falls back to what the server has.
+    let out = run(vec![], None).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.contains("mock-01 (exit 0)"), "{}", out.stdout);
+
+    // Only ML-KEM: no common algorithm, said per host, exit 3 (connection failures).
+    let out = run(vec!["--kex".into(), "mlkem768x25519-sha256".into()], None).await;
+    assert_eq!(out.code, Some(3), "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .to_lowercase()
+            .contains("no common kex algorithm"),
+        "{}",
+        out.stdout
+    );
+
+    // ssh_config KexAlgorithms is honoured (and `-LIST` removes from the default).
+    let config = env.path("ssh_config");
+    std::fs::write(&config, "Host *\n  KexAlgorithms -curve25519-sha256\n").unwrap();
+    let out = run(vec![], Some(config.clone())).await;
+    assert_eq!(out.code, Some(3), "{}\n{}", out.stdout, out.stderr);
+    // ...under the command line, which wins.
+    let out = run(
+        vec!["--kex".into(), "^curve25519-sha256".into()],
+        Some(config),
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+
+    // Unknown names are refused before anything starts, with the known ones listed.
+    let out = run(vec!["--kex".into(), "curve25519".into()], None).await;
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("unknown key exchange algorithm `curve25519`")
+            && out.stderr.contains("curve25519-sha256"),
+        "{}",
+        out.stderr
+    );
+    let toml = env.path("kex.toml");
+    std::fs::write(&toml, "[defaults]\nkex_algorithms = \"+nope\"\n").unwrap();
+    let out = mtssh(&env, &["run", "-f", toml.to_str().unwrap(), "-c", "true"]).await;
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(":2:") && out.stderr.contains("`nope`"),
+        "{}",
+        out.stderr
+    );
+}

@@ -1,0 +1,179 @@
+//! Key-exchange algorithm lists, written as OpenSSH writes `KexAlgorithms`: `LIST` replaces
+//! the defaults, `+LIST` appends to them, `-LIST` removes from them and `^LIST` puts its
+//! names first. Used by the client (`--kex`, `[defaults] kex_algorithms`, ssh_config
+//! `KexAlgorithms`) and by the mock server (`mtssh mock --kex`).
+//!
+//! Why it matters here: russh, like OpenSSH 9.9+, prefers the post-quantum hybrid
+//! `mlkem768x25519-sha256`. Its ML-KEM half costs the client about 0.35 ms of CPU per
+//! connection (more than the rest of a login), which dominates when one thread opens
+//! thousands of sessions (docs/BENCHMARKS.md).
+
+use std::borrow::Cow;
+
+use russh::kex;
+
+/// The post-quantum hybrid that russh prefers by default.
+pub const POST_QUANTUM: kex::Name = kex::MLKEM768X25519_SHA256;
+
+/// The classical elliptic-curve exchange (X25519) that every current SSH implementation speaks.
+pub const CURVE25519: kex::Name = kex::CURVE25519;
+
+/// Markers that ride in the kex list without being algorithms (RFC 8308 extension info,
+/// OpenSSH's strict kex against the Terrapin attack): kept whatever the user's list says.
+const CLIENT_MARKERS: &[kex::Name] = &[
+    kex::EXTENSION_SUPPORT_AS_CLIENT,
+    kex::EXTENSION_OPENSSH_STRICT_KEX_AS_CLIENT,
+];
+const SERVER_MARKERS: &[kex::Name] = &[
+    kex::EXTENSION_SUPPORT_AS_SERVER,
+    kex::EXTENSION_OPENSSH_STRICT_KEX_AS_SERVER,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Client,
+    Server,
+}
+
+/// russh's default order, real algorithms only.
+pub fn default_kex() -> Vec<kex::Name> {
+    russh::Preferred::DEFAULT
+        .kex
+        .iter()
+        .copied()
+        .filter(|n| !is_marker(n))
+        .collect()
+}
+
+/// Every name a user may write: all russh implements, but `none`.
+pub fn supported_kex() -> impl Iterator<Item = &'static str> {
+    kex::ALL_KEX_ALGORITHMS
+        .iter()
+        .map(|n| n.as_ref())
+        .filter(|n| *n != kex::NONE.as_ref())
+}
+
+fn is_marker(name: &kex::Name) -> bool {
+    CLIENT_MARKERS.contains(name) || SERVER_MARKERS.contains(name)
+}
+
+/// Parses `spec` (see the module doc) over `base`. Errors name the unknown algorithm and
+/// list the known ones; a list that ends up empty is an error too.
+pub fn parse_kex(spec: &str, base: &[kex::Name]) -> Result<Vec<kex::Name>, String> {
+    let spec = spec.trim();
+    let (op, list) = match spec.chars().next() {
+        Some(c @ ('+' | '-' | '^')) => (c, &spec[1..]),
+        _ => ('=', spec),
+    };
+    let mut names = Vec::new();
+    for word in list.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        let name = kex::Name::try_from(word)
+            .ok()
+            .filter(|n| *n != kex::NONE)
+            .ok_or_else(|| {
+                format!(
+                    "unknown key exchange algorithm `{word}` (known: {})",
+                    supported_kex().collect::<Vec<_>>().join(", ")
+                )
+            })?;
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let without = |list: &[kex::Name], drop: &[kex::Name]| -> Vec<kex::Name> {
+        list.iter().copied().filter(|n| !drop.contains(n)).collect()
+    };
+    let out = match op {
+        '+' => [base.to_vec(), without(&names, base)].concat(),
+        '-' => without(base, &names),
+        '^' => [names.clone(), without(base, &names)].concat(),
+        _ => names,
+    };
+    if out.is_empty() {
+        return Err(format!(
+            "key exchange list `{spec}` leaves no algorithm to use"
+        ));
+    }
+    Ok(out)
+}
+
+/// russh's preferences with `kex` (real algorithms, in order) and the markers of `side`.
+pub fn preferred(kex: &[kex::Name], side: Side) -> russh::Preferred {
+    let markers = match side {
+        Side::Client => CLIENT_MARKERS,
+        Side::Server => SERVER_MARKERS,
+    };
+    russh::Preferred {
+        kex: Cow::Owned([kex, markers].concat()),
+        ..Default::default()
+    }
+}
+
+/// Comma-joined names, as OpenSSH prints them.
+pub fn join(kex: &[kex::Name]) -> String {
+    kex.iter().map(|n| n.as_ref()).collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(spec: &str) -> String {
+        join(&parse_kex(spec, &default_kex()).unwrap())
+    }
+
+    #[test]
+    fn openssh_list_operators() {
+        assert_eq!(names("curve25519-sha256"), "curve25519-sha256");
+        assert_eq!(
+            names(" curve25519-sha256 , curve25519-sha256,mlkem768x25519-sha256"),
+            "curve25519-sha256,mlkem768x25519-sha256"
+        );
+        let default = join(&default_kex());
+        assert!(default.starts_with("mlkem768x25519-sha256,curve25519-sha256,"));
+        assert!(!default.contains("ext-info") && !default.contains("kex-strict"));
+        assert_eq!(
+            names("-mlkem768x25519-sha256"),
+            default.replacen("mlkem768x25519-sha256,", "", 1)
+        );
+        assert!(names("^curve25519-sha256").starts_with("curve25519-sha256,mlkem768x25519"));
+        assert_eq!(
+            names("+ecdh-sha2-nistp256"),
+            format!("{default},ecdh-sha2-nistp256")
+        );
+        // Appending what is there already changes nothing.
+        assert_eq!(names("+curve25519-sha256"), default);
+    }
+
+    #[test]
+    fn bad_lists_are_refused_with_the_known_names() {
+        let base = default_kex();
+        let e = parse_kex("curve25519", &base).unwrap_err();
+        assert!(
+            e.contains("`curve25519`") && e.contains("curve25519-sha256"),
+            "{e}"
+        );
+        assert!(parse_kex("none", &base).is_err());
+        assert!(parse_kex("ext-info-c", &base).is_err());
+        assert!(parse_kex("", &base).unwrap_err().contains("no algorithm"));
+        assert!(parse_kex("-curve25519-sha256,mlkem768x25519-sha256,curve25519-sha256@libssh.org,diffie-hellman-group-exchange-sha256,diffie-hellman-group18-sha512,diffie-hellman-group17-sha512,diffie-hellman-group16-sha512,diffie-hellman-group15-sha512,diffie-hellman-group14-sha256", &base).is_err());
+    }
+
+    #[test]
+    fn markers_follow_the_side() {
+        let client = preferred(&[CURVE25519], Side::Client);
+        assert_eq!(client.kex[0], CURVE25519);
+        assert!(
+            client
+                .kex
+                .contains(&kex::EXTENSION_OPENSSH_STRICT_KEX_AS_CLIENT)
+        );
+        let server = preferred(&[CURVE25519], Side::Server);
+        assert!(
+            server
+                .kex
+                .contains(&kex::EXTENSION_OPENSSH_STRICT_KEX_AS_SERVER)
+        );
+        assert!(!server.kex.contains(&kex::EXTENSION_SUPPORT_AS_CLIENT));
+    }
+}
