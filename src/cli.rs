@@ -97,7 +97,7 @@ pub struct HostArgs {
     /// Key-exchange algorithms, as ssh_config's KexAlgorithms: `LIST` replaces the default
     /// (post-quantum mlkem768x25519-sha256 first), `+LIST` appends, `-LIST` removes, `^LIST`
     /// puts first. `-mlkem768x25519-sha256` halves the CPU of opening many sessions.
-    #[arg(long, value_name = "LIST")]
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub kex: Option<String>,
     /// Handshakes in flight at once.
     #[arg(long, value_name = "N", default_value_t = 64)]
@@ -214,7 +214,7 @@ pub struct MockArgs {
     pub write_hosts: Option<PathBuf>,
     /// Key-exchange algorithms offered, as sshd_config's KexAlgorithms (LIST, +LIST, -LIST,
     /// ^LIST). Default: russh's, with post-quantum mlkem768x25519-sha256.
-    #[arg(long, value_name = "LIST")]
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub kex: Option<String>,
 }
 

@@ -548,8 +548,9 @@ async fn key_exchange_follows_kex_from_the_flag_the_host_list_and_ssh_config() {
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(out.stdout.contains("mock-01 (exit 0)"), "{}", out.stdout);
 
-    // Only ML-KEM: no common algorithm, said per host, exit 3 (connection failures).
-    let out = run(vec!["--kex".into(), "mlkem768x25519-sha256".into()], None).await;
+    // Without curve25519: no common algorithm, said per host, exit 3 (connection failures).
+    // (`-LIST` is a value, not a flag.)
+    let out = run(vec!["--kex".into(), "-curve25519-sha256".into()], None).await;
     assert_eq!(out.code, Some(3), "{}\n{}", out.stdout, out.stderr);
     assert!(
         out.stdout
