@@ -6,6 +6,7 @@
 //! cargo run --release --example tui_bench -- echo 50     # the same, 50 ms between keys
 //! cargo run --release --example tui_bench -- rss 100     # memory, 100 panes, full scrollback
 //! cargo run --release --example tui_bench -- rss 1000
+//! cargo run --release --example tui_bench -- broadcast 1000 5   # Enter to echo in 1000 panes
 //! ```
 //!
 //! `rss` runs one size per process so the peak (VmHWM) belongs to that size alone.
@@ -17,7 +18,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use mtssh::app::pane::scrollback_per_pane;
 use mtssh::app::{App, Msg};
 use mtssh::mock::{HostKeySource, HostKeyType, MockOptions, MockServer};
-use mtssh::ssh::{Engine, EngineSettings, SessionState};
+use mtssh::ssh::{Engine, EngineSettings, SessionId, SessionState};
 use mtssh::tui::{TuiSetup, run_headless};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -27,12 +28,16 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("draw") => draw_bench(),
         Some("echo") => echo_bench(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(0)),
+        Some("broadcast") => broadcast_bench(
+            args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1000),
+            args.get(2).and_then(|n| n.parse().ok()).unwrap_or(5),
+        ),
         Some("rss") => {
             let panes = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(100);
             rss_bench(panes);
             Ok(())
         }
-        _ => anyhow::bail!("usage: tui_bench draw | echo | rss N"),
+        _ => anyhow::bail!("usage: tui_bench draw | echo [MS] | rss N | broadcast [N [ROUNDS]]"),
     }
 }
 
@@ -107,29 +112,8 @@ fn ms(d: Duration) -> f64 {
 /// Keystroke to visible echo through the real event loop (headless), focus mode, against
 /// the mock server on its own thread. One key at a time, waiting for each echo.
 fn echo_bench(pause_ms: u64) -> anyhow::Result<()> {
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server_thread = std::thread::spawn(move || -> anyhow::Result<()> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        runtime.block_on(async move {
-            let server = MockServer::start(MockOptions {
-                port: 0,
-                host_key: HostKeySource::Ephemeral(HostKeyType::Ed25519),
-                ..MockOptions::default()
-            })
-            .await?;
-            let target = server.practice_target(0, "mock-01".into());
-            let _ = ready_tx.send(target);
-            let _ = stop_rx.await;
-            server.stop();
-            Ok(())
-        })
-    });
-    let target = ready_rx
-        .recv()?
-        .ok_or_else(|| anyhow::anyhow!("no practice target"))?;
+    let mock = MockThread::start()?;
+    let target = mock.target.clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -152,7 +136,7 @@ fn echo_bench(pause_ms: u64) -> anyhow::Result<()> {
         let samples = RefCell::new(Vec::new());
         let ready = RefCell::new(false);
         let last = RefCell::new(String::new());
-        let event_loop = run_headless(setup, 120, 40, input_rx, |frame| {
+        let event_loop = run_headless(setup, 120, 40, input_rx, |frame, _| {
             let text = frame.lines.join("\n");
             *last.borrow_mut() = text.clone();
             if !*ready.borrow() && text.contains("test@mock-01:~$") {
@@ -209,8 +193,7 @@ fn echo_bench(pause_ms: u64) -> anyhow::Result<()> {
         let (result, ()) = tokio::join!(event_loop, script);
         result.map(|()| samples.into_inner())
     })?;
-    let _ = stop_tx.send(());
-    let _ = server_thread.join();
+    mock.stop();
     let mut sorted = samples.clone();
     sorted.sort();
     let pct = |p: f64| sorted[((sorted.len() - 1) as f64 * p).round() as usize];
@@ -222,6 +205,181 @@ fn echo_bench(pause_ms: u64) -> anyhow::Result<()> {
         ms(pct(0.9)),
         ms(pct(0.99)),
         ms(pct(1.0))
+    );
+    Ok(())
+}
+
+/// The mock server on a thread (and runtime) of its own, as a separate machine would be.
+struct MockThread {
+    target: mtssh::ssh::Target,
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<anyhow::Result<()>>,
+}
+
+impl MockThread {
+    fn start() -> anyhow::Result<MockThread> {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || -> anyhow::Result<()> {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let server = MockServer::start(MockOptions {
+                    port: 0,
+                    host_key: HostKeySource::Ephemeral(HostKeyType::Ed25519),
+                    ..MockOptions::default()
+                })
+                .await?;
+                let target = server.practice_target(0, "mock-01".into());
+                let _ = ready_tx.send(target);
+                let _ = stop_rx.await;
+                server.stop();
+                Ok(())
+            })
+        });
+        let target = ready_rx
+            .recv()?
+            .ok_or_else(|| anyhow::anyhow!("no practice target"))?;
+        Ok(MockThread {
+            target,
+            stop,
+            thread,
+        })
+    }
+
+    fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}
+
+/// A broadcast line typed once, sent with Enter to `n` sessions (the real event loop,
+/// headless, 200x60), until every pane's emulator shows the echo. Checked at each frame, so
+/// the figure is an upper bound (frames come at most every 16 ms) and includes the check.
+fn broadcast_bench(n: usize, rounds: usize) -> anyhow::Result<()> {
+    let mock = MockThread::start()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    mtssh::sys::raise_fd_limit();
+    let template = mock.target.clone();
+    let results = runtime.block_on(async move {
+        let (engine, events) = Engine::new(EngineSettings {
+            output_credit: Some(mtssh::tui::OUTPUT_CREDIT),
+            ..EngineSettings::default()
+        });
+        let sessions = (0..n)
+            .map(|i| mtssh::ssh::Target {
+                name: format!("mock-{i:04}"),
+                ..template.clone()
+            })
+            .collect();
+        let setup = TuiSetup {
+            sessions,
+            engine,
+            events,
+            mock: None,
+            add_host_template: None,
+        };
+        let (input, input_rx) = futures::channel::mpsc::unbounded();
+        // The text every pane must show, when Enter was sent, and the panes still missing
+        // it (only those are looked at again, so the check costs less as echoes arrive).
+        let waiting: RefCell<Option<(String, Instant, Vec<SessionId>)>> = RefCell::new(None);
+        // The client thread's CPU (user+sys) per round, from Enter to the last frame.
+        let cpu = RefCell::new((0.0, Vec::new()));
+        let thread_cpu = || {
+            let (user, sys, _) = mtssh::sys::usage(libc::RUSAGE_THREAD);
+            user + sys
+        };
+        let seen = tokio::sync::Notify::new();
+        let results = RefCell::new(Vec::new());
+        let started = Instant::now();
+        let ready = RefCell::new(None::<Duration>);
+        let event_loop = run_headless(setup, 200, 60, input_rx, |_, app| {
+            let shows = |id: SessionId, needle: &str| {
+                app.pane_screen_text(id).is_some_and(|t| t.contains(needle))
+            };
+            if ready.borrow().is_none() {
+                let ids = app.pane_ids();
+                if ids.len() == n && ids.iter().all(|id| shows(*id, "test@mock-01:~$")) {
+                    *ready.borrow_mut() = Some(started.elapsed());
+                    seen.notify_one();
+                }
+                return;
+            }
+            let mut waiting = waiting.borrow_mut();
+            if let Some((needle, sent, pending)) = waiting.as_mut() {
+                // The frame was drawn from emulators that already held what it shows: its
+                // time, not the check's end, is when they got there.
+                let drawn = sent.elapsed();
+                if pending.is_empty() {
+                    *pending = app.pane_ids();
+                }
+                pending.retain(|id| {
+                    !app.pane_text_at_cursor(*id, 2)
+                        .is_some_and(|t| t.contains(needle.as_str()))
+                });
+                if pending.is_empty() {
+                    results.borrow_mut().push(drawn);
+                    let mut cpu = cpu.borrow_mut();
+                    let spent = thread_cpu() - cpu.0;
+                    cpu.1.push(spent);
+                    *waiting = None;
+                    seen.notify_one();
+                }
+            }
+        });
+        let key = |code| Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        let script = async {
+            if tokio::time::timeout(Duration::from_secs(120), seen.notified())
+                .await
+                .is_err()
+            {
+                eprintln!("the {n} sessions did not all show a prompt within 120 s");
+                input.close_channel();
+                return;
+            }
+            for round in 0..rounds {
+                let word = format!("mark{round:03}x");
+                for c in format!("echo {word}").chars() {
+                    let _ = input.unbounded_send(key(KeyCode::Char(c)));
+                }
+                // Let the typed line be drawn; the clock starts at Enter.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                cpu.borrow_mut().0 = thread_cpu();
+                *waiting.borrow_mut() = Some((format!("{word}\n"), Instant::now(), Vec::new()));
+                let _ = input.unbounded_send(key(KeyCode::Enter));
+                if tokio::time::timeout(Duration::from_secs(10), seen.notified())
+                    .await
+                    .is_err()
+                {
+                    let missing = waiting.borrow().as_ref().map_or(0, |w| w.2.len());
+                    eprintln!("round {round}: {missing} panes never showed the echo");
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            input.close_channel();
+        };
+        let (result, ()) = tokio::join!(event_loop, script);
+        result.map(|()| (ready.into_inner(), results.into_inner(), cpu.into_inner().1))
+    });
+    mock.stop();
+    let (ready, mut samples, mut cpu) = results?;
+    cpu.sort_by(f64::total_cmp);
+    anyhow::ensure!(!samples.is_empty(), "no broadcast completed");
+    samples.sort();
+    println!(
+        "broadcast to {n} sessions (headless TUI, 200x60, mock on its own thread): all prompts \
+         after {:.2} s; Enter to every pane's emulator showing the echo, {} rounds: median \
+         {:.1} ms, max {:.1} ms; client thread CPU per round median {:.1} ms; peak RSS {} MiB",
+        ready.map_or(0.0, |d| d.as_secs_f64()),
+        samples.len(),
+        ms(samples[samples.len() / 2]),
+        ms(samples[samples.len() - 1]),
+        cpu.get(cpu.len() / 2).copied().unwrap_or(0.0) * 1000.0,
+        status_kb("VmHWM") / 1024
     );
     Ok(())
 }

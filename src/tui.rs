@@ -63,7 +63,7 @@ pub async fn run_tui(setup: TuiSetup) -> anyhow::Result<()> {
         terminal: &mut terminal,
         input: EventStream::new(),
         signals: Some(signals),
-        on_frame: &mut |_: &CrosstermBackend<Stdout>, _| {},
+        on_frame: &mut |_: &CrosstermBackend<Stdout>, _, _| {},
     };
     event_loop(&mut app, &mut rt, &mut events, io).await
 }
@@ -79,14 +79,15 @@ pub struct HeadlessFrame {
 
 /// The real event loop without a terminal, for tests and benchmarks: terminal events come
 /// from `input` (the loop ends when it does, closing every session), frames are drawn on a
-/// `cols` x `rows` [`TestBackend`] and each is handed to `on_frame`. No signal handlers, no
-/// terminal modes, no mouse capture or suspend.
+/// `cols` x `rows` [`TestBackend`] and each is handed to `on_frame`, with the model (to look
+/// into panes that are not on screen). No signal handlers, no terminal modes, no mouse
+/// capture or suspend.
 pub async fn run_headless(
     setup: TuiSetup,
     cols: u16,
     rows: u16,
     input: impl Stream<Item = std::io::Result<Event>> + Unpin,
-    mut on_frame: impl FnMut(&HeadlessFrame),
+    mut on_frame: impl FnMut(&HeadlessFrame, &App),
 ) -> anyhow::Result<()> {
     let (mut app, mut rt, mut events) = prepare(setup, cols, rows);
     let mut terminal = Terminal::new(TestBackend::new(cols, rows))?;
@@ -94,11 +95,12 @@ pub async fn run_headless(
         terminal: &mut terminal,
         input,
         signals: None,
-        on_frame: &mut |backend: &TestBackend, lag| {
-            on_frame(&HeadlessFrame {
+        on_frame: &mut |backend: &TestBackend, app, lag| {
+            let frame = HeadlessFrame {
                 lines: screen_lines(backend.buffer()),
                 lag,
-            })
+            };
+            on_frame(&frame, app)
         },
     };
     let result = event_loop(&mut app, &mut rt, &mut events, io).await;
@@ -157,7 +159,7 @@ struct LoopIo<'a, B: Backend, S> {
     /// `None` when headless: no signals and no terminal mode changes.
     signals: Option<Signals>,
     /// Called after each frame with the backend and the lag gauge.
-    on_frame: &'a mut dyn FnMut(&B, Duration),
+    on_frame: &'a mut dyn FnMut(&B, &App, Duration),
 }
 
 /// Waits for SIGTERM or SIGHUP; never returns when headless.
@@ -215,7 +217,7 @@ where
             },
             _ = tokio::time::sleep_until(last_draw + FRAME), if dirty => {
                 io.terminal.draw(|frame| crate::ui::draw(frame, app))?;
-                (io.on_frame)(io.terminal.backend(), lag.value());
+                (io.on_frame)(io.terminal.backend(), app, lag.value());
                 last_draw = Instant::now();
                 dirty = false;
                 continue;

@@ -200,6 +200,22 @@ impl App {
         self.pane_mut(id).map(Pane::scrollback_text)
     }
 
+    /// The text on a pane's emulator screen (its live screen, whatever is drawn).
+    pub fn pane_screen_text(&self, id: SessionId) -> Option<String> {
+        self.pane(id).map(Pane::screen_text)
+    }
+
+    /// The `rows` screen rows that end at the cursor's (joined by `\n`): what just arrived,
+    /// cheaper to look at than the whole screen.
+    pub fn pane_text_at_cursor(&self, id: SessionId, rows: u16) -> Option<String> {
+        self.pane(id).map(|p| p.text_at_cursor(rows))
+    }
+
+    /// Every pane, in order.
+    pub fn pane_ids(&self) -> Vec<SessionId> {
+        self.panes.iter().map(|p| p.id).collect()
+    }
+
     pub fn pane_name(&self, id: SessionId) -> Option<&str> {
         self.pane(id).map(|p| p.name.as_str())
     }

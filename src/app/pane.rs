@@ -82,6 +82,18 @@ impl Pane {
     }
 
     /// The PTY size (cols, rows) the emulator currently has.
+    pub fn screen_text(&self) -> String {
+        self.parser.screen().contents()
+    }
+
+    pub fn text_at_cursor(&self, rows: u16) -> String {
+        let screen = self.parser.screen();
+        let (row, _) = screen.cursor_position();
+        let (_, cols) = screen.size();
+        let first = (row + 1).saturating_sub(rows);
+        screen.contents_between(first, 0, row, cols)
+    }
+
     pub fn pty_size(&self) -> (u16, u16) {
         let (rows, cols) = self.parser.screen().size();
         (cols, rows)

@@ -567,7 +567,15 @@ impl Runner {
         let mut queue: std::collections::VecDeque<Action> = actions.into();
         while let Some(action) = queue.pop_front() {
             match action {
-                Action::Output(bytes) => self.send(bytes).await?,
+                Action::Output(mut bytes) => {
+                    // The echo, the command's output and the next prompt go out as one
+                    // packet, not one each: a third of the work for both ends.
+                    while let Some(Action::Output(more)) = queue.front_mut() {
+                        bytes.append(more);
+                        queue.pop_front();
+                    }
+                    self.send(bytes).await?
+                }
                 Action::Sleep { millis } => next = Next::Sleep(Duration::from_millis(millis)),
                 Action::CancelSleep => next = Next::Continue,
                 // The stream already stopped when the Ctrl-C arrived.

@@ -105,7 +105,7 @@ async fn keystrokes_reach_a_quiet_session_while_another_floods() {
     let (input, input_rx) = unbounded();
     let latest = RefCell::new(HeadlessFrame::default());
     let frames = RefCell::new(0usize);
-    let event_loop = run_headless(setup, 160, 40, input_rx, |frame| {
+    let event_loop = run_headless(setup, 160, 40, input_rx, |frame, _| {
         *latest.borrow_mut() = frame.clone();
         *frames.borrow_mut() += 1;
     });
@@ -192,7 +192,7 @@ async fn lag_gauge_reports_a_stalled_loop() {
     };
     let (input, input_rx) = unbounded();
     let latest = RefCell::new(HeadlessFrame::default());
-    let event_loop = run_headless(setup, 120, 30, input_rx, |frame| {
+    let event_loop = run_headless(setup, 120, 30, input_rx, |frame, _| {
         *latest.borrow_mut() = frame.clone();
     });
     let script = async {
@@ -267,7 +267,7 @@ async fn failing_hosts_turn_only_their_own_pane_red() {
     };
     let (input, input_rx) = unbounded();
     let latest = RefCell::new(HeadlessFrame::default());
-    let event_loop = run_headless(setup, 240, 40, input_rx, |frame| {
+    let event_loop = run_headless(setup, 240, 40, input_rx, |frame, _| {
         *latest.borrow_mut() = frame.clone();
     });
     // A pane's own title: from its name to the end of its top border.
