@@ -456,3 +456,64 @@ fn mock_command_prints_listening_lines_and_writes_a_host_list() {
     // The host key was persisted in the isolated data dir.
     assert!(env.path("data/mtssh/mock_host_ed25519_key").exists());
 }
+
+#[tokio::test]
+async fn mock_kex_option_sets_what_the_server_offers() {
+    use std::io::BufRead;
+    let env = TestEnv::new();
+    let ip = support::loopback();
+    let bad = env
+        .std_command(env!("CARGO_BIN_EXE_mtssh"))
+        .args(["mock", "--port", "0", "--kex", "sntrup"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("--kex") && err.contains("`sntrup`"),
+        "{err}"
+    );
+
+    // Only the post-quantum hybrid (and the DH groups) on offer.
+    let mut child = env
+        .std_command(env!("CARGO_BIN_EXE_mtssh"))
+        .args(["mock", "--bind", &ip.to_string(), "--port", "0"])
+        .args(["--kex", "-curve25519-sha256,curve25519-sha256@libssh.org"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.split_whitespace().nth(2).unwrap_or_default().to_string();
+    let host = format!("test@{addr}");
+    let kh = env.path("kh");
+    let run = |kex: Option<&'static str>| {
+        let mut args = vec![
+            "run",
+            "-H",
+            host.as_str(),
+            "--known-hosts",
+            kh.to_str().unwrap(),
+            "-c",
+            "hostname",
+        ];
+        args.extend(kex.iter().flat_map(|k| ["--kex", *k]));
+        let env = &env;
+        async move { crate::run_cmd::mtssh_with(env, &[("MTSSH_PASSWORD", "123456")], &args).await }
+    };
+    let classical = run(Some("curve25519-sha256")).await;
+    let default = run(None).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(classical.code, Some(3), "{}", classical.stderr);
+    assert!(
+        classical.stdout.contains("No common Kex algorithm"),
+        "{}",
+        classical.stdout
+    );
+    assert_eq!(default.code, Some(0), "{}\n{}", default.stdout, default.stderr);
+    assert!(default.stdout.contains("mock-01"), "{}", default.stdout);
+}
