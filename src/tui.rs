@@ -30,6 +30,11 @@ const EVENT_BATCH: usize = 512;
 /// ... or less when parsing them takes this long: a flood's chunks are large, and 512 of
 /// them kept the one thread away from the keyboard for a noticeable time.
 const BATCH_TIME: Duration = Duration::from_millis(4);
+/// A key that only goes to the remote side (focus or keystroke mode) changes nothing on
+/// screen by itself: the remote's echo does. Drawing for the key would take the frame slot
+/// and make the echo, a millisecond later, wait a whole frame; so the key waits for its echo
+/// this long at most before a frame is drawn anyway.
+const ECHO_WAIT: Duration = Duration::from_millis(25);
 
 /// Output events one session may have queued for the loop (`EngineSettings::output_credit`):
 /// a flooding session stays at most this many chunks ahead of another session's echo.
@@ -193,10 +198,17 @@ where
     let mut lag_tick = tokio::time::interval(LAG_TICK);
     lag_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut lag = LagGauge::new(Instant::now());
+    // Set when keys went to the remote without drawing (see ECHO_WAIT).
+    let mut echo_deadline: Option<Instant> = None;
     loop {
+        let mut redraw = true;
         let effects = tokio::select! {
             event = io.input.next() => match event {
-                Some(Ok(event)) => terminal_msg(event).map_or_else(Vec::new, |m| app.update(m)),
+                Some(Ok(event)) => {
+                    let effects = terminal_msg(event).map_or_else(Vec::new, |m| app.update(m));
+                    redraw = !only_remote_input(app, &effects);
+                    effects
+                }
                 Some(Err(e)) => return Err(e.into()),
                 None => return Ok(()),
             },
@@ -220,7 +232,13 @@ where
                 (io.on_frame)(io.terminal.backend(), app, lag.value());
                 last_draw = Instant::now();
                 dirty = false;
+                echo_deadline = None;
                 continue;
+            },
+            _ = tokio::time::sleep_until(echo_deadline.unwrap_or_else(Instant::now)), if echo_deadline.is_some() => {
+                // No echo came: draw what the keys changed (a pane back to its live screen).
+                echo_deadline = None;
+                Vec::new()
             },
             due = lag_tick.tick() => {
                 lag.record(due, Instant::now());
@@ -233,7 +251,11 @@ where
             },
             _ = stop_signal(&mut io.signals) => return quit(app, rt).await,
         };
-        dirty = true;
+        if redraw {
+            dirty = true;
+        } else if !dirty && echo_deadline.is_none() {
+            echo_deadline = Some(Instant::now() + ECHO_WAIT);
+        }
         for effect in effects {
             match rt.apply(app, effect).await {
                 Flow::Continue => {}
@@ -253,6 +275,15 @@ where
             }
         }
     }
+}
+
+/// Whether the model's answer to a terminal event was only to send bytes to sessions in a
+/// mode where keys go to the remote side, so the screen has nothing new until the echo.
+fn only_remote_input(app: &App, effects: &[Effect]) -> bool {
+    use crate::app::InputMode;
+    matches!(app.mode(), InputMode::Focus | InputMode::Keystroke)
+        && !effects.is_empty()
+        && effects.iter().all(|e| matches!(e, Effect::Send { .. }))
 }
 
 /// Feeds `first` and whatever else is already queued (up to a batch) to the model, so a
@@ -288,4 +319,38 @@ fn terminal_msg(event: Event) -> Option<Msg> {
 async fn quit(app: &mut App, rt: &mut Runtime) -> anyhow::Result<()> {
     rt.apply(app, Effect::Quit).await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ssh::SessionState;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    fn press(app: &mut App, code: KeyCode, mods: KeyModifiers) -> Vec<Effect> {
+        app.update(Msg::Key(KeyEvent::new(code, mods)))
+    }
+
+    #[test]
+    fn only_keys_bound_for_the_remote_skip_their_own_frame() {
+        let mut app = App::new(120, 40, 2);
+        for i in 0..2 {
+            app.add_pane(format!("h{i}"));
+            app.update(Msg::State {
+                id: i,
+                state: SessionState::Ready,
+            });
+        }
+        // The broadcast line is edited locally: every key is drawn.
+        let typed = press(&mut app, KeyCode::Char('a'), KeyModifiers::NONE);
+        assert!(!only_remote_input(&app, &typed));
+        let sent = press(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+        assert!(!sent.is_empty() && !only_remote_input(&app, &sent));
+        // Focus mode: entering it is drawn, the keys then wait for their echo.
+        let enter = press(&mut app, KeyCode::Char(']'), KeyModifiers::CONTROL);
+        assert!(!only_remote_input(&app, &enter));
+        let key = press(&mut app, KeyCode::Char('x'), KeyModifiers::NONE);
+        assert!(matches!(key.as_slice(), [Effect::Send { .. }]));
+        assert!(only_remote_input(&app, &key));
+    }
 }

@@ -80,7 +80,8 @@ impl App {
         if targets.is_empty() {
             self.notice = Some("no active session to send to (Alt-A selects all)".into());
         }
-        for pane in self.panes.iter_mut().filter(|p| targets.contains(&p.id)) {
+        // The same panes `targets` chose (a `contains` per pane would be quadratic).
+        for pane in self.panes.iter_mut().filter(|p| p.active && p.is_live()) {
             pane.scroll_to_live();
         }
         let send = |id| Effect::Send {

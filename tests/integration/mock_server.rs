@@ -469,10 +469,7 @@ async fn mock_kex_option_sets_what_the_server_offers() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     let err = String::from_utf8_lossy(&bad.stderr);
-    assert!(
-        err.contains("--kex") && err.contains("`sntrup`"),
-        "{err}"
-    );
+    assert!(err.contains("--kex") && err.contains("`sntrup`"), "{err}");
 
     // Only the post-quantum hybrid (and the DH groups) on offer.
     let mut child = env
@@ -487,7 +484,11 @@ async fn mock_kex_option_sets_what_the_server_offers() {
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let addr = line.split_whitespace().nth(2).unwrap_or_default().to_string();
+    let addr = line
+        .split_whitespace()
+        .nth(2)
+        .unwrap_or_default()
+        .to_string();
     let host = format!("test@{addr}");
     let kh = env.path("kh");
     let run = |kex: Option<&'static str>| {
@@ -514,6 +515,12 @@ async fn mock_kex_option_sets_what_the_server_offers() {
         "{}",
         classical.stdout
     );
-    assert_eq!(default.code, Some(0), "{}\n{}", default.stdout, default.stderr);
+    assert_eq!(
+        default.code,
+        Some(0),
+        "{}\n{}",
+        default.stdout,
+        default.stderr
+    );
     assert!(default.stdout.contains("mock-01"), "{}", default.stdout);
 }
