@@ -142,7 +142,7 @@ impl Runtime {
             }
             Effect::AddHost(spec) => return Ok(self.add_host(app, &spec)),
             Effect::StartMock => return Ok(self.practice_pane(app).await),
-            Effect::SaveScrollback { id, path } => save(app, id, &path),
+            Effect::SaveScrollback { id, path } => save(app, id, &path).await,
             Effect::AnswerPrompt { token, answer } => {
                 if let Some(reply) = self.replies.remove(&token) {
                     let _ = reply.send(answer);
@@ -218,11 +218,13 @@ impl Runtime {
 }
 
 /// Writes a pane's scrollback. Small and rare enough to do inline on the loop.
-fn save(app: &mut App, id: SessionId, path: &std::path::Path) {
+/// Writes a pane's scrollback on tokio's blocking pool: the sessions keep running on the loop
+/// thread meanwhile (the UI waits for the write, a few milliseconds).
+async fn save(app: &mut App, id: SessionId, path: &std::path::Path) {
     let Some(text) = app.scrollback_text(id) else {
         return;
     };
-    let notice = match std::fs::write(path, text) {
+    let notice = match tokio::fs::write(path, text).await {
         Ok(()) => format!("saved to {}", path.display()),
         Err(e) => format!("could not save {}: {e}", path.display()),
     };
