@@ -681,7 +681,12 @@ struct JsonHost<'a> {
 
 /// One JSON object per host, one per line (JSON Lines).
 fn print_json(results: &[HostResult]) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    write_json(&mut std::io::stdout().lock(), results)
+}
+
+/// JSON Lines, one object per host.
+fn write_json(out: &mut impl Write, results: &[HostResult]) -> Result<()> {
+    use serde::Serialize;
     for r in results {
         let host = JsonHost {
             name: &r.name,
@@ -694,10 +699,34 @@ fn print_json(results: &[HostResult]) -> Result<()> {
             error: r.error.as_deref(),
             duration_ms: r.duration.as_millis(),
         };
-        serde_json::to_writer(&mut out, &host)?;
+        host.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut *out, C1Escaping,
+        ))?;
         writeln!(out)?;
     }
     Ok(())
+}
+
+/// serde_json's compact output with C1 controls (U+0080–U+009F) escaped as well as C0: JSON
+/// Lines end up printed on terminals, and some act on UTF-8-encoded C1 (CSI, OSC, DCS).
+struct C1Escaping;
+
+impl serde_json::ser::Formatter for C1Escaping {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if ('\u{80}'..='\u{9f}').contains(&c) {
+                writer.write_all(&fragment.as_bytes()[start..i])?;
+                write!(writer, "\\u{:04x}", u32::from(c))?;
+                start = i + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
 }
 
 #[cfg(test)]
@@ -741,6 +770,25 @@ mod tests {
             text.contains("failed: disconnected: ^[]0;pwned^G"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn json_escapes_c0_and_c1_controls() {
+        let mut out = Vec::new();
+        write_json(&mut out, &[result(HOSTILE, Some("bye\u{9d}0;x\u{9c}"))]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("\\u009d2;t\\u009c") && text.contains("\\u001b]0;pwned"),
+            "{text}"
+        );
+        // Still the same strings once parsed.
+        let v: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+        assert_eq!(v["stdout"], String::from_utf8_lossy(HOSTILE).as_ref());
+        assert_eq!(v["error"], "bye\u{9d}0;x\u{9c}");
     }
 
     #[test]
