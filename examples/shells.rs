@@ -79,15 +79,13 @@ async fn run(host: String, port: u16, n: usize, prompt: String) -> ExitCode {
     });
     // SHELLS_KEX: a key-exchange list as `mtssh --kex` takes it (e.g. -mlkem768x25519-sha256).
     let kex = match std::env::var("SHELLS_KEX") {
-        Ok(spec) if !spec.is_empty() => {
-            match mtssh::ssh::algorithms::parse_kex(&spec, &mtssh::ssh::algorithms::default_kex()) {
-                Ok(list) => Some(Arc::new(list)),
-                Err(e) => {
-                    eprintln!("SHELLS_KEX: {e}");
-                    return ExitCode::from(2);
-                }
+        Ok(spec) if !spec.is_empty() => match mtssh::ssh::algorithms::parse_kex(&spec) {
+            Ok(list) => Some(Arc::new(list)),
+            Err(e) => {
+                eprintln!("SHELLS_KEX: {e}");
+                return ExitCode::from(2);
             }
-        }
+        },
         _ => None,
     };
     let target = Target {

@@ -76,19 +76,18 @@ impl App {
 
     /// Sends the same bytes to every target and brings those panes back to the live screen.
     pub(super) fn broadcast(&mut self, bytes: &[u8]) -> Vec<Effect> {
-        let targets = self.targets();
-        if targets.is_empty() {
+        let mut effects = Vec::new();
+        for pane in self.panes.iter_mut().filter(|p| p.is_target()) {
+            pane.scroll_to_live();
+            effects.push(Effect::Send {
+                id: pane.id,
+                bytes: bytes.to_vec(),
+            });
+        }
+        if effects.is_empty() {
             self.notice = Some("no active session to send to (Alt-A selects all)".into());
         }
-        // The same panes `targets` chose (a `contains` per pane would be quadratic).
-        for pane in self.panes.iter_mut().filter(|p| p.active && p.is_live()) {
-            pane.scroll_to_live();
-        }
-        let send = |id| Effect::Send {
-            id,
-            bytes: bytes.to_vec(),
-        };
-        targets.into_iter().map(send).collect()
+        effects
     }
 
     fn line_key(&mut self, key: KeyEvent) -> Vec<Effect> {

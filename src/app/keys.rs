@@ -96,7 +96,6 @@ fn tilde_key(code: u8, mods: KeyModifiers) -> Vec<u8> {
 }
 
 fn function_key(n: u8, mods: KeyModifiers) -> Option<Vec<u8>> {
-    let param = modifier_param(mods);
     let ss3 = match n {
         1 => Some(b'P'),
         2 => Some(b'Q'),
@@ -105,10 +104,11 @@ fn function_key(n: u8, mods: KeyModifiers) -> Option<Vec<u8>> {
         _ => None,
     };
     if let Some(letter) = ss3 {
-        return Some(match param {
-            Some(p) => format!("\x1b[1;{p}{}", letter as char).into_bytes(),
-            None => vec![0x1b, b'O', letter],
-        });
+        // F1-F4 are encoded like cursor keys in application mode (SS3, or CSI 1;mods).
+        let application = TermModes {
+            application_cursor: true,
+        };
+        return Some(cursor_key(letter, mods, application));
     }
     let code = match n {
         5 => 15,

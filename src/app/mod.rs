@@ -55,7 +55,6 @@ pub enum Msg {
     /// The event loop's lag gauge: how late its 10 ms probe timer fired, worst of the last
     /// second or so.
     Lag(std::time::Duration),
-    Tick,
 }
 
 /// What the model asks the outside world to do.
@@ -233,12 +232,16 @@ impl App {
         self.mouse_capture
     }
 
+    // `panes` is sorted by id (ids only grow, `add_pane` pushes, removal keeps the order), so
+    // a lookup per output chunk is a binary search, not a scan of every pane.
     pub(crate) fn pane(&self, id: SessionId) -> Option<&Pane> {
-        self.panes.iter().find(|p| p.id == id)
+        let index = self.panes.binary_search_by_key(&id, |p| p.id).ok()?;
+        self.panes.get(index)
     }
 
     pub(crate) fn pane_mut(&mut self, id: SessionId) -> Option<&mut Pane> {
-        self.panes.iter_mut().find(|p| p.id == id)
+        let index = self.panes.binary_search_by_key(&id, |p| p.id).ok()?;
+        self.panes.get_mut(index)
     }
 
     pub(crate) fn focused(&self) -> Option<&Pane> {
@@ -247,8 +250,16 @@ impl App {
 
     /// Sessions the broadcast line reaches: selected and still live.
     pub fn targets(&self) -> Vec<SessionId> {
-        let live = self.panes.iter().filter(|p| p.active && p.is_live());
-        live.map(|p| p.id).collect()
+        self.panes
+            .iter()
+            .filter(|p| p.is_target())
+            .map(|p| p.id)
+            .collect()
+    }
+
+    /// How many sessions `targets` would give, without building the list (status bar).
+    pub fn target_count(&self) -> usize {
+        self.panes.iter().filter(|p| p.is_target()).count()
     }
 
     pub(crate) fn any_live(&self) -> bool {
@@ -294,7 +305,7 @@ impl App {
                 self.notice = None;
                 self.on_key(key)
             }
-            Msg::Key(_) | Msg::Tick => Vec::new(),
+            Msg::Key(_) => Vec::new(),
             Msg::Mouse(event) => self.on_mouse(event),
             Msg::Paste(text) => self.on_paste(text),
             Msg::Resize { cols, rows } => {
@@ -319,15 +330,7 @@ impl App {
                 self.lag = Some(lag);
                 Vec::new()
             }
-            session => {
-                self.on_session(session);
-                Vec::new()
-            }
-        }
-    }
-
-    fn on_session(&mut self, msg: Msg) {
-        match msg {
+            // Every message is named: a new one cannot be ignored by accident.
             Msg::State { id, state } => {
                 if let Some(pane) = self.pane_mut(id) {
                     if let SessionState::Closed {
@@ -338,18 +341,20 @@ impl App {
                     }
                     pane.state = state;
                 }
+                Vec::new()
             }
             Msg::Output { id, data } => {
                 if let Some(pane) = self.pane_mut(id) {
                     pane.process(&data);
                 }
+                Vec::new()
             }
             Msg::ExitStatus { id, status } => {
                 if let Some(pane) = self.pane_mut(id) {
                     pane.exit_status = Some(status);
                 }
+                Vec::new()
             }
-            _ => {}
         }
     }
 

@@ -81,11 +81,12 @@ impl Pane {
         }
     }
 
-    /// The PTY size (cols, rows) the emulator currently has.
+    /// The text of the emulator's live screen.
     pub fn screen_text(&self) -> String {
         self.parser.screen().contents()
     }
 
+    /// The `rows` screen rows ending at the cursor's.
     pub fn text_at_cursor(&self, rows: u16) -> String {
         let screen = self.parser.screen();
         let (row, _) = screen.cursor_position();
@@ -94,6 +95,7 @@ impl Pane {
         screen.contents_between(first, 0, row, cols)
     }
 
+    /// The PTY size (cols, rows) the emulator currently has.
     pub fn pty_size(&self) -> (u16, u16) {
         let (rows, cols) = self.parser.screen().size();
         (cols, rows)
@@ -133,6 +135,11 @@ impl Pane {
     /// Whether the session may still take input.
     pub fn is_live(&self) -> bool {
         !self.state.is_finished()
+    }
+
+    /// Selected and live: the broadcast line reaches it.
+    pub fn is_target(&self) -> bool {
+        self.active && self.is_live()
     }
 
     /// The group a pane belongs to: its name without the trailing number (`web03` → `web`).

@@ -570,8 +570,7 @@ impl Builder<'_> {
             t => t.map(|t| t.into_inner().0),
         };
         if let Some(kex) = &raw.kex_algorithms {
-            let base = crate::ssh::algorithms::default_kex();
-            crate::ssh::algorithms::parse_kex(kex.get_ref(), &base).map_err(|e| {
+            crate::ssh::algorithms::parse_kex(kex.get_ref()).map_err(|e| {
                 self.err(
                     kex.span(),
                     format!("bad value for `kex_algorithms` in [defaults]: {e}"),

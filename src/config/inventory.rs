@@ -285,10 +285,7 @@ impl Builder<'_> {
         if let Some(list) = self.kex_lists.borrow().get(spec) {
             return Ok(list.clone());
         }
-        let list = Arc::new(
-            crate::ssh::algorithms::parse_kex(spec, &crate::ssh::algorithms::default_kex())
-                .map_err(anyhow::Error::msg)?,
-        );
+        let list = Arc::new(crate::ssh::algorithms::parse_kex(spec).map_err(anyhow::Error::msg)?);
         self.kex_lists
             .borrow_mut()
             .insert(spec.to_string(), list.clone());

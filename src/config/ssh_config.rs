@@ -750,16 +750,13 @@ impl Parser {
                 }
                 Some(Setting::UserKnownHostsFiles(files))
             }
-            Key::KexAlgorithms => {
-                let base = crate::ssh::algorithms::default_kex();
-                match crate::ssh::algorithms::parse_kex(value, &base) {
-                    Ok(_) => Some(Setting::KexAlgorithms(value.clone())),
-                    Err(e) => {
-                        self.warn(invalid(&format!(" ({e})")));
-                        None
-                    }
+            Key::KexAlgorithms => match crate::ssh::algorithms::parse_kex(value) {
+                Ok(_) => Some(Setting::KexAlgorithms(value.clone())),
+                Err(e) => {
+                    self.warn(invalid(&format!(" ({e})")));
+                    None
                 }
-            }
+            },
             Key::ConnectTimeout | Key::ServerAliveInterval => match parse_time(value) {
                 Some(secs) if key == Key::ConnectTimeout => Some(Setting::ConnectTimeout(secs)),
                 Some(secs) => Some(Setting::ServerAliveInterval(secs)),

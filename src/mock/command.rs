@@ -68,7 +68,7 @@ async fn options(args: &MockArgs) -> Result<MockOptions> {
         login_grace: Duration::from_secs(args.login_grace.max(1)),
         kex: match &args.kex {
             Some(spec) => Some(
-                crate::ssh::algorithms::parse_kex(spec, &crate::ssh::algorithms::default_kex())
+                crate::ssh::algorithms::parse_kex(spec)
                     .map_err(anyhow::Error::msg)
                     .context("bad --kex")?,
             ),

@@ -57,9 +57,10 @@ fn is_marker(name: &kex::Name) -> bool {
     CLIENT_MARKERS.contains(name) || SERVER_MARKERS.contains(name)
 }
 
-/// Parses `spec` (see the module doc) over `base`. Errors name the unknown algorithm and
-/// list the known ones; a list that ends up empty is an error too.
-pub fn parse_kex(spec: &str, base: &[kex::Name]) -> Result<Vec<kex::Name>, String> {
+/// Parses `spec` (see the module doc) over russh's default order. Errors name the unknown
+/// algorithm and list the known ones; a list that ends up empty is an error too.
+pub fn parse_kex(spec: &str) -> Result<Vec<kex::Name>, String> {
+    let base = default_kex();
     let spec = spec.trim();
     let (op, list) = match spec.chars().next() {
         Some(c @ ('+' | '-' | '^')) => (c, &spec[1..]),
@@ -84,9 +85,9 @@ pub fn parse_kex(spec: &str, base: &[kex::Name]) -> Result<Vec<kex::Name>, Strin
         list.iter().copied().filter(|n| !drop.contains(n)).collect()
     };
     let out = match op {
-        '+' => [base.to_vec(), without(&names, base)].concat(),
-        '-' => without(base, &names),
-        '^' => [names.clone(), without(base, &names)].concat(),
+        '+' => [base.clone(), without(&names, &base)].concat(),
+        '-' => without(&base, &names),
+        '^' => [names.clone(), without(&base, &names)].concat(),
         _ => names,
     };
     if out.is_empty() {
@@ -119,7 +120,7 @@ mod tests {
     use super::*;
 
     fn names(spec: &str) -> String {
-        join(&parse_kex(spec, &default_kex()).unwrap())
+        join(&parse_kex(spec).unwrap())
     }
 
     #[test]
@@ -147,16 +148,15 @@ mod tests {
 
     #[test]
     fn bad_lists_are_refused_with_the_known_names() {
-        let base = default_kex();
-        let e = parse_kex("curve25519", &base).unwrap_err();
+        let e = parse_kex("curve25519").unwrap_err();
         assert!(
             e.contains("`curve25519`") && e.contains("curve25519-sha256"),
             "{e}"
         );
-        assert!(parse_kex("none", &base).is_err());
-        assert!(parse_kex("ext-info-c", &base).is_err());
-        assert!(parse_kex("", &base).unwrap_err().contains("no algorithm"));
-        assert!(parse_kex("-curve25519-sha256,mlkem768x25519-sha256,curve25519-sha256@libssh.org,diffie-hellman-group-exchange-sha256,diffie-hellman-group18-sha512,diffie-hellman-group17-sha512,diffie-hellman-group16-sha512,diffie-hellman-group15-sha512,diffie-hellman-group14-sha256", &base).is_err());
+        assert!(parse_kex("none").is_err());
+        assert!(parse_kex("ext-info-c").is_err());
+        assert!(parse_kex("").unwrap_err().contains("no algorithm"));
+        assert!(parse_kex("-curve25519-sha256,mlkem768x25519-sha256,curve25519-sha256@libssh.org,diffie-hellman-group-exchange-sha256,diffie-hellman-group18-sha512,diffie-hellman-group17-sha512,diffie-hellman-group16-sha512,diffie-hellman-group15-sha512,diffie-hellman-group14-sha256").is_err());
     }
 
     #[test]

@@ -217,7 +217,6 @@ impl Runtime {
     }
 }
 
-/// Writes a pane's scrollback. Small and rare enough to do inline on the loop.
 /// Writes a pane's scrollback on tokio's blocking pool: the sessions keep running on the loop
 /// thread meanwhile (the UI waits for the write, a few milliseconds).
 async fn save(app: &mut App, id: SessionId, path: &std::path::Path) {

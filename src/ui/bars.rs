@@ -36,7 +36,7 @@ pub fn draw_status(frame: &mut Frame, app: &App, layout: &PaneLayout, area: Rect
     let total = app.panes.len();
     let targets = match app.mode {
         InputMode::Focus => usize::from(app.focused().is_some()),
-        _ => app.targets().len(),
+        _ => app.target_count(),
     };
     let bar = Style::new().bg(Color::DarkGray).fg(Color::White);
     let mut spans = vec![
@@ -101,7 +101,7 @@ pub fn draw_input(frame: &mut Frame, app: &App, area: Rect) {
             "KEYS» ",
             format!(
                 "every key goes to {} active sessions; Ctrl-] returns to line mode",
-                app.targets().len()
+                app.target_count()
             ),
         ),
         InputMode::Focus => {

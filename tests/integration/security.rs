@@ -10,28 +10,11 @@ use std::time::Duration;
 
 use mtssh::mock::{Credentials, MockOptions, MockServer};
 
-use crate::run_cmd::RunOutput;
+use crate::run_cmd::{RunOutput, mtssh, mtssh_with};
 use crate::support::{self, TestEnv};
 
 const SECRET: &str = "s3cret-Pa55-7f3a9c";
 const WRONG: &str = "wr0ng-Pa55-0b1d2e";
-
-async fn mtssh_with(env: &TestEnv, args: &[&str], vars: &[(&str, &str)]) -> RunOutput {
-    let mut cmd = env.command(env!("CARGO_BIN_EXE_mtssh"));
-    cmd.args(args);
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    let out = tokio::time::timeout(Duration::from_secs(120), cmd.output())
-        .await
-        .expect("mtssh finishes")
-        .expect("mtssh runs");
-    RunOutput {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
 
 fn assert_no_secret(what: &str, out: &RunOutput) {
     for secret in [SECRET, WRONG] {
@@ -83,7 +66,7 @@ async fn passwords_never_appear_in_output_json_errors_or_trace_logs() {
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
     for extra in [&[][..], &["--json"], &["--inline"]] {
         let args = [&["run", "-f", &file, "-c", "echo hi"][..], extra].concat();
-        let out = mtssh_with(&env, &args, &trace).await;
+        let out = mtssh_with(&env, &trace, &args).await;
         assert_eq!(out.code, Some(0), "{}", out.stderr);
         assert!(out.stdout.contains("hi"), "{}", out.stdout);
         assert!(
@@ -96,7 +79,7 @@ async fn passwords_never_appear_in_output_json_errors_or_trace_logs() {
 
     // The same file made private: no warning.
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let out = mtssh_with(&env, &["run", "-f", &file, "-c", "true"], &[]).await;
+    let out = mtssh(&env, &["run", "-f", &file, "-c", "true"]).await;
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(
         !out.stderr.contains("readable by other users"),
@@ -109,7 +92,7 @@ async fn passwords_never_appear_in_output_json_errors_or_trace_logs() {
     std::fs::set_permissions(&wrong, std::fs::Permissions::from_mode(0o600)).unwrap();
     for extra in [&[][..], &["--json"]] {
         let args = [&["run", "-f", &wrong, "-c", "true"][..], extra].concat();
-        let out = mtssh_with(&env, &args, &trace).await;
+        let out = mtssh_with(&env, &trace, &args).await;
         assert_eq!(out.code, Some(3), "{}\n{}", out.stdout, out.stderr);
         assert_no_secret("wrong password in the host file", &out);
     }
@@ -117,7 +100,7 @@ async fn passwords_never_appear_in_output_json_errors_or_trace_logs() {
     for (password, code) in [(WRONG, 3), (SECRET, 0)] {
         let vars = [("MTSSH_LOG", "trace"), ("MTSSH_PASSWORD", password)];
         let args = ["run", "-f", &bare, "-c", "true", "--json"];
-        let out = mtssh_with(&env, &args, &vars).await;
+        let out = mtssh_with(&env, &vars, &args).await;
         assert_eq!(out.code, Some(code), "{}\n{}", out.stdout, out.stderr);
         assert_no_secret("MTSSH_PASSWORD", &out);
     }
@@ -155,7 +138,7 @@ async fn the_mock_server_logs_no_password_at_trace_level() {
     let file = server_path.to_str().unwrap();
     for (password, code) in [(WRONG, 3), (SECRET, 0)] {
         let vars = [("MTSSH_PASSWORD", password)];
-        let out = mtssh_with(&env, &["run", "-f", file, "-c", "true"], &vars).await;
+        let out = mtssh_with(&env, &vars, &["run", "-f", file, "-c", "true"]).await;
         assert_eq!(out.code, Some(code), "{}", out.stderr);
     }
     child.start_kill().unwrap();
