@@ -12,9 +12,6 @@ use std::borrow::Cow;
 
 use russh::kex;
 
-/// The post-quantum hybrid that russh prefers by default.
-pub const POST_QUANTUM: kex::Name = kex::MLKEM768X25519_SHA256;
-
 /// The classical elliptic-curve exchange (X25519) that every current SSH implementation speaks.
 pub const CURVE25519: kex::Name = kex::CURVE25519;
 
@@ -110,14 +107,14 @@ pub fn preferred(kex: &[kex::Name], side: Side) -> russh::Preferred {
     }
 }
 
-/// Comma-joined names, as OpenSSH prints them.
-pub fn join(kex: &[kex::Name]) -> String {
-    kex.iter().map(|n| n.as_ref()).collect::<Vec<_>>().join(",")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Comma-joined names, as OpenSSH prints them.
+    fn join(kex: &[kex::Name]) -> String {
+        kex.iter().map(|n| n.as_ref()).collect::<Vec<_>>().join(",")
+    }
 
     fn names(spec: &str) -> String {
         join(&parse_kex(spec).unwrap())

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use russh::client::{self, AuthResult, KeyboardInteractiveAuthResponse};
 use russh::keys::agent::AgentIdentity;
 use russh::keys::agent::client::AgentClient;
-use russh::keys::{PrivateKey, PublicKey};
+use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey};
 
-use super::connect::{ClientHandler, with_hash};
+use super::connect::ClientHandler;
 use super::session::{Prompter, humantime};
 use super::target::Target;
 
@@ -26,6 +26,9 @@ struct Attempt<'a> {
     notes: Vec<String>,
     /// Methods the server still accepts (from its last failure answer).
     allowed: Vec<String>,
+    /// The RSA signature hash the server prefers, asked once (russh may wait for the
+    /// server's extension info to answer).
+    rsa_hash: Option<Option<HashAlg>>,
 }
 
 pub(super) async fn authenticate(
@@ -40,6 +43,7 @@ pub(super) async fn authenticate(
         tried: Vec::new(),
         notes: Vec::new(),
         allowed: Vec::new(),
+        rsa_hash: None,
     };
     if attempt.run().await? {
         return Ok(());
@@ -75,11 +79,10 @@ impl Attempt<'_> {
         // it accepts, so nothing is offered that cannot work.
         let probe = self.handle.authenticate_none(&self.target.user);
         let result = timed(limit, probe).await?;
-        if self.judge(result)? {
+        if self.judge(result) {
             return Ok(true);
         }
-        let wanted = self.wanted_keys().await;
-        if self.allows("publickey") && self.target.use_agent && self.by_agent(&wanted).await? {
+        if self.allows("publickey") && self.target.use_agent && self.by_agent().await? {
             return Ok(true);
         }
         if self.allows("publickey") && self.by_identity_files().await? {
@@ -99,19 +102,31 @@ impl Attempt<'_> {
     }
 
     /// Records the server's answer; true on success.
-    fn judge(&mut self, result: AuthResult) -> Result<bool, Failure> {
+    fn judge(&mut self, result: AuthResult) -> bool {
         match result {
-            AuthResult::Success => Ok(true),
+            AuthResult::Success => true,
             AuthResult::Failure {
                 remaining_methods, ..
             } => {
-                self.allowed = remaining_methods
-                    .iter()
-                    .map(|m| <&str>::from(m).to_string())
-                    .collect();
-                Ok(false)
+                self.remember(&remaining_methods);
+                false
             }
         }
+    }
+
+    fn remember(&mut self, remaining_methods: &russh::MethodSet) {
+        self.allowed = remaining_methods
+            .iter()
+            .map(|m| <&str>::from(m).to_string())
+            .collect();
+    }
+
+    async fn rsa_hash(&mut self) -> Option<HashAlg> {
+        if self.rsa_hash.is_none() {
+            let hash = self.handle.best_supported_rsa_hash().await;
+            self.rsa_hash = Some(hash.ok().flatten().flatten());
+        }
+        self.rsa_hash.flatten()
     }
 
     /// The public halves of the configured identity files, for IdentitiesOnly.
@@ -134,11 +149,12 @@ impl Attempt<'_> {
         .unwrap_or_default()
     }
 
-    async fn by_agent(&mut self, wanted: &[PublicKey]) -> Result<bool, Failure> {
+    async fn by_agent(&mut self) -> Result<bool, Failure> {
         let limit = self.target.connect_timeout;
         let Ok(mut agent) = AgentClient::connect_env().await else {
             return Ok(false);
         };
+        let wanted = self.wanted_keys().await;
         let Ok(identities) = agent.request_identities().await else {
             self.notes
                 .push("the ssh-agent did not list its keys".into());
@@ -154,18 +170,12 @@ impl Attempt<'_> {
             }
             self.tried
                 .push(format!("agent key {}", describe(&key, &comment)));
-            let hash = self
-                .handle
-                .best_supported_rsa_hash()
-                .await
-                .ok()
-                .flatten()
-                .flatten();
+            let hash = self.rsa_hash().await;
             let step =
                 self.handle
                     .authenticate_publickey_with(&self.target.user, key, hash, &mut agent);
             let result = timed(limit, step).await?;
-            if self.judge(result)? {
+            if self.judge(result) {
                 return Ok(true);
             }
             if !self.allows("publickey") {
@@ -181,25 +191,24 @@ impl Attempt<'_> {
             let Some(key) = self.load_identity(&path).await? else {
                 continue;
             };
+            let key = std::sync::Arc::new(key);
             // OpenSSH offers `KEY-cert.pub` beside a key as a user certificate first.
             if let Some(cert) = certificate_beside(&path).await {
                 self.tried
                     .push(format!("certificate {}-cert.pub", path.display()));
-                let step = self.handle.authenticate_openssh_cert(
-                    &self.target.user,
-                    std::sync::Arc::new(key.clone()),
-                    cert,
-                );
+                let step =
+                    self.handle
+                        .authenticate_openssh_cert(&self.target.user, key.clone(), cert);
                 let result = timed(limit, step).await?;
-                if self.judge(result)? {
+                if self.judge(result) {
                     return Ok(true);
                 }
             }
             self.tried.push(format!("publickey {}", path.display()));
-            let key = with_hash(self.handle, key).await;
+            let key = PrivateKeyWithHashAlg::new(key, self.rsa_hash().await);
             let step = self.handle.authenticate_publickey(&self.target.user, key);
             let result = timed(limit, step).await?;
-            if self.judge(result)? {
+            if self.judge(result) {
                 return Ok(true);
             }
             if !self.allows("publickey") {
@@ -225,10 +234,8 @@ impl Attempt<'_> {
                 KeyboardInteractiveAuthResponse::Failure {
                     remaining_methods, ..
                 } => {
-                    return self.judge(AuthResult::Failure {
-                        remaining_methods,
-                        partial_success: false,
-                    });
+                    self.remember(&remaining_methods);
+                    return Ok(false);
                 }
                 KeyboardInteractiveAuthResponse::InfoRequest {
                     name,
@@ -285,25 +292,31 @@ impl Attempt<'_> {
             .handle
             .authenticate_password(&self.target.user, password);
         let result = timed(limit, step).await?;
-        self.judge(result)
+        Ok(self.judge(result))
     }
 
     /// Loads a private key off the event loop. A key readable by others is refused as
     /// OpenSSH refuses it; an encrypted key asks its passphrase through the front end.
     async fn load_identity(&mut self, path: &Path) -> Result<Option<PrivateKey>, Failure> {
-        if let Some(mode) = loose_permissions(path) {
-            self.notes.push(format!(
-                "{} was not used: permissions {mode:04o} are too open (others can read it); fix with `chmod 600 {}`",
-                path.display(),
-                path.display()
-            ));
-            return Ok(None);
-        }
         let owned = path.to_path_buf();
-        let loaded =
-            tokio::task::spawn_blocking(move || russh::keys::load_secret_key(&owned, None))
-                .await
-                .map_err(|e| format!("key loading task failed: {e}"))?;
+        // The permission check is file IO too: both off the loop.
+        let loaded = tokio::task::spawn_blocking(move || match loose_permissions(&owned) {
+            Some(mode) => Err(mode),
+            None => Ok(russh::keys::load_secret_key(&owned, None)),
+        })
+        .await
+        .map_err(|e| format!("key loading task failed: {e}"))?;
+        let loaded = match loaded {
+            Ok(loaded) => loaded,
+            Err(mode) => {
+                self.notes.push(format!(
+                    "{} was not used: permissions {mode:04o} are too open (others can read it); fix with `chmod 600 {}`",
+                    path.display(),
+                    path.display()
+                ));
+                return Ok(None);
+            }
+        };
         match loaded {
             Ok(key) => Ok(Some(key)),
             Err(russh::keys::Error::KeyIsEncrypted) => self.decrypt(path).await.map(Some),
@@ -356,14 +369,11 @@ async fn certificate_beside(key: &Path) -> Option<russh::keys::Certificate> {
     let mut name = key.as_os_str().to_owned();
     name.push("-cert.pub");
     let path = PathBuf::from(name);
-    tokio::task::spawn_blocking(move || {
-        path.exists()
-            .then(|| russh::keys::load_openssh_certificate(&path).ok())
-            .flatten()
-    })
-    .await
-    .ok()
-    .flatten()
+    // A missing file fails to load like an unreadable one: no separate `exists` check.
+    tokio::task::spawn_blocking(move || russh::keys::load_openssh_certificate(&path).ok())
+        .await
+        .ok()
+        .flatten()
 }
 
 fn describe(key: &PublicKey, comment: &str) -> String {

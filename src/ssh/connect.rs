@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use russh::client;
-use russh::keys::{PrivateKeyWithHashAlg, PublicKeyOrCertificate};
+use russh::keys::PublicKeyOrCertificate;
 use tokio::net::TcpStream;
 
 use super::algorithms;
@@ -196,18 +196,4 @@ impl client::Handler for ClientHandler {
             Err(why) => self.refuse(why),
         })
     }
-}
-
-/// Builds the key-with-hash argument russh wants, choosing the RSA hash the server prefers.
-pub(super) async fn with_hash(
-    handle: &client::Handle<ClientHandler>,
-    key: russh::keys::PrivateKey,
-) -> PrivateKeyWithHashAlg {
-    let hash = handle
-        .best_supported_rsa_hash()
-        .await
-        .ok()
-        .flatten()
-        .flatten();
-    PrivateKeyWithHashAlg::new(Arc::new(key), hash)
 }

@@ -227,10 +227,6 @@ impl SessionHandle {
         self.commands.send(command).await.is_ok()
     }
 
-    pub fn is_finished(&self) -> bool {
-        self.commands.is_closed()
-    }
-
     /// The front end has taken one output event of this session off the channel.
     pub fn output_consumed(&self) {
         if let Some(credit) = &self.credit {

@@ -52,16 +52,7 @@ impl SessionActor {
             id: self.id,
             events: self.events.clone(),
         };
-        let events = self.events.clone();
-        let id = self.id;
-        let on_authenticating = async move {
-            let _ = events
-                .send(SessionEvent::State {
-                    id,
-                    state: SessionState::Authenticating,
-                })
-                .await;
-        };
+        let on_authenticating = self.state(SessionState::Authenticating);
         let handle =
             connect::establish(&self.engine, &self.target, &prompter, on_authenticating).await?;
         let result = self.serve(&handle).await;
@@ -78,30 +69,28 @@ impl SessionActor {
             .channel_open_session()
             .await
             .map_err(|e| format!("the server refused a session channel: {e}"))?;
-        let setup = match &self.work {
-            Work::Shell { term, cols, rows } => {
-                let pty =
-                    channel.request_pty(true, term, (*cols).into(), (*rows).into(), 0, 0, &[]);
-                match pty.await {
-                    Ok(()) => channel.request_shell(true).await,
-                    Err(e) => Err(e),
-                }
-            }
+        // A PTY when asked for (a shell always has one), then the shell or the command.
+        let (pty, command) = match &self.work {
+            Work::Shell { term, cols, rows } => (Some((term.clone(), *cols, *rows)), None),
             Work::Exec { command, pty } => {
-                let mut result = Ok(());
-                if let Some((cols, rows)) = pty {
-                    let term = std::env::var("TERM").unwrap_or_else(|_| "xterm-256color".into());
-                    result = channel
-                        .request_pty(true, &term, (*cols).into(), (*rows).into(), 0, 0, &[])
-                        .await;
-                }
-                match result {
-                    Ok(()) => channel.exec(true, command.as_bytes()).await,
-                    Err(e) => Err(e),
-                }
+                let term = || std::env::var("TERM").unwrap_or_else(|_| "xterm-256color".into());
+                (pty.map(|(cols, rows)| (term(), cols, rows)), Some(command))
             }
         };
-        setup.map_err(|e| format!("the server refused the request: {e}"))?;
+        let setup = async {
+            if let Some((term, cols, rows)) = pty {
+                channel
+                    .request_pty(true, &term, cols.into(), rows.into(), 0, 0, &[])
+                    .await?;
+            }
+            match command {
+                Some(command) => channel.exec(true, command.as_bytes()).await,
+                None => channel.request_shell(true).await,
+            }
+        };
+        setup
+            .await
+            .map_err(|e| format!("the server refused the request: {e}"))?;
         self.state(SessionState::Ready).await;
 
         let mut exit_status = None;

@@ -142,15 +142,25 @@ async fn the_mock_killed_mid_session_then_reconnect_works() {
         "{end:?}"
     );
 
-    // The server comes back on the same address: a reconnect (a new session) works.
-    let again = MockServer::start(MockOptions {
-        bind: addr.ip(),
-        port: addr.port(),
-        host_key: mtssh::mock::HostKeySource::Given(Box::new(support::fixture_key("host_ed25519"))),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    // The server comes back on the same address: a reconnect (a new session) works. The old
+    // listener closes when its accept task next runs, so binding may briefly fail.
+    let again = support::wait_for(
+        "the port to be free again",
+        Duration::from_secs(10),
+        async || {
+            MockServer::start(MockOptions {
+                bind: addr.ip(),
+                port: addr.port(),
+                host_key: mtssh::mock::HostKeySource::Given(Box::new(support::fixture_key(
+                    "host_ed25519",
+                ))),
+                ..Default::default()
+            })
+            .await
+            .ok()
+        },
+    )
+    .await;
     let _h2 = engine.spawn(0, target, shell());
     state_of(&mut events, |s| *s == SessionState::Ready).await;
     again.stop();
