@@ -102,7 +102,9 @@ impl KnownHostsStore {
                 HostKeyCheck::AcceptNew => {
                     let hashed = index.uses_hashing();
                     let line = known_hosts::format_entry(host, port, &algo, &blob, hashed);
-                    index.add(host, port, &algo, &blob, &self.learn_path, 0);
+                    // Its real line, for a "changed" error that cites it later.
+                    let line_number = index.next_line_number(&self.learn_path);
+                    index.add(host, port, &algo, &blob, &self.learn_path, line_number);
                     let _ = self.writer.send(WriterMsg::Append(line));
                     Ok(Verdict::Learned)
                 }
