@@ -153,9 +153,10 @@ pub async fn run(args: RunArgs) -> Result<ExitCode> {
     for store in &inventory.stores {
         store.flush().await;
     }
-    if let Some(dir) = &args.outdir {
-        write_outdir(dir, &results).await?;
-    }
+    let results = match &args.outdir {
+        Some(dir) => write_outdir(dir, results).await?,
+        None => results,
+    };
     if args.json {
         print_json(&results)?;
     } else if !args.inline {
@@ -223,14 +224,8 @@ pub async fn execute(
         .iter()
         .map(|t| Running {
             result: HostResult {
-                name: t.name.clone(),
-                outcome: Outcome::Failed,
-                exit_status: None,
-                stdout: Vec::new(),
-                stderr: Vec::new(),
-                dropped: (0, 0),
                 error: None,
-                duration: Duration::ZERO,
+                ..HostResult::failed(t.name.clone(), String::new())
             },
             started: now,
             deadline: None,
@@ -349,12 +344,13 @@ async fn read_stdin() -> Result<Vec<u8>> {
     Ok(data)
 }
 
-/// `--outdir`: NAME.out and NAME.err per host (names made safe for file names).
-async fn write_outdir(dir: &std::path::Path, results: &[HostResult]) -> Result<()> {
+/// `--outdir`: NAME.out and NAME.err per host (names made safe for file names). The results
+/// go to the blocking pool and come back, rather than having their output copied.
+async fn write_outdir(dir: &std::path::Path, results: Vec<HostResult>) -> Result<Vec<HostResult>> {
     let dir = dir.to_path_buf();
-    let files: Vec<(String, Vec<u8>, Vec<u8>)> = results
-        .iter()
-        .map(|r| {
+    tokio::task::spawn_blocking(move || -> Result<Vec<HostResult>> {
+        std::fs::create_dir_all(&dir)?;
+        for r in &results {
             let safe: String = r
                 .name
                 .chars()
@@ -366,19 +362,12 @@ async fn write_outdir(dir: &std::path::Path, results: &[HostResult]) -> Result<(
                     }
                 })
                 .collect();
-            (safe, r.stdout.clone(), r.stderr.clone())
-        })
-        .collect();
-    tokio::task::spawn_blocking(move || -> Result<()> {
-        std::fs::create_dir_all(&dir)?;
-        for (name, stdout, stderr) in files {
-            std::fs::write(dir.join(format!("{name}.out")), stdout)?;
-            std::fs::write(dir.join(format!("{name}.err")), stderr)?;
+            std::fs::write(dir.join(format!("{safe}.out")), &r.stdout)?;
+            std::fs::write(dir.join(format!("{safe}.err")), &r.stderr)?;
         }
-        Ok(())
+        Ok(results)
     })
-    .await??;
-    Ok(())
+    .await?
 }
 
 fn keep(host: &mut Running, stream: Stream, data: &[u8], max: usize, sink: &mut LineSink<'_>) {
@@ -395,12 +384,11 @@ fn keep(host: &mut Running, stream: Stream, data: &[u8], max: usize, sink: &mut 
         ),
     };
     if let Some(sink) = sink.as_mut() {
-        // Inline mode prints and forgets: memory stays bounded by the longest line.
-        // Every complete line in one call, and one drain: draining line by line would move
-        // the rest of the buffer once per line.
-        // Whole lines go to the sink straight from `data` when nothing is pending, so
-        // bulk output is not copied through `partial`.
-        match data.iter().rposition(|b| *b == b'\n') {
+        // Inline mode prints and forgets: memory stays bounded by the longest line. Every
+        // complete line goes out in one call, straight from `data` when nothing is pending,
+        // so bulk output is not copied through `partial`.
+        let last_newline = data.iter().rposition(|b| *b == b'\n');
+        match last_newline {
             Some(end) if partial.is_empty() => sink(&host.result.name, stream, &data[..=end]),
             Some(end) => {
                 partial.extend_from_slice(&data[..=end]);
@@ -409,11 +397,7 @@ fn keep(host: &mut Running, stream: Stream, data: &[u8], max: usize, sink: &mut 
             }
             None => {}
         }
-        let rest = data
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |end| end + 1);
-        partial.extend_from_slice(&data[rest..]);
+        partial.extend_from_slice(&data[last_newline.map_or(0, |end| end + 1)..]);
         if partial.len() > max {
             let line: Vec<u8> = std::mem::take(partial);
             sink(&host.result.name, stream, &line);
@@ -575,14 +559,14 @@ impl std::fmt::Display for Summary {
 /// Hosts with identical output, exit status and error, folded together like `dshbak -c`.
 pub fn fold_results(results: &[HostResult]) -> Vec<(String, &HostResult)> {
     // Everything a reader compares: output, status, error and outcome.
-    type Key = (Vec<u8>, Vec<u8>, Option<u32>, Option<String>, u8);
-    let mut groups: BTreeMap<Key, Vec<&HostResult>> = BTreeMap::new();
+    type Key<'a> = (&'a [u8], &'a [u8], Option<u32>, Option<&'a str>, u8);
+    let mut groups: BTreeMap<Key<'_>, Vec<&HostResult>> = BTreeMap::new();
     for r in results {
         let key = (
-            r.stdout.clone(),
-            r.stderr.clone(),
+            r.stdout.as_slice(),
+            r.stderr.as_slice(),
             r.exit_status,
-            r.error.clone(),
+            r.error.as_deref(),
             r.outcome as u8,
         );
         groups.entry(key).or_default().push(r);
@@ -599,11 +583,11 @@ pub fn fold_results(results: &[HostResult]) -> Vec<(String, &HostResult)> {
 }
 
 /// Shows remote bytes: neutralised for a terminal, as they are (lossy UTF-8) otherwise.
-fn show(bytes: &[u8], neutralize: bool) -> String {
+fn show(bytes: &[u8], neutralize: bool) -> std::borrow::Cow<'_, str> {
     if neutralize {
-        crate::text::neutralize(bytes)
+        crate::text::neutralize(bytes).into()
     } else {
-        String::from_utf8_lossy(bytes).into_owned()
+        String::from_utf8_lossy(bytes)
     }
 }
 
@@ -618,15 +602,8 @@ fn push_inline_lines(out: &mut Vec<u8>, name: &str, lines: &[u8], neutralize: bo
             .iter()
             .rposition(|b| !matches!(b, b'\n' | b'\r'))
             .map_or(0, |i| i + 1);
-        let text = &line[..end];
-        if neutralize {
-            out.extend_from_slice(crate::text::neutralize(text).as_bytes());
-        } else if std::str::from_utf8(text).is_ok() {
-            // The common case, checked without building a String.
-            out.extend_from_slice(text);
-        } else {
-            out.extend_from_slice(String::from_utf8_lossy(text).as_bytes());
-        }
+        // Valid UTF-8 (the common case) is borrowed, not copied into a String.
+        out.extend_from_slice(show(&line[..end], neutralize).as_bytes());
         out.push(b'\n');
     }
 }
@@ -671,8 +648,8 @@ struct JsonHost<'a> {
     outcome: Outcome,
     exit_status: Option<u32>,
     /// Output as UTF-8; bytes that are not valid UTF-8 become U+FFFD.
-    stdout: String,
-    stderr: String,
+    stdout: std::borrow::Cow<'a, str>,
+    stderr: std::borrow::Cow<'a, str>,
     stdout_dropped_bytes: u64,
     stderr_dropped_bytes: u64,
     error: Option<&'a str>,
@@ -692,8 +669,8 @@ fn write_json(out: &mut impl Write, results: &[HostResult]) -> Result<()> {
             name: &r.name,
             outcome: r.outcome,
             exit_status: r.exit_status,
-            stdout: String::from_utf8_lossy(&r.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&r.stderr).into_owned(),
+            stdout: String::from_utf8_lossy(&r.stdout),
+            stderr: String::from_utf8_lossy(&r.stderr),
             stdout_dropped_bytes: r.dropped.0,
             stderr_dropped_bytes: r.dropped.1,
             error: r.error.as_deref(),

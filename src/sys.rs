@@ -47,11 +47,6 @@ pub fn thread_count() -> usize {
         .unwrap_or(0)
 }
 
-/// Whether the given stream is a terminal.
-pub fn is_terminal(stream: &impl std::io::IsTerminal) -> bool {
-    stream.is_terminal()
-}
-
 /// Reads a secret from the controlling terminal with echo off. Blocking: call it through
 /// `spawn_blocking`. `None` when there is no terminal or reading fails.
 pub fn read_secret(prompt: &str) -> Option<String> {

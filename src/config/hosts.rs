@@ -325,19 +325,23 @@ impl<'de> Deserialize<'de> for Seconds {
 
 /// Parses host-file text; `path` only labels errors and warnings.
 pub fn parse_host_file(text: &str, path: &Path) -> Result<HostFile, ConfigError> {
-    // The span-carrying tree both catches syntax errors and later tells
-    // which table a serde error's position belongs to.
-    let doc = DeTable::parse(text).map_err(|e| {
-        let offset = e.span().map_or(0, |s| s.start);
-        ConfigError::at(
-            path,
-            text,
-            offset,
-            format!("TOML syntax error: {}", e.message()),
-        )
-    })?;
-    let raw: RawFile =
-        toml::from_str(text).map_err(|e| serde_error(&e, doc.get_ref(), text, path))?;
+    // A good file is parsed once. On an error the span-carrying tree is built to report it:
+    // a syntax error at its position, or a serde error in the table it belongs to.
+    let raw: RawFile = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            let doc = DeTable::parse(text).map_err(|e| {
+                let offset = e.span().map_or(0, |s| s.start);
+                ConfigError::at(
+                    path,
+                    text,
+                    offset,
+                    format!("TOML syntax error: {}", e.message()),
+                )
+            })?;
+            return Err(serde_error(&e, doc.get_ref(), text, path));
+        }
+    };
     Builder {
         text,
         path,

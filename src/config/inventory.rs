@@ -99,19 +99,16 @@ pub async fn resolve(args: &HostArgs) -> Result<Inventory> {
         .or(defaults.known_hosts.clone())
         .map(|p| expand_tilde(&p, &home));
     // One store per known_hosts file in use: the explicit one, else each host's
-    // UserKnownHostsFile from ssh_config, else ~/.ssh/known_hosts.
+    // UserKnownHostsFile from ssh_config, else ~/.ssh/known_hosts. Each host's ssh_config is
+    // resolved once here and kept for building its target.
+    let user = local_user();
+    let mut resolved: HashMap<String, HostConfig> = HashMap::new();
     let mut stores: HashMap<Option<PathBuf>, Arc<KnownHostsStore>> = HashMap::new();
-    let store_key = |entry: &HostEntry| -> Option<PathBuf> {
-        explicit_known_hosts.clone().or_else(|| {
-            ssh_config
-                .resolve(&entry.host, &local_user())
-                .user_known_hosts_files
-                .first()
-                .map(|p| expand_tilde(Path::new(p), &home))
-        })
-    };
     for entry in &entries {
-        let key = store_key(entry);
+        let ssh = resolved
+            .entry(entry.host.clone())
+            .or_insert_with(|| ssh_config.resolve(&entry.host, &user));
+        let key = known_hosts_key(explicit_known_hosts.as_ref(), ssh, &home);
         if let std::collections::hash_map::Entry::Vacant(slot) = stores.entry(key) {
             let store = known_hosts_store(slot.key().clone(), &home).await;
             slot.insert(store);
@@ -122,11 +119,13 @@ pub async fn resolve(args: &HostArgs) -> Result<Inventory> {
         defaults: &defaults,
         entries: &entries,
         ssh_config,
+        resolved,
+        local_user: user,
         default_keys: default_identities(&home),
         home,
         explicit_mode,
-        stores: stores.clone(),
-        explicit_known_hosts: explicit_known_hosts.clone(),
+        stores,
+        explicit_known_hosts,
         secrets: std::cell::RefCell::new(HashMap::new()),
         kex_lists: std::cell::RefCell::new(HashMap::new()),
         use_agent: std::env::var_os("SSH_AUTH_SOCK").is_some(),
@@ -149,7 +148,7 @@ pub async fn resolve(args: &HostArgs) -> Result<Inventory> {
         targets,
         warnings,
         command_timeout: defaults.command_timeout,
-        stores: stores.into_values().collect(),
+        stores: builder.stores.into_values().collect(),
         unchecked,
     })
 }
@@ -164,6 +163,9 @@ struct Builder<'a> {
     /// Every entry of the host list, selected or not: jump hosts are found by name here.
     entries: &'a [HostEntry],
     ssh_config: SshConfig,
+    /// Each host-list host's ssh_config settings, resolved once.
+    resolved: HashMap<String, HostConfig>,
+    local_user: String,
     default_keys: Vec<PathBuf>,
     home: PathBuf,
     /// From the command line or `[defaults]`; otherwise each host's ssh_config decides.
@@ -183,18 +185,23 @@ impl Builder<'_> {
     fn target(&self, entry: &HostEntry, depth: usize) -> Result<Target> {
         let (args, defaults) = (self.args, self.defaults);
         // ssh_config matches the name the user would type to ssh.
-        let ssh = self.ssh_config.resolve(&entry.host, &local_user());
+        // Jump hops written as `user@host` are not in the host list: resolved here.
+        let ssh = match self.resolved.get(&entry.host) {
+            Some(ssh) => std::borrow::Cow::Borrowed(ssh),
+            None => std::borrow::Cow::Owned(self.ssh_config.resolve(&entry.host, &self.local_user)),
+        };
         let host = match &ssh.host_name {
             Some(real) if entry.host == entry.name => real.clone(),
             _ => entry.host.clone(),
         };
         let user = entry
             .user
-            .clone()
-            .or(args.user.clone())
-            .or(defaults.user.clone())
-            .or(ssh.user.clone())
-            .unwrap_or_else(local_user);
+            .as_ref()
+            .or(args.user.as_ref())
+            .or(defaults.user.as_ref())
+            .or(ssh.user.as_ref())
+            .cloned()
+            .unwrap_or_else(|| self.local_user.clone());
         let identity_files = match entry
             .identity_file
             .as_ref()
@@ -233,28 +240,25 @@ impl Builder<'_> {
             .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
         let jump_spec = entry
             .jump
-            .clone()
-            .or(args.jump.clone())
-            .or(defaults.jump.clone())
-            .or(ssh.proxy_jump.clone())
-            .filter(|j| j != "none" && !j.is_empty());
+            .as_deref()
+            .or(args.jump.as_deref())
+            .or(defaults.jump.as_deref())
+            .or(ssh.proxy_jump.as_deref())
+            .filter(|j| *j != "none" && !j.is_empty());
         let jump = match jump_spec {
             Some(chain) if chain == entry.name => None,
-            Some(chain) => Some(Box::new(self.jump_chain(&chain, depth)?)),
+            Some(chain) => Some(Box::new(self.jump_chain(chain, depth)?)),
             None => None,
         };
-        let kex =
-            match (&args.kex, &defaults.kex_algorithms, &ssh.kex_algorithms) {
-                (Some(spec), _, _) => Some(self.kex_list(spec).context("bad --kex")?),
-                (None, Some(spec), _) => Some(
-                    self.kex_list(spec)
-                        .context("bad `kex_algorithms` in [defaults]")?,
-                ),
-                (None, None, Some(spec)) => Some(self.kex_list(spec).with_context(|| {
-                    format!("bad KexAlgorithms in ssh_config for {}", entry.host)
-                })?),
-                (None, None, None) => None,
-            };
+        // The host list's and ssh_config's values were checked when read; only the
+        // command line's can still be wrong here.
+        let kex = match (&args.kex, defaults.kex_algorithms.as_ref()) {
+            (Some(spec), _) => Some(self.kex_list(spec).context("bad --kex")?),
+            (None, file) => match file.or(ssh.kex_algorithms.as_ref()) {
+                Some(spec) => Some(self.kex_list(spec)?),
+                None => None,
+            },
+        };
         Ok(Target {
             name: entry.name.clone(),
             host,
@@ -293,11 +297,7 @@ impl Builder<'_> {
     }
 
     fn store_for(&self, ssh: &HostConfig) -> Result<Arc<KnownHostsStore>> {
-        let key = self.explicit_known_hosts.clone().or_else(|| {
-            ssh.user_known_hosts_files
-                .first()
-                .map(|p| expand_tilde(Path::new(p), &self.home))
-        });
+        let key = known_hosts_key(self.explicit_known_hosts.as_ref(), ssh, &self.home);
         match self
             .stores
             .get(&key)
@@ -342,6 +342,16 @@ impl Builder<'_> {
 
 /// OpenSSH's StrictHostKeyChecking in our terms. `ask` cannot be asked in the middle of a
 /// batch run, so it is treated as strict (refuse what is unknown).
+/// Which known_hosts file a host uses: the explicit one, else its ssh_config
+/// UserKnownHostsFile, else `None` (~/.ssh/known_hosts).
+fn known_hosts_key(explicit: Option<&PathBuf>, ssh: &HostConfig, home: &Path) -> Option<PathBuf> {
+    explicit.cloned().or_else(|| {
+        ssh.user_known_hosts_files
+            .first()
+            .map(|p| expand_tilde(Path::new(p), home))
+    })
+}
+
 fn ssh_mode(value: Option<&str>) -> Option<HostKeyCheck> {
     match value? {
         "yes" | "true" | "ask" => Some(HostKeyCheck::Strict),
