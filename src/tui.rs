@@ -145,10 +145,7 @@ fn prepare(setup: TuiSetup, cols: u16, rows: u16) -> (App, Runtime, Receiver<Ses
     let mut app = App::new(cols, rows, sessions.len());
     let mut rt = Runtime::new(engine, mock, add_host_template);
     app.update(Msg::Mock(rt.mock_status()));
-    for target in sessions {
-        // Resizes of earlier panes are moot: their sessions have not connected yet.
-        rt.open(&mut app, target);
-    }
+    rt.open_all(&mut app, sessions);
     (app, rt, events)
 }
 

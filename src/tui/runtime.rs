@@ -61,6 +61,19 @@ impl Runtime {
         effects
     }
 
+    /// Opens the start-up panes: all of them first, then their sessions, so each session
+    /// asks for the size its pane has once the layout holds them all (adding a pane shrinks
+    /// the others on its page).
+    pub fn open_all(&mut self, app: &mut App, targets: Vec<Target>) {
+        let ids: Vec<SessionId> = targets
+            .iter()
+            .map(|t| app.add_pane(t.name.clone()).0)
+            .collect();
+        for (id, target) in ids.into_iter().zip(targets) {
+            self.connect(app, id, target);
+        }
+    }
+
     fn connect(&mut self, app: &App, id: SessionId, target: Target) {
         let (cols, rows) = app.pty_size(id).unwrap_or((80, 24));
         let term = self.term.clone();

@@ -339,3 +339,64 @@ async fn failing_hosts_turn_only_their_own_pane_red() {
     result.unwrap();
     drop(silent);
 }
+
+/// Sessions opened at start-up ask for the PTY size their pane has once every pane is laid
+/// out, not the size it had when it was the last one added.
+#[tokio::test]
+async fn every_start_up_session_gets_its_panes_size() {
+    let mock = ThreadedMock::start(1);
+    let sessions = (0..3)
+        .map(|i| Target {
+            name: format!("p{i}"),
+            ..mock.targets[0].clone()
+        })
+        .collect();
+    let (engine, events) = Engine::new(EngineSettings {
+        output_credit: Some(mtssh::tui::OUTPUT_CREDIT),
+        ..EngineSettings::default()
+    });
+    let setup = TuiSetup {
+        sessions,
+        engine,
+        events,
+        mock: None,
+        add_host_template: None,
+    };
+    let (input, input_rx) = unbounded();
+    // Per pane, at the last frame: its size as `COLSxROWS` and its screen's text.
+    let panes = RefCell::new(Vec::<(String, String)>::new());
+    let event_loop = run_headless(setup, 120, 30, input_rx, |_, app| {
+        *panes.borrow_mut() = app
+            .pane_ids()
+            .into_iter()
+            .filter_map(|id| {
+                let (cols, rows) = app.pty_size(id)?;
+                Some((format!("{cols}x{rows}"), app.pane_screen_text(id)?))
+            })
+            .collect();
+    });
+    let script = async {
+        wait_for("three prompts", Duration::from_secs(20), async || {
+            let panes = panes.borrow();
+            (panes.len() == 3 && panes.iter().all(|(_, text)| text.contains("~$"))).then_some(())
+        })
+        .await;
+        type_text(&input, "size");
+        let sizes = wait_for(
+            "every pane to report its own size",
+            Duration::from_secs(20),
+            async || {
+                let panes = panes.borrow();
+                panes
+                    .iter()
+                    .all(|(size, text)| text.contains(&format!("\n{size}\n")))
+                    .then(|| panes.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>())
+            },
+        )
+        .await;
+        assert_eq!(sizes.len(), 3);
+        drop(input);
+    };
+    let (result, ()) = tokio::join!(event_loop, script);
+    result.unwrap();
+}
