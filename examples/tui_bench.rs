@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use mtssh::app::pane::scrollback_per_pane;
 use mtssh::app::{App, Msg};
-use mtssh::mock::{HostKeySource, HostKeyType, MockOptions, MockServer};
-use mtssh::ssh::{Engine, EngineSettings, SessionId, SessionState};
+use mtssh::mock::{HostKeySource, HostKeyType, MockOptions, MockThread};
+use mtssh::ssh::{SessionId, SessionState};
 use mtssh::tui::{TuiSetup, run_headless};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -112,23 +112,13 @@ fn ms(d: Duration) -> f64 {
 /// Keystroke to visible echo through the real event loop (headless), focus mode, against
 /// the mock server on its own thread. One key at a time, waiting for each echo.
 fn echo_bench(pause_ms: u64) -> anyhow::Result<()> {
-    let mock = MockThread::start()?;
-    let target = mock.target.clone();
+    let mock = MockThread::start(practice_mock())?;
+    let target = mock.targets()[0].clone();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let samples = runtime.block_on(async move {
-        let (engine, events) = Engine::new(EngineSettings {
-            output_credit: Some(mtssh::tui::OUTPUT_CREDIT),
-            ..EngineSettings::default()
-        });
-        let setup = TuiSetup {
-            sessions: vec![target],
-            engine,
-            events,
-            mock: None,
-            add_host_template: None,
-        };
+        let setup = TuiSetup::new(vec![target]);
         let (input, input_rx) = futures::channel::mpsc::unbounded();
         // What the screen must show next, when the key was sent, and the results.
         let waiting: RefCell<Option<(String, Instant)>> = RefCell::new(None);
@@ -193,7 +183,7 @@ fn echo_bench(pause_ms: u64) -> anyhow::Result<()> {
         let (result, ()) = tokio::join!(event_loop, script);
         result.map(|()| samples.into_inner())
     })?;
-    mock.stop();
+    drop(mock);
     let mut sorted = samples.clone();
     sorted.sort();
     let pct = |p: f64| sorted[((sorted.len() - 1) as f64 * p).round() as usize];
@@ -209,48 +199,12 @@ fn echo_bench(pause_ms: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The mock server on a thread (and runtime) of its own, as a separate machine would be.
-struct MockThread {
-    target: mtssh::ssh::Target,
-    stop: tokio::sync::oneshot::Sender<()>,
-    thread: std::thread::JoinHandle<anyhow::Result<()>>,
-}
-
-impl MockThread {
-    fn start() -> anyhow::Result<MockThread> {
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || -> anyhow::Result<()> {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(async move {
-                let server = MockServer::start(MockOptions {
-                    port: 0,
-                    host_key: HostKeySource::Ephemeral(HostKeyType::Ed25519),
-                    ..MockOptions::default()
-                })
-                .await?;
-                let target = server.practice_target(0, "mock-01".into());
-                let _ = ready_tx.send(target);
-                let _ = stop_rx.await;
-                server.stop();
-                Ok(())
-            })
-        });
-        let target = ready_rx
-            .recv()?
-            .ok_or_else(|| anyhow::anyhow!("no practice target"))?;
-        Ok(MockThread {
-            target,
-            stop,
-            thread,
-        })
-    }
-
-    fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.thread.join();
+/// One practice host with a throwaway key, for the mock's own thread.
+fn practice_mock() -> MockOptions {
+    MockOptions {
+        port: 0,
+        host_key: HostKeySource::Ephemeral(HostKeyType::Ed25519),
+        ..MockOptions::default()
     }
 }
 
@@ -258,30 +212,20 @@ impl MockThread {
 /// headless, 200x60), until every pane's emulator shows the echo. Checked at each frame, so
 /// the figure is an upper bound (frames come at most every 16 ms) and includes the check.
 fn broadcast_bench(n: usize, rounds: usize) -> anyhow::Result<()> {
-    let mock = MockThread::start()?;
+    let mock = MockThread::start(practice_mock())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     mtssh::sys::raise_fd_limit();
-    let template = mock.target.clone();
+    let template = mock.targets()[0].clone();
     let results = runtime.block_on(async move {
-        let (engine, events) = Engine::new(EngineSettings {
-            output_credit: Some(mtssh::tui::OUTPUT_CREDIT),
-            ..EngineSettings::default()
-        });
         let sessions = (0..n)
             .map(|i| mtssh::ssh::Target {
                 name: format!("mock-{i:04}"),
                 ..template.clone()
             })
             .collect();
-        let setup = TuiSetup {
-            sessions,
-            engine,
-            events,
-            mock: None,
-            add_host_template: None,
-        };
+        let setup = TuiSetup::new(sessions);
         let (input, input_rx) = futures::channel::mpsc::unbounded();
         // The text every pane must show, when Enter was sent, and the panes still missing
         // it (only those are looked at again, so the check costs less as echoes arrive).
@@ -365,7 +309,7 @@ fn broadcast_bench(n: usize, rounds: usize) -> anyhow::Result<()> {
         let (result, ()) = tokio::join!(event_loop, script);
         result.map(|()| (ready.into_inner(), results.into_inner(), cpu.into_inner().1))
     });
-    mock.stop();
+    drop(mock);
     let (ready, mut samples, mut cpu) = results?;
     cpu.sort_by(f64::total_cmp);
     anyhow::ensure!(!samples.is_empty(), "no broadcast completed");

@@ -54,6 +54,24 @@ pub struct TuiSetup {
     pub add_host_template: Option<Target>,
 }
 
+impl TuiSetup {
+    /// `sessions` on a fresh engine with the TUI's output credit; no mock server, no adding
+    /// hosts (F6). For headless runs: the front end sets fan-out, the mock and the template.
+    pub fn new(sessions: Vec<Target>) -> TuiSetup {
+        let (engine, events) = Engine::new(crate::ssh::EngineSettings {
+            output_credit: Some(OUTPUT_CREDIT),
+            ..Default::default()
+        });
+        TuiSetup {
+            sessions,
+            engine,
+            events,
+            mock: None,
+            add_host_template: None,
+        }
+    }
+}
+
 /// Runs the TUI until the user quits or the process gets SIGTERM/SIGHUP. The terminal is
 /// restored on every way out, panics included.
 pub async fn run_tui(setup: TuiSetup) -> anyhow::Result<()> {

@@ -10,6 +10,7 @@ pub mod command;
 pub mod hostkey;
 mod server;
 pub mod shell;
+mod thread;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ use tokio::sync::watch;
 
 pub use hostkey::HostKeyType;
 pub use shell::Lang;
+pub use thread::MockThread;
 
 /// The course's address and credentials.
 pub const DEFAULT_PORT: u16 = 2222;

@@ -173,13 +173,19 @@ pub async fn mock(hosts: usize) -> MockServer {
 }
 
 pub async fn mock_with(opts: MockOptions) -> MockServer {
-    let opts = MockOptions {
+    MockServer::start(mock_options(opts))
+        .await
+        .expect("mock server starts")
+}
+
+/// `opts` on a fresh loopback address, a free port and the fixture host key.
+pub fn mock_options(opts: MockOptions) -> MockOptions {
+    MockOptions {
         bind: loopback(),
         port: 0,
         host_key: HostKeySource::Given(Box::new(fixture_key("host_ed25519"))),
         ..opts
-    };
-    MockServer::start(opts).await.expect("mock server starts")
+    }
 }
 
 /// Polls `check` until it returns Some or the deadline passes.

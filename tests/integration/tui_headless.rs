@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use futures::channel::mpsc::{UnboundedSender, unbounded};
-use mtssh::ssh::{Engine, EngineSettings, Target};
+use mtssh::mock::{MockOptions, MockThread};
+use mtssh::ssh::Target;
 use mtssh::tui::{HeadlessFrame, TuiSetup, run_headless};
 
 use crate::support::{self, wait_for};
@@ -15,52 +16,12 @@ use crate::tui_e2e::{has_line, mentions, pane_contents};
 
 /// A mock server on a thread (and runtime) of its own, so that the loop under test is the
 /// only thing on the test's thread. Stops when dropped.
-struct ThreadedMock {
-    targets: Vec<Target>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl ThreadedMock {
-    fn start(hosts: usize) -> ThreadedMock {
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let server = support::mock(hosts).await;
-                let targets = (0..hosts)
-                    .map(|i| {
-                        server
-                            .practice_target(i, mtssh::mock::host_name(i))
-                            .unwrap()
-                    })
-                    .collect::<Vec<_>>();
-                ready_tx.send(targets).unwrap();
-                let _ = stop_rx.await;
-                server.stop();
-            });
-        });
-        ThreadedMock {
-            targets: ready_rx.recv().unwrap(),
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for ThreadedMock {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
+fn threaded_mock(hosts: usize) -> MockThread {
+    MockThread::start(support::mock_options(MockOptions {
+        hosts,
+        ..Default::default()
+    }))
+    .expect("mock server starts")
 }
 
 fn key(code: KeyCode, modifiers: KeyModifiers) -> io::Result<Event> {
@@ -90,18 +51,8 @@ fn seq_progress(lines: &[String]) -> u64 {
 #[tokio::test]
 async fn keystrokes_reach_a_quiet_session_while_another_floods() {
     let _heavy = support::heavy().await;
-    let mock = ThreadedMock::start(2);
-    let (engine, events) = Engine::new(EngineSettings {
-        output_credit: Some(mtssh::tui::OUTPUT_CREDIT),
-        ..EngineSettings::default()
-    });
-    let setup = TuiSetup {
-        sessions: mock.targets.clone(),
-        engine,
-        events,
-        mock: None,
-        add_host_template: None,
-    };
+    let mock = threaded_mock(2);
+    let setup = TuiSetup::new(mock.targets().to_vec());
     let (input, input_rx) = unbounded();
     let latest = RefCell::new(HeadlessFrame::default());
     let frames = RefCell::new(0usize);
@@ -179,17 +130,7 @@ async fn keystrokes_reach_a_quiet_session_while_another_floods() {
 
 #[tokio::test]
 async fn lag_gauge_reports_a_stalled_loop() {
-    let (engine, events) = Engine::new(EngineSettings {
-        output_credit: Some(mtssh::tui::OUTPUT_CREDIT),
-        ..EngineSettings::default()
-    });
-    let setup = TuiSetup {
-        sessions: Vec::new(),
-        engine,
-        events,
-        mock: None,
-        add_host_template: None,
-    };
+    let setup = TuiSetup::new(Vec::new());
     let (input, input_rx) = unbounded();
     let latest = RefCell::new(HeadlessFrame::default());
     let event_loop = run_headless(setup, 120, 30, input_rx, |frame, _| {
@@ -236,8 +177,8 @@ async fn lag_gauge_reports_a_stalled_loop() {
 /// mid-session each turn their own pane red with the reason, while the healthy pane goes on.
 #[tokio::test]
 async fn failing_hosts_turn_only_their_own_pane_red() {
-    let mock = ThreadedMock::start(1);
-    let good = mock.targets[0].clone();
+    let mock = threaded_mock(1);
+    let good = mock.targets()[0].clone();
     let closed_ip = support::loopback();
     let closed_port = std::net::TcpListener::bind((closed_ip, 0))
         .unwrap()
@@ -254,17 +195,7 @@ async fn failing_hosts_turn_only_their_own_pane_red() {
     mute.host = silent.local_addr().unwrap().ip().to_string();
     mute.port = silent.local_addr().unwrap().port();
     mute.connect_timeout = Duration::from_secs(2);
-    let (engine, events) = Engine::new(EngineSettings {
-        output_credit: Some(mtssh::tui::OUTPUT_CREDIT),
-        ..EngineSettings::default()
-    });
-    let setup = TuiSetup {
-        sessions: vec![good, refused, mute],
-        engine,
-        events,
-        mock: None,
-        add_host_template: None,
-    };
+    let setup = TuiSetup::new(vec![good, refused, mute]);
     let (input, input_rx) = unbounded();
     let latest = RefCell::new(HeadlessFrame::default());
     let event_loop = run_headless(setup, 240, 40, input_rx, |frame, _| {
@@ -344,24 +275,14 @@ async fn failing_hosts_turn_only_their_own_pane_red() {
 /// out, not the size it had when it was the last one added.
 #[tokio::test]
 async fn every_start_up_session_gets_its_panes_size() {
-    let mock = ThreadedMock::start(1);
+    let mock = threaded_mock(1);
     let sessions = (0..3)
         .map(|i| Target {
             name: format!("p{i}"),
-            ..mock.targets[0].clone()
+            ..mock.targets()[0].clone()
         })
         .collect();
-    let (engine, events) = Engine::new(EngineSettings {
-        output_credit: Some(mtssh::tui::OUTPUT_CREDIT),
-        ..EngineSettings::default()
-    });
-    let setup = TuiSetup {
-        sessions,
-        engine,
-        events,
-        mock: None,
-        add_host_template: None,
-    };
+    let setup = TuiSetup::new(sessions);
     let (input, input_rx) = unbounded();
     // Per pane, at the last frame: its size as `COLSxROWS` and its screen's text.
     let panes = RefCell::new(Vec::<(String, String)>::new());

@@ -1,0 +1,75 @@
+//! A mock server on a thread (and current_thread runtime) of its own, as a separate machine
+//! would be: for benchmarks and tests of the event loop, where the loop under measurement
+//! must be the only thing on its thread.
+
+use anyhow::{Context, Result};
+use tokio::sync::oneshot;
+
+use super::{MockOptions, MockServer, host_name};
+use crate::ssh::Target;
+
+/// Stops the server and joins its thread when dropped.
+pub struct MockThread {
+    targets: Vec<Target>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl MockThread {
+    /// Starts the server and waits until it listens.
+    pub fn start(opts: MockOptions) -> Result<MockThread> {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<Vec<Target>>>();
+        let (stop, stop_rx) = oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.into()));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let server = match MockServer::start(opts).await {
+                    Ok(server) => server,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let targets = (0..server.hosts().len())
+                    .filter_map(|i| server.practice_target(i, host_name(i)))
+                    .collect();
+                let _ = ready_tx.send(Ok(targets));
+                let _ = stop_rx.await;
+                server.stop();
+            });
+        });
+        let targets = ready_rx
+            .recv()
+            .context("the mock server's thread ended before it listened")??;
+        Ok(MockThread {
+            targets,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// A practice session target per host (`mock-01`, …), logging in as the first user.
+    pub fn targets(&self) -> &[Target] {
+        &self.targets
+    }
+}
+
+impl Drop for MockThread {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
