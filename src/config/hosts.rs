@@ -346,6 +346,8 @@ pub fn parse_host_file(text: &str, path: &Path) -> Result<HostFile, ConfigError>
         text,
         path,
         warnings: Vec::new(),
+        first_password: None,
+        more_passwords: 0,
     }
     .build(raw)
 }
@@ -505,6 +507,10 @@ struct Builder<'a> {
     text: &'a str,
     path: &'a Path,
     warnings: Vec<String>,
+    /// The first entry storing a password in plain text, and how many more do: one warning
+    /// for the file, not one per host.
+    first_password: Option<String>,
+    more_passwords: usize,
 }
 
 impl Builder<'_> {
@@ -556,10 +562,18 @@ impl Builder<'_> {
                 hosts.push(host);
             }
         }
+        let mut warnings = self.warnings;
+        match (self.first_password, self.more_passwords) {
+            (Some(first), 0) => warnings.push(first),
+            (Some(first), more) => {
+                warnings.push(format!("{first} (and {more} more hosts in the same file)"))
+            }
+            (None, _) => {}
+        }
         Ok(HostFile {
             defaults,
             hosts,
-            warnings: self.warnings,
+            warnings,
         })
     }
 
@@ -627,12 +641,16 @@ impl Builder<'_> {
         };
 
         if let Some(password) = &raw.password {
-            let (line, col) = super::line_col(self.text, password.span().start);
-            self.warnings.push(format!(
-                "{}:{line}:{col}: {label} stores a `password` in plain text; \
-                 prefer `password_env` naming an environment variable that holds it",
-                self.path.display()
-            ));
+            if self.first_password.is_some() {
+                self.more_passwords += 1;
+            } else {
+                let (line, col) = super::line_col(self.text, password.span().start);
+                self.first_password = Some(format!(
+                    "{}:{line}:{col}: {label} stores a `password` in plain text; \
+                     prefer `password_env` naming an environment variable that holds it",
+                    self.path.display()
+                ));
+            }
         }
 
         let groups: Vec<String> = raw.groups.into_iter().map(|g| g.into_inner().0).collect();
@@ -821,6 +839,20 @@ name = "db"
 password = "hunter2"
 groups = ["prod"]
 "#;
+
+    #[test]
+    fn plain_text_passwords_give_one_warning_per_file() {
+        let text = "[[hosts]]\nname = \"a\"\npassword = \"x\"\n[[hosts]]\nname = \"b\"\n\
+                    [[hosts]]\nname = \"c\"\npassword = \"y\"\n[[hosts]]\nname = \"d\"\npassword = \"z\"\n";
+        let f = parse(text).unwrap();
+        assert_eq!(f.warnings.len(), 1, "{:?}", f.warnings);
+        assert!(
+            f.warnings[0].starts_with("hosts.toml:3:12: [[hosts]] #1 stores a `password`")
+                && f.warnings[0].ends_with("(and 2 more hosts in the same file)"),
+            "{}",
+            f.warnings[0]
+        );
+    }
 
     #[test]
     fn parses_everything() {

@@ -63,7 +63,7 @@ pub async fn resolve(args: &HostArgs) -> Result<Inventory> {
     let mut warnings = Vec::new();
     let (defaults, mut entries) = match file {
         Some((file, path)) => {
-            warnings.extend(summarize_password_warnings(&file.warnings));
+            warnings.extend(file.warnings);
             if file.hosts.iter().any(|h| h.password.is_some()) {
                 warnings.extend(readable_by_others(&path));
             }
@@ -456,24 +456,6 @@ pub fn expand_tilde(path: &Path, home: &Path) -> PathBuf {
         Ok(rest) => home.join(rest),
         Err(_) => path.to_path_buf(),
     }
-}
-
-/// One warning per file about plain-text passwords, not one per host: a list of a thousand
-/// practice hosts should not print a thousand lines.
-fn summarize_password_warnings(warnings: &[String]) -> Vec<String> {
-    let (password, other): (Vec<&String>, Vec<&String>) = warnings
-        .iter()
-        .partition(|w| w.contains("`password` in plain text"));
-    let mut out: Vec<String> = other.into_iter().cloned().collect();
-    match password.as_slice() {
-        [] => {}
-        [one] => out.push((*one).clone()),
-        [first, rest @ ..] => out.push(format!(
-            "{first} (and {} more hosts in the same file)",
-            rest.len()
-        )),
-    }
-    out
 }
 
 /// A host given as `[user@]host[:port]` (on the command line, in a plain host file, as a
