@@ -380,12 +380,7 @@ impl server::Handler for Connection {
             state.input = Some(tx);
         }
         session.channel_success(channel)?;
-        let runner = Runner {
-            handle: session.handle(),
-            channel,
-            latency: self.shared.latency,
-            crlf: cfg.pty.is_some(),
-        };
+        let runner = Runner::new(session, channel, self.shared.latency, &cfg);
         tokio::spawn(runner.shell(Shell::new(cfg), rx));
         Ok(())
     }
@@ -403,12 +398,7 @@ impl server::Handler for Connection {
         let cfg = self.shell_config(state);
         let command = String::from_utf8_lossy(data).into_owned();
         session.channel_success(channel)?;
-        let runner = Runner {
-            handle: session.handle(),
-            channel,
-            latency: self.shared.latency,
-            crlf: cfg.pty.is_some(),
-        };
+        let runner = Runner::new(session, channel, self.shared.latency, &cfg);
         tokio::spawn(runner.exec(cfg, command));
         Ok(())
     }
@@ -491,6 +481,16 @@ enum Next {
 }
 
 impl Runner {
+    /// Line endings follow the PTY: `\r\n` with one, `\n` without.
+    fn new(session: &Session, channel: ChannelId, latency: Duration, cfg: &ShellConfig) -> Self {
+        Runner {
+            handle: session.handle(),
+            channel,
+            latency,
+            crlf: cfg.pty.is_some(),
+        }
+    }
+
     async fn shell(self, mut shell: Shell, mut input: mpsc::Receiver<ShellInput>) {
         let actions = shell.start(now_unix());
         let mut sleeping = match self.perform(&mut shell, actions, &mut input).await {
