@@ -4,6 +4,7 @@
 pub mod editor;
 mod input;
 pub mod keys;
+pub mod layout;
 mod mouse;
 pub mod pane;
 #[cfg(test)]
@@ -16,8 +17,8 @@ use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
 use ratatui::layout::Rect;
 
 use crate::ssh::{SessionId, SessionState};
-use crate::ui::layout::{self, PaneLayout};
 use editor::LineEditor;
+use layout::PaneLayout;
 use pane::Pane;
 
 /// Everything that can happen to the model.

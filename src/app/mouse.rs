@@ -3,8 +3,8 @@
 use crossterm::event::{KeyCode, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
+use super::layout;
 use super::{App, Effect};
-use crate::ui::layout;
 
 /// Lines one wheel notch scrolls.
 const WHEEL_LINES: isize = 3;

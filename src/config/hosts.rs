@@ -32,7 +32,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -43,50 +42,7 @@ use toml::de::{DeTable, DeValue};
 use super::ConfigError;
 use super::hostspec::split_top_level;
 use super::range::{MAX_EXPANSION, RangeError, expand};
-
-/// How to treat a host key that is not yet, or differently, known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HostKeyCheck {
-    /// Refuse unknown and changed keys.
-    Strict,
-    /// Record unknown keys, refuse changed ones.
-    AcceptNew,
-    /// Accept any key.
-    Off,
-}
-
-impl HostKeyCheck {
-    pub const ALL: [HostKeyCheck; 3] = [Self::Strict, Self::AcceptNew, Self::Off];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Strict => "strict",
-            Self::AcceptNew => "accept-new",
-            Self::Off => "off",
-        }
-    }
-}
-
-impl fmt::Display for HostKeyCheck {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not one of `strict`, `accept-new`, `off`")]
-pub struct ParseHostKeyCheckError(pub String);
-
-impl FromStr for HostKeyCheck {
-    type Err = ParseHostKeyCheckError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| ParseHostKeyCheckError(s.to_owned()))
-    }
-}
+pub use crate::ssh::{HostKeyCheck, ParseHostKeyCheckError};
 
 impl<'de> Deserialize<'de> for HostKeyCheck {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::warn;
 
 use super::known_hosts::{self, HostKeyStatus, KnownHosts};
-use crate::config::HostKeyCheck;
+use super::target::HostKeyCheck;
 
 enum WriterMsg {
     Append(String),

@@ -17,4 +17,4 @@ pub use engine::{Engine, EngineSettings, Resolver, SessionHandle, system_resolve
 pub use events::*;
 pub use hostkeys::{KnownHostsStore, Verdict};
 pub use session::humantime;
-pub use target::{HostKeyPolicy, Target, Work};
+pub use target::{HostKeyCheck, HostKeyPolicy, ParseHostKeyCheckError, Target, Work};

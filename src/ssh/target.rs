@@ -1,13 +1,58 @@
 //! What to connect to and what to do there.
 
+use std::fmt;
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use russh::keys::PublicKey;
 
 use super::hostkeys::KnownHostsStore;
-use crate::config::HostKeyCheck;
+
+/// How to treat a host key that is not yet, or differently, known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostKeyCheck {
+    /// Refuse unknown and changed keys.
+    Strict,
+    /// Record unknown keys, refuse changed ones.
+    AcceptNew,
+    /// Accept any key.
+    Off,
+}
+
+impl HostKeyCheck {
+    pub const ALL: [HostKeyCheck; 3] = [Self::Strict, Self::AcceptNew, Self::Off];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Strict => "strict",
+            Self::AcceptNew => "accept-new",
+            Self::Off => "off",
+        }
+    }
+}
+
+impl fmt::Display for HostKeyCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not one of `strict`, `accept-new`, `off`")]
+pub struct ParseHostKeyCheckError(pub String);
+
+impl FromStr for HostKeyCheck {
+    type Err = ParseHostKeyCheckError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| ParseHostKeyCheckError(s.to_owned()))
+    }
+}
 
 /// One host, fully resolved from the host list, the command line and defaults.
 #[derive(Clone)]

@@ -6,7 +6,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::layout::PaneLayout;
+use crate::app::layout::PaneLayout;
 use crate::app::{App, InputMode, MockStatus};
 use crate::ssh::SessionState;
 

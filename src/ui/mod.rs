@@ -2,7 +2,6 @@
 
 mod bars;
 pub mod help;
-pub mod layout;
 mod overlay;
 mod pane;
 #[cfg(test)]
@@ -12,7 +11,7 @@ use ratatui::Frame;
 use ratatui::layout::Alignment;
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::app::App;
+use crate::app::{App, layout};
 
 /// Draws the whole screen for `app`.
 pub fn draw(frame: &mut Frame, app: &App) {

@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
 use super::help::KEY_HELP;
-use super::layout::centered;
 use crate::app::editor::LineEditor;
+use crate::app::layout::centered;
 use crate::app::{App, Overlay};
 
 pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
