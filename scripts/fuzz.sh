@@ -40,6 +40,6 @@ if use_libfuzzer; then
     done
 else
     echo "using the random harness (MTSSH_FUZZ=random, or cargo-fuzz/nightly missing)"
-    cargo run --quiet --example fuzz_random -- "$seconds" "${targets[@]}" || status=1
+    cargo run --quiet --features fuzzing --example fuzz_random -- "$seconds" "${targets[@]}" || status=1
 fi
 exit $status

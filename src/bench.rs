@@ -8,8 +8,28 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use crate::cli::BenchArgs;
+use crate::config::HostOptions;
+use crate::mock::HostKeyType;
 use crate::modes::Mode;
+
+/// What `mtssh bench` was asked to measure.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// The hosts to measure against; none named: the mock server, in its own process.
+    pub hosts: HostOptions,
+    /// Sessions to open against the mock server.
+    pub sessions: usize,
+    pub command: String,
+    /// Milliseconds the mock server waits before each reply.
+    pub latency_ms: u64,
+    /// Empty: all three.
+    pub modes: Vec<Mode>,
+    pub host_key_type: HostKeyType,
+    /// How long a mode may take before it is stopped (and marked capped).
+    pub time_cap: Duration,
+    pub json: bool,
+    pub svg: Option<std::path::PathBuf>,
+}
 
 /// What one mode measured.
 #[derive(Debug, Clone, Serialize)]
@@ -29,37 +49,30 @@ pub struct ModeResult {
     pub capped: bool,
 }
 
-pub async fn run(args: BenchArgs) -> Result<ExitCode> {
+pub async fn run(args: BenchOptions) -> Result<ExitCode> {
     crate::logging::to_stderr("warn");
     let exe = std::env::current_exe().context("finding the mtssh binary")?;
     let scratch = tempfile::Builder::new().prefix("mtssh-bench").tempdir()?;
     let mut mock = None;
-    let host_args: Vec<String> = if args.hosts.file.is_some() || !args.hosts.hosts.is_empty() {
-        forward_host_args(&args)
-    } else {
+    let mut hosts = args.hosts.clone();
+    if !hosts.names_hosts() {
         let (child, addr) = start_mock(&exe, &args, scratch.path()).await?;
         mock = Some(child);
-        vec![
-            "-H".into(),
-            format!("test@{addr}"),
-            "--count".into(),
-            args.sessions.to_string(),
-            "--known-hosts".into(),
-            scratch.path().join("known_hosts").display().to_string(),
-        ]
-    };
+        hosts.hosts = vec![format!("{}@{addr}", crate::mock::DEFAULT_USER)];
+        hosts.count = Some(args.sessions);
+        hosts.known_hosts = Some(scratch.path().join("known_hosts"));
+        // The per-host cap guards OpenSSH's MaxStartups. The bench's own mock has no such
+        // limit, and the threads mode gives every session its own engine (so no shared cap):
+        // keeping the cap (default 10) there would throttle only the event loop and compare
+        // unequal work.
+        hosts.per_host = hosts.per_host.max(hosts.fanout);
+    }
+    // Everything the user said about the hosts reaches each child, as they said it.
+    let host_args = hosts.to_args();
     let modes = if args.modes.is_empty() {
         vec![Mode::Sequential, Mode::Threads, Mode::EventLoop]
     } else {
         args.modes.clone()
-    };
-    // The per-host cap guards OpenSSH's MaxStartups. The bench's own mock has no such limit,
-    // and the threads mode gives every session its own engine (so no shared cap): keeping
-    // the cap (default 10) there would throttle only the event loop and compare unequal work.
-    let per_host = if mock.is_some() {
-        args.hosts.per_host.max(args.hosts.fanout)
-    } else {
-        args.hosts.per_host
     };
     let mut results = Vec::new();
     for mode in modes {
@@ -68,16 +81,14 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
             .arg("run")
             .args(&host_args)
             .args(["--mode", mode.name(), "--json", "-c", &args.command])
-            .args(["--fanout", &args.hosts.fanout.to_string()])
-            .args(["--per-host", &per_host.to_string()])
-            .args(args.hosts.kex.iter().flat_map(|k| ["--kex", k.as_str()]))
             .env(
                 "MTSSH_PASSWORD",
-                std::env::var("MTSSH_PASSWORD").unwrap_or_else(|_| "123456".into()),
+                std::env::var("MTSSH_PASSWORD")
+                    .unwrap_or_else(|_| crate::mock::DEFAULT_PASSWORD.into()),
             )
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        let cap = Duration::from_secs_f64(args.time_cap.max(1.0));
+        let cap = args.time_cap.max(Duration::from_secs(1));
         let sessions = if mock.is_some() { args.sessions } else { 0 };
         let result = tokio::task::spawn_blocking(move || measure(mode, command, cap, sessions))
             .await
@@ -114,36 +125,16 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn forward_host_args(args: &BenchArgs) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(file) = &args.hosts.file {
-        out.extend(["-f".to_string(), file.display().to_string()]);
-    }
-    for h in &args.hosts.hosts {
-        out.extend(["-H".to_string(), h.clone()]);
-    }
-    for g in &args.hosts.groups {
-        out.extend(["-g".to_string(), g.clone()]);
-    }
-    if let Some(n) = args.hosts.count {
-        out.extend(["--count".to_string(), n.to_string()]);
-    }
-    out
-}
-
 /// The mock server in a process of its own, so its CPU is not counted as the client's.
 async fn start_mock(
     exe: &std::path::Path,
-    args: &BenchArgs,
+    args: &BenchOptions,
     scratch: &std::path::Path,
 ) -> Result<(Child, String)> {
-    let key_type = match args.host_key_type {
-        crate::mock::HostKeyType::Ed25519 => "ed25519",
-        crate::mock::HostKeyType::Rsa => "rsa",
-    };
+    let key_type = args.host_key_type.name();
     let mut child = Command::new(exe)
         .args(["mock", "--port", "0", "--host-key-type", key_type])
-        .args(["--latency", &args.latency.to_string()])
+        .args(["--latency", &args.latency_ms.to_string()])
         .arg("--host-key")
         .arg(scratch.join(format!("host_key_{key_type}")))
         .stdout(Stdio::piped())
@@ -244,7 +235,7 @@ fn fill_speedups(results: &mut [ModeResult]) {
 }
 
 /// The table and a bar chart of wall time, for a terminal.
-pub fn table(results: &[ModeResult], args: &BenchArgs) -> String {
+pub fn table(results: &[ModeResult], args: &BenchOptions) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let _ = writeln!(
@@ -252,7 +243,7 @@ pub fn table(results: &[ModeResult], args: &BenchArgs) -> String {
         "\n{} sessions, command {:?}, server latency {} ms\n",
         results.first().map(|r| r.sessions).unwrap_or(0),
         args.command,
-        args.latency
+        args.latency_ms
     );
     let _ = writeln!(
         out,
@@ -295,7 +286,7 @@ pub fn table(results: &[ModeResult], args: &BenchArgs) -> String {
 }
 
 /// A small self-contained SVG bar chart of wall time and CPU time per mode.
-pub fn svg_chart(results: &[ModeResult], args: &BenchArgs) -> String {
+pub fn svg_chart(results: &[ModeResult], args: &BenchOptions) -> String {
     use std::fmt::Write;
     let (width, row, left, top) = (720.0, 56.0, 120.0, 70.0);
     let height = top + row * results.len() as f64 + 40.0;
@@ -315,7 +306,7 @@ pub fn svg_chart(results: &[ModeResult], args: &BenchArgs) -> String {
 "##,
         results.first().map(|r| r.sessions).unwrap_or(0),
         xml_escape(&args.command),
-        args.latency
+        args.latency_ms
     );
     for (i, r) in results.iter().enumerate() {
         let y = top + row * i as f64;

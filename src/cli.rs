@@ -1,12 +1,22 @@
-//! The command line: `mtssh` (the TUI), `mtssh run` (batch), `mtssh mock` (the mock server).
+//! The command line: `mtssh` (the TUI), `mtssh run` (batch), `mtssh mock` (the mock server),
+//! `mtssh bench`. Only clap's types live here; each is turned into the typed options of the
+//! front end that runs it (`main.rs` dispatches), so no front end knows of clap.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::builder::PossibleValue;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::batch::RunOptions;
+use crate::bench::BenchOptions;
+use crate::config::HostOptions;
+use crate::config::options::{DEFAULT_FANOUT, DEFAULT_PER_HOST};
 use crate::mock::{HostKeyType, Lang};
+use crate::modes::Mode;
+use crate::serve::ServeOptions;
+use crate::ssh::HostKeyCheck;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -51,7 +61,7 @@ pub enum Command {
 }
 
 /// Which hosts, and how to reach them. Shared by the TUI and `run`.
-#[derive(Debug, Clone, Args, Default)]
+#[derive(Debug, Clone, Args, PartialEq)]
 pub struct HostArgs {
     /// Host list (TOML, or a plain file of [user@]host[:port] lines).
     #[arg(short = 'f', long = "file", value_name = "FILE")]
@@ -79,8 +89,8 @@ pub struct HostArgs {
     pub password_env: Option<String>,
     /// strict: refuse unknown hosts; accept-new (default): learn unknown hosts, refuse changed
     /// keys; off: connect without checking (warns).
-    #[arg(long, value_name = "MODE")]
-    pub host_key_check: Option<String>,
+    #[arg(long, value_name = "MODE", value_enum)]
+    pub host_key_check: Option<HostKeyCheck>,
     /// known_hosts file to check and learn into (default ~/.ssh/known_hosts).
     #[arg(long, value_name = "FILE")]
     pub known_hosts: Option<PathBuf>,
@@ -92,18 +102,18 @@ pub struct HostArgs {
     #[arg(long, value_name = "FILE|none")]
     pub ssh_config: Option<PathBuf>,
     /// Seconds to wait for connect + handshake + authentication.
-    #[arg(long, value_name = "SECS")]
-    pub connect_timeout: Option<f64>,
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    pub connect_timeout: Option<Duration>,
     /// Key-exchange algorithms, as ssh_config's KexAlgorithms: `LIST` replaces the default
     /// (post-quantum mlkem768x25519-sha256 first), `+LIST` appends, `-LIST` removes, `^LIST`
     /// puts first. `-mlkem768x25519-sha256` saves a third of the CPU of opening many sessions.
     #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub kex: Option<String>,
     /// Handshakes in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 64)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_FANOUT)]
     pub fanout: usize,
     /// Handshakes in flight to one host:port (OpenSSH's MaxStartups drops bursts past 10).
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PER_HOST)]
     pub per_host: usize,
 }
 
@@ -113,8 +123,8 @@ pub struct RunArgs {
     pub hosts: HostArgs,
     /// event-loop: every session on the one thread (default). sequential: the blocking
     /// client, one session at a time. threads: one OS thread per session.
-    #[arg(long, value_enum, default_value_t = crate::modes::Mode::EventLoop)]
-    pub mode: crate::modes::Mode,
+    #[arg(long, value_enum, default_value_t = Mode::EventLoop)]
+    pub mode: Mode,
     /// The command to run on every host.
     #[arg(short = 'c', long = "command", value_name = "CMD")]
     pub command: String,
@@ -135,8 +145,8 @@ pub struct RunArgs {
     /// Seconds a command may run; then its channel is closed (the remote command gets
     /// SIGHUP from sshd if it has a PTY, else it may keep running) and the host is
     /// reported as timed out.
-    #[arg(long, value_name = "SECS")]
-    pub timeout: Option<f64>,
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    pub timeout: Option<Duration>,
     /// Request a PTY (for commands like sudo that need one).
     #[arg(long)]
     pub tty: bool,
@@ -164,12 +174,12 @@ pub struct BenchArgs {
     pub latency: u64,
     /// Modes to run, comma separated (default: all three).
     #[arg(long, value_enum, value_delimiter = ',')]
-    pub modes: Vec<crate::modes::Mode>,
+    pub modes: Vec<Mode>,
     #[arg(long, value_enum, default_value_t = HostKeyType::Ed25519)]
     pub host_key_type: HostKeyType,
     /// Seconds a mode may take before it is stopped (and marked capped).
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
-    pub time_cap: f64,
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
+    pub time_cap: Duration,
     /// Results as JSON.
     #[arg(long)]
     pub json: bool,
@@ -218,22 +228,114 @@ pub struct MockArgs {
     pub kex: Option<String>,
 }
 
-/// Runs the chosen front end to completion and turns its result into the exit code.
-pub async fn dispatch(cli: Cli) -> ExitCode {
-    let result = match cli.command {
-        Some(Command::Mock(args)) => crate::mock::command::run(args).await,
-        Some(Command::Run(args)) => crate::batch::run(*args).await,
-        Some(Command::Bench(args)) => crate::bench::run(*args).await,
-        None => crate::front::run_tui(cli.hosts).await,
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("mtssh: {e:#}");
-            ExitCode::from(2)
+/// Seconds as a duration: `1.5`, `30`. `0` means "none given" where an option has a
+/// fallback (the front ends treat a zero duration as unset).
+fn seconds(text: &str) -> Result<Duration, String> {
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("`{text}` is not a number of seconds (0 or more)"))
+}
+
+/// A zero duration given on the command line means "not set", so the next source applies.
+fn nonzero(duration: Option<Duration>) -> Option<Duration> {
+    duration.filter(|d| !d.is_zero())
+}
+
+impl From<HostArgs> for HostOptions {
+    fn from(args: HostArgs) -> Self {
+        HostOptions {
+            file: args.file,
+            hosts: args.hosts,
+            groups: args.groups,
+            exclude: args.exclude,
+            count: args.count,
+            user: args.user,
+            identity: args.identity,
+            password_env: args.password_env,
+            host_key_check: args.host_key_check,
+            known_hosts: args.known_hosts,
+            jump: args.jump,
+            ssh_config: args.ssh_config,
+            connect_timeout: nonzero(args.connect_timeout),
+            kex: args.kex,
+            fanout: args.fanout,
+            per_host: args.per_host,
         }
     }
 }
+
+impl From<RunArgs> for RunOptions {
+    fn from(args: RunArgs) -> Self {
+        RunOptions {
+            hosts: args.hosts.into(),
+            mode: args.mode,
+            command: args.command,
+            inline: args.inline,
+            json: args.json,
+            max_output: args.max_output,
+            raw: args.raw,
+            timeout: nonzero(args.timeout),
+            tty: args.tty,
+            stdin: args.stdin,
+            outdir: args.outdir,
+        }
+    }
+}
+
+impl From<BenchArgs> for BenchOptions {
+    fn from(args: BenchArgs) -> Self {
+        BenchOptions {
+            hosts: args.hosts.into(),
+            sessions: args.sessions,
+            command: args.command,
+            latency_ms: args.latency,
+            modes: args.modes,
+            host_key_type: args.host_key_type,
+            time_cap: args.time_cap,
+            json: args.json,
+            svg: args.svg,
+        }
+    }
+}
+
+impl From<MockArgs> for ServeOptions {
+    fn from(args: MockArgs) -> Self {
+        ServeOptions {
+            port: args.port,
+            bind: args.bind,
+            count: args.count,
+            users: args.users,
+            authorized_keys: args.authorized_keys,
+            host_key: args.host_key,
+            host_key_type: args.host_key_type,
+            lang: args.lang,
+            latency: Duration::from_millis(args.latency),
+            login_grace: Duration::from_secs(args.login_grace),
+            write_hosts: args.write_hosts,
+            kex: args.kex,
+        }
+    }
+}
+
+/// A value list for clap from a plain enum's `ALL` and `name`: the enums stay free of clap.
+macro_rules! value_enum_by_name {
+    ($type:ty, $name:ident) => {
+        impl ValueEnum for $type {
+            fn value_variants<'a>() -> &'a [Self] {
+                &<$type>::ALL
+            }
+            fn to_possible_value(&self) -> Option<PossibleValue> {
+                Some(PossibleValue::new(self.$name()))
+            }
+        }
+    };
+}
+value_enum_by_name!(Mode, name);
+value_enum_by_name!(HostKeyType, name);
+value_enum_by_name!(HostKeyCheck, as_str);
 
 #[cfg(test)]
 mod tests {
@@ -243,5 +345,78 @@ mod tests {
     #[test]
     fn command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    fn host_args(argv: &[String]) -> HostArgs {
+        let argv = std::iter::once("mtssh".to_string()).chain(argv.iter().cloned());
+        match Cli::try_parse_from(argv) {
+            Ok(cli) => cli.hosts,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// `mtssh bench` hands the user's host options to its children as arguments: every
+    /// field must survive the trip (a field `to_args` forgets comes back as its default).
+    #[test]
+    fn every_host_option_reaches_a_child_unchanged() {
+        let words = [
+            "-f",
+            "hosts.toml",
+            "-H",
+            "a@h1:22",
+            "-H",
+            "h[2-3]",
+            "-g",
+            "web",
+            "-g",
+            "db",
+            "-x",
+            "h3",
+            "--count",
+            "3",
+            "-u",
+            "deploy",
+            "-i",
+            "/k/id",
+            "--password-env",
+            "PW",
+            "--host-key-check",
+            "strict",
+            "--known-hosts",
+            "/k/kh",
+            "-J",
+            "jump1,jump2",
+            "--ssh-config",
+            "none",
+            "--connect-timeout",
+            "2.5",
+            "--kex",
+            "-mlkem768x25519-sha256",
+            "--fanout",
+            "7",
+            "--per-host",
+            "3",
+        ];
+        let given = host_args(&words.map(String::from));
+        let options = HostOptions::from(given.clone());
+        assert_eq!(options.host_key_check, Some(HostKeyCheck::Strict));
+        assert_eq!(options.connect_timeout, Some(Duration::from_millis(2500)));
+        let forwarded = host_args(&options.to_args());
+        assert_eq!(forwarded, given);
+        // And the defaults survive too.
+        let defaults = host_args(&[]);
+        assert_eq!(
+            host_args(&HostOptions::from(defaults.clone()).to_args()),
+            defaults
+        );
+    }
+
+    #[test]
+    fn seconds_refuse_what_is_not_a_duration() {
+        assert_eq!(seconds("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(seconds("0"), Ok(Duration::ZERO));
+        assert!(seconds("-1").is_err());
+        assert!(seconds("soon").is_err());
+        assert!(seconds("NaN").is_err());
     }
 }

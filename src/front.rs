@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Result, bail};
 
-use crate::cli::HostArgs;
+use crate::config::HostOptions;
 use crate::config::inventory;
 use crate::mock::MockServer;
 use crate::ssh::{Engine, EngineSettings, Target};
@@ -15,7 +15,7 @@ use crate::tui::{TuiSetup, run_tui as run_loop};
 /// Practice hosts opened when no host list is given: the course's four panes.
 pub const PRACTICE_HOSTS: usize = 4;
 
-pub async fn run_tui(args: HostArgs) -> Result<ExitCode> {
+pub async fn run_tui(args: HostOptions) -> Result<ExitCode> {
     if !std::io::stdout().is_terminal() {
         bail!("the TUI needs a terminal; for scripts use `mtssh run -c CMD`");
     }

@@ -9,13 +9,19 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod front;
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod layers;
 pub mod logging;
 pub mod mock;
 pub mod modes;
+pub mod serve;
 pub mod ssh;
 pub mod sys;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod test_support;
 pub mod text;
 pub mod tui;
 pub mod ui;

@@ -1,11 +1,13 @@
-//! Thin binary: parse the command line, build the one-thread runtime, run a front end.
+//! Thin binary: parse the command line, build the one-thread runtime, run a front end, turn
+//! its result into the exit code.
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use mtssh::cli::{Cli, Command};
 
 fn main() -> ExitCode {
-    let cli = mtssh::cli::Cli::parse();
+    let cli = Cli::parse();
     mtssh::sys::raise_fd_limit();
     // Every session and the UI run on this one thread. The blocking pool (key decryption,
     // file IO, name lookups) is capped so the thread count stays honest.
@@ -20,5 +22,20 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(mtssh::cli::dispatch(cli))
+    let result = runtime.block_on(async {
+        match cli.command {
+            Some(Command::Mock(args)) => mtssh::serve::run(args.into()).await,
+            Some(Command::Run(args)) => mtssh::batch::run((*args).into()).await,
+            Some(Command::Bench(args)) => mtssh::bench::run((*args).into()).await,
+            None => mtssh::front::run_tui(cli.hosts.into()).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        // A front end that could not start (bad host list, bad option): nothing ran.
+        Err(e) => {
+            eprintln!("mtssh: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }

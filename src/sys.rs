@@ -84,3 +84,20 @@ pub fn read_secret(prompt: &str) -> Option<String> {
     read.ok()?;
     Some(line.trim_end_matches(['\r', '\n']).to_string())
 }
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM: how a headless front end (`mtssh run`,
+/// `mtssh mock`) is asked to stop.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

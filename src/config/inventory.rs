@@ -12,8 +12,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 
 use super::ssh_config::{HostConfig, SshConfig};
-use super::{HostEntry, HostFile, HostKeyCheck, load_host_file, parse_plain_host_file};
-use crate::cli::HostArgs;
+use super::{
+    HostEntry, HostFile, HostKeyCheck, HostOptions, load_host_file, parse_plain_host_file,
+};
 use crate::ssh::{HostKeyPolicy, KnownHostsStore, Target};
 
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -44,12 +45,12 @@ pub fn default_host_file() -> Option<PathBuf> {
 }
 
 /// Whether the user named any hosts at all (a file, `-H`, or a default host file).
-pub fn hosts_given(args: &HostArgs) -> bool {
-    args.file.is_some() || !args.hosts.is_empty() || default_host_file().is_some()
+pub fn hosts_given(args: &HostOptions) -> bool {
+    args.names_hosts() || default_host_file().is_some()
 }
 
 /// Reads the host list and applies every default. Nothing starts on a broken file.
-pub async fn resolve(args: &HostArgs) -> Result<Inventory> {
+pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
     let file = match args.file.clone().or_else(|| {
         if args.hosts.is_empty() {
             default_host_file()
@@ -84,13 +85,7 @@ pub async fn resolve(args: &HostArgs) -> Result<Inventory> {
     }
 
     let home = home_dir();
-    let explicit_mode = match &args.host_key_check {
-        Some(text) => Some(
-            text.parse::<HostKeyCheck>()
-                .map_err(|e| anyhow::anyhow!("--host-key-check: {}", e.0))?,
-        ),
-        None => defaults.host_key_check,
-    };
+    let explicit_mode = args.host_key_check.or(defaults.host_key_check);
     let ssh_config = load_ssh_config(args, &home).await;
     warnings.extend(ssh_config.warnings().iter().cloned());
     let explicit_known_hosts = args
@@ -158,7 +153,7 @@ const MAX_JUMP_DEPTH: usize = 8;
 
 /// Everything a host's settings are resolved from.
 struct Builder<'a> {
-    args: &'a HostArgs,
+    args: &'a HostOptions,
     defaults: &'a super::Defaults,
     /// Every entry of the host list, selected or not: jump hosts are found by name here.
     entries: &'a [HostEntry],
@@ -233,8 +228,6 @@ impl Builder<'_> {
         let connect_timeout = self
             .args
             .connect_timeout
-            .and_then(|s| Duration::try_from_secs_f64(s).ok())
-            .filter(|d| !d.is_zero())
             .or(defaults.connect_timeout)
             .or(ssh.connect_timeout.map(Duration::from_secs))
             .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
@@ -362,7 +355,7 @@ fn ssh_mode(value: Option<&str>) -> Option<HostKeyCheck> {
 }
 
 /// `~/.ssh/config` (or `--ssh-config FILE`; `none` skips it), read off the event loop.
-async fn load_ssh_config(args: &HostArgs, home: &Path) -> SshConfig {
+async fn load_ssh_config(args: &HostOptions, home: &Path) -> SshConfig {
     let path = match args.ssh_config.as_deref() {
         Some(p) if p == Path::new("none") => return SshConfig::parse("", Path::new("none"), home),
         Some(p) => expand_tilde(p, home),

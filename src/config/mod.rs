@@ -4,6 +4,7 @@
 pub mod hosts;
 pub mod hostspec;
 pub mod inventory;
+pub mod options;
 pub mod range;
 pub mod ssh_config;
 
@@ -16,6 +17,7 @@ pub use hosts::{
 pub use hostspec::{
     HostSpec, HostSpecError, parse_host_list_arg, parse_host_spec, parse_plain_host_file,
 };
+pub use options::HostOptions;
 pub use range::{RangeError, expand, fold, fold_to_string};
 
 /// Errors from reading a host file, always naming the file so a user with

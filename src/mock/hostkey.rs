@@ -10,7 +10,7 @@ use russh::keys::{Algorithm, PrivateKey};
 
 /// The two key types the course uses: ed25519 (fast, our default) and RSA-2048 (what the
 /// course's original server used).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum HostKeyType {
     #[default]
     Ed25519,
@@ -18,6 +18,16 @@ pub enum HostKeyType {
 }
 
 impl HostKeyType {
+    pub const ALL: [HostKeyType; 2] = [HostKeyType::Ed25519, HostKeyType::Rsa];
+
+    /// The name on the command line (`--host-key-type`) and in `ssh-keygen -t`.
+    pub fn name(self) -> &'static str {
+        match self {
+            HostKeyType::Ed25519 => "ed25519",
+            HostKeyType::Rsa => "rsa",
+        }
+    }
+
     fn file_name(self) -> &'static str {
         match self {
             HostKeyType::Ed25519 => "mock_host_ed25519_key",

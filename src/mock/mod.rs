@@ -6,12 +6,12 @@
 //! sessions and to survive abuse: its own accept loop that never dies on accept errors, a
 //! login grace time, and a bounded number of auth attempts.
 
-pub mod command;
 pub mod hostkey;
 mod server;
 pub mod shell;
 mod thread;
 
+use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -280,6 +280,45 @@ fn bind_one(addr: SocketAddr) -> Result<TcpListener> {
     })?;
     // A burst of connects overflows a small listen queue and clients then retry after 1-3 s.
     Ok(socket.listen(4096)?)
+}
+
+/// Parses OpenSSH `authorized_keys` lines (options before the key type are not supported and
+/// are reported, never silently skipped).
+pub fn parse_authorized_keys(text: &str) -> Result<Vec<russh::keys::PublicKey>> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+        .map(|(n, line)| {
+            russh::keys::PublicKey::from_openssh(line.trim())
+                .with_context(|| format!("line {}: not an OpenSSH public key", n + 1))
+        })
+        .collect()
+}
+
+/// A host list for `mtssh -f` / `mtssh run -f` that reaches every started host.
+pub fn host_list_toml(hosts: &[MockHost], users: &[Credentials]) -> String {
+    let mut text = String::from(
+        "# Written by `mtssh mock --write-hosts`. Practice credentials only: never keep real\n\
+         # passwords in a file (use password_env).\n\n",
+    );
+    let user = users.first();
+    if let Some(user) = user {
+        let _ = writeln!(text, "[defaults]\nuser = \"{}\"\n", user.user);
+    }
+    for host in hosts {
+        let _ = writeln!(
+            text,
+            "[[hosts]]\nname = \"{}\"\nhost = \"{}\"\nport = {}\ngroups = [\"mock\"]",
+            host.name,
+            host.addr.ip(),
+            host.addr.port()
+        );
+        if let Some(user) = user {
+            let _ = writeln!(text, "password = \"{}\"", user.password);
+        }
+        text.push('\n');
+    }
+    text
 }
 
 #[cfg(test)]

@@ -265,11 +265,11 @@ fn hostile_output_never_reaches_the_real_terminal() {
         text: String::from_utf8_lossy(HOSTILE).into_owned(),
         echo: false,
     });
-    let (mut terminal, written) = crate::fuzzing::crossterm_terminal(app.size.0, app.size.1);
+    let (mut terminal, written) = crate::test_support::crossterm_terminal(app.size.0, app.size.1);
     terminal.draw(|f| super::draw(f, &app)).expect("draw");
     let bytes = written.take();
     assert!(bytes.windows(2).any(|w| w == b"ok"), "nothing drawn");
-    crate::fuzzing::check_terminal_output(&bytes)
+    crate::test_support::check_terminal_output(&bytes)
         .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&bytes)));
     for needle in [
         &b"\x1b]"[..],
@@ -294,7 +294,7 @@ fn hostile_output_in_one_pane_at_tiny_sizes() {
         pane.fit(cols, rows);
         pane.process(HOSTILE);
         for (w, h) in [(0, 0), (1, 1), (3, 3), (12, 5), (90, 30)] {
-            crate::fuzzing::draw_and_check(&pane, w, h);
+            crate::test_support::draw_and_check(&pane, w, h);
         }
     }
 }

@@ -66,7 +66,7 @@ async fn openssh_key_login_and_wrong_password() {
     let key = env.key("client_ed25519");
     let public = std::fs::read_to_string(support::fixture("keys/client_ed25519.pub")).unwrap();
     let server = support::mock_with(MockOptions {
-        authorized_keys: mtssh::mock::command::parse_authorized_keys(&public).unwrap(),
+        authorized_keys: mtssh::mock::parse_authorized_keys(&public).unwrap(),
         ..Default::default()
     })
     .await;

@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mtssh::batch::{BatchOptions, Outcome, execute};
 use mtssh::mock::{MockOptions, MockServer};
+use mtssh::modes::{BatchOptions, Outcome, execute};
 use mtssh::ssh::{
     Engine, EngineSettings, SessionCommand, SessionEvent, SessionState, Target, Work,
 };

@@ -125,7 +125,7 @@ async fn encrypted_key_asks_its_passphrase_once_and_says_when_wrong() {
     let public =
         std::fs::read_to_string(support::fixture("keys/client_ed25519_encrypted.pub")).unwrap();
     let server = support::mock_with(MockOptions {
-        authorized_keys: mtssh::mock::command::parse_authorized_keys(&public).unwrap(),
+        authorized_keys: mtssh::mock::parse_authorized_keys(&public).unwrap(),
         ..Default::default()
     })
     .await;
@@ -197,7 +197,7 @@ async fn a_private_key_readable_by_others_is_refused_with_the_fix() {
     }
     let public = std::fs::read_to_string(support::fixture("keys/client_ed25519.pub")).unwrap();
     let server = support::mock_with(MockOptions {
-        authorized_keys: mtssh::mock::command::parse_authorized_keys(&public).unwrap(),
+        authorized_keys: mtssh::mock::parse_authorized_keys(&public).unwrap(),
         users: vec![mtssh::mock::Credentials {
             user: "test".into(),
             password: "unguessable".into(),

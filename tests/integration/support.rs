@@ -108,7 +108,7 @@ impl TestEnv {
     /// known_hosts file runs against it should learn into.
     pub fn mock_host_list(&self, server: &MockServer) -> (PathBuf, PathBuf) {
         let hosts = self.path("mock.toml");
-        let text = mtssh::mock::command::host_list_toml(server.hosts(), server.users());
+        let text = mtssh::mock::host_list_toml(server.hosts(), server.users());
         std::fs::write(&hosts, text).expect("write host list");
         (hosts, self.path("kh"))
     }

@@ -186,7 +186,7 @@ async fn tui_broadcasts_toggles_focuses_starts_mock_and_restores_terminal() {
     let hosts = env.path("hosts.toml");
     std::fs::write(
         &hosts,
-        mtssh::mock::command::host_list_toml(server.hosts(), server.users()),
+        mtssh::mock::host_list_toml(server.hosts(), server.users()),
     )
     .unwrap();
     let known_hosts = env.path(".ssh/known_hosts");

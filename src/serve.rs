@@ -1,16 +1,43 @@
-//! `mtssh mock`: the mock server on its own, for students, scripts and benchmarks.
+//! `mtssh mock`: the front end that serves the mock server on its own, for students,
+//! scripts and benchmarks.
 
-use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use russh::keys::HashAlg;
 
-use super::{Credentials, HostKeySource, MockHost, MockOptions, MockServer};
-use crate::cli::MockArgs;
+use crate::mock::{
+    Credentials, HostKeySource, HostKeyType, Lang, MockOptions, MockServer, host_list_toml,
+    parse_authorized_keys,
+};
 
-pub async fn run(args: MockArgs) -> Result<ExitCode> {
+/// What `mtssh mock` was asked to serve.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub port: u16,
+    pub bind: IpAddr,
+    /// Practice hosts (mock-01, mock-02, …), one port each.
+    pub count: usize,
+    /// Accepted logins, `user:password` pairs separated by commas.
+    pub users: String,
+    pub authorized_keys: Option<PathBuf>,
+    /// `None`: the persisted key in the user data dir.
+    pub host_key: Option<PathBuf>,
+    pub host_key_type: HostKeyType,
+    pub lang: Lang,
+    /// Delay before each reply of the shell.
+    pub latency: Duration,
+    /// How long an unauthenticated connection may stay.
+    pub login_grace: Duration,
+    pub write_hosts: Option<PathBuf>,
+    /// sshd_config's KexAlgorithms syntax.
+    pub kex: Option<String>,
+}
+
+pub async fn run(args: ServeOptions) -> Result<ExitCode> {
     crate::logging::to_stderr("info");
     let opts = options(&args).await?;
     if !opts.bind.is_loopback() {
@@ -33,13 +60,13 @@ pub async fn run(args: MockArgs) -> Result<ExitCode> {
         println!("listening {} {}", host.name, host.addr);
     }
     print_welcome(&server, &users);
-    wait_for_shutdown().await;
+    crate::sys::shutdown_signal().await;
     eprintln!("mock server stopping");
     server.stop();
     Ok(ExitCode::SUCCESS)
 }
 
-async fn options(args: &MockArgs) -> Result<MockOptions> {
+async fn options(args: &ServeOptions) -> Result<MockOptions> {
     let users = Credentials::parse_list(&args.users)?;
     anyhow::ensure!(!users.is_empty(), "--users names no user");
     let authorized_keys = match &args.authorized_keys {
@@ -64,8 +91,8 @@ async fn options(args: &MockArgs) -> Result<MockOptions> {
         authorized_keys,
         host_key,
         lang: args.lang,
-        latency: Duration::from_millis(args.latency),
-        login_grace: Duration::from_secs(args.login_grace.max(1)),
+        latency: args.latency,
+        login_grace: args.login_grace.max(Duration::from_secs(1)),
         kex: match &args.kex {
             Some(spec) => Some(
                 crate::ssh::algorithms::parse_kex(spec)
@@ -76,19 +103,6 @@ async fn options(args: &MockArgs) -> Result<MockOptions> {
         },
         ..MockOptions::default()
     })
-}
-
-/// Parses OpenSSH `authorized_keys` lines (options before the key type are not supported and
-/// are reported, never silently skipped).
-pub fn parse_authorized_keys(text: &str) -> Result<Vec<russh::keys::PublicKey>> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
-        .map(|(n, line)| {
-            russh::keys::PublicKey::from_openssh(line.trim())
-                .with_context(|| format!("line {}: not an OpenSSH public key", n + 1))
-        })
-        .collect()
 }
 
 fn print_welcome(server: &MockServer, users: &[Credentials]) {
@@ -102,7 +116,7 @@ fn print_welcome(server: &MockServer, users: &[Credentials]) {
     if let Some(user) = users.first() {
         // Only the public practice password is echoed back; one chosen with --users stays
         // out of the terminal and of whatever log captures it.
-        let password = if user.password == super::DEFAULT_PASSWORD {
+        let password = if user.password == crate::mock::DEFAULT_PASSWORD {
             user.password.as_str()
         } else {
             "(the password given with --users)"
@@ -118,52 +132,6 @@ fn print_welcome(server: &MockServer, users: &[Credentials]) {
         }
     }
     eprintln!("Ctrl-C stops the server.");
-}
-
-/// A host list for `mtssh -f` / `mtssh run -f` that reaches every started host.
-pub fn host_list_toml(hosts: &[MockHost], users: &[Credentials]) -> String {
-    let mut text = String::from(
-        "# Written by `mtssh mock --write-hosts`. Practice credentials only: never keep real\n\
-         # passwords in a file (use password_env).\n\n",
-    );
-    let user = users.first();
-    if let Some(user) = user {
-        let _ = writeln!(text, "[defaults]\nuser = \"{}\"\n", user.user);
-    }
-    for host in hosts {
-        let _ = writeln!(
-            text,
-            "[[hosts]]\nname = \"{}\"\nhost = \"{}\"\nport = {}\ngroups = [\"mock\"]",
-            host.name,
-            host.addr.ip(),
-            host.addr.port()
-        );
-        if let Some(user) = user {
-            let _ = writeln!(text, "password = \"{}\"", user.password);
-        }
-        text.push('\n');
-    }
-    text
-}
-
-async fn wait_for_shutdown() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// The host list holds the practice password: readable by its owner only.

@@ -10,10 +10,13 @@
 use std::future::pending;
 use std::time::Duration;
 
-use crate::batch::{BatchOptions, HostResult, execute};
-use crate::ssh::Target;
+mod driver;
+mod prompter;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+use crate::ssh::Target;
+pub use driver::{BatchOptions, HostResult, LineSink, Outcome, Stream, execute};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     #[default]
@@ -23,6 +26,8 @@ pub enum Mode {
 }
 
 impl Mode {
+    pub const ALL: [Mode; 3] = [Mode::EventLoop, Mode::Sequential, Mode::Threads];
+
     pub fn name(self) -> &'static str {
         match self {
             Mode::EventLoop => "event-loop",

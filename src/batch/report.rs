@@ -1,0 +1,289 @@
+//! How `mtssh run` reports: the folded report (like dshbak -c), `--inline` lines and
+//! `--json` objects, with remote control sequences neutralised on a terminal.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::modes::{HostResult, Outcome};
+
+/// Counts by outcome, and the exit code they imply.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub ok: usize,
+    pub non_zero: usize,
+    pub failed: usize,
+    pub timed_out: usize,
+    pub interrupted: usize,
+}
+
+impl Summary {
+    pub fn of(results: &[HostResult]) -> Summary {
+        let mut s = Summary::default();
+        for r in results {
+            match r.outcome {
+                Outcome::Ok => s.ok += 1,
+                Outcome::NonZero => s.non_zero += 1,
+                Outcome::Failed => s.failed += 1,
+                Outcome::TimedOut => s.timed_out += 1,
+                Outcome::Interrupted => s.interrupted += 1,
+            }
+        }
+        s
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        if self.interrupted > 0 {
+            130
+        } else if self.failed > 0 || self.timed_out > 0 {
+            3
+        } else if self.non_zero > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let total = self.ok + self.non_zero + self.failed + self.timed_out + self.interrupted;
+        write!(
+            f,
+            "{total} hosts: {} ok, {} non-zero exit, {} failed, {} timed out",
+            self.ok, self.non_zero, self.failed, self.timed_out
+        )?;
+        if self.interrupted > 0 {
+            write!(f, ", {} interrupted", self.interrupted)?;
+        }
+        Ok(())
+    }
+}
+
+/// Hosts with identical output, exit status and error, folded together like `dshbak -c`.
+pub fn fold_results(results: &[HostResult]) -> Vec<(String, &HostResult)> {
+    // Everything a reader compares: output, status, error and outcome.
+    type Key<'a> = (&'a [u8], &'a [u8], Option<u32>, Option<&'a str>, u8);
+    let mut groups: BTreeMap<Key<'_>, Vec<&HostResult>> = BTreeMap::new();
+    for r in results {
+        let key = (
+            r.stdout.as_slice(),
+            r.stderr.as_slice(),
+            r.exit_status,
+            r.error.as_deref(),
+            r.outcome as u8,
+        );
+        groups.entry(key).or_default().push(r);
+    }
+    let mut folded: Vec<(String, &HostResult)> = groups
+        .into_values()
+        .map(|members| {
+            let names: Vec<&str> = members.iter().map(|r| r.name.as_str()).collect();
+            (crate::config::fold_to_string(&names), members[0])
+        })
+        .collect();
+    folded.sort_by(|a, b| crate::config::range::natural_cmp(&a.0, &b.0));
+    folded
+}
+
+/// Shows remote bytes: neutralised for a terminal, as they are (lossy UTF-8) otherwise.
+fn show(bytes: &[u8], neutralize: bool) -> std::borrow::Cow<'_, str> {
+    if neutralize {
+        crate::text::neutralize(bytes).into()
+    } else {
+        String::from_utf8_lossy(bytes)
+    }
+}
+
+/// Appends `--inline` output lines, `name | text` each: neutralised for a terminal, as they
+/// are (lossy UTF-8) otherwise, like the folded report.
+pub(super) fn push_inline_lines(out: &mut Vec<u8>, name: &str, lines: &[u8], neutralize: bool) {
+    out.reserve(lines.len() + 16);
+    for line in lines.split_inclusive(|b| *b == b'\n') {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b" | ");
+        let end = line
+            .iter()
+            .rposition(|b| !matches!(b, b'\n' | b'\r'))
+            .map_or(0, |i| i + 1);
+        // Valid UTF-8 (the common case) is borrowed, not copied into a String.
+        out.extend_from_slice(show(&line[..end], neutralize).as_bytes());
+        out.push(b'\n');
+    }
+}
+
+/// The folded report. Error text can come from the server (a disconnect reason), so it is
+/// neutralised like output.
+pub(super) fn write_folded(
+    out: &mut impl Write,
+    results: &[HostResult],
+    neutralize: bool,
+) -> std::io::Result<()> {
+    for (names, r) in fold_results(results) {
+        let status = match (&r.error, r.exit_status) {
+            (Some(error), _) => format!(
+                "{}: {}",
+                r.outcome.label(),
+                show(error.as_bytes(), neutralize)
+            ),
+            (None, Some(code)) => format!("exit {code}"),
+            (None, None) => "no exit status".into(),
+        };
+        let rule = "-".repeat(names.chars().count().clamp(15, 60));
+        writeln!(out, "{rule}\n{names} ({status})\n{rule}")?;
+        out.write_all(show(&r.stdout, neutralize).as_bytes())?;
+        if !r.stderr.is_empty() {
+            out.write_all(show(&r.stderr, neutralize).as_bytes())?;
+        }
+        if r.dropped.0 + r.dropped.1 > 0 {
+            writeln!(
+                out,
+                "[output cut: {} more bytes not kept; raise --max-output]",
+                r.dropped.0 + r.dropped.1
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct JsonHost<'a> {
+    name: &'a str,
+    outcome: Outcome,
+    exit_status: Option<u32>,
+    /// Output as UTF-8; bytes that are not valid UTF-8 become U+FFFD.
+    stdout: std::borrow::Cow<'a, str>,
+    stderr: std::borrow::Cow<'a, str>,
+    stdout_dropped_bytes: u64,
+    stderr_dropped_bytes: u64,
+    error: Option<&'a str>,
+    duration_ms: u128,
+}
+
+/// One JSON object per host, one per line (JSON Lines).
+pub(super) fn print_json(results: &[HostResult]) -> Result<()> {
+    write_json(&mut std::io::stdout().lock(), results)
+}
+
+/// JSON Lines, one object per host.
+fn write_json(out: &mut impl Write, results: &[HostResult]) -> Result<()> {
+    use serde::Serialize;
+    for r in results {
+        let host = JsonHost {
+            name: &r.name,
+            outcome: r.outcome,
+            exit_status: r.exit_status,
+            stdout: String::from_utf8_lossy(&r.stdout),
+            stderr: String::from_utf8_lossy(&r.stderr),
+            stdout_dropped_bytes: r.dropped.0,
+            stderr_dropped_bytes: r.dropped.1,
+            error: r.error.as_deref(),
+            duration_ms: r.duration.as_millis(),
+        };
+        host.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut *out, C1Escaping,
+        ))?;
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// serde_json's compact output with C1 controls (U+0080–U+009F) escaped as well as C0: JSON
+/// Lines end up printed on terminals, and some act on UTF-8-encoded C1 (CSI, OSC, DCS).
+struct C1Escaping;
+
+impl serde_json::ser::Formatter for C1Escaping {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if ('\u{80}'..='\u{9f}').contains(&c) {
+                writer.write_all(&fragment.as_bytes()[start..i])?;
+                write!(writer, "\\u{:04x}", u32::from(c))?;
+                start = i + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    const HOSTILE: &[u8] = b"ok\x1b]0;pwned\x07\x1b]52;c;aGk=\x1b\\\x1bP1$q\x1b\\\x1b_x\x1b\\\x1b^y\x1b\\\xc2\x9d2;t\xc2\x9c\x9b2J\x07\r\n";
+
+    fn result(stdout: &[u8], error: Option<&str>) -> HostResult {
+        HostResult {
+            name: "web01".into(),
+            outcome: if error.is_some() {
+                Outcome::Failed
+            } else {
+                Outcome::Ok
+            },
+            exit_status: Some(0),
+            stdout: stdout.to_vec(),
+            stderr: stdout.to_vec(),
+            dropped: (0, 0),
+            error: error.map(String::from),
+            duration: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn run_on_a_terminal_neutralizes_remote_output_and_errors() {
+        let results = [
+            result(HOSTILE, None),
+            result(b"", Some("disconnected: \x1b]0;pwned\x07")),
+        ];
+        let mut out = Vec::new();
+        write_folded(&mut out, &results, true).unwrap();
+        push_inline_lines(&mut out, "web01", HOSTILE, true);
+        crate::test_support::check_terminal_output(&out)
+            .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&out)));
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("ok^[]0;pwned^G"), "{text}");
+        assert!(text.contains("web01 | ok^[]0;pwned^G"), "{text}");
+        assert!(
+            text.contains("failed: disconnected: ^[]0;pwned^G"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn json_escapes_c0_and_c1_controls() {
+        let mut out = Vec::new();
+        write_json(&mut out, &[result(HOSTILE, Some("bye\u{9d}0;x\u{9c}"))]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("\\u009d2;t\\u009c") && text.contains("\\u001b]0;pwned"),
+            "{text}"
+        );
+        // Still the same strings once parsed.
+        let v: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+        assert_eq!(v["stdout"], String::from_utf8_lossy(HOSTILE).as_ref());
+        assert_eq!(v["error"], "bye\u{9d}0;x\u{9c}");
+    }
+
+    #[test]
+    fn run_into_a_pipe_keeps_output_as_it_is() {
+        // Not a terminal (a pipe, a file): output is data, passed on unchanged (lossy UTF-8).
+        let mut out = Vec::new();
+        write_folded(&mut out, &[result(b"a\x1b[1mb\tc\r\n", None)], false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("a\x1b[1mb\tc\r\n"), "{text:?}");
+        let mut inline = Vec::new();
+        push_inline_lines(&mut inline, "h", b"x\x1b]0;t\x07\r\n\xffy\n", false);
+        assert_eq!(inline, "h | x\x1b]0;t\x07\nh | \u{fffd}y\n".as_bytes());
+    }
+}

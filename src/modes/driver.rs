@@ -1,0 +1,295 @@
+//! The engine driver for headless work: run one command on every target over the session
+//! actors, keep each host's output (up to a cap), and end each host with an [`Outcome`].
+//! `mtssh run` (`crate::batch`) and the three IO modes (`super`) all go through [`execute`].
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::prompter::{Progress, spawn_prompter};
+use crate::ssh::{
+    Engine, EngineSettings, SessionCommand, SessionEvent, SessionState, Target, Work,
+};
+
+/// How one host's run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Ok,
+    NonZero,
+    Failed,
+    TimedOut,
+    Interrupted,
+}
+
+impl Outcome {
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::NonZero => "non-zero exit",
+            Outcome::Failed => "failed",
+            Outcome::TimedOut => "timed out",
+            Outcome::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// Everything kept about one host.
+#[derive(Debug, Clone)]
+pub struct HostResult {
+    pub name: String,
+    pub outcome: Outcome,
+    pub exit_status: Option<u32>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// Bytes dropped beyond `max_output` (stdout, stderr).
+    pub dropped: (u64, u64),
+    pub error: Option<String>,
+    pub duration: Duration,
+}
+
+impl HostResult {
+    /// A host that never got to run.
+    pub fn failed(name: String, error: String) -> HostResult {
+        HostResult {
+            name,
+            outcome: Outcome::Failed,
+            exit_status: None,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+            dropped: (0, 0),
+            error: Some(error),
+            duration: Duration::ZERO,
+        }
+    }
+}
+
+/// Knobs of one batch run.
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    pub command: String,
+    pub pty: bool,
+    pub max_output: usize,
+    pub timeout: Option<Duration>,
+    pub fanout: usize,
+    pub per_host: usize,
+    /// Bytes sent to every command's stdin, followed by EOF (`--stdin`).
+    pub stdin: Option<std::sync::Arc<Vec<u8>>>,
+}
+
+/// Where lines go as they arrive (`--inline`); `None` keeps everything for the end. Each call
+/// carries one or more lines (all but the last end in `\n`), so that a chunk of output costs
+/// one write, not one per line.
+pub type LineSink<'a> = Option<&'a mut dyn FnMut(&str, Stream, &[u8])>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+struct Running {
+    result: HostResult,
+    started: Instant,
+    deadline: Option<Instant>,
+    finished: bool,
+    /// Partial line per stream for `--inline`.
+    partial: [Vec<u8>; 2],
+}
+
+/// Runs the command on every target and returns one result per target, in target order.
+/// `interrupt` resolving closes every channel and keeps what arrived so far.
+pub async fn execute(
+    targets: Vec<Target>,
+    opts: &BatchOptions,
+    mut sink: LineSink<'_>,
+    mut interrupt: std::pin::Pin<Box<dyn Future<Output = ()> + '_>>,
+) -> Vec<HostResult> {
+    let (engine, mut events) = Engine::new(EngineSettings {
+        fanout: opts.fanout,
+        per_host: opts.per_host,
+        ..Default::default()
+    });
+    let prompts = spawn_prompter();
+    let work = Work::Exec {
+        command: opts.command.clone(),
+        pty: opts.pty.then_some((80, 24)),
+    };
+    let now = Instant::now();
+    let mut running: Vec<Running> = targets
+        .iter()
+        .map(|t| Running {
+            result: HostResult {
+                error: None,
+                ..HostResult::failed(t.name.clone(), String::new())
+            },
+            started: now,
+            deadline: None,
+            finished: false,
+            partial: [Vec::new(), Vec::new()],
+        })
+        .collect();
+    let handles: Vec<_> = targets
+        .into_iter()
+        .enumerate()
+        .map(|(id, target)| engine.spawn(id, target, work.clone()))
+        .collect();
+    let mut progress = Progress::new(running.len());
+    let mut pending = running.len();
+    let mut ticker = tokio::time::interval(Duration::from_millis(100));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+
+    while pending > 0 {
+        tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { break };
+                let id = event.session_id();
+                let Some(host) = running.get_mut(id) else { continue };
+                if host.finished {
+                    continue;
+                }
+                match event {
+                    SessionEvent::State { state, .. } => match state {
+                        SessionState::Connecting | SessionState::Authenticating => {}
+                        SessionState::Ready => {
+                            host.deadline = opts.timeout.map(|t| Instant::now() + t);
+                            if let Some(data) = &opts.stdin {
+                                feed_stdin(handles[id].clone(), data.clone());
+                            }
+                        }
+                        SessionState::Closed { exit_status } => {
+                            host.result.exit_status = host.result.exit_status.or(exit_status);
+                            let outcome = match host.result.exit_status {
+                                Some(0) => Outcome::Ok,
+                                Some(_) => Outcome::NonZero,
+                                None if host.result.outcome == Outcome::TimedOut => Outcome::TimedOut,
+                                None => {
+                                    host.result.error = Some("the channel closed without an exit status".into());
+                                    Outcome::Failed
+                                }
+                            };
+                            finish(host, outcome, &mut sink);
+                            pending -= 1;
+                        }
+                        SessionState::Failed { reason } => {
+                            host.result.error = Some(reason);
+                            let outcome = if host.result.outcome == Outcome::TimedOut { Outcome::TimedOut } else { Outcome::Failed };
+                            finish(host, outcome, &mut sink);
+                            pending -= 1;
+                        }
+                    },
+                    SessionEvent::Output { data, .. } => keep(host, Stream::Stdout, &data, opts.max_output, &mut sink),
+                    SessionEvent::Stderr { data, .. } => keep(host, Stream::Stderr, &data, opts.max_output, &mut sink),
+                    SessionEvent::ExitStatus { status, .. } => host.result.exit_status = Some(status),
+                    SessionEvent::Prompt { prompt, .. } => {
+                        let _ = prompts.send(prompt);
+                    }
+                }
+                progress.done(running.len() - pending);
+            }
+            _ = ticker.tick() => {
+                let now = Instant::now();
+                for (id, host) in running.iter_mut().enumerate() {
+                    if !host.finished && host.deadline.is_some_and(|d| now >= d) {
+                        host.deadline = None;
+                        host.result.outcome = Outcome::TimedOut;
+                        host.result.error = Some(format!(
+                            "timed out after {}; the channel was closed",
+                            crate::ssh::humantime(opts.timeout.unwrap_or_default())
+                        ));
+                        handles[id].send(SessionCommand::Close);
+                    }
+                }
+                progress.draw();
+            }
+            _ = &mut interrupt => {
+                for handle in &handles {
+                    handle.send(SessionCommand::Close);
+                }
+                for host in running.iter_mut().filter(|h| !h.finished) {
+                    host.result.error = Some("interrupted".into());
+                    finish(host, Outcome::Interrupted, &mut sink);
+                }
+                break;
+            }
+        }
+    }
+    progress.clear();
+    running.into_iter().map(|r| r.result).collect()
+}
+
+/// Sends the shared stdin bytes, then EOF, waiting for room as the session drains them.
+fn feed_stdin(handle: crate::ssh::SessionHandle, data: std::sync::Arc<Vec<u8>>) {
+    tokio::spawn(async move {
+        for chunk in data.chunks(32 * 1024) {
+            if !handle
+                .send_wait(SessionCommand::Input(chunk.to_vec()))
+                .await
+            {
+                return;
+            }
+        }
+        handle.send_wait(SessionCommand::Eof).await;
+    });
+}
+
+fn keep(host: &mut Running, stream: Stream, data: &[u8], max: usize, sink: &mut LineSink<'_>) {
+    let (buffer, dropped, partial) = match stream {
+        Stream::Stdout => (
+            &mut host.result.stdout,
+            &mut host.result.dropped.0,
+            &mut host.partial[0],
+        ),
+        Stream::Stderr => (
+            &mut host.result.stderr,
+            &mut host.result.dropped.1,
+            &mut host.partial[1],
+        ),
+    };
+    if let Some(sink) = sink.as_mut() {
+        // Inline mode prints and forgets: memory stays bounded by the longest line. Every
+        // complete line goes out in one call, straight from `data` when nothing is pending,
+        // so bulk output is not copied through `partial`.
+        let last_newline = data.iter().rposition(|b| *b == b'\n');
+        match last_newline {
+            Some(end) if partial.is_empty() => sink(&host.result.name, stream, &data[..=end]),
+            Some(end) => {
+                partial.extend_from_slice(&data[..=end]);
+                sink(&host.result.name, stream, partial);
+                partial.clear();
+            }
+            None => {}
+        }
+        partial.extend_from_slice(&data[last_newline.map_or(0, |end| end + 1)..]);
+        if partial.len() > max {
+            let line: Vec<u8> = std::mem::take(partial);
+            sink(&host.result.name, stream, &line);
+        }
+        return;
+    }
+    let room = max.saturating_sub(buffer.len());
+    let taken = room.min(data.len());
+    buffer.extend_from_slice(&data[..taken]);
+    *dropped += (data.len() - taken) as u64;
+}
+
+fn finish(host: &mut Running, outcome: Outcome, sink: &mut LineSink<'_>) {
+    host.finished = true;
+    host.result.outcome = outcome;
+    host.result.duration = host.started.elapsed();
+    if let Some(sink) = sink.as_mut() {
+        for (i, stream) in [Stream::Stdout, Stream::Stderr].into_iter().enumerate() {
+            let rest = std::mem::take(&mut host.partial[i]);
+            if !rest.is_empty() {
+                sink(&host.result.name, stream, &rest);
+            }
+        }
+        if let Some(error) = &host.result.error {
+            sink(
+                &host.result.name,
+                Stream::Stderr,
+                format!("mtssh: {error}").as_bytes(),
+            );
+        }
+    }
+}
