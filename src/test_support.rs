@@ -1,6 +1,11 @@
 //! Helpers shared by unit tests and fuzz targets: draw through the real crossterm backend into
 //! memory and check what a terminal would receive. Built only for tests and with
 //! `--features fuzzing`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers: a panic is the report"
+)]
 
 /// Draws `pane` the way the TUI does, through `CrosstermBackend`, into a `cols` x `rows`
 /// screen, and checks the bytes written.

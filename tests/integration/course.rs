@@ -289,7 +289,7 @@ async fn run_guide(name: &str) {
                     needs.extend(["ssh", "sshpass"]);
                 }
                 if !support::have_all(&needs) {
-                    eprintln!("NOTICE: skipping {at}");
+                    eprintln!("  (the block at {at} did not run)");
                     continue;
                 }
                 guide.run(&at, block).await;

@@ -1,4 +1,8 @@
-#![allow(clippy::unwrap_used, reason = "tests fail loudly on purpose")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "tests fail loudly on purpose"
+)]
 
 //! Integration tests: one binary, one module per area. Every test runs against real peers
 //! (the mock server, OpenSSH's ssh/sshd, paramiko) on loopback, in an isolated HOME.

@@ -242,7 +242,7 @@ async fn keyboard_interactive_only_server() {
         return;
     }
     if !am_root() {
-        eprintln!("NOTICE: skipping keyboard-interactive test: creating its PAM user needs root");
+        crate::support::skip("creating its PAM user needs root");
         return;
     }
     let (user, password) = ("mtsshkbd", "kbd-Secret-42");

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use mtssh::mock::{HostKeySource, MockOptions, MockServer};
 use russh::keys::PrivateKey;
 
-/// Whether an outside program is available. Missing ones skip the test with a notice,
-/// unless MTSSH_REQUIRE_PEERS=1 (CI), where a missing peer fails the test.
+/// Whether an outside program is available. A missing one skips the test with one
+/// `SKIPPED <test>: <program> not found` line, and the run ends with a count of the skipped
+/// tests; under MTSSH_REQUIRE_PEERS=1 (CI) a missing peer fails the test instead.
 pub fn have(program: &str) -> bool {
     let found = if program.contains('/') {
         Path::new(program).exists()
@@ -27,12 +28,38 @@ pub fn have(program: &str) -> bool {
             .unwrap_or(false)
     };
     if !found {
-        if std::env::var("MTSSH_REQUIRE_PEERS").as_deref() == Ok("1") {
-            panic!("{program} is required (MTSSH_REQUIRE_PEERS=1) but not installed");
-        }
-        eprintln!("NOTICE: skipping: {program} is not installed");
+        skip(&format!("{program} not found"));
     }
     found
+}
+
+/// Reports the current test as skipped for `why` (or fails it under MTSSH_REQUIRE_PEERS=1).
+pub fn skip(why: &str) {
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    if std::env::var("MTSSH_REQUIRE_PEERS").as_deref() == Ok("1") {
+        panic!("{test}: {why}, and MTSSH_REQUIRE_PEERS=1 requires it");
+    }
+    eprintln!("SKIPPED {test}: {why}");
+    if SKIPPED.fetch_add(1, Ordering::SeqCst) == 0 {
+        // The test harness exits the process after its own summary; this prints ours after it.
+        // SAFETY: `print_skip_summary` is a plain extern "C" fn that only writes to stderr.
+        unsafe {
+            libc::atexit(print_skip_summary);
+        }
+    }
+}
+
+static SKIPPED: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn print_skip_summary() {
+    let count = SKIPPED.load(Ordering::SeqCst);
+    eprintln!(
+        "SKIPPED: {count} test(s) did not run for want of an outside program (see the SKIPPED \
+         lines above); MTSSH_REQUIRE_PEERS=1 makes that a failure"
+    );
 }
 
 /// True when every program is there (each missing one prints its own notice).
