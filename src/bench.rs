@@ -181,7 +181,7 @@ fn measure(mode: Mode, mut command: Command, cap: Duration, sessions: usize) -> 
         if done == pid || done < 0 {
             break;
         }
-        peak_threads = peak_threads.max(threads_of(pid));
+        peak_threads = peak_threads.max(crate::sys::thread_count_of(&pid.to_string()));
         if started.elapsed() > cap && !capped {
             capped = true;
             let _ = child.kill();
@@ -191,32 +191,20 @@ fn measure(mode: Mode, mut command: Command, cap: Duration, sessions: usize) -> 
     let wall = started.elapsed().as_secs_f64();
     let hosts = reader.join().unwrap_or_default();
     let ok = hosts.iter().filter(|h| h["outcome"] == "ok").count();
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     let sessions = if sessions == 0 { hosts.len() } else { sessions };
     Ok(ModeResult {
         mode,
         sessions,
         ok,
         wall_s: wall,
-        cpu_user_s: secs(usage.ru_utime),
-        cpu_sys_s: secs(usage.ru_stime),
+        cpu_user_s: crate::sys::timeval_secs(usage.ru_utime),
+        cpu_sys_s: crate::sys::timeval_secs(usage.ru_stime),
         peak_threads,
         peak_rss_kb: u64::try_from(usage.ru_maxrss).unwrap_or(0),
         sessions_per_s: if wall > 0.0 { ok as f64 / wall } else { 0.0 },
         speedup_vs_sequential: None,
         capped,
     })
-}
-
-fn threads_of(pid: i32) -> usize {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Threads:"))
-                .and_then(|v| v.trim().parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 fn fill_speedups(results: &mut [ModeResult]) {

@@ -47,12 +47,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run one command on every selected host and report output and exit codes.
-    #[command(
-        after_help = "Exit codes: 0 every host ran the command and it exited 0; 1 every host \
-        ran it but some exited non-zero; 3 some host failed to connect or authenticate, lost its \
-        connection, or timed out; 130 interrupted (Ctrl-C / SIGTERM); 2 bad invocation or host \
-        list (nothing ran)."
-    )]
+    #[command(after_help = crate::batch::EXIT_CODES)]
     Run(Box<RunArgs>),
     /// Run the mock SSH server (the course's practice server) on its own.
     Mock(MockArgs),

@@ -32,18 +32,32 @@ pub fn usage(who: libc::c_int) -> (f64, f64, u64) {
         }
         usage
     };
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     (
-        secs(usage.ru_utime),
-        secs(usage.ru_stime),
+        timeval_secs(usage.ru_utime),
+        timeval_secs(usage.ru_stime),
         u64::try_from(usage.ru_maxrss).unwrap_or(0),
     )
 }
 
+/// A `timeval` (rusage CPU times) in seconds.
+pub fn timeval_secs(t: libc::timeval) -> f64 {
+    t.tv_sec as f64 + t.tv_usec as f64 / 1e6
+}
+
 /// Number of OS threads of this process (Linux), for "one thread runs everything" claims.
 pub fn thread_count() -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .map(|d| d.count())
+    thread_count_of("self")
+}
+
+/// Number of OS threads of process `pid` (a number, or `self`); 0 when it cannot be read.
+pub fn thread_count_of(pid: &str) -> usize {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Threads:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
         .unwrap_or(0)
 }
 

@@ -1,4 +1,4 @@
-//! Making remote bytes safe to print on the user's terminal.
+//! Making remote text safe: to print on the user's terminal, and to use in a file name.
 
 /// Neutralises control sequences so remote output cannot retitle, recolour, move the cursor
 /// of, or write to the clipboard of the user's terminal: ESC and other C0/C1 controls become
@@ -21,6 +21,21 @@ pub fn neutralize(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// A host or pane name made safe to use in a file name: letters, digits and `-_.@#` stay,
+/// anything else (a `/`, a space, a control) becomes `_`. `..` cannot climb out: the dots
+/// stay but no separator does.
+pub fn safe_file_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "-_.@#".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -385,16 +385,7 @@ impl App {
     /// The file the next scrollback save of `pane` goes to.
     fn save_path(&mut self, name: &str) -> PathBuf {
         self.saves += 1;
-        let safe: String = name
-            .chars()
-            .map(|c| {
-                if c.is_alphanumeric() || c == '-' || c == '.' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let safe = crate::text::safe_file_name(name);
         PathBuf::from(format!("mtssh-{safe}-{}.log", self.saves))
     }
 

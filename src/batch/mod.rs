@@ -1,5 +1,5 @@
 //! `mtssh run`: one command on every selected host, over the same session actors as the TUI.
-//! The exit codes are [`report::Summary::exit_code`]'s.
+//! Its exit codes: [`EXIT_CODES`].
 
 mod report;
 
@@ -12,7 +12,7 @@ use anyhow::Result;
 
 use crate::config::{HostOptions, inventory};
 use crate::modes::{BatchOptions, HostResult, LineSink, Mode, Stream, execute};
-pub use report::{Summary, fold_results};
+pub use report::{EXIT_CODES, Summary, fold_results};
 use report::{print_json, push_inline_lines, write_folded};
 
 /// What `mtssh run` was asked to do.
@@ -124,17 +124,7 @@ async fn write_outdir(dir: &std::path::Path, results: Vec<HostResult>) -> Result
     tokio::task::spawn_blocking(move || -> Result<Vec<HostResult>> {
         std::fs::create_dir_all(&dir)?;
         for r in &results {
-            let safe: String = r
-                .name
-                .chars()
-                .map(|c| {
-                    if c.is_alphanumeric() || "-_.@#".contains(c) {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
+            let safe = crate::text::safe_file_name(&r.name);
             std::fs::write(dir.join(format!("{safe}.out")), &r.stdout)?;
             std::fs::write(dir.join(format!("{safe}.err")), &r.stderr)?;
         }

@@ -9,6 +9,13 @@ use serde::Serialize;
 
 use crate::modes::{HostResult, Outcome};
 
+/// What `mtssh run`'s exit code means: the one text of it, for `--help`; the README says the
+/// same (a test compares them).
+pub const EXIT_CODES: &str = "Exit codes: 0 every host ran the command and it exited 0; 1 every \
+    host ran it but some exited non-zero; 3 some host failed to connect or authenticate, lost \
+    its connection, or timed out; 130 interrupted (Ctrl-C / SIGTERM); 2 bad invocation or host \
+    list (nothing ran).";
+
 /// Counts by outcome, and the exit code they imply.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -34,6 +41,7 @@ impl Summary {
         s
     }
 
+    /// The exit code of `mtssh run`, as [`EXIT_CODES`] says.
     pub fn exit_code(&self) -> u8 {
         if self.interrupted > 0 {
             130
@@ -215,6 +223,17 @@ impl serde_json::ser::Formatter for C1Escaping {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_readme_states_the_exit_codes_of_help() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+            .unwrap_or_default();
+        let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            words(&readme).contains(&words(EXIT_CODES)),
+            "README.md should say, word for word: {EXIT_CODES}"
+        );
+    }
     use std::time::Duration;
 
     const HOSTILE: &[u8] = b"ok\x1b]0;pwned\x07\x1b]52;c;aGk=\x1b\\\x1bP1$q\x1b\\\x1b_x\x1b\\\x1b^y\x1b\\\xc2\x9d2;t\xc2\x9c\x9b2J\x07\r\n";

@@ -24,7 +24,11 @@ fn mock_text(status: &MockStatus) -> Option<String> {
     match status {
         MockStatus::Off => None,
         MockStatus::Starting => Some("mock starting…".into()),
-        MockStatus::Listening(addr) => Some(format!("mock on {addr} (test/123456)")),
+        MockStatus::Listening(addr) => Some(format!(
+            "mock on {addr} ({}/{})",
+            crate::mock::DEFAULT_USER,
+            crate::mock::DEFAULT_PASSWORD
+        )),
         MockStatus::Failed(reason) => Some(format!("mock failed: {reason}")),
     }
 }
