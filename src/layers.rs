@@ -275,6 +275,35 @@ mod tests {
         );
     }
 
+    /// docs/ARCHITECTURE.md's hop lists name `src/FILE.rs` `FUNCTION` pairs: each function
+    /// must exist in that file, so a rename cannot leave the map pointing nowhere.
+    #[test]
+    fn the_architecture_hops_name_functions_that_exist() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let doc = std::fs::read_to_string(root.join("docs/ARCHITECTURE.md")).unwrap_or_default();
+        let tokens: Vec<&str> = doc.split('`').collect();
+        let mut checked = 0;
+        // Odd indices are inside backticks; a path token followed by " " and a name token.
+        for i in (1..tokens.len().saturating_sub(2)).step_by(2) {
+            let (path, gap, name) = (tokens[i], tokens[i + 1], tokens[i + 2]);
+            if !(path.starts_with("src/") && path.ends_with(".rs") && gap == " ") {
+                continue;
+            }
+            let function = name.rsplit("::").next().unwrap_or(name);
+            let source = std::fs::read_to_string(root.join(path)).unwrap_or_default();
+            assert!(
+                source.contains(&format!("fn {function}("))
+                    || source.contains(&format!("fn {function}<")),
+                "docs/ARCHITECTURE.md names `{path}` `{name}`, but {path} has no fn {function}"
+            );
+            checked += 1;
+        }
+        assert!(
+            checked >= 12,
+            "only {checked} hops found in docs/ARCHITECTURE.md"
+        );
+    }
+
     #[test]
     fn ordered_layers_let_a_module_use_the_ones_before_it() {
         assert_eq!(forbidden("sys", "text", false), None);
