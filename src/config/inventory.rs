@@ -333,18 +333,27 @@ impl Builder<'_> {
     }
 }
 
-/// OpenSSH's StrictHostKeyChecking in our terms. `ask` cannot be asked in the middle of a
-/// batch run, so it is treated as strict (refuse what is unknown).
 /// Which known_hosts file a host uses: the explicit one, else its ssh_config
-/// UserKnownHostsFile, else `None` (~/.ssh/known_hosts).
+/// UserKnownHostsFile, else `None` (~/.ssh/known_hosts). `UserKnownHostsFile none` is
+/// OpenSSH's "no file": every key is unknown and nothing learned is kept, which is what
+/// `/dev/null` gives (never a file named `./none`).
 fn known_hosts_key(explicit: Option<&PathBuf>, ssh: &HostConfig, home: &Path) -> Option<PathBuf> {
     explicit.cloned().or_else(|| {
-        ssh.user_known_hosts_files
-            .first()
-            .map(|p| expand_tilde(Path::new(p), home))
+        ssh.user_known_hosts_files.first().map(|p| {
+            if p.eq_ignore_ascii_case("none") {
+                PathBuf::from(NO_KNOWN_HOSTS)
+            } else {
+                expand_tilde(Path::new(p), home)
+            }
+        })
     })
 }
 
+/// The known_hosts of `UserKnownHostsFile none`: reads as empty, keeps nothing.
+const NO_KNOWN_HOSTS: &str = "/dev/null";
+
+/// OpenSSH's StrictHostKeyChecking in our terms. `ask` cannot be asked in the middle of a
+/// batch run, so it is treated as strict (refuse what is unknown).
 fn ssh_mode(value: Option<&str>) -> Option<HostKeyCheck> {
     match value? {
         "yes" | "true" | "ask" => Some(HostKeyCheck::Strict),
@@ -464,5 +473,61 @@ fn entry_from_spec(spec: super::HostSpec) -> HostEntry {
         password: None,
         groups: Vec::new(),
         jump: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_known_hosts(files: &[&str]) -> HostConfig {
+        HostConfig {
+            user_known_hosts_files: files.iter().map(|f| f.to_string()).collect(),
+            ..HostConfig::default()
+        }
+    }
+
+    #[test]
+    fn known_hosts_file_follows_cli_then_ssh_config_then_default() {
+        let home = Path::new("/home/u");
+        let explicit = PathBuf::from("/given/kh");
+        let ssh = with_known_hosts(&["~/.ssh/other", "~/.ssh/second"]);
+        let table: [(Option<&PathBuf>, &HostConfig, Option<PathBuf>); 5] = [
+            (Some(&explicit), &ssh, Some(explicit.clone())),
+            (None, &ssh, Some(PathBuf::from("/home/u/.ssh/other"))),
+            (None, &with_known_hosts(&[]), None),
+            (
+                None,
+                &with_known_hosts(&["none"]),
+                Some(PathBuf::from("/dev/null")),
+            ),
+            (
+                None,
+                &with_known_hosts(&["NONE"]),
+                Some(PathBuf::from("/dev/null")),
+            ),
+        ];
+        for (given, ssh, expected) in table {
+            assert_eq!(
+                known_hosts_key(given, ssh, home),
+                expected,
+                "{given:?} {ssh:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn strict_host_key_checking_values_map_as_openssh_means_them() {
+        for (value, expected) in [
+            ("yes", Some(HostKeyCheck::Strict)),
+            ("ask", Some(HostKeyCheck::Strict)),
+            ("accept-new", Some(HostKeyCheck::AcceptNew)),
+            ("no", Some(HostKeyCheck::Off)),
+            ("off", Some(HostKeyCheck::Off)),
+            ("maybe", None),
+        ] {
+            assert_eq!(ssh_mode(Some(value)), expected, "{value}");
+        }
+        assert_eq!(ssh_mode(None), None);
     }
 }
