@@ -206,7 +206,8 @@ pub struct MockArgs {
     #[arg(long, value_enum, default_value_t = HostKeyType::Ed25519)]
     pub host_key_type: HostKeyType,
     /// Language of the practice shell's texts.
-    #[arg(long, value_enum, default_value_t = Lang::En)]
+    #[arg(long, default_value_t = Lang::En, value_parser = clap::builder::TypedValueParser::try_map(
+        clap::builder::PossibleValuesParser::new(Lang::NAMES), |s| s.parse::<Lang>()))]
     pub lang: Lang,
     /// Milliseconds to delay each reply of the shell (not the handshake).
     #[arg(long, value_name = "MS", default_value_t = 0)]
