@@ -206,8 +206,7 @@ pub struct MockArgs {
     #[arg(long, value_enum, default_value_t = HostKeyType::Ed25519)]
     pub host_key_type: HostKeyType,
     /// Language of the practice shell's texts.
-    #[arg(long, default_value_t = Lang::En, value_parser = clap::builder::TypedValueParser::try_map(
-        clap::builder::PossibleValuesParser::new(Lang::NAMES), |s| s.parse::<Lang>()))]
+    #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
     /// Milliseconds to delay each reply of the shell (not the handshake).
     #[arg(long, value_name = "MS", default_value_t = 0)]
@@ -331,6 +330,7 @@ macro_rules! value_enum_by_name {
 }
 value_enum_by_name!(Mode, name);
 value_enum_by_name!(HostKeyType, name);
+value_enum_by_name!(Lang, name);
 value_enum_by_name!(HostKeyCheck, as_str);
 
 #[cfg(test)]
