@@ -1,0 +1,336 @@
+use super::errors::{edit_distance, suggest};
+use super::*;
+
+fn parse(text: &str) -> Result<HostFile, ConfigError> {
+    parse_host_file(text, Path::new("hosts.toml"))
+}
+
+fn err(text: &str) -> String {
+    match parse(text) {
+        Ok(f) => panic!("expected an error, got {f:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+const FULL: &str = r#"
+[defaults]
+user = "test"
+port = 22
+identity_file = "~/.ssh/id_ed25519"
+password_env = "MTSSH_PASSWORD"
+connect_timeout = 2.5
+command_timeout = 0
+kex_algorithms = "^curve25519-sha256"
+known_hosts = "~/.ssh/known_hosts"
+host_key_check = "accept-new"
+jump = "bastion"
+
+[[hosts]]
+name = "web[01-03]"
+host = "10.0.0.[1-3]"
+port = 2222
+user = "deploy"
+identity_file = "keys/web"
+password_env = "WEB_PW"
+groups = ["web", "prod"]
+jump = "gw"
+
+[[hosts]]
+name = "db"
+password = "hunter2"
+groups = ["prod"]
+"#;
+
+#[test]
+fn plain_text_passwords_give_one_warning_per_file() {
+    let text = "[[hosts]]\nname = \"a\"\npassword = \"x\"\n[[hosts]]\nname = \"b\"\n\
+                    [[hosts]]\nname = \"c\"\npassword = \"y\"\n[[hosts]]\nname = \"d\"\npassword = \"z\"\n";
+    let f = parse(text).unwrap();
+    assert_eq!(f.warnings.len(), 1, "{:?}", f.warnings);
+    assert!(
+        f.warnings[0].starts_with("hosts.toml:3:12: [[hosts]] #1 stores a `password`")
+            && f.warnings[0].ends_with("(and 2 more hosts in the same file)"),
+        "{}",
+        f.warnings[0]
+    );
+}
+
+#[test]
+fn parses_everything() {
+    let f = parse(FULL).unwrap();
+    assert_eq!(
+        f.defaults,
+        Defaults {
+            user: Some("test".into()),
+            port: Some(22),
+            identity_file: Some("~/.ssh/id_ed25519".into()),
+            password_env: Some("MTSSH_PASSWORD".into()),
+            connect_timeout: Some(Duration::from_millis(2500)),
+            command_timeout: None,
+            known_hosts: Some("~/.ssh/known_hosts".into()),
+            host_key_check: Some(HostKeyCheck::AcceptNew),
+            kex_algorithms: Some("^curve25519-sha256".into()),
+            jump: Some("bastion".into()),
+        }
+    );
+    let pairs: Vec<(&str, &str, Option<u16>)> = f
+        .hosts
+        .iter()
+        .map(|h| (h.name.as_str(), h.host.as_str(), h.port))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("web01", "10.0.0.1", Some(2222)),
+            ("web02", "10.0.0.2", Some(2222)),
+            ("web03", "10.0.0.3", Some(2222)),
+            ("db", "db", None),
+        ]
+    );
+    assert_eq!(f.hosts[1].groups, ["web", "prod"]);
+    assert_eq!(f.hosts[1].identity_file, Some(PathBuf::from("keys/web")));
+    assert_eq!(f.hosts[3].password.as_deref(), Some("hunter2"));
+    insta::assert_snapshot!(f.warnings.join("\n"), @"hosts.toml:26:12: [[hosts]] #2 stores a `password` in plain text; prefer `password_env` naming an environment variable that holds it");
+}
+
+#[test]
+fn empty_file_is_empty() {
+    let f = parse("").unwrap();
+    assert_eq!(f.defaults, Defaults::default());
+    assert!(f.hosts.is_empty() && f.warnings.is_empty());
+}
+
+#[test]
+fn debug_hides_password() {
+    let f = parse(FULL).unwrap();
+    let shown = format!("{:?}", f.hosts[3]);
+    assert!(shown.contains(r#"password: Some("***")"#), "{shown}");
+    assert!(!shown.contains("hunter2"));
+    assert!(!format!("{f:?}").contains("hunter2"));
+}
+
+#[test]
+fn host_sharing_and_port_ranges() {
+    let f = parse(
+        r#"
+[[hosts]]
+name = "node[1-3]"
+host = "gateway.example"
+port = "[2221-2223]"
+
+[[hosts]]
+name = "v6"
+host = "[fe80::1]"
+port = "22"
+
+[[hosts]]
+name = "n[7-8]"
+host = "h[1-2]"
+port = "2200,2300"
+"#,
+    )
+    .unwrap();
+    let shown: Vec<String> = f
+        .hosts
+        .iter()
+        .map(|h| format!("{} {} {:?}", h.name, h.host, h.port))
+        .collect();
+    insta::assert_snapshot!(shown.join("\n"), @r"
+        node1 gateway.example Some(2221)
+        node2 gateway.example Some(2222)
+        node3 gateway.example Some(2223)
+        v6 fe80::1 Some(22)
+        n7 h1 Some(2200)
+        n8 h2 Some(2300)
+        ");
+}
+
+#[test]
+fn timeouts_accept_int_and_float() {
+    let f = parse("[defaults]\nconnect_timeout = 3\ncommand_timeout = 1.5\n").unwrap();
+    assert_eq!(f.defaults.connect_timeout, Some(Duration::from_secs(3)));
+    assert_eq!(
+        f.defaults.command_timeout,
+        Some(Duration::from_millis(1500))
+    );
+}
+
+#[test]
+fn host_key_check_round_trips() {
+    for v in HostKeyCheck::ALL {
+        assert_eq!(v.to_string().parse::<HostKeyCheck>(), Ok(v));
+    }
+    assert!("yes".parse::<HostKeyCheck>().is_err());
+}
+
+#[test]
+fn key_lists_match_structs() {
+    // Every listed key must be accepted; serde rejects the rest.
+    let mut text = String::from("[defaults]\n");
+    for k in DEFAULTS_KEYS {
+        let v = match *k {
+            "port" | "connect_timeout" | "command_timeout" => "1",
+            "host_key_check" => "\"off\"",
+            "kex_algorithms" => "\"curve25519-sha256\"",
+            _ => "\"x\"",
+        };
+        text.push_str(&format!("{k} = {v}\n"));
+    }
+    text.push_str("[[hosts]]\n");
+    for k in HOST_KEYS {
+        let v = match *k {
+            "port" => "1",
+            "groups" => "[\"g\"]",
+            _ => "\"x\"",
+        };
+        text.push_str(&format!("{k} = {v}\n"));
+    }
+    parse(&text).unwrap();
+    assert_eq!(TOP_KEYS, ["defaults", "hosts"]);
+}
+
+#[test]
+fn suggestions() {
+    assert_eq!(suggest("usr", HOST_KEYS), Some("user"));
+    assert_eq!(suggest("identity", HOST_KEYS), Some("identity_file"));
+    assert_eq!(
+        suggest("Host-Key-Check", DEFAULTS_KEYS),
+        Some("host_key_check")
+    );
+    assert_eq!(suggest("groupz", HOST_KEYS), Some("groups"));
+    assert_eq!(suggest("colour", HOST_KEYS), None);
+    assert_eq!(edit_distance("kitten", "sitting"), 3);
+    assert_eq!(edit_distance("", "abc"), 3);
+}
+
+#[test]
+fn error_unknown_key_with_suggestion() {
+    insta::assert_snapshot!(err("[defaults]\nusr = \"x\"\n"));
+    insta::assert_snapshot!(err(
+        "[[hosts]]\nname = \"a\"\n\n[[hosts]]\nname = \"b\"\n  hostname = \"x\"\n"
+    ));
+    insta::assert_snapshot!(err("[default]\nuser = \"x\"\n"));
+    insta::assert_snapshot!(err(
+        "hosts = [{ name = \"a\" }, { name = \"b\", identity = \"k\" }]\n"
+    ));
+}
+
+#[test]
+fn error_unknown_key_without_suggestion() {
+    insta::assert_snapshot!(err("[defaults]\ncolour = \"blue\"\n"));
+}
+
+#[test]
+fn error_wrong_type() {
+    insta::assert_snapshot!(err("[defaults]\nport = \"22\"\n"));
+    insta::assert_snapshot!(err("[[hosts]]\nname = \"a\"\ngroups = \"web\"\n"));
+    insta::assert_snapshot!(err("[defaults]\nconnect_timeout = -1\n"));
+    insta::assert_snapshot!(err("[[hosts]]\nname = \"a\"\nport = 70000\n"));
+    insta::assert_snapshot!(err("hosts = 3\n"));
+}
+
+#[test]
+fn error_bad_range() {
+    insta::assert_snapshot!(err("[[hosts]]\nname = \"web[03-01]\"\n"));
+    insta::assert_snapshot!(err("[[hosts]]\nname = \"web[1-3]\"\nhost = \"h[1-2]\"\n"));
+    insta::assert_snapshot!(err(
+        "[[hosts]]\nname = \"web[1-2]\"\nport = \"2222-99999\"\n"
+    ));
+}
+
+#[test]
+fn error_duplicate_name() {
+    insta::assert_snapshot!(err(
+        "[[hosts]]\nname = \"web[01-03]\"\n\n[[hosts]]\nname = \"db\"\n\n[[hosts]]\nname = \"web02\"\n"
+    ));
+    insta::assert_snapshot!(err("[[hosts]]\nname = \"n[1,1]\"\n"));
+}
+
+#[test]
+fn error_unknown_host_key_check() {
+    insta::assert_snapshot!(err("[defaults]\nhost_key_check = \"yes\"\n"));
+}
+
+#[test]
+fn error_toml_syntax() {
+    insta::assert_snapshot!(err("[defaults]\nuser = \"unterminated\n"));
+    insta::assert_snapshot!(err("[[hosts]]\nname = \"a\"\nname = \"b\"\n"));
+}
+
+#[test]
+fn error_missing_and_misc() {
+    insta::assert_snapshot!(err("[[hosts]]\nhost = \"a\"\n"));
+    insta::assert_snapshot!(err("[defaults]\nconnect_timeout = 0\n"));
+    insta::assert_snapshot!(err("[defaults]\nuser = \"\"\n"));
+}
+
+#[test]
+fn never_panics_on_garbage() {
+    let alphabet: Vec<char> = "[]{}=\"'#,.-_:@ \n\t0123456789abnmehostpruwgdfé\\"
+        .chars()
+        .collect();
+    let mut state: u64 = 7;
+    for _ in 0..3000 {
+        let mut text = String::new();
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+        let len = (state >> 58) as usize;
+        for _ in 0..len {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            text.push(alphabet[((state >> 33) % alphabet.len() as u64) as usize]);
+        }
+        let _ = parse(&text);
+        let _ = parse(&format!(
+            "[[hosts]]\nname = \"{}\"\n",
+            text.replace(['"', '\\', '\n'], "")
+        ));
+        let _ = expand(&text);
+        let _ = super::super::hostspec::parse_host_list_arg(&text);
+        let _ = super::super::hostspec::parse_plain_host_file(&text, Path::new("p"));
+    }
+}
+
+#[test]
+fn io_error_names_path() {
+    let e = load_host_file(Path::new("/nonexistent/mtssh/hosts.toml")).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("/nonexistent/mtssh/hosts.toml: cannot read:"),
+        "{e}"
+    );
+}
+
+fn names(v: &[&HostEntry]) -> Vec<String> {
+    v.iter().map(|h| h.name.clone()).collect()
+}
+
+#[test]
+fn selection() {
+    let f = parse(FULL).unwrap();
+    let s = |g: &[&str], x: &[&str]| {
+        let g: Vec<String> = g.iter().map(|s| s.to_string()).collect();
+        let x: Vec<String> = x.iter().map(|s| s.to_string()).collect();
+        select(&f.hosts, &g, &x)
+    };
+    assert_eq!(
+        names(&s(&[], &[]).unwrap()),
+        ["web01", "web02", "web03", "db"]
+    );
+    assert_eq!(
+        names(&s(&["web"], &[]).unwrap()),
+        ["web01", "web02", "web03"]
+    );
+    assert_eq!(names(&s(&["web,prod"], &[]).unwrap()).len(), 4);
+    assert_eq!(names(&s(&[], &["web[02-03],db"]).unwrap()), ["web01"]);
+    assert_eq!(
+        names(&s(&["prod"], &["10.0.0.1"]).unwrap()),
+        ["web02", "web03", "db"]
+    );
+    assert_eq!(
+        s(&["nope"], &[]).unwrap_err().to_string(),
+        "unknown group `nope`; known groups: prod, web"
+    );
+    assert!(matches!(
+        s(&[], &["web[2-1]"]),
+        Err(SelectError::Exclude(_))
+    ));
+}
