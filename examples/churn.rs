@@ -48,23 +48,20 @@ fn main() -> anyhow::Result<()> {
     let result = runtime.block_on(async {
         let kh = scratch.path().join("known_hosts");
         let store = std::sync::Arc::new(KnownHostsStore::load(vec![kh.clone()], kh).await);
+        let host_key = HostKeyPolicy::KnownHosts {
+            mode: mtssh::config::HostKeyCheck::AcceptNew,
+            store,
+        };
         let target = Target {
-            name: "churn".into(),
-            host: addr.ip().to_string(),
-            port: addr.port(),
-            user: "test".into(),
-            password: Some("123456".into()),
-            identity_files: Vec::new(),
-            host_key: HostKeyPolicy::KnownHosts {
-                mode: mtssh::config::HostKeyCheck::AcceptNew,
-                store,
-            },
+            password: Some(mtssh::mock::DEFAULT_PASSWORD.into()),
             connect_timeout: Duration::from_secs(30),
-            keepalive: None,
-            use_agent: false,
-            identities_only: false,
-            kex: None,
-            jump: None,
+            ..Target::new(
+                "churn",
+                addr.ip().to_string(),
+                addr.port(),
+                mtssh::mock::DEFAULT_USER,
+                host_key,
+            )
         };
         let baseline = open_fds();
         println!("baseline: {baseline} open fds, RSS {} KB", rss_kb());

@@ -88,23 +88,16 @@ async fn run(host: String, port: u16, n: usize, prompt: String) -> ExitCode {
         },
         _ => None,
     };
+    let host_key = HostKeyPolicy::KnownHosts {
+        mode: HostKeyCheck::AcceptNew,
+        store: store.clone(),
+    };
     let target = Target {
-        name: "mock".into(),
-        host,
-        port,
-        user: "test".into(),
         password: Some(password),
-        identity_files: Vec::new(),
-        host_key: HostKeyPolicy::KnownHosts {
-            mode: HostKeyCheck::AcceptNew,
-            store: store.clone(),
-        },
         connect_timeout: Duration::from_secs(60),
-        keepalive: None,
-        use_agent: false,
         identities_only: true,
         kex,
-        jump: None,
+        ..Target::new("mock", host, port, mtssh::mock::DEFAULT_USER, host_key)
     };
     let start = Instant::now();
     let cpu0 = mtssh::sys::usage(libc::RUSAGE_SELF);

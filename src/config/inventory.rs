@@ -17,7 +17,7 @@ use super::{
 };
 use crate::ssh::{HostKeyPolicy, KnownHostsStore, Target};
 
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub use crate::ssh::target::DEFAULT_CONNECT_TIMEOUT;
 pub const PASSWORD_ENV: &str = "MTSSH_PASSWORD";
 
 /// The resolved sessions, plus what the user should be told before they start.

@@ -186,19 +186,14 @@ impl MockServer {
         let addr = self.hosts.get(host)?.addr;
         let user = self.users.first()?;
         Some(crate::ssh::Target {
-            name,
-            host: addr.ip().to_string(),
-            port: addr.port(),
-            user: user.user.clone(),
             password: Some(user.password.clone()),
-            identity_files: Vec::new(),
-            host_key: crate::ssh::HostKeyPolicy::Pinned(self.host_key.clone()),
-            connect_timeout: Duration::from_secs(10),
-            keepalive: None,
-            use_agent: false,
-            identities_only: false,
-            kex: None,
-            jump: None,
+            ..crate::ssh::Target::new(
+                name,
+                addr.ip().to_string(),
+                addr.port(),
+                user.user.clone(),
+                crate::ssh::HostKeyPolicy::Pinned(self.host_key.clone()),
+            )
         })
     }
 

@@ -98,7 +98,38 @@ impl std::fmt::Debug for Target {
     }
 }
 
+/// Connect + handshake + authentication, unless configured otherwise (OpenSSH has none; a
+/// thousand hosts with one dead would otherwise wait on TCP's own minutes).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl Target {
+    /// A target with nothing configured beyond where to go, as whom, and how to trust the
+    /// host key: no password or identity files, no agent, no jump host, russh's kex list,
+    /// [`DEFAULT_CONNECT_TIMEOUT`]. Set the rest with struct update syntax.
+    pub fn new(
+        name: impl Into<String>,
+        host: impl Into<String>,
+        port: u16,
+        user: impl Into<String>,
+        host_key: HostKeyPolicy,
+    ) -> Target {
+        Target {
+            name: name.into(),
+            host: host.into(),
+            port,
+            user: user.into(),
+            password: None,
+            identity_files: Vec::new(),
+            host_key,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            keepalive: None,
+            use_agent: false,
+            identities_only: false,
+            kex: None,
+            jump: None,
+        }
+    }
+
     /// Identifies a connection that sessions may share (as a jump host).
     pub fn connection_key(&self) -> String {
         let via = self
