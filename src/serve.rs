@@ -139,14 +139,8 @@ async fn write_private(path: &std::path::Path, text: String) -> std::io::Result<
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || {
         use std::io::Write as _;
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&path)?;
-        file.write_all(text.as_bytes())
+        crate::sys::open_private_file(&path, crate::sys::PrivateOpen::Truncate)?
+            .write_all(text.as_bytes())
     })
     .await
     .map_err(std::io::Error::other)?

@@ -115,3 +115,39 @@ pub async fn shutdown_signal() {
     }
     let _ = tokio::signal::ctrl_c().await;
 }
+
+/// Opens a file only its owner may read (0600), whatever the umask: host keys, known_hosts,
+/// host lists holding the practice password. `create_new` refuses an existing file (a key
+/// must never be overwritten); otherwise an existing one is truncated (`truncate`) or
+/// appended to. Blocking.
+pub fn open_private_file(
+    path: &std::path::Path,
+    how: PrivateOpen,
+) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    match how {
+        PrivateOpen::CreateNew => options.write(true).create_new(true),
+        PrivateOpen::Truncate => options.write(true).create(true).truncate(true),
+        PrivateOpen::Append => options.read(true).append(true).create(true),
+    };
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+/// How [`open_private_file`] treats a file that exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrivateOpen {
+    CreateNew,
+    Truncate,
+    Append,
+}
+
+/// Creates `dir` and its parents, new ones only its owner may enter (0700). Blocking.
+pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
