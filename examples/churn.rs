@@ -92,8 +92,8 @@ fn main() -> anyhow::Result<()> {
                         handles[id].send(SessionCommand::Close);
                     }
                     Some(SessionEvent::State { state, .. }) if state.is_finished() => {
-                        if let SessionState::Failed { reason } = &state {
-                            eprintln!("failed: {reason}");
+                        if let SessionState::Failed { error } = &state {
+                            eprintln!("failed: {error}");
                         }
                         finished += 1;
                     }

@@ -129,9 +129,9 @@ async fn run(host: String, port: u16, n: usize, prompt: String) -> ExitCode {
                     ready[id] = true;
                     n_ready += 1;
                 }
-                SessionState::Failed { reason } => {
+                SessionState::Failed { error } => {
                     n_failed += 1;
-                    first_failure.get_or_insert(reason);
+                    first_failure.get_or_insert(error.to_string());
                 }
                 SessionState::Closed { .. } if !prompted[id] => {
                     n_failed += 1;

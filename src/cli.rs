@@ -126,8 +126,11 @@ pub struct RunArgs {
     /// Stream `name | line` as lines arrive instead of a folded report at the end.
     #[arg(long, conflicts_with = "json")]
     pub inline: bool,
-    /// One JSON object per host (name, exit_status, stdout, stderr, error, duration_ms).
-    /// Output bytes that are not UTF-8 are replaced with U+FFFD.
+    /// One JSON object per host (name, outcome, exit_status, stdout, stderr,
+    /// stdout_dropped_bytes, stderr_dropped_bytes, error, error_kind, duration_ms).
+    /// error_kind names the error for scripts (refused, timed-out, auth-failed,
+    /// host-key-changed, ...; null without an error). Output bytes that are not UTF-8 are
+    /// replaced with U+FFFD.
     #[arg(long)]
     pub json: bool,
     /// Bytes of stdout (and of stderr) kept per host; more is cut and marked.

@@ -58,7 +58,10 @@ fn enter_broadcasts_to_selected_live_sessions_only() {
     app.update(Msg::State {
         id: 2,
         state: SessionState::Failed {
-            reason: "refused".into(),
+            error: crate::ssh::SessionError::Refused {
+                address: "web03:22".into(),
+                reason: "Connection refused (os error 111)".into(),
+            },
         },
     });
     type_str(&mut app, "uptime");
@@ -382,7 +385,10 @@ fn function_keys_ask_the_loop() {
     // A live pane is not reconnected; a failed one is.
     assert!(press(&mut app, KeyCode::F(5)).is_empty());
     let state = SessionState::Failed {
-        reason: "timeout".into(),
+        error: crate::ssh::SessionError::TimedOut {
+            after: std::time::Duration::from_secs(10),
+            phase: crate::ssh::TimeoutPhase::Authentication,
+        },
     };
     app.update(Msg::State { id: 0, state });
     assert_eq!(

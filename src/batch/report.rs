@@ -167,6 +167,9 @@ struct JsonHost<'a> {
     stdout_dropped_bytes: u64,
     stderr_dropped_bytes: u64,
     error: Option<&'a str>,
+    /// What kind of error (`refused`, `auth-failed`, `host-key-changed`, …); null with no
+    /// error.
+    error_kind: Option<&'a str>,
     duration_ms: u128,
 }
 
@@ -188,6 +191,7 @@ fn write_json(out: &mut impl Write, results: &[HostResult]) -> Result<()> {
             stdout_dropped_bytes: r.dropped.0,
             stderr_dropped_bytes: r.dropped.1,
             error: r.error.as_deref(),
+            error_kind: r.error_kind,
             duration_ms: r.duration.as_millis(),
         };
         host.serialize(&mut serde_json::Serializer::with_formatter(
@@ -251,6 +255,7 @@ mod tests {
             stderr: stdout.to_vec(),
             dropped: (0, 0),
             error: error.map(String::from),
+            error_kind: error.map(|_| "other"),
             duration: Duration::ZERO,
         }
     }
@@ -292,6 +297,36 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
         assert_eq!(v["stdout"], String::from_utf8_lossy(HOSTILE).as_ref());
         assert_eq!(v["error"], "bye\u{9d}0;x\u{9c}");
+    }
+
+    #[test]
+    fn json_names_the_error_kind_or_null() {
+        let mut refused = result(b"", Some("cannot connect to web01:22: Connection refused"));
+        refused.error_kind = Some("refused");
+        let mut out = Vec::new();
+        write_json(&mut out, &[result(b"fine\n", None), refused]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines[0]["error"], serde_json::Value::Null);
+        assert_eq!(lines[0]["error_kind"], serde_json::Value::Null);
+        assert_eq!(
+            lines[1]["error"],
+            "cannot connect to web01:22: Connection refused"
+        );
+        assert_eq!(lines[1]["error_kind"], "refused");
+        // Right after `error`, in the order written.
+        assert!(
+            text.contains(r#""error":null,"error_kind":null,"duration_ms""#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"Connection refused","error_kind":"refused","duration_ms""#),
+            "{text}"
+        );
     }
 
     #[test]

@@ -44,12 +44,25 @@ pub struct HostResult {
     pub stderr: Vec<u8>,
     /// Bytes dropped beyond `max_output` (stdout, stderr).
     pub dropped: (u64, u64),
+    /// What went wrong, as the user reads it.
     pub error: Option<String>,
+    /// What kind of thing went wrong, a stable kebab-case name beside `error` (set exactly
+    /// when `error` is): a session's [`crate::ssh::SessionError::kind`], or one of the driver's own
+    /// ([`HostResult::COMMAND_TIMEOUT`], [`HostResult::NO_EXIT_STATUS`],
+    /// [`HostResult::INTERRUPTED`]).
+    pub error_kind: Option<&'static str>,
     pub duration: Duration,
 }
 
 impl HostResult {
-    /// A host that never got to run.
+    /// `--timeout` ran out and the channel was closed.
+    pub const COMMAND_TIMEOUT: &'static str = "command-timeout";
+    /// The channel closed without an exit status.
+    pub const NO_EXIT_STATUS: &'static str = "no-exit-status";
+    /// The run was interrupted (Ctrl-C) before the host finished.
+    pub const INTERRUPTED: &'static str = "interrupted";
+
+    /// A host that never got to run (its thread or runtime could not start): kind `other`.
     pub fn failed(name: String, error: String) -> HostResult {
         HostResult {
             name,
@@ -59,8 +72,15 @@ impl HostResult {
             stderr: Vec::new(),
             dropped: (0, 0),
             error: Some(error),
+            error_kind: Some("other"),
             duration: Duration::ZERO,
         }
+    }
+
+    /// Records an error and its kind together.
+    fn set_error(&mut self, kind: &'static str, error: String) {
+        self.error = Some(error);
+        self.error_kind = Some(kind);
     }
 }
 
@@ -121,6 +141,7 @@ pub async fn execute(
         .map(|t| Running {
             result: HostResult {
                 error: None,
+                error_kind: None,
                 ..HostResult::failed(t.name.clone(), String::new())
             },
             started: now,
@@ -164,15 +185,15 @@ pub async fn execute(
                                 Some(_) => Outcome::NonZero,
                                 None if host.result.outcome == Outcome::TimedOut => Outcome::TimedOut,
                                 None => {
-                                    host.result.error = Some("the channel closed without an exit status".into());
+                                    host.result.set_error(HostResult::NO_EXIT_STATUS, "the channel closed without an exit status".into());
                                     Outcome::Failed
                                 }
                             };
                             finish(host, outcome, &mut sink);
                             pending -= 1;
                         }
-                        SessionState::Failed { reason } => {
-                            host.result.error = Some(reason);
+                        SessionState::Failed { error } => {
+                            host.result.set_error(error.kind(), error.to_string());
                             let outcome = if host.result.outcome == Outcome::TimedOut { Outcome::TimedOut } else { Outcome::Failed };
                             finish(host, outcome, &mut sink);
                             pending -= 1;
@@ -193,7 +214,7 @@ pub async fn execute(
                     if !host.finished && host.deadline.is_some_and(|d| now >= d) {
                         host.deadline = None;
                         host.result.outcome = Outcome::TimedOut;
-                        host.result.error = Some(format!(
+                        host.result.set_error(HostResult::COMMAND_TIMEOUT, format!(
                             "timed out after {}; the channel was closed",
                             crate::ssh::humantime(opts.timeout.unwrap_or_default())
                         ));
@@ -207,7 +228,7 @@ pub async fn execute(
                     handle.send(SessionCommand::Close);
                 }
                 for host in running.iter_mut().filter(|h| !h.finished) {
-                    host.result.error = Some("interrupted".into());
+                    host.result.set_error(HostResult::INTERRUPTED, "interrupted".into());
                     finish(host, Outcome::Interrupted, &mut sink);
                 }
                 break;

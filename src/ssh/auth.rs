@@ -9,10 +9,11 @@ use russh::keys::agent::client::AgentClient;
 use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey};
 
 use super::connect::ClientHandler;
-use super::session::{Prompter, humantime};
+use super::error::{SessionError, TimeoutPhase};
+use super::session::Prompter;
 use super::target::Target;
 
-type Failure = String;
+type Failure = SessionError;
 
 /// Rounds of keyboard-interactive questions before giving up (servers may ask forever).
 const MAX_KBD_ROUNDS: usize = 6;
@@ -48,27 +49,12 @@ pub(super) async fn authenticate(
     if attempt.run().await? {
         return Ok(());
     }
-    let tried = if attempt.tried.is_empty() {
-        "nothing to try: no agent key, no identity file and no password \
-         (set password_env, MTSSH_PASSWORD or identity_file)"
-            .to_string()
-    } else {
-        format!("tried {}", attempt.tried.join(", "))
-    };
-    let allowed = if attempt.allowed.is_empty() {
-        String::new()
-    } else {
-        format!("; the server accepts: {}", attempt.allowed.join(","))
-    };
-    let notes = if attempt.notes.is_empty() {
-        String::new()
-    } else {
-        format!(". {}", attempt.notes.join(". "))
-    };
-    Err(format!(
-        "authentication failed for user '{}' ({tried}){allowed}{notes}",
-        target.user
-    ))
+    Err(SessionError::AuthFailed {
+        user: target.user.clone(),
+        tried: attempt.tried,
+        allowed: attempt.allowed,
+        notes: attempt.notes,
+    })
 }
 
 impl Attempt<'_> {
@@ -305,7 +291,7 @@ impl Attempt<'_> {
             None => Ok(russh::keys::load_secret_key(&owned, None)),
         })
         .await
-        .map_err(|e| format!("key loading task failed: {e}"))?;
+        .map_err(|e| SessionError::Other(format!("key loading task failed: {e}")))?;
         let loaded = match loaded {
             Ok(loaded) => loaded,
             Err(mode) => {
@@ -339,17 +325,18 @@ impl Attempt<'_> {
             .ask(format!("Passphrase for {}:", path.display()), false)
             .await
         else {
-            return Err(format!(
-                "{} is encrypted and no passphrase was given",
-                path.display()
-            ));
+            return Err(SessionError::PassphraseMissing {
+                path: path.to_path_buf(),
+            });
         };
         let owned = path.to_path_buf();
         // ~0.1-0.5 s of key derivation: never on the event loop.
         tokio::task::spawn_blocking(move || russh::keys::load_secret_key(&owned, Some(&passphrase)))
             .await
-            .map_err(|e| format!("key loading task failed: {e}"))?
-            .map_err(|_| format!("could not decrypt {} (wrong passphrase?)", path.display()))
+            .map_err(|e| SessionError::Other(format!("key loading task failed: {e}")))?
+            .map_err(|_| SessionError::WrongPassphrase {
+                path: path.to_path_buf(),
+            })
     }
 }
 
@@ -360,8 +347,13 @@ async fn timed<T, E: std::fmt::Display>(
 ) -> Result<T, Failure> {
     tokio::time::timeout(limit, step)
         .await
-        .map_err(|_| format!("timed out after {} during authentication", humantime(limit)))?
-        .map_err(|e| format!("authentication broke off: {e}"))
+        .map_err(|_| SessionError::TimedOut {
+            after: limit,
+            phase: TimeoutPhase::Authentication,
+        })?
+        .map_err(|e| SessionError::AuthBrokeOff {
+            reason: e.to_string(),
+        })
 }
 
 /// The user certificate `KEY-cert.pub` next to an identity file, when there is one.

@@ -11,10 +11,11 @@ use tokio::net::TcpStream;
 use super::algorithms;
 use super::auth;
 use super::engine::Engine;
-use super::session::{Prompter, humantime};
+use super::error::{SessionError, TimeoutPhase};
+use super::session::Prompter;
 use super::target::{HostKeyPolicy, Target};
 
-type Failure = String;
+type Failure = SessionError;
 
 /// An authenticated connection, shareable between the sessions that tunnel through it.
 pub(super) type Connection = client::Handle<ClientHandler>;
@@ -57,17 +58,23 @@ async fn handshake(
             .lock()
             .ok()
             .and_then(|mut r| r.take())
-            .unwrap_or_else(|| format!("SSH handshake with {} failed: {e}", target.address()))
+            .unwrap_or_else(|| SessionError::Handshake {
+                address: target.address(),
+                reason: e.to_string(),
+            })
     };
     let attempt = async {
         match &target.jump {
             None => {
                 let addrs = (engine.resolver())(target.host.clone(), target.port)
                     .await
-                    .map_err(|e| format!("cannot resolve {}: {e}", target.host))?;
+                    .map_err(|e| SessionError::Resolve {
+                        host: target.host.clone(),
+                        reason: e.to_string(),
+                    })?;
                 let stream = connect_any(&addrs)
                     .await
-                    .map_err(|e| format!("cannot connect to {}: {e}", target.address()))?;
+                    .map_err(|e| SessionError::connect(target.address(), &e))?;
                 let _ = stream.set_nodelay(true);
                 client::connect_stream(client_config(target), stream, handler)
                     .await
@@ -83,12 +90,10 @@ async fn handshake(
                         0,
                     )
                     .await
-                    .map_err(|e| {
-                        format!(
-                            "jump host {} could not reach {}: {e}",
-                            jump.name,
-                            target.address()
-                        )
+                    .map_err(|e| SessionError::JumpUnreachable {
+                        jump: jump.name.clone(),
+                        address: target.address(),
+                        reason: e.to_string(),
                     })?;
                 client::connect_stream(client_config(target), channel.into_stream(), handler)
                     .await
@@ -99,11 +104,12 @@ async fn handshake(
     let timeout = target.connect_timeout;
     match tokio::time::timeout(timeout, attempt).await {
         Ok(result) => result,
-        Err(_) => Err(format!(
-            "timed out after {} connecting to {} (no SSH answer); check the host and port, or raise --connect-timeout",
-            humantime(timeout),
-            target.address()
-        )),
+        Err(_) => Err(SessionError::TimedOut {
+            after: timeout,
+            phase: TimeoutPhase::Connect {
+                address: target.address(),
+            },
+        }),
     }
 }
 
@@ -152,11 +158,11 @@ pub(super) struct ClientHandler {
     port: u16,
     /// Why the host key was refused, for the session's error (russh only reports a
     /// generic "unknown key").
-    rejection: Arc<Mutex<Option<String>>>,
+    rejection: Arc<Mutex<Option<SessionError>>>,
 }
 
 impl ClientHandler {
-    fn refuse(&self, why: String) -> bool {
+    fn refuse(&self, why: SessionError) -> bool {
         tracing::warn!(host = %self.host, port = self.port, "{why}");
         if let Ok(mut slot) = self.rejection.lock() {
             *slot = Some(why);
@@ -175,18 +181,18 @@ impl client::Handler for ClientHandler {
         let key = match server_public_key {
             PublicKeyOrCertificate::PublicKey { key, .. } => key,
             PublicKeyOrCertificate::Certificate(_) => {
-                return Ok(self.refuse(format!(
-                    "{}:{} presented a host certificate; mtssh verifies plain host keys only",
-                    self.host, self.port
-                )));
+                return Ok(self.refuse(SessionError::HostCertificate {
+                    host: self.host.clone(),
+                    port: self.port,
+                }));
             }
         };
         let verdict = match &self.policy {
             HostKeyPolicy::Pinned(expected) if expected.key_data() == key.key_data() => Ok(()),
-            HostKeyPolicy::Pinned(_) => Err(format!(
-                "{}:{} is not the expected server: its host key differs from the pinned one",
-                self.host, self.port
-            )),
+            HostKeyPolicy::Pinned(_) => Err(SessionError::HostKeyMismatch {
+                host: self.host.clone(),
+                port: self.port,
+            }),
             HostKeyPolicy::KnownHosts { mode, store } => {
                 store.verify(*mode, &self.host, self.port, key).map(|_| ())
             }

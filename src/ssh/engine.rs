@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{OnceCell, Semaphore, mpsc};
 
 use super::connect::{self, Connection};
+use super::error::SessionError;
 use super::events::{SessionCommand, SessionEvent, SessionId};
 use super::session::{Prompter, SessionActor};
 use super::target::{Target, Work};
@@ -77,7 +78,7 @@ pub struct Engine {
 }
 
 /// One shared connection to a jump host, established by whichever session needs it first.
-type JumpSlot = Arc<OnceCell<Result<Arc<Connection>, String>>>;
+type JumpSlot = Arc<OnceCell<Result<Arc<Connection>, SessionError>>>;
 
 struct Inner {
     settings: EngineSettings,
@@ -138,7 +139,7 @@ impl Engine {
         &self,
         jump: &Target,
         prompter: &Prompter,
-    ) -> Result<Arc<Connection>, String> {
+    ) -> Result<Arc<Connection>, SessionError> {
         let key = jump.connection_key();
         for _ in 0..2 {
             let slot = self.jump_slot(&key);
@@ -148,7 +149,10 @@ impl Engine {
                     Box::pin(connect::establish(self, jump, prompter, async {}))
                         .await
                         .map(Arc::new)
-                        .map_err(|e| format!("jump host {}: {e}", jump.name))
+                        .map_err(|e| SessionError::Jump {
+                            jump: jump.name.clone(),
+                            source: Box::new(e),
+                        })
                 })
                 .await
                 .clone();
@@ -161,10 +165,9 @@ impl Engine {
                 }
             }
         }
-        Err(format!(
-            "jump host {} keeps closing its connection",
-            jump.name
-        ))
+        Err(SessionError::JumpKeepsClosing {
+            jump: jump.name.clone(),
+        })
     }
 
     fn jump_slot(&self, key: &str) -> JumpSlot {

@@ -4,6 +4,8 @@ use std::fmt;
 
 use tokio::sync::oneshot;
 
+use super::error::SessionError;
+
 /// Index of a session within one front end (its pane, its row in a batch report).
 pub type SessionId = usize;
 
@@ -18,9 +20,10 @@ pub enum SessionState {
     Closed {
         exit_status: Option<u32>,
     },
-    /// The session could not be established or broke; the reason is user-facing text.
+    /// The session could not be established or broke; the error's `Display` is the
+    /// user-facing sentence, its variant (and `kind()`) what went wrong.
     Failed {
-        reason: String,
+        error: SessionError,
     },
 }
 
@@ -44,7 +47,7 @@ impl fmt::Display for SessionState {
                 exit_status: Some(code),
             } => write!(f, "closed: exit {code}"),
             SessionState::Closed { exit_status: None } => f.write_str("closed"),
-            SessionState::Failed { reason } => write!(f, "failed: {reason}"),
+            SessionState::Failed { error } => write!(f, "failed: {error}"),
         }
     }
 }

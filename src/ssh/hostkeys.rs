@@ -11,6 +11,7 @@ use russh::keys::{HashAlg, PublicKey};
 use tokio::sync::{mpsc, oneshot};
 use tracing::warn;
 
+use super::error::{OfferedKey, SessionError};
 use super::known_hosts::{self, HostKeyStatus, KnownHosts};
 use super::target::HostKeyCheck;
 
@@ -54,7 +55,7 @@ impl KnownHostsStore {
         )
     }
 
-    /// Decides whether `key` may be trusted for `host:port`. On `Err` the text says what is
+    /// Decides whether `key` may be trusted for `host:port`. On `Err` the error says what is
     /// wrong and how to fix it.
     pub fn verify(
         &self,
@@ -62,43 +63,52 @@ impl KnownHostsStore {
         host: &str,
         port: u16,
         key: &PublicKey,
-    ) -> Result<Verdict, String> {
+    ) -> Result<Verdict, SessionError> {
         let algo = key.algorithm().as_str().to_string();
         let blob = key
             .to_bytes()
-            .map_err(|e| format!("unreadable host key: {e}"))?;
-        let fingerprint = key.fingerprint(HashAlg::Sha256);
+            .map_err(|e| SessionError::HostKeyUnreadable {
+                reason: e.to_string(),
+            })?;
+        let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
+        let offered = || {
+            Box::new(OfferedKey {
+                algo: algo.clone(),
+                fingerprint: fingerprint.clone(),
+            })
+        };
         let mut index = self
             .index
             .lock()
-            .map_err(|_| "known_hosts index unavailable".to_string())?;
+            .map_err(|_| SessionError::Other("known_hosts index unavailable".into()))?;
         match index.check(host, port, &algo, &blob) {
             HostKeyStatus::Known => Ok(Verdict::Known),
-            HostKeyStatus::Revoked { path, line } => Err(format!(
-                "the host key {algo} {fingerprint} is marked @revoked in {}:{line}; refusing to connect",
-                path.display()
-            )),
+            HostKeyStatus::Revoked { path, line } => Err(SessionError::HostKeyRevoked {
+                key: offered(),
+                path,
+                line,
+            }),
             HostKeyStatus::Changed {
                 path,
                 line,
                 known_algo,
-            } if mode != HostKeyCheck::Off => Err(format!(
-                "HOST KEY CHANGED for {}: the server offered {algo} {fingerprint}, but {}:{line} holds a different {known_algo} key. \
-                 Someone may be intercepting the connection, or the host was reinstalled. \
-                 If you trust the new key, remove the old one with: {}",
-                known_hosts::host_pattern(host, port),
-                path.display(),
-                known_hosts::fix_hint(&path, host, port)
-            )),
+            } if mode != HostKeyCheck::Off => Err(SessionError::HostKeyChanged {
+                pattern: known_hosts::host_pattern(host, port),
+                key: offered(),
+                fix: known_hosts::fix_hint(&path, host, port),
+                path,
+                line,
+                known_algo,
+            }),
             HostKeyStatus::Changed { .. } => Ok(Verdict::Unchecked),
             HostKeyStatus::Unknown => match mode {
-                HostKeyCheck::Strict => Err(format!(
-                    "host key for {} is not in known_hosts ({algo} {fingerprint}) and host_key_check is strict; \
-                     add it with `ssh-keyscan -p {port} {host} >> {}` after checking the fingerprint, \
-                     or use --host-key-check accept-new",
-                    known_hosts::host_pattern(host, port),
-                    self.learn_path.display()
-                )),
+                HostKeyCheck::Strict => Err(SessionError::HostKeyUnknown {
+                    pattern: known_hosts::host_pattern(host, port),
+                    host: host.to_string(),
+                    port,
+                    key: offered(),
+                    learn_path: self.learn_path.clone(),
+                }),
                 HostKeyCheck::AcceptNew => {
                     let hashed = index.uses_hashing();
                     let line = known_hosts::format_entry(host, port, &algo, &blob, hashed);

@@ -7,6 +7,7 @@ pub mod algorithms;
 mod auth;
 mod connect;
 pub mod engine;
+pub mod error;
 pub mod events;
 pub mod hostkeys;
 pub mod known_hosts;
@@ -14,6 +15,7 @@ mod session;
 pub mod target;
 
 pub use engine::{Engine, EngineSettings, Resolver, SessionHandle, system_resolver};
+pub use error::{OfferedKey, SessionError, TimeoutPhase};
 pub use events::*;
 pub use hostkeys::{KnownHostsStore, Verdict};
 pub use session::humantime;

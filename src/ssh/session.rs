@@ -1,7 +1,7 @@
 //! One session actor: connect, verify the host key, authenticate, open the channel, then
 //! pump bytes between the channel and the front end until either side ends.
 //!
-//! Every failure becomes a `Failed` state with a user-facing reason; an actor never panics
+//! Every failure becomes a `Failed` state with a typed [`SessionError`]; an actor never panics
 //! its way out and never affects another session.
 
 use std::time::Duration;
@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::connect::{self, ClientHandler};
 use super::engine::Engine;
+use super::error::SessionError;
 use super::events::{Prompt, SessionCommand, SessionEvent, SessionId, SessionState};
 use super::target::{Target, Work};
 
@@ -26,15 +27,15 @@ pub(super) struct SessionActor {
     pub credit: Option<std::sync::Arc<tokio::sync::Semaphore>>,
 }
 
-/// Why a session ends early: a user-facing sentence.
-type Failure = String;
+/// Why a session ends early.
+type Failure = SessionError;
 
 impl SessionActor {
     pub async fn run(mut self) {
         let outcome = self.drive().await;
         let state = match outcome {
             Ok(exit_status) => SessionState::Closed { exit_status },
-            Err(reason) => SessionState::Failed { reason },
+            Err(error) => SessionState::Failed { error },
         };
         self.state(state).await;
     }
@@ -65,10 +66,13 @@ impl SessionActor {
         &mut self,
         handle: &client::Handle<ClientHandler>,
     ) -> Result<Option<u32>, Failure> {
-        let mut channel = handle
-            .channel_open_session()
-            .await
-            .map_err(|e| format!("the server refused a session channel: {e}"))?;
+        let mut channel =
+            handle
+                .channel_open_session()
+                .await
+                .map_err(|e| SessionError::ChannelRefused {
+                    reason: e.to_string(),
+                })?;
         // A PTY when asked for (a shell always has one), then the shell or the command.
         let (pty, command) = match &self.work {
             Work::Shell { term, cols, rows } => (Some((term.clone(), *cols, *rows)), None),
@@ -88,9 +92,9 @@ impl SessionActor {
                 None => channel.request_shell(true).await,
             }
         };
-        setup
-            .await
-            .map_err(|e| format!("the server refused the request: {e}"))?;
+        setup.await.map_err(|e| SessionError::RequestRefused {
+            reason: e.to_string(),
+        })?;
         self.state(SessionState::Ready).await;
 
         let mut exit_status = None;
@@ -100,7 +104,10 @@ impl SessionActor {
                 command = self.inbox.recv(), if inbox_open => match command {
                     Some(SessionCommand::Input(bytes)) => {
                         if let Err(e) = channel.data(&bytes[..]).await {
-                            return Err(format!("connection lost while sending: {e}"));
+                            return Err(SessionError::ConnectionLost {
+                                address: self.target.address(),
+                                while_sending: Some(e.to_string()),
+                            });
                         }
                     }
                     Some(SessionCommand::Resize { cols, rows }) => {
@@ -132,17 +139,17 @@ impl SessionActor {
                         self.emit(SessionEvent::ExitStatus { id: self.id, status }).await;
                     }
                     Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
-                        return Err(format!("the remote command was killed by signal {signal_name:?}"));
+                        return Err(SessionError::KilledBySignal { signal: format!("{signal_name:?}") });
                     }
                     Some(ChannelMsg::Close) => return Ok(exit_status),
                     // The transport ended under the channel: the server died or the network
                     // broke. With an exit status already in hand the command did finish.
                     None if exit_status.is_some() => return Ok(exit_status),
                     None => {
-                        return Err(format!(
-                            "connection to {} lost (the server closed it or went away)",
-                            self.target.address()
-                        ));
+                        return Err(SessionError::ConnectionLost {
+                            address: self.target.address(),
+                            while_sending: None,
+                        });
                     }
                     Some(_) => {}
                 },

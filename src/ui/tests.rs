@@ -7,7 +7,7 @@ use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 
 use crate::app::{App, MockStatus, Msg};
-use crate::ssh::SessionState;
+use crate::ssh::{SessionError, SessionState};
 
 fn render(app: &App) -> String {
     render_buffer(app).0
@@ -77,7 +77,7 @@ fn every_pane_state_in_titles() {
         SessionState::Authenticating,
         SessionState::Ready,
         SessionState::Failed {
-            reason: "connection refused".into(),
+            error: SessionError::Other("connection refused".into()),
         },
         SessionState::Closed {
             exit_status: Some(130),
@@ -256,7 +256,10 @@ fn hostile_output_never_reaches_the_real_terminal() {
     app.update(Msg::State {
         id: 2,
         state: SessionState::Failed {
-            reason: String::from_utf8_lossy(HOSTILE).into_owned(),
+            // Server text (a disconnect reason) ends up in errors.
+            error: SessionError::AuthBrokeOff {
+                reason: String::from_utf8_lossy(HOSTILE).into_owned(),
+            },
         },
     });
     app.update(Msg::Prompt {

@@ -86,13 +86,20 @@ async fn a_name_that_does_not_resolve_fails_alone_without_a_dns_query() {
             exit_status: Some(0)
         })
     );
-    let Some(SessionState::Failed { reason }) = &ends[1] else {
+    let Some(SessionState::Failed { error }) = &ends[1] else {
         panic!("{:?}", ends[1])
     };
     assert!(
-        reason.contains("cannot resolve no-such-host.invalid"),
-        "{reason}"
+        error
+            .to_string()
+            .contains("cannot resolve no-such-host.invalid"),
+        "{error}"
     );
+    assert!(
+        matches!(error, mtssh::ssh::SessionError::Resolve { host, .. } if host == "no-such-host.invalid"),
+        "{error:?}"
+    );
+    assert_eq!(error.kind(), "resolve");
     assert!(
         queried
             .lock()
@@ -138,7 +145,9 @@ async fn the_mock_killed_mid_session_then_reconnect_works() {
     drop(server);
     let end = state_of(&mut events, SessionState::is_finished).await;
     assert!(
-        matches!(&end, SessionState::Failed { reason } if reason.contains("lost")),
+        matches!(&end, SessionState::Failed { error } if error.to_string().contains("lost")
+            && matches!(error, mtssh::ssh::SessionError::ConnectionLost { while_sending: None, .. })
+            && error.kind() == "connection-lost"),
         "{end:?}"
     );
 

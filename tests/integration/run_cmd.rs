@@ -218,6 +218,27 @@ async fn host_keys_strict_accept_new_and_changed() {
         );
         assert!(out.stdout.contains("ssh-keygen -f"), "{}", out.stdout);
     }
+    // The same failure as JSON names its kind next to the unchanged sentence.
+    let out = mtssh(
+        &env,
+        &[
+            "run",
+            "-f",
+            strict.to_str().unwrap(),
+            "--json",
+            "-c",
+            "echo hi",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(3), "{}{}", out.stdout, out.stderr);
+    let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(v["error_kind"], "host-key-changed", "{}", out.stdout);
+    assert!(
+        v["error"].as_str().unwrap().contains("HOST KEY CHANGED"),
+        "{}",
+        out.stdout
+    );
 
     // A key of another type is a changed key too.
     drop(server);
@@ -305,6 +326,16 @@ async fn failures_are_per_host_and_within_the_connect_timeout() {
         .collect();
     assert_eq!(by_name["good"]["stdout"], "fine\n", "{stdout}");
     assert_eq!(by_name["good"]["exit_status"], 0);
+    assert_eq!(by_name["good"]["error"], serde_json::Value::Null);
+    assert_eq!(by_name["good"]["error_kind"], serde_json::Value::Null);
+    // Each failure's kind, for scripts that must not parse sentences.
+    for (name, kind) in [
+        ("badpass", "auth-failed"),
+        ("closed", "refused"),
+        ("silent", "timed-out"),
+    ] {
+        assert_eq!(by_name[name]["error_kind"], kind, "{name}: {stdout}");
+    }
     let error = |name: &str| {
         by_name[name]["error"]
             .as_str()

@@ -175,9 +175,15 @@ async fn encrypted_key_asks_its_passphrase_once_and_says_when_wrong() {
             );
             assert_eq!(String::from_utf8_lossy(&output).trim(), "test");
         } else {
-            let SessionState::Failed { reason } = end else {
+            let SessionState::Failed { error } = end else {
                 panic!("{end:?}")
             };
+            assert!(
+                matches!(error, mtssh::ssh::SessionError::WrongPassphrase { .. }),
+                "{error:?}"
+            );
+            assert_eq!(error.kind(), "wrong-passphrase");
+            let reason = error.to_string();
             assert!(reason.contains("wrong passphrase?"), "{reason}");
             assert!(
                 !reason.contains("wrong horse"),
@@ -217,7 +223,7 @@ async fn a_private_key_readable_by_others_is_refused_with_the_fix() {
             pty: None,
         },
     );
-    let reason = wait_for(
+    let error = wait_for(
         "the session to fail",
         Duration::from_secs(30),
         async || match events.recv().await? {
@@ -226,14 +232,20 @@ async fn a_private_key_readable_by_others_is_refused_with_the_fix() {
                 None
             }
             SessionEvent::State {
-                state: SessionState::Failed { reason },
+                state: SessionState::Failed { error },
                 ..
-            } => Some(reason),
+            } => Some(error),
             _ => None,
         },
     )
     .await;
-    assert!(reason.contains("chmod 600"), "{reason}");
+    assert!(error.to_string().contains("chmod 600"), "{error}");
+    // Not offered, so authentication failed, with the reason among its notes.
+    let mtssh::ssh::SessionError::AuthFailed { notes, .. } = &error else {
+        panic!("{error:?}")
+    };
+    assert!(notes.iter().any(|n| n.contains("chmod 600")), "{notes:?}");
+    assert_eq!(error.kind(), "auth-failed");
 }
 
 #[tokio::test]
