@@ -10,6 +10,7 @@ pub mod engine;
 pub mod events;
 pub mod hostkeys;
 pub mod known_hosts;
+pub mod pattern;
 mod session;
 pub mod target;
 
