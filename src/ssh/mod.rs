@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod hostkeys;
 pub mod known_hosts;
+pub mod pattern;
 mod session;
 pub mod target;
 
