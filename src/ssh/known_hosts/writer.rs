@@ -1,7 +1,6 @@
 //! Writing learned keys: the line OpenSSH would write, and appending it to
 //! a `known_hosts` file (creating the file and its directory if needed).
 
-use std::fs;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
@@ -60,23 +59,9 @@ pub fn append_entry(path: &Path, line: &str) -> io::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
         && !dir.exists()
     {
-        let mut builder = fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::DirBuilderExt;
-            builder.mode(0o700);
-        }
-        builder.create(dir)?;
+        crate::sys::create_private_dir(dir)?;
     }
-    let mut opts = fs::OpenOptions::new();
-    opts.read(true).append(true).create(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut file = opts.open(path)?;
+    let mut file = crate::sys::open_private_file(path, crate::sys::PrivateOpen::Append)?;
     let mut buf = Vec::with_capacity(line.len() + 2);
     if file.metadata()?.len() > 0 {
         file.seek(SeekFrom::End(-1))?;
