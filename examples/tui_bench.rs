@@ -46,7 +46,7 @@ fn app_with_panes(cols: u16, rows: u16, n: usize) -> App {
     let mut app = App::new(cols, rows, n);
     for i in 0..n {
         let (id, _) = app.add_pane(format!("host-{i:04}"));
-        app.update(Msg::State {
+        let _ = app.update(Msg::State {
             id,
             state: SessionState::Ready,
         });
@@ -65,7 +65,7 @@ fn fill(app: &mut App, id: usize, lines: usize, width: usize, seed: usize) {
         }
         data.extend_from_slice(b"\r\n");
     }
-    app.update(Msg::Output { id, data });
+    let _ = app.update(Msg::Output { id, data });
 }
 
 fn draw_bench() -> anyhow::Result<()> {

@@ -1,11 +1,14 @@
 //! The terminal front end: one `tokio::select!` loop on the current thread over terminal
 //! input, session events and the frame clock. The [`App`] lives inside the loop only.
 
+mod effects;
+mod frame_clock;
 pub mod lag;
-mod runtime;
 pub mod terminal;
 
+use std::collections::VecDeque;
 use std::io::Stdout;
+use std::ops::ControlFlow;
 use std::time::Duration;
 
 use crossterm::event::{Event, EventStream};
@@ -20,21 +23,15 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::app::{App, Effect, Msg};
 use crate::mock::MockServer;
 use crate::ssh::{Engine, SessionEvent, Target};
+use effects::{Control, EffectRunner, Finished};
+use frame_clock::FrameClock;
 use lag::{LAG_TICK, LagGauge};
-use runtime::{Flow, Runtime};
 
-/// At most ~60 frames a second however fast output arrives.
-const FRAME: Duration = Duration::from_millis(16);
 /// Session events taken per wake-up before drawing and keys get a chance ...
 const EVENT_BATCH: usize = 512;
 /// ... or less when parsing them takes this long: a flood's chunks are large, and 512 of
 /// them kept the one thread away from the keyboard for a noticeable time.
 const BATCH_TIME: Duration = Duration::from_millis(4);
-/// A key that only goes to the remote side (focus or keystroke mode) changes nothing on
-/// screen by itself: the remote's echo does. Drawing for the key would take the frame slot
-/// and make the echo, a millisecond later, wait a whole frame; so the key waits for its echo
-/// this long at most before a frame is drawn anyway.
-const ECHO_WAIT: Duration = Duration::from_millis(25);
 
 /// Output events one session may have queued for the loop (`EngineSettings::output_credit`):
 /// a flooding session stays at most this many chunks ahead of another session's echo.
@@ -76,7 +73,7 @@ impl TuiSetup {
 /// restored on every way out, panics included.
 pub async fn run_tui(setup: TuiSetup) -> anyhow::Result<()> {
     let (cols, rows) = crossterm::terminal::size()?;
-    let (mut app, mut rt, mut events) = prepare(setup, cols, rows);
+    let (mut app, mut effects, mut events) = prepare(setup, cols, rows);
     let (_guard, mut terminal) = terminal::Guard::new(app.mouse_capture())?;
     let signals = Signals {
         term: signal(SignalKind::terminate())?,
@@ -88,7 +85,7 @@ pub async fn run_tui(setup: TuiSetup) -> anyhow::Result<()> {
         signals: Some(signals),
         on_frame: &mut |_: &CrosstermBackend<Stdout>, _, _| {},
     };
-    event_loop(&mut app, &mut rt, &mut events, io).await
+    event_loop(&mut app, &mut effects, &mut events, io).await
 }
 
 /// One drawn screen of the headless loop.
@@ -112,7 +109,7 @@ pub async fn run_headless(
     input: impl Stream<Item = std::io::Result<Event>> + Unpin,
     mut on_frame: impl FnMut(&HeadlessFrame, &App),
 ) -> anyhow::Result<()> {
-    let (mut app, mut rt, mut events) = prepare(setup, cols, rows);
+    let (mut app, mut effects, mut events) = prepare(setup, cols, rows);
     let mut terminal = Terminal::new(TestBackend::new(cols, rows))?;
     let io = LoopIo {
         terminal: &mut terminal,
@@ -126,8 +123,8 @@ pub async fn run_headless(
             on_frame(&frame, app)
         },
     };
-    let result = event_loop(&mut app, &mut rt, &mut events, io).await;
-    rt.apply(&mut app, Effect::Quit).await;
+    let result = event_loop(&mut app, &mut effects, &mut events, io).await;
+    effects.shutdown();
     result
 }
 
@@ -152,7 +149,7 @@ pub fn screen_lines(buffer: &Buffer) -> Vec<String> {
         .collect()
 }
 
-fn prepare(setup: TuiSetup, cols: u16, rows: u16) -> (App, Runtime, Receiver<SessionEvent>) {
+fn prepare(setup: TuiSetup, cols: u16, rows: u16) -> (App, EffectRunner, Receiver<SessionEvent>) {
     let TuiSetup {
         sessions,
         engine,
@@ -161,10 +158,14 @@ fn prepare(setup: TuiSetup, cols: u16, rows: u16) -> (App, Runtime, Receiver<Ses
         add_host_template,
     } = setup;
     let mut app = App::new(cols, rows, sessions.len());
-    let mut rt = Runtime::new(engine, mock, add_host_template);
-    app.update(Msg::Mock(rt.mock_status()));
-    rt.open_all(&mut app, sessions);
-    (app, rt, events)
+    let mut effects = EffectRunner::new(engine, mock, add_host_template);
+    let msgs = [
+        Msg::Mock(effects.mock_status()),
+        effects.open_panes(sessions),
+    ];
+    // Opening panes and starting sessions asks nothing of the terminal.
+    let _controls = effects.deliver(&mut app, msgs);
+    (app, effects, events)
 }
 
 struct Signals {
@@ -195,9 +196,19 @@ async fn stop_signal(signals: &mut Option<Signals>) {
     }
 }
 
+/// What woke the loop.
+enum Wake {
+    Terminal(Option<std::io::Result<Event>>),
+    Session(Option<SessionEvent>),
+    Finished(Finished),
+    Frame,
+    Lag(Instant),
+    Stop,
+}
+
 async fn event_loop<B, S>(
     app: &mut App,
-    rt: &mut Runtime,
+    effects: &mut EffectRunner,
     events: &mut Receiver<SessionEvent>,
     mut io: LoopIo<'_, B, S>,
 ) -> anyhow::Result<()>
@@ -206,90 +217,109 @@ where
     B::Error: Send + Sync + 'static,
     S: Stream<Item = std::io::Result<Event>> + Unpin,
 {
-    let interactive = io.signals.is_some();
-    let mut dirty = true;
-    let mut last_draw = Instant::now() - FRAME;
+    let mut clock = FrameClock::new(Instant::now());
     let mut engine_open = true;
     let mut lag_tick = tokio::time::interval(LAG_TICK);
     lag_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut lag = LagGauge::new(Instant::now());
-    // Set when keys went to the remote without drawing (see ECHO_WAIT).
-    let mut echo_deadline: Option<Instant> = None;
     loop {
-        let mut redraw = true;
-        let effects = tokio::select! {
-            event = io.input.next() => match event {
-                Some(Ok(event)) => {
-                    let effects = terminal_msg(event).map_or_else(Vec::new, |m| app.update(m));
-                    redraw = !only_remote_input(app, &effects);
-                    effects
+        let frame_due = clock.next_deadline();
+        let wake = tokio::select! {
+            event = io.input.next() => Wake::Terminal(event),
+            event = events.recv(), if engine_open => Wake::Session(event),
+            finished = effects.finished() => Wake::Finished(finished),
+            _ = tokio::time::sleep_until(frame_due.unwrap_or_else(Instant::now)), if frame_due.is_some() => Wake::Frame,
+            due = lag_tick.tick() => Wake::Lag(due),
+            _ = stop_signal(&mut io.signals) => Wake::Stop,
+        };
+        let todo = match wake {
+            Wake::Terminal(Some(Ok(event))) => {
+                let todo = terminal_msg(event).map_or_else(Vec::new, |m| app.update(m));
+                if only_remote_input(app, &todo) {
+                    clock.echo_sent(Instant::now());
+                } else {
+                    clock.changed();
                 }
-                Some(Err(e)) => return Err(e.into()),
-                None => return Ok(()),
-            },
-            event = events.recv(), if engine_open => match event {
-                Some(event) => {
-                    let effects = session_batch(app, rt, event, events);
-                    // Let the runtime poll its timers and sockets before the next batch:
-                    // within one poll of this task the frame clock, the lag probe and the
-                    // sessions' own IO would otherwise wait while a flood keeps the channel
-                    // full.
-                    tokio::task::yield_now().await;
-                    effects
-                }
-                None => {
-                    engine_open = false;
-                    Vec::new()
-                }
-            },
-            _ = tokio::time::sleep_until(last_draw + FRAME), if dirty => {
-                io.terminal.draw(|frame| crate::ui::draw(frame, app))?;
-                (io.on_frame)(io.terminal.backend(), app, lag.value());
-                last_draw = Instant::now();
-                dirty = false;
-                echo_deadline = None;
-                continue;
-            },
-            _ = tokio::time::sleep_until(echo_deadline.unwrap_or_else(Instant::now)), if echo_deadline.is_some() => {
-                // No echo came: draw what the keys changed (a pane back to its live screen).
-                echo_deadline = None;
+                todo
+            }
+            Wake::Terminal(Some(Err(e))) => return Err(e.into()),
+            Wake::Terminal(None) => return Ok(()),
+            Wake::Session(Some(event)) => {
+                let todo = session_batch(app, effects, event, events);
+                clock.changed();
+                // Let the runtime poll its timers and sockets before the next batch: within
+                // one poll of this task the frame clock, the lag probe and the sessions' own
+                // IO would otherwise wait while a flood keeps the channel full.
+                tokio::task::yield_now().await;
+                todo
+            }
+            Wake::Session(None) => {
+                engine_open = false;
+                clock.changed();
                 Vec::new()
-            },
-            due = lag_tick.tick() => {
+            }
+            Wake::Finished(finished) => {
+                clock.changed();
+                let msgs = effects.on_finished(finished);
+                msgs.into_iter().flat_map(|m| app.update(m)).collect()
+            }
+            Wake::Frame => Vec::new(),
+            Wake::Lag(due) => {
                 lag.record(due, Instant::now());
                 let now = lag.value();
                 // Redraw only when the shown figure (whole milliseconds) changes.
                 if app.lag().map(|l| l.as_millis()) == Some(now.as_millis()) {
-                    continue;
+                    Vec::new()
+                } else {
+                    clock.changed();
+                    app.update(Msg::Lag(now))
                 }
-                app.update(Msg::Lag(now))
-            },
-            _ = stop_signal(&mut io.signals) => return quit(app, rt).await,
-        };
-        if redraw {
-            dirty = true;
-        } else if !dirty && echo_deadline.is_none() {
-            echo_deadline = Some(Instant::now() + ECHO_WAIT);
-        }
-        for effect in effects {
-            match rt.apply(app, effect).await {
-                Flow::Continue => {}
-                Flow::Quit => return Ok(()),
-                Flow::MouseCapture(on) if interactive => terminal::set_mouse_capture(on)?,
-                Flow::Suspend if interactive => {
-                    terminal::suspend(app.mouse_capture())?;
-                    io.terminal.clear()?;
-                    // The terminal may have been resized while we were stopped.
-                    let (cols, rows) = crossterm::terminal::size()?;
-                    let resizes = app.update(Msg::Resize { cols, rows });
-                    for resize in resizes {
-                        rt.apply(app, resize).await;
-                    }
-                }
-                Flow::MouseCapture(_) | Flow::Suspend => {}
             }
+            Wake::Stop => {
+                effects.shutdown();
+                return Ok(());
+            }
+        };
+        if carry_out(app, effects, &mut io, todo)?.is_break() {
+            return Ok(());
+        }
+        if clock.should_draw(Instant::now()) {
+            io.terminal.draw(|frame| crate::ui::draw(frame, app))?;
+            (io.on_frame)(io.terminal.backend(), app, lag.value());
+            clock.drawn(Instant::now());
         }
     }
+}
+
+/// Carries out the model's effects and does what they ask of the terminal; breaks on quit.
+fn carry_out<B, S>(
+    app: &mut App,
+    effects: &mut EffectRunner,
+    io: &mut LoopIo<'_, B, S>,
+    todo: Vec<Effect>,
+) -> anyhow::Result<ControlFlow<()>>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+{
+    let interactive = io.signals.is_some();
+    let mut controls = VecDeque::from(effects.run(app, todo));
+    while let Some(control) = controls.pop_front() {
+        match control {
+            Control::Continue => {}
+            Control::Quit => return Ok(ControlFlow::Break(())),
+            Control::MouseCapture(on) if interactive => terminal::set_mouse_capture(on)?,
+            Control::Suspend if interactive => {
+                terminal::suspend(app.mouse_capture())?;
+                io.terminal.clear()?;
+                // The terminal may have been resized while we were stopped.
+                let (cols, rows) = crossterm::terminal::size()?;
+                controls.extend(effects.deliver(app, [Msg::Resize { cols, rows }]));
+            }
+            Control::MouseCapture(_) | Control::Suspend => {}
+        }
+    }
+    Ok(ControlFlow::Continue(()))
 }
 
 /// Whether the model's answer to a terminal event was only to send bytes to sessions in a
@@ -305,20 +335,20 @@ fn only_remote_input(app: &App, effects: &[Effect]) -> bool {
 /// burst of output costs one frame, not one per chunk.
 fn session_batch(
     app: &mut App,
-    rt: &mut Runtime,
+    effects: &mut EffectRunner,
     first: SessionEvent,
     events: &mut Receiver<SessionEvent>,
 ) -> Vec<Effect> {
     let started = std::time::Instant::now();
-    let mut effects = app.update(rt.event_msg(first));
+    let mut todo = app.update(effects.event_msg(first));
     for _ in 0..EVENT_BATCH {
         if started.elapsed() >= BATCH_TIME {
             break;
         }
         let Ok(event) = events.try_recv() else { break };
-        effects.extend(app.update(rt.event_msg(event)));
+        todo.extend(app.update(effects.event_msg(event)));
     }
-    effects
+    todo
 }
 
 fn terminal_msg(event: Event) -> Option<Msg> {
@@ -329,11 +359,6 @@ fn terminal_msg(event: Event) -> Option<Msg> {
         Event::Resize(cols, rows) => Some(Msg::Resize { cols, rows }),
         Event::FocusGained | Event::FocusLost => None,
     }
-}
-
-async fn quit(app: &mut App, rt: &mut Runtime) -> anyhow::Result<()> {
-    rt.apply(app, Effect::Quit).await;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -351,7 +376,7 @@ mod tests {
         let mut app = App::new(120, 40, 2);
         for i in 0..2 {
             app.add_pane(format!("h{i}"));
-            app.update(Msg::State {
+            let _ = app.update(Msg::State {
                 id: i,
                 state: SessionState::Ready,
             });

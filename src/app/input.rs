@@ -147,12 +147,15 @@ impl App {
             't' => {
                 let focus = self.focus;
                 if let Some(p) = self.panes.get_mut(focus) {
-                    p.active = !p.active;
+                    p.in_broadcast = !p.in_broadcast;
                 }
             }
-            'a' => self.panes.iter_mut().for_each(|p| p.active = true),
-            'n' => self.panes.iter_mut().for_each(|p| p.active = false),
-            'i' => self.panes.iter_mut().for_each(|p| p.active = !p.active),
+            'a' => self.panes.iter_mut().for_each(|p| p.in_broadcast = true),
+            'n' => self.panes.iter_mut().for_each(|p| p.in_broadcast = false),
+            'i' => self
+                .panes
+                .iter_mut()
+                .for_each(|p| p.in_broadcast = !p.in_broadcast),
             'g' => self.select_group(),
             'p' => {
                 let hidden = !self.editor.is_hidden();
@@ -174,7 +177,7 @@ impl App {
             return;
         };
         for pane in &mut self.panes {
-            pane.active = pane.group() == group;
+            pane.in_broadcast = pane.group() == group;
         }
     }
 

@@ -56,6 +56,17 @@ pub enum Msg {
     /// The event loop's lag gauge: how late its 10 ms probe timer fired, worst of the last
     /// second or so.
     Lag(std::time::Duration),
+    /// Open one pane per entry, in order; each gets an [`Effect::Connect`] at the size it
+    /// has once the layout holds them all.
+    OpenPanes(Vec<NewPane>),
+}
+
+/// A pane to open: its title and the loop's ticket for the session behind it (the model
+/// never holds connection details; the loop keeps them under this ticket).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPane {
+    pub ticket: u64,
+    pub name: String,
 }
 
 /// What the model asks the outside world to do.
@@ -72,6 +83,13 @@ pub enum Effect {
     },
     Close {
         id: SessionId,
+    },
+    /// Start the session of a pane opened by [`Msg::OpenPanes`] at its pane's size.
+    Connect {
+        ticket: u64,
+        id: SessionId,
+        cols: u16,
+        rows: u16,
     },
     Reconnect {
         id: SessionId,
@@ -97,9 +115,9 @@ pub enum Effect {
 /// Where typed keys go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputMode {
-    /// Keys edit the broadcast line; Enter sends it to every active session.
+    /// Keys edit the broadcast line; Enter sends it to every session in the broadcast.
     Line,
-    /// Every key goes raw to every active session.
+    /// Every key goes raw to every session in the broadcast.
     Keystroke,
     /// Every key goes raw to the focused session only.
     Focus,
@@ -179,25 +197,61 @@ impl App {
         }
     }
 
-    /// Adds a pane in the connecting state. Returns its id and the resizes the other panes
-    /// need now that the grid changed; the new pane's size is [`App::pty_size`].
+    /// Adds a pane in the connecting state, without a session: for tests and benchmarks
+    /// that feed it messages themselves (the loop opens panes with [`Msg::OpenPanes`]).
+    /// Returns its id and the resizes the other panes need now that the grid changed; the
+    /// new pane's size is [`App::pty_size`].
     pub fn add_pane(&mut self, name: impl Into<String>) -> (SessionId, Vec<Effect>) {
+        let id = self.push_pane(name.into());
+        let mut effects = self.relayout();
+        effects.retain(|e| !matches!(e, Effect::Resize { id: rid, .. } if *rid == id));
+        (id, effects)
+    }
+
+    fn push_pane(&mut self, name: String) -> SessionId {
         let id = self.next_id;
         self.next_id += 1;
         self.planned_panes = self.planned_panes.max(self.panes.len() + 1);
         let scrollback = pane::scrollback_per_pane(self.planned_panes);
-        self.panes.push(Pane::new(id, name.into(), scrollback));
-        let mut effects = self.relayout();
-        effects.retain(|e| !matches!(e, Effect::Resize { id: rid, .. } if *rid == id));
-        (id, effects)
+        self.panes.push(Pane::new(id, name, scrollback));
+        id
+    }
+
+    /// Adds all the panes first, then lays them out once: each session is started at the
+    /// size its pane has with all of them in the grid (adding a pane shrinks the others on
+    /// its page). The other panes get the resizes the new grid needs.
+    fn open_panes(&mut self, new: Vec<NewPane>) -> Vec<Effect> {
+        let opened: Vec<(u64, SessionId)> = new
+            .into_iter()
+            .map(|p| (p.ticket, self.push_pane(p.name)))
+            .collect();
+        let mut resizes = self.relayout();
+        resizes.retain(
+            |e| !matches!(e, Effect::Resize { id, .. } if opened.iter().any(|(_, o)| o == id)),
+        );
+        let mut effects: Vec<Effect> = opened
+            .into_iter()
+            .map(|(ticket, id)| {
+                let (cols, rows) = self.pty_size(id).unwrap_or((80, 24));
+                Effect::Connect {
+                    ticket,
+                    id,
+                    cols,
+                    rows,
+                }
+            })
+            .collect();
+        effects.extend(resizes);
+        effects
     }
 
     pub fn pty_size(&self, id: SessionId) -> Option<(u16, u16)> {
         self.pane(id).map(Pane::pty_size)
     }
 
-    pub fn scrollback_text(&mut self, id: SessionId) -> Option<String> {
-        self.pane_mut(id).map(Pane::scrollback_text)
+    /// A pane's whole scrollback and screen as text (the pane's scroll position stays).
+    pub fn scrollback_text(&self, id: SessionId) -> Option<String> {
+        self.pane(id).map(Pane::scrollback_text)
     }
 
     /// The text on a pane's emulator screen (its live screen, whatever is drawn).
@@ -300,8 +354,12 @@ impl App {
         effects
     }
 
+    /// The one way the model changes. The effects returned are what must happen outside
+    /// for the change to be complete (bytes to send, sessions to resize or start).
+    #[must_use = "the effects are the rest of the change: carry them out"]
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
+            Msg::OpenPanes(new) => self.open_panes(new),
             Msg::Key(key) if key.kind != KeyEventKind::Release => {
                 self.notice = None;
                 self.on_key(key)

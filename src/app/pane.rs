@@ -23,7 +23,7 @@ pub struct Pane {
     pub exit_status: Option<u32>,
     pub parser: vt100::Parser,
     /// Whether the broadcast line and keystroke broadcast reach this session.
-    pub active: bool,
+    pub in_broadcast: bool,
     scrollback_len: usize,
 }
 
@@ -53,7 +53,7 @@ impl Pane {
             state: SessionState::Connecting,
             exit_status: None,
             parser: vt100::Parser::new(24, 80, scrollback),
-            active: true,
+            in_broadcast: true,
             scrollback_len: scrollback,
         }
     }
@@ -139,7 +139,7 @@ impl Pane {
 
     /// Selected and live: the broadcast line reaches it.
     pub fn is_target(&self) -> bool {
-        self.active && self.is_live()
+        self.in_broadcast && self.is_live()
     }
 
     /// The group a pane belongs to: its name without the trailing number (`web03` → `web`).
@@ -153,27 +153,23 @@ impl Pane {
         }
     }
 
-    /// The whole scrollback plus the screen as plain text, oldest line first.
-    pub fn scrollback_text(&mut self) -> String {
-        let saved = self.scroll_offset();
-        let (_, cols) = self.parser.screen().size();
-        // vt100 only exposes history through the scroll position: walk it one row at a time.
-        self.parser.screen_mut().set_scrollback(usize::MAX);
-        let depth = self.scroll_offset();
+    /// The whole scrollback plus the screen as plain text, oldest line first. Reads a copy
+    /// of the screen: vt100 only exposes history through the scroll position, and moving
+    /// the pane's own would change the model outside `App::update`.
+    pub fn scrollback_text(&self) -> String {
+        let mut screen = self.parser.screen().clone();
+        let (_, cols) = screen.size();
+        // Walk the history one row at a time.
+        screen.set_scrollback(usize::MAX);
+        let depth = screen.scrollback();
         let mut lines = Vec::with_capacity(depth + 24);
         for offset in (1..=depth).rev() {
-            self.parser.screen_mut().set_scrollback(offset);
-            let row = self
-                .parser
-                .screen()
-                .rows(0, cols)
-                .next()
-                .unwrap_or_default();
+            screen.set_scrollback(offset);
+            let row = screen.rows(0, cols).next().unwrap_or_default();
             lines.push(row);
         }
-        self.parser.screen_mut().set_scrollback(0);
-        lines.extend(self.parser.screen().rows(0, cols));
-        self.parser.screen_mut().set_scrollback(saved);
+        screen.set_scrollback(0);
+        lines.extend(screen.rows(0, cols));
         while lines.last().is_some_and(|l| l.trim().is_empty()) {
             lines.pop();
         }

@@ -8,7 +8,7 @@ fn app_with(n: usize) -> App {
     let mut app = App::new(120, 40, n);
     for i in 0..n {
         app.add_pane(format!("web{:02}", i + 1));
-        app.update(Msg::State {
+        let _ = app.update(Msg::State {
             id: i,
             state: SessionState::Ready,
         });
@@ -46,8 +46,8 @@ fn sent(effects: &[Effect]) -> Vec<(SessionId, Vec<u8>)> {
     effects.iter().filter_map(send).collect()
 }
 
-fn active(app: &App) -> Vec<bool> {
-    app.panes.iter().map(|p| p.active).collect()
+fn in_broadcast(app: &App) -> Vec<bool> {
+    app.panes.iter().map(|p| p.in_broadcast).collect()
 }
 
 #[test]
@@ -55,7 +55,7 @@ fn enter_broadcasts_to_selected_live_sessions_only() {
     let mut app = app_with(4);
     press(&mut app, KeyCode::Tab);
     alt(&mut app, 't');
-    app.update(Msg::State {
+    let _ = app.update(Msg::State {
         id: 2,
         state: SessionState::Failed {
             error: crate::ssh::SessionError::Refused {
@@ -78,17 +78,17 @@ fn selection_all_none_invert_and_group() {
         app.add_pane(name);
     }
     alt(&mut app, 'n');
-    assert_eq!(active(&app), [false; 4]);
+    assert_eq!(in_broadcast(&app), [false; 4]);
     alt(&mut app, 'a');
-    assert_eq!(active(&app), [true; 4]);
+    assert_eq!(in_broadcast(&app), [true; 4]);
     alt(&mut app, 't');
-    assert_eq!(active(&app), [false, true, true, true]);
+    assert_eq!(in_broadcast(&app), [false, true, true, true]);
     alt(&mut app, 'i');
-    assert_eq!(active(&app), [true, false, false, false]);
+    assert_eq!(in_broadcast(&app), [true, false, false, false]);
     press(&mut app, KeyCode::Tab);
     press(&mut app, KeyCode::Tab);
     alt(&mut app, 'g');
-    assert_eq!(active(&app), [false, false, true, true]);
+    assert_eq!(in_broadcast(&app), [false, false, true, true]);
 }
 
 #[test]
@@ -116,7 +116,7 @@ fn focus_mode_sends_raw_keys_to_one_pane_with_its_cursor_mode() {
         vec![(1, b"\x1b[A".to_vec())]
     );
     // vim turns on application cursor keys (DECCKM).
-    app.update(Msg::Output {
+    let _ = app.update(Msg::Output {
         id: 1,
         data: b"\x1b[?1h".to_vec(),
     });
@@ -138,7 +138,7 @@ fn keystroke_mode_sends_every_key_to_every_active_session() {
     alt(&mut app, 't');
     press(&mut app, KeyCode::F(3));
     assert_eq!(app.mode(), InputMode::Keystroke);
-    app.update(Msg::Output {
+    let _ = app.update(Msg::Output {
         id: 2,
         data: b"\x1b[?1h".to_vec(),
     });
@@ -204,7 +204,7 @@ fn multi_line_paste_to_many_sessions_asks_first() {
     assert_eq!(sent(&effects).len(), 3);
     assert_eq!(sent(&effects)[0].1, b"a\rb\r");
     // Declining sends nothing.
-    app.update(Msg::Paste("a\nb".into()));
+    let _ = app.update(Msg::Paste("a\nb".into()));
     assert!(press(&mut app, KeyCode::Esc).is_empty());
     assert!(app.overlay.is_none());
 }
@@ -216,7 +216,7 @@ fn single_line_paste_goes_into_the_line_and_one_target_needs_no_question() {
     assert_eq!(app.editor.text(), "echo hi");
     alt(&mut app, 'n');
     alt(&mut app, 't');
-    app.update(Msg::Output {
+    let _ = app.update(Msg::Output {
         id: 0,
         data: b"\x1b[?2004h".to_vec(),
     });
@@ -241,7 +241,7 @@ fn quit_asks_while_sessions_are_live() {
         let state = SessionState::Closed {
             exit_status: Some(0),
         };
-        app.update(Msg::State { id, state });
+        let _ = app.update(Msg::State { id, state });
     }
     assert_eq!(ctrl(&mut app, 'q'), vec![Effect::Quit]);
 }
@@ -251,7 +251,7 @@ fn prompts_queue_and_answer_through_tokens() {
     let mut app = app_with(2);
     for (id, token) in [(0, 7), (1, 8)] {
         let text = "Password:".into();
-        app.update(Msg::Prompt {
+        let _ = app.update(Msg::Prompt {
             id,
             token,
             text,
@@ -278,7 +278,7 @@ fn prompts_queue_and_answer_through_tokens() {
 fn closing_a_pane_declines_its_prompt_and_resizes_the_rest() {
     let mut app = app_with(2);
     let text = "Passphrase:".into();
-    app.update(Msg::Prompt {
+    let _ = app.update(Msg::Prompt {
         id: 0,
         token: 1,
         text,
@@ -286,7 +286,7 @@ fn closing_a_pane_declines_its_prompt_and_resizes_the_rest() {
     });
     press(&mut app, KeyCode::Esc);
     let text = "again:".into();
-    app.update(Msg::Prompt {
+    let _ = app.update(Msg::Prompt {
         id: 0,
         token: 2,
         text,
@@ -357,13 +357,13 @@ fn mouse_click_focuses_and_wheel_scrolls() {
             modifiers,
         })
     };
-    app.update(mouse(MouseEventKind::Down(MouseButton::Left), 100, 30));
+    let _ = app.update(mouse(MouseEventKind::Down(MouseButton::Left), 100, 30));
     assert_eq!(app.focus, 3);
     for i in 0..50 {
         let data = format!("line {i}\r\n").into_bytes();
-        app.update(Msg::Output { id: 3, data });
+        let _ = app.update(Msg::Output { id: 3, data });
     }
-    app.update(mouse(MouseEventKind::ScrollUp, 100, 30));
+    let _ = app.update(mouse(MouseEventKind::ScrollUp, 100, 30));
     assert_eq!(app.panes[3].scroll_offset(), 3);
     key(&mut app, KeyCode::End, KeyModifiers::SHIFT);
     assert_eq!(app.panes[3].scroll_offset(), 0);
@@ -390,7 +390,7 @@ fn function_keys_ask_the_loop() {
             phase: crate::ssh::TimeoutPhase::Authentication,
         },
     };
-    app.update(Msg::State { id: 0, state });
+    let _ = app.update(Msg::State { id: 0, state });
     assert_eq!(
         press(&mut app, KeyCode::F(5)),
         vec![Effect::Reconnect { id: 0 }]
@@ -418,4 +418,45 @@ fn paging_and_alt_arrows_move_focus() {
     assert!(app.focus > 1);
     key(&mut app, KeyCode::BackTab, KeyModifiers::SHIFT);
     key(&mut app, KeyCode::Left, KeyModifiers::ALT);
+}
+
+#[test]
+fn opened_panes_connect_at_their_size_in_the_full_grid() {
+    let mut app = App::new(120, 40, 1);
+    let (first, _) = app.add_pane("old");
+    let new = |ticket: u64, name: &str| NewPane {
+        ticket,
+        name: name.into(),
+    };
+    let effects = app.update(Msg::OpenPanes(vec![new(7, "a"), new(8, "b")]));
+    let connects: Vec<_> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Connect {
+                ticket,
+                id,
+                cols,
+                rows,
+            } => Some((*ticket, *id, (*cols, *rows))),
+            _ => None,
+        })
+        .collect();
+    let ids = app.pane_ids();
+    assert_eq!(ids.len(), 3);
+    assert_eq!(
+        connects,
+        vec![
+            (7, ids[1], app.pty_size(ids[1]).unwrap()),
+            (8, ids[2], app.pty_size(ids[2]).unwrap()),
+        ]
+    );
+    // Only the pane that was there already is resized; the new ones start at their size.
+    let resized: Vec<_> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Resize { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(resized, vec![first]);
 }

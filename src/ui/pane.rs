@@ -30,7 +30,7 @@ fn state_text(pane: &Pane) -> String {
 
 /// "● name │ state": the dot says whether broadcast input reaches the pane (○ = it does not).
 fn title(pane: &Pane) -> Line<'static> {
-    let marker = if pane.active { "● " } else { "○ " };
+    let marker = if pane.in_broadcast { "● " } else { "○ " };
     Line::from(vec![
         Span::raw(" "),
         Span::raw(marker),
@@ -55,7 +55,7 @@ pub fn draw_pane(frame: &mut Frame, app: &App, index: usize, rect: Rect) {
     };
     let focused = index == app.focus;
     let (border_type, mut style) = border_style(focused, app.mode);
-    if !pane.active {
+    if !pane.in_broadcast {
         style = style.add_modifier(Modifier::DIM);
     }
     let mut block = Block::new()
@@ -68,7 +68,7 @@ pub fn draw_pane(frame: &mut Frame, app: &App, index: usize, rect: Rect) {
         let note = Line::from(format!(" ↑{offset} Shift-End: live ")).right_aligned();
         block = block.title(note.style(Style::new().fg(Color::Yellow)));
     }
-    let body_style = if pane.active {
+    let body_style = if pane.in_broadcast {
         Style::new()
     } else {
         Style::new().add_modifier(Modifier::DIM)

@@ -26,18 +26,18 @@ fn ready_app(cols: u16, rows: u16, n: usize) -> App {
     let mut app = App::new(cols, rows, n);
     for i in 0..n {
         let (id, _) = app.add_pane(format!("host{:02}", i + 1));
-        app.update(Msg::State {
+        let _ = app.update(Msg::State {
             id,
             state: SessionState::Ready,
         });
         let data = format!("test@host{:02}:~$ ", i + 1).into_bytes();
-        app.update(Msg::Output { id, data });
+        let _ = app.update(Msg::Output { id, data });
     }
     app
 }
 
 fn key(app: &mut App, code: KeyCode, mods: KeyModifiers) {
-    app.update(Msg::Key(KeyEvent::new(code, mods)));
+    let _ = app.update(Msg::Key(KeyEvent::new(code, mods)));
 }
 
 #[test]
@@ -86,7 +86,7 @@ fn every_pane_state_in_titles() {
     ];
     for (i, state) in states.into_iter().enumerate() {
         let (id, _) = app.add_pane(format!("s{i}"));
-        app.update(Msg::State { id, state });
+        let _ = app.update(Msg::State { id, state });
     }
     // The last pane is taken out of the broadcast: its title shows ○.
     key(&mut app, KeyCode::BackTab, KeyModifiers::SHIFT);
@@ -121,7 +121,7 @@ fn wide_chinese_text_in_a_pane() {
     let data = "\r\n$ echo 你好，世界\r\n你好，世界\r\n中a文b字c\r\n"
         .as_bytes()
         .to_vec();
-    app.update(Msg::Output { id: 0, data });
+    let _ = app.update(Msg::Output { id: 0, data });
     insta::assert_snapshot!(render(&app));
 }
 
@@ -135,7 +135,7 @@ fn help_overlay() {
 #[test]
 fn broadcast_bar_in_each_mode() {
     let mut app = ready_app(100, 8, 3);
-    app.update(Msg::Mock(MockStatus::Listening("127.0.0.1:2222".into())));
+    let _ = app.update(Msg::Mock(MockStatus::Listening("127.0.0.1:2222".into())));
     for c in "sudo systemctl restart nginx".chars() {
         key(&mut app, KeyCode::Char(c), KeyModifiers::NONE);
     }
@@ -158,11 +158,11 @@ fn broadcast_bar_in_each_mode() {
 #[test]
 fn dialogs() {
     let mut app = ready_app(80, 16, 2);
-    app.update(Msg::Paste("make\nmake install\n".into()));
+    let _ = app.update(Msg::Paste("make\nmake install\n".into()));
     insta::assert_snapshot!("dialog_paste", render(&app));
     key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
     let text = "[sudo] password for test:".into();
-    app.update(Msg::Prompt {
+    let _ = app.update(Msg::Prompt {
         id: 1,
         token: 1,
         text,
@@ -184,7 +184,7 @@ fn empty_app_explains_how_to_start() {
 fn fixture_pane(bytes: &[u8]) -> String {
     let mut app = App::new(44, 12, 1);
     app.add_pane("fixture");
-    app.update(Msg::Output {
+    let _ = app.update(Msg::Output {
         id: 0,
         data: bytes.to_vec(),
     });
@@ -245,15 +245,15 @@ fn hostile_output_never_reaches_the_real_terminal() {
     // The whole screen through the real crossterm backend, as the TUI draws it: panes fed
     // hostile output, a failure reason and a keyboard-interactive prompt that carry escapes.
     let mut app = ready_app(100, 30, 3);
-    app.update(Msg::Output {
+    let _ = app.update(Msg::Output {
         id: 0,
         data: HOSTILE.to_vec(),
     });
-    app.update(Msg::Output {
+    let _ = app.update(Msg::Output {
         id: 1,
         data: HOSTILE.repeat(50),
     });
-    app.update(Msg::State {
+    let _ = app.update(Msg::State {
         id: 2,
         state: SessionState::Failed {
             // Server text (a disconnect reason) ends up in errors.
@@ -262,7 +262,7 @@ fn hostile_output_never_reaches_the_real_terminal() {
             },
         },
     });
-    app.update(Msg::Prompt {
+    let _ = app.update(Msg::Prompt {
         id: 0,
         token: 1,
         text: String::from_utf8_lossy(HOSTILE).into_owned(),
@@ -315,7 +315,7 @@ fn hidden_input_and_secret_prompts_are_never_drawn() {
         "{screen}"
     );
     key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
-    app.update(Msg::Prompt {
+    let _ = app.update(Msg::Prompt {
         id: 1,
         token: 3,
         text: "Password:".into(),
