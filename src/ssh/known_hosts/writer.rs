@@ -82,6 +82,7 @@ mod tests {
     use super::super::test_util::*;
     use super::super::{HostKeyStatus, KnownHosts};
     use super::*;
+    use std::fs;
 
     #[test]
     fn our_formats_parse_back() {
