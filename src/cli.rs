@@ -23,19 +23,7 @@ use crate::ssh::HostKeyCheck;
     name = "mtssh",
     version,
     about = "Many SSH sessions on one event loop: a pane per host, one broadcast line, a batch runner, and a mock SSH server to practise on.",
-    long_about = "mtssh opens every SSH session of a host list on ONE single-threaded event loop.\n\n\
-        With no arguments and no host file it starts the embedded mock SSH server (4 practice hosts, \
-        user test / password 123456) and opens a pane to each.\n\n\
-        Host list: -f FILE (default ./hosts.toml, then the user config dir), see hosts.example.toml.\n\
-        Passwords never come from arguments: set MTSSH_PASSWORD (or --password-env VAR).\n\n\
-        Authentication, in OpenSSH's order: ssh-agent keys (SSH_AUTH_SOCK; IdentitiesOnly from \
-        ~/.ssh/config respected), identity files (--identity, identity_file, ~/.ssh/config, else \
-        ~/.ssh/id_ed25519, id_ecdsa, id_rsa; an OpenSSH user certificate KEY-cert.pub beside a key \
-        is offered first; encrypted keys ask their passphrase), keyboard-interactive, then password.\n\n\
-        ~/.ssh/config is honoured under the host list's explicit values (Host patterns, HostName, \
-        User, Port, IdentityFile, IdentitiesOnly, ProxyJump, Include, StrictHostKeyChecking, \
-        UserKnownHostsFile, ConnectTimeout, ServerAliveInterval); other directives are named in a \
-        warning, never silently ignored."
+    long_about = long_about()
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -224,6 +212,29 @@ pub struct MockArgs {
     /// ^LIST). Default: russh's, with post-quantum mlkem768x25519-sha256.
     #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
     pub kex: Option<String>,
+}
+
+/// `mtssh --help`: what it does, and the ssh_config keywords it honours, listed from the
+/// parser's own table so the two cannot disagree.
+fn long_about() -> String {
+    let keywords: Vec<&str> = crate::config::ssh_config::supported_keywords().collect();
+    format!(
+        "mtssh opens every SSH session of a host list on ONE single-threaded event loop.\n\n\
+        With no arguments and no host file it starts the embedded mock SSH server ({} practice \
+        hosts, user {} / password {}) and opens a pane to each.\n\n\
+        Host list: -f FILE (default ./hosts.toml, then the user config dir), see hosts.example.toml.\n\
+        Passwords never come from arguments: set MTSSH_PASSWORD (or --password-env VAR).\n\n\
+        Authentication, in OpenSSH's order: ssh-agent keys (SSH_AUTH_SOCK; IdentitiesOnly from \
+        ~/.ssh/config respected), identity files (--identity, identity_file, ~/.ssh/config, else \
+        ~/.ssh/id_ed25519, id_ecdsa, id_rsa; an OpenSSH user certificate KEY-cert.pub beside a key \
+        is offered first; encrypted keys ask their passphrase), keyboard-interactive, then password.\n\n\
+        ~/.ssh/config is honoured under the host list's explicit values: {}. Other directives are \
+        named in a warning, never silently ignored.",
+        crate::front::PRACTICE_HOSTS,
+        crate::mock::DEFAULT_USER,
+        crate::mock::DEFAULT_PASSWORD,
+        keywords.join(", ")
+    )
 }
 
 /// Seconds as a duration: `1.5`, `30`. `0` means "none given" where an option has a

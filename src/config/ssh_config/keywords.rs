@@ -143,6 +143,11 @@ pub(super) enum Key {
     KexAlgorithms,
 }
 
+/// The keywords honoured, in the order `--help` lists them.
+pub fn supported_keywords() -> impl Iterator<Item = &'static str> {
+    SUPPORTED.iter().map(|(name, _)| *name)
+}
+
 pub(super) const SUPPORTED: &[(&str, Key)] = &[
     ("Host", Key::Host),
     ("Match", Key::Match),

@@ -65,7 +65,7 @@ use std::path::{Path, PathBuf};
 
 use crate::ssh::pattern;
 use expand::expand_tokens;
-pub use keywords::{SILENT, SILENT_WHEN_OFF};
+pub use keywords::{SILENT, SILENT_WHEN_OFF, supported_keywords};
 use parser::Parser;
 
 /// OpenSSH's own limit (`READCONF_MAX_DEPTH`).
