@@ -17,6 +17,7 @@ use crate::mock::{HostKeyType, Lang};
 use crate::modes::Mode;
 use crate::serve::ServeOptions;
 use crate::ssh::HostKeyCheck;
+use crate::ssh::algorithms::{KexList, parse_kex, parse_kex_list};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -90,8 +91,8 @@ pub struct HostArgs {
     /// Key-exchange algorithms, as ssh_config's KexAlgorithms: `LIST` replaces the default
     /// (post-quantum mlkem768x25519-sha256 first), `+LIST` appends, `-LIST` removes, `^LIST`
     /// puts first. `-mlkem768x25519-sha256` saves a third of the CPU of opening many sessions.
-    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
-    pub kex: Option<String>,
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true, value_parser = parse_kex_list)]
+    pub kex: Option<KexList>,
     /// Handshakes in flight at once.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_FANOUT)]
     pub fanout: usize,
@@ -210,8 +211,8 @@ pub struct MockArgs {
     pub write_hosts: Option<PathBuf>,
     /// Key-exchange algorithms offered, as sshd_config's KexAlgorithms (LIST, +LIST, -LIST,
     /// ^LIST). Default: russh's, with post-quantum mlkem768x25519-sha256.
-    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
-    pub kex: Option<String>,
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true, value_parser = parse_kex)]
+    pub kex: Option<Vec<russh::kex::Name>>,
 }
 
 /// `mtssh --help`: what it does, and the ssh_config keywords it honours, listed from the

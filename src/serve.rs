@@ -34,7 +34,7 @@ pub struct ServeOptions {
     pub login_grace: Duration,
     pub write_hosts: Option<PathBuf>,
     /// sshd_config's KexAlgorithms syntax.
-    pub kex: Option<String>,
+    pub kex: Option<Vec<russh::kex::Name>>,
 }
 
 pub async fn run(args: ServeOptions) -> Result<ExitCode> {
@@ -93,14 +93,7 @@ async fn options(args: &ServeOptions) -> Result<MockOptions> {
         lang: args.lang,
         latency: args.latency,
         login_grace: args.login_grace.max(Duration::from_secs(1)),
-        kex: match &args.kex {
-            Some(spec) => Some(
-                crate::ssh::algorithms::parse_kex(spec)
-                    .map_err(anyhow::Error::msg)
-                    .context("bad --kex")?,
-            ),
-            None => None,
-        },
+        kex: args.kex.clone(),
         ..MockOptions::default()
     })
 }

@@ -122,7 +122,6 @@ pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
         stores,
         explicit_known_hosts,
         secrets: std::cell::RefCell::new(HashMap::new()),
-        kex_lists: std::cell::RefCell::new(HashMap::new()),
         use_agent: std::env::var_os("SSH_AUTH_SOCK").is_some(),
     };
     let count = args.count.unwrap_or(1).max(1);
@@ -169,8 +168,6 @@ struct Builder<'a> {
     stores: HashMap<Option<PathBuf>, Arc<KnownHostsStore>>,
     /// Passwords read from the environment, once per variable.
     secrets: std::cell::RefCell<HashMap<String, Option<String>>>,
-    /// Key-exchange lists parsed once per distinct spec, shared by the hosts that use it.
-    kex_lists: std::cell::RefCell<HashMap<String, Arc<Vec<russh::kex::Name>>>>,
     use_agent: bool,
 }
 
@@ -245,13 +242,13 @@ impl Builder<'_> {
         };
         // The host list's and ssh_config's values were checked when read; only the
         // command line's can still be wrong here.
-        let kex = match (&args.kex, defaults.kex_algorithms.as_ref()) {
-            (Some(spec), _) => Some(self.kex_list(spec).context("bad --kex")?),
-            (None, file) => match file.or(ssh.kex_algorithms.as_ref()) {
-                Some(spec) => Some(self.kex_list(spec)?),
-                None => None,
-            },
-        };
+        // Every source's list was parsed when it was read; the first one set wins.
+        let kex = args
+            .kex
+            .as_ref()
+            .or(defaults.kex_algorithms.as_ref())
+            .or(ssh.kex_algorithms.as_ref())
+            .cloned();
         Ok(Target {
             name: entry.name.clone(),
             host,
@@ -276,17 +273,6 @@ impl Builder<'_> {
             kex,
             jump,
         })
-    }
-
-    fn kex_list(&self, spec: &str) -> Result<Arc<Vec<russh::kex::Name>>> {
-        if let Some(list) = self.kex_lists.borrow().get(spec) {
-            return Ok(list.clone());
-        }
-        let list = Arc::new(crate::ssh::algorithms::parse_kex(spec).map_err(anyhow::Error::msg)?);
-        self.kex_lists
-            .borrow_mut()
-            .insert(spec.to_string(), list.clone());
-        Ok(list)
     }
 
     fn store_for(&self, ssh: &HostConfig) -> Result<Arc<KnownHostsStore>> {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::ssh::HostKeyCheck;
+use crate::ssh::algorithms::{KexList, kex_spec};
 
 /// Handshakes in flight at once, unless told otherwise.
 pub const DEFAULT_FANOUT: usize = 64;
@@ -30,7 +31,7 @@ pub struct HostOptions {
     pub ssh_config: Option<PathBuf>,
     /// `None`: the host list's, ssh_config's or the built-in timeout.
     pub connect_timeout: Option<Duration>,
-    pub kex: Option<String>,
+    pub kex: Option<KexList>,
     pub fanout: usize,
     pub per_host: usize,
 }
@@ -117,7 +118,7 @@ impl HostOptions {
             push("--connect-timeout", timeout.as_secs_f64().to_string());
         }
         if let Some(kex) = &self.kex {
-            push("--kex", kex.clone());
+            push("--kex", kex_spec(kex));
         }
         push("--fanout", self.fanout.to_string());
         push("--per-host", self.per_host.to_string());

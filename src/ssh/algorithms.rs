@@ -54,6 +54,22 @@ fn is_marker(name: &kex::Name) -> bool {
     CLIENT_MARKERS.contains(name) || SERVER_MARKERS.contains(name)
 }
 
+/// A parsed key-exchange list, shared by every target that uses it.
+pub type KexList = std::sync::Arc<Vec<kex::Name>>;
+
+/// [`parse_kex`] into a [`KexList`]: how config values are kept once read.
+pub fn parse_kex_list(spec: &str) -> Result<KexList, String> {
+    parse_kex(spec).map(std::sync::Arc::new)
+}
+
+/// A list as a plain `KexAlgorithms` value (the full list, in order): parses back to itself.
+pub fn kex_spec(list: &[kex::Name]) -> String {
+    list.iter()
+        .map(|n| n.as_ref())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Parses `spec` (see the module doc) over russh's default order. Errors name the unknown
 /// algorithm and list the known ones; a list that ends up empty is an error too.
 pub fn parse_kex(spec: &str) -> Result<Vec<kex::Name>, String> {

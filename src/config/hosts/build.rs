@@ -96,14 +96,17 @@ impl<'a> Builder<'a> {
             }
             t => t.map(|t| t.into_inner().0),
         };
-        if let Some(kex) = &raw.kex_algorithms {
-            crate::ssh::algorithms::parse_kex(kex.get_ref()).map_err(|e| {
-                self.err(
-                    kex.span(),
-                    format!("bad value for `kex_algorithms` in [defaults]: {e}"),
-                )
-            })?;
-        }
+        let kex_algorithms = match &raw.kex_algorithms {
+            Some(kex) => Some(
+                crate::ssh::algorithms::parse_kex_list(kex.get_ref()).map_err(|e| {
+                    self.err(
+                        kex.span(),
+                        format!("bad value for `kex_algorithms` in [defaults]: {e}"),
+                    )
+                })?,
+            ),
+            None => None,
+        };
         Ok(Defaults {
             user: raw.user.map(|s| s.0),
             port: raw.port.map(|p| p.0),
@@ -113,7 +116,7 @@ impl<'a> Builder<'a> {
             command_timeout: raw.command_timeout.map(|t| t.0).filter(|d| !d.is_zero()),
             known_hosts: raw.known_hosts.map(|s| PathBuf::from(s.0)),
             host_key_check: raw.host_key_check,
-            kex_algorithms: raw.kex_algorithms.map(|k| k.into_inner()),
+            kex_algorithms,
             jump: raw.jump.map(|s| s.0),
         })
     }

@@ -75,7 +75,7 @@ pub struct Defaults {
     pub known_hosts: Option<PathBuf>,
     pub host_key_check: Option<HostKeyCheck>,
     /// Key-exchange algorithms, in ssh_config's KexAlgorithms syntax (checked when read).
-    pub kex_algorithms: Option<String>,
+    pub kex_algorithms: Option<crate::ssh::algorithms::KexList>,
     /// Reserved for jump hosts; carried but not yet acted on.
     pub jump: Option<String>,
 }

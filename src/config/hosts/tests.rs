@@ -69,7 +69,7 @@ fn parses_everything() {
             command_timeout: None,
             known_hosts: Some("~/.ssh/known_hosts".into()),
             host_key_check: Some(HostKeyCheck::AcceptNew),
-            kex_algorithms: Some("^curve25519-sha256".into()),
+            kex_algorithms: crate::ssh::algorithms::parse_kex_list("^curve25519-sha256").ok(),
             jump: Some("bastion".into()),
         }
     );

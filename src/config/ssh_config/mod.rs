@@ -93,7 +93,7 @@ pub struct HostConfig {
     /// Seconds.
     pub server_alive_interval: Option<u64>,
     /// As written (`+`/`-`/`^` prefixes kept); checked when read.
-    pub kex_algorithms: Option<String>,
+    pub kex_algorithms: Option<crate::ssh::algorithms::KexList>,
 }
 
 /// Parsed blocks in file order with `Include`s expanded, plus warnings.
@@ -135,7 +135,7 @@ enum Setting {
     UserKnownHostsFiles(Vec<String>),
     ConnectTimeout(u64),
     ServerAliveInterval(u64),
-    KexAlgorithms(String),
+    KexAlgorithms(crate::ssh::algorithms::KexList),
 }
 
 impl HostLine {
