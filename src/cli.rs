@@ -17,7 +17,7 @@ use crate::mock::{HostKeyType, Lang};
 use crate::modes::Mode;
 use crate::serve::ServeOptions;
 use crate::ssh::HostKeyCheck;
-use crate::ssh::algorithms::{KexList, parse_kex, parse_kex_list};
+use crate::ssh::algorithms::{KexList, parse_kex_list};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -211,8 +211,8 @@ pub struct MockArgs {
     pub write_hosts: Option<PathBuf>,
     /// Key-exchange algorithms offered, as sshd_config's KexAlgorithms (LIST, +LIST, -LIST,
     /// ^LIST). Default: russh's, with post-quantum mlkem768x25519-sha256.
-    #[arg(long, value_name = "LIST", allow_hyphen_values = true, value_parser = parse_kex)]
-    pub kex: Option<Vec<russh::kex::Name>>,
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true, value_parser = parse_kex_list)]
+    pub kex: Option<KexList>,
 }
 
 /// `mtssh --help`: what it does, and the ssh_config keywords it honours, listed from the
@@ -325,7 +325,7 @@ impl From<MockArgs> for ServeOptions {
             latency: Duration::from_millis(args.latency),
             login_grace: Duration::from_secs(args.login_grace),
             write_hosts: args.write_hosts,
-            kex: args.kex,
+            kex: args.kex.map(|list| list.to_vec()),
         }
     }
 }
@@ -420,6 +420,60 @@ mod tests {
             host_args(&HostOptions::from(defaults.clone()).to_args()),
             defaults
         );
+    }
+
+    /// clap checks a value's type only when it is read: parse every typed option once.
+    #[test]
+    fn typed_options_parse_into_their_types() {
+        let words = [
+            "mtssh",
+            "mock",
+            "--kex",
+            "-curve25519-sha256",
+            "--lang",
+            "zh",
+        ];
+        let cli = Cli::try_parse_from(words).unwrap_or_else(|e| panic!("{e}"));
+        let Some(Command::Mock(mock)) = cli.command else {
+            panic!("not the mock command");
+        };
+        let options = ServeOptions::from(mock);
+        assert!(options.kex.is_some_and(|k| !k.is_empty()));
+        assert_eq!(options.lang, Lang::Zh);
+        let words = [
+            "mtssh",
+            "run",
+            "-c",
+            "true",
+            "--mode",
+            "threads",
+            "--timeout",
+            "2",
+        ];
+        let cli = Cli::try_parse_from(words).unwrap_or_else(|e| panic!("{e}"));
+        let Some(Command::Run(run)) = cli.command else {
+            panic!("not the run command");
+        };
+        let options = RunOptions::from(*run);
+        assert_eq!(
+            (options.mode, options.timeout),
+            (Mode::Threads, Some(Duration::from_secs(2)))
+        );
+        let words = [
+            "mtssh",
+            "bench",
+            "--modes",
+            "sequential,event-loop",
+            "--host-key-type",
+            "rsa",
+        ];
+        let cli = Cli::try_parse_from(words).unwrap_or_else(|e| panic!("{e}"));
+        let Some(Command::Bench(bench)) = cli.command else {
+            panic!("not the bench command");
+        };
+        let options = BenchOptions::from(*bench);
+        assert_eq!(options.modes, [Mode::Sequential, Mode::EventLoop]);
+        assert_eq!(options.host_key_type, HostKeyType::Rsa);
     }
 
     #[test]
