@@ -259,7 +259,7 @@ impl Builder<'_> {
             host_key: HostKeyPolicy::KnownHosts {
                 mode: self
                     .explicit_mode
-                    .or_else(|| ssh_mode(ssh.strict_host_key_checking.as_deref()))
+                    .or(ssh.strict_host_key_checking)
                     .unwrap_or(HostKeyCheck::AcceptNew),
                 store: self.store_for(&ssh)?,
             },
@@ -337,17 +337,6 @@ fn known_hosts_key(explicit: Option<&PathBuf>, ssh: &HostConfig, home: &Path) ->
 
 /// The known_hosts of `UserKnownHostsFile none`: reads as empty, keeps nothing.
 const NO_KNOWN_HOSTS: &str = "/dev/null";
-
-/// OpenSSH's StrictHostKeyChecking in our terms. `ask` cannot be asked in the middle of a
-/// batch run, so it is treated as strict (refuse what is unknown).
-fn ssh_mode(value: Option<&str>) -> Option<HostKeyCheck> {
-    match value? {
-        "yes" | "true" | "ask" => Some(HostKeyCheck::Strict),
-        "accept-new" => Some(HostKeyCheck::AcceptNew),
-        "no" | "off" | "false" => Some(HostKeyCheck::Off),
-        _ => None,
-    }
-}
 
 /// `~/.ssh/config` (or `--ssh-config FILE`; `none` skips it), read off the event loop.
 async fn load_ssh_config(args: &HostOptions, home: &Path) -> SshConfig {
@@ -500,20 +489,5 @@ mod tests {
                 "{given:?} {ssh:?}"
             );
         }
-    }
-
-    #[test]
-    fn strict_host_key_checking_values_map_as_openssh_means_them() {
-        for (value, expected) in [
-            ("yes", Some(HostKeyCheck::Strict)),
-            ("ask", Some(HostKeyCheck::Strict)),
-            ("accept-new", Some(HostKeyCheck::AcceptNew)),
-            ("no", Some(HostKeyCheck::Off)),
-            ("off", Some(HostKeyCheck::Off)),
-            ("maybe", None),
-        ] {
-            assert_eq!(ssh_mode(Some(value)), expected, "{value}");
-        }
-        assert_eq!(ssh_mode(None), None);
     }
 }

@@ -84,8 +84,8 @@ pub struct HostConfig {
     pub identities_only: Option<bool>,
     /// Raw value; `Some("none")` means "explicitly no jump host".
     pub proxy_jump: Option<String>,
-    /// Lowercased; one of yes/no/ask/accept-new/off/true/false.
-    pub strict_host_key_checking: Option<String>,
+    /// `ask` reads as strict: nobody can be asked in the middle of a run.
+    pub strict_host_key_checking: Option<crate::ssh::HostKeyCheck>,
     /// Expanded; `["none"]` means "no user known-hosts file".
     pub user_known_hosts_files: Vec<String>,
     /// Seconds (OpenSSH time format such as `1m30s` is accepted).
@@ -131,7 +131,7 @@ enum Setting {
     IdentityFile(String),
     IdentitiesOnly(bool),
     ProxyJump(String),
-    StrictHostKeyChecking(String),
+    StrictHostKeyChecking(crate::ssh::HostKeyCheck),
     UserKnownHostsFiles(Vec<String>),
     ConnectTimeout(u64),
     ServerAliveInterval(u64),
@@ -211,8 +211,7 @@ impl SshConfig {
                         out.proxy_jump.get_or_insert_with(|| v.clone());
                     }
                     Setting::StrictHostKeyChecking(v) => {
-                        out.strict_host_key_checking
-                            .get_or_insert_with(|| v.clone());
+                        out.strict_host_key_checking.get_or_insert(*v);
                     }
                     Setting::UserKnownHostsFiles(v) => {
                         raw_known_hosts.get_or_insert(v);
@@ -455,7 +454,7 @@ mod tests {
                         && h.port == Some(7)
                         && h.identity_files == strings(&["/k"])
                         && h.proxy_jump == s("none")
-                        && h.strict_host_key_checking == s("accept-new")
+                        && h.strict_host_key_checking == Some(crate::ssh::HostKeyCheck::AcceptNew)
                 },
             },
             Case {

@@ -9,6 +9,7 @@ use super::keywords::{Key, Kind, classify};
 use super::lexer::split_line;
 use super::values::{parse_flag, parse_port, parse_time};
 use super::{Block, HostLine, HostPattern, Setting, SshConfig, chars, pattern};
+use crate::ssh::HostKeyCheck;
 
 pub(super) struct Parser {
     pub(super) home: PathBuf,
@@ -284,16 +285,13 @@ impl Parser {
                 }
             },
             Key::ProxyJump => Some(Setting::ProxyJump(value.clone())),
-            Key::StrictHostKeyChecking => {
-                let lower = value.to_ascii_lowercase();
-                let known = ["yes", "no", "ask", "accept-new", "off", "true", "false"];
-                if known.contains(&lower.as_str()) {
-                    Some(Setting::StrictHostKeyChecking(lower))
-                } else {
+            Key::StrictHostKeyChecking => match strict_host_key_checking(value) {
+                Some(mode) => Some(Setting::StrictHostKeyChecking(mode)),
+                None => {
                     self.warn(invalid(" (expected yes, no, ask, accept-new or off)"));
                     None
                 }
-            }
+            },
             Key::UserKnownHostsFile => {
                 let mut files = Vec::with_capacity(args.len());
                 for arg in &args {
@@ -339,9 +337,37 @@ impl Parser {
     }
 }
 
+/// OpenSSH's StrictHostKeyChecking in our terms (case-insensitive). `ask` cannot be asked
+/// in the middle of a batch run, so it is treated as strict (refuse what is unknown).
+pub(super) fn strict_host_key_checking(value: &str) -> Option<HostKeyCheck> {
+    match value.to_ascii_lowercase().as_str() {
+        "yes" | "true" | "ask" => Some(HostKeyCheck::Strict),
+        "accept-new" => Some(HostKeyCheck::AcceptNew),
+        "no" | "off" | "false" => Some(HostKeyCheck::Off),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_util::*;
+
+    #[test]
+    fn strict_host_key_checking_values_map_as_openssh_means_them() {
+        use super::strict_host_key_checking as mode;
+        use crate::ssh::HostKeyCheck;
+        for (value, expected) in [
+            ("yes", Some(HostKeyCheck::Strict)),
+            ("ask", Some(HostKeyCheck::Strict)),
+            ("True", Some(HostKeyCheck::Strict)),
+            ("accept-new", Some(HostKeyCheck::AcceptNew)),
+            ("no", Some(HostKeyCheck::Off)),
+            ("OFF", Some(HostKeyCheck::Off)),
+            ("maybe", None),
+        ] {
+            assert_eq!(mode(value), expected, "{value}");
+        }
+    }
 
     #[test]
     fn kex_algorithms_first_value_wins_and_bad_lists_are_warned() {
