@@ -17,8 +17,9 @@ use super::{
 };
 use crate::ssh::{HostKeyPolicy, KnownHostsStore, Target};
 
+pub use super::precedence::PASSWORD_ENV;
+use super::precedence::{BuiltIn, Sources, pick};
 pub use crate::ssh::target::DEFAULT_CONNECT_TIMEOUT;
-pub const PASSWORD_ENV: &str = "MTSSH_PASSWORD";
 
 /// The resolved sessions, plus what the user should be told before they start.
 pub struct Inventory {
@@ -85,7 +86,6 @@ pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
     }
 
     let home = home_dir();
-    let explicit_mode = args.host_key_check.or(defaults.host_key_check);
     let ssh_config = load_ssh_config(args, &home).await;
     warnings.extend(ssh_config.warnings().iter().cloned());
     let explicit_known_hosts = args
@@ -118,7 +118,6 @@ pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
         local_user: user,
         default_keys: default_identities(&home),
         home,
-        explicit_mode,
         stores,
         explicit_known_hosts,
         secrets: std::cell::RefCell::new(HashMap::new()),
@@ -162,8 +161,6 @@ struct Builder<'a> {
     local_user: String,
     default_keys: Vec<PathBuf>,
     home: PathBuf,
-    /// From the command line or `[defaults]`; otherwise each host's ssh_config decides.
-    explicit_mode: Option<HostKeyCheck>,
     explicit_known_hosts: Option<PathBuf>,
     stores: HashMap<Option<PathBuf>, Arc<KnownHostsStore>>,
     /// Passwords read from the environment, once per variable.
@@ -172,105 +169,55 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    /// One host's settings. Precedence: the entry, the command line, `[defaults]`,
-    /// ~/.ssh/config, built-in defaults.
+    /// One host's target: [`pick`] decides its settings; here they meet the environment
+    /// (its password), the other entries (its jump chain) and its known_hosts store.
     fn target(&self, entry: &HostEntry, depth: usize) -> Result<Target> {
-        let (args, defaults) = (self.args, self.defaults);
         // ssh_config matches the name the user would type to ssh.
         // Jump hops written as `user@host` are not in the host list: resolved here.
         let ssh = match self.resolved.get(&entry.host) {
             Some(ssh) => std::borrow::Cow::Borrowed(ssh),
             None => std::borrow::Cow::Owned(self.ssh_config.resolve(&entry.host, &self.local_user)),
         };
-        let host = match &ssh.host_name {
-            Some(real) if entry.host == entry.name => real.clone(),
-            _ => entry.host.clone(),
+        let sources = Sources {
+            entry,
+            cli: self.args,
+            defaults: self.defaults,
+            ssh: &ssh,
         };
-        let user = entry
-            .user
-            .as_ref()
-            .or(args.user.as_ref())
-            .or(defaults.user.as_ref())
-            .or(ssh.user.as_ref())
-            .cloned()
-            .unwrap_or_else(|| self.local_user.clone());
-        let identity_files = match entry
-            .identity_file
-            .as_ref()
-            .or(args.identity.as_ref())
-            .or(defaults.identity_file.as_ref())
-        {
-            Some(path) => vec![expand_tilde(path, &self.home)],
-            None if !ssh.identity_files.is_empty() => ssh
-                .identity_files
-                .iter()
-                .map(|p| expand_tilde(Path::new(p), &self.home))
-                .collect(),
-            None => self.default_keys.clone(),
+        let built_in = BuiltIn {
+            local_user: &self.local_user,
+            default_keys: &self.default_keys,
+            home: &self.home,
         };
-        let password_var = entry
-            .password_env
-            .as_deref()
-            .or(args.password_env.as_deref())
-            .or(defaults.password_env.as_deref())
-            .unwrap_or(PASSWORD_ENV)
-            .to_string();
+        let picked = pick(&sources, &built_in);
         let password = entry.password.clone().or_else(|| {
             self.secrets
                 .borrow_mut()
-                .entry(password_var.clone())
-                .or_insert_with(|| std::env::var(&password_var).ok())
+                .entry(picked.password_env.clone())
+                .or_insert_with(|| std::env::var(&picked.password_env).ok())
                 .clone()
         });
-        let connect_timeout = self
-            .args
-            .connect_timeout
-            .or(defaults.connect_timeout)
-            .or(ssh.connect_timeout.map(Duration::from_secs))
-            .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-        let jump_spec = entry
-            .jump
-            .as_deref()
-            .or(args.jump.as_deref())
-            .or(defaults.jump.as_deref())
-            .or(ssh.proxy_jump.as_deref())
-            .filter(|j| *j != "none" && !j.is_empty());
-        let jump = match jump_spec {
+        let jump = match picked.jump.as_deref() {
             Some(chain) if chain == entry.name => None,
             Some(chain) => Some(Box::new(self.jump_chain(chain, depth)?)),
             None => None,
         };
-        // The host list's and ssh_config's values were checked when read; only the
-        // command line's can still be wrong here.
-        // Every source's list was parsed when it was read; the first one set wins.
-        let kex = args
-            .kex
-            .as_ref()
-            .or(defaults.kex_algorithms.as_ref())
-            .or(ssh.kex_algorithms.as_ref())
-            .cloned();
         Ok(Target {
             name: entry.name.clone(),
-            host,
-            port: entry.port.or(defaults.port).or(ssh.port).unwrap_or(22),
-            user,
+            host: picked.host,
+            port: picked.port,
+            user: picked.user,
             password,
-            identity_files,
+            identity_files: picked.identity_files,
             host_key: HostKeyPolicy::KnownHosts {
-                mode: self
-                    .explicit_mode
-                    .or(ssh.strict_host_key_checking)
-                    .unwrap_or(HostKeyCheck::AcceptNew),
+                mode: picked.host_key_check,
                 store: self.store_for(&ssh)?,
             },
-            connect_timeout,
-            keepalive: ssh
-                .server_alive_interval
-                .filter(|s| *s > 0)
-                .map(Duration::from_secs),
+            connect_timeout: picked.connect_timeout,
+            keepalive: picked.keepalive,
             use_agent: self.use_agent,
-            identities_only: ssh.identities_only.unwrap_or(false),
-            kex,
+            identities_only: picked.identities_only,
+            kex: picked.kex,
             jump,
         })
     }

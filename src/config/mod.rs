@@ -5,6 +5,7 @@ pub mod hosts;
 pub mod hostspec;
 pub mod inventory;
 pub mod options;
+pub mod precedence;
 pub mod range;
 pub mod ssh_config;
 

@@ -1,0 +1,370 @@
+//! The one rule of the configuration, as a pure function: for each setting of a host, the
+//! first source that sets it wins, in the order
+//!
+//! **the host's entry > the command line > `[defaults]` > ssh_config > built-in**.
+//!
+//! No IO here: the files, the environment and the known_hosts stores stay in
+//! [`super::inventory`], which calls [`pick`] and adds what needs them (passwords read from
+//! the environment, jump chains, stores).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::ssh_config::HostConfig;
+use super::{Defaults, HostEntry, HostOptions};
+use crate::ssh::HostKeyCheck;
+use crate::ssh::algorithms::KexList;
+use crate::ssh::target::DEFAULT_CONNECT_TIMEOUT;
+
+/// The variable a password is read from when nothing names another.
+pub const PASSWORD_ENV: &str = "MTSSH_PASSWORD";
+
+/// Where one host's settings come from, highest first.
+pub struct Sources<'a> {
+    pub entry: &'a HostEntry,
+    pub cli: &'a HostOptions,
+    pub defaults: &'a Defaults,
+    /// This host's ssh_config settings.
+    pub ssh: &'a HostConfig,
+}
+
+/// The built-in values, which depend on the machine (so the caller finds them).
+pub struct BuiltIn<'a> {
+    pub local_user: &'a str,
+    /// OpenSSH's default identities that exist.
+    pub default_keys: &'a [PathBuf],
+    /// For `~` in paths.
+    pub home: &'a Path,
+}
+
+/// One host's settings, every one decided.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Picked {
+    /// What to connect to: ssh_config's HostName when the entry names no other host.
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub identity_files: Vec<PathBuf>,
+    /// The variable to read the password from (unless the entry holds one).
+    pub password_env: String,
+    pub connect_timeout: Duration,
+    /// A jump chain (`ProxyJump` syntax); `none` or empty means none.
+    pub jump: Option<String>,
+    pub kex: Option<KexList>,
+    pub host_key_check: HostKeyCheck,
+    pub keepalive: Option<Duration>,
+    pub identities_only: bool,
+}
+
+/// Decides every setting of one host; see the module doc for the order.
+pub fn pick(sources: &Sources<'_>, built_in: &BuiltIn<'_>) -> Picked {
+    let Sources {
+        entry,
+        cli,
+        defaults,
+        ssh,
+    } = sources;
+    let expand = |p: &Path| super::inventory::expand_tilde(p, built_in.home);
+    let host = match &ssh.host_name {
+        Some(real) if entry.host == entry.name => real.clone(),
+        _ => entry.host.clone(),
+    };
+    let user = (entry.user.as_ref())
+        .or(cli.user.as_ref())
+        .or(defaults.user.as_ref())
+        .or(ssh.user.as_ref())
+        .cloned()
+        .unwrap_or_else(|| built_in.local_user.to_string());
+    let identity_files = match (entry.identity_file.as_ref())
+        .or(cli.identity.as_ref())
+        .or(defaults.identity_file.as_ref())
+    {
+        Some(path) => vec![expand(path)],
+        None if !ssh.identity_files.is_empty() => ssh
+            .identity_files
+            .iter()
+            .map(|p| expand(Path::new(p)))
+            .collect(),
+        None => built_in.default_keys.to_vec(),
+    };
+    let password_env = (entry.password_env.as_deref())
+        .or(cli.password_env.as_deref())
+        .or(defaults.password_env.as_deref())
+        .unwrap_or(PASSWORD_ENV)
+        .to_string();
+    let jump = (entry.jump.as_deref())
+        .or(cli.jump.as_deref())
+        .or(defaults.jump.as_deref())
+        .or(ssh.proxy_jump.as_deref())
+        .filter(|j| *j != "none" && !j.is_empty())
+        .map(String::from);
+    Picked {
+        host,
+        port: entry.port.or(defaults.port).or(ssh.port).unwrap_or(22),
+        user,
+        identity_files,
+        password_env,
+        connect_timeout: (cli.connect_timeout)
+            .or(defaults.connect_timeout)
+            .or(ssh.connect_timeout.map(Duration::from_secs))
+            .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+        jump,
+        kex: (cli.kex.as_ref())
+            .or(defaults.kex_algorithms.as_ref())
+            .or(ssh.kex_algorithms.as_ref())
+            .cloned(),
+        host_key_check: (cli.host_key_check)
+            .or(defaults.host_key_check)
+            .or(ssh.strict_host_key_checking)
+            .unwrap_or(HostKeyCheck::AcceptNew),
+        keepalive: ssh
+            .server_alive_interval
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs),
+        identities_only: ssh.identities_only.unwrap_or(false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ssh::algorithms::parse_kex_list;
+
+    /// Which sources set the setting under test.
+    #[derive(Clone, Copy)]
+    struct Set {
+        entry: bool,
+        cli: bool,
+        defaults: bool,
+        ssh: bool,
+    }
+
+    /// Every combination of the four sources, and the one that must win.
+    fn combinations() -> impl Iterator<Item = (Set, &'static str)> {
+        (0..16u8).map(|bits| {
+            let set = Set {
+                entry: bits & 8 != 0,
+                cli: bits & 4 != 0,
+                defaults: bits & 2 != 0,
+                ssh: bits & 1 != 0,
+            };
+            let winner = if set.entry {
+                "entry"
+            } else if set.cli {
+                "cli"
+            } else if set.defaults {
+                "defaults"
+            } else if set.ssh {
+                "ssh"
+            } else {
+                "built-in"
+            };
+            (set, winner)
+        })
+    }
+
+    fn entry() -> HostEntry {
+        HostEntry {
+            name: "web1".into(),
+            host: "web1".into(),
+            port: None,
+            user: None,
+            identity_file: None,
+            password_env: None,
+            password: None,
+            groups: Vec::new(),
+            jump: None,
+        }
+    }
+
+    fn run(entry: &HostEntry, cli: &HostOptions, defaults: &Defaults, ssh: &HostConfig) -> Picked {
+        let keys = [PathBuf::from("/home/u/.ssh/id_ed25519")];
+        let built_in = BuiltIn {
+            local_user: "local",
+            default_keys: &keys,
+            home: Path::new("/home/u"),
+        };
+        pick(
+            &Sources {
+                entry,
+                cli,
+                defaults,
+                ssh,
+            },
+            &built_in,
+        )
+    }
+
+    /// Builds the four sources with `value(source)` in each one that `set` says.
+    fn sources(
+        set: Set,
+        apply: impl Fn(&str, &mut HostEntry, &mut HostOptions, &mut Defaults, &mut HostConfig),
+    ) -> (HostEntry, HostOptions, Defaults, HostConfig) {
+        let (mut e, mut c, mut d, mut s) = (
+            entry(),
+            HostOptions::default(),
+            Defaults::default(),
+            HostConfig::default(),
+        );
+        for (on, name) in [
+            (set.entry, "entry"),
+            (set.cli, "cli"),
+            (set.defaults, "defaults"),
+            (set.ssh, "ssh"),
+        ] {
+            if on {
+                apply(name, &mut e, &mut c, &mut d, &mut s);
+            }
+        }
+        (e, c, d, s)
+    }
+
+    #[test]
+    fn user_follows_entry_cli_defaults_ssh_config_then_the_local_user() {
+        for (set, winner) in combinations() {
+            let (e, c, d, s) = sources(set, |who, e, c, d, s| match who {
+                "entry" => e.user = Some("entry".into()),
+                "cli" => c.user = Some("cli".into()),
+                "defaults" => d.user = Some("defaults".into()),
+                _ => s.user = Some("ssh".into()),
+            });
+            let expected = if winner == "built-in" {
+                "local"
+            } else {
+                winner
+            };
+            assert_eq!(run(&e, &c, &d, &s).user, expected);
+        }
+    }
+
+    #[test]
+    fn identity_and_password_variable_and_jump_follow_the_same_order() {
+        for (set, winner) in combinations() {
+            let (e, c, d, s) = sources(set, |who, e, c, d, s| {
+                let path = PathBuf::from(format!("~/{who}"));
+                match who {
+                    "entry" => {
+                        e.identity_file = Some(path);
+                        e.password_env = Some("entry".into());
+                        e.jump = Some("entry".into());
+                    }
+                    "cli" => {
+                        c.identity = Some(path);
+                        c.password_env = Some("cli".into());
+                        c.jump = Some("cli".into());
+                    }
+                    "defaults" => {
+                        d.identity_file = Some(path);
+                        d.password_env = Some("defaults".into());
+                        d.jump = Some("defaults".into());
+                    }
+                    _ => {
+                        s.identity_files = vec!["~/ssh".into()];
+                        s.proxy_jump = Some("ssh".into());
+                    }
+                }
+            });
+            let picked = run(&e, &c, &d, &s);
+            let key = match winner {
+                "built-in" => PathBuf::from("/home/u/.ssh/id_ed25519"),
+                who => PathBuf::from(format!("/home/u/{who}")),
+            };
+            assert_eq!(picked.identity_files, [key], "identity, {winner}");
+            // ssh_config has no password variable: past [defaults] it is the built-in one.
+            let var = match winner {
+                "ssh" | "built-in" => PASSWORD_ENV,
+                who => who,
+            };
+            assert_eq!(picked.password_env, var, "password_env, {winner}");
+            let jump = (winner != "built-in").then(|| winner.to_string());
+            assert_eq!(picked.jump, jump, "jump, {winner}");
+        }
+    }
+
+    #[test]
+    fn settings_the_entry_cannot_set_start_at_the_command_line() {
+        let kex = |spec: &str| parse_kex_list(spec).ok();
+        for (set, winner) in combinations().filter(|(set, _)| !set.entry) {
+            let (e, c, d, s) = sources(set, |who, _, c, d, s| match who {
+                "cli" => {
+                    c.connect_timeout = Some(Duration::from_secs(1));
+                    c.kex = kex("curve25519-sha256");
+                    c.host_key_check = Some(HostKeyCheck::Strict);
+                }
+                "defaults" => {
+                    d.connect_timeout = Some(Duration::from_secs(2));
+                    d.kex_algorithms = kex("^curve25519-sha256");
+                    d.host_key_check = Some(HostKeyCheck::Off);
+                }
+                _ => {
+                    s.connect_timeout = Some(3);
+                    s.kex_algorithms = kex("-mlkem768x25519-sha256");
+                    s.strict_host_key_checking = Some(HostKeyCheck::Strict);
+                }
+            });
+            let picked = run(&e, &c, &d, &s);
+            let (secs, spec, mode) = match winner {
+                "cli" => (1, Some("curve25519-sha256"), HostKeyCheck::Strict),
+                "defaults" => (2, Some("^curve25519-sha256"), HostKeyCheck::Off),
+                "ssh" => (3, Some("-mlkem768x25519-sha256"), HostKeyCheck::Strict),
+                _ => (10, None, HostKeyCheck::AcceptNew),
+            };
+            assert_eq!(
+                picked.connect_timeout,
+                Duration::from_secs(secs),
+                "{winner}"
+            );
+            assert_eq!(picked.kex, spec.and_then(kex), "{winner}");
+            assert_eq!(picked.host_key_check, mode, "{winner}");
+        }
+    }
+
+    #[test]
+    fn port_has_no_command_line_flag() {
+        for (set, winner) in combinations().filter(|(set, _)| !set.cli) {
+            let (e, c, d, s) = sources(set, |who, e, _, d, s| match who {
+                "entry" => e.port = Some(1),
+                "defaults" => d.port = Some(2),
+                _ => s.port = Some(3),
+            });
+            let expected = match winner {
+                "entry" => 1,
+                "defaults" => 2,
+                "ssh" => 3,
+                _ => 22,
+            };
+            assert_eq!(run(&e, &c, &d, &s).port, expected, "{winner}");
+        }
+    }
+
+    #[test]
+    fn host_name_applies_only_when_the_entry_names_no_other_host() {
+        let ssh = HostConfig {
+            host_name: Some("10.0.0.1".into()),
+            ..HostConfig::default()
+        };
+        let (c, d) = (HostOptions::default(), Defaults::default());
+        assert_eq!(run(&entry(), &c, &d, &ssh).host, "10.0.0.1");
+        let other = HostEntry {
+            host: "web1.example".into(),
+            ..entry()
+        };
+        assert_eq!(run(&other, &c, &d, &ssh).host, "web1.example");
+    }
+
+    #[test]
+    fn a_jump_of_none_means_no_jump() {
+        let (c, d) = (HostOptions::default(), Defaults::default());
+        for value in ["none", ""] {
+            let e = HostEntry {
+                jump: Some(value.into()),
+                ..entry()
+            };
+            assert_eq!(
+                run(&e, &c, &d, &HostConfig::default()).jump,
+                None,
+                "{value:?}"
+            );
+        }
+    }
+}
