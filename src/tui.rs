@@ -362,6 +362,9 @@ fn terminal_msg(event: Event) -> Option<Msg> {
 }
 
 #[cfg(test)]
+mod duplex_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::ssh::SessionState;

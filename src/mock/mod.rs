@@ -131,6 +131,10 @@ pub struct MockServer {
     host_key: PublicKey,
     users: Vec<Credentials>,
     stop: watch::Sender<bool>,
+    /// What [`MockServer::serve_stream`] needs to serve a connection of its own.
+    config: Arc<russh::server::Config>,
+    shared: Arc<server::Shared>,
+    stopped: watch::Receiver<bool>,
 }
 
 impl MockServer {
@@ -164,6 +168,100 @@ impl MockServer {
             host_key,
             users: opts.users,
             stop,
+            config,
+            shared,
+            stopped,
+        })
+    }
+
+    /// A server that listens nowhere: connections reach it only through
+    /// [`MockServer::serve_stream`] or [`MockServer::dialer`]. Host N still has an address
+    /// (`opts.bind`, port `opts.port + N`, nothing listening there) so that
+    /// [`MockServer::practice_target`] and the dialer agree on which host a target means.
+    pub async fn start_in_memory(opts: MockOptions) -> Result<MockServer> {
+        let key = load_host_key(opts.host_key.clone()).await?;
+        let host_key = key.public_key().clone();
+        let config = Arc::new(server::russh_config(key, &opts));
+        let (stop, stopped) = watch::channel(false);
+        let shared = Arc::new(server::Shared::new(&opts));
+        let hosts = (0..opts.hosts.max(1))
+            .map(|index| {
+                let port = u16::try_from(usize::from(opts.port) + index)
+                    .ok()
+                    .context("--hosts runs past port 65535; lower --port or --hosts")?;
+                Ok(MockHost {
+                    name: host_name(index),
+                    addr: SocketAddr::new(opts.bind, port),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(MockServer {
+            hosts,
+            host_key,
+            users: opts.users,
+            stop,
+            config,
+            shared,
+            stopped,
+        })
+    }
+
+    /// Serves one connection over `stream` (any byte stream, e.g. one end of
+    /// `tokio::io::duplex`) as host `host`, on the current runtime. False when there is no
+    /// such host. The login grace time applies, but with no socket to shut down a client
+    /// stalling inside the key exchange is only asked to disconnect.
+    pub fn serve_stream<S>(&self, host: usize, stream: S) -> bool
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let Some(mock_host) = self.hosts.get(host) else {
+            return false;
+        };
+        server::serve_stream(
+            stream,
+            mock_host.name.clone(),
+            self.config.clone(),
+            self.shared.clone(),
+            self.stopped.clone(),
+        );
+        true
+    }
+
+    /// An engine dialer ([`crate::ssh::EngineSettings::dialer`]) that connects every session
+    /// to this server in memory: each dial makes a `tokio::io::duplex` pipe, serves one end
+    /// as the host named `host` (`mock-01`) or else the host whose port is `port`, and
+    /// returns the other. An unknown host is refused like a closed port.
+    pub fn dialer(&self) -> crate::ssh::Dialer {
+        let hosts = self.hosts.clone();
+        let config = self.config.clone();
+        let shared = self.shared.clone();
+        let stopped = self.stopped.clone();
+        Arc::new(move |host: String, port: u16| {
+            let found = hosts
+                .iter()
+                .find(|h| h.name == host)
+                .or_else(|| hosts.iter().find(|h| h.addr.port() == port))
+                .map(|h| h.name.clone());
+            let served = found.map(|name| {
+                let (client, server_end) = tokio::io::duplex(DUPLEX_BUFFER);
+                server::serve_stream(
+                    server_end,
+                    name,
+                    config.clone(),
+                    shared.clone(),
+                    stopped.clone(),
+                );
+                client
+            });
+            Box::pin(async move {
+                match served {
+                    Some(client) => Ok(Box::new(client) as Box<dyn crate::ssh::Stream>),
+                    None => Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionRefused,
+                        format!("no mock host is {host} or has port {port}"),
+                    )),
+                }
+            })
         })
     }
 
@@ -214,6 +312,9 @@ impl MockServer {
         let _ = self.stop.send(true);
     }
 }
+
+/// Bytes each direction of an in-memory connection buffers (see [`MockServer::dialer`]).
+const DUPLEX_BUFFER: usize = 64 * 1024;
 
 /// `mock-01`, `mock-02`, …: two digits so names sort and fold into ranges (`mock-[01-04]`).
 pub fn host_name(index: usize) -> String {
@@ -315,6 +416,9 @@ pub fn host_list_toml(hosts: &[MockHost], users: &[Credentials]) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod duplex_tests;
 
 #[cfg(test)]
 mod secret_tests {

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use russh::keys::{PrivateKey, PublicKey};
 use russh::server::{self, Auth, Msg, Session};
 use russh::{Channel, ChannelId, Disconnect, MethodKind, MethodSet, Pty};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
@@ -90,8 +91,18 @@ pub(super) async fn accept_loop(
                 Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
                     debug!(%peer, host = %hostname, "mock: connection");
+                    // russh only acts on a disconnect request once the session is
+                    // established; a client stalling inside the key exchange is cut off at
+                    // the socket instead.
+                    let killer = SocketKiller::new(&stream);
                     let handler = Connection::new(hostname.clone(), shared.clone());
-                    tokio::spawn(serve_connection(stream, config.clone(), handler, stopped.clone()));
+                    tokio::spawn(serve_connection(
+                        stream,
+                        Some(killer),
+                        config.clone(),
+                        handler,
+                        stopped.clone(),
+                    ));
                 }
                 Err(e) => {
                     warn!(host = %hostname, error = %e, "mock: accept failed; retrying");
@@ -102,17 +113,34 @@ pub(super) async fn accept_loop(
     }
 }
 
-async fn serve_connection(
-    stream: TcpStream,
+/// Serves one connection that did not come through a listener (an in-memory pipe) as host
+/// `hostname`. There is no socket to cut off: a client that stalls inside the key exchange
+/// past the login grace time is only asked to disconnect.
+pub(super) fn serve_stream<S>(
+    stream: S,
+    hostname: String,
+    config: Arc<server::Config>,
+    shared: Arc<Shared>,
+    stopped: watch::Receiver<bool>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    debug!(host = %hostname, "mock: in-memory connection");
+    let handler = Connection::new(hostname, shared);
+    tokio::spawn(serve_connection(stream, None, config, handler, stopped));
+}
+
+async fn serve_connection<S>(
+    stream: S,
+    killer: Option<SocketKiller>,
     config: Arc<server::Config>,
     handler: Connection,
     mut stopped: watch::Receiver<bool>,
-) {
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let grace = handler.shared.login_grace;
     let authenticated = handler.authenticated.clone();
-    // russh only acts on a disconnect request once the session is established; a client
-    // stalling inside the key exchange is cut off at the socket instead.
-    let killer = SocketKiller::new(&stream);
     // run_stream reads the client's version line before returning: a silent client must
     // not hold this task forever.
     let running =
@@ -144,7 +172,18 @@ async fn serve_connection(
                 grace_over = true;
                 if !authenticated.load(Ordering::Relaxed) {
                     info!("mock: dropping a connection that did not log in within the grace time");
-                    killer.kill();
+                    match &killer {
+                        Some(killer) => killer.kill(),
+                        None => {
+                            let _ = handle
+                                .disconnect(
+                                    Disconnect::ByApplication,
+                                    "login grace time over".into(),
+                                    String::new(),
+                                )
+                                .await;
+                        }
+                    }
                 }
             }
             changed = stopped.changed() => {
@@ -153,7 +192,9 @@ async fn serve_connection(
                     .disconnect(Disconnect::ByApplication, "server stopping".into(), String::new())
                     .await;
                 // Wait for the session to wind down, but never longer than a moment.
-                if tokio::time::timeout(Duration::from_secs(2), &mut running).await.is_err() {
+                if tokio::time::timeout(Duration::from_secs(2), &mut running).await.is_err()
+                    && let Some(killer) = &killer
+                {
                     killer.kill();
                 }
                 return;

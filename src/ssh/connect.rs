@@ -65,21 +65,31 @@ async fn handshake(
     };
     let attempt = async {
         match &target.jump {
-            None => {
-                let addrs = (engine.resolver())(target.host.clone(), target.port)
-                    .await
-                    .map_err(|e| SessionError::Resolve {
-                        host: target.host.clone(),
-                        reason: e.to_string(),
-                    })?;
-                let stream = connect_any(&addrs)
-                    .await
-                    .map_err(|e| SessionError::connect(target.address(), &e))?;
-                let _ = stream.set_nodelay(true);
-                client::connect_stream(client_config(target), stream, handler)
-                    .await
-                    .map_err(why_failed)
-            }
+            None => match engine.dialer() {
+                Some(dial) => {
+                    let stream = dial(target.host.clone(), target.port)
+                        .await
+                        .map_err(|e| SessionError::connect(target.address(), &e))?;
+                    client::connect_stream(client_config(target), stream, handler)
+                        .await
+                        .map_err(why_failed)
+                }
+                None => {
+                    let addrs = (engine.resolver())(target.host.clone(), target.port)
+                        .await
+                        .map_err(|e| SessionError::Resolve {
+                            host: target.host.clone(),
+                            reason: e.to_string(),
+                        })?;
+                    let stream = connect_any(&addrs)
+                        .await
+                        .map_err(|e| SessionError::connect(target.address(), &e))?;
+                    let _ = stream.set_nodelay(true);
+                    client::connect_stream(client_config(target), stream, handler)
+                        .await
+                        .map_err(why_failed)
+                }
+            },
             Some(jump) => {
                 let via = engine.jump_connection(jump, prompter).await?;
                 let channel = via

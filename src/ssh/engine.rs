@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{OnceCell, Semaphore, mpsc};
 
 use super::connect::{self, Connection};
@@ -37,6 +38,19 @@ pub fn system_resolver() -> Resolver {
     })
 }
 
+/// A byte stream an SSH connection can run over: a TCP socket, or an in-memory pipe in tests.
+pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + 'static> Stream for T {}
+
+/// Opens the byte stream to `host:port` in place of resolving the name and dialing TCP.
+/// Tests connect sessions to the mock server over `tokio::io::duplex` with it: no port.
+pub type Dialer = Arc<
+    dyn Fn(String, u16) -> Pin<Box<dyn Future<Output = io::Result<Box<dyn Stream>>> + Send>>
+        + Send
+        + Sync,
+>;
+
 /// Engine-wide limits and hooks.
 #[derive(Clone)]
 pub struct EngineSettings {
@@ -56,6 +70,9 @@ pub struct EngineSettings {
     /// echoes included, waits behind the flood. `None`: no per-session limit (batch mode).
     pub output_credit: Option<usize>,
     pub resolver: Resolver,
+    /// Opens direct (non-jump) connections instead of the resolver and a TCP connect;
+    /// `None`: resolve and dial TCP. Jump-host tunnels never use it.
+    pub dialer: Option<Dialer>,
 }
 
 impl Default for EngineSettings {
@@ -67,6 +84,7 @@ impl Default for EngineSettings {
             command_capacity: 256,
             output_credit: None,
             resolver: system_resolver(),
+            dialer: None,
         }
     }
 }
@@ -189,6 +207,10 @@ impl Engine {
 
     pub(super) fn resolver(&self) -> &Resolver {
         &self.inner.settings.resolver
+    }
+
+    pub(super) fn dialer(&self) -> Option<&Dialer> {
+        self.inner.settings.dialer.as_ref()
     }
 
     pub(super) fn fanout_limit(&self) -> Arc<Semaphore> {

@@ -15,7 +15,9 @@ pub mod pattern;
 mod session;
 pub mod target;
 
-pub use engine::{Engine, EngineSettings, Resolver, SessionHandle, system_resolver};
+pub use engine::{
+    Dialer, Engine, EngineSettings, Resolver, SessionHandle, Stream, system_resolver,
+};
 pub use error::{OfferedKey, SessionError, TimeoutPhase};
 pub use events::*;
 pub use hostkeys::{KnownHostsStore, Verdict};
