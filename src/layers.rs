@@ -85,7 +85,7 @@ fn forbidden(from: &str, to: &str, test_code: bool) -> Option<String> {
 /// The crate-root modules a source file uses (`crate::name`, also inside `use crate::{…}`),
 /// each with its line and whether it is in test code. Comments are skipped; test code is
 /// what follows a `#[cfg(test)]` line (our tests modules sit at the end of their files) or a
-/// whole file named `tests.rs`.
+/// whole file named `tests.rs`, `test_util.rs` or `*_tests.rs`.
 fn uses_in(source: &str, whole_file_is_test: bool) -> Vec<(String, usize, bool)> {
     let mut out = Vec::new();
     let mut in_test = whole_file_is_test;
@@ -189,7 +189,11 @@ pub fn violations(src: &Path) -> Vec<String> {
             continue;
         }
         let source = std::fs::read_to_string(file).unwrap_or_default();
-        let whole_test = file.file_name().is_some_and(|n| n == "tests.rs");
+        // Files that hold only test code (declared under `#[cfg(test)]` by their parent).
+        let whole_test = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n == "tests.rs" || n == "test_util.rs" || n.ends_with("_tests.rs"));
         for (to, line, test_code) in uses_in(&source, whole_test) {
             if let Some(why) = forbidden(&from, &to, test_code) {
                 found.push(format!(

@@ -106,3 +106,17 @@ pub fn check_terminal_output(bytes: &[u8]) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// For unit tests that cross-check with an outside program (`ssh -G`, `ssh-keygen`): reports
+/// the current test as skipped with one `SKIPPED <test>: <why>` line, or fails it under
+/// MTSSH_REQUIRE_PEERS=1, as the integration tests do.
+pub fn skip_without_peer(why: &str) {
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    if std::env::var("MTSSH_REQUIRE_PEERS").as_deref() == Ok("1") {
+        panic!("{test}: {why}, and MTSSH_REQUIRE_PEERS=1 requires it");
+    }
+    eprintln!("SKIPPED {test}: {why}");
+}

@@ -487,7 +487,7 @@ mod tests {
     #[test]
     fn cross_check_with_ssh_g() {
         if Command::new("ssh").arg("-V").output().is_err() {
-            eprintln!("skipping cross_check_with_ssh_g: ssh not installed");
+            crate::test_support::skip_without_peer("ssh not found");
             return;
         }
         let tmp = tempfile::tempdir().expect("tempdir");

@@ -53,7 +53,7 @@ pub(super) fn keygen_find(file: &Path, name: &str) -> Option<(bool, String)> {
             String::from_utf8_lossy(&out.stdout).into_owned(),
         )),
         Err(e) => {
-            eprintln!("skipping ssh-keygen cross-check: {e}");
+            crate::test_support::skip_without_peer(&format!("ssh-keygen not found ({e})"));
             None
         }
     }
