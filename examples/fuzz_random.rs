@@ -1,4 +1,4 @@
-//! The random fuzz harness (no libFuzzer, stable Rust): `cargo run --example fuzz_random --
+//! The random fuzz harness (no libFuzzer, stable Rust): `cargo run --features fuzzing --example fuzz_random --
 //! SECONDS [TARGET...]`. Mutates each target's corpus for SECONDS, prints executions and
 //! crashes, saves crashing inputs under `fuzz/artifacts/<target>/`, and exits 1 on a crash.
 //! `scripts/fuzz.sh` uses it when cargo-fuzz cannot run.
