@@ -1,5 +1,5 @@
-//! The module layers, bottom first. A module may use its own layer's foundations and any
-//! layer below it, never one above: the test here reads every file under `src/` and fails
+//! The module layers, bottom first (test-only: it ships in no build). A module may use any
+//! layer below its own, never one above: the test here reads every file under `src/` and fails
 //! on an import that points up (docs/ARCHITECTURE.md draws the same picture).
 //!
 //! Modules in one layer are peers and must not use each other either (`config` and `mock`

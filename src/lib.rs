@@ -12,7 +12,8 @@ pub mod front;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod layers;
+#[cfg(test)]
+mod layers;
 pub mod logging;
 pub mod mock;
 pub mod modes;

@@ -143,35 +143,40 @@ impl MockServer {
     pub async fn start(opts: MockOptions) -> Result<MockServer> {
         let key = load_host_key(opts.host_key.clone()).await?;
         let listeners = bind_all(opts.bind, opts.port, opts.hosts.max(1))?;
-        let host_key = key.public_key().clone();
-        let config = Arc::new(server::russh_config(key, &opts));
-        let (stop, stopped) = watch::channel(false);
-        let shared = Arc::new(server::Shared::new(&opts));
-        let mut hosts = Vec::with_capacity(listeners.len());
+        let mut server = MockServer::without_hosts(key, &opts);
         for (index, listener) in listeners.into_iter().enumerate() {
             let name = host_name(index);
             let addr = listener.local_addr()?;
-            hosts.push(MockHost {
+            server.hosts.push(MockHost {
                 name: name.clone(),
                 addr,
             });
             tokio::spawn(server::accept_loop(
                 listener,
                 name,
-                config.clone(),
-                shared.clone(),
-                stopped.clone(),
+                server.config.clone(),
+                server.shared.clone(),
+                server.stopped.clone(),
             ));
         }
-        Ok(MockServer {
-            hosts,
+        Ok(server)
+    }
+
+    /// The state every connection shares (host key, russh config, users, the stop signal),
+    /// with no host yet: [`MockServer::start`] and [`MockServer::start_in_memory`] add theirs.
+    fn without_hosts(key: PrivateKey, opts: &MockOptions) -> MockServer {
+        let host_key = key.public_key().clone();
+        let config = Arc::new(server::russh_config(key, opts));
+        let (stop, stopped) = watch::channel(false);
+        MockServer {
+            hosts: Vec::new(),
             host_key,
-            users: opts.users,
+            users: opts.users.clone(),
             stop,
             config,
-            shared,
+            shared: Arc::new(server::Shared::new(opts)),
             stopped,
-        })
+        }
     }
 
     /// A server that listens nowhere: connections reach it only through
@@ -180,11 +185,8 @@ impl MockServer {
     /// [`MockServer::practice_target`] and the dialer agree on which host a target means.
     pub async fn start_in_memory(opts: MockOptions) -> Result<MockServer> {
         let key = load_host_key(opts.host_key.clone()).await?;
-        let host_key = key.public_key().clone();
-        let config = Arc::new(server::russh_config(key, &opts));
-        let (stop, stopped) = watch::channel(false);
-        let shared = Arc::new(server::Shared::new(&opts));
-        let hosts = (0..opts.hosts.max(1))
+        let mut server = MockServer::without_hosts(key, &opts);
+        server.hosts = (0..opts.hosts.max(1))
             .map(|index| {
                 let port = u16::try_from(usize::from(opts.port) + index)
                     .ok()
@@ -195,15 +197,7 @@ impl MockServer {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(MockServer {
-            hosts,
-            host_key,
-            users: opts.users,
-            stop,
-            config,
-            shared,
-            stopped,
-        })
+        Ok(server)
     }
 
     /// Serves one connection over `stream` (any byte stream, e.g. one end of
