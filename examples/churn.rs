@@ -9,8 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mtssh::ssh::{
-    Engine, EngineSettings, HostKeyPolicy, KnownHostsStore, SessionCommand, SessionEvent,
-    SessionState, Target, Work,
+    Engine, EngineSettings, HostKeyPolicy, KnownHostsStore, SessionEvent, SessionState, Target,
+    Work,
 };
 
 fn main() -> anyhow::Result<()> {
@@ -89,7 +89,7 @@ fn main() -> anyhow::Result<()> {
                         id,
                         state: SessionState::Ready,
                     }) => {
-                        handles[id].send(SessionCommand::Close);
+                        handles[id].close();
                     }
                     Some(SessionEvent::State { state, .. }) if state.is_finished() => {
                         if let SessionState::Failed { error } = &state {

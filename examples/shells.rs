@@ -22,8 +22,8 @@ use std::time::{Duration, Instant};
 
 use mtssh::config::HostKeyCheck;
 use mtssh::ssh::{
-    Engine, EngineSettings, HostKeyPolicy, KnownHostsStore, SessionCommand, SessionEvent,
-    SessionState, Target, Work,
+    Engine, EngineSettings, HostKeyPolicy, KnownHostsStore, SessionEvent, SessionState, Target,
+    Work,
 };
 
 fn main() -> ExitCode {
@@ -168,7 +168,7 @@ async fn run(host: String, port: u16, n: usize, prompt: String) -> ExitCode {
         eprintln!("first failure: {reason}");
     }
     for handle in &handles {
-        handle.send(SessionCommand::Close);
+        handle.close();
     }
     if n_prompted == n {
         ExitCode::SUCCESS

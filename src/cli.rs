@@ -31,6 +31,10 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub hosts: HostArgs,
+    /// Where F7 saves a pane's scrollback (default ~/.local/state/mtssh/saves). Each save
+    /// is a new file; none is ever overwritten.
+    #[arg(long, value_name = "DIR")]
+    pub save_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

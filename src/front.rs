@@ -15,7 +15,8 @@ use crate::tui::{TuiSetup, run_tui as run_loop};
 /// Practice hosts opened when no host list is given: the course's four panes.
 pub const PRACTICE_HOSTS: usize = 4;
 
-pub async fn run_tui(args: HostOptions) -> Result<ExitCode> {
+/// `save_dir`: where F7 saves scrollback (`None`: the state directory's `saves`).
+pub async fn run_tui(args: HostOptions, save_dir: Option<std::path::PathBuf>) -> Result<ExitCode> {
     if !std::io::stdout().is_terminal() {
         bail!("the TUI needs a terminal; for scripts use `mtssh run -c CMD`");
     }
@@ -47,6 +48,7 @@ pub async fn run_tui(args: HostOptions) -> Result<ExitCode> {
         events,
         mock,
         add_host_template,
+        save_dir: save_dir.or_else(default_save_dir),
     })
     .await;
     for store in &stores {
@@ -72,13 +74,24 @@ pub fn practice_sessions(mock: &MockServer, count: usize) -> Vec<Target> {
         .collect()
 }
 
+/// The user's state directory for mtssh (`~/.local/state/mtssh`).
+fn state_dir() -> Option<std::path::PathBuf> {
+    let dirs = directories::ProjectDirs::from("", "", "mtssh")?;
+    Some(
+        dirs.state_dir()
+            .unwrap_or_else(|| dirs.data_dir())
+            .to_path_buf(),
+    )
+}
+
+/// F7's default: a folder of the state directory, never the current directory.
+fn default_save_dir() -> Option<std::path::PathBuf> {
+    state_dir().map(|dir| dir.join("saves"))
+}
+
 /// The TUI owns the screen: logs go to a file in the user's state dir.
 fn log_to_file() {
-    if let Some(dirs) = directories::ProjectDirs::from("", "", "mtssh") {
-        let dir = dirs
-            .state_dir()
-            .unwrap_or_else(|| dirs.data_dir())
-            .to_path_buf();
+    if let Some(dir) = state_dir() {
         crate::logging::to_file(&dir.join("mtssh.log"), "info");
     }
 }

@@ -27,7 +27,7 @@ fn main() -> ExitCode {
             Some(Command::Mock(args)) => mtssh::serve::run(args.into()).await,
             Some(Command::Run(args)) => mtssh::batch::run((*args).into()).await,
             Some(Command::Bench(args)) => mtssh::bench::run((*args).into()).await,
-            None => mtssh::front::run_tui(cli.hosts.into()).await,
+            None => mtssh::front::run_tui(cli.hosts.into(), cli.save_dir).await,
         }
     });
     match result {

@@ -49,6 +49,8 @@ pub struct TuiSetup {
     /// Host-key policy, identity files, user and timeout for hosts added at run time (F6);
     /// `None` disables adding hosts.
     pub add_host_template: Option<Target>,
+    /// Where F7 saves scrollback; `None`: F7 says it has nowhere to save.
+    pub save_dir: Option<std::path::PathBuf>,
 }
 
 impl TuiSetup {
@@ -65,6 +67,7 @@ impl TuiSetup {
             events,
             mock: None,
             add_host_template: None,
+            save_dir: None,
         }
     }
 }
@@ -156,9 +159,11 @@ fn prepare(setup: TuiSetup, cols: u16, rows: u16) -> (App, EffectRunner, Receive
         events,
         mock,
         add_host_template,
+        save_dir,
     } = setup;
     let mut app = App::new(cols, rows, sessions.len());
     let mut effects = EffectRunner::new(engine, mock, add_host_template);
+    effects.set_save_dir(save_dir);
     let msgs = [
         Msg::Mock(effects.mock_status()),
         effects.open_panes(sessions),
@@ -267,13 +272,17 @@ where
             Wake::Lag(due) => {
                 lag.record(due, Instant::now());
                 let now = lag.value();
+                // The panes' pending-input markers ride on the same tick: only sessions
+                // with input under way are looked at.
+                let mut msgs = effects.input_progress();
                 // Redraw only when the shown figure (whole milliseconds) changes.
-                if app.lag().map(|l| l.as_millis()) == Some(now.as_millis()) {
-                    Vec::new()
-                } else {
-                    clock.changed();
-                    app.update(Msg::Lag(now))
+                if app.lag().map(|l| l.as_millis()) != Some(now.as_millis()) {
+                    msgs.push(Msg::Lag(now));
                 }
+                if !msgs.is_empty() {
+                    clock.changed();
+                }
+                msgs.into_iter().flat_map(|m| app.update(m)).collect()
             }
             Wake::Stop => {
                 effects.shutdown();

@@ -1,5 +1,6 @@
 //! Keys and pastes: what each one does in each input mode and dialog.
 
+use bytes::Bytes;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::editor::LineEditor;
@@ -68,7 +69,10 @@ impl App {
             };
             if let Some(bytes) = encode_key(key, modes) {
                 pane.scroll_to_live();
-                effects.push(Effect::Send { id, bytes });
+                effects.push(Effect::Send {
+                    id,
+                    bytes: bytes.into(),
+                });
             }
         }
         effects
@@ -76,12 +80,14 @@ impl App {
 
     /// Sends the same bytes to every target and brings those panes back to the live screen.
     pub(super) fn broadcast(&mut self, bytes: &[u8]) -> Vec<Effect> {
+        // One buffer shared by every target: a paste to a thousand sessions is held once.
+        let bytes = Bytes::copy_from_slice(bytes);
         let mut effects = Vec::new();
         for pane in self.panes.iter_mut().filter(|p| p.is_target()) {
             pane.scroll_to_live();
             effects.push(Effect::Send {
                 id: pane.id,
-                bytes: bytes.to_vec(),
+                bytes: bytes.clone(),
             });
         }
         if effects.is_empty() {
@@ -157,6 +163,7 @@ impl App {
                 .iter_mut()
                 .for_each(|p| p.in_broadcast = !p.in_broadcast),
             'g' => self.select_group(),
+            'x' => return self.discard_pending_input(),
             'p' => {
                 let hidden = !self.editor.is_hidden();
                 self.editor.clear();
@@ -169,6 +176,22 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Alt-X: gives up on input not yet sent (a paste a slow or stuck session has not
+    /// taken), in every pane that has some.
+    fn discard_pending_input(&mut self) -> Vec<Effect> {
+        let ids: Vec<SessionId> = self
+            .panes
+            .iter()
+            .filter(|p| p.pending_input > 0)
+            .map(|p| p.id)
+            .collect();
+        if ids.is_empty() {
+            self.notice = Some("no unsent input to discard".into());
+            return Vec::new();
+        }
+        vec![Effect::DiscardInput { ids }]
     }
 
     /// Selects exactly the panes in the focused pane's group.
@@ -216,11 +239,10 @@ impl App {
     }
 
     fn save_focused(&mut self) -> Vec<Effect> {
-        let Some((id, name)) = self.focused().map(|p| (p.id, p.name.clone())) else {
+        let Some(id) = self.focused().map(|p| p.id) else {
             return Vec::new();
         };
-        let path = self.save_path(&name);
-        vec![Effect::SaveScrollback { id, path }]
+        vec![Effect::SaveScrollback { id }]
     }
 
     fn request_quit(&mut self) -> Vec<Effect> {
@@ -259,7 +281,9 @@ impl App {
             }
             return Vec::new();
         }
-        let multi_line = text.trim_end_matches(['\r', '\n']).contains('\n');
+        // Terminals send pasted line breaks as LF or as CR (tmux, xterm and VTE send CR):
+        // either way it is several commands, and several sessions get them only when asked.
+        let multi_line = text.trim_end_matches(['\r', '\n']).contains(['\r', '\n']);
         let targets = match self.mode {
             InputMode::Line if !multi_line => {
                 self.editor.insert_str(&text);
@@ -279,6 +303,10 @@ impl App {
     /// markers for programs that turned that mode on.
     pub(super) fn paste_to(&mut self, text: &str, ids: Vec<SessionId>) -> Vec<Effect> {
         let body = text.replace("\r\n", "\r").replace('\n', "\r");
+        // Each form built once and shared by every target (a large paste is held twice at
+        // most, however many sessions get it).
+        let plain = Bytes::from(body.clone().into_bytes());
+        let bracketed = std::cell::OnceCell::new();
         let mut effects = Vec::new();
         for id in ids {
             let Some(pane) = self.pane_mut(id) else {
@@ -286,9 +314,11 @@ impl App {
             };
             pane.scroll_to_live();
             let bytes = if pane.parser.screen().bracketed_paste() {
-                format!("\x1b[200~{body}\x1b[201~").into_bytes()
+                bracketed
+                    .get_or_init(|| Bytes::from(format!("\x1b[200~{body}\x1b[201~").into_bytes()))
+                    .clone()
             } else {
-                body.clone().into_bytes()
+                plain.clone()
             };
             effects.push(Effect::Send { id, bytes });
         }
@@ -363,6 +393,7 @@ fn edit_key(editor: &mut LineEditor, code: KeyCode, history: bool) {
     }
 }
 
+/// A paste's first line, whichever line break the terminal sent.
 fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or_default()
+    text.split(['\r', '\n']).next().unwrap_or_default()
 }

@@ -11,7 +11,6 @@ pub mod pane;
 mod tests;
 
 use std::collections::VecDeque;
-use std::path::PathBuf;
 
 use crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
 use ratatui::layout::Rect;
@@ -56,6 +55,8 @@ pub enum Msg {
     /// The event loop's lag gauge: how late its 10 ms probe timer fired, worst of the last
     /// second or so.
     Lag(std::time::Duration),
+    /// Input still queued for these sessions (bytes), as it changed.
+    InputPending(Vec<(SessionId, usize)>),
     /// Open one pane per entry, in order; each gets an [`Effect::Connect`] at the size it
     /// has once the layout holds them all.
     OpenPanes(Vec<NewPane>),
@@ -72,9 +73,14 @@ pub struct NewPane {
 /// What the model asks the outside world to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
+    /// Input for a session; shared (`Bytes`) when many sessions get the same.
     Send {
         id: SessionId,
-        bytes: Vec<u8>,
+        bytes: bytes::Bytes,
+    },
+    /// Throw away the input still queued for these sessions (a paste given up on).
+    DiscardInput {
+        ids: Vec<SessionId>,
     },
     Resize {
         id: SessionId,
@@ -98,9 +104,9 @@ pub enum Effect {
     AddHost(String),
     /// Start the embedded mock server if needed and open a practice pane on it.
     StartMock,
+    /// Save a pane's scrollback to a new file (the loop picks the folder and the name).
     SaveScrollback {
         id: SessionId,
-        path: PathBuf,
     },
     AnswerPrompt {
         token: u64,
@@ -172,7 +178,6 @@ pub struct App {
     pub(crate) lag: Option<std::time::Duration>,
     /// Pane count the scrollback budget is planned for (panes made later share it).
     planned_panes: usize,
-    saves: usize,
 }
 
 impl App {
@@ -193,7 +198,6 @@ impl App {
             notice: None,
             lag: None,
             planned_panes,
-            saves: 0,
         }
     }
 
@@ -389,6 +393,14 @@ impl App {
                 self.lag = Some(lag);
                 Vec::new()
             }
+            Msg::InputPending(changes) => {
+                for (id, bytes) in changes {
+                    if let Some(pane) = self.pane_mut(id) {
+                        pane.pending_input = bytes;
+                    }
+                }
+                Vec::new()
+            }
             // Every message is named: a new one cannot be ignored by accident.
             Msg::State { id, state } => {
                 if let Some(pane) = self.pane_mut(id) {
@@ -438,13 +450,6 @@ impl App {
         {
             self.overlay = Some(Overlay::Prompt(dialog));
         }
-    }
-
-    /// The file the next scrollback save of `pane` goes to.
-    fn save_path(&mut self, name: &str) -> PathBuf {
-        self.saves += 1;
-        let safe = crate::text::safe_file_name(name);
-        PathBuf::from(format!("mtssh-{safe}-{}.log", self.saves))
     }
 
     /// Removes a pane; answers its waiting prompts with "declined" so its actor is not stuck.

@@ -24,6 +24,8 @@ pub struct Pane {
     pub parser: vt100::Parser,
     /// Whether the broadcast line and keystroke broadcast reach this session.
     pub in_broadcast: bool,
+    /// Input queued for the session that the remote side has not taken yet (bytes).
+    pub pending_input: usize,
     scrollback_len: usize,
 }
 
@@ -54,6 +56,7 @@ impl Pane {
             exit_status: None,
             parser: vt100::Parser::new(24, 80, scrollback),
             in_broadcast: true,
+            pending_input: 0,
             scrollback_len: scrollback,
         }
     }

@@ -7,9 +7,7 @@ use std::time::Duration;
 use tokio::sync::mpsc::Receiver;
 
 use super::{HostKeySource, HostKeyType, MockOptions, MockServer};
-use crate::ssh::{
-    Engine, EngineSettings, HostKeyPolicy, SessionCommand, SessionEvent, SessionState, Target, Work,
-};
+use crate::ssh::{Engine, EngineSettings, HostKeyPolicy, SessionEvent, SessionState, Target, Work};
 
 /// Every wait of these tests ends by then, or the test fails saying what it waited for.
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -40,6 +38,7 @@ fn exec(command: &str) -> Work {
     Work::Exec {
         command: command.into(),
         pty: None,
+        echo: true,
     }
 }
 
@@ -177,7 +176,7 @@ async fn a_shell_echoes_a_typed_line() {
                 state: SessionState::Ready,
                 ..
             } => {
-                assert!(session.send(SessionCommand::Input(b"echo tok-0\r".to_vec())));
+                session.input(&b"echo tok-0\r"[..]).unwrap();
                 typed = true;
             }
             SessionEvent::State { state, .. } if state.is_finished() => {
@@ -192,7 +191,7 @@ async fn a_shell_echoes_a_typed_line() {
             _ => {}
         }
     }
-    assert!(session.send(SessionCommand::Close));
+    session.close();
     let rest = run_to_end(&mut events, 0).await;
     assert!(
         matches!(rest.last, Some(SessionState::Closed { .. })),

@@ -53,6 +53,19 @@ pub struct MockOptions {
     pub max_auth_attempts: usize,
     /// Key-exchange algorithms offered; `None`: russh's default (post-quantum first).
     pub kex: Option<Vec<russh::kex::Name>>,
+    /// Keep every byte each channel receives for [`MockServer::received`] (tests); counts
+    /// are kept either way.
+    pub record_input: bool,
+}
+
+/// What one channel of the mock received from its client, for tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedInput {
+    /// The practice host the channel was opened on.
+    pub host: String,
+    pub len: u64,
+    /// Every byte, when [`MockOptions::record_input`] is on.
+    pub bytes: Vec<u8>,
 }
 
 /// One user the mock server accepts. `Debug` hides the password.
@@ -114,6 +127,7 @@ impl Default for MockOptions {
             login_grace: Duration::from_secs(30),
             kex: None,
             max_auth_attempts: 6,
+            record_input: false,
         }
     }
 }
@@ -287,6 +301,11 @@ impl MockServer {
                 crate::ssh::HostKeyPolicy::Pinned(self.host_key.clone()),
             )
         })
+    }
+
+    /// What each channel received so far, in the order the channels opened.
+    pub fn received(&self) -> Vec<ReceivedInput> {
+        self.shared.received()
     }
 
     pub fn hosts(&self) -> &[MockHost] {

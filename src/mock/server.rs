@@ -2,8 +2,8 @@
 //! task per shell or exec channel running the practice shell.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use russh::keys::{PrivateKey, PublicKey};
@@ -15,11 +15,8 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
 use super::shell::{self, Action, Shell, ShellConfig};
-use super::{Credentials, Lang, MockOptions};
+use super::{Credentials, Lang, MockOptions, ReceivedInput};
 
-/// Bounded so that a client typing faster than the shell can answer is slowed by SSH flow
-/// control instead of growing our memory.
-const SHELL_INPUT_QUEUE: usize = 64;
 /// `seq` output is sent in pieces of this many lines so that a huge count streams with flow
 /// control and Ctrl-C can interrupt it.
 const SEQ_LINES_PER_CHUNK: u64 = 2000;
@@ -34,6 +31,9 @@ pub(super) struct Shared {
     latency: Duration,
     login_grace: Duration,
     started_at_unix: u64,
+    /// Input each channel received, in the order the channels opened (for tests).
+    received: Mutex<Vec<ReceivedInput>>,
+    record_input: bool,
 }
 
 impl Shared {
@@ -45,6 +45,42 @@ impl Shared {
             latency: opts.latency,
             login_grace: opts.login_grace,
             started_at_unix: now_unix(),
+            received: Mutex::new(Vec::new()),
+            record_input: opts.record_input,
+        }
+    }
+
+    pub(super) fn received(&self) -> Vec<ReceivedInput> {
+        match self.received.lock() {
+            Ok(received) => received.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// A new entry in the received-input log; its index.
+    fn open_received(&self, host: &str) -> usize {
+        let mut received = match self.received.lock() {
+            Ok(r) => r,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        received.push(ReceivedInput {
+            host: host.to_string(),
+            len: 0,
+            bytes: Vec::new(),
+        });
+        received.len() - 1
+    }
+
+    fn note_received(&self, slot: usize, data: &[u8]) {
+        let mut received = match self.received.lock() {
+            Ok(r) => r,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(entry) = received.get_mut(slot) {
+            entry.len += data.len() as u64;
+            if self.record_input {
+                entry.bytes.extend_from_slice(data);
+            }
         }
     }
 }
@@ -231,11 +267,16 @@ enum ShellInput {
     Eof,
 }
 
-#[derive(Default)]
 struct ChannelState {
     pty: Option<(u16, u16)>,
     env: Vec<(String, String)>,
-    input: Option<mpsc::Sender<ShellInput>>,
+    /// Unbounded on purpose: russh grants the client window as data arrives, so the only
+    /// way to slow a client is to stop the connection's handler — and a stopped handler
+    /// also stops the window adjusts the shell needs to send its echo, which wedges both
+    /// directions for good. The client's own window and input bound limit what piles up.
+    input: Option<mpsc::UnboundedSender<ShellInput>>,
+    /// This channel's entry in the received-input log.
+    received: usize,
 }
 
 /// One client connection.
@@ -284,14 +325,10 @@ impl Connection {
         }
     }
 
-    async fn send_input(&mut self, channel: ChannelId, input: ShellInput) {
-        let sender = self
-            .channels
-            .get(&channel)
-            .and_then(|state| state.input.clone());
-        if let Some(sender) = sender {
-            // Awaiting here pauses reading from this client only: SSH flow control.
-            let _ = sender.send(input).await;
+    /// Hands input to the channel's shell without waiting (see [`ChannelState::input`]).
+    fn send_input(&mut self, channel: ChannelId, input: ShellInput) {
+        if let Some(sender) = self.channels.get(&channel).and_then(|s| s.input.as_ref()) {
+            let _ = sender.send(input);
         }
     }
 }
@@ -356,7 +393,13 @@ impl server::Handler for Connection {
         reply: server::ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        self.channels.insert(channel.id(), ChannelState::default());
+        let state = ChannelState {
+            pty: None,
+            env: Vec::new(),
+            input: None,
+            received: self.shared.open_received(&self.hostname),
+        };
+        self.channels.insert(channel.id(), state);
         reply.accept().await;
         Ok(())
     }
@@ -416,7 +459,7 @@ impl server::Handler for Connection {
             return Ok(());
         }
         let cfg = self.shell_config(state);
-        let (tx, rx) = mpsc::channel(SHELL_INPUT_QUEUE);
+        let (tx, rx) = mpsc::unbounded_channel();
         if let Some(state) = self.channels.get_mut(&channel) {
             state.input = Some(tx);
         }
@@ -467,8 +510,7 @@ impl server::Handler for Connection {
         if let Some(state) = self.channels.get_mut(&channel) {
             state.pty = Some((cols, rows));
         }
-        self.send_input(channel, ShellInput::Resize(cols, rows))
-            .await;
+        self.send_input(channel, ShellInput::Resize(cols, rows));
         Ok(())
     }
 
@@ -478,8 +520,10 @@ impl server::Handler for Connection {
         data: &[u8],
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        self.send_input(channel, ShellInput::Bytes(data.to_vec()))
-            .await;
+        if let Some(state) = self.channels.get(&channel) {
+            self.shared.note_received(state.received, data);
+        }
+        self.send_input(channel, ShellInput::Bytes(data.to_vec()));
         Ok(())
     }
 
@@ -488,7 +532,7 @@ impl server::Handler for Connection {
         channel: ChannelId,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        self.send_input(channel, ShellInput::Eof).await;
+        self.send_input(channel, ShellInput::Eof);
         Ok(())
     }
 
@@ -532,7 +576,7 @@ impl Runner {
         }
     }
 
-    async fn shell(self, mut shell: Shell, mut input: mpsc::Receiver<ShellInput>) {
+    async fn shell(self, mut shell: Shell, mut input: mpsc::UnboundedReceiver<ShellInput>) {
         let actions = shell.start(now_unix());
         let mut sleeping = match self.perform(&mut shell, actions, &mut input).await {
             Ok(Next::Continue) => None,
@@ -602,7 +646,7 @@ impl Runner {
         &self,
         shell: &mut Shell,
         actions: Vec<Action>,
-        input: &mut mpsc::Receiver<ShellInput>,
+        input: &mut mpsc::UnboundedReceiver<ShellInput>,
     ) -> Result<Next, Gone> {
         let mut next = Next::Continue;
         let mut queue: std::collections::VecDeque<Action> = actions.into();
@@ -652,7 +696,7 @@ impl Runner {
     async fn stream_seq(
         &self,
         count: u64,
-        mut input: Option<&mut mpsc::Receiver<ShellInput>>,
+        mut input: Option<&mut mpsc::UnboundedReceiver<ShellInput>>,
     ) -> Result<Vec<ShellInput>, Gone> {
         let mut arrived = Vec::new();
         let mut from = 1;

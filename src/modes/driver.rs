@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::prompter::{Progress, spawn_prompter};
-use crate::ssh::{
-    Engine, EngineSettings, SessionCommand, SessionEvent, SessionState, Target, Work,
-};
+use crate::ssh::{Engine, EngineSettings, SessionEvent, SessionState, Target, Work};
 
 /// How one host's run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -134,7 +132,13 @@ pub async fn execute(
     let work = Work::Exec {
         command: opts.command.clone(),
         pty: opts.pty.then_some((80, 24)),
+        echo: opts.stdin.is_none(),
     };
+    // One buffer for every host's stdin, however many hosts.
+    let stdin = opts
+        .stdin
+        .as_ref()
+        .map(|data| bytes::Bytes::from(data.to_vec()));
     let now = Instant::now();
     let mut running: Vec<Running> = targets
         .iter()
@@ -174,8 +178,11 @@ pub async fn execute(
                         SessionState::Connecting | SessionState::Authenticating => {}
                         SessionState::Ready => {
                             host.deadline = opts.timeout.map(|t| Instant::now() + t);
-                            if let Some(data) = &opts.stdin {
-                                feed_stdin(handles[id].clone(), data.clone());
+                            match &stdin {
+                                Some(data) => feed_stdin(handles[id].clone(), data.clone()),
+                                // A command that reads stdin (`cat`) gets EOF, as with
+                                // clush and pdsh, instead of waiting for ever.
+                                None => handles[id].eof(),
                             }
                         }
                         SessionState::Closed { exit_status } => {
@@ -218,14 +225,14 @@ pub async fn execute(
                             "timed out after {}; the channel was closed",
                             crate::ssh::humantime(opts.timeout.unwrap_or_default())
                         ));
-                        handles[id].send(SessionCommand::Close);
+                        handles[id].close();
                     }
                 }
                 progress.draw();
             }
             _ = &mut interrupt => {
                 for handle in &handles {
-                    handle.send(SessionCommand::Close);
+                    handle.close();
                 }
                 for host in running.iter_mut().filter(|h| !h.finished) {
                     host.result.set_error(HostResult::INTERRUPTED, "interrupted".into());
@@ -239,18 +246,14 @@ pub async fn execute(
     running.into_iter().map(|r| r.result).collect()
 }
 
-/// Sends the shared stdin bytes, then EOF, waiting for room as the session drains them.
-fn feed_stdin(handle: crate::ssh::SessionHandle, data: std::sync::Arc<Vec<u8>>) {
+/// Sends the shared stdin bytes, then EOF, as the session's channel takes them (its output
+/// is read all the while). Stops when the session ends: a remote that exits without
+/// reading its input ends the feed, not the other way round.
+fn feed_stdin(handle: crate::ssh::SessionHandle, data: bytes::Bytes) {
     tokio::spawn(async move {
-        for chunk in data.chunks(32 * 1024) {
-            if !handle
-                .send_wait(SessionCommand::Input(chunk.to_vec()))
-                .await
-            {
-                return;
-            }
+        if handle.input_wait(data).await.is_ok() {
+            handle.eof();
         }
-        handle.send_wait(SessionCommand::Eof).await;
     });
 }
 

@@ -13,8 +13,9 @@ use tokio::sync::{OnceCell, Semaphore, mpsc};
 
 use super::connect::{self, Connection};
 use super::error::SessionError;
-use super::events::{SessionCommand, SessionEvent, SessionId};
-use super::session::{Prompter, SessionActor};
+use super::events::{SessionEvent, SessionId};
+use super::input::{DEFAULT_INPUT_LIMIT, InputQueue, InputRefused};
+use super::session::{Control, Prompter, SessionActor};
 use super::target::{Target, Work};
 
 /// Turns a host name into addresses. Tests replace it so that no DNS query is ever sent.
@@ -62,8 +63,9 @@ pub struct EngineSettings {
     /// Events buffered between all sessions and the front end. Bounded, so a flood of output
     /// slows the flooding session (SSH flow control), not the program.
     pub event_capacity: usize,
-    /// Commands buffered for one session.
-    pub command_capacity: usize,
+    /// Input bytes one session may hold unsent (see [`InputQueue`]): a paste beyond it is
+    /// refused whole, never cut.
+    pub input_limit: usize,
     /// Output events one session may have waiting in the shared channel, when the front end
     /// hands them back with [`SessionHandle::output_consumed`] (the TUI does). Without it one
     /// flooding session fills the whole channel and every other session's output, keystroke
@@ -81,7 +83,7 @@ impl Default for EngineSettings {
             fanout: 64,
             per_host: 10,
             event_capacity: 1024,
-            command_capacity: 256,
+            input_limit: DEFAULT_INPUT_LIMIT,
             output_credit: None,
             resolver: system_resolver(),
             dialer: None,
@@ -127,7 +129,8 @@ impl Engine {
 
     /// Starts a session. It reports through the engine's event channel under `id`.
     pub fn spawn(&self, id: SessionId, target: Target, work: Work) -> SessionHandle {
-        let (commands, inbox) = mpsc::channel(self.inner.settings.command_capacity.max(1));
+        let input = Arc::new(InputQueue::new(self.inner.settings.input_limit));
+        let control = Arc::new(Control::default());
         let credit = self
             .inner
             .settings
@@ -138,14 +141,16 @@ impl Engine {
             target,
             work,
             events: self.inner.events.clone(),
-            inbox,
+            input: input.clone(),
+            control: control.clone(),
             engine: self.clone(),
             credit: credit.clone(),
         };
         tokio::spawn(actor.run());
         SessionHandle {
             id,
-            commands,
+            input,
+            control,
             credit,
         }
     }
@@ -231,25 +236,65 @@ impl Engine {
     }
 }
 
-/// The front end's end of one session.
+/// The front end's end of one session. Every method returns at once: none waits for the
+/// network, so the event loop never blocks on one slow session (but [`Self::input_wait`]).
 #[derive(Debug, Clone)]
 pub struct SessionHandle {
     pub id: SessionId,
-    commands: mpsc::Sender<SessionCommand>,
+    input: Arc<InputQueue>,
+    control: Arc<Control>,
     /// Output events this session may still queue (with `output_credit`).
     credit: Option<Arc<Semaphore>>,
 }
 
 impl SessionHandle {
-    /// Queues a command without waiting. False when the session has ended or its queue is
-    /// full (the front end should not block the event loop on one slow session).
-    pub fn send(&self, command: SessionCommand) -> bool {
-        self.commands.try_send(command).is_ok()
+    /// Queues input for the remote side, all of it or (refused) none of it. Queued input is
+    /// written as the channel window allows, while the session keeps reading its output.
+    pub fn input(&self, bytes: impl Into<bytes::Bytes>) -> Result<(), InputRefused> {
+        self.input.push(bytes.into())
     }
 
-    /// Queues a command, waiting for room (batch `--stdin`, where waiting is right).
-    pub async fn send_wait(&self, command: SessionCommand) -> bool {
-        self.commands.send(command).await.is_ok()
+    /// Queues input, waiting for room as the remote side reads it (`mtssh run --stdin`,
+    /// where waiting is right). Fails only when the session takes no more input.
+    pub async fn input_wait(&self, bytes: impl Into<bytes::Bytes>) -> Result<(), InputRefused> {
+        self.input.push_wait(bytes.into()).await
+    }
+
+    /// Sends EOF after the queued input; later input is refused.
+    pub fn eof(&self) {
+        self.input.eof();
+    }
+
+    /// Input queued but not yet taken by the remote side.
+    pub fn pending_input(&self) -> usize {
+        self.input.pending()
+    }
+
+    /// Whether the session has ended; input still pending then never reaches the remote.
+    pub fn has_ended(&self) -> bool {
+        self.input.has_ended()
+    }
+
+    /// The most input [`Self::input`] holds unsent.
+    pub fn input_limit(&self) -> usize {
+        self.input.limit()
+    }
+
+    /// Throws away queued, unsent input (a paste the user gave up on); returns its size.
+    pub fn discard_input(&self) -> usize {
+        self.input.discard()
+    }
+
+    /// The pane changed size: the session sends a window-change (only the latest size
+    /// counts when several come quickly).
+    pub fn resize(&self, cols: u16, rows: u16) {
+        self.control.resize(cols, rows);
+    }
+
+    /// Closes the channel and the connection, whatever the session is doing (connecting,
+    /// waiting for window space, flooding output).
+    pub fn close(&self) {
+        self.control.close();
     }
 
     /// The front end has taken one output event of this session off the channel.

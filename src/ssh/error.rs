@@ -166,6 +166,12 @@ pub enum TimeoutPhase {
     /// One authentication step.
     #[error("during authentication")]
     Authentication,
+    /// The server authenticated us but did not answer the channel open.
+    #[error("waiting for the server to open a session channel")]
+    ChannelOpen,
+    /// The server did not answer a channel request (`pty-req`, `shell`, `exec`).
+    #[error("waiting for the server to answer the {request} request")]
+    Request { request: &'static str },
 }
 
 impl SessionError {

@@ -52,19 +52,6 @@ impl fmt::Display for SessionState {
     }
 }
 
-/// What a front end asks of one session.
-#[derive(Debug)]
-pub enum SessionCommand {
-    /// Bytes for the remote side's stdin (keystrokes, a broadcast line).
-    Input(Vec<u8>),
-    /// The pane changed size: send a window-change.
-    Resize { cols: u16, rows: u16 },
-    /// Send EOF on stdin (batch `--stdin` ends, Ctrl-D semantics without a PTY).
-    Eof,
-    /// Close the channel and the connection.
-    Close,
-}
-
 /// A question the session needs a person to answer (password, passphrase). The front end
 /// answers through `reply`; `None` means the user declined. Never answered by a blocking
 /// terminal read on the event loop.

@@ -1,7 +1,8 @@
 //! The client side: one actor task per session on the one event loop.
 //!
 //! Front ends (the TUI, `mtssh run`) never touch russh directly: they spawn sessions through
-//! [`Engine`] and talk to each one with [`SessionCommand`]s in and [`SessionEvent`]s out.
+//! [`Engine`] and talk to each one through its [`SessionHandle`] (input, resize, close) in and
+//! [`SessionEvent`]s out.
 
 pub mod algorithms;
 mod auth;
@@ -10,6 +11,7 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod hostkeys;
+pub mod input;
 pub mod known_hosts;
 pub mod pattern;
 mod session;
@@ -21,5 +23,6 @@ pub use engine::{
 pub use error::{OfferedKey, SessionError, TimeoutPhase};
 pub use events::*;
 pub use hostkeys::{KnownHostsStore, Verdict};
+pub use input::{DEFAULT_INPUT_LIMIT, InputRefused, human_bytes};
 pub use session::humantime;
 pub use target::{HostKeyCheck, HostKeyPolicy, ParseHostKeyCheckError, Target, Work};

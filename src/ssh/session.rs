@@ -4,24 +4,86 @@
 //! Every failure becomes a `Failed` state with a typed [`SessionError`]; an actor never panics
 //! its way out and never affects another session.
 
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use russh::client;
-use russh::{ChannelMsg, Disconnect};
-use tokio::sync::{mpsc, oneshot};
+use russh::{ChannelMsg, ChannelWriteHalf, Disconnect, Pty};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::connect::{self, ClientHandler};
 use super::engine::Engine;
-use super::error::SessionError;
-use super::events::{Prompt, SessionCommand, SessionEvent, SessionId, SessionState};
+use super::error::{SessionError, TimeoutPhase};
+use super::events::{Prompt, SessionEvent, SessionId, SessionState};
+use super::input::{InputQueue, Next};
 use super::target::{Target, Work};
+
+/// What the front end asks of a session besides input, shared with its actor. Not a queue:
+/// a close must reach an actor whatever it waits for, and of many resizes only the last
+/// one matters.
+#[derive(Debug, Default)]
+pub(super) struct Control {
+    wanted: Mutex<Wanted>,
+    changed: Notify,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Wanted {
+    resize: Option<(u16, u16)>,
+    close: bool,
+}
+
+impl Control {
+    pub fn resize(&self, cols: u16, rows: u16) {
+        self.update(|w| w.resize = Some((cols, rows)));
+    }
+
+    pub fn close(&self) {
+        self.update(|w| w.close = true);
+    }
+
+    fn update(&self, f: impl FnOnce(&mut Wanted)) {
+        match self.wanted.lock() {
+            Ok(mut wanted) => f(&mut wanted),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+        self.changed.notify_one();
+    }
+
+    /// Waits for a change and takes it (the resize is handed out once).
+    async fn next(&self) -> Wanted {
+        loop {
+            let changed = self.changed.notified();
+            let taken = {
+                let mut wanted = match self.wanted.lock() {
+                    Ok(w) => w,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+                let now = *wanted;
+                wanted.resize = None;
+                now
+            };
+            if taken.close || taken.resize.is_some() {
+                return taken;
+            }
+            changed.await;
+        }
+    }
+
+    /// Waits until a close is asked for.
+    async fn closed(&self) {
+        while !self.next().await.close {}
+    }
+}
 
 pub(super) struct SessionActor {
     pub id: SessionId,
     pub target: Target,
     pub work: Work,
     pub events: mpsc::Sender<SessionEvent>,
-    pub inbox: mpsc::Receiver<SessionCommand>,
+    pub input: Arc<InputQueue>,
+    pub control: Arc<Control>,
     pub engine: Engine,
     /// Per-session output credit (see `EngineSettings::output_credit`).
     pub credit: Option<std::sync::Arc<tokio::sync::Semaphore>>,
@@ -33,6 +95,8 @@ type Failure = SessionError;
 impl SessionActor {
     pub async fn run(mut self) {
         let outcome = self.drive().await;
+        // Nobody will read more input: refuse it, and wake `--stdin` waiting for room.
+        self.input.close();
         let state = match outcome {
             Ok(exit_status) => SessionState::Closed { exit_status },
             Err(error) => SessionState::Failed { error },
@@ -54,8 +118,13 @@ impl SessionActor {
             events: self.events.clone(),
         };
         let on_authenticating = self.state(SessionState::Authenticating);
-        let handle =
-            connect::establish(&self.engine, &self.target, &prompter, on_authenticating).await?;
+        let establish =
+            connect::establish(&self.engine, &self.target, &prompter, on_authenticating);
+        // A pane closed while it connects stops connecting.
+        let handle = tokio::select! {
+            handle = establish => handle?,
+            () = self.control.closed() => return Ok(None),
+        };
         let result = self.serve(&handle).await;
         let _ = handle.disconnect(Disconnect::ByApplication, "", "en").await;
         result
@@ -66,65 +135,81 @@ impl SessionActor {
         &mut self,
         handle: &client::Handle<ClientHandler>,
     ) -> Result<Option<u32>, Failure> {
-        let mut channel =
-            handle
-                .channel_open_session()
-                .await
-                .map_err(|e| SessionError::ChannelRefused {
-                    reason: e.to_string(),
-                })?;
+        let channel = self
+            .phase(TimeoutPhase::ChannelOpen, handle.channel_open_session())
+            .await?
+            .map_err(|e| SessionError::ChannelRefused {
+                reason: e.to_string(),
+            })?;
         // A PTY when asked for (a shell always has one), then the shell or the command.
-        let (pty, command) = match &self.work {
-            Work::Shell { term, cols, rows } => (Some((term.clone(), *cols, *rows)), None),
-            Work::Exec { command, pty } => {
+        let (pty, command, echo) = match &self.work {
+            Work::Shell { term, cols, rows } => (Some((term.clone(), *cols, *rows)), None, true),
+            Work::Exec { command, pty, echo } => {
                 let term = || std::env::var("TERM").unwrap_or_else(|_| "xterm-256color".into());
-                (pty.map(|(cols, rows)| (term(), cols, rows)), Some(command))
+                let pty = pty.map(|(cols, rows)| (term(), cols, rows));
+                (pty, Some(command), *echo)
             }
         };
-        let setup = async {
-            if let Some((term, cols, rows)) = pty {
-                channel
-                    .request_pty(true, &term, cols.into(), rows.into(), 0, 0, &[])
-                    .await?;
-            }
-            match command {
-                Some(command) => channel.exec(true, command.as_bytes()).await,
-                None => channel.request_shell(true).await,
-            }
-        };
-        setup.await.map_err(|e| SessionError::RequestRefused {
+        let refused = |e: russh::Error| SessionError::RequestRefused {
             reason: e.to_string(),
-        })?;
+        };
+        if let Some((term, cols, rows)) = pty {
+            let modes: &[(Pty, u32)] = if echo { &[] } else { &[(Pty::ECHO, 0)] };
+            let request = channel.request_pty(true, &term, cols.into(), rows.into(), 0, 0, modes);
+            self.phase(TimeoutPhase::Request { request: "pty-req" }, request)
+                .await?
+                .map_err(refused)?;
+        }
+        match command {
+            Some(command) => {
+                let request = channel.exec(true, command.as_bytes());
+                self.phase(TimeoutPhase::Request { request: "exec" }, request)
+                    .await?
+                    .map_err(refused)?;
+            }
+            None => {
+                let request = channel.request_shell(true);
+                self.phase(TimeoutPhase::Request { request: "shell" }, request)
+                    .await?
+                    .map_err(refused)?;
+            }
+        }
         self.state(SessionState::Ready).await;
 
+        // Input goes out on its own task, as the channel window allows, so that output is
+        // read all the while: an echoing remote whose window fills with our paste needs us
+        // to read its echo before it takes more.
+        let (mut reader, writer) = channel.split();
+        let writer = Arc::new(writer);
+        let input_task = AbortOnDrop(tokio::spawn(write_input(
+            writer.clone(),
+            self.input.clone(),
+        )));
+        let mut input_task = std::pin::pin!(input_task.join());
+        let mut writing = true;
+
         let mut exit_status = None;
-        let mut inbox_open = true;
         loop {
             tokio::select! {
-                command = self.inbox.recv(), if inbox_open => match command {
-                    Some(SessionCommand::Input(bytes)) => {
-                        if let Err(e) = channel.data(&bytes[..]).await {
-                            return Err(SessionError::ConnectionLost {
-                                address: self.target.address(),
-                                while_sending: Some(e.to_string()),
-                            });
-                        }
-                    }
-                    Some(SessionCommand::Resize { cols, rows }) => {
-                        let _ = channel.window_change(cols.into(), rows.into(), 0, 0).await;
-                    }
-                    Some(SessionCommand::Eof) => {
-                        let _ = channel.eof().await;
-                    }
-                    Some(SessionCommand::Close) => {
-                        let _ = channel.close().await;
+                wanted = self.control.next() => {
+                    if wanted.close {
+                        let _ = writer.close().await;
                         return Ok(exit_status);
                     }
-                    // Every front-end handle is gone: nobody will ever send more. Keep
-                    // reading output until the remote side ends.
-                    None => inbox_open = false,
-                },
-                message = channel.wait() => match message {
+                    if let Some((cols, rows)) = wanted.resize {
+                        let _ = writer.window_change(cols.into(), rows.into(), 0, 0).await;
+                    }
+                }
+                written = &mut input_task, if writing => {
+                    writing = false;
+                    if let Some(e) = written {
+                        return Err(SessionError::ConnectionLost {
+                            address: self.target.address(),
+                            while_sending: Some(e),
+                        });
+                    }
+                }
+                message = reader.wait() => match message {
                     Some(ChannelMsg::Data { data }) => {
                         self.take_credit().await;
                         self.emit(SessionEvent::Output { id: self.id, data: data.to_vec() }).await;
@@ -157,6 +242,19 @@ impl SessionActor {
         }
     }
 
+    /// Bounds one step of the channel set-up by the connect timeout: a server that
+    /// authenticated us and then never answers must not hang the session.
+    async fn phase<T>(
+        &self,
+        phase: TimeoutPhase,
+        step: impl Future<Output = T>,
+    ) -> Result<T, Failure> {
+        let after = self.target.connect_timeout;
+        tokio::time::timeout(after, step)
+            .await
+            .map_err(|_| SessionError::TimedOut { after, phase })
+    }
+
     /// Waits until this session has fewer output events queued than its credit allows, so
     /// a flood queues only a little ahead of other sessions' output. Meanwhile the channel
     /// is not read, and SSH flow control slows the server. A closed credit no longer waits.
@@ -172,6 +270,44 @@ impl SessionActor {
     /// slowed down, and through SSH flow control, its server too.
     async fn emit(&self, event: SessionEvent) {
         let _ = self.events.send(event).await;
+    }
+}
+
+/// Writes queued input to the channel as its window allows; the error's text if the
+/// connection broke under it.
+async fn write_input(
+    channel: Arc<ChannelWriteHalf<client::Msg>>,
+    input: Arc<InputQueue>,
+) -> Result<(), String> {
+    while let Some(next) = input.next().await {
+        match next {
+            Next::Data(piece) => {
+                let len = piece.len();
+                channel.data_bytes(piece).await.map_err(|e| e.to_string())?;
+                input.written(len);
+            }
+            Next::Eof => channel.eof().await.map_err(|e| e.to_string())?,
+        }
+    }
+    Ok(())
+}
+
+/// A spawned task that ends with its owner: the session's writer must not outlive it.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> AbortOnDrop<Result<(), T>> {
+    /// The task's error, if it failed; a task that panicked or was aborted counts as done.
+    async fn join(mut self) -> Option<T> {
+        match (&mut self.0).await {
+            Ok(Err(e)) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -172,6 +172,9 @@ pub enum Work {
     Exec {
         command: String,
         pty: Option<(u16, u16)>,
+        /// Whether that PTY echoes input. Off when input is fed (`--stdin`): what is fed
+        /// (often a password) must not come back into the output.
+        echo: bool,
     },
 }
 

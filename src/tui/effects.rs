@@ -14,7 +14,7 @@ use crate::app::{App, Effect, MockStatus, Msg, NewPane};
 use crate::config::hostspec::parse_host_spec;
 use crate::mock::MockServer;
 use crate::ssh::{
-    Engine, Prompt, SessionCommand, SessionEvent, SessionHandle, SessionId, Target, Work,
+    Engine, InputRefused, Prompt, SessionEvent, SessionHandle, SessionId, Target, Work, human_bytes,
 };
 
 /// What the loop must do itself after an effect: terminal changes, or stopping.
@@ -84,6 +84,11 @@ pub struct EffectRunner {
     term: String,
     finished_tx: mpsc::UnboundedSender<Finished>,
     finished_rx: mpsc::UnboundedReceiver<Finished>,
+    /// Sessions given input whose pending count the model may not know yet, with the count
+    /// it last heard (see [`EffectRunner::input_progress`]).
+    sending: HashMap<SessionId, usize>,
+    /// Where F7 saves scrollback.
+    save_dir: Option<PathBuf>,
 }
 
 impl EffectRunner {
@@ -104,7 +109,14 @@ impl EffectRunner {
             term: std::env::var("TERM").unwrap_or_else(|_| "xterm-256color".into()),
             finished_tx,
             finished_rx,
+            sending: HashMap::new(),
+            save_dir: None,
         }
+    }
+
+    /// Where F7 saves scrollback from now on.
+    pub fn set_save_dir(&mut self, dir: Option<PathBuf>) {
+        self.save_dir = dir;
     }
 
     pub fn mock_status(&self) -> MockStatus {
@@ -137,8 +149,95 @@ impl EffectRunner {
         self.sessions.insert(id, (target, handle));
     }
 
-    fn send(&self, id: SessionId, command: SessionCommand) -> bool {
-        self.sessions.get(&id).is_some_and(|(_, h)| h.send(command))
+    fn handle(&self, id: SessionId) -> Option<&SessionHandle> {
+        self.sessions.get(&id).map(|(_, handle)| handle)
+    }
+
+    /// Queues input for a session; what could not be queued is the user's to know.
+    fn send(&mut self, app: &App, id: SessionId, bytes: bytes::Bytes) -> Option<Msg> {
+        let name = app.pane_name(id).unwrap_or("?");
+        let len = bytes.len();
+        let refused = match self.handle(id) {
+            Some(handle) => handle.input(bytes).err(),
+            None => Some(InputRefused::Ended),
+        };
+        match refused {
+            None => {
+                self.sending.entry(id).or_insert(0);
+                None
+            }
+            Some(e @ InputRefused::Full { .. }) => Some(Msg::Notice(format!(
+                "{name}: input not sent (nothing of it): {e}; Alt-X discards unsent input"
+            ))),
+            Some(InputRefused::Ended) => Some(Msg::Notice(format!(
+                "{name}: session has ended; {} of input not sent",
+                human_bytes(len as u64)
+            ))),
+        }
+    }
+
+    /// How the input of sessions that were given some moves: the pending counts that
+    /// changed since the model last heard, for the panes' `⇡` markers, and a notice for a
+    /// session that ended with input unsent (dropped then, and said). Cheap: only sessions
+    /// with input under way are looked at.
+    pub fn input_progress(&mut self) -> Vec<Msg> {
+        let mut changed = Vec::new();
+        let mut msgs = Vec::new();
+        let mut done = Vec::new();
+        for (&id, heard) in &mut self.sending {
+            let Some((target, handle)) = self.sessions.get(&id) else {
+                changed.push((id, 0));
+                done.push(id);
+                continue;
+            };
+            let mut pending = handle.pending_input();
+            if pending > 0 && handle.has_ended() {
+                handle.discard_input();
+                msgs.push(Msg::Notice(format!(
+                    "{}: session ended with {} of input unsent",
+                    target.name,
+                    human_bytes(pending as u64)
+                )));
+                pending = 0;
+            }
+            if pending != *heard {
+                changed.push((id, pending));
+                *heard = pending;
+            }
+            if pending == 0 {
+                done.push(id);
+            }
+        }
+        for id in done {
+            self.sending.remove(&id);
+        }
+        if !changed.is_empty() {
+            msgs.insert(0, Msg::InputPending(changed));
+        }
+        msgs
+    }
+
+    /// Alt-X: throws away the unsent input of `ids`.
+    fn discard_input(&mut self, ids: &[SessionId]) -> Msg {
+        let mut bytes = 0;
+        let mut sessions = 0;
+        for id in ids {
+            if let Some(handle) = self.handle(*id) {
+                let dropped = handle.discard_input();
+                if dropped > 0 {
+                    bytes += dropped;
+                    sessions += 1;
+                }
+            }
+        }
+        if sessions == 0 {
+            return Msg::Notice("no unsent input to discard".into());
+        }
+        Msg::Notice(format!(
+            "discarded {} of unsent input in {sessions} session{}",
+            human_bytes(bytes as u64),
+            if sessions == 1 { "" } else { "s" }
+        ))
     }
 
     /// Turns an engine event into a model message, keeping prompt reply channels here.
@@ -233,17 +332,20 @@ impl EffectRunner {
     fn apply_one(&mut self, app: &App, effect: Effect) -> Step {
         match effect {
             Effect::Send { id, bytes } => {
-                if !self.send(id, SessionCommand::Input(bytes)) {
-                    let name = app.pane_name(id).unwrap_or("?");
-                    return Step::msg(Msg::Notice(format!("{name}: input not delivered")));
+                if let Some(notice) = self.send(app, id, bytes) {
+                    return Step::msg(notice);
                 }
             }
+            Effect::DiscardInput { ids } => return Step::msg(self.discard_input(&ids)),
             Effect::Resize { id, cols, rows } => {
-                self.send(id, SessionCommand::Resize { cols, rows });
+                if let Some(handle) = self.handle(id) {
+                    handle.resize(cols, rows);
+                }
             }
             Effect::Close { id } => {
-                self.send(id, SessionCommand::Close);
+                // The actor closes the channel and the connection whatever it is doing.
                 if let Some((_, handle)) = self.sessions.remove(&id) {
+                    handle.close();
                     handle.stop_output_credit();
                 }
             }
@@ -259,6 +361,7 @@ impl EffectRunner {
             }
             Effect::Reconnect { id } => {
                 if let Some((target, old)) = self.sessions.remove(&id) {
+                    old.close();
                     old.stop_output_credit();
                     let (cols, rows) = app.pty_size(id).unwrap_or((80, 24));
                     self.connect(id, target, cols, rows);
@@ -266,9 +369,14 @@ impl EffectRunner {
             }
             Effect::AddHost(spec) => return Step::msg(self.add_host(&spec)),
             Effect::StartMock => return Step::msgs(self.start_mock()),
-            Effect::SaveScrollback { id, path } => {
-                if let Some(text) = app.scrollback_text(id) {
-                    self.save(text, path);
+            Effect::SaveScrollback { id } => {
+                let Some(dir) = self.save_dir.clone() else {
+                    return Step::msg(Msg::Notice(
+                        "nowhere to save: no state directory; start with --save-dir DIR".into(),
+                    ));
+                };
+                if let (Some(text), Some(name)) = (app.scrollback_text(id), app.pane_name(id)) {
+                    self.save(text, dir, name);
                 }
             }
             Effect::AnswerPrompt { token, answer } => {
@@ -289,7 +397,7 @@ impl EffectRunner {
     /// Closes every session and stops the mock server (and its start, if under way).
     pub fn shutdown(&mut self) {
         for (_, handle) in self.sessions.values() {
-            handle.send(SessionCommand::Close);
+            handle.close();
             handle.stop_output_credit();
         }
         if let Some(task) = self.mock_task.take() {
@@ -347,18 +455,43 @@ impl EffectRunner {
         Some(self.open_panes(vec![target]))
     }
 
-    /// Writes a pane's scrollback in a task (on tokio's blocking pool); the notice of how
-    /// it went comes back through [`EffectRunner::finished`].
-    fn save(&self, text: String, path: PathBuf) {
+    /// Writes a pane's scrollback to a new file in `dir`, on tokio's blocking pool; the
+    /// notice of how it went comes back through [`EffectRunner::finished`].
+    fn save(&self, text: String, dir: PathBuf, pane: &str) {
         let tx = self.finished_tx.clone();
+        let stem = format!("mtssh-{}", crate::text::safe_file_name(pane));
         tokio::spawn(async move {
-            let notice = match tokio::fs::write(&path, text).await {
-                Ok(()) => format!("saved to {}", path.display()),
-                Err(e) => format!("could not save {}: {e}", path.display()),
+            let saved = tokio::task::spawn_blocking(move || save_new_file(&dir, &stem, &text));
+            let notice = match saved.await {
+                Ok(Ok(path)) => format!("saved to {}", path.display()),
+                Ok(Err(e)) => format!("could not save: {e:#}"),
+                Err(e) => format!("could not save: {e}"),
             };
             let _ = tx.send(Finished::Msg(Msg::Notice(notice)));
         });
     }
+}
+
+/// Writes `text` to a file of `dir` that did not exist, the first free of `STEM-1.log`,
+/// `STEM-2.log`, …: never over an earlier save (this run's or an earlier one's), never
+/// through a planted symlink (an exclusive create does not follow one). Blocking.
+fn save_new_file(dir: &std::path::Path, stem: &str, text: &str) -> anyhow::Result<PathBuf> {
+    use anyhow::Context;
+    use std::io::Write;
+    crate::sys::create_private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for n in 1..=10_000 {
+        let path = dir.join(format!("{stem}-{n}.log"));
+        match crate::sys::open_private_file(&path, crate::sys::PrivateOpen::CreateNew) {
+            Ok(mut file) => {
+                file.write_all(text.as_bytes())
+                    .with_context(|| format!("writing {}", path.display()))?;
+                return Ok(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+        }
+    }
+    anyhow::bail!("{} has no free name for {stem}", dir.display())
 }
 
 #[cfg(test)]
@@ -371,31 +504,62 @@ mod tests {
         EffectRunner::new(engine, None, None)
     }
 
+    /// Saves the pane's scrollback with F7's effect; the notice that comes back.
+    async fn save(effects: &mut EffectRunner, app: &mut App, id: SessionId) -> String {
+        assert!(
+            effects
+                .run(app, vec![Effect::SaveScrollback { id }])
+                .is_empty()
+        );
+        // Nothing was waited for: the notice arrives through `finished`.
+        let finished = effects.finished().await;
+        let msgs = effects.on_finished(finished);
+        assert!(effects.deliver(app, msgs).is_empty());
+        app.notice.clone().unwrap()
+    }
+
     #[tokio::test]
-    async fn a_scrollback_save_comes_back_as_a_notice() {
+    async fn each_scrollback_save_is_a_new_file_and_never_follows_a_planted_link() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("pane.log");
+        let saves = dir.path().join("saves");
         let mut app = App::new(80, 24, 1);
-        let (id, _) = app.add_pane("a");
+        let (id, _) = app.add_pane("web/01");
         let _ = app.update(Msg::Output {
             id,
             data: b"hello\r\n".to_vec(),
         });
         let mut effects = runner();
-        let save = Effect::SaveScrollback {
-            id,
-            path: path.clone(),
-        };
-        assert!(effects.run(&mut app, vec![save]).is_empty());
-        // Nothing was waited for: the notice arrives through `finished`.
-        assert_eq!(app.notice, None);
-        let finished = effects.finished().await;
-        let msgs = effects.on_finished(finished);
-        let controls = effects.deliver(&mut app, msgs);
-        assert!(controls.is_empty());
-        let notice = format!("saved to {}", path.display());
-        assert_eq!(app.notice.as_deref(), Some(notice.as_str()));
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "hello\n");
+        effects.set_save_dir(Some(saves.clone()));
+        let first = save(&mut effects, &mut app, id).await;
+        let first = PathBuf::from(first.strip_prefix("saved to ").unwrap());
+        assert_eq!(first.parent(), Some(saves.as_path()));
+        assert_eq!(std::fs::read_to_string(&first).unwrap(), "hello\n");
+
+        // The next name is taken by a symlink to a file that must survive.
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep me").unwrap();
+        assert_eq!(first, saves.join("mtssh-web_01-1.log"));
+        std::os::unix::fs::symlink(&victim, saves.join("mtssh-web_01-2.log")).unwrap();
+        let second = save(&mut effects, &mut app, id).await;
+        let second = PathBuf::from(second.strip_prefix("saved to ").unwrap());
+        assert_eq!(second, saves.join("mtssh-web_01-3.log"));
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+        assert_eq!(std::fs::read_to_string(&first).unwrap(), "hello\n");
+        assert_eq!(std::fs::read_to_string(&second).unwrap(), "hello\n");
+    }
+
+    #[tokio::test]
+    async fn a_save_that_cannot_be_written_says_where() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "").unwrap();
+        let mut app = App::new(80, 24, 1);
+        let (id, _) = app.add_pane("a");
+        let mut effects = runner();
+        effects.set_save_dir(Some(file.join("sub")));
+        let notice = save(&mut effects, &mut app, id).await;
+        assert!(notice.starts_with("could not save: creating "), "{notice}");
+        assert!(notice.contains("a-file/sub"), "{notice}");
     }
 
     #[tokio::test]

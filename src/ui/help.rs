@@ -14,6 +14,10 @@ pub const KEY_HELP: &[(&str, &str)] = &[
         "hidden input for the next line (passwords: not shown, not kept)",
     ),
     ("Ctrl-U", "clear the line"),
+    (
+        "Alt-X",
+        "discard input not yet sent (a pane's title shows it: ⇡ 1.2 MB)",
+    ),
     ("Selection", ""),
     (
         "Tab / Shift-Tab, Alt-arrows",
@@ -53,7 +57,10 @@ pub const KEY_HELP: &[(&str, &str)] = &[
         "reconnect a failed or closed pane / close the focused pane",
     ),
     ("F6", "add a host: user@host:port"),
-    ("F7", "save the focused pane's scrollback to a file"),
+    (
+        "F7",
+        "save the focused pane's scrollback to a new file (--save-dir)",
+    ),
     (
         "F4",
         "mouse capture on/off (off: the terminal's own text selection)",

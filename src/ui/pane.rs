@@ -28,17 +28,23 @@ fn state_text(pane: &Pane) -> String {
     }
 }
 
-/// "● name │ state": the dot says whether broadcast input reaches the pane (○ = it does not).
+/// "● name │ state ⇡ 1.2 MB": the arrow shows input not yet taken; the dot says whether broadcast input reaches the pane (○ = it does not).
 fn title(pane: &Pane) -> Line<'static> {
     let marker = if pane.in_broadcast { "● " } else { "○ " };
-    Line::from(vec![
+    let mut spans = vec![
         Span::raw(" "),
         Span::raw(marker),
         Span::styled(pane.name.clone(), Style::new().add_modifier(Modifier::BOLD)),
         Span::raw(" │ "),
         Span::styled(state_text(pane), Style::new().fg(state_color(&pane.state))),
         Span::raw(" "),
-    ])
+    ];
+    // Input the remote side has not taken yet: a paste still going out, or stuck.
+    if pane.pending_input > 0 {
+        let pending = format!("⇡ {} ", crate::ssh::human_bytes(pane.pending_input as u64));
+        spans.push(Span::styled(pending, Style::new().fg(Color::Yellow)));
+    }
+    Line::from(spans)
 }
 
 fn border_style(focused: bool, mode: InputMode) -> (BorderType, Style) {

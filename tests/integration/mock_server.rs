@@ -297,9 +297,9 @@ async fn echo_sessions(server: &MockServer, count: usize) -> Duration {
                 id,
                 state: SessionState::Ready,
             } => {
-                assert!(handles[id].send(mtssh::ssh::SessionCommand::Input(
-                    format!("echo tok-{id}\r").into_bytes()
-                )));
+                handles[id]
+                    .input(format!("echo tok-{id}\r").into_bytes())
+                    .unwrap();
             }
             SessionEvent::State {
                 id,

@@ -7,9 +7,7 @@ use std::time::{Duration, Instant};
 
 use mtssh::mock::{MockOptions, MockServer};
 use mtssh::modes::{BatchOptions, Outcome, execute};
-use mtssh::ssh::{
-    Engine, EngineSettings, SessionCommand, SessionEvent, SessionState, Target, Work,
-};
+use mtssh::ssh::{Engine, EngineSettings, SessionEvent, SessionState, Target, Work};
 
 use crate::run_cmd::mtssh;
 use crate::sshd::{self, Sshd, SshdOptions};
@@ -58,6 +56,7 @@ async fn a_name_that_does_not_resolve_fails_alone_without_a_dns_query() {
         Work::Exec {
             command: "echo fine".into(),
             pty: None,
+            echo: true,
         },
     );
     let _b = engine.spawn(
@@ -66,6 +65,7 @@ async fn a_name_that_does_not_resolve_fails_alone_without_a_dns_query() {
         Work::Exec {
             command: "echo fine".into(),
             pty: None,
+            echo: true,
         },
     );
     let mut ends = [None, None];
@@ -411,5 +411,4 @@ async fn timeouts_close_the_channel_and_report_the_host() {
         assert_eq!(v["outcome"], "timed-out", "{line}");
         assert!(v["duration_ms"].as_u64().unwrap() < 10_000, "{line}");
     }
-    let _ = SessionCommand::Close;
 }

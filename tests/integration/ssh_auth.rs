@@ -140,6 +140,7 @@ async fn encrypted_key_asks_its_passphrase_once_and_says_when_wrong() {
             Work::Exec {
                 command: "whoami".into(),
                 pty: None,
+                echo: true,
             },
         );
         let mut prompts = 0;
@@ -221,6 +222,7 @@ async fn a_private_key_readable_by_others_is_refused_with_the_fix() {
         Work::Exec {
             command: "true".into(),
             pty: None,
+            echo: true,
         },
     );
     let error = wait_for(
