@@ -274,6 +274,21 @@ impl App {
         self.panes.iter().map(|p| p.id).collect()
     }
 
+    /// Input queued for a pane's session that its remote side has not taken (bytes).
+    pub fn pane_pending_input(&self, id: SessionId) -> Option<usize> {
+        self.pane(id).map(|p| p.pending_input)
+    }
+
+    /// Where a pane's session is in its life.
+    pub fn pane_state(&self, id: SessionId) -> Option<&SessionState> {
+        self.pane(id).map(|p| &p.state)
+    }
+
+    /// The status bar's one-line notice, if one is shown.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
     pub fn pane_name(&self, id: SessionId) -> Option<&str> {
         self.pane(id).map(|p| p.name.as_str())
     }

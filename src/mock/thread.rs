@@ -5,12 +5,16 @@
 use anyhow::{Context, Result};
 use tokio::sync::oneshot;
 
-use super::{MockOptions, MockServer, host_name};
+use super::{MockOptions, MockServer, ReceivedInput, host_name};
 use crate::ssh::Target;
+
+/// What the server's thread reports once it listens.
+type Ready = (Vec<Target>, std::sync::Arc<super::server::Shared>);
 
 /// Stops the server and joins its thread when dropped.
 pub struct MockThread {
     targets: Vec<Target>,
+    shared: std::sync::Arc<super::server::Shared>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -18,7 +22,7 @@ pub struct MockThread {
 impl MockThread {
     /// Starts the server and waits until it listens.
     pub fn start(opts: MockOptions) -> Result<MockThread> {
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<Vec<Target>>>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<Ready>>();
         let (stop, stop_rx) = oneshot::channel::<()>();
         let thread = std::thread::spawn(move || {
             let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -42,16 +46,17 @@ impl MockThread {
                 let targets = (0..server.hosts().len())
                     .filter_map(|i| server.practice_target(i, host_name(i)))
                     .collect();
-                let _ = ready_tx.send(Ok(targets));
+                let _ = ready_tx.send(Ok((targets, server.shared.clone())));
                 let _ = stop_rx.await;
                 server.stop();
             });
         });
-        let targets = ready_rx
+        let (targets, shared) = ready_rx
             .recv()
             .context("the mock server's thread ended before it listened")??;
         Ok(MockThread {
             targets,
+            shared,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -60,6 +65,11 @@ impl MockThread {
     /// A practice session target per host (`mock-01`, …), logging in as the first user.
     pub fn targets(&self) -> &[Target] {
         &self.targets
+    }
+
+    /// What each channel received so far (see [`MockServer::received`]).
+    pub fn received(&self) -> Vec<ReceivedInput> {
+        self.shared.received()
     }
 }
 

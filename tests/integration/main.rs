@@ -8,6 +8,7 @@
 //! (the mock server, OpenSSH's ssh/sshd, paramiko) on loopback, in an isolated HOME.
 
 mod course;
+mod flow_control;
 mod mock_server;
 mod reliability;
 mod run_cmd;
