@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use anyhow::Result;
 use serde::Serialize;
 
 use crate::modes::{HostResult, Outcome};
@@ -106,9 +105,11 @@ fn show(bytes: &[u8], neutralize: bool) -> std::borrow::Cow<'_, str> {
 }
 
 /// Appends `--inline` output lines, `name | text` each: neutralised for a terminal, as they
-/// are (lossy UTF-8) otherwise, like the folded report.
+/// are (lossy UTF-8) otherwise, like the folded report. The name is neutralised too: it
+/// comes from a host list, which can hold escapes as well as any output.
 pub(super) fn push_inline_lines(out: &mut Vec<u8>, name: &str, lines: &[u8], neutralize: bool) {
     out.reserve(lines.len() + 16);
+    let name = show(name.as_bytes(), neutralize);
     for line in lines.split_inclusive(|b| *b == b'\n') {
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b" | ");
@@ -122,8 +123,8 @@ pub(super) fn push_inline_lines(out: &mut Vec<u8>, name: &str, lines: &[u8], neu
     }
 }
 
-/// The folded report. Error text can come from the server (a disconnect reason), so it is
-/// neutralised like output.
+/// The folded report. Error text can come from the server (a disconnect reason), and names
+/// from the host list, so both are neutralised like output.
 pub(super) fn write_folded(
     out: &mut impl Write,
     results: &[HostResult],
@@ -139,6 +140,7 @@ pub(super) fn write_folded(
             (None, Some(code)) => format!("exit {code}"),
             (None, None) => "no exit status".into(),
         };
+        let names = show(names.as_bytes(), neutralize);
         let rule = "-".repeat(names.chars().count().clamp(15, 60));
         writeln!(out, "{rule}\n{names} ({status})\n{rule}")?;
         out.write_all(show(&r.stdout, neutralize).as_bytes())?;
@@ -173,13 +175,9 @@ struct JsonHost<'a> {
     duration_ms: u128,
 }
 
-/// One JSON object per host, one per line (JSON Lines).
-pub(super) fn print_json(results: &[HostResult]) -> Result<()> {
-    write_json(&mut std::io::stdout().lock(), results)
-}
-
-/// JSON Lines, one object per host.
-fn write_json(out: &mut impl Write, results: &[HostResult]) -> Result<()> {
+/// JSON Lines, one object per host. A failed write keeps its kind (a closed pipe is told
+/// apart from a full disk).
+pub(super) fn write_json(out: &mut impl Write, results: &[HostResult]) -> std::io::Result<()> {
     use serde::Serialize;
     for r in results {
         let host = JsonHost {
