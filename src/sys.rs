@@ -225,16 +225,21 @@ pub fn die_of_sigpipe() -> ! {
 pub const MAX_CONFIG_FILE: u64 = 64 * 1024 * 1024;
 
 /// Reads a whole file, refusing what is neither a regular file nor a pipe (`/dev/zero`, a
-/// directory, a terminal) and anything larger than `cap` bytes, so a wrong path never grows
-/// memory without bound. Pipes (`-f <(command)`) are read up to the cap. A missing file keeps
+/// directory, a terminal; `/dev/null` reads as empty) and anything larger than `cap` bytes,
+/// so a wrong path never grows memory without bound. Pipes (`-f <(command)`) are read up to
+/// the cap. A missing file keeps
 /// its `NotFound` kind (callers treat it as empty); the other errors say what is wrong, and
 /// the caller names the file. Blocking.
 pub fn read_file_capped(path: &std::path::Path, cap: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    use std::os::unix::fs::FileTypeExt;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
     // Checked before opening: opening a device can have effects of its own.
-    let kind = std::fs::metadata(path)?.file_type();
-    let refused = if kind.is_file() || kind.is_fifo() {
+    let meta = std::fs::metadata(path)?;
+    let kind = meta.file_type();
+    // /dev/null (character device 1:3) is the usual "no such file" (`UserKnownHostsFile
+    // /dev/null`, `-F /dev/null`): it reads as empty.
+    let dev_null = kind.is_char_device() && meta.rdev() == libc::makedev(1, 3);
+    let refused = if kind.is_file() || kind.is_fifo() || dev_null {
         None
     } else if kind.is_dir() {
         Some("a directory")
@@ -265,6 +270,9 @@ pub fn read_file_capped(path: &std::path::Path, cap: u64) -> std::io::Result<Vec
     }
     Ok(bytes)
 }
+
+/// The largest private key or certificate file read: real ones are a few KiB.
+pub const MAX_KEY_FILE: u64 = 1024 * 1024;
 
 /// Opens a file only its owner may read (0600), whatever the umask: host keys, known_hosts,
 /// host lists holding the practice password. `create_new` refuses an existing file (a key
