@@ -72,13 +72,23 @@ pub fn read_answer(
     echo: bool,
     cancel: std::os::fd::BorrowedFd<'_>,
 ) -> Option<String> {
-    use std::io::Write;
-    use std::os::fd::AsRawFd;
     let tty = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/tty")
         .ok()?;
+    read_answer_on(&tty, prompt, echo, cancel)
+}
+
+/// [`read_answer`] on a terminal already open.
+fn read_answer_on(
+    tty: &std::fs::File,
+    prompt: &str,
+    echo: bool,
+    cancel: std::os::fd::BorrowedFd<'_>,
+) -> Option<String> {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
     let fd = tty.as_raw_fd();
     // SAFETY: termios calls on a descriptor we hold open; the struct is fully initialised
     // by tcgetattr before use.
@@ -99,7 +109,7 @@ pub fn read_answer(
         libc::tcsetattr(fd, libc::TCSANOW, &term);
         saved
     };
-    let mut writer = &tty;
+    let mut writer = tty;
     // The prompt text comes from the server (keyboard-interactive): no escapes to the tty.
     let _ = write!(writer, "{} ", crate::text::neutralize(prompt.as_bytes()));
     let _ = writer.flush();
@@ -308,4 +318,100 @@ pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+    use std::path::Path;
+
+    /// A terminal pair: (the side a person types on, the side a program reads).
+    fn pty() -> (std::fs::File, std::fs::File) {
+        let (mut master, mut slave) = (0, 0);
+        // SAFETY: openpty writes two descriptors; no name, settings or size are passed.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(rc, 0);
+        // SAFETY: both were just made by openpty and are owned by nobody else.
+        unsafe {
+            (
+                std::fs::File::from(OwnedFd::from_raw_fd(master)),
+                std::fs::File::from(OwnedFd::from_raw_fd(slave)),
+            )
+        }
+    }
+
+    /// Everything the person's side shows until `needle` (or 5 s).
+    fn read_until(master: &mut std::fs::File, needle: &str) -> String {
+        let mut seen = Vec::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut buf = [0u8; 256];
+        while !String::from_utf8_lossy(&seen).contains(needle) {
+            assert!(std::time::Instant::now() < deadline, "{seen:?}");
+            let n = master.read(&mut buf).unwrap();
+            seen.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    }
+
+    #[test]
+    fn an_echoed_question_shows_its_answer_and_a_secret_does_not() {
+        for (echo, shown) in [(true, true), (false, false)] {
+            let (mut master, slave) = pty();
+            let (cancel_read, _cancel_write) = cancel_pipe().unwrap();
+            let asking = std::thread::spawn(move || {
+                read_answer_on(&slave, "Code:", echo, cancel_read.as_fd())
+            });
+            read_until(&mut master, "Code: ");
+            master.write_all(b"s3cret\n").unwrap();
+            let answer = asking.join().unwrap();
+            assert_eq!(answer.as_deref(), Some("s3cret"));
+            let mut rest = [0u8; 64];
+            // What the terminal echoed back after the prompt (the ECHONL newline at least).
+            let n = master.read(&mut rest).unwrap();
+            let echoed = String::from_utf8_lossy(&rest[..n]).into_owned();
+            assert_eq!(echoed.contains("s3cret"), shown, "echo {echo}: {echoed:?}");
+        }
+    }
+
+    #[test]
+    fn a_cancelled_question_returns_at_once() {
+        let (mut master, slave) = pty();
+        let (cancel_read, cancel_write) = cancel_pipe().unwrap();
+        let asking =
+            std::thread::spawn(move || read_answer_on(&slave, "Password:", false, cancel_read.as_fd()));
+        read_until(&mut master, "Password: ");
+        let started = std::time::Instant::now();
+        drop(cancel_write);
+        assert_eq!(asking.join().unwrap(), None);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn only_regular_files_pipes_and_dev_null_are_read_and_only_up_to_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"12345").unwrap();
+        assert_eq!(read_file_capped(&file, 5).unwrap(), b"12345");
+        let big = read_file_capped(&file, 4).unwrap_err();
+        assert_eq!(big.kind(), std::io::ErrorKind::FileTooLarge);
+        assert!(read_file_capped(Path::new("/dev/null"), 4).unwrap().is_empty());
+        for path in ["/dev/zero", "/dev/urandom"] {
+            let e = read_file_capped(Path::new(path), 4).unwrap_err();
+            assert!(e.to_string().contains("not a regular file (a character device)"), "{e}");
+        }
+        let e = read_file_capped(dir.path(), 4).unwrap_err();
+        assert!(e.to_string().contains("a directory"), "{e}");
+        let missing = read_file_capped(&dir.path().join("nope"), 4).unwrap_err();
+        assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+    }
 }

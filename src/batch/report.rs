@@ -148,6 +148,11 @@ pub(super) fn write_folded(
             out.write_all(show(&r.stderr, neutralize).as_bytes())?;
         }
         if r.dropped.0 + r.dropped.1 > 0 {
+            // The cut is usually mid-line: the marker goes on a line of its own.
+            let last = if r.stderr.is_empty() { &r.stdout } else { &r.stderr };
+            if last.last().is_some_and(|b| *b != b'\n') {
+                writeln!(out)?;
+            }
             writeln!(
                 out,
                 "[output cut: {} more bytes not kept; raise --max-output]",
