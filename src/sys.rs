@@ -205,9 +205,10 @@ pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        if let (Ok(mut term), Ok(mut hangup)) =
-            (signal(SignalKind::terminate()), signal(SignalKind::hangup()))
-        {
+        if let (Ok(mut term), Ok(mut hangup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
@@ -387,8 +388,9 @@ mod tests {
     fn a_cancelled_question_returns_at_once() {
         let (mut master, slave) = pty();
         let (cancel_read, cancel_write) = cancel_pipe().unwrap();
-        let asking =
-            std::thread::spawn(move || read_answer_on(&slave, "Password:", false, cancel_read.as_fd()));
+        let asking = std::thread::spawn(move || {
+            read_answer_on(&slave, "Password:", false, cancel_read.as_fd())
+        });
         read_until(&mut master, "Password: ");
         let started = std::time::Instant::now();
         drop(cancel_write);
@@ -404,10 +406,18 @@ mod tests {
         assert_eq!(read_file_capped(&file, 5).unwrap(), b"12345");
         let big = read_file_capped(&file, 4).unwrap_err();
         assert_eq!(big.kind(), std::io::ErrorKind::FileTooLarge);
-        assert!(read_file_capped(Path::new("/dev/null"), 4).unwrap().is_empty());
+        assert!(
+            read_file_capped(Path::new("/dev/null"), 4)
+                .unwrap()
+                .is_empty()
+        );
         for path in ["/dev/zero", "/dev/urandom"] {
             let e = read_file_capped(Path::new(path), 4).unwrap_err();
-            assert!(e.to_string().contains("not a regular file (a character device)"), "{e}");
+            assert!(
+                e.to_string()
+                    .contains("not a regular file (a character device)"),
+                "{e}"
+            );
         }
         let e = read_file_capped(dir.path(), 4).unwrap_err();
         assert!(e.to_string().contains("a directory"), "{e}");

@@ -57,7 +57,11 @@ pub fn unique_file_name(name: &str) -> String {
     if out.chars().all(|c| c == '.') {
         // `""`, `.` and `..` would name no file or a directory: spelled out, as no other
         // name is (a kept dot stays a dot, and a `%` of a name is itself escaped).
-        return if out.is_empty() { "%".into() } else { out.replace('.', "%2E") };
+        return if out.is_empty() {
+            "%".into()
+        } else {
+            out.replace('.', "%2E")
+        };
     }
     out
 }
@@ -78,7 +82,9 @@ mod tests {
 
     #[test]
     fn unique_file_names_never_collide_and_never_climb() {
-        let names = ["app/1", "app:1", "app_1", "app%2F1", "a b", "..", ".", "", "web01", "中"];
+        let names = [
+            "app/1", "app:1", "app_1", "app%2F1", "a b", "..", ".", "", "web01", "中",
+        ];
         let files: Vec<String> = names.iter().map(|n| unique_file_name(n)).collect();
         let distinct: std::collections::HashSet<&String> = files.iter().collect();
         assert_eq!(distinct.len(), names.len(), "{files:?}");
@@ -86,7 +92,10 @@ mod tests {
         assert_eq!(files[2], "app_1");
         assert_eq!(files[8], "web01");
         for f in &files {
-            assert!(!f.contains('/') && !f.is_empty() && f != "." && f != "..", "{f}");
+            assert!(
+                !f.contains('/') && !f.is_empty() && f != "." && f != "..",
+                "{f}"
+            );
         }
         assert_eq!(unique_file_name("app/1"), unique_file_name("app/1"));
     }

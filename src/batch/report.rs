@@ -149,7 +149,11 @@ pub(super) fn write_folded(
         }
         if r.dropped.0 + r.dropped.1 > 0 {
             // The cut is usually mid-line: the marker goes on a line of its own.
-            let last = if r.stderr.is_empty() { &r.stdout } else { &r.stderr };
+            let last = if r.stderr.is_empty() {
+                &r.stdout
+            } else {
+                &r.stderr
+            };
             if last.last().is_some_and(|b| *b != b'\n') {
                 writeln!(out)?;
             }

@@ -57,10 +57,10 @@ pub(super) struct Prompts {
 }
 
 impl Prompts {
-    pub(super) fn send(&self, prompt: Prompt) {
-        // A closed queue means the prompter is gone: the prompt's reply is dropped, which
-        // the session reads as "declined".
-        let _ = self.queue.send(prompt);
+    /// False when the prompter is gone: the prompt's reply is dropped, which the session
+    /// reads as "declined".
+    pub(super) fn send(&self, prompt: Prompt) -> bool {
+        self.queue.send(prompt).is_ok()
     }
 }
 
@@ -91,7 +91,10 @@ pub(super) fn spawn_prompter() -> Prompts {
                 .await
                 .ok()
                 .flatten();
-            if is_password && answer.is_some() && let Ok(mut slot) = REMEMBERED_PASSWORD.lock() {
+            if is_password
+                && answer.is_some()
+                && let Ok(mut slot) = REMEMBERED_PASSWORD.lock()
+            {
                 slot.clone_from(&answer);
             }
             let _ = prompt.reply.send(answer);

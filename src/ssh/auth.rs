@@ -292,7 +292,10 @@ impl Attempt<'_> {
         // identity file of `/dev/zero` must not eat memory.
         let loaded = tokio::task::spawn_blocking(move || match loose_permissions(&owned) {
             Some(mode) => Err(mode),
-            None => Ok(crate::sys::read_file_capped(&owned, crate::sys::MAX_KEY_FILE)),
+            None => Ok(crate::sys::read_file_capped(
+                &owned,
+                crate::sys::MAX_KEY_FILE,
+            )),
         })
         .await
         .map_err(|e| SessionError::Other(format!("key loading task failed: {e}")))?;

@@ -63,7 +63,10 @@ fn spawn(env: &TestEnv, args: &[&str]) -> tokio::process::Child {
 }
 
 fn expected_seq(n: usize) -> Vec<u8> {
-    (1..=n).map(|i| format!("{i}\n")).collect::<String>().into_bytes()
+    (1..=n)
+        .map(|i| format!("{i}\n"))
+        .collect::<String>()
+        .into_bytes()
 }
 
 #[tokio::test]
@@ -169,9 +172,13 @@ async fn the_outdir_gets_every_byte_in_files_of_their_own() {
     // About 2 MB, twice --max-output's default.
     let seq = expected_seq(300_000);
     let files = ["app%2F1", "app%3A1", "app_1"];
-    for (i, extra) in [&["--inline"][..], &[][..], &["--json", "--max-output", "1000"][..]]
-        .iter()
-        .enumerate()
+    for (i, extra) in [
+        &["--inline"][..],
+        &[][..],
+        &["--json", "--max-output", "1000"][..],
+    ]
+    .iter()
+    .enumerate()
     {
         let dir = env.path(&format!("out{i}"));
         let mut args = vec![
@@ -190,7 +197,12 @@ async fn the_outdir_gets_every_byte_in_files_of_their_own() {
         assert_eq!(out.code, Some(3), "{extra:?}: {}", out.stderr);
         for file in files {
             let got = std::fs::read(dir.join(format!("{file}.out"))).unwrap();
-            assert!(got == seq, "{extra:?} {file}.out: {} of {} bytes", got.len(), seq.len());
+            assert!(
+                got == seq,
+                "{extra:?} {file}.out: {} of {} bytes",
+                got.len(),
+                seq.len()
+            );
             assert_eq!(std::fs::read(dir.join(format!("{file}.err"))).unwrap(), b"");
         }
         // The host that failed: its error is the report's, not a line it printed.
@@ -201,7 +213,8 @@ async fn the_outdir_gets_every_byte_in_files_of_their_own() {
         match i {
             0 => assert!(out.stdout.contains("app_1 | 300000\n"), "inline"),
             1 => assert!(
-                out.stdout.contains("\n[output cut: ") && out.stdout.contains("; raise --max-output]"),
+                out.stdout.contains("\n[output cut: ")
+                    && out.stdout.contains("; raise --max-output]"),
                 "the report says where it cut"
             ),
             _ => {
@@ -262,7 +275,9 @@ async fn sighup_keeps_partial_results_and_the_outdir() {
         .unwrap();
     assert_eq!(status.code(), Some(130), "{status:?}");
     assert_eq!(
-        rest.iter().filter(|l| l.ends_with("| mtssh: interrupted")).count(),
+        rest.iter()
+            .filter(|l| l.ends_with("| mtssh: interrupted"))
+            .count(),
         3,
         "{rest:?}"
     );
@@ -285,7 +300,12 @@ async fn the_blocking_modes_report_what_arrived_when_interrupted() {
             ..Default::default()
         },
     );
-    let hosts = sshd_hosts(&env, &server.addrs, &env.path(".ssh/known_hosts"), "accept-new");
+    let hosts = sshd_hosts(
+        &env,
+        &server.addrs,
+        &env.path(".ssh/known_hosts"),
+        "accept-new",
+    );
     // Each command marks that it has printed, in a directory the login user may write to.
     let marks = tempfile::tempdir().unwrap();
     std::fs::set_permissions(
@@ -297,17 +317,31 @@ async fn the_blocking_modes_report_what_arrived_when_interrupted() {
         "set -- $SSH_CONNECTION; echo started; sleep 0.3; touch {}/$3; sleep 30",
         marks.path().display()
     );
-    for (mode, started, signal_number) in [("sequential", 1, libc::SIGINT), ("threads", 2, libc::SIGTERM)] {
+    for (mode, started, signal_number) in [
+        ("sequential", 1, libc::SIGINT),
+        ("threads", 2, libc::SIGTERM),
+    ] {
         for entry in std::fs::read_dir(marks.path()).unwrap() {
             std::fs::remove_file(entry.unwrap().path()).unwrap();
         }
         let child = spawn(
             &env,
-            &["run", "-f", hosts.to_str().unwrap(), "--mode", mode, "--json", "-c", &command],
+            &[
+                "run",
+                "-f",
+                hosts.to_str().unwrap(),
+                "--mode",
+                mode,
+                "--json",
+                "-c",
+                &command,
+            ],
         );
-        support::wait_for("the commands to print", Duration::from_secs(30), async || {
-            (std::fs::read_dir(marks.path()).unwrap().count() >= started).then_some(())
-        })
+        support::wait_for(
+            "the commands to print",
+            Duration::from_secs(30),
+            async || (std::fs::read_dir(marks.path()).unwrap().count() >= started).then_some(()),
+        )
         .await;
         signal(&child, signal_number);
         let out = tokio::time::timeout(Duration::from_secs(15), child.wait_with_output())
@@ -316,8 +350,10 @@ async fn the_blocking_modes_report_what_arrived_when_interrupted() {
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(130), "{mode}: {stdout}");
-        let hosts: Vec<serde_json::Value> =
-            stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let hosts: Vec<serde_json::Value> = stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(hosts.len(), 2, "{mode}: {stdout}");
         for (i, host) in hosts.iter().enumerate() {
             assert_eq!(host["outcome"], "interrupted", "{mode}: {host}");
@@ -338,7 +374,10 @@ async fn a_failed_write_to_stdout_is_an_error_and_a_closed_pipe_ends_the_run() {
             .args(["run", "-f", hosts.to_str().unwrap(), "-c", "echo hi"])
             .args(extra)
             .stdout(std::fs::File::create("/dev/full").unwrap());
-        let out = tokio::task::spawn_blocking(move || cmd.output()).await.unwrap().unwrap();
+        let out = tokio::task::spawn_blocking(move || cmd.output())
+            .await
+            .unwrap()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(4), "{extra:?}: {stderr}");
         assert!(
@@ -350,7 +389,14 @@ async fn a_failed_write_to_stdout_is_an_error_and_a_closed_pipe_ends_the_run() {
     let started = std::time::Instant::now();
     let mut child = spawn(
         &env,
-        &["run", "-f", hosts.to_str().unwrap(), "--inline", "-c", "seq 100000; sleep 30"],
+        &[
+            "run",
+            "-f",
+            hosts.to_str().unwrap(),
+            "--inline",
+            "-c",
+            "seq 100000; sleep 30",
+        ],
     );
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
     for _ in 0..2 {
@@ -366,7 +412,11 @@ async fn a_failed_write_to_stdout_is_an_error_and_a_closed_pipe_ends_the_run() {
         .unwrap();
     assert!(started.elapsed() < Duration::from_secs(25));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "like ssh: {stderr}");
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGPIPE),
+        "like ssh: {stderr}"
+    );
     assert!(!stderr.contains("mtssh:"), "quietly: {stderr}");
 }
 
@@ -413,21 +463,33 @@ async fn files_that_never_end_are_refused_naming_the_file() {
     let out = run_limited(&env, &["run", "-f", "/dev/zero", "-c", "true"]).await;
     assert_eq!(out.code, Some(2), "{}", out.stderr);
     assert!(
-        out.stderr.contains("/dev/zero: cannot read: not a regular file (a character device)"),
+        out.stderr
+            .contains("/dev/zero: cannot read: not a regular file (a character device)"),
         "{}",
         out.stderr
     );
     let out = run_limited(&env, &["run", "-f", huge.to_str().unwrap(), "-c", "true"]).await;
     assert_eq!(out.code, Some(2), "{}", out.stderr);
-    assert!(out.stderr.contains("huge.toml: cannot read: larger than 64 MiB"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("huge.toml: cannot read: larger than 64 MiB"),
+        "{}",
+        out.stderr
+    );
     // The other files only warn, as an unreadable one always did, and the run goes on.
     for (args, said) in [
-        (["--ssh-config", "/dev/zero"], "/dev/zero: cannot read: not a regular file"),
+        (
+            ["--ssh-config", "/dev/zero"],
+            "/dev/zero: cannot read: not a regular file",
+        ),
         (
             ["--ssh-config", include.to_str().unwrap()],
             "cannot read included /dev/zero: not a regular file",
         ),
-        (["--known-hosts", "/dev/zero"], "cannot read /dev/zero: not a regular file"),
+        (
+            ["--known-hosts", "/dev/zero"],
+            "cannot read /dev/zero: not a regular file",
+        ),
     ] {
         let mut all = vec!["run", "-f", hosts, "-c", "echo hi"];
         all.extend_from_slice(&args);
@@ -447,12 +509,33 @@ async fn warnings_are_plain_text_off_a_terminal_and_said_once() {
     let out = mtssh_with(
         &env,
         &[PW],
-        &["run", "-f", hosts.to_str().unwrap(), "--host-key-check", "strict", "-c", "true"],
+        &[
+            "run",
+            "-f",
+            hosts.to_str().unwrap(),
+            "--host-key-check",
+            "strict",
+            "-c",
+            "true",
+        ],
     )
     .await;
     assert_eq!(out.code, Some(3), "{}", out.stderr);
-    assert!(!out.stderr.contains('\x1b'), "colour codes into a pipe: {:?}", out.stderr);
-    assert_eq!(out.stderr.matches("kh:1: skipped").count(), 1, "{}", out.stderr);
+    assert!(
+        !out.stderr.contains('\x1b'),
+        "colour codes into a pipe: {:?}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.matches("kh:1: skipped").count(),
+        1,
+        "{}",
+        out.stderr
+    );
     let both = format!("{}{}", out.stdout, out.stderr);
-    assert_eq!(both.matches("is not in known_hosts").count(), 1, "said once: {both}");
+    assert_eq!(
+        both.matches("is not in known_hosts").count(),
+        1,
+        "said once: {both}"
+    );
 }

@@ -318,7 +318,11 @@ pub fn load_host_file(path: &Path) -> Result<HostFile, ConfigError> {
         err,
     };
     let bytes = crate::sys::read_file_capped(path, crate::sys::MAX_CONFIG_FILE).map_err(io)?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| io(std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text")))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not UTF-8 text",
+        ))
+    })?;
     parse_host_file(&text, path)
 }

@@ -235,7 +235,8 @@ mod tests {
         write(&ssh.join("y.cyc"), "Include x.cyc\nPort 5\n");
         let c = SshConfig::load(&ssh.join("x.cyc"), home);
         assert!(
-            c.error().is_some_and(|e| e.contains("~/.ssh/y.cyc:1: Include of ~/.ssh/x.cyc")),
+            c.error()
+                .is_some_and(|e| e.contains("~/.ssh/y.cyc:1: Include of ~/.ssh/x.cyc")),
             "{:?}",
             c.error()
         );
@@ -260,7 +261,8 @@ mod tests {
         let took = started.elapsed();
         assert!(took < std::time::Duration::from_secs(2), "took {took:?}");
         assert!(
-            c.error().is_some_and(|e| e.contains("includes it recursively")),
+            c.error()
+                .is_some_and(|e| e.contains("includes it recursively")),
             "{:?}",
             c.error()
         );
@@ -280,7 +282,8 @@ mod tests {
         let c = SshConfig::load(&ssh.join("fan"), home);
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
         assert!(
-            c.error().is_some_and(|e| e.contains("more than 256 files included")),
+            c.error()
+                .is_some_and(|e| e.contains("more than 256 files included")),
             "{:?}",
             c.error()
         );

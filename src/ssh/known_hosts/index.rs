@@ -336,9 +336,9 @@ impl KnownHosts {
 #[cfg(test)]
 mod tests {
     use super::super::format_entry;
-    use std::fs;
     use super::super::test_util::*;
     use super::*;
+    use std::fs;
 
     #[test]
     fn plain_hit_and_unknown() {
