@@ -12,8 +12,9 @@ use crate::modes::{HostResult, Outcome};
 /// same (a test compares them).
 pub const EXIT_CODES: &str = "Exit codes: 0 every host ran the command and it exited 0; 1 every \
     host ran it but some exited non-zero; 3 some host failed to connect or authenticate, lost \
-    its connection, or timed out; 130 interrupted (Ctrl-C / SIGTERM); 2 bad invocation or host \
-    list (nothing ran).";
+    its connection, or timed out; 4 the output could not all be written, to standard output or \
+    to a file of --outdir (the message names it; whatever the hosts did); 130 interrupted \
+    (Ctrl-C / SIGTERM / SIGHUP); 2 bad invocation, host list or --outdir (nothing ran).";
 
 /// Counts by outcome, and the exit code they imply.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -285,6 +286,24 @@ mod tests {
             text.contains("failed: disconnected: ^[]0;pwned^G"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn host_names_are_neutralised_in_headers_and_inline_prefixes() {
+        let mut r = result(b"hi\n", None);
+        r.name = "evil\x1b]0;pwned\x07".into();
+        let mut out = Vec::new();
+        write_folded(&mut out, std::slice::from_ref(&r), true).unwrap();
+        push_inline_lines(&mut out, &r.name, b"hi\n", true);
+        crate::test_support::check_terminal_output(&out)
+            .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&out)));
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("evil^[]0;pwned^G (exit 0)"), "{text}");
+        assert!(text.contains("evil^[]0;pwned^G | hi"), "{text}");
+        // Into a pipe a name is data, like output.
+        let mut plain = Vec::new();
+        push_inline_lines(&mut plain, &r.name, b"hi\n", false);
+        assert_eq!(plain, b"evil\x1b]0;pwned\x07 | hi\n");
     }
 
     #[test]
