@@ -159,6 +159,9 @@ impl<'a> Collector<'a> {
         if self.inline {
             out.inline(name, lines, neutralize);
         }
+        if self.outdir.is_none() && !self.keep {
+            return;
+        }
         let Some(&host) = self.index.get(name) else {
             return;
         };
