@@ -144,7 +144,10 @@ pub struct RunArgs {
     /// Send mtssh's standard input to every command's standard input.
     #[arg(long)]
     pub stdin: bool,
-    /// Also write each host's stdout and stderr to DIR/NAME.out and DIR/NAME.err.
+    /// Also write each host's whole stdout and stderr (not cut at --max-output; the blocking
+    /// modes write what they kept) to DIR/NAME.out and DIR/NAME.err, made before anything
+    /// connects. Characters of NAME other
+    /// than letters, digits and `-_.@#` are written %XX, so every host has files of its own.
     #[arg(long, value_name = "DIR")]
     pub outdir: Option<PathBuf>,
 }

@@ -9,10 +9,13 @@ fn filter(default: &str) -> EnvFilter {
     EnvFilter::try_from_env("MTSSH_LOG").unwrap_or_else(|_| EnvFilter::new(default))
 }
 
+/// Logs to stderr: colour only on a terminal (a log file or a pipe gets plain text).
 pub fn to_stderr(default: &str) {
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter(default))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
 }

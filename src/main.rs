@@ -33,8 +33,16 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         // A front end that could not start (bad host list, bad option): nothing ran.
+        // The message can name hosts from a host list: neutralised on a terminal.
         Err(e) => {
-            eprintln!("mtssh: {e:#}");
+            use std::io::{IsTerminal, Write};
+            let text = format!("mtssh: {e:#}");
+            let mut stderr = std::io::stderr().lock();
+            let _ = if stderr.is_terminal() {
+                writeln!(stderr, "{}", mtssh::text::neutralize(text.as_bytes()))
+            } else {
+                writeln!(stderr, "{text}")
+            };
             ExitCode::from(2)
         }
     }

@@ -61,16 +61,34 @@ pub fn thread_count_of(pid: &str) -> usize {
         .unwrap_or(0)
 }
 
-/// Reads a secret from the controlling terminal with echo off. Blocking: call it through
-/// `spawn_blocking`. `None` when there is no terminal or reading fails.
-pub fn read_secret(prompt: &str) -> Option<String> {
-    use std::io::{BufRead, Write};
-    use std::os::fd::AsRawFd;
+/// Asks `prompt` on the controlling terminal and reads one line: with echo off for a
+/// secret, on when `echo` (a keyboard-interactive question that may be shown). Blocking: call
+/// it through `spawn_blocking`. Returns `None` when there is no terminal, reading fails or
+/// ends (Ctrl-D), or `cancel` becomes readable or hung up (the front end stopped waiting:
+/// Ctrl-C ended the run), so an interrupted prompt never waits for Enter. The terminal's
+/// settings are restored either way.
+pub fn read_answer(
+    prompt: &str,
+    echo: bool,
+    cancel: std::os::fd::BorrowedFd<'_>,
+) -> Option<String> {
     let tty = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/tty")
         .ok()?;
+    read_answer_on(&tty, prompt, echo, cancel)
+}
+
+/// [`read_answer`] on a terminal already open.
+fn read_answer_on(
+    tty: &std::fs::File,
+    prompt: &str,
+    echo: bool,
+    cancel: std::os::fd::BorrowedFd<'_>,
+) -> Option<String> {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
     let fd = tty.as_raw_fd();
     // SAFETY: termios calls on a descriptor we hold open; the struct is fully initialised
     // by tcgetattr before use.
@@ -80,41 +98,192 @@ pub fn read_secret(prompt: &str) -> Option<String> {
             return None;
         }
         let saved = term;
-        term.c_lflag &= !libc::ECHO;
-        term.c_lflag |= libc::ECHONL;
+        if echo {
+            term.c_lflag |= libc::ECHO;
+        } else {
+            term.c_lflag &= !libc::ECHO;
+            term.c_lflag |= libc::ECHONL;
+        }
+        // Canonical mode, so the person can correct the line before Enter.
+        term.c_lflag |= libc::ICANON;
         libc::tcsetattr(fd, libc::TCSANOW, &term);
         saved
     };
-    let mut writer = &tty;
+    let mut writer = tty;
     // The prompt text comes from the server (keyboard-interactive): no escapes to the tty.
     let _ = write!(writer, "{} ", crate::text::neutralize(prompt.as_bytes()));
     let _ = writer.flush();
-    let mut line = String::new();
-    let read = std::io::BufReader::new(&tty).read_line(&mut line);
+    let line = read_line_unless(fd, cancel.as_raw_fd());
     // SAFETY: restores the settings saved above on the same descriptor.
     unsafe {
         libc::tcsetattr(fd, libc::TCSANOW, &saved);
     }
-    read.ok()?;
-    Some(line.trim_end_matches(['\r', '\n']).to_string())
+    if line.is_none() {
+        // Ends the prompt's line, so what is printed next starts on a line of its own.
+        let _ = writer.write_all(b"\n");
+    }
+    let line = line?;
+    Some(
+        String::from_utf8_lossy(&line)
+            .trim_end_matches(['\r', '\n'])
+            .to_string(),
+    )
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM: how a headless front end (`mtssh run`,
-/// `mtssh mock`) is asked to stop.
+/// Reads bytes from `fd` up to a newline, waiting with poll(2) on `fd` and `cancel` together:
+/// `None` as soon as `cancel` is readable or hung up, or on end of file or an error.
+fn read_line_unless(fd: libc::c_int, cancel: libc::c_int) -> Option<Vec<u8>> {
+    let mut line = Vec::new();
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: cancel,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: poll reads and writes only the two structs of the array we pass.
+        let ready = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        if ready < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return None;
+        }
+        if fds[1].revents != 0 || fds[0].revents & (libc::POLLERR | libc::POLLNVAL) != 0 {
+            return None;
+        }
+        if fds[0].revents == 0 {
+            continue;
+        }
+        let mut buf = [0u8; 512];
+        // SAFETY: reads at most buf.len() bytes into the buffer we own.
+        let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+        match usize::try_from(n) {
+            Ok(0) => return None,
+            Ok(n) => {
+                let got = &buf[..n];
+                line.extend_from_slice(got);
+                if got.contains(&b'\n') {
+                    return Some(line);
+                }
+            }
+            Err(_) if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
+/// A pipe whose read end tells a blocking reader ([`read_answer`]) to give up: dropping (or
+/// writing to) the write end wakes it. (read end, write end)
+pub fn cancel_pipe() -> std::io::Result<(std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: pipe2 writes two descriptors into the array we pass.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors were just created by pipe2 and are owned by nobody else.
+    Ok(unsafe {
+        (
+            std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+        )
+    })
+}
+
+/// Resolves on Ctrl-C (SIGINT), SIGTERM or SIGHUP: how a headless front end (`mtssh run`,
+/// `mtssh mock`) is asked to stop. SIGHUP is what a dropped SSH link to a jump box (or a
+/// closed terminal) sends: it keeps partial results like the other two.
 pub async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+        if let (Ok(mut term), Ok(mut hangup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
+                _ = hangup.recv() => {}
             }
             return;
         }
     }
     let _ = tokio::signal::ctrl_c().await;
 }
+
+/// Ends the process the way a write to a closed pipe ends `ssh` or `cat`: killed by
+/// SIGPIPE (status 141 in a shell), quietly, and `set -o pipefail` still sees it.
+pub fn die_of_sigpipe() -> ! {
+    // SAFETY: restores the default action of SIGPIPE and raises it on ourselves.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::raise(libc::SIGPIPE);
+    }
+    std::process::exit(141)
+}
+
+/// The largest configuration file read whole (host lists, ssh_config and its includes,
+/// known_hosts): far above any real one, and `-f /dev/zero` cannot eat memory.
+pub const MAX_CONFIG_FILE: u64 = 64 * 1024 * 1024;
+
+/// Reads a whole file, refusing what is neither a regular file nor a pipe (`/dev/zero`, a
+/// directory, a terminal; `/dev/null` reads as empty) and anything larger than `cap` bytes,
+/// so a wrong path never grows memory without bound. Pipes (`-f <(command)`) are read up to
+/// the cap. A missing file keeps
+/// its `NotFound` kind (callers treat it as empty); the other errors say what is wrong, and
+/// the caller names the file. Blocking.
+pub fn read_file_capped(path: &std::path::Path, cap: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    // Checked before opening: opening a device can have effects of its own.
+    let meta = std::fs::metadata(path)?;
+    let kind = meta.file_type();
+    // /dev/null (character device 1:3) is the usual "no such file" (`UserKnownHostsFile
+    // /dev/null`, `-F /dev/null`): it reads as empty.
+    let dev_null = kind.is_char_device() && meta.rdev() == libc::makedev(1, 3);
+    let refused = if kind.is_file() || kind.is_fifo() || dev_null {
+        None
+    } else if kind.is_dir() {
+        Some("a directory")
+    } else if kind.is_char_device() {
+        Some("a character device")
+    } else if kind.is_block_device() {
+        Some("a block device")
+    } else {
+        Some("a socket")
+    };
+    if let Some(what) = refused {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("not a regular file ({what})"),
+        ));
+    }
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(cap + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!(
+                "larger than {} MiB, the most mtssh reads of such a file",
+                cap / (1024 * 1024)
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The largest private key or certificate file read: real ones are a few KiB.
+pub const MAX_KEY_FILE: u64 = 1024 * 1024;
 
 /// Opens a file only its owner may read (0600), whatever the umask: host keys, known_hosts,
 /// host lists holding the practice password. `create_new` refuses an existing file (a key
@@ -150,4 +319,109 @@ pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+    use std::path::Path;
+
+    /// A terminal pair: (the side a person types on, the side a program reads).
+    fn pty() -> (std::fs::File, std::fs::File) {
+        let (mut master, mut slave) = (0, 0);
+        // SAFETY: openpty writes two descriptors; no name, settings or size are passed.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(rc, 0);
+        // SAFETY: both were just made by openpty and are owned by nobody else.
+        unsafe {
+            (
+                std::fs::File::from(OwnedFd::from_raw_fd(master)),
+                std::fs::File::from(OwnedFd::from_raw_fd(slave)),
+            )
+        }
+    }
+
+    /// Everything the person's side shows until `needle` (or 5 s).
+    fn read_until(master: &mut std::fs::File, needle: &str) -> String {
+        let mut seen = Vec::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut buf = [0u8; 256];
+        while !String::from_utf8_lossy(&seen).contains(needle) {
+            assert!(std::time::Instant::now() < deadline, "{seen:?}");
+            let n = master.read(&mut buf).unwrap();
+            seen.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&seen).into_owned()
+    }
+
+    #[test]
+    fn an_echoed_question_shows_its_answer_and_a_secret_does_not() {
+        for (echo, shown) in [(true, true), (false, false)] {
+            let (mut master, slave) = pty();
+            let (cancel_read, _cancel_write) = cancel_pipe().unwrap();
+            let asking = std::thread::spawn(move || {
+                read_answer_on(&slave, "Code:", echo, cancel_read.as_fd())
+            });
+            read_until(&mut master, "Code: ");
+            master.write_all(b"s3cret\n").unwrap();
+            let answer = asking.join().unwrap();
+            assert_eq!(answer.as_deref(), Some("s3cret"));
+            let mut rest = [0u8; 64];
+            // What the terminal echoed back after the prompt (the ECHONL newline at least).
+            let n = master.read(&mut rest).unwrap();
+            let echoed = String::from_utf8_lossy(&rest[..n]).into_owned();
+            assert_eq!(echoed.contains("s3cret"), shown, "echo {echo}: {echoed:?}");
+        }
+    }
+
+    #[test]
+    fn a_cancelled_question_returns_at_once() {
+        let (mut master, slave) = pty();
+        let (cancel_read, cancel_write) = cancel_pipe().unwrap();
+        let asking = std::thread::spawn(move || {
+            read_answer_on(&slave, "Password:", false, cancel_read.as_fd())
+        });
+        read_until(&mut master, "Password: ");
+        let started = std::time::Instant::now();
+        drop(cancel_write);
+        assert_eq!(asking.join().unwrap(), None);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn only_regular_files_pipes_and_dev_null_are_read_and_only_up_to_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"12345").unwrap();
+        assert_eq!(read_file_capped(&file, 5).unwrap(), b"12345");
+        let big = read_file_capped(&file, 4).unwrap_err();
+        assert_eq!(big.kind(), std::io::ErrorKind::FileTooLarge);
+        assert!(
+            read_file_capped(Path::new("/dev/null"), 4)
+                .unwrap()
+                .is_empty()
+        );
+        for path in ["/dev/zero", "/dev/urandom"] {
+            let e = read_file_capped(Path::new(path), 4).unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains("not a regular file (a character device)"),
+                "{e}"
+            );
+        }
+        let e = read_file_capped(dir.path(), 4).unwrap_err();
+        assert!(e.to_string().contains("a directory"), "{e}");
+        let missing = read_file_capped(&dir.path().join("nope"), 4).unwrap_err();
+        assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+    }
 }

@@ -38,6 +38,34 @@ pub fn safe_file_name(name: &str) -> String {
         .collect()
 }
 
+/// A host name as a file name that no other name maps to (for `--outdir`): letters, digits
+/// and `-_.@#` stay, every other byte becomes `%XX`, `%` included, so `app/1`, `app:1` and
+/// `app_1` get files of their own, and a name always gets the same one. No separator
+/// survives, so `..` cannot climb out.
+pub fn unique_file_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_alphanumeric() || "-_.@#".contains(c) {
+            out.push(c);
+        } else {
+            let mut bytes = [0u8; 4];
+            for b in c.encode_utf8(&mut bytes).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    if out.chars().all(|c| c == '.') {
+        // `""`, `.` and `..` would name no file or a directory: spelled out, as no other
+        // name is (a kept dot stays a dot, and a `%` of a name is itself escaped).
+        return if out.is_empty() {
+            "%".into()
+        } else {
+            out.replace('.', "%2E")
+        };
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +78,25 @@ mod tests {
         assert_eq!(shown, "ok^[]0;pwned^G^[]52;c;Zm9v^G\u{fffd}2J^M\n");
         assert_eq!(neutralize("中文\ttab\n".as_bytes()), "中文\ttab\n");
         assert_eq!(neutralize("\u{9b}".as_bytes()), "\\u{9b}");
+    }
+
+    #[test]
+    fn unique_file_names_never_collide_and_never_climb() {
+        let names = [
+            "app/1", "app:1", "app_1", "app%2F1", "a b", "..", ".", "", "web01", "中",
+        ];
+        let files: Vec<String> = names.iter().map(|n| unique_file_name(n)).collect();
+        let distinct: std::collections::HashSet<&String> = files.iter().collect();
+        assert_eq!(distinct.len(), names.len(), "{files:?}");
+        assert_eq!(files[0], "app%2F1");
+        assert_eq!(files[2], "app_1");
+        assert_eq!(files[8], "web01");
+        for f in &files {
+            assert!(
+                !f.contains('/') && !f.is_empty() && f != "." && f != "..",
+                "{f}"
+            );
+        }
+        assert_eq!(unique_file_name("app/1"), unique_file_name("app/1"));
     }
 }

@@ -1,6 +1,8 @@
 //! `mtssh run`: one command on every selected host, over the same session actors as the TUI.
 //! Its exit codes: [`EXIT_CODES`].
 
+mod collect;
+mod outdir;
 mod report;
 
 use std::io::{IsTerminal, Write};
@@ -8,12 +10,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::config::{HostOptions, inventory};
 use crate::modes::{BatchOptions, HostResult, LineSink, Mode, Stream, execute};
+use crate::ssh::Target;
+use collect::{Collector, StdoutWriter};
+use outdir::Outdir;
 pub use report::{EXIT_CODES, Summary, fold_results};
-use report::{print_json, push_inline_lines, write_folded};
+use report::{write_folded, write_json};
+
+/// The exit code when the hosts' output could not all be written (to stdout or `--outdir`).
+const EXIT_INCOMPLETE: u8 = 4;
 
 /// What `mtssh run` was asked to do.
 #[derive(Debug, Clone)]
@@ -35,17 +43,43 @@ pub struct RunOptions {
     pub outdir: Option<PathBuf>,
 }
 
+/// One line on stderr: neutralised on a terminal (host names and file names come from the
+/// user's files), and never a panic when stderr is gone (`eprintln!` would panic).
+pub(crate) fn say(line: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = if stderr.is_terminal() {
+        writeln!(stderr, "{}", crate::text::neutralize(line.as_bytes()))
+    } else {
+        writeln!(stderr, "{line}")
+    };
+}
+
 pub async fn run(args: RunOptions) -> Result<ExitCode> {
     crate::logging::to_stderr("warn");
     let inventory = inventory::resolve(&args.hosts).await?;
     for warning in &inventory.warnings {
-        eprintln!("warning: {warning}");
+        say(&format!("warning: {warning}"));
     }
     if inventory.unchecked {
-        eprintln!(
-            "warning: host key checking is off: these connections are not protected against impersonation"
+        say(
+            "warning: host key checking is off: these connections are not protected against impersonation",
         );
     }
+    let mut targets = inventory.targets;
+    unique_names(&mut targets);
+    let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
+    // Before anything connects: a directory that cannot be written refuses the run.
+    let outdir = match &args.outdir {
+        Some(dir) => {
+            let (dir, names) = (dir.clone(), names.clone());
+            Some(
+                tokio::task::spawn_blocking(move || Outdir::prepare(&dir, &names))
+                    .await
+                    .context("--outdir: the preparing task failed")??,
+            )
+        }
+        None => None,
+    };
     let opts = BatchOptions {
         command: args.command.clone(),
         pty: args.tty,
@@ -61,53 +95,137 @@ pub async fn run(args: RunOptions) -> Result<ExitCode> {
     };
     let stdout_tty = std::io::stdout().is_terminal();
     let neutralize = stdout_tty && !args.raw;
-    // One buffer, reused: a chunk of lines is formatted into it and written at once
-    // (stdout is line-buffered; a write per line would cost a syscall per line).
-    let mut chunk = Vec::new();
-    let mut inline = |name: &str, _stream: Stream, lines: &[u8]| {
-        chunk.clear();
-        push_inline_lines(&mut chunk, name, lines, neutralize);
-        let _ = std::io::stdout().lock().write_all(&chunk);
-    };
-    let sink: LineSink = if args.inline { Some(&mut inline) } else { None };
+    let mut out = StdoutWriter::new(stdout_tty);
+    let mut collector = Collector::new(&names, outdir.as_ref(), args.inline, args.max_output);
+    let mut notes = Vec::new();
     let results = match args.mode {
         Mode::EventLoop => {
-            let interrupt = Box::pin(crate::sys::shutdown_signal());
-            execute(inventory.targets, &opts, sink, interrupt).await
+            let pipe_closed = out.closed_signal();
+            let interrupt = Box::pin(async move {
+                tokio::select! {
+                    _ = crate::sys::shutdown_signal() => {}
+                    _ = pipe_closed.notified() => {}
+                }
+            });
+            let mut on_lines = |name: &str, stream: Stream, lines: &[u8]| {
+                collector.lines(name, stream, lines, neutralize, &mut out);
+            };
+            let sink: LineSink = if args.inline || outdir.is_some() {
+                Some(&mut on_lines)
+            } else {
+                None
+            };
+            let mut results = execute(targets, &opts, sink, interrupt).await;
+            collector.finish(&mut results);
+            results
         }
         mode => {
-            // The blocking modes run on threads of their own; the loop only waits, and
-            // Ctrl-C ends the process (their sessions cannot be told to stop midway).
-            tokio::select! {
-                results = crate::modes::execute_blocking(mode, inventory.targets, opts.clone()) => results,
-                _ = crate::sys::shutdown_signal() => return Ok(ExitCode::from(130)),
+            // The blocking modes run on threads of their own; the loop only waits. A signal
+            // tells their drivers to stop, and what arrived until then is reported.
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let work = crate::modes::execute_blocking(mode, targets, opts.clone(), stopped);
+            tokio::pin!(work);
+            let results = tokio::select! {
+                results = &mut work => results,
+                _ = crate::sys::shutdown_signal() => {
+                    let _ = stop.send(true);
+                    work.await
+                }
+            };
+            if let Some(outdir) = &outdir {
+                notes.extend(write_kept(outdir, &results));
             }
+            if args.inline {
+                // The blocking modes cannot stream; their lines come when each host is done.
+                for r in &results {
+                    for bytes in [&r.stdout, &r.stderr] {
+                        if !bytes.is_empty() {
+                            out.inline(&r.name, bytes, neutralize);
+                        }
+                    }
+                }
+            }
+            results
         }
     };
     for store in &inventory.stores {
         store.flush().await;
     }
-    let results = match &args.outdir {
-        Some(dir) => write_outdir(dir, results).await?,
-        None => results,
-    };
+    if let Some(outdir) = outdir {
+        let problems = tokio::task::spawn_blocking(move || outdir.finish())
+            .await
+            .unwrap_or_else(|e| vec![format!("--outdir: its writer failed: {e}")]);
+        notes.extend(problems);
+    }
+    if out.pipe_closed() {
+        // `mtssh run … | head`: the reader is gone; end like ssh does, quietly (the output
+        // directory and learned host keys are written by now).
+        crate::sys::die_of_sigpipe();
+    }
     if args.json {
-        print_json(&results)?;
+        out.whole(|w| write_json(w, &results));
     } else if !args.inline {
-        let _ = write_folded(&mut std::io::stdout().lock(), &results, neutralize);
-    } else if args.mode != Mode::EventLoop {
-        // The blocking modes cannot stream; their lines come when each host is done.
-        for r in &results {
-            for (stream, bytes) in [(Stream::Stdout, &r.stdout), (Stream::Stderr, &r.stderr)] {
-                if !bytes.is_empty() {
-                    inline(&r.name, stream, bytes);
-                }
+        out.whole(|w| write_folded(w, &results, neutralize));
+    }
+    out.flush();
+    if out.pipe_closed() {
+        crate::sys::die_of_sigpipe();
+    }
+    let incomplete = out.failure().is_some() || !notes.is_empty();
+    if let Some(e) = out.failure() {
+        say(&format!(
+            "mtssh: cannot write the report to standard output: {e}"
+        ));
+    }
+    for note in &notes {
+        say(&format!("mtssh: {note}"));
+    }
+    let summary = Summary::of(&results);
+    say(&summary.to_string());
+    let code = match summary.exit_code() {
+        130 => 130,
+        _ if incomplete => EXIT_INCOMPLETE,
+        code => code,
+    };
+    Ok(ExitCode::from(code))
+}
+
+/// Names the report and the output files tell hosts apart by: a name that repeats (`-H a,a`)
+/// gets `#2`, `#3` like `--count` copies, so no host's output lands in another's file.
+fn unique_names(targets: &mut [Target]) {
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for target in targets.iter_mut() {
+        if seen.insert(target.name.clone()) {
+            continue;
+        }
+        let mut n = 2;
+        while !seen.insert(format!("{}#{n}", target.name)) {
+            n += 1;
+        }
+        target.name = format!("{}#{n}", target.name);
+    }
+}
+
+/// The blocking modes keep output in memory, up to `--max-output`: written to the files at
+/// the end, and a cut is told (naming the file) rather than passed over.
+fn write_kept(outdir: &Outdir, results: &[HostResult]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (index, r) in results.iter().enumerate() {
+        for (stream, bytes, dropped) in [
+            (Stream::Stdout, &r.stdout, r.dropped.0),
+            (Stream::Stderr, &r.stderr, r.dropped.1),
+        ] {
+            outdir.append(index, stream, bytes);
+            if dropped > 0 {
+                notes.push(format!(
+                    "{} holds the first {} bytes of the output; {dropped} more bytes were not kept (raise --max-output, or use --mode event-loop, which writes everything)",
+                    outdir.path(index, stream).display(),
+                    bytes.len()
+                ));
             }
         }
     }
-    let summary = Summary::of(&results);
-    eprintln!("{summary}");
-    Ok(ExitCode::from(summary.exit_code()))
+    notes
 }
 
 async fn read_stdin() -> Result<Vec<u8>> {
@@ -115,20 +233,4 @@ async fn read_stdin() -> Result<Vec<u8>> {
     let mut data = Vec::new();
     tokio::io::stdin().read_to_end(&mut data).await?;
     Ok(data)
-}
-
-/// `--outdir`: NAME.out and NAME.err per host (names made safe for file names). The results
-/// go to the blocking pool and come back, rather than having their output copied.
-async fn write_outdir(dir: &std::path::Path, results: Vec<HostResult>) -> Result<Vec<HostResult>> {
-    let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || -> Result<Vec<HostResult>> {
-        std::fs::create_dir_all(&dir)?;
-        for r in &results {
-            let safe = crate::text::safe_file_name(&r.name);
-            std::fs::write(dir.join(format!("{safe}.out")), &r.stdout)?;
-            std::fs::write(dir.join(format!("{safe}.err")), &r.stderr)?;
-        }
-        Ok(results)
-    })
-    .await?
 }

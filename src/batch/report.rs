@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use anyhow::Result;
 use serde::Serialize;
 
 use crate::modes::{HostResult, Outcome};
@@ -13,8 +12,9 @@ use crate::modes::{HostResult, Outcome};
 /// same (a test compares them).
 pub const EXIT_CODES: &str = "Exit codes: 0 every host ran the command and it exited 0; 1 every \
     host ran it but some exited non-zero; 3 some host failed to connect or authenticate, lost \
-    its connection, or timed out; 130 interrupted (Ctrl-C / SIGTERM); 2 bad invocation or host \
-    list (nothing ran).";
+    its connection, or timed out; 4 the output could not all be written, to standard output or \
+    to a file of --outdir (the message names it; whatever the hosts did); 130 interrupted \
+    (Ctrl-C / SIGTERM / SIGHUP); 2 bad invocation, host list or --outdir (nothing ran).";
 
 /// Counts by outcome, and the exit code they imply.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -106,9 +106,11 @@ fn show(bytes: &[u8], neutralize: bool) -> std::borrow::Cow<'_, str> {
 }
 
 /// Appends `--inline` output lines, `name | text` each: neutralised for a terminal, as they
-/// are (lossy UTF-8) otherwise, like the folded report.
+/// are (lossy UTF-8) otherwise, like the folded report. The name is neutralised too: it
+/// comes from a host list, which can hold escapes as well as any output.
 pub(super) fn push_inline_lines(out: &mut Vec<u8>, name: &str, lines: &[u8], neutralize: bool) {
     out.reserve(lines.len() + 16);
+    let name = show(name.as_bytes(), neutralize);
     for line in lines.split_inclusive(|b| *b == b'\n') {
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(b" | ");
@@ -122,8 +124,8 @@ pub(super) fn push_inline_lines(out: &mut Vec<u8>, name: &str, lines: &[u8], neu
     }
 }
 
-/// The folded report. Error text can come from the server (a disconnect reason), so it is
-/// neutralised like output.
+/// The folded report. Error text can come from the server (a disconnect reason), and names
+/// from the host list, so both are neutralised like output.
 pub(super) fn write_folded(
     out: &mut impl Write,
     results: &[HostResult],
@@ -139,6 +141,7 @@ pub(super) fn write_folded(
             (None, Some(code)) => format!("exit {code}"),
             (None, None) => "no exit status".into(),
         };
+        let names = show(names.as_bytes(), neutralize);
         let rule = "-".repeat(names.chars().count().clamp(15, 60));
         writeln!(out, "{rule}\n{names} ({status})\n{rule}")?;
         out.write_all(show(&r.stdout, neutralize).as_bytes())?;
@@ -146,6 +149,15 @@ pub(super) fn write_folded(
             out.write_all(show(&r.stderr, neutralize).as_bytes())?;
         }
         if r.dropped.0 + r.dropped.1 > 0 {
+            // The cut is usually mid-line: the marker goes on a line of its own.
+            let last = if r.stderr.is_empty() {
+                &r.stdout
+            } else {
+                &r.stderr
+            };
+            if last.last().is_some_and(|b| *b != b'\n') {
+                writeln!(out)?;
+            }
             writeln!(
                 out,
                 "[output cut: {} more bytes not kept; raise --max-output]",
@@ -173,13 +185,9 @@ struct JsonHost<'a> {
     duration_ms: u128,
 }
 
-/// One JSON object per host, one per line (JSON Lines).
-pub(super) fn print_json(results: &[HostResult]) -> Result<()> {
-    write_json(&mut std::io::stdout().lock(), results)
-}
-
-/// JSON Lines, one object per host.
-fn write_json(out: &mut impl Write, results: &[HostResult]) -> Result<()> {
+/// JSON Lines, one object per host. A failed write keeps its kind (a closed pipe is told
+/// apart from a full disk).
+pub(super) fn write_json(out: &mut impl Write, results: &[HostResult]) -> std::io::Result<()> {
     use serde::Serialize;
     for r in results {
         let host = JsonHost {
@@ -278,6 +286,24 @@ mod tests {
             text.contains("failed: disconnected: ^[]0;pwned^G"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn host_names_are_neutralised_in_headers_and_inline_prefixes() {
+        let mut r = result(b"hi\n", None);
+        r.name = "evil\x1b]0;pwned\x07".into();
+        let mut out = Vec::new();
+        write_folded(&mut out, std::slice::from_ref(&r), true).unwrap();
+        push_inline_lines(&mut out, &r.name, b"hi\n", true);
+        crate::test_support::check_terminal_output(&out)
+            .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&out)));
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("evil^[]0;pwned^G (exit 0)"), "{text}");
+        assert!(text.contains("evil^[]0;pwned^G | hi"), "{text}");
+        // Into a pipe a name is data, like output.
+        let mut plain = Vec::new();
+        push_inline_lines(&mut plain, &r.name, b"hi\n", false);
+        assert_eq!(plain, b"evil\x1b]0;pwned\x07 | hi\n");
     }
 
     #[test]

@@ -87,6 +87,9 @@ pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
 
     let home = home_dir();
     let ssh_config = load_ssh_config(args, &home).await;
+    if let Some(error) = ssh_config.error() {
+        bail!("{error}");
+    }
     warnings.extend(ssh_config.warnings().iter().cloned());
     let explicit_known_hosts = args
         .known_hosts
@@ -319,8 +322,10 @@ async fn read_host_list(path: &Path) -> Result<(HostFile, PathBuf)> {
         if is_toml {
             return Ok(load_host_file(&owned)?);
         }
-        let text = std::fs::read_to_string(&owned)
+        let bytes = crate::sys::read_file_capped(&owned, crate::sys::MAX_CONFIG_FILE)
             .with_context(|| format!("{}: cannot read", owned.display()))?;
+        let text = String::from_utf8(bytes)
+            .with_context(|| format!("{}: cannot read: not UTF-8 text", owned.display()))?;
         let specs = parse_plain_host_file(&text, &owned)?;
         Ok(HostFile {
             defaults: Default::default(),

@@ -15,6 +15,11 @@ mod prompter;
 
 use crate::ssh::Target;
 pub use driver::{BatchOptions, HostResult, LineSink, Outcome, Stream, execute};
+pub use prompter::clear_status_line;
+
+/// Set to `true` to stop the blocking modes' drivers (Ctrl-C, SIGTERM, SIGHUP): each keeps
+/// what arrived, like the event loop's run.
+pub type Stop = tokio::sync::watch::Receiver<bool>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -42,20 +47,22 @@ impl Mode {
 const THREAD_STACK: usize = 512 * 1024;
 
 /// Runs the blocking modes off the event loop (their threads block by design) and hands
-/// the results back to it.
+/// the results back to it. `stop` ends every driver early, and hosts not yet started are
+/// reported interrupted.
 pub async fn execute_blocking(
     mode: Mode,
     targets: Vec<Target>,
     opts: BatchOptions,
+    stop: Stop,
 ) -> Vec<HostResult> {
     let (done, results) = tokio::sync::oneshot::channel();
     let spawned = std::thread::Builder::new()
         .name(format!("mtssh-{}", mode.name()))
         .spawn(move || {
             let results = match mode {
-                Mode::Sequential => sequential(targets, &opts),
-                Mode::Threads => threads(targets, &opts),
-                Mode::EventLoop => on_own_runtime(targets, &opts),
+                Mode::Sequential => sequential(targets, &opts, &stop),
+                Mode::Threads => threads(targets, &opts, &stop),
+                Mode::EventLoop => on_own_runtime(targets, &opts, &stop),
             };
             let _ = done.send(results);
         });
@@ -66,23 +73,38 @@ pub async fn execute_blocking(
 }
 
 /// One session after another, each to completion.
-fn sequential(targets: Vec<Target>, opts: &BatchOptions) -> Vec<HostResult> {
+fn sequential(targets: Vec<Target>, opts: &BatchOptions, stop: &Stop) -> Vec<HostResult> {
     targets
         .into_iter()
-        .flat_map(|target| on_own_runtime(vec![target], opts))
+        .flat_map(|target| {
+            if *stop.borrow() {
+                return vec![not_started(target.name)];
+            }
+            on_own_runtime(vec![target], opts, stop)
+        })
         .collect()
 }
 
+/// A host the run was interrupted before.
+fn not_started(name: String) -> HostResult {
+    HostResult {
+        outcome: Outcome::Interrupted,
+        error_kind: Some(HostResult::INTERRUPTED),
+        ..HostResult::failed(name, "interrupted".into())
+    }
+}
+
 /// A thread per session.
-fn threads(targets: Vec<Target>, opts: &BatchOptions) -> Vec<HostResult> {
+fn threads(targets: Vec<Target>, opts: &BatchOptions, stop: &Stop) -> Vec<HostResult> {
     let handles: Vec<_> = targets
         .into_iter()
         .map(|target| {
             let opts = opts.clone();
             let name = target.name.clone();
+            let stop = stop.clone();
             let spawned = std::thread::Builder::new()
                 .stack_size(THREAD_STACK)
-                .spawn(move || on_own_runtime(vec![target], &opts));
+                .spawn(move || on_own_runtime(vec![target], &opts, &stop));
             (name, spawned)
         })
         .collect();
@@ -97,7 +119,7 @@ fn threads(targets: Vec<Target>, opts: &BatchOptions) -> Vec<HostResult> {
         .collect()
 }
 
-fn on_own_runtime(targets: Vec<Target>, opts: &BatchOptions) -> Vec<HostResult> {
+fn on_own_runtime(targets: Vec<Target>, opts: &BatchOptions, stop: &Stop) -> Vec<HostResult> {
     let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -113,5 +135,12 @@ fn on_own_runtime(targets: Vec<Target>, opts: &BatchOptions) -> Vec<HostResult> 
                 .collect();
         }
     };
-    runtime.block_on(execute(targets, opts, None, Box::pin(pending())))
+    let mut stop = stop.clone();
+    let interrupt = async move {
+        // A dropped sender is no request to stop.
+        if stop.wait_for(|stopped| *stopped).await.is_err() {
+            pending::<()>().await;
+        }
+    };
+    runtime.block_on(execute(targets, opts, None, Box::pin(interrupt)))
 }

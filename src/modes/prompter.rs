@@ -1,42 +1,119 @@
 //! What a headless run shows on the terminal while it works: prompts for passphrases and
-//! passwords (asked once, on the controlling terminal) and a one-line progress bar.
+//! passwords (asked once, on the controlling terminal) and a one-line progress bar. Both
+//! share stderr's last line ([`StatusLine`]), so the bar never covers a prompt nor glues
+//! onto a line printed to the same terminal.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 
 use crate::ssh::Prompt;
 
+/// What stderr's last line shows now. One for the process: the blocking modes run several
+/// drivers at once, and they share one terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StatusLine {
+    Empty,
+    Progress,
+    Prompt,
+}
+
+static STATUS_LINE: Mutex<StatusLine> = Mutex::new(StatusLine::Empty);
+
+/// The password typed for the first host, reused for the following ones (like `pssh -A`):
+/// for the process, so the blocking modes ask once too.
+static REMEMBERED_PASSWORD: Mutex<Option<String>> = Mutex::new(None);
+
+/// One prompt on the terminal at a time, whichever driver asks.
+static ASKING: Mutex<()> = Mutex::new(());
+
+/// Erases the progress bar if it is drawn. Call before printing to a terminal that stderr
+/// shares (`--inline` lines), so a line never starts after the bar's text.
+pub fn clear_status_line() {
+    let Ok(mut line) = STATUS_LINE.lock() else {
+        return;
+    };
+    if *line == StatusLine::Progress {
+        // A failed write (the terminal is gone) has nothing to erase.
+        let _ = std::io::stderr().write_all(b"\r\x1b[K");
+        *line = StatusLine::Empty;
+    }
+}
+
+fn set_status_line(to: StatusLine) {
+    if let Ok(mut line) = STATUS_LINE.lock() {
+        *line = to;
+    }
+}
+
+/// Where the driver hands prompts. Dropping it (the run ended, or was interrupted) ends a
+/// prompt still waiting for an answer at once, instead of waiting for Enter.
+pub(super) struct Prompts {
+    queue: mpsc::UnboundedSender<Prompt>,
+    /// The write end of the pipe that a waiting prompt polls; closing it cancels the prompt.
+    _cancel: Option<OwnedFd>,
+}
+
+impl Prompts {
+    /// False when the prompter is gone: the prompt's reply is dropped, which the session
+    /// reads as "declined".
+    pub(super) fn send(&self, prompt: Prompt) -> bool {
+        self.queue.send(prompt).is_ok()
+    }
+}
+
 /// Answers prompts one at a time from the controlling terminal, off the event loop; without
-/// a terminal every prompt is declined at once. A password typed once is reused for the
-/// following hosts (like `pssh -A`).
-pub(super) fn spawn_prompter() -> mpsc::UnboundedSender<Prompt> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Prompt>();
+/// a terminal every prompt is declined at once.
+pub(super) fn spawn_prompter() -> Prompts {
+    let (queue, mut rx) = mpsc::unbounded_channel::<Prompt>();
+    let (cancel_read, cancel_write) = match crate::sys::cancel_pipe() {
+        Ok((read, write)) => (Some(Arc::new(read)), Some(write)),
+        Err(_) => (None, None),
+    };
     tokio::spawn(async move {
-        let mut remembered: Option<String> = None;
         let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         while let Some(prompt) = rx.recv().await {
-            if !interactive {
+            // Without a cancel pipe a prompt could not be interrupted: decline instead.
+            let Some(cancel) = cancel_read.clone().filter(|_| interactive) else {
                 let _ = prompt.reply.send(None);
                 continue;
-            }
+            };
             let is_password = prompt.text.starts_with("Password");
-            if is_password && let Some(answer) = &remembered {
-                let _ = prompt.reply.send(Some(answer.clone()));
+            let remembered = REMEMBERED_PASSWORD.lock().ok().and_then(|p| p.clone());
+            if is_password && let Some(answer) = remembered {
+                let _ = prompt.reply.send(Some(answer));
                 continue;
             }
-            let text = prompt.text.clone();
-            let answer = tokio::task::spawn_blocking(move || crate::sys::read_secret(&text))
+            let (text, echo) = (prompt.text.clone(), prompt.echo);
+            let answer = tokio::task::spawn_blocking(move || ask(&text, echo, &cancel))
                 .await
                 .ok()
                 .flatten();
-            if is_password {
-                remembered.clone_from(&answer);
+            if is_password
+                && answer.is_some()
+                && let Ok(mut slot) = REMEMBERED_PASSWORD.lock()
+            {
+                slot.clone_from(&answer);
             }
             let _ = prompt.reply.send(answer);
         }
     });
-    tx
+    Prompts {
+        queue,
+        _cancel: cancel_write,
+    }
+}
+
+/// One prompt on the terminal, with the progress bar out of its way. Blocking.
+fn ask(text: &str, echo: bool, cancel: &OwnedFd) -> Option<String> {
+    let _turn = ASKING.lock();
+    clear_status_line();
+    set_status_line(StatusLine::Prompt);
+    let answer = crate::sys::read_answer(text, echo, cancel.as_fd());
+    set_status_line(StatusLine::Empty);
+    answer
 }
 
 /// A one-line progress display on stderr, only when stderr is a terminal.
@@ -44,7 +121,6 @@ pub(super) struct Progress {
     total: usize,
     done: usize,
     enabled: bool,
-    drawn: bool,
 }
 
 impl Progress {
@@ -53,7 +129,6 @@ impl Progress {
             total,
             done: 0,
             enabled: std::io::stderr().is_terminal(),
-            drawn: false,
         }
     }
 
@@ -65,16 +140,23 @@ impl Progress {
         if !self.enabled || self.done == self.total {
             return;
         }
+        let Ok(mut line) = STATUS_LINE.lock() else {
+            return;
+        };
+        // A prompt is waiting for an answer on this line: leave it alone.
+        if *line == StatusLine::Prompt {
+            return;
+        }
         let width = 30;
         let filled = width * self.done / self.total.max(1);
         let bar = format!("{}{}", "#".repeat(filled), "-".repeat(width - filled));
-        eprint!("\r\x1b[K[{bar}] {}/{} hosts done", self.done, self.total);
-        self.drawn = true;
+        let text = format!("\r\x1b[K[{bar}] {}/{} hosts done", self.done, self.total);
+        // eprint! would panic on a terminal that is gone (EIO after a hangup).
+        let _ = std::io::stderr().write_all(text.as_bytes());
+        *line = StatusLine::Progress;
     }
 
     pub(super) fn clear(&mut self) {
-        if self.drawn {
-            eprint!("\r\x1b[K");
-        }
+        clear_status_line();
     }
 }

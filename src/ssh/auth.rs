@@ -1,7 +1,9 @@
 //! Authentication, in OpenSSH's order: ssh-agent keys, identity files, keyboard-interactive,
 //! then password. Every failure names what was tried and what the server accepts.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
 
 use russh::client::{self, AuthResult, KeyboardInteractiveAuthResponse};
 use russh::keys::agent::AgentIdentity;
@@ -177,7 +179,7 @@ impl Attempt<'_> {
             let Some(key) = self.load_identity(&path).await? else {
                 continue;
             };
-            let key = std::sync::Arc::new(key);
+            let key = Arc::new(key);
             // OpenSSH offers `KEY-cert.pub` beside a key as a user certificate first.
             if let Some(cert) = certificate_beside(&path).await {
                 self.tried
@@ -282,18 +284,33 @@ impl Attempt<'_> {
     }
 
     /// Loads a private key off the event loop. A key readable by others is refused as
-    /// OpenSSH refuses it; an encrypted key asks its passphrase through the front end.
+    /// OpenSSH refuses it; an encrypted key asks its passphrase through the front end, once
+    /// for the process (see [`UNLOCKED`]).
     async fn load_identity(&mut self, path: &Path) -> Result<Option<PrivateKey>, Failure> {
         let owned = path.to_path_buf();
-        // The permission check is file IO too: both off the loop.
+        // The permission check is file IO too: both off the loop. The read is capped: an
+        // identity file of `/dev/zero` must not eat memory.
         let loaded = tokio::task::spawn_blocking(move || match loose_permissions(&owned) {
             Some(mode) => Err(mode),
-            None => Ok(russh::keys::load_secret_key(&owned, None)),
+            None => Ok(crate::sys::read_file_capped(
+                &owned,
+                crate::sys::MAX_KEY_FILE,
+            )),
         })
         .await
         .map_err(|e| SessionError::Other(format!("key loading task failed: {e}")))?;
-        let loaded = match loaded {
-            Ok(loaded) => loaded,
+        let text = match loaded {
+            Ok(Ok(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.notes
+                    .push(format!("identity file {} does not exist", path.display()));
+                return Ok(None);
+            }
+            Ok(Err(e)) => {
+                self.notes
+                    .push(format!("cannot read identity file {}: {e}", path.display()));
+                return Ok(None);
+            }
             Err(mode) => {
                 self.notes.push(format!(
                     "{} was not used: permissions {mode:04o} are too open (others can read it); fix with `chmod 600 {}`",
@@ -303,14 +320,9 @@ impl Attempt<'_> {
                 return Ok(None);
             }
         };
-        match loaded {
+        match russh::keys::decode_secret_key(&text, None) {
             Ok(key) => Ok(Some(key)),
-            Err(russh::keys::Error::KeyIsEncrypted) => self.decrypt(path).await.map(Some),
-            Err(russh::keys::Error::IO(e)) if e.kind() == std::io::ErrorKind::NotFound => {
-                self.notes
-                    .push(format!("identity file {} does not exist", path.display()));
-                Ok(None)
-            }
+            Err(russh::keys::Error::KeyIsEncrypted) => self.decrypt(path, text).await.map(Some),
             Err(e) => {
                 self.notes
                     .push(format!("cannot read identity file {}: {e}", path.display()));
@@ -319,7 +331,17 @@ impl Attempt<'_> {
         }
     }
 
-    async fn decrypt(&mut self, path: &Path) -> Result<PrivateKey, Failure> {
+    /// Unlocks an encrypted key: from [`UNLOCKED`] when this process already has (the same
+    /// file's contents), else by asking its passphrase. Sessions that need the same key wait
+    /// for the one asking, so a run over many hosts asks once, not once per host.
+    async fn decrypt(&mut self, path: &Path, text: String) -> Result<PrivateKey, Failure> {
+        let slot = unlocked_slot(path);
+        let mut unlocked = slot.lock().await;
+        if let Some((known, key)) = unlocked.as_ref()
+            && *known == text
+        {
+            return Ok(key.clone());
+        }
         let Some(passphrase) = self
             .prompter
             .ask(format!("Passphrase for {}:", path.display()), false)
@@ -329,14 +351,35 @@ impl Attempt<'_> {
                 path: path.to_path_buf(),
             });
         };
-        let owned = path.to_path_buf();
+        let encrypted = text.clone();
         // ~0.1-0.5 s of key derivation: never on the event loop.
-        tokio::task::spawn_blocking(move || russh::keys::load_secret_key(&owned, Some(&passphrase)))
-            .await
-            .map_err(|e| SessionError::Other(format!("key loading task failed: {e}")))?
-            .map_err(|_| SessionError::WrongPassphrase {
-                path: path.to_path_buf(),
-            })
+        let key = tokio::task::spawn_blocking(move || {
+            russh::keys::decode_secret_key(&encrypted, Some(&passphrase))
+        })
+        .await
+        .map_err(|e| SessionError::Other(format!("key loading task failed: {e}")))?
+        .map_err(|_| SessionError::WrongPassphrase {
+            path: path.to_path_buf(),
+        })?;
+        *unlocked = Some((text, key.clone()));
+        Ok(key)
+    }
+}
+
+/// Keys unlocked with a passphrase in this process, by path, with the file's text they were
+/// decoded from (a changed file is asked for again). Every session of a run, the blocking
+/// modes' threads and a TUI's reconnects share it: the passphrase is asked once per key. A
+/// wrong passphrase is not kept, so the next session asks again, as OpenSSH does.
+static UNLOCKED: LazyLock<std::sync::Mutex<HashMap<PathBuf, Arc<UnlockedSlot>>>> =
+    LazyLock::new(Default::default);
+
+type UnlockedSlot = tokio::sync::Mutex<Option<(String, PrivateKey)>>;
+
+fn unlocked_slot(path: &Path) -> Arc<UnlockedSlot> {
+    match UNLOCKED.lock() {
+        Ok(mut slots) => slots.entry(path.to_path_buf()).or_default().clone(),
+        // A poisoned map (a panic elsewhere while holding it) only loses the cache.
+        Err(_) => Arc::default(),
     }
 }
 

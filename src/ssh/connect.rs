@@ -173,7 +173,9 @@ pub(super) struct ClientHandler {
 
 impl ClientHandler {
     fn refuse(&self, why: SessionError) -> bool {
-        tracing::warn!(host = %self.host, port = self.port, "{why}");
+        // The refusal is the session's error, which every front end shows; a warning as well
+        // would say it twice.
+        tracing::debug!(host = %self.host, port = self.port, "{why}");
         if let Ok(mut slot) = self.rejection.lock() {
             *slot = Some(why);
         }

@@ -10,8 +10,11 @@
 mod course;
 mod flow_control;
 mod mock_server;
+mod pty;
 mod reliability;
 mod run_cmd;
+mod run_faults;
+mod run_prompts;
 mod security;
 mod ssh_auth;
 mod sshd;

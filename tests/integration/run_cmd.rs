@@ -20,7 +20,7 @@ pub async fn mtssh(env: &TestEnv, args: &[&str]) -> RunOutput {
 
 /// [`mtssh`] with extra environment variables (a password variable, SSH_AUTH_SOCK).
 pub async fn mtssh_with(env: &TestEnv, vars: &[(&str, &str)], args: &[&str]) -> RunOutput {
-    let mut cmd = env.command(env!("CARGO_BIN_EXE_mtssh"));
+    let mut cmd = env.command(support::mtssh_bin());
     cmd.envs(vars.iter().copied()).args(args);
     let out = tokio::time::timeout(Duration::from_secs(120), cmd.output())
         .await

@@ -84,6 +84,14 @@ pub fn loopback() -> IpAddr {
     ))
 }
 
+/// The mtssh binary under test: this build's, or `MTSSH_TEST_BIN` (to run a test against
+/// another build, such as the one before a fix, and see it fail).
+pub fn mtssh_bin() -> PathBuf {
+    std::env::var_os("MTSSH_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mtssh")))
+}
+
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
@@ -141,7 +149,7 @@ impl TestEnv {
     }
 
     /// Applies the isolation to a child process.
-    pub fn command(&self, program: &str) -> tokio::process::Command {
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(program);
         self.isolate(cmd.as_std_mut());
         cmd.kill_on_drop(true);

@@ -313,9 +313,16 @@ pub fn parse_host_file(text: &str, path: &Path) -> Result<HostFile, ConfigError>
 
 /// Reads and parses a host file.
 pub fn load_host_file(path: &Path) -> Result<HostFile, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|err| ConfigError::Io {
+    let io = |err| ConfigError::Io {
         path: path.to_path_buf(),
         err,
+    };
+    let bytes = crate::sys::read_file_capped(path, crate::sys::MAX_CONFIG_FILE).map_err(io)?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "not UTF-8 text",
+        ))
     })?;
     parse_host_file(&text, path)
 }

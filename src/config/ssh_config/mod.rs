@@ -21,7 +21,9 @@
 //!   OpenSSH). An `Include` inside a `Host` block is conditional: the included
 //!   file's lines belong to that block, and a `Host` line inside the included
 //!   file only applies when the outer block matches too. Nesting deeper than
-//!   [`MAX_INCLUDE_DEPTH`] and include cycles are reported and skipped.
+//!   [`MAX_INCLUDE_DEPTH`] (OpenSSH's limit), a file that includes itself (which OpenSSH
+//!   follows until that limit) and more than [`MAX_INCLUDED_FILES`] included files make the
+//!   configuration unusable ([`SshConfig::error`]), as OpenSSH refuses to run with it.
 //! * `Match` blocks are not supported: each one produces a single warning and
 //!   everything up to the next `Host` line (or the end of the file it is in)
 //!   is ignored, including `Include` lines.
@@ -71,6 +73,10 @@ use parser::Parser;
 /// OpenSSH's own limit (`READCONF_MAX_DEPTH`).
 pub const MAX_INCLUDE_DEPTH: usize = 16;
 
+/// Included files read for one configuration, at most: far above real configurations, and
+/// it bounds the work of globs that include each other.
+pub const MAX_INCLUDED_FILES: usize = 256;
+
 /// Effective values for one host alias; `None`/empty means "not set".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostConfig {
@@ -101,6 +107,8 @@ pub struct HostConfig {
 pub struct SshConfig {
     blocks: Vec<Block>,
     warnings: Vec<String>,
+    /// Why the configuration cannot be used (see [`SshConfig::error`]).
+    error: Option<String>,
     home: PathBuf,
 }
 
@@ -164,7 +172,7 @@ impl SshConfig {
     /// Reads `path` and its includes. A missing file yields an empty config;
     /// an unreadable one yields an empty config with a warning.
     pub fn load(path: &Path, home: &Path) -> SshConfig {
-        match fs::read(path) {
+        match crate::sys::read_file_capped(path, crate::sys::MAX_CONFIG_FILE) {
             Ok(bytes) => Self::parse(&String::from_utf8_lossy(&bytes), path, home),
             Err(e) if e.kind() == ErrorKind::NotFound => SshConfig {
                 home: home.to_path_buf(),
@@ -271,6 +279,13 @@ impl SshConfig {
     /// One entry per distinct problem, in the order found.
     pub fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+
+    /// Why this configuration must not be used, as OpenSSH refuses it: Includes nested more
+    /// than [`MAX_INCLUDE_DEPTH`] deep, a file that includes itself, or more than
+    /// [`MAX_INCLUDED_FILES`] included files.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
     }
 }
 

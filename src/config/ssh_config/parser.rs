@@ -24,6 +24,12 @@ pub(super) struct Parser {
     /// instead of re-reading them up to the depth limit (which can blow up
     /// exponentially with globs).
     pub(super) include_stack: Vec<PathBuf>,
+    /// Included files read so far: globs of files that include each other grow the work
+    /// factorially below the depth limit, so the count is capped too.
+    pub(super) included: usize,
+    /// The first Include problem that makes the configuration unusable (too deep, a cycle,
+    /// too many files); from then on no Include is followed.
+    pub(super) include_error: Option<String>,
 }
 
 /// Where a directive was found, for messages.
@@ -48,6 +54,8 @@ impl Parser {
             reported_keys: HashSet::new(),
             ignore_unknown: Vec::new(),
             include_stack: Vec::new(),
+            included: 0,
+            include_error: None,
         }
     }
 
@@ -56,6 +64,7 @@ impl Parser {
         SshConfig {
             blocks: self.blocks,
             warnings: self.warnings,
+            error: self.include_error,
             home: self.home,
         }
     }

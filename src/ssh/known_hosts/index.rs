@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -76,7 +75,7 @@ impl KnownHosts {
     pub fn load(paths: &[PathBuf]) -> KnownHosts {
         let mut all = KnownHosts::default();
         for path in paths {
-            match fs::read(path) {
+            match crate::sys::read_file_capped(path, crate::sys::MAX_CONFIG_FILE) {
                 Ok(bytes) => {
                     // Lossy decoding keeps every valid line of a file with a
                     // stray non-UTF-8 byte instead of dropping the file.
@@ -339,6 +338,7 @@ mod tests {
     use super::super::format_entry;
     use super::super::test_util::*;
     use super::*;
+    use std::fs;
 
     #[test]
     fn plain_hit_and_unknown() {
