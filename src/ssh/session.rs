@@ -89,6 +89,10 @@ pub(super) struct SessionActor {
     pub credit: Option<std::sync::Arc<tokio::sync::Semaphore>>,
 }
 
+/// Messages kept while waiting for a request's answer; past this the request counts as
+/// taken (a server that streams output is running the command).
+const EARLY_MESSAGES: usize = 256;
+
 /// Why a session ends early.
 type Failure = SessionError;
 
@@ -135,7 +139,7 @@ impl SessionActor {
         &mut self,
         handle: &client::Handle<ClientHandler>,
     ) -> Result<Option<u32>, Failure> {
-        let channel = self
+        let mut channel = self
             .phase(TimeoutPhase::ChannelOpen, handle.channel_open_session())
             .await?
             .map_err(|e| SessionError::ChannelRefused {
@@ -150,28 +154,31 @@ impl SessionActor {
                 (pty, Some(command), *echo)
             }
         };
-        let refused = |e: russh::Error| SessionError::RequestRefused {
+        let unsent = |e: russh::Error| SessionError::RequestRefused {
             reason: e.to_string(),
         };
+        // What the server sends before it answers a request: kept for the pump below.
+        let mut early = Vec::new();
         if let Some((term, cols, rows)) = pty {
             let modes: &[(Pty, u32)] = if echo { &[] } else { &[(Pty::ECHO, 0)] };
-            let request = channel.request_pty(true, &term, cols.into(), rows.into(), 0, 0, modes);
-            self.phase(TimeoutPhase::Request { request: "pty-req" }, request)
-                .await?
-                .map_err(refused)?;
+            let (cols, rows) = (cols.into(), rows.into());
+            channel
+                .request_pty(true, &term, cols, rows, 0, 0, modes)
+                .await
+                .map_err(unsent)?;
+            self.reply(&mut channel, "pty-req", &mut early).await?;
         }
         match command {
             Some(command) => {
-                let request = channel.exec(true, command.as_bytes());
-                self.phase(TimeoutPhase::Request { request: "exec" }, request)
-                    .await?
-                    .map_err(refused)?;
+                channel
+                    .exec(true, command.as_bytes())
+                    .await
+                    .map_err(unsent)?;
+                self.reply(&mut channel, "exec", &mut early).await?;
             }
             None => {
-                let request = channel.request_shell(true);
-                self.phase(TimeoutPhase::Request { request: "shell" }, request)
-                    .await?
-                    .map_err(refused)?;
+                channel.request_shell(true).await.map_err(unsent)?;
+                self.reply(&mut channel, "shell", &mut early).await?;
             }
         }
         self.state(SessionState::Ready).await;
@@ -189,6 +196,11 @@ impl SessionActor {
         let mut writing = true;
 
         let mut exit_status = None;
+        for message in early {
+            if let Some(end) = self.on_message(Some(message), &mut exit_status).await {
+                return end;
+            }
+        }
         loop {
             tokio::select! {
                 wanted = self.control.next() => {
@@ -209,37 +221,103 @@ impl SessionActor {
                         });
                     }
                 }
-                message = reader.wait() => match message {
-                    Some(ChannelMsg::Data { data }) => {
-                        self.take_credit().await;
-                        self.emit(SessionEvent::Output { id: self.id, data: data.to_vec() }).await;
+                message = reader.wait() => {
+                    if let Some(end) = self.on_message(message, &mut exit_status).await {
+                        return end;
                     }
-                    Some(ChannelMsg::ExtendedData { data, .. }) => {
-                        self.take_credit().await;
-                        self.emit(SessionEvent::Stderr { id: self.id, data: data.to_vec() }).await;
+                }
+            }
+        }
+    }
+
+    /// Hands one channel message on; `Some` with the session's end when it ends it.
+    async fn on_message(
+        &self,
+        message: Option<ChannelMsg>,
+        exit_status: &mut Option<u32>,
+    ) -> Option<Result<Option<u32>, Failure>> {
+        match message {
+            Some(ChannelMsg::Data { data }) => {
+                self.take_credit().await;
+                let data = data.to_vec();
+                self.emit(SessionEvent::Output { id: self.id, data }).await;
+            }
+            Some(ChannelMsg::ExtendedData { data, .. }) => {
+                self.take_credit().await;
+                let data = data.to_vec();
+                self.emit(SessionEvent::Stderr { id: self.id, data }).await;
+            }
+            Some(ChannelMsg::ExitStatus {
+                exit_status: status,
+            }) => {
+                // Output may still follow the status: keep reading until close.
+                *exit_status = Some(status);
+                self.emit(SessionEvent::ExitStatus {
+                    id: self.id,
+                    status,
+                })
+                .await;
+            }
+            Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
+                let signal = format!("{signal_name:?}");
+                return Some(Err(SessionError::KilledBySignal { signal }));
+            }
+            Some(ChannelMsg::Close) => return Some(Ok(*exit_status)),
+            // The transport ended under the channel: the server died or the network broke.
+            // With an exit status already in hand the command did finish.
+            None if exit_status.is_some() => return Some(Ok(*exit_status)),
+            None => {
+                return Some(Err(SessionError::ConnectionLost {
+                    address: self.target.address(),
+                    while_sending: None,
+                }));
+            }
+            Some(_) => {}
+        }
+        None
+    }
+
+    /// Waits for the server's answer to a `request` sent with want-reply, bounded by the
+    /// connect timeout: a server that never answers must not leave the session "ready"
+    /// with nothing running, nor hang it. What arrives first is kept in `early`.
+    async fn reply(
+        &self,
+        channel: &mut russh::Channel<client::Msg>,
+        request: &'static str,
+        early: &mut Vec<ChannelMsg>,
+    ) -> Result<(), Failure> {
+        let answer = async {
+            loop {
+                match channel.wait().await {
+                    Some(ChannelMsg::Success) => return Ok(()),
+                    Some(ChannelMsg::Failure) => {
+                        return Err(SessionError::RequestRefused {
+                            reason: format!("{request} failed"),
+                        });
                     }
-                    Some(ChannelMsg::ExitStatus { exit_status: status }) => {
-                        // Output may still follow the status: keep reading until close.
-                        exit_status = Some(status);
-                        self.emit(SessionEvent::ExitStatus { id: self.id, status }).await;
+                    // The channel ended without an answer: the pump reports how.
+                    Some(ChannelMsg::Close) => {
+                        early.push(ChannelMsg::Close);
+                        return Ok(());
                     }
-                    Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
-                        return Err(SessionError::KilledBySignal { signal: format!("{signal_name:?}") });
-                    }
-                    Some(ChannelMsg::Close) => return Ok(exit_status),
-                    // The transport ended under the channel: the server died or the network
-                    // broke. With an exit status already in hand the command did finish.
-                    None if exit_status.is_some() => return Ok(exit_status),
                     None => {
                         return Err(SessionError::ConnectionLost {
                             address: self.target.address(),
                             while_sending: None,
                         });
                     }
-                    Some(_) => {}
-                },
+                    Some(other) => {
+                        early.push(other);
+                        // A server already streaming output has taken the request.
+                        if early.len() >= EARLY_MESSAGES {
+                            return Ok(());
+                        }
+                    }
+                }
             }
-        }
+        };
+        self.phase(TimeoutPhase::Request { request }, answer)
+            .await?
     }
 
     /// Bounds one step of the channel set-up by the connect timeout: a server that

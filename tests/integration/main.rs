@@ -14,6 +14,7 @@ mod pty;
 mod reliability;
 mod run_cmd;
 mod run_faults;
+mod run_flow;
 mod run_prompts;
 mod security;
 mod ssh_auth;

@@ -1,0 +1,311 @@
+//! `mtssh run` never hangs on the SSH flow: `--stdin` flows as the window allows while
+//! output is read, stops when the remote ends, and never outlives `--timeout`; a command
+//! without `--stdin` gets EOF; a PTY fed from stdin does not echo it; every set-up phase has
+//! a timer, even against a server that authenticates and then never answers.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use russh::server::{self, Auth, ChannelOpenHandle, Msg, Session};
+use russh::{Channel, ChannelId};
+use tokio::io::AsyncWriteExt;
+
+use crate::run_cmd::{RunOutput, sshd_hosts};
+use crate::sshd::{self, Sshd, SshdOptions};
+use crate::support::{self, TestEnv};
+
+/// Runs `mtssh run ARGS` with `input` on its stdin; the output and how long it took.
+async fn run_fed(env: &TestEnv, args: &[&str], input: Vec<u8>) -> (RunOutput, Duration) {
+    let mut cmd = env.command(support::mtssh_bin());
+    cmd.arg("run")
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let started = Instant::now();
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feed = tokio::spawn(async move {
+        let _ = stdin.write_all(&input).await;
+    });
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("mtssh run ends")
+        .unwrap();
+    let _ = feed.await;
+    let output = RunOutput {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    (output, started.elapsed())
+}
+
+fn noise(len: usize) -> Vec<u8> {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            b'a' + (state % 26) as u8
+        })
+        .collect()
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn run_stdin_flows_past_the_window_and_stops_with_the_remote() {
+    if !sshd::available() {
+        return;
+    }
+    let env = TestEnv::new();
+    let server = Sshd::start(&env, SshdOptions::default());
+    let hosts = sshd_hosts(&env, &server.addrs, &env.path("known_hosts"), "accept-new");
+    let hosts = hosts.to_str().unwrap();
+    let input = noise(6 * 1024 * 1024);
+
+    // Echoed back whole: 6 MB in while 6 MB come out.
+    let outdir = env.path("out");
+    let (out, took) = run_fed(
+        &env,
+        &[
+            "-f",
+            hosts,
+            "--stdin",
+            "--timeout",
+            "30",
+            "--outdir",
+            outdir.to_str().unwrap(),
+            "-c",
+            "cat",
+        ],
+        input.clone(),
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    let echoed = std::fs::read(outdir.join("h01.out")).unwrap();
+    assert_eq!(
+        echoed.len(),
+        input.len(),
+        "cat gave back {} bytes",
+        echoed.len()
+    );
+    assert_eq!(sha256(&echoed), sha256(&input));
+    eprintln!("6 MB through cat in {took:?}");
+
+    // A remote that never reads and exits at once, or after a while: the run ends with it.
+    for (command, want) in [("true", ""), ("sleep 2; echo slept", "slept")] {
+        let (out, took) = run_fed(
+            &env,
+            &["-f", hosts, "--stdin", "--inline", "-c", command],
+            input.clone(),
+        )
+        .await;
+        assert_eq!(out.code, Some(0), "{command}: {}{}", out.stdout, out.stderr);
+        assert!(out.stdout.contains(want), "{command}: {}", out.stdout);
+        assert!(took < Duration::from_secs(20), "{command} took {took:?}");
+    }
+
+    // A remote that never reads and never exits: --timeout ends it.
+    let (out, took) = run_fed(
+        &env,
+        &[
+            "-f",
+            hosts,
+            "--stdin",
+            "--json",
+            "--timeout",
+            "3",
+            "-c",
+            "sleep 60",
+        ],
+        input.clone(),
+    )
+    .await;
+    assert!(
+        out.stdout.contains("\"timed-out\""),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(took < Duration::from_secs(15), "--timeout 3 took {took:?}");
+}
+
+#[tokio::test]
+async fn run_without_stdin_gives_eof_and_a_fed_pty_does_not_echo() {
+    if !sshd::available() {
+        return;
+    }
+    let env = TestEnv::new();
+    let server = Sshd::start(&env, SshdOptions::default());
+    let hosts = sshd_hosts(&env, &server.addrs, &env.path("known_hosts"), "accept-new");
+    let hosts = hosts.to_str().unwrap();
+
+    // `cat` reads stdin: without --stdin it gets EOF at once instead of waiting for ever.
+    let (out, took) = run_fed(
+        &env,
+        &[
+            "-f",
+            hosts,
+            "--inline",
+            "--timeout",
+            "20",
+            "-c",
+            "cat; echo after-cat",
+        ],
+        b"never sent".to_vec(),
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("after-cat"), "{}", out.stdout);
+    assert!(!out.stdout.contains("never sent"), "{}", out.stdout);
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+
+    // What is fed to a PTY (a password, typically) is not echoed into the report.
+    let (out, _) = run_fed(
+        &env,
+        &[
+            "-f",
+            hosts,
+            "--tty",
+            "--stdin",
+            "--inline",
+            "--timeout",
+            "20",
+            "-c",
+            "read x; echo got-$x",
+        ],
+        b"s3cret-word\n".to_vec(),
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("got-s3cret-word"), "{}", out.stdout);
+    let echoed = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains("s3cret-word"))
+        .count();
+    assert_eq!(echoed, 1, "the fed line was echoed:\n{}", out.stdout);
+}
+
+/// A server that lets everyone in, then never answers: the channel open (when `open` is
+/// false) or the exec request.
+#[derive(Clone)]
+struct Mute {
+    open: bool,
+    held: Arc<std::sync::Mutex<Vec<ChannelOpenHandle>>>,
+}
+
+impl server::Handler for Mute {
+    type Error = russh::Error;
+
+    async fn auth_none(&mut self, _user: &str) -> Result<Auth, Self::Error> {
+        Ok(Auth::Accept)
+    }
+
+    async fn auth_password(&mut self, _: &str, _: &str) -> Result<Auth, Self::Error> {
+        Ok(Auth::Accept)
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        _channel: Channel<Msg>,
+        reply: ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if self.open {
+            reply.accept().await;
+        } else {
+            // Held, never answered: dropping it would refuse the channel.
+            self.held.lock().unwrap().push(reply);
+        }
+        Ok(())
+    }
+
+    // exec_request: russh's default answers nothing.
+    async fn data(&mut self, _: ChannelId, _: &[u8], _: &mut Session) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+async fn start_mute(open: bool) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind((support::loopback(), 0))
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let key = support::fixture_key("host_ed25519");
+    let config = Arc::new(server::Config {
+        keys: vec![key],
+        auth_rejection_time: Duration::ZERO,
+        auth_rejection_time_initial: Some(Duration::ZERO),
+        ..Default::default()
+    });
+    let handler = Mute {
+        open,
+        held: Arc::default(),
+    };
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let (config, handler) = (config.clone(), handler.clone());
+            tokio::spawn(async move {
+                if let Ok(running) = server::run_stream(config, socket, handler).await {
+                    let _ = running.await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_the_channel_or_the_command_times_out_naming_the_phase() {
+    let env = TestEnv::new();
+    for (open, phase) in [
+        (false, "waiting for the server to open a session channel"),
+        (true, "waiting for the server to answer the exec request"),
+    ] {
+        let addr = start_mute(open).await;
+        let spec = format!("test@{}:{}", addr.ip(), addr.port());
+        let started = Instant::now();
+        let out = crate::run_cmd::mtssh(
+            &env,
+            &[
+                "run",
+                "-H",
+                &spec,
+                "--host-key-check",
+                "off",
+                "--connect-timeout",
+                "2",
+                "--timeout",
+                "5",
+                "--inline",
+                "-c",
+                "true",
+            ],
+        )
+        .await;
+        let took = started.elapsed();
+        assert_ne!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+        let all = format!("{}{}", out.stdout, out.stderr);
+        assert!(all.contains(phase), "expected {phase:?} in:\n{all}");
+        assert!(took < Duration::from_secs(10), "took {took:?}: {all}");
+    }
+}
