@@ -72,7 +72,7 @@ impl TuiSetup {
     }
 }
 
-/// Runs the TUI until the user quits or the process gets SIGTERM/SIGHUP. The terminal is
+/// Runs the TUI until the user quits or the process gets SIGTERM/SIGHUP/SIGINT/SIGQUIT. The terminal is
 /// restored on every way out, panics included.
 pub async fn run_tui(setup: TuiSetup) -> anyhow::Result<()> {
     let (cols, rows) = crossterm::terminal::size()?;
@@ -81,6 +81,8 @@ pub async fn run_tui(setup: TuiSetup) -> anyhow::Result<()> {
     let signals = Signals {
         term: signal(SignalKind::terminate())?,
         hup: signal(SignalKind::hangup())?,
+        int: signal(SignalKind::interrupt())?,
+        quit: signal(SignalKind::quit())?,
     };
     let io = LoopIo {
         terminal: &mut terminal,
@@ -173,9 +175,14 @@ fn prepare(setup: TuiSetup, cols: u16, rows: u16) -> (App, EffectRunner, Receive
     (app, effects, events)
 }
 
+/// The signals that stop the TUI cleanly (sessions closed, terminal restored). In raw mode
+/// Ctrl-C and Ctrl-\ are keys for the sessions; SIGINT and SIGQUIT come only from outside
+/// (`kill`), and their default actions would leave the terminal raw.
 struct Signals {
     term: Signal,
     hup: Signal,
+    int: Signal,
+    quit: Signal,
 }
 
 /// What the loop talks to: a real terminal with signals, or a test backend without.
@@ -188,13 +195,15 @@ struct LoopIo<'a, B: Backend, S> {
     on_frame: &'a mut dyn FnMut(&B, &App, Duration),
 }
 
-/// Waits for SIGTERM or SIGHUP; never returns when headless.
+/// Waits for SIGTERM, SIGHUP, SIGINT or SIGQUIT; never returns when headless.
 async fn stop_signal(signals: &mut Option<Signals>) {
     match signals {
         Some(s) => {
             tokio::select! {
                 _ = s.term.recv() => {}
                 _ = s.hup.recv() => {}
+                _ = s.int.recv() => {}
+                _ = s.quit.recv() => {}
             }
         }
         None => std::future::pending().await,

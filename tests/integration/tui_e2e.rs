@@ -367,9 +367,24 @@ async fn launch(
     Tmux { socket }
 }
 
-/// The terminal is restored when the TUI is killed with SIGTERM, not only on a clean quit.
+/// The terminal is restored when the TUI is told to stop by a signal from outside, not only
+/// on a clean quit. (In raw mode Ctrl-C and Ctrl-\ are keys; these come from `kill`.)
 #[tokio::test]
 async fn sigterm_restores_the_terminal() {
+    stop_by_signal_restores_the_terminal(libc::SIGTERM).await;
+}
+
+#[tokio::test]
+async fn sigint_restores_the_terminal() {
+    stop_by_signal_restores_the_terminal(libc::SIGINT).await;
+}
+
+#[tokio::test]
+async fn sigquit_restores_the_terminal() {
+    stop_by_signal_restores_the_terminal(libc::SIGQUIT).await;
+}
+
+async fn stop_by_signal_restores_the_terminal(signal: libc::c_int) {
     if !have_all(&["tmux", "stty"]) {
         return;
     }
@@ -395,7 +410,7 @@ async fn sigterm_restores_the_terminal() {
         })
         .expect("the mtssh process");
     // SAFETY: signalling the process this test started.
-    unsafe { libc::kill(pid, libc::SIGTERM) };
+    unsafe { libc::kill(pid, signal) };
     tmux.wait_screen("mtssh to exit", |s| {
         s.contains("mtssh-exited-").then_some(())
     })
