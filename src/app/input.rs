@@ -286,7 +286,9 @@ impl App {
         let multi_line = text.trim_end_matches(['\r', '\n']).contains(['\r', '\n']);
         let targets = match self.mode {
             InputMode::Line if !multi_line => {
-                self.editor.insert_str(&text);
+                // The line break a one-line paste ends with is not part of the command:
+                // Enter sends it.
+                self.editor.insert_str(text.trim_end_matches(['\r', '\n']));
                 return Vec::new();
             }
             InputMode::Focus => self.focused().map(|p| p.id).into_iter().collect(),

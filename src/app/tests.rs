@@ -210,6 +210,38 @@ fn multi_line_paste_to_many_sessions_asks_first() {
 }
 
 #[test]
+fn a_paste_with_cr_line_breaks_asks_first_too() {
+    // tmux, xterm and VTE send pasted line breaks as CR.
+    for text in ["rm -rf a\rrm -rf b\r", "a\r\nb", "one\rtwo"] {
+        let mut app = app_with(3);
+        assert!(app.update(Msg::Paste(text.into())).is_empty(), "{text:?}");
+        assert!(
+            matches!(app.overlay, Some(Overlay::PasteConfirm { .. })),
+            "{text:?} went out without asking"
+        );
+        assert_eq!(app.editor.text(), "", "{text:?} was joined into the line");
+        assert!(press(&mut app, KeyCode::Esc).is_empty());
+    }
+    // One line ending in CR is still one line: it goes into the broadcast line.
+    let mut app = app_with(3);
+    assert!(app.update(Msg::Paste("uptime\r".into())).is_empty());
+    assert!(app.overlay.is_none());
+    assert_eq!(app.editor.text(), "uptime");
+}
+
+#[test]
+fn alt_x_discards_input_still_pending() {
+    let mut app = app_with(3);
+    assert!(alt(&mut app, 'x').is_empty());
+    assert_eq!(app.notice.as_deref(), Some("no unsent input to discard"));
+    let _ = app.update(Msg::InputPending(vec![(0, 5000), (2, 10)]));
+    assert_eq!(
+        alt(&mut app, 'x'),
+        vec![Effect::DiscardInput { ids: vec![0, 2] }]
+    );
+}
+
+#[test]
 fn single_line_paste_goes_into_the_line_and_one_target_needs_no_question() {
     let mut app = app_with(2);
     assert!(app.update(Msg::Paste("echo hi".into())).is_empty());
