@@ -35,6 +35,20 @@ pub struct Cli {
     /// is a new file; none is ever overwritten.
     #[arg(long, value_name = "DIR")]
     pub save_dir: Option<PathBuf>,
+    /// Input a session may hold unsent while its remote side is slow, in MiB. A paste that
+    /// would pass it is refused whole (and said); nothing typed is ever dropped.
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub input_limit: u32,
+}
+
+impl Cli {
+    /// The TUI's own options (not shared with `run`).
+    pub fn tui_options(&self) -> crate::front::TuiOptions {
+        crate::front::TuiOptions {
+            save_dir: self.save_dir.clone(),
+            input_limit: self.input_limit as usize * 1024 * 1024,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,8 +15,16 @@ use crate::tui::{TuiSetup, run_tui as run_loop};
 /// Practice hosts opened when no host list is given: the course's four panes.
 pub const PRACTICE_HOSTS: usize = 4;
 
-/// `save_dir`: where F7 saves scrollback (`None`: the state directory's `saves`).
-pub async fn run_tui(args: HostOptions, save_dir: Option<std::path::PathBuf>) -> Result<ExitCode> {
+/// What only the TUI is told on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TuiOptions {
+    /// Where F7 saves scrollback (`None`: the state directory's `saves`).
+    pub save_dir: Option<std::path::PathBuf>,
+    /// Bytes of input one session may hold unsent.
+    pub input_limit: usize,
+}
+
+pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
     if !std::io::stdout().is_terminal() {
         bail!("the TUI needs a terminal; for scripts use `mtssh run -c CMD`");
     }
@@ -40,6 +48,7 @@ pub async fn run_tui(args: HostOptions, save_dir: Option<std::path::PathBuf>) ->
         fanout: args.fanout,
         per_host: args.per_host,
         output_credit: Some(crate::tui::OUTPUT_CREDIT),
+        input_limit: tui.input_limit,
         ..Default::default()
     });
     let result = run_loop(TuiSetup {
@@ -48,7 +57,7 @@ pub async fn run_tui(args: HostOptions, save_dir: Option<std::path::PathBuf>) ->
         events,
         mock,
         add_host_template,
-        save_dir: save_dir.or_else(default_save_dir),
+        save_dir: tui.save_dir.or_else(default_save_dir),
     })
     .await;
     for store in &stores {

@@ -27,7 +27,10 @@ fn main() -> ExitCode {
             Some(Command::Mock(args)) => mtssh::serve::run(args.into()).await,
             Some(Command::Run(args)) => mtssh::batch::run((*args).into()).await,
             Some(Command::Bench(args)) => mtssh::bench::run((*args).into()).await,
-            None => mtssh::front::run_tui(cli.hosts.into(), cli.save_dir).await,
+            None => {
+                let tui = cli.tui_options();
+                mtssh::front::run_tui(cli.hosts.into(), tui).await
+            }
         }
     });
     match result {

@@ -71,9 +71,20 @@ impl Control {
         }
     }
 
-    /// Waits until a close is asked for.
+    /// Waits until a close is asked for, leaving a resize for [`Control::next`] (a pane
+    /// resized while its session connects gets its window-change once the shell runs).
     async fn closed(&self) {
-        while !self.next().await.close {}
+        loop {
+            let changed = self.changed.notified();
+            let close = match self.wanted.lock() {
+                Ok(wanted) => wanted.close,
+                Err(poisoned) => poisoned.into_inner().close,
+            };
+            if close {
+                return;
+            }
+            changed.await;
+        }
     }
 }
 
@@ -419,5 +430,29 @@ pub fn humantime(d: Duration) -> String {
         format!("{}s", d.as_secs())
     } else {
         format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_resize_while_connecting_waits_for_the_shell_and_a_close_ends_either_wait() {
+        let control = Control::default();
+        control.resize(100, 30);
+        control.resize(120, 40);
+        // Connecting: only a close ends this wait, and it leaves the resize alone.
+        let waited = tokio::time::timeout(Duration::from_millis(20), control.closed()).await;
+        assert!(waited.is_err(), "closed() returned without a close");
+        // The shell runs: the latest size comes out once.
+        let wanted = control.next().await;
+        assert_eq!(wanted.resize, Some((120, 40)));
+        assert!(!wanted.close);
+        let again = tokio::time::timeout(Duration::from_millis(20), control.next()).await;
+        assert!(again.is_err(), "the resize came out twice");
+        control.close();
+        control.closed().await;
+        assert!(control.next().await.close);
     }
 }
