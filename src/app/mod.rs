@@ -1,12 +1,15 @@
 //! The model: everything the TUI knows, changed only through [`App::update`]. No IO here:
 //! what should happen outside is returned as [`Effect`]s for the event loop to carry out.
 
+mod charset;
 pub mod editor;
+mod emulator;
 mod input;
 pub mod keys;
 pub mod layout;
 mod mouse;
 pub mod pane;
+mod reflow;
 #[cfg(test)]
 mod tests;
 
@@ -402,12 +405,19 @@ impl App {
                 }
                 Vec::new()
             }
-            Msg::Output { id, data } => {
-                if let Some(pane) = self.pane_mut(id) {
-                    pane.process(&data);
+            // Answers to the terminal queries in the output (a cursor position report, the
+            // device attributes) go straight back: programs wait for them.
+            Msg::Output { id, data } => match self.pane_mut(id) {
+                Some(pane) => {
+                    let bytes = pane.process(&data);
+                    if bytes.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![Effect::Send { id, bytes }]
+                    }
                 }
-                Vec::new()
-            }
+                None => Vec::new(),
+            },
             Msg::ExitStatus { id, status } => {
                 if let Some(pane) = self.pane_mut(id) {
                     pane.exit_status = Some(status);

@@ -75,7 +75,7 @@ pub fn draw_pane(frame: &mut Frame, app: &App, index: usize, rect: Rect) {
     };
     // Only the focused, live view shows a cursor: many blinking blocks are noise.
     let cursor = Cursor::default().visibility(focused && offset == 0);
-    let term = PseudoTerminal::new(pane.parser.screen())
+    let term = PseudoTerminal::new(pane.screen())
         .block(block)
         .style(body_style)
         .cursor(cursor);
