@@ -79,7 +79,10 @@ impl vt100::Callbacks for Replies {
 pub struct Emulator {
     parser: vt100::Parser<Replies>,
     charsets: Charsets,
+    /// Lines of history to keep (more for a while after a narrowing, see [`reflow`]).
     scrollback: usize,
+    /// The most columns this emulator has had.
+    widest: u16,
 }
 
 impl Emulator {
@@ -88,6 +91,7 @@ impl Emulator {
             parser: fresh(rows, cols, scrollback),
             charsets: Charsets::default(),
             scrollback,
+            widest: cols,
         }
     }
 
@@ -136,7 +140,9 @@ impl Emulator {
             return;
         }
         let scrollback = self.scrollback;
-        let rebuilt = guarded(|| reflow::resized(&mut self.parser, rows, cols, scrollback));
+        let widest = self.widest.max(cols);
+        self.widest = widest;
+        let rebuilt = guarded(|| reflow::resized(&mut self.parser, rows, cols, scrollback, widest));
         match rebuilt {
             Ok(parser) => self.parser = parser,
             Err(()) => {

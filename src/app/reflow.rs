@@ -16,7 +16,12 @@ type Parser = vt100::Parser<Replies>;
 
 /// A new emulator of `rows` x `cols` holding what `old` held. `old` is left in an unspecified
 /// state (its scroll position moved, maybe its size changed).
-pub fn resized(old: &mut Parser, rows: u16, cols: u16, scrollback: usize) -> Parser {
+///
+/// The history keeps `budget` rows, or more when a narrowing rewraps long lines into more
+/// rows than that, so that growing back finds every line: up to the rows the content
+/// needs, at most `budget` plus a screen times the narrowing from the `widest` the pane has
+/// been (about the same cells, so the same memory, as a full history at that width).
+pub fn resized(old: &mut Parser, rows: u16, cols: u16, budget: usize, widest: u16) -> Parser {
     let offset = old.screen().scrollback();
     let alternate = old.screen().alternate_screen();
     if alternate {
@@ -24,8 +29,12 @@ pub fn resized(old: &mut Parser, rows: u16, cols: u16, scrollback: usize) -> Par
         // grid (without the restore that 1049 does) and come back to it afterwards.
         old.process(b"\x1b[?47l");
     }
-    let primary = replay(old.screen_mut(), rows, cols);
-    let mut new = fresh(rows, cols, scrollback);
+    let (old_rows, _) = old.screen().size();
+    let (primary, written) = replay(old.screen_mut(), rows, cols);
+    let needed = written.saturating_sub(usize::from(rows));
+    let narrowing = usize::from(widest.max(cols)).div_ceil(usize::from(cols.max(1)));
+    let cap = (budget + usize::from(old_rows)) * narrowing;
+    let mut new = fresh(rows, cols, needed.min(cap).max(budget));
     new.process(&primary);
     if alternate {
         old.process(b"\x1b[?47h");
@@ -105,14 +114,15 @@ impl Pen {
 }
 
 fn color(out: &mut Vec<u8>, c: vt100::Color, base: u8, bright: u8, extended: u8) {
-    let text = match c {
-        vt100::Color::Default => return,
-        vt100::Color::Idx(i) if i < 8 => format!(";{}", base + i),
-        vt100::Color::Idx(i) if i < 16 => format!(";{}", bright + i - 8),
-        vt100::Color::Idx(i) => format!(";{extended};5;{i}"),
-        vt100::Color::Rgb(r, g, b) => format!(";{extended};2;{r};{g};{b}"),
+    use std::io::Write as _;
+    // Writing into a Vec cannot fail.
+    let _ = match c {
+        vt100::Color::Default => Ok(()),
+        vt100::Color::Idx(i) if i < 8 => write!(out, ";{}", base + i),
+        vt100::Color::Idx(i) if i < 16 => write!(out, ";{}", bright + i - 8),
+        vt100::Color::Idx(i) => write!(out, ";{extended};5;{i}"),
+        vt100::Color::Rgb(r, g, b) => write!(out, ";{extended};2;{r};{g};{b}"),
     };
-    out.extend_from_slice(text.as_bytes());
 }
 
 /// Where the old cursor lands in the new layout.
@@ -135,8 +145,10 @@ struct Writer {
     col: usize,
     pen: Pen,
     /// Cells without contents since the last glyph: written as spaces if a glyph follows on
-    /// the same line, as an erase to the end of the row if they carry a background.
-    blanks: Vec<Pen>,
+    /// the same line (by [`write_row`], which knows their attributes).
+    blanks: usize,
+    /// The background of a line's trailing blanks, kept as an erase to the end of the row.
+    fill: Option<vt100::Color>,
 }
 
 impl Writer {
@@ -147,7 +159,8 @@ impl Writer {
             rows: 0,
             col: 0,
             pen: Pen::default(),
-            blanks: Vec::new(),
+            blanks: 0,
+            fill: None,
         }
     }
 
@@ -167,24 +180,17 @@ impl Writer {
         self.col = 0;
     }
 
-    /// A coloured tail of blanks is kept as an erase with that colour.
     fn end_line(&mut self) {
-        if let Some(last) = self.blanks.last().copied()
-            && last.bg != vt100::Color::Default
+        if let Some(bg) = self.fill.take()
+            && self.blanks > 0
         {
-            let mut pen = Pen::default();
-            pen.bg = last.bg;
-            self.set_pen(pen);
+            self.set_pen(Pen {
+                bg,
+                ..Pen::default()
+            });
             self.out.extend_from_slice(b"\x1b[K");
         }
-        self.blanks.clear();
-    }
-
-    fn glyph(&mut self, text: &str, width: usize, pen: Pen) {
-        for blank in std::mem::take(&mut self.blanks) {
-            self.put(" ", 1, blank);
-        }
-        self.put(text, width, pen);
+        self.blanks = 0;
     }
 
     fn put(&mut self, text: &str, width: usize, pen: Pen) {
@@ -203,18 +209,19 @@ impl Writer {
     fn joined(&mut self, screen: &vt100::Screen, row: u16, cols: u16) -> bool {
         let joined = joined(screen, row, cols);
         if joined {
-            self.blanks.clear();
+            self.blanks = 0;
+            self.fill = None;
         }
         joined
     }
 
     /// Where a cursor standing here (after the pending blanks) is.
     fn spot(&self) -> Spot {
-        let col = self.col + self.blanks.len();
-        if col > self.cols || (col == self.cols && !self.blanks.is_empty()) {
+        let col = self.col + self.blanks;
+        if col > self.cols || (col == self.cols && self.blanks > 0) {
             Spot {
                 row: self.rows,
-                col: (col - self.cols).min(self.cols - 1),
+                col: (col - self.cols).min(self.cols.saturating_sub(1)),
             }
         } else {
             Spot {
@@ -234,6 +241,8 @@ fn write_row(
     cursor_col: Option<u16>,
 ) -> Option<Spot> {
     let mut spot = None;
+    // The first blank cell of the run since the last glyph.
+    let mut blank_from = None;
     for col in 0..cols {
         if cursor_col == Some(col) {
             spot = Some(w.spot());
@@ -241,18 +250,29 @@ fn write_row(
         let Some(cell) = screen.cell(row, col) else {
             break;
         };
-        if cell.is_wide_continuation() {
-            continue;
-        }
         if cell.has_contents() {
+            if let Some(from) = blank_from.take() {
+                for c in from..col {
+                    let pen = screen.cell(row, c).map(Pen::of_cell).unwrap_or_default();
+                    w.put(" ", 1, pen);
+                }
+                w.blanks = 0;
+            }
             let width = if cell.is_wide() { 2 } else { 1 };
-            w.glyph(cell.contents(), width, Pen::of_cell(cell));
-        } else {
-            w.blanks.push(Pen::of_cell(cell));
+            w.put(cell.contents(), width, Pen::of_cell(cell));
+        } else if !cell.is_wide_continuation() {
+            blank_from.get_or_insert(col);
+            w.blanks += 1;
         }
     }
     if cursor_col.is_some_and(|c| c >= cols) {
         spot = Some(w.spot());
+    }
+    if blank_from.is_some() {
+        let bg = screen
+            .cell(row, cols.saturating_sub(1))
+            .map_or(vt100::Color::Default, vt100::Cell::bgcolor);
+        w.fill = (bg != vt100::Color::Default).then_some(bg);
     }
     spot
 }
@@ -265,7 +285,7 @@ fn joined(screen: &vt100::Screen, row: u16, cols: u16) -> bool {
         return true;
     }
     let cell = |r: u16, c: u16| screen.cell(r, c);
-    let last_empty = cell(row, cols - 1).is_some_and(|c| !c.has_contents());
+    let last_empty = cell(row, cols.saturating_sub(1)).is_some_and(|c| !c.has_contents());
     let before_full = cols >= 2
         && cell(row, cols - 2).is_some_and(|c| c.has_contents() || c.is_wide_continuation());
     let next_wide = row < u16::MAX && cell(row + 1, 0).is_some_and(vt100::Cell::is_wide);
@@ -273,8 +293,8 @@ fn joined(screen: &vt100::Screen, row: u16, cols: u16) -> bool {
 }
 
 /// Bytes that draw `screen`'s history and screen, rewrapped, into a fresh `rows` x `cols`
-/// emulator and put its cursor and pen where the old ones were.
-fn replay(screen: &mut vt100::Screen, rows: u16, cols: u16) -> Vec<u8> {
+/// emulator and put its cursor and pen where the old ones were; and how many rows they fill.
+fn replay(screen: &mut vt100::Screen, rows: u16, cols: u16) -> (Vec<u8>, usize) {
     let (old_rows, old_cols) = screen.size();
     let mut w = Writer::new(cols);
     // The history, oldest first, a screenful at a time (vt100 shows history only through
@@ -330,7 +350,8 @@ fn replay(screen: &mut vt100::Screen, rows: u16, cols: u16) -> Vec<u8> {
             break;
         };
         w.out.truncate(bytes);
-        w.blanks.clear();
+        w.blanks = 0;
+        w.fill = None;
         end_rows = rows_before;
     }
     let at_end = end_rows == w.rows && cursor.row + 1 == w.rows && cursor.col == w.col;
@@ -344,16 +365,17 @@ fn replay(screen: &mut vt100::Screen, rows: u16, cols: u16) -> Vec<u8> {
         w.rows += 1;
     }
     let pen = Pen::of_screen(screen);
+    let written = w.rows;
     let out = &mut w.out;
     if !at_end {
         // The new screen shows the last `rows` rows written.
         let top = w.rows.saturating_sub(usize::from(rows));
         let row = cursor.row.saturating_sub(top) + 1;
-        let col = cursor.col.min(w.cols - 1) + 1;
+        let col = cursor.col.min(w.cols.saturating_sub(1)) + 1;
         out.extend_from_slice(format!("\x1b[{row};{col}H").as_bytes());
     }
     pen.write(out);
-    out.clone()
+    (w.out, written)
 }
 
 #[cfg(test)]
@@ -510,6 +532,31 @@ mod tests {
         p.process(b"\x1b[?1049l\r\n$ ");
         assert!(!p.screen().alternate_screen());
         assert_eq!(p.scrollback_text(), format!("{}$ vi\n$\n", lines(0, 8)));
+    }
+
+    #[test]
+    fn a_full_history_survives_narrowing_and_widening_back() {
+        // 20 lines of history, all of them full rows: at half the width each takes two.
+        let mut p = Pane::new(0, "p".into(), 20);
+        p.fit(40, 5);
+        for i in 0..24 {
+            p.process(format!("{i:02}{}\r\n", "x".repeat(38)).as_bytes());
+        }
+        let before = p.scrollback_text();
+        assert_eq!(before.lines().count(), 24, "{before}");
+        p.fit(20, 5);
+        p.fit(10, 5);
+        assert_eq!(
+            p.scrollback_text().replace('\n', ""),
+            before.replace('\n', "")
+        );
+        p.fit(40, 5);
+        assert_eq!(p.scrollback_text(), before);
+        // The budget holds again for what comes after.
+        for i in 0..50 {
+            p.process(format!("new {i}\r\n").as_bytes());
+        }
+        assert_eq!(p.scrollback_text().lines().count(), 20 + 4);
     }
 
     #[test]
