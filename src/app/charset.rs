@@ -61,12 +61,19 @@ impl Charsets {
         let mut out: Option<Vec<u8>> = None;
         let mut i = 0;
         while i < bytes.len() {
-            if self.state == State::Ground && self.active() == Set::Ascii {
-                // Skip plain text quickly: only ESC, SO and SI change anything here.
-                let run = bytes[i..]
+            // Skip quickly what cannot change anything: plain text (only ESC, SO and SI
+            // matter there) and the body of a CSI sequence.
+            let run = match self.state {
+                State::Ground if self.active() == Set::Ascii => {
+                    memchr::memchr3(ESC, SO, SI, &bytes[i..]).unwrap_or(bytes.len() - i)
+                }
+                State::Csi => bytes[i..]
                     .iter()
-                    .position(|&b| b == ESC || b == SO || b == SI)
-                    .unwrap_or(bytes.len() - i);
+                    .position(|&b| !matches!(b, 0x20..=0x3f))
+                    .unwrap_or(bytes.len() - i),
+                _ => 0,
+            };
+            if run > 0 {
                 if let Some(out) = out.as_mut() {
                     out.extend_from_slice(&bytes[i..i + run]);
                 }
