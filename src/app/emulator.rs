@@ -230,6 +230,34 @@ mod tests {
         );
     }
 
+    /// What `tput -T <term> <cap>` prints, or `None` without tput or that terminfo entry.
+    fn tput(term: &str, cap: &str) -> Option<Vec<u8>> {
+        let out = std::process::Command::new("tput")
+            .args(["-T", term, cap])
+            .output()
+            .ok()?;
+        out.status.success().then_some(out.stdout)
+    }
+
+    #[test]
+    fn boxes_drawn_with_tputs_own_bytes() {
+        // xterm switches G0 (ESC ( 0); screen enables G1 once (enacs) and shifts to it (SO).
+        for term in ["xterm", "screen"] {
+            let (Some(smacs), Some(rmacs)) = (tput(term, "smacs"), tput(term, "rmacs")) else {
+                crate::test_support::skip_without_peer(&format!("no tput or no {term} entry"));
+                return;
+            };
+            let mut bytes = tput(term, "enacs").unwrap_or_default();
+            bytes.extend(&smacs);
+            bytes.extend(b"lqk\r\nmqj");
+            bytes.extend(&rmacs);
+            bytes.extend(b" lqk");
+            let mut e = Emulator::new(5, 20, 10);
+            e.process(&bytes);
+            assert_eq!(e.screen().contents(), "┌─┐\n└─┘ lqk", "{term}: {bytes:?}");
+        }
+    }
+
     #[test]
     fn line_drawing_reaches_the_screen() {
         let mut e = Emulator::new(5, 10, 10);

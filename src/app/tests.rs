@@ -460,3 +460,34 @@ fn opened_panes_connect_at_their_size_in_the_full_grid() {
         .collect();
     assert_eq!(resized, vec![first]);
 }
+
+#[test]
+fn terminal_queries_in_output_are_answered_to_that_session() {
+    let mut app = app_with(2);
+    let output = |app: &mut App, id: SessionId, data: &[u8]| {
+        app.update(Msg::Output {
+            id,
+            data: data.to_vec(),
+        })
+    };
+    // Cursor position report, 1-based.
+    assert_eq!(
+        output(&mut app, 1, b"hi\x1b[6n"),
+        vec![Effect::Send {
+            id: 1,
+            bytes: b"\x1b[1;3R".to_vec()
+        }]
+    );
+    // Split across chunks, the query is answered when it is whole.
+    assert!(output(&mut app, 0, b"\x1b[").is_empty());
+    assert_eq!(
+        output(&mut app, 0, b"c\x1b[5n"),
+        vec![Effect::Send {
+            id: 0,
+            bytes: b"\x1b[?1;2c\x1b[0n".to_vec()
+        }]
+    );
+    assert!(output(&mut app, 0, b"plain text").is_empty());
+    // A pane that is gone answers nothing.
+    assert!(output(&mut app, 7, b"\x1b[6n").is_empty());
+}
