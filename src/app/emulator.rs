@@ -83,6 +83,8 @@ pub struct Emulator {
     scrollback: usize,
     /// The most columns this emulator has had.
     widest: u16,
+    /// How many times a vt100 panic reset it (the pane logs each with its name).
+    pub resets: u64,
 }
 
 impl Emulator {
@@ -92,6 +94,7 @@ impl Emulator {
             charsets: Charsets::default(),
             scrollback,
             widest: cols,
+            resets: 0,
         }
     }
 
@@ -115,7 +118,6 @@ impl Emulator {
     pub fn process(&mut self, bytes: &[u8]) -> Vec<u8> {
         let bytes = self.charsets.filter(bytes);
         if guarded(|| self.parser.process(&bytes)).is_err() {
-            tracing::warn!("terminal emulator panicked; pane reset");
             self.recover();
         }
         std::mem::take(&mut self.parser.callbacks_mut().out)
@@ -124,6 +126,7 @@ impl Emulator {
     /// A fresh emulator of the same size with the old screen's contents (scrollback and the
     /// hidden alternate screen are lost).
     fn recover(&mut self) {
+        self.resets += 1;
         let (rows, cols) = self.size();
         let contents = guarded(|| self.parser.screen().contents_formatted()).unwrap_or_default();
         self.parser = fresh(rows, cols, self.scrollback);
@@ -147,7 +150,6 @@ impl Emulator {
             Ok(parser) => self.parser = parser,
             Err(()) => {
                 // The old way as a fallback: cut to size.
-                tracing::warn!("terminal emulator panicked on resize; pane reset");
                 self.recover();
                 if guarded(|| self.parser.screen_mut().set_size(rows, cols)).is_err() {
                     self.parser = fresh(rows, cols, scrollback);

@@ -49,7 +49,16 @@ impl Pane {
     /// Feeds remote output to the emulator; returns the answers to the terminal queries in
     /// it (cursor position, device attributes), which go back to the session.
     pub fn process(&mut self, bytes: &[u8]) -> Vec<u8> {
-        self.emulator.process(bytes)
+        let resets = self.emulator.resets;
+        let replies = self.emulator.process(bytes);
+        self.log_reset(resets);
+        replies
+    }
+
+    fn log_reset(&self, before: u64) {
+        if self.emulator.resets != before {
+            tracing::warn!(pane = %self.name, "terminal emulator panicked; pane reset");
+        }
     }
 
     /// The text of the emulator's live screen.
@@ -80,7 +89,9 @@ impl Pane {
         if size == self.pty_size() {
             return None;
         }
+        let resets = self.emulator.resets;
         self.emulator.resize(size.1, size.0);
+        self.log_reset(resets);
         Some(size)
     }
 

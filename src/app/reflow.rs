@@ -297,9 +297,8 @@ fn joined(screen: &vt100::Screen, row: u16, cols: u16) -> bool {
 fn replay(screen: &mut vt100::Screen, rows: u16, cols: u16) -> (Vec<u8>, usize) {
     let (old_rows, old_cols) = screen.size();
     let mut w = Writer::new(cols);
-    // The history, oldest first, a screenful at a time (vt100 shows history only through
-    // its scroll position).
-    // One row short of a screenful at a time, so the row after each is on view too.
+    // The history, oldest first, through the scroll position (vt100 shows history no other
+    // way): one row short of a screenful at a time, so the row after each is on view too.
     screen.set_scrollback(usize::MAX);
     let mut back = screen.scrollback();
     let step = usize::from(old_rows.saturating_sub(1).max(1));
