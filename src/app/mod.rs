@@ -346,7 +346,8 @@ impl App {
         let mut effects = Vec::new();
         for (pane, rect) in self.panes.iter_mut().zip(rects) {
             let inner = layout::pane_inner(rect);
-            if let Some((cols, rows)) = pane.fit(inner.width, inner.height) {
+            // Panes off screen take their new size when output comes or they are shown.
+            if let Some((cols, rows)) = pane.fit_later(inner.width, inner.height) {
                 effects.push(Effect::Resize {
                     id: pane.id,
                     cols,
@@ -354,13 +355,34 @@ impl App {
                 });
             }
         }
+        self.take_visible_sizes();
         effects
+    }
+
+    /// The panes on screen take the size their PTYs were given (see [`Pane::fit_later`]).
+    fn take_visible_sizes(&mut self) {
+        for (index, _) in self.layout().visible {
+            if let Some(pane) = self.panes.get_mut(index) {
+                pane.take_size();
+            }
+        }
     }
 
     /// The one way the model changes. The effects returned are what must happen outside
     /// for the change to be complete (bytes to send, sessions to resize or start).
     #[must_use = "the effects are the rest of the change: carry them out"]
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        // Output (the busiest message) takes its pane's size itself; anything else may have
+        // brought other panes on screen (a page flip, a focus move, a zoom).
+        let shows = !matches!(msg, Msg::Output { .. } | Msg::Lag(_));
+        let effects = self.apply(msg);
+        if shows {
+            self.take_visible_sizes();
+        }
+        effects
+    }
+
+    fn apply(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::OpenPanes(new) => self.open_panes(new),
             Msg::Key(key) if key.kind != KeyEventKind::Release => {

@@ -25,6 +25,9 @@ pub struct Pane {
     pub state: SessionState,
     pub exit_status: Option<u32>,
     emulator: Emulator,
+    /// A size the PTY was given that the emulator has not taken yet (cols, rows): a pane off
+    /// screen reflows when output comes or it is shown, not on every resize.
+    pending: Option<(u16, u16)>,
     /// Whether the broadcast line and keystroke broadcast reach this session.
     pub in_broadcast: bool,
 }
@@ -37,6 +40,7 @@ impl Pane {
             state: SessionState::Connecting,
             exit_status: None,
             emulator: Emulator::new(24, 80, scrollback),
+            pending: None,
             in_broadcast: true,
         }
     }
@@ -49,6 +53,8 @@ impl Pane {
     /// Feeds remote output to the emulator; returns the answers to the terminal queries in
     /// it (cursor position, device attributes), which go back to the session.
     pub fn process(&mut self, bytes: &[u8]) -> Vec<u8> {
+        // The remote side writes for the size it was given.
+        self.take_size();
         let resets = self.emulator.resets;
         let replies = self.emulator.process(bytes);
         self.log_reset(resets);
@@ -75,24 +81,44 @@ impl Pane {
         screen.contents_between(first, 0, row, cols)
     }
 
-    /// The PTY size (cols, rows) the emulator currently has.
+    /// The PTY size (cols, rows): the emulator's, or the one it is about to take.
     pub fn pty_size(&self) -> (u16, u16) {
-        let (rows, cols) = self.emulator.size();
-        (cols, rows)
+        self.pending.unwrap_or_else(|| {
+            let (rows, cols) = self.emulator.size();
+            (cols, rows)
+        })
     }
 
     /// Resizes the emulator to fit `cols` x `rows` (clamped to the safe minimum) and returns
     /// the size when it changed, so the caller tells the remote side. No line is lost: what
     /// a shrink pushes off goes to the scrollback and wrapped lines are rewrapped.
     pub fn fit(&mut self, cols: u16, rows: u16) -> Option<(u16, u16)> {
+        let size = self.fit_later(cols, rows);
+        self.take_size();
+        size
+    }
+
+    /// [`Pane::fit`] for a pane off screen: the PTY size changes now, the emulator's when
+    /// output comes or the pane is drawn ([`Pane::take_size`]). A reflow costs up to about a
+    /// millisecond a full pane; a thousand panes resized on every step of a window drag
+    /// would stall the loop.
+    pub fn fit_later(&mut self, cols: u16, rows: u16) -> Option<(u16, u16)> {
         let size = (cols.max(MIN_PTY_COLS), rows.max(MIN_PTY_ROWS));
         if size == self.pty_size() {
             return None;
         }
-        let resets = self.emulator.resets;
-        self.emulator.resize(size.1, size.0);
-        self.log_reset(resets);
+        let (rows_now, cols_now) = self.emulator.size();
+        self.pending = (size != (cols_now, rows_now)).then_some(size);
         Some(size)
+    }
+
+    /// Gives the emulator the size its PTY has, if it does not have it yet.
+    pub fn take_size(&mut self) {
+        if let Some((cols, rows)) = self.pending.take() {
+            let resets = self.emulator.resets;
+            self.emulator.resize(rows, cols);
+            self.log_reset(resets);
+        }
     }
 
     /// Lines scrolled back from the live screen.
@@ -204,6 +230,22 @@ mod tests {
                 "{contents}"
             );
         }
+    }
+
+    #[test]
+    fn a_deferred_size_is_taken_before_output() {
+        let mut pane = Pane::new(0, "a".into(), 10);
+        pane.process(b"one\r\ntwo");
+        assert_eq!(pane.fit_later(30, 5), Some((30, 5)));
+        assert_eq!(pane.pty_size(), (30, 5));
+        assert_eq!(pane.screen().size(), (24, 80));
+        // Back to the emulator's own size before it took the other: nothing to do.
+        assert_eq!(pane.fit_later(80, 24), Some((80, 24)));
+        assert_eq!(pane.fit_later(80, 24), None);
+        pane.fit_later(30, 5);
+        pane.process(b"\r\nthree");
+        assert_eq!(pane.screen().size(), (5, 30));
+        assert_eq!(pane.screen_text(), "one\ntwo\nthree");
     }
 
     #[test]

@@ -491,3 +491,40 @@ fn terminal_queries_in_output_are_answered_to_that_session() {
     // A pane that is gone answers nothing.
     assert!(output(&mut app, 7, b"\x1b[6n").is_empty());
 }
+
+#[test]
+fn panes_off_screen_take_their_size_when_output_comes_or_they_are_shown() {
+    let mut app = app_with(60);
+    let emulator_size = |app: &App, id: usize| {
+        let (rows, cols) = app.panes[id].screen().size();
+        (cols, rows)
+    };
+    let (last, other) = (59, 58);
+    let before = app.pty_size(last).unwrap();
+    let effects = app.update(Msg::Resize {
+        cols: 100,
+        rows: 30,
+    });
+    // Every PTY is told at once; only the panes on screen reflow now.
+    let now = app.pty_size(last).unwrap();
+    assert_ne!(now, before);
+    assert!(effects.contains(&Effect::Resize {
+        id: last,
+        cols: now.0,
+        rows: now.1
+    }));
+    assert_ne!(emulator_size(&app, last), now);
+    assert_eq!(emulator_size(&app, 0), app.pty_size(0).unwrap());
+    // Output is written for the new size: the pane takes it first.
+    let _ = app.update(Msg::Output {
+        id: last,
+        data: b"x".to_vec(),
+    });
+    assert_eq!(emulator_size(&app, last), now);
+    // A pane a page flip shows takes it too.
+    assert_ne!(emulator_size(&app, other), app.pty_size(other).unwrap());
+    while !app.layout().visible.iter().any(|(i, _)| *i == other) {
+        press(&mut app, KeyCode::PageDown);
+    }
+    assert_eq!(emulator_size(&app, other), app.pty_size(other).unwrap());
+}
