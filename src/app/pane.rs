@@ -1,6 +1,9 @@
 //! One session's pane: its emulator, state and broadcast flag.
 
+use super::emulator::Emulator;
 use crate::ssh::{SessionId, SessionState};
+
+pub use super::emulator::in_guarded_emulator;
 
 /// Lines of scrollback a pane gets when there are few panes.
 pub const DEFAULT_SCROLLBACK: usize = 1000;
@@ -15,9 +18,6 @@ pub const MIN_PTY_ROWS: u16 = 3;
 pub fn scrollback_per_pane(panes: usize) -> usize {
     DEFAULT_SCROLLBACK.min(TOTAL_SCROLLBACK_BUDGET / panes.max(1))
 }
-
-use super::emulator::Emulator;
-pub use super::emulator::in_guarded_emulator;
 
 pub struct Pane {
     pub id: SessionId,
