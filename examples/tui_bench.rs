@@ -7,6 +7,8 @@
 //! cargo run --release --example tui_bench -- rss 100     # memory, 100 panes, full scrollback
 //! cargo run --release --example tui_bench -- rss 1000
 //! cargo run --release --example tui_bench -- broadcast 1000 5   # Enter to echo in 1000 panes
+//! cargo run --release --example tui_bench -- resize 1000  # reflowing resizes of 1000 panes
+//! cargo run --release --example tui_bench -- parse        # pane emulator MB/s vs bare vt100
 //! ```
 //!
 //! `rss` runs one size per process so the peak (VmHWM) belongs to that size alone.
@@ -32,12 +34,22 @@ fn main() -> anyhow::Result<()> {
             args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1000),
             args.get(2).and_then(|n| n.parse().ok()).unwrap_or(5),
         ),
+        Some("resize") => {
+            resize_bench(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1000));
+            Ok(())
+        }
+        Some("parse") => {
+            parse_bench();
+            Ok(())
+        }
         Some("rss") => {
             let panes = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(100);
             rss_bench(panes);
             Ok(())
         }
-        _ => anyhow::bail!("usage: tui_bench draw | echo [MS] | rss N | broadcast [N [ROUNDS]]"),
+        _ => anyhow::bail!(
+            "usage: tui_bench draw | echo [MS] | rss N | broadcast [N [ROUNDS]] | resize [N] | parse"
+        ),
     }
 }
 
@@ -374,4 +386,149 @@ fn status_kb(field: &str) -> u64 {
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or(0)
+}
+
+/// Shell-like output of about `bytes` bytes: coloured prompts, `ls -l` lines, plain lines of
+/// 20-119 characters (so some wrap at 80 columns).
+fn shell_output(bytes: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes + 200);
+    let mut i = 0usize;
+    while out.len() < bytes {
+        let line = match i % 4 {
+            0 => format!(
+                "\x1b[1;32muser@host-{:04}\x1b[0m:\x1b[1;34m~/src\x1b[0m$ ls -l",
+                i % 1000
+            ),
+            1 => format!(
+                "-rw-r--r-- 1 user user {:>8} Nov 27 12:{:02} \x1b[0;32mfile-{i}.rs\x1b[0m",
+                i * 37 % 100_000,
+                i % 60
+            ),
+            2 => format!("drwxr-xr-x 2 user user     4096 Nov 27 12:00 \x1b[1;34mdir-{i}\x1b[0m"),
+            _ => (0..20 + (i * 13) % 100)
+                .map(|k| char::from(b'a' + ((i + k) % 26) as u8))
+                .collect(),
+        };
+        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        i += 1;
+    }
+    out
+}
+
+/// `seq`-like output: one number a line.
+fn seq_output(bytes: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes + 20);
+    let mut i = 1u64;
+    while out.len() < bytes {
+        out.extend_from_slice(format!("{i}\r\n").as_bytes());
+        i += 1;
+    }
+    out
+}
+
+/// The pane's emulator (charset filter, query replies, vt100) against bare vt100 on the same
+/// bytes, 4 KiB chunks, alternating, best of 5 by the thread's CPU time (the machine is
+/// shared: wall time would measure the neighbours).
+fn parse_bench() {
+    use mtssh::app::pane::Pane;
+    let cpu = || {
+        let (user, sys, _) = mtssh::sys::usage(libc::RUSAGE_THREAD);
+        user + sys
+    };
+    for (what, data) in [
+        ("shell", shell_output(64 << 20)),
+        ("seq", seq_output(64 << 20)),
+    ] {
+        let mut bare = f64::MAX;
+        let mut pane_best = f64::MAX;
+        for _ in 0..5 {
+            let mut parser = vt100::Parser::new(24, 80, 1000);
+            let start = cpu();
+            for chunk in data.chunks(4096) {
+                parser.process(chunk);
+            }
+            bare = bare.min(cpu() - start);
+            let mut pane = Pane::new(0, "p".into(), 1000);
+            let start = cpu();
+            for chunk in data.chunks(4096) {
+                std::hint::black_box(pane.process(chunk));
+            }
+            pane_best = pane_best.min(cpu() - start);
+        }
+        let mb = data.len() as f64 / 1e6;
+        println!(
+            "parse {what} ({} MiB, CPU time): bare vt100 {:.1} MB/s, pane emulator {:.1} MB/s \
+             ({:.2}x)",
+            data.len() >> 20,
+            mb / bare,
+            mb / pane_best,
+            bare / pane_best
+        );
+    }
+}
+
+/// Resizes that reflow: `n` panes of 80x24 with 200 lines of scrollback, full, shrunk to
+/// 60x20 and grown back; then the model's own resize (every pane refitted) of `n` panes on a
+/// 200x60 terminal going to 160x50 and back.
+fn resize_bench(n: usize) {
+    use mtssh::app::pane::Pane;
+    let fill = shell_output(300 * 60);
+    let mut panes: Vec<Pane> = (0..n)
+        .map(|i| {
+            let mut pane = Pane::new(i, format!("p{i}"), 200);
+            pane.process(&fill);
+            pane
+        })
+        .collect();
+    let before: Vec<String> = panes.iter().map(Pane::scrollback_text).collect();
+    let start = Instant::now();
+    for pane in &mut panes {
+        pane.fit(60, 20);
+    }
+    let shrink = start.elapsed();
+    let start = Instant::now();
+    for pane in &mut panes {
+        pane.fit(80, 24);
+    }
+    let grow = start.elapsed();
+    let same = panes
+        .iter()
+        .zip(&before)
+        .filter(|(p, b)| p.scrollback_text() == **b)
+        .count();
+    println!(
+        "resize {n} panes 80x24 (200 lines of scrollback, full) -> 60x20: {:.1} ms, back: \
+         {:.1} ms; {same}/{n} panes hold the same text after",
+        ms(shrink),
+        ms(grow)
+    );
+
+    let mut app = app_with_panes(200, 60, n);
+    for id in 0..n {
+        let _ = app.update(Msg::Output {
+            id,
+            data: fill.clone(),
+        });
+    }
+    let start = Instant::now();
+    let effects = app.update(Msg::Resize {
+        cols: 160,
+        rows: 50,
+    });
+    let shrink = start.elapsed();
+    let start = Instant::now();
+    let back = app.update(Msg::Resize {
+        cols: 200,
+        rows: 60,
+    });
+    let grow = start.elapsed();
+    println!(
+        "model resize, {n} panes on 200x60 -> 160x50: {:.1} ms ({} PTY resizes), back: {:.1} ms \
+         ({})",
+        ms(shrink),
+        effects.len(),
+        ms(grow),
+        back.len()
+    );
 }

@@ -24,7 +24,7 @@ pub fn draw_pane_bytes(pane: &crate::app::pane::Pane, cols: u16, rows: u16) -> V
     let (mut terminal, written) = crossterm_terminal(cols, rows);
     terminal
         .draw(|frame| {
-            let widget = tui_term::widget::PseudoTerminal::new(pane.parser.screen())
+            let widget = tui_term::widget::PseudoTerminal::new(pane.screen())
                 .block(Block::bordered().title(pane.name.as_str()));
             frame.render_widget(widget, area);
         })

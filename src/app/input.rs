@@ -65,7 +65,7 @@ impl App {
                 continue;
             };
             let modes = TermModes {
-                application_cursor: pane.parser.screen().application_cursor(),
+                application_cursor: pane.screen().application_cursor(),
             };
             if let Some(bytes) = encode_key(key, modes) {
                 pane.scroll_to_live();
@@ -315,7 +315,7 @@ impl App {
                 continue;
             };
             pane.scroll_to_live();
-            let bytes = if pane.parser.screen().bracketed_paste() {
+            let bytes = if pane.screen().bracketed_paste() {
                 bracketed
                     .get_or_init(|| Bytes::from(format!("\x1b[200~{body}\x1b[201~").into_bytes()))
                     .clone()

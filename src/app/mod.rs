@@ -1,12 +1,15 @@
 //! The model: everything the TUI knows, changed only through [`App::update`]. No IO here:
 //! what should happen outside is returned as [`Effect`]s for the event loop to carry out.
 
+mod charset;
 pub mod editor;
+mod emulator;
 mod input;
 pub mod keys;
 pub mod layout;
 mod mouse;
 pub mod pane;
+mod reflow;
 #[cfg(test)]
 mod tests;
 
@@ -362,7 +365,8 @@ impl App {
         let mut effects = Vec::new();
         for (pane, rect) in self.panes.iter_mut().zip(rects) {
             let inner = layout::pane_inner(rect);
-            if let Some((cols, rows)) = pane.fit(inner.width, inner.height) {
+            // Panes off screen take their new size when output comes or they are shown.
+            if let Some((cols, rows)) = pane.fit_later(inner.width, inner.height) {
                 effects.push(Effect::Resize {
                     id: pane.id,
                     cols,
@@ -370,13 +374,34 @@ impl App {
                 });
             }
         }
+        self.take_visible_sizes();
         effects
+    }
+
+    /// The panes on screen take the size their PTYs were given (see [`Pane::fit_later`]).
+    fn take_visible_sizes(&mut self) {
+        for (index, _) in self.layout().visible {
+            if let Some(pane) = self.panes.get_mut(index) {
+                pane.take_size();
+            }
+        }
     }
 
     /// The one way the model changes. The effects returned are what must happen outside
     /// for the change to be complete (bytes to send, sessions to resize or start).
     #[must_use = "the effects are the rest of the change: carry them out"]
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        // Output (the busiest message) takes its pane's size itself; anything else may have
+        // brought other panes on screen (a page flip, a focus move, a zoom).
+        let shows = !matches!(msg, Msg::Output { .. } | Msg::Lag(_));
+        let effects = self.apply(msg);
+        if shows {
+            self.take_visible_sizes();
+        }
+        effects
+    }
+
+    fn apply(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
             Msg::OpenPanes(new) => self.open_panes(new),
             Msg::Key(key) if key.kind != KeyEventKind::Release => {
@@ -429,12 +454,22 @@ impl App {
                 }
                 Vec::new()
             }
-            Msg::Output { id, data } => {
-                if let Some(pane) = self.pane_mut(id) {
-                    pane.process(&data);
+            // Answers to the terminal queries in the output (a cursor position report, the
+            // device attributes) go straight back: programs wait for them.
+            Msg::Output { id, data } => match self.pane_mut(id) {
+                Some(pane) => {
+                    let bytes = pane.process(&data);
+                    if bytes.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![Effect::Send {
+                            id,
+                            bytes: bytes.into(),
+                        }]
+                    }
                 }
-                Vec::new()
-            }
+                None => Vec::new(),
+            },
             Msg::ExitStatus { id, status } => {
                 if let Some(pane) = self.pane_mut(id) {
                     pane.exit_status = Some(status);

@@ -491,3 +491,71 @@ fn opened_panes_connect_at_their_size_in_the_full_grid() {
         .collect();
     assert_eq!(resized, vec![first]);
 }
+
+#[test]
+fn terminal_queries_in_output_are_answered_to_that_session() {
+    let mut app = app_with(2);
+    let output = |app: &mut App, id: SessionId, data: &[u8]| {
+        app.update(Msg::Output {
+            id,
+            data: data.to_vec(),
+        })
+    };
+    // Cursor position report, 1-based.
+    assert_eq!(
+        output(&mut app, 1, b"hi\x1b[6n"),
+        vec![Effect::Send {
+            id: 1,
+            bytes: b"\x1b[1;3R".to_vec().into()
+        }]
+    );
+    // Split across chunks, the query is answered when it is whole.
+    assert!(output(&mut app, 0, b"\x1b[").is_empty());
+    assert_eq!(
+        output(&mut app, 0, b"c\x1b[5n"),
+        vec![Effect::Send {
+            id: 0,
+            bytes: b"\x1b[?1;2c\x1b[0n".to_vec().into()
+        }]
+    );
+    assert!(output(&mut app, 0, b"plain text").is_empty());
+    // A pane that is gone answers nothing.
+    assert!(output(&mut app, 7, b"\x1b[6n").is_empty());
+}
+
+#[test]
+fn panes_off_screen_take_their_size_when_output_comes_or_they_are_shown() {
+    let mut app = app_with(60);
+    let emulator_size = |app: &App, id: usize| {
+        let (rows, cols) = app.panes[id].screen().size();
+        (cols, rows)
+    };
+    let (last, other) = (59, 58);
+    let before = app.pty_size(last).unwrap();
+    let effects = app.update(Msg::Resize {
+        cols: 100,
+        rows: 30,
+    });
+    // Every PTY is told at once; only the panes on screen reflow now.
+    let now = app.pty_size(last).unwrap();
+    assert_ne!(now, before);
+    assert!(effects.contains(&Effect::Resize {
+        id: last,
+        cols: now.0,
+        rows: now.1
+    }));
+    assert_ne!(emulator_size(&app, last), now);
+    assert_eq!(emulator_size(&app, 0), app.pty_size(0).unwrap());
+    // Output is written for the new size: the pane takes it first.
+    let _ = app.update(Msg::Output {
+        id: last,
+        data: b"x".to_vec(),
+    });
+    assert_eq!(emulator_size(&app, last), now);
+    // A pane a page flip shows takes it too.
+    assert_ne!(emulator_size(&app, other), app.pty_size(other).unwrap());
+    while !app.layout().visible.iter().any(|(i, _)| *i == other) {
+        press(&mut app, KeyCode::PageDown);
+    }
+    assert_eq!(emulator_size(&app, other), app.pty_size(other).unwrap());
+}

@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders};
-use tui_term::widget::{Cursor, PseudoTerminal};
+use tui_term::widget::{Cursor, PseudoTerminal, Screen};
 
 use crate::app::pane::Pane;
 use crate::app::{App, InputMode};
@@ -81,9 +81,50 @@ pub fn draw_pane(frame: &mut Frame, app: &App, index: usize, rect: Rect) {
     };
     // Only the focused, live view shows a cursor: many blinking blocks are noise.
     let cursor = Cursor::default().visibility(focused && offset == 0);
-    let term = PseudoTerminal::new(pane.parser.screen())
+    let view = FromRow::at_cursor(pane.screen(), block.inner(rect).height);
+    let term = PseudoTerminal::new(&view)
         .block(block)
         .style(body_style)
         .cursor(cursor);
     frame.render_widget(term, rect);
+}
+
+/// An emulator's screen seen from row `top` down. A pane drawn shorter than its emulator (a
+/// tiny grid slot below the emulator's minimum size, a resize not yet applied) shows the rows
+/// that end at the cursor's, where output arrives, not the top ones.
+pub struct FromRow<'a> {
+    screen: &'a vt100::Screen,
+    top: u16,
+}
+
+impl<'a> FromRow<'a> {
+    /// The view of `height` rows that holds the cursor's row. Scrolled back, the view starts
+    /// at the top of what vt100 shows, so every history row can be reached.
+    pub fn at_cursor(screen: &'a vt100::Screen, height: u16) -> Self {
+        let (row, _) = screen.cursor_position();
+        let top = if screen.scrollback() > 0 {
+            0
+        } else {
+            (row + 1).saturating_sub(height)
+        };
+        FromRow { screen, top }
+    }
+}
+
+impl Screen for FromRow<'_> {
+    type C = vt100::Cell;
+
+    fn cell(&self, row: u16, col: u16) -> Option<&vt100::Cell> {
+        self.screen.cell(row.checked_add(self.top)?, col)
+    }
+
+    fn hide_cursor(&self) -> bool {
+        self.screen.hide_cursor()
+    }
+
+    /// Where tui-term puts the cursor (it moves down as the view scrolls back), from `top`.
+    fn cursor_position(&self) -> (u16, u16) {
+        let (row, col) = Screen::cursor_position(self.screen);
+        (row.saturating_sub(self.top), col)
+    }
 }

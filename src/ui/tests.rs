@@ -338,3 +338,61 @@ fn hidden_input_and_secret_prompts_are_never_drawn() {
     );
     assert!(!kept.contains("hunter"), "{kept}");
 }
+
+#[test]
+fn a_pane_shorter_than_its_emulator_shows_the_cursors_rows() {
+    // 5 rows of terminal: one row of pane inside its border, but the emulator keeps its
+    // 3-row minimum. The row drawn is the cursor's, where the prompt is.
+    let mut app = App::new(40, 5, 1);
+    app.add_pane("tiny");
+    let _ = app.update(Msg::Output {
+        id: 0,
+        data: b"first\r\nsecond\r\n$ typed".to_vec(),
+    });
+    assert_eq!(app.pty_size(0), Some((38, 3)));
+    let text = render(&app);
+    assert!(
+        text.contains("$ typed") && !text.contains("first"),
+        "{text}"
+    );
+
+    // Drawn directly: a 10-row emulator in 4 rows shows rows 6-9 when the cursor is on 9,
+    // and scrolled back it shows the top of the view, down to the oldest history row.
+    let mut pane = crate::app::pane::Pane::new(0, "p".into(), 100);
+    pane.fit(20, 10);
+    for i in 0..12 {
+        pane.process(format!("\r\nline {i}").as_bytes());
+    }
+    let shown = |pane: &crate::app::pane::Pane| {
+        let view = super::pane::FromRow::at_cursor(pane.screen(), 4);
+        let mut terminal = Terminal::new(TestBackend::new(20, 4)).unwrap();
+        terminal
+            .draw(|f| {
+                let hidden = tui_term::widget::Cursor::default().visibility(false);
+                let term = tui_term::widget::PseudoTerminal::new(&view).cursor(hidden);
+                f.render_widget(term, f.area())
+            })
+            .unwrap();
+        let buffer = terminal.backend().buffer().clone();
+        (0..4)
+            .map(|y| {
+                let row: String = (0..20)
+                    .map(|x| buffer[(x, y)].symbol().to_string())
+                    .collect();
+                row.trim_end().to_string()
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shown(&pane), ["line 8", "line 9", "line 10", "line 11"]);
+    pane.scroll_by(2);
+    assert_eq!(shown(&pane), ["line 0", "line 1", "line 2", "line 3"]);
+    pane.scroll_by(100);
+    assert_eq!(shown(&pane), ["", "line 0", "line 1", "line 2"]);
+    // Where the whole screen fits, the view starts at the top as before.
+    use tui_term::widget::Screen;
+    let view = super::pane::FromRow::at_cursor(pane.screen(), 10);
+    assert_eq!(
+        view.cell(0, 0).map(|c| c.contents().to_string()),
+        pane.screen().cell(0, 0).map(|c| c.contents().to_string())
+    );
+}

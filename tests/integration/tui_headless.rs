@@ -321,3 +321,74 @@ async fn every_start_up_session_gets_its_panes_size() {
     let (result, ()) = tokio::join!(event_loop, script);
     result.unwrap();
 }
+
+/// Against OpenSSH's sshd and the real shell and `tput` there: a program waiting for the
+/// terminal's answers (cursor position, device attributes) gets them from the pane, and
+/// DEC line drawing switched on with `tput smacs` draws boxes.
+#[tokio::test]
+async fn real_programs_get_their_answers_and_draw_boxes() {
+    if !crate::sshd::available() || !support::have("tput") {
+        return;
+    }
+    let env = support::TestEnv::new();
+    let server = crate::sshd::Sshd::start(&env, crate::sshd::SshdOptions::default());
+    let known = env.path(".ssh/known_hosts");
+    let hosts = crate::run_cmd::sshd_hosts(&env, &server.addrs, &known, "accept-new");
+    let inventory = mtssh::config::inventory::resolve(&mtssh::config::HostOptions {
+        file: Some(hosts),
+        ..Default::default()
+    })
+    .await
+    .expect("the host list resolves");
+    let setup = TuiSetup::new(inventory.targets);
+    let (input, input_rx) = unbounded();
+    let text = RefCell::new(String::new());
+    let event_loop = run_headless(setup, 120, 30, input_rx, |_, app| {
+        *text.borrow_mut() = app.pane_screen_text(0).unwrap_or_default();
+    });
+    let script = async {
+        wait_for("the shell's prompt", Duration::from_secs(30), async || {
+            let text = text.borrow();
+            text.trim_end().ends_with(['$', '#']).then_some(())
+        })
+        .await;
+        // `read` waits for each answer: without them the shell would hang here. (`read -s`
+        // and `-d` are bash's; the login shell may be another.)
+        type_text(&input, "exec bash --norc");
+        type_text(
+            &input,
+            r#"printf 'Q\033[6n'; IFS= read -rs -d R r; printf '\033[c'; IFS= read -rs -d c d; echo "cpr=${r#*[} da=${d#*[}""#,
+        );
+        let line = wait_for("the answers", Duration::from_secs(20), async || {
+            let text = text.borrow();
+            let line = text.lines().find(|l| l.starts_with("Qcpr="))?;
+            Some(line.trim_end().to_string())
+        })
+        .await;
+        let (cpr, da) = line["Qcpr=".len()..]
+            .split_once(" da=")
+            .expect("both answers");
+        let (row, col) = cpr.split_once(';').expect("row;col");
+        assert!(row.parse::<u16>().is_ok_and(|r| r >= 1), "{line}");
+        assert_eq!((col, da), ("2", "?1;2"), "{line}");
+
+        type_text(
+            &input,
+            r#"tput -T xterm smacs; printf lqk; tput -T xterm rmacs; echo " lqk""#,
+        );
+        wait_for(
+            "a box corner and line",
+            Duration::from_secs(20),
+            async || {
+                text.borrow()
+                    .lines()
+                    .any(|l| l.starts_with("┌─┐ lqk"))
+                    .then_some(())
+            },
+        )
+        .await;
+        drop(input);
+    };
+    let (result, ()) = tokio::join!(event_loop, script);
+    result.unwrap();
+}
