@@ -29,20 +29,32 @@ struct Attempt<'a> {
     notes: Vec<String>,
     /// Methods the server still accepts (from its last failure answer).
     allowed: Vec<String>,
+    secrets: Secrets,
     /// The RSA signature hash the server prefers, asked once (russh may wait for the
     /// server's extension info to answer).
     rsa_hash: Option<Option<HashAlg>>,
+}
+
+/// Whether passwords and keyboard-interactive answers may be sent to this server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Secrets {
+    Allowed,
+    /// Its host key changed and checking is off: it may be an impostor (OpenSSH withholds
+    /// them too, and still offers public keys, which reveal nothing).
+    Withheld,
 }
 
 pub(super) async fn authenticate(
     handle: &mut client::Handle<ClientHandler>,
     target: &Target,
     prompter: &Prompter,
+    secrets: Secrets,
 ) -> Result<(), Failure> {
     let mut attempt = Attempt {
         handle,
         target,
         prompter,
+        secrets,
         tried: Vec::new(),
         notes: Vec::new(),
         allowed: Vec::new(),
@@ -75,6 +87,16 @@ impl Attempt<'_> {
         }
         if self.allows("publickey") && self.by_identity_files().await? {
             return Ok(true);
+        }
+        if self.secrets == Secrets::Withheld {
+            if self.allows("keyboard-interactive") || self.allows("password") {
+                self.notes.push(
+                    "password and keyboard-interactive authentication are disabled: the host \
+                     key has changed (host key checking is off)"
+                        .into(),
+                );
+            }
+            return Ok(false);
         }
         if self.allows("keyboard-interactive") && self.by_keyboard().await? {
             return Ok(true);

@@ -1,6 +1,7 @@
 //! Establishing an authenticated SSH connection: directly over TCP, or through a chain of
 //! jump hosts whose connections are shared by every session behind them.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use super::algorithms;
 use super::auth;
 use super::engine::Engine;
 use super::error::{SessionError, TimeoutPhase};
+use super::hostkeys::Verdict;
 use super::session::Prompter;
 use super::target::{HostKeyPolicy, Target};
 
@@ -34,9 +36,15 @@ pub(super) async fn establish(
         .host_limit(&target.host, target.port)
         .acquire_owned()
         .await;
-    let mut handle = handshake(engine, target, prompter).await?;
+    let key_changed = Arc::new(AtomicBool::new(false));
+    let mut handle = handshake(engine, target, prompter, key_changed.clone()).await?;
     on_authenticating.await;
-    auth::authenticate(&mut handle, target, prompter).await?;
+    let secrets = if key_changed.load(Ordering::Relaxed) {
+        auth::Secrets::Withheld
+    } else {
+        auth::Secrets::Allowed
+    };
+    auth::authenticate(&mut handle, target, prompter, secrets).await?;
     Ok(handle)
 }
 
@@ -45,6 +53,7 @@ async fn handshake(
     engine: &Engine,
     target: &Target,
     prompter: &Prompter,
+    key_changed: Arc<AtomicBool>,
 ) -> Result<Connection, Failure> {
     let rejection = Arc::new(Mutex::new(None));
     let handler = ClientHandler {
@@ -52,6 +61,7 @@ async fn handshake(
         host: target.host.clone(),
         port: target.port,
         rejection: rejection.clone(),
+        key_changed,
     };
     let why_failed = |e: russh::Error| {
         rejection
@@ -169,6 +179,9 @@ pub(super) struct ClientHandler {
     /// Why the host key was refused, for the session's error (russh only reports a
     /// generic "unknown key").
     rejection: Arc<Mutex<Option<SessionError>>>,
+    /// Set when the key differs from the known one and checking is off: authentication
+    /// then withholds passwords.
+    key_changed: Arc<AtomicBool>,
 }
 
 impl ClientHandler {
@@ -205,9 +218,20 @@ impl client::Handler for ClientHandler {
                 host: self.host.clone(),
                 port: self.port,
             }),
-            HostKeyPolicy::KnownHosts { mode, store } => {
-                store.verify(*mode, &self.host, self.port, key).map(|_| ())
-            }
+            HostKeyPolicy::KnownHosts { mode, store } => store
+                .verify(*mode, &self.host, self.port, key)
+                .map(|verdict| {
+                    if verdict == Verdict::ChangedUnchecked {
+                        tracing::warn!(
+                            "the host key of {}:{} has CHANGED and host key checking is off: \
+                             password and keyboard-interactive authentication are disabled \
+                             for it (someone may be impersonating the host)",
+                            self.host,
+                            self.port
+                        );
+                        self.key_changed.store(true, Ordering::Relaxed);
+                    }
+                }),
         };
         Ok(match verdict {
             Ok(()) => true,

@@ -100,7 +100,9 @@ impl KnownHostsStore {
                 line,
                 known_algo,
             }),
-            HostKeyStatus::Changed { .. } => Ok(Verdict::Unchecked),
+            // As OpenSSH with StrictHostKeyChecking=no: go on, but the front end must not
+            // send secrets (passwords) to what may be an impostor.
+            HostKeyStatus::Changed { .. } => Ok(Verdict::ChangedUnchecked),
             HostKeyStatus::Unknown => match mode {
                 HostKeyCheck::Strict => Err(SessionError::HostKeyUnknown {
                     pattern: known_hosts::host_pattern(host, port),
@@ -140,6 +142,10 @@ pub enum Verdict {
     Learned,
     /// Not checked (`host_key_check = "off"`).
     Unchecked,
+    /// The key differs from the one known and checking is off: the connection goes on
+    /// (public keys prove nothing secret to an impostor) but no password or
+    /// keyboard-interactive answer may be sent, as OpenSSH does.
+    ChangedUnchecked,
 }
 
 /// The one writer of learned keys: appends in arrival order, each batch in one blocking call.

@@ -242,3 +242,74 @@ async fn the_mock_disconnects_after_too_many_auth_attempts() {
     // The right password does not help once cut off.
     assert!(session.authenticate_password("test", SECRET).await.is_err());
 }
+
+/// With host key checking off (`--host-key-check off`, or ssh_config's
+/// `StrictHostKeyChecking no`) a host whose key CHANGED still gets no password, as OpenSSH
+/// refuses password and keyboard-interactive authentication then; the right key lets the
+/// same password in, so it is the changed key that withheld it.
+#[tokio::test]
+async fn a_changed_host_key_gets_no_password_even_with_checking_off() {
+    let env = TestEnv::new();
+    let server = secret_mock().await;
+    let hosts = host_file(&env, &server, "changed.toml", None);
+    let addr = server.hosts()[0].addr;
+    let impostor = support::fixture_key("host_rsa")
+        .public_key()
+        .to_openssh()
+        .unwrap();
+    std::fs::write(
+        env.path("kh"),
+        format!("[{}]:{} {impostor}\n", addr.ip(), addr.port()),
+    )
+    .unwrap();
+    let ssh_config = env.path("ssh_config");
+    std::fs::write(&ssh_config, "Host *\n  StrictHostKeyChecking no\n").unwrap();
+    let vars = [("MTSSH_PASSWORD", SECRET)];
+    for check in [
+        vec!["--host-key-check", "off"],
+        vec!["--ssh-config", ssh_config.to_str().unwrap()],
+    ] {
+        let mut args = vec!["run", "-f", &hosts, "--json", "-c", "echo in"];
+        args.extend(check.iter().copied());
+        let out = mtssh_with(&env, &vars, &args).await;
+        assert_eq!(out.code, Some(3), "{check:?}: {}{}", out.stdout, out.stderr);
+        assert!(
+            out.stdout.contains("\"auth-failed\""),
+            "{check:?}: {}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains("the host key has changed"),
+            "{check:?}: {}",
+            out.stdout
+        );
+        assert!(
+            out.stderr.contains("has CHANGED"),
+            "{check:?}: {}",
+            out.stderr
+        );
+        assert_no_secret("changed host key", &out);
+    }
+    // The right key: the same password logs in.
+    let real = server.host_key().to_openssh().unwrap();
+    std::fs::write(
+        env.path("kh"),
+        format!("[{}]:{} {real}\n", addr.ip(), addr.port()),
+    )
+    .unwrap();
+    let out = mtssh_with(
+        &env,
+        &vars,
+        &[
+            "run",
+            "-f",
+            &hosts,
+            "--host-key-check",
+            "off",
+            "-c",
+            "echo in",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+}
