@@ -266,9 +266,20 @@ fn seconds(text: &str) -> Result<Duration, String> {
         .trim()
         .parse()
         .map_err(|_| format!("`{text}` is not a number of seconds"))?;
-    Duration::try_from_secs_f64(secs)
-        .map_err(|_| format!("`{text}` is not a number of seconds (0 or more)"))
+    let duration = Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("`{text}` is not a number of seconds (0 or more)"))?;
+    // Deadlines are `now + duration`: an absurd one would overflow the clock.
+    if duration > MAX_SECONDS {
+        return Err(format!(
+            "`{text}` seconds is more than a year ({} s); is that meant?",
+            MAX_SECONDS.as_secs()
+        ));
+    }
+    Ok(duration)
 }
+
+/// The longest timeout taken: a year.
+const MAX_SECONDS: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// A zero duration given on the command line means "not set", so the next source applies.
 fn nonzero(duration: Option<Duration>) -> Option<Duration> {
@@ -504,5 +515,9 @@ mod tests {
         assert!(seconds("-1").is_err());
         assert!(seconds("soon").is_err());
         assert!(seconds("NaN").is_err());
+        assert!(seconds("inf").is_err());
+        assert!(seconds("1e300").is_err());
+        assert!(seconds("40000000").is_err());
+        assert_eq!(seconds("86400"), Ok(Duration::from_secs(86400)));
     }
 }
