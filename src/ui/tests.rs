@@ -103,6 +103,20 @@ fn every_pane_state_in_titles() {
     assert_eq!(fg_of("closed: exit 130"), Some(Color::DarkGray));
 }
 
+#[test]
+fn input_still_unsent_shows_in_the_pane_title() {
+    let mut app = ready_app(120, 20, 2);
+    let _ = app.update(Msg::InputPending(vec![(1, 1_258_291)]));
+    let (text, buf) = render_buffer(&app);
+    assert!(text.contains("host02 │ ready ⇡ 1.2 MB "), "{text}");
+    assert!(text.contains("host01 │ ready ━"), "{text}");
+    assert_eq!(text.matches('⇡').count(), 1, "{text}");
+    assert_eq!(find_fg(&buf, "⇡ 1.2 MB"), Some(Color::Yellow));
+    // Once the remote took it, the marker goes.
+    let _ = app.update(Msg::InputPending(vec![(1, 0)]));
+    assert!(!render(&app).contains('⇡'));
+}
+
 /// The foreground colour of the first cell of `needle` on screen.
 fn find_fg(buf: &Buffer, needle: &str) -> Option<Color> {
     for y in 0..buf.area.height {
