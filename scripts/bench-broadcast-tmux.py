@@ -1,0 +1,541 @@
+"""Driver of scripts/bench-broadcast-tmux.sh (read its header for the method).
+
+Starts one tmux server per case, talks to each through a control-mode client (`tmux -C
+attach`), runs warm-up rounds then timed rounds (cases alternating, order rotating), and
+writes the report (markdown) and every round's figures (rounds.tsv) into --work.
+
+A case is `tmux` (N ssh panes, synchronize-panes), `mtssh:LABEL=BIN` (mtssh in one pane,
+broadcast line) or `mtssh-keys:LABEL=BIN` (mtssh in one pane, F3: every key broadcast).
+"""
+
+import argparse
+import os
+import re
+import select
+import statistics
+import subprocess
+import sys
+import time
+
+import pyte
+
+OCTAL = re.compile(rb"\\([0-7]{3})")
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def now_ns():
+    return time.perf_counter_ns()
+
+
+def unescape(data):
+    """%output data: tmux writes bytes below 32 and backslash as \\ooo."""
+    return OCTAL.sub(lambda m: bytes([int(m.group(1), 8)]), data)
+
+
+class Control:
+    """One `tmux -C attach` client: commands in, timestamped lines out."""
+
+    def __init__(self, sock, conf):
+        self.proc = subprocess.Popen(
+            ["tmux", "-S", sock, "-f", conf, "-C", "attach", "-t", "bench"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.fd = self.proc.stdout.fileno()
+        os.set_blocking(self.fd, False)
+        self.partial = b""
+        self.lines = []  # complete lines not yet consumed: (t_ns, bytes)
+        self.block = None  # lines of the command reply being read
+        self.replies = []  # finished replies to our commands: (ok, [lines])
+        self.bytes_read = 0
+
+    def send(self, cmd):
+        """Hands a command line to tmux; returns the time just before the write."""
+        t = now_ns()
+        self.proc.stdin.write(cmd.encode() + b"\n")
+        self.proc.stdin.flush()
+        return t
+
+    def pump(self, timeout):
+        """Reads what tmux wrote within `timeout` s; returns the new output lines."""
+        ready, _, _ = select.select([self.fd], [], [], max(timeout, 0))
+        if not ready:
+            return []
+        try:
+            data = os.read(self.fd, 1 << 20)
+        except BlockingIOError:
+            return []
+        t = now_ns()
+        if not data:
+            raise RuntimeError("tmux control client exited")
+        self.bytes_read += len(data)
+        parts = (self.partial + data).split(b"\n")
+        self.partial = parts.pop()
+        out = []
+        for line in parts:
+            if self.block is not None:
+                if line.startswith((b"%end ", b"%error ")):
+                    fields = line.split(b" ")
+                    if fields[-1] == b"1":  # flags 1: a command of this client
+                        self.replies.append((line.startswith(b"%end "), self.block))
+                    self.block = None
+                else:
+                    self.block.append(line)
+                continue
+            if line.startswith(b"%begin "):
+                self.block = []
+                continue
+            if line.startswith(b"%output "):
+                out.append((t, line))
+            elif line.startswith(b"%exit"):
+                raise RuntimeError("tmux control client: %exit")
+        return out
+
+    def command(self, cmd, timeout=20, sink=None):
+        """Runs one command and returns its reply lines; output lines read meanwhile go to
+        `sink` (a list) when given."""
+        self.replies.clear()
+        self.send(cmd)
+        deadline = time.monotonic() + timeout
+        while not self.replies:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise RuntimeError(f"tmux did not answer: {cmd}")
+            got = self.pump(left)
+            if sink is not None:
+                sink.extend(got)
+        ok, lines = self.replies.pop(0)
+        if not ok:
+            raise RuntimeError(f"tmux refused {cmd}: {b' '.join(lines).decode(errors='replace')}")
+        return [x.decode(errors="replace") for x in lines]
+
+    def drain(self, quiet, cap, sink=None):
+        """Reads until nothing came for `quiet` s (at most `cap` s)."""
+        end = time.monotonic() + cap
+        last = time.monotonic()
+        while time.monotonic() < end:
+            got = self.pump(min(quiet, end - time.monotonic()))
+            if got:
+                last = time.monotonic()
+                if sink is not None:
+                    sink.extend(got)
+            elif time.monotonic() - last >= quiet:
+                return True
+        return False
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def output_of(line):
+    """(pane id, data) of one %output line."""
+    _, pane, data = line.split(b" ", 2) if line.count(b" ") >= 2 else (line, b"", b"")
+    return pane.decode(), unescape(data)
+
+
+def descendants(pid):
+    """Every process under `pid` (by /proc's ppid), `pid` included."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def cpu_ns(pids):
+    """Time on CPU so far, summed over `pids` (schedstat, ns)."""
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            pass
+    return total
+
+
+def core_busy_ticks():
+    """Busy clock ticks per core from /proc/stat (every process, ours or not)."""
+    busy = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("cpu") and line[3].isdigit():
+                v = [int(x) for x in line.split()[1:]]
+                busy[int(line[3:line.index(" ")])] = sum(v) - v[3] - v[4]  # minus idle, iowait
+    return busy
+
+
+def wait_idle(limit=90, busy_max=0.2):
+    """Waits (at most `limit` s) for a second in which no core was busier than `busy_max`:
+    the cases' own logins (every remote shell starting) must be over before timing."""
+    hz = os.sysconf("SC_CLK_TCK")
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        b0 = core_busy_ticks()
+        time.sleep(1)
+        b1 = core_busy_ticks()
+        worst = max((b1[c] - b0.get(c, 0)) / hz for c in b1)
+        if worst <= busy_max:
+            log(f"idle: busiest core {worst:.0%} over 1 s; load average "
+                f"{' '.join(open('/proc/loadavg').read().split()[:3])}")
+            return
+    log("machine not idle: timing anyway")
+
+
+server_pids = []  # sshd and every session process under it, once all are logged in
+
+
+class Case:
+    """One tmux server and what runs in it."""
+
+    def __init__(self, spec, args):
+        self.args = args
+        self.kind, _, rest = spec.partition(":")
+        self.label, _, self.bin = rest.partition("=")
+        self.name = "tmux" if self.kind == "tmux" else f"{self.kind} {self.label}"
+        tag = re.sub(r"[^A-Za-z0-9_.-]", "_", self.name)
+        self.sock = os.path.join(args.work, f"tmux-{tag}.sock")
+        self.conf = os.path.join(args.work, "tmux.conf")
+        self.ctl = None
+        self.panes = []  # pane ids
+        self.pids = []  # client processes: tmux server and what runs under it
+        self.marks = 0
+
+    def tmux(self, *argv):
+        subprocess.run(["timeout", "20", "tmux", "-S", self.sock, "-f", self.conf, *argv],
+                       check=True, stdout=subprocess.DEVNULL)
+
+    def start(self):
+        a = self.args
+        if self.kind == "tmux":
+            w, h = a.tmux_size.split("x")
+            with open(os.path.join(a.work, "ssh-cmds.txt")) as f:
+                cmds = [line.strip() for line in f if line.strip()]
+            self.tmux("new-session", "-d", "-s", "bench", "-x", w, "-y", h, cmds[0],
+                      ";", "set", "-g", "window-size", "manual")
+            self.ctl = Control(self.sock, self.conf)
+            for cmd in cmds[1:]:
+                self.ctl.command(f"split-window -t bench '{cmd}'")
+                self.ctl.command("select-layout -t bench tiled")
+            self.ctl.command("setw -t bench synchronize-panes on")
+        else:
+            w, h = a.mtssh_size.split("x")
+            cmd = (f"{self.bin} -f {a.work}/hosts.toml --ssh-config none "
+                   f"2>>{a.work}/mtssh-{self.label}.stderr")
+            self.tmux("new-session", "-d", "-s", "bench", "-x", w, "-y", h, cmd,
+                      ";", "set", "-g", "window-size", "manual")
+            self.ctl = Control(self.sock, self.conf)
+        lines = self.ctl.command("list-panes -t bench -F '#{pane_id} #{pane_width}x#{pane_height}'")
+        self.panes = [x.split()[0] for x in lines]
+        self.sizes = sorted({x.split()[1] for x in lines})
+        server = int(self.ctl.command("display -p '#{pid}'")[0])
+        self.server_pid = server
+
+    def wait_ready(self, deadline):
+        """Every session shows its shell's prompt (tmux: in every pane; mtssh: N prompts)."""
+        ok = 0
+        while time.monotonic() < deadline:
+            if self.kind == "tmux":
+                ok = 0
+                for p in self.panes:
+                    screen = self.ctl.command(f"capture-pane -p -t {p}")
+                    text = [x for x in screen if x.strip()]
+                    ok += bool(text) and text[-1].rstrip().endswith("$")
+                if ok == len(self.panes):
+                    break
+            else:
+                screen = self.ctl.command(f"capture-pane -p -t {self.panes[0]}")
+                ok = sum(x.count("$ ") + x.rstrip().endswith("$") for x in screen)
+                if ok >= self.args.n:
+                    break
+            self.ctl.drain(0.5, 0.5)
+        else:
+            raise RuntimeError(f"{self.name}: {ok} of {self.args.n} sessions ready")
+        self.ctl.drain(0.3, 3)
+        if self.kind == "mtssh-keys":  # F3: every keystroke goes to every session
+            self.ctl.command(f"send-keys -t {self.panes[0]} F3")
+            self.ctl.drain(0.3, 3)
+        # every process of this case's client side, for its CPU per round
+        self.pids = descendants(self.server_pid)
+
+    def screen_now(self):
+        """tmux's own view of the mtssh pane."""
+        return self.ctl.command(f"capture-pane -p -t {self.panes[0]}")
+
+    def round(self, k):
+        """One timed round; returns a dict of figures (ms, bytes, CPU, frames)."""
+        a = self.args
+        marker = f"mark{k}x".encode()
+        target = self.panes[0]
+        self.ctl.command(f"send-keys -t {target} -l 'echo mark$(({k}+0))x'")
+        if not self.ctl.drain(a.quiet, 10):
+            log(f"{self.name}: panes still busy 10 s after typing")
+        screen = None
+        if self.kind != "tmux":
+            screen = pyte.Screen(*map(int, self.sizes[0].split("x")))
+            stream = pyte.ByteStream(screen)
+            early = []
+            lines = self.ctl.command(f"capture-pane -p -t {target}", sink=early)
+            if early:  # output after the quiet period: the captured screen may miss it
+                log(f"{self.name}: {len(early)} output lines during the capture")
+            for row, text in enumerate(lines):
+                stream.feed(f"\x1b[{row + 1};1H{text}".encode())
+        cpu0, srv0, busy0 = cpu_ns(self.pids), cpu_ns(server_pids), core_busy_ticks()
+        got = []
+        self.ctl.replies.clear()
+        t0 = self.ctl.send(f"send-keys -t {target} Enter")
+        # Every case reads for the same window, so the CPU figures cover the same time.
+        end = t0 + a.window * 1e9
+        while (left := end - now_ns()) > 0:
+            got.extend(self.ctl.pump(left / 1e9))
+        cpu1, srv1, busy1 = cpu_ns(self.pids), cpu_ns(server_pids), core_busy_ticks()
+        self.ctl.drain(a.quiet, 5)
+        res = {
+            "bytes": sum(len(output_of(line)[1]) for _, line in got),
+            "cpu_ms": (cpu1 - cpu0) / 1e6,
+            "server_cpu_ms": (srv1 - srv0) / 1e6,
+            "cores": {c: (busy1[c] - busy0.get(c, 0)) * 1000 / os.sysconf("SC_CLK_TCK")
+                      for c in busy1},
+            "frames": [],  # (ms, panes showing the output)
+            "ms": None,
+        }
+        if self.kind == "tmux":
+            pending = set(self.panes)
+            seen = {p: b"" for p in self.panes}
+            for t, line in got:
+                pane, data = output_of(line)
+                if pane in pending:
+                    seen[pane] = seen[pane][-64:] + data  # the marker may span two reads
+                    if marker in seen[pane]:
+                        pending.discard(pane)
+                        res["frames"].append(((t - t0) / 1e6, len(self.panes) - len(pending)))
+                        if not pending:
+                            res["ms"] = (t - t0) / 1e6
+            res["shown"] = len(self.panes) - len(pending)
+            return res
+        # mtssh: replay its pane's bytes, find the first chunk after which N panes show it
+        count = 0
+        for t, line in got:
+            stream.feed(output_of(line)[1])
+            count = sum(row.count(marker.decode()) for row in screen.display)
+            res["frames"].append(((t - t0) / 1e6, count))
+            if count >= a.n and res["ms"] is None:
+                res["ms"] = (t - t0) / 1e6
+        res["shown"] = count
+        res["tmux_shown"] = sum(x.count(marker.decode()) for x in self.screen_now())
+        return res
+
+
+TRACE_LINE = re.compile(
+    r"^\s*([0-9.]+) \(\s*([0-9.]*) ms\): [^ ]+ (\w+)\((?:fd: (\d+))?[^)]*\)\s+= (-?\d+)")
+
+
+def traced_rounds(c, k, rounds):
+    """Extra rounds with `perf trace` on the mtssh process: when it read Enter, wrote to the
+    sessions' sockets, read their replies and wrote frames to its terminal. Returns lines of
+    the report (one per round, ms after the read of Enter)."""
+    a = c.args
+    pid = next((p for p in c.pids if open(f"/proc/{p}/comm").read().strip().startswith("mtssh")),
+               None)
+    if pid is None:
+        return [f"- {c.name}: no mtssh process found"]
+    kinds = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        kinds[int(fd)] = "socket" if target.startswith("socket:") else \
+            "tty" if target.startswith("/dev/pts/") or target == "/dev/tty" else "other"
+    path = os.path.join(a.work, f"trace-{c.label}-{c.kind}.txt")
+    perf = subprocess.Popen(["perf", "trace", "-T", "-p", str(pid), "-o", path, "-e",
+                             "read,write,writev,sendto,recvfrom,sendmsg,recvmsg"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2)  # perf attaches
+    results = []
+    for i in range(rounds):
+        results.append(c.round(k + i))
+    time.sleep(0.5)
+    perf.send_signal(2)
+    try:
+        perf.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        perf.kill()
+    events = []
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = TRACE_LINE.match(line)
+            if m:
+                t, _, call, fd, ret = m.groups()
+                # perf trace leaves out arguments that are 0, so a read without fd is fd 0
+                events.append((float(t), call, kinds.get(int(fd or 0), "other"), int(ret)))
+    events.sort()  # per-CPU buffers: lines of two threads may come out of order
+    # Enter: a one-byte read from the terminal (the typed text came earlier, in one read)
+    enters = [i for i, e in enumerate(events) if e[2] == "tty" and e[1] == "read" and e[3] == 1]
+    out = [] if enters else [f"- {c.name}: no read of Enter in {path} (perf trace attached late?)"]
+    for n, i in enumerate(enters[:rounds]):
+        t0 = events[i][0]
+        end = events[enters[n + 1]][0] if n + 1 < len(enters) else t0 + 1000
+        span = [e for e in events[i + 1:] if e[0] < min(end, t0 + 500)]
+        sent = [e[0] - t0 for e in span if e[2] == "socket" and e[1] in ("write", "writev",
+                                                                         "sendto", "sendmsg")]
+        got = [e[0] - t0 for e in span if e[2] == "socket" and e[1] in ("read", "recvfrom",
+                                                                        "recvmsg") and e[3] > 0]
+        drawn = [(e[0] - t0, e[3]) for e in span if e[2] == "tty" and e[1] in ("write", "writev")
+                 and e[3] > 0]
+        ms = results[n]["ms"] if n < len(results) else None
+
+        def rng(xs):
+            return f"{len(xs)} at {xs[0]:.1f}-{xs[-1]:.1f}" if xs else "none"
+        out.append(f"- {c.name}, round {n + 1} ({fmt(ms)} ms by the control client): socket "
+                   f"writes {rng(sent)}; socket reads with data {rng(got)}; terminal writes "
+                   + ", ".join(f"{t:.1f} ({b} B)" for t, b in drawn[:12]))
+    return out
+
+
+def fmt(x):
+    return "-" if x is None else f"{x:.1f}"
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--work", required=True)
+    p.add_argument("--n", type=int, default=100)
+    p.add_argument("--rounds", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--tmux-size", default="400x200")
+    p.add_argument("--mtssh-size", default="250x80")
+    p.add_argument("--client-cpu", default="1")
+    p.add_argument("--quiet", type=float, default=0.3, help="s without output that ends typing")
+    p.add_argument("--window", type=float, default=1.0, help="s each round reads after Enter")
+    p.add_argument("--sshd-pid", type=int, default=0)
+    p.add_argument("--load-before", default="")
+    p.add_argument("--trace", type=int, default=0, help="extra rounds under perf trace")
+    p.add_argument("--out", required=True)
+    p.add_argument("cases", nargs="+")
+    a = p.parse_args()
+
+    cases = [Case(spec, a) for spec in a.cases]
+    rows = []
+    try:
+        for c in cases:  # one case at a time: N logins at once on the server core, not all
+            t = time.monotonic()
+            c.start()
+            c.wait_ready(time.monotonic() + 120)
+            log(f"{c.name}: {len(c.panes)} pane(s) of {', '.join(c.sizes)}; {a.n} sessions "
+                f"ready after {time.monotonic() - t:.1f} s")
+        server_pids.extend(descendants(a.sshd_pid) if a.sshd_pid else [])
+        wait_idle()
+        k = 1000
+        for r in range(-a.warmup, a.rounds):
+            shift = r % len(cases)
+            for c in cases[shift:] + cases[:shift]:
+                k += 1
+                res = c.round(k)
+                log(f"round {r:>2} {c.name:<18} {fmt(res['ms']):>7} ms  shown {res['shown']}/{a.n}"
+                    f"  {res['bytes']:>7} B  CPU client {res['cpu_ms']:.1f} ms"
+                    f" server {res['server_cpu_ms']:.1f} ms")
+                if r >= 0:
+                    rows.append((r, c.name, res))
+                if c.kind != "tmux" and res["tmux_shown"] != res["shown"]:
+                    log(f"  emulator replay shows {res['shown']}, tmux's screen "
+                        f"{res['tmux_shown']}")
+        traces = []
+        if a.trace:
+            for c in cases:
+                if c.kind != "tmux":
+                    traces += traced_rounds(c, k + 1, a.trace)
+                    k += a.trace
+    finally:
+        for c in cases:
+            if c.ctl:
+                c.ctl.close()
+    report(a, cases, rows, traces)
+
+
+def report(a, cases, rows, traces):
+    with open(os.path.join(a.work, "rounds.tsv"), "w") as f:
+        f.write("round\tcase\tms\tshown\tbytes\tclient_cpu_ms\tserver_cpu_ms\tcore0_busy_ms\t"
+                "core1_busy_ms\tframes\n")
+        for r, name, res in rows:
+            frames = " ".join(f"{t:.1f}:{n}" for t, n in res["frames"])
+            f.write(f"{r}\t{name}\t{fmt(res['ms'])}\t{res['shown']}\t{res['bytes']}\t"
+                    f"{res['cpu_ms']:.1f}\t{res['server_cpu_ms']:.1f}\t{res['cores'].get(0, 0):.0f}\t"
+                    f"{res['cores'].get(1, 0):.0f}\t{frames}\n")
+    load_after = open("/proc/loadavg").read().split()[:3]
+    by = {}
+    for r, name, res in rows:
+        by.setdefault(name, []).append(res)
+    tmux_med = statistics.median(x["ms"] for x in by["tmux"] if x["ms"] is not None) \
+        if "tmux" in by and any(x["ms"] is not None for x in by["tmux"]) else None
+    out = [f"N = {a.n} sessions, {a.rounds} rounds per case after {a.warmup} warm-up, "
+           f"cases alternating (order rotating each round). Load average before "
+           f"{a.load_before}, after {' '.join(load_after)}. CPU columns: medians over the "
+           f"{a.window:g} s after each Enter; client = the case's tmux server and what runs "
+           f"in it (N ssh, or mtssh), server = sshd and every session under it.", "",
+           "| case | median ms | min | max | rounds ok | median / tmux's | client CPU ms/round "
+           "| server CPU ms/round | bytes tmux read/round |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for c in cases:
+        res = by.get(c.name, [])
+        ms = [x["ms"] for x in res if x["ms"] is not None]
+        if not ms:
+            out.append(f"| {c.name} | - | - | - | 0/{len(res)} | - | - | - | - |")
+            continue
+        med = statistics.median(ms)
+        ratio = f"{med / tmux_med:.2f}" if tmux_med else "-"
+        out.append(f"| {c.name} | {med:.1f} | {min(ms):.1f} | {max(ms):.1f} | "
+                   f"{len(ms)}/{len(res)} | {ratio} | "
+                   f"{statistics.median(x['cpu_ms'] for x in res):.1f} | "
+                   f"{statistics.median(x['server_cpu_ms'] for x in res):.1f} | "
+                   f"{statistics.median(x['bytes'] for x in res):.0f} |")
+    out += ["", "Every round (ms, Enter to every pane showing the output):", ""]
+    for c in cases:
+        res = by.get(c.name, [])
+        out.append(f"- {c.name}: " + " ".join(fmt(x["ms"]) for x in res))
+    out += ["", "Progress in each case's median round (ms after Enter : panes showing the output; "
+            "tmux: as each pane's output arrives, summarised by tenths; mtssh: after each "
+            "%output chunk that changed the count on the replayed screen):", ""]
+    for c in cases:
+        ok = sorted((x for x in by.get(c.name, []) if x["ms"] is not None), key=lambda x: x["ms"])
+        if not ok:
+            continue
+        med = ok[len(ok) // 2]
+        steps, last = [], -1
+        for t, n in med["frames"]:
+            if c.kind == "tmux" and n % max(a.n // 10, 1) and n != a.n and n != 1:
+                continue
+            if n != last:
+                steps.append(f"{t:.1f}:{n}")
+                last = n
+        out.append(f"- {c.name} ({fmt(med['ms'])} ms): {' '.join(steps)}")
+    if traces:
+        out += ["", "Traced rounds (`perf trace` on mtssh, not in the table above; ms after mtssh "
+                "read Enter from its terminal):", ""] + traces
+    text = "\n".join(out) + "\n"
+    with open(a.out, "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()

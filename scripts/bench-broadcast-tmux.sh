@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# bench-broadcast-tmux.sh: one broadcast line to N sessions on OpenSSH sshd, timed until every
+# pane shows its output: mtssh (running in one big tmux pane) against tmux itself with
+# `synchronize-panes` over N `ssh` panes. Same machine, same run, rounds alternating.
+#
+# Set-up (loopback only, every step bounded by `timeout`):
+#   sshd     one private OpenSSH sshd (-D), ListenAddress 127.62.0.1-$ADDRS on one port,
+#            private ed25519 host key, public-key login with a private client key, UsePAM no,
+#            MaxStartups raised. `ForceCommand` gives every session the same cheap shell
+#            (`bash --noprofile --norc -i`, PS1='$ '), so root's own start-up files stay out
+#            of both cases. Pinned to core $SERVER_CPU with its sessions.
+#   clients  own HOME, no agent (SSH_AUTH_SOCK unset), known_hosts pre-written and checked
+#            strictly. Every tmux server (and so every ssh and mtssh it runs) and the driver
+#            are pinned to core $CLIENT_CPU.
+#   tmux     a tmux server (own socket, -f of its own) with one window of $TMUX_SIZE, N tiled
+#            panes each running `ssh -F /dev/null -tt ... host`, `synchronize-panes on`.
+#   mtssh    for each binary of MTSSH_BINS, a tmux server with one pane of $MTSSH_SIZE
+#            running `mtssh -f hosts.toml --ssh-config none` (N hosts, all on one page).
+#
+# One round, the same for every case (scripts/bench-broadcast-tmux.py does it through a tmux
+# control-mode client, `tmux -C attach`, which reports `%output %PANE data` as tmux reads each
+# pane's bytes): type `echo mark$((K+0))x` (`send-keys -l`: one input to tmux, which the
+# sync option fans out to every pane, or which mtssh puts in its broadcast line), wait until
+# the panes are quiet, then hand Enter to tmux (`send-keys Enter`, written to the control
+# client: the clock starts just before that write). Stop the clock when every pane shows the
+# command's output `markKx` (the echo shows `mark$((K+0))x`, never `markKx`):
+#   tmux   when each of the N panes' output (unescaped %output) has contained `markKx`;
+#   mtssh  its pane's %output chunks, timestamped at receipt, are replayed afterwards through
+#          a terminal emulator (pyte) started from the pane's screen just before Enter
+#          (`capture-pane`); the time is that of the first chunk after which the emulated
+#          screen shows `markKx` N times. The replayed screen is checked against tmux's own
+#          (`capture-pane` after the round): the counts must agree.
+# Also per round: the client processes' CPU (schedstat: the tmux server and N ssh, or the tmux
+# server and mtssh), the bytes tmux read from the pane(s), and for mtssh the frames (screen
+# updates) with the panes that showed the output after each.
+#
+# Usage: scripts/bench-broadcast-tmux.sh [OUT.md]
+#   env: N=100 ROUNDS=10 WARMUP=2 ADDRS=10 SERVER_CPU=0 CLIENT_CPU=1
+#        MTSSH_BINS="after=target/release/mtssh before=/path/to/old/mtssh"  (label=binary ...)
+#        TMUX_SIZE=400x200 MTSSH_SIZE=250x80 KEYS_MODE=0 (1: also mtssh with F3, every
+#        keystroke broadcast, so Enter sends only CR as tmux's does) TRACE=0 (R: R more
+#        rounds per mtssh case under `perf trace`, reported apart) KEEP=0 (1: keep the
+#        scratch directory: traces, tmux sockets' logs, mtssh stderr)
+# Needs: sshd, ssh, tmux, python3 with pyte (installed with pip if missing), taskset.
+set -euo pipefail
+
+N=${N:-100}
+ROUNDS=${ROUNDS:-10}
+WARMUP=${WARMUP:-2}
+ADDRS=${ADDRS:-10}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+TMUX_SIZE=${TMUX_SIZE:-400x200}
+MTSSH_SIZE=${MTSSH_SIZE:-250x80}
+KEYS_MODE=${KEYS_MODE:-0}
+TRACE=${TRACE:-0}
+out_md=${1:-}
+root=$(cd "$(dirname "$0")/.." && pwd)
+default_bin="${CARGO_TARGET_DIR:-$root/target}/release/mtssh"
+MTSSH_BINS=${MTSSH_BINS:-"mtssh=$default_bin"}
+
+# --- tools ---------------------------------------------------------------------------
+need_apt=()
+[ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+command -v ssh >/dev/null || need_apt+=(openssh-client)
+command -v tmux >/dev/null || need_apt+=(tmux)
+command -v taskset >/dev/null || need_apt+=(util-linux)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing with apt-get: ${need_apt[*]}" >&2
+  apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+if ! python3 -c 'import pyte' 2>/dev/null; then
+  echo "installing with pip: pyte" >&2
+  pip install -q pyte
+fi
+for spec in $MTSSH_BINS; do
+  b=${spec#*=}
+  if [ ! -x "$b" ]; then
+    [ "$b" = "$default_bin" ] || { echo "not an executable: $b" >&2; exit 2; }
+    cargo build --release --bin mtssh --manifest-path "$root/Cargo.toml"
+  fi
+done
+
+# --- scratch space and cleanup -------------------------------------------------------
+work=$(mktemp -d /tmp/bench-tmux.XXXXXX)
+sshd_pid=
+cleanup() {
+  # tmux servers first (their ssh clients and mtssh go with them), then sshd
+  for s in "$work"/tmux-*.sock; do
+    [ -S "$s" ] && timeout 10 tmux -S "$s" kill-server 2>/dev/null || true
+  done
+  if [ -n "$sshd_pid" ]; then kill "$sshd_pid" 2>/dev/null || true; wait "$sshd_pid" 2>/dev/null || true; fi
+  if [ "${KEEP:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+unset SSH_AUTH_SOCK TMUX TMUX_PANE
+export HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" XDG_DATA_HOME="$work/home/.local/share" \
+  XDG_STATE_HOME="$work/home/.local/state"
+mkdir -p "$HOME"
+user=$(id -un)
+
+ssh-keygen -q -N '' -t ed25519 -f "$work/host_key"
+ssh-keygen -q -N '' -t ed25519 -f "$work/client"
+cp "$work/client.pub" "$work/authorized_keys"
+mkdir -p /run/sshd
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.62.0.1",0)); print(s.getsockname()[1])')
+ip_of() { echo "127.62.0.$(($1 % ADDRS + 1))"; }
+
+# --- sshd ------------------------------------------------------------------------------
+[ "$ADDRS" -le 16 ] || { echo "ADDRS: at most 16 (sshd's ListenAddress limit)" >&2; exit 2; }
+hostkey_pub=$(cut -d' ' -f1,2 "$work/host_key.pub")
+cfg="$work/sshd.conf"; : >"$cfg"; : >"$work/known_hosts"
+for a in $(seq 0 $((ADDRS - 1))); do
+  ip=$(ip_of "$a")
+  echo "ListenAddress $ip:$port" >>"$cfg"
+  echo "[$ip]:$port $hostkey_pub" >>"$work/known_hosts"
+done
+# The cases run together: N sessions each, all connecting at start-up.
+printf '%s\n' "HostKey $work/host_key" "PidFile none" "AuthorizedKeysFile $work/authorized_keys" \
+  "UsePAM no" "StrictModes no" "PermitRootLogin yes" "PasswordAuthentication no" \
+  "KbdInteractiveAuthentication no" "MaxStartups 4000" "MaxSessions 100" "UseDNS no" \
+  "LogLevel ERROR" "PrintMotd no" "PrintLastLog no" "Banner none" \
+  "ForceCommand exec env PS1='\$ ' HISTFILE=/dev/null bash --noprofile --norc -i" >>"$cfg"
+taskset -c "$SERVER_CPU" /usr/sbin/sshd -D -e -f "$cfg" 2>>"$work/sshd.log" &
+sshd_pid=$!
+for _ in $(seq 50); do
+  python3 - "$(ip_of $((ADDRS - 1)))" "$port" <<'EOF' 2>/dev/null && break
+import socket, sys
+socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1).close()
+EOF
+  sleep 0.2
+done
+echo "sshd on $ADDRS addresses 127.62.0.1-$ADDRS port $port (core $SERVER_CPU)" >&2
+
+# --- clients' files ----------------------------------------------------------------------
+# ssh for the tmux panes: one line per pane in ssh-cmds.txt
+ssh_base="ssh -F /dev/null -tt -o BatchMode=yes -o StrictHostKeyChecking=yes \
+-o UserKnownHostsFile=$work/known_hosts -o GlobalKnownHostsFile=/dev/null -o IdentitiesOnly=yes \
+-o IdentityAgent=none -i $work/client -p $port -l $user -o ConnectTimeout=30 -o LogLevel=ERROR"
+: >"$work/ssh-cmds.txt"
+printf '[defaults]\nuser = "%s"\nidentity_file = "%s"\nknown_hosts = "%s"\nhost_key_check = "strict"\nconnect_timeout = 30\n\n' \
+  "$user" "$work/client" "$work/known_hosts" >"$work/hosts.toml"
+for i in $(seq 0 $((N - 1))); do
+  ip=$(ip_of "$i")
+  echo "$ssh_base $ip" >>"$work/ssh-cmds.txt"
+  printf '[[hosts]]\nname = "h%03d"\nhost = "%s"\nport = %s\n\n' $((i + 1)) "$ip" "$port" >>"$work/hosts.toml"
+done
+# tmux: no user config; escape-time 0 (keys are never held back). window-size manual is set
+# after new-session (in the config file, tmux 3.3a exits at start-up).
+printf '%s\n' "set -g status off" "set -g escape-time 0" \
+  "set -g history-limit 2000" "set -g remain-on-exit on" "set -g default-terminal tmux-256color" \
+  >"$work/tmux.conf"
+
+cases=(tmux)
+for spec in $MTSSH_BINS; do
+  label=${spec%%=*} b=$(readlink -f "${spec#*=}")
+  cases+=("mtssh:$label=$b")
+  [ "$KEYS_MODE" = 1 ] && cases+=("mtssh-keys:$label=$b")
+done
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "load average before: $load_before" >&2
+status=0
+timeout $((600 + ROUNDS * 60)) taskset -c "$CLIENT_CPU" python3 "$root/scripts/bench-broadcast-tmux.py" \
+  --work "$work" --n "$N" --rounds "$ROUNDS" --warmup "$WARMUP" \
+  --tmux-size "$TMUX_SIZE" --mtssh-size "$MTSSH_SIZE" --client-cpu "$CLIENT_CPU" \
+  --sshd-pid "$sshd_pid" --load-before "$load_before" --trace "$TRACE" --out "$work/report.md" "${cases[@]}" || status=$?
+if [ -s "$work/report.md" ]; then
+  cat "$work/report.md"
+  if [ -n "$out_md" ]; then
+    cp "$work/report.md" "$out_md"
+    cp "$work/rounds.tsv" "${out_md%.md}.tsv"
+  fi
+fi
+grep -v kex_exchange_identification "$work/sshd.log" >"$work/sshd.err" || true  # minus our port probe
+if [ -s "$work/sshd.err" ]; then
+  echo "--- sshd log (first lines) ---" >&2; sort "$work/sshd.err" | uniq -c | sort -rn | head -5 >&2
+fi
+exit "$status"
