@@ -181,7 +181,10 @@ def core_busy_ticks():
         for line in f:
             if line.startswith("cpu") and line[3].isdigit():
                 v = [int(x) for x in line.split()[1:]]
-                busy[int(line[3:line.index(" ")])] = sum(v) - v[3] - v[4]  # minus idle, iowait
+                # user nice system irq softirq (guest is inside user; idle, iowait, steal out)
+                core = int(line[3:line.index(" ")])
+                busy[core] = v[0] + v[1] + v[2] + v[5] + v[6]
+                busy[f"steal{core}"] = v[7]  # time the VM's host gave this core to others
     return busy
 
 
@@ -194,7 +197,7 @@ def wait_idle(limit=90, busy_max=0.2):
         b0 = core_busy_ticks()
         time.sleep(1)
         b1 = core_busy_ticks()
-        worst = max((b1[c] - b0.get(c, 0)) / hz for c in b1)
+        worst = max((b1[c] - b0.get(c, 0)) / hz for c in b1 if isinstance(c, int))
         if worst <= busy_max:
             log(f"idle: busiest core {worst:.0%} over 1 s; load average "
                 f"{' '.join(open('/proc/loadavg').read().split()[:3])}")
@@ -219,7 +222,6 @@ class Case:
         self.ctl = None
         self.panes = []  # pane ids
         self.pids = []  # client processes: tmux server and what runs under it
-        self.marks = 0
 
     def tmux(self, *argv):
         subprocess.run(["timeout", "20", "tmux", "-S", self.sock, "-f", self.conf, *argv],
@@ -248,8 +250,7 @@ class Case:
         lines = self.ctl.command("list-panes -t bench -F '#{pane_id} #{pane_width}x#{pane_height}'")
         self.panes = [x.split()[0] for x in lines]
         self.sizes = sorted({x.split()[1] for x in lines})
-        server = int(self.ctl.command("display -p '#{pid}'")[0])
-        self.server_pid = server
+        self.server_pid = int(self.ctl.command("display -p '#{pid}'")[0])
 
     def wait_ready(self, deadline):
         """Every session shows its shell's prompt (tmux: in every pane; mtssh: N prompts)."""
@@ -290,7 +291,6 @@ class Case:
         self.ctl.command(f"send-keys -t {target} -l 'echo mark$(({k}+0))x'")
         if not self.ctl.drain(a.quiet, 10):
             log(f"{self.name}: panes still busy 10 s after typing")
-        screen = None
         if self.kind != "tmux":
             screen = pyte.Screen(*map(int, self.sizes[0].split("x")))
             stream = pyte.ByteStream(screen)
@@ -300,7 +300,9 @@ class Case:
                 log(f"{self.name}: {len(early)} output lines during the capture")
             for row, text in enumerate(lines):
                 stream.feed(f"\x1b[{row + 1};1H{text}".encode())
+        rig = [os.getpid(), self.ctl.proc.pid]  # this driver and its control client
         cpu0, srv0, busy0 = cpu_ns(self.pids), cpu_ns(server_pids), core_busy_ticks()
+        rig0 = cpu_ns(rig)
         got = []
         self.ctl.replies.clear()
         t0 = self.ctl.send(f"send-keys -t {target} Enter")
@@ -309,11 +311,13 @@ class Case:
         while (left := end - now_ns()) > 0:
             got.extend(self.ctl.pump(left / 1e9))
         cpu1, srv1, busy1 = cpu_ns(self.pids), cpu_ns(server_pids), core_busy_ticks()
+        rig1 = cpu_ns(rig)
         self.ctl.drain(a.quiet, 5)
         res = {
             "bytes": sum(len(output_of(line)[1]) for _, line in got),
             "cpu_ms": (cpu1 - cpu0) / 1e6,
             "server_cpu_ms": (srv1 - srv0) / 1e6,
+            "rig_cpu_ms": (rig1 - rig0) / 1e6,
             "cores": {c: (busy1[c] - busy0.get(c, 0)) * 1000 / os.sysconf("SC_CLK_TCK")
                       for c in busy1},
             "frames": [],  # (ms, panes showing the output)
@@ -475,13 +479,15 @@ def main():
 
 def report(a, cases, rows, traces):
     with open(os.path.join(a.work, "rounds.tsv"), "w") as f:
-        f.write("round\tcase\tms\tshown\tbytes\tclient_cpu_ms\tserver_cpu_ms\tcore0_busy_ms\t"
-                "core1_busy_ms\tframes\n")
+        f.write("round\tcase\tms\tshown\tbytes\tclient_cpu_ms\tserver_cpu_ms\trig_cpu_ms\t"
+                "core0_busy_ms\tcore1_busy_ms\tsteal0_ms\tsteal1_ms\tframes\n")
         for r, name, res in rows:
             frames = " ".join(f"{t:.1f}:{n}" for t, n in res["frames"])
             f.write(f"{r}\t{name}\t{fmt(res['ms'])}\t{res['shown']}\t{res['bytes']}\t"
-                    f"{res['cpu_ms']:.1f}\t{res['server_cpu_ms']:.1f}\t{res['cores'].get(0, 0):.0f}\t"
-                    f"{res['cores'].get(1, 0):.0f}\t{frames}\n")
+                    f"{res['cpu_ms']:.1f}\t{res['server_cpu_ms']:.1f}\t{res['rig_cpu_ms']:.1f}\t"
+                    f"{res['cores'].get(0, 0):.0f}\t"
+                    f"{res['cores'].get(1, 0):.0f}\t{res['cores'].get('steal0', 0):.0f}\t"
+                    f"{res['cores'].get('steal1', 0):.0f}\t{frames}\n")
     load_after = open("/proc/loadavg").read().split()[:3]
     by = {}
     for r, name, res in rows:
@@ -509,6 +515,19 @@ def report(a, cases, rows, traces):
                    f"{statistics.median(x['cpu_ms'] for x in res):.1f} | "
                    f"{statistics.median(x['server_cpu_ms'] for x in res):.1f} | "
                    f"{statistics.median(x['bytes'] for x in res):.0f} |")
+    if rows:
+        med = statistics.median
+        c0 = med(r[2]["cores"].get(0, 0) for r in rows)
+        c1 = med(r[2]["cores"].get(1, 0) for r in rows)
+        ours0 = med(r[2]["server_cpu_ms"] for r in rows)
+        ours1 = med(r[2]["cpu_ms"] + r[2]["rig_cpu_ms"] for r in rows)
+        steal = [max(r[2]["cores"].get(f"steal{c}", 0) for r in rows) for c in (0, 1)]
+        out += ["", f"Machine during the {a.window:g} s windows (medians over all rounds, "
+                f"/proc/stat, 10 ms ticks): core 0 busy {c0:.0f} ms, of which sshd and its "
+                f"sessions {ours0:.0f} ms; core 1 busy {c1:.0f} ms, of which the case's client "
+                f"and this driver with its control client {ours1:.0f} ms; the rest is other work. "
+                f"Steal (the VM's host running others on our cores), worst window: core 0 "
+                f"{steal[0]:.0f} ms, core 1 {steal[1]:.0f} ms."]
     out += ["", "Every round (ms, Enter to every pane showing the output):", ""]
     for c in cases:
         res = by.get(c.name, [])

@@ -7,8 +7,9 @@
 #   sshd     one private OpenSSH sshd (-D), ListenAddress 127.62.0.1-$ADDRS on one port,
 #            private ed25519 host key, public-key login with a private client key, UsePAM no,
 #            MaxStartups raised. `ForceCommand` gives every session the same cheap shell
-#            (`bash --noprofile --norc -i`, PS1='$ '), so root's own start-up files stay out
-#            of both cases. Pinned to core $SERVER_CPU with its sessions.
+#            (`bash --noprofile --norc -i`, PS1='$ '), and `SetEnv HOME` an empty home (Debian's
+#            bash sources ~/.bashrc even for sshd's `bash -c`), so the login user's start-up
+#            files stay out of every case. Pinned to core $SERVER_CPU with its sessions.
 #   clients  own HOME, no agent (SSH_AUTH_SOCK unset), known_hosts pre-written and checked
 #            strictly. Every tmux server (and so every ssh and mtssh it runs) and the driver
 #            are pinned to core $CLIENT_CPU.
@@ -30,18 +31,22 @@
 #          (`capture-pane`); the time is that of the first chunk after which the emulated
 #          screen shows `markKx` N times. The replayed screen is checked against tmux's own
 #          (`capture-pane` after the round): the counts must agree.
-# Also per round: the client processes' CPU (schedstat: the tmux server and N ssh, or the tmux
-# server and mtssh), the bytes tmux read from the pane(s), and for mtssh the frames (screen
-# updates) with the panes that showed the output after each.
+# Every round reads for 1 s after Enter whatever the case; per round it records the client's
+# CPU (schedstat: the tmux server and N ssh, or the tmux server and mtssh), the server's (sshd
+# and every session under it), each core's busy and steal time (/proc/stat), the bytes tmux
+# read from the pane(s), and how the panes filled (ms : panes showing the output).
 #
-# Usage: scripts/bench-broadcast-tmux.sh [OUT.md]
+# Usage: scripts/bench-broadcast-tmux.sh [OUT.md]     (OUT.md and OUT.tsv: report, rounds)
 #   env: N=100 ROUNDS=10 WARMUP=2 ADDRS=10 SERVER_CPU=0 CLIENT_CPU=1
 #        MTSSH_BINS="after=target/release/mtssh before=/path/to/old/mtssh"  (label=binary ...)
-#        TMUX_SIZE=400x200 MTSSH_SIZE=250x80 KEYS_MODE=0 (1: also mtssh with F3, every
-#        keystroke broadcast, so Enter sends only CR as tmux's does) TRACE=0 (R: R more
-#        rounds per mtssh case under `perf trace`, reported apart) KEEP=0 (1: keep the
-#        scratch directory: traces, tmux sockets' logs, mtssh stderr)
-# Needs: sshd, ssh, tmux, python3 with pyte (installed with pip if missing), taskset.
+#        TMUX_SIZE=400x200 MTSSH_SIZE=250x80
+#        KEYS_MODE=0   1, or some labels of MTSSH_BINS: also run those binaries with F3 (every
+#                      keystroke broadcast), so that Enter sends only CR, as tmux's does
+#        TRACE=0       R: R more rounds per mtssh case under `perf trace` (socket writes and
+#                      reads, terminal writes after mtssh read Enter), reported apart
+#        KEEP=0        1: keep the scratch directory (traces, mtssh stderr, sshd log)
+# Needs: sshd, ssh, tmux, python3 with pyte (installed with pip if missing), taskset; perf for
+# TRACE.
 set -euo pipefail
 
 N=${N:-100}
@@ -72,6 +77,9 @@ fi
 if ! python3 -c 'import pyte' 2>/dev/null; then
   echo "installing with pip: pyte" >&2
   pip install -q pyte
+fi
+if [ "$TRACE" != 0 ] && ! command -v perf >/dev/null; then
+  echo "TRACE needs perf (apt-get install linux-perf)" >&2; exit 2
 fi
 for spec in $MTSSH_BINS; do
   b=${spec#*=}
@@ -121,7 +129,9 @@ printf '%s\n' "HostKey $work/host_key" "PidFile none" "AuthorizedKeysFile $work/
   "UsePAM no" "StrictModes no" "PermitRootLogin yes" "PasswordAuthentication no" \
   "KbdInteractiveAuthentication no" "MaxStartups 4000" "MaxSessions 100" "UseDNS no" \
   "LogLevel ERROR" "PrintMotd no" "PrintLastLog no" "Banner none" \
+  "SetEnv HOME=$work/remote-home" \
   "ForceCommand exec env PS1='\$ ' HISTFILE=/dev/null bash --noprofile --norc -i" >>"$cfg"
+mkdir -p "$work/remote-home"
 taskset -c "$SERVER_CPU" /usr/sbin/sshd -D -e -f "$cfg" 2>>"$work/sshd.log" &
 sshd_pid=$!
 for _ in $(seq 50); do
@@ -156,7 +166,7 @@ cases=(tmux)
 for spec in $MTSSH_BINS; do
   label=${spec%%=*} b=$(readlink -f "${spec#*=}")
   cases+=("mtssh:$label=$b")
-  [ "$KEYS_MODE" = 1 ] && cases+=("mtssh-keys:$label=$b")
+  case " $KEYS_MODE " in *" 1 "* | *" $label "*) cases+=("mtssh-keys:$label=$b") ;; esac
 done
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
