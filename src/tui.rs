@@ -252,7 +252,7 @@ where
                 if only_remote_input(app, &todo) {
                     clock.echo_sent(Instant::now());
                 } else {
-                    clock.changed();
+                    clock.changed(Instant::now());
                 }
                 todo
             }
@@ -260,7 +260,7 @@ where
             Wake::Terminal(None) => return Ok(()),
             Wake::Session(Some(event)) => {
                 let todo = session_batch(app, effects, event, events);
-                clock.changed();
+                clock.changed(Instant::now());
                 // Let the runtime poll its timers and sockets before the next batch: within
                 // one poll of this task the frame clock, the lag probe and the sessions' own
                 // IO would otherwise wait while a flood keeps the channel full.
@@ -269,11 +269,11 @@ where
             }
             Wake::Session(None) => {
                 engine_open = false;
-                clock.changed();
+                clock.changed(Instant::now());
                 Vec::new()
             }
             Wake::Finished(finished) => {
-                clock.changed();
+                clock.changed(Instant::now());
                 let msgs = effects.on_finished(finished);
                 msgs.into_iter().flat_map(|m| app.update(m)).collect()
             }
@@ -289,7 +289,7 @@ where
                     msgs.push(Msg::Lag(now));
                 }
                 if !msgs.is_empty() {
-                    clock.changed();
+                    clock.changed(Instant::now());
                 }
                 msgs.into_iter().flat_map(|m| app.update(m)).collect()
             }

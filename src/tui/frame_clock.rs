@@ -1,23 +1,31 @@
-//! When the loop draws: only after something changed, at most one frame per [`FRAME`], and
-//! for keys that only went to the remote side, not before their echo (or [`ECHO_WAIT`]).
+//! When the loop draws: only after something changed; as soon as a burst of changes pauses
+//! ([`QUIET`]: the last reply of a broadcast is drawn ~1 ms after it arrives, not in the next
+//! fixed slot), but never more than [`FRAME`] after the first undrawn change (a flood that
+//! never pauses still gets ~60 frames a second) and never sooner than [`MIN_GAP`] after the
+//! last frame (a burst with pauses costs a few frames, not one per reply). Keys that only
+//! went to the remote side wait for their echo (or [`ECHO_WAIT`]).
 //! Pure: the loop tells it what happened and when, and asks when to wake up.
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// At most ~60 frames a second however fast output arrives.
+/// The longest a change waits while changes keep coming: ~60 frames a second in a flood.
 pub const FRAME: Duration = Duration::from_millis(16);
+/// A pause this long in the changes means the burst is over: draw.
+pub const QUIET: Duration = Duration::from_millis(1);
+/// Frames are at least this far apart (at most 250 a second).
+pub const MIN_GAP: Duration = Duration::from_millis(4);
 /// A key that only goes to the remote side (focus or keystroke mode) changes nothing on
 /// screen by itself: the remote's echo does. Drawing for the key would take the frame slot
-/// and make the echo, a millisecond later, wait a whole frame; so the key waits for its echo
-/// this long at most before a frame is drawn anyway.
+/// and make the echo, a millisecond later, wait for the next one; so the key waits for its
+/// echo this long at most before a frame is drawn anyway.
 pub const ECHO_WAIT: Duration = Duration::from_millis(25);
 
 #[derive(Debug, Clone)]
 pub struct FrameClock {
-    /// The model changed since the last frame.
-    dirty: bool,
+    /// When the first and the latest change since the last frame happened.
+    changes: Option<(Instant, Instant)>,
     last_draw: Instant,
     /// Set when keys went to the remote without changing the screen (see [`ECHO_WAIT`]).
     echo_deadline: Option<Instant>,
@@ -27,29 +35,34 @@ impl FrameClock {
     /// A clock with the first frame due at once.
     pub fn new(now: Instant) -> Self {
         FrameClock {
-            dirty: true,
-            last_draw: now.checked_sub(FRAME).unwrap_or(now),
+            changes: Some((now, now.checked_sub(QUIET).unwrap_or(now))),
+            last_draw: now.checked_sub(MIN_GAP).unwrap_or(now),
             echo_deadline: None,
         }
     }
 
-    /// The model changed: draw in the next frame slot.
-    pub fn changed(&mut self) {
-        self.dirty = true;
+    /// The model changed at `now`: draw once the changes pause.
+    pub fn changed(&mut self, now: Instant) {
+        let first = self.changes.map_or(now, |(first, _)| first);
+        self.changes = Some((first, now));
     }
 
     /// Keys went to the remote side and changed nothing on screen: draw when their echo
     /// arrives ([`FrameClock::changed`]), or [`ECHO_WAIT`] from the first such key at the
     /// latest. A frame already due is not held back.
     pub fn echo_sent(&mut self, now: Instant) {
-        if !self.dirty && self.echo_deadline.is_none() {
+        if self.changes.is_none() && self.echo_deadline.is_none() {
             self.echo_deadline = Some(now + ECHO_WAIT);
         }
     }
 
     /// When the next frame is due; `None` while there is nothing to draw.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let frame = self.dirty.then(|| self.last_draw + FRAME);
+        let frame = self.changes.map(|(first, last)| {
+            (first + FRAME)
+                .min(last + QUIET)
+                .max(self.last_draw + MIN_GAP)
+        });
         match (frame, self.echo_deadline) {
             (Some(frame), Some(echo)) => Some(frame.min(echo)),
             (frame, echo) => frame.or(echo),
@@ -64,7 +77,7 @@ impl FrameClock {
     /// A frame was drawn at `now`: it shows every change so far.
     pub fn drawn(&mut self, now: Instant) {
         self.last_draw = now;
-        self.dirty = false;
+        self.changes = None;
         self.echo_deadline = None;
     }
 }
@@ -105,16 +118,53 @@ mod tests {
             draw_at: &[(1000, false)],
         },
         Case {
-            name: "a change right after a frame waits for the frame slot",
-            ops: &[(0, Drawn), (5, Changed)],
-            deadline: Some(16),
-            draw_at: &[(5, false), (15, false), (16, true)],
+            name: "a change right after a frame waits for the minimum gap",
+            ops: &[(0, Drawn), (1, Changed)],
+            deadline: Some(4),
+            draw_at: &[(2, false), (3, false), (4, true)],
         },
         Case {
-            name: "a change long after a frame is drawn at once",
+            name: "a change long after a frame is drawn once the changes pause",
             ops: &[(0, Drawn), (100, Changed)],
-            deadline: Some(16),
-            draw_at: &[(100, true)],
+            deadline: Some(101),
+            draw_at: &[(100, false), (101, true)],
+        },
+        Case {
+            name: "a burst is drawn 1 ms after its last change",
+            ops: &[
+                (0, Drawn),
+                (100, Changed),
+                (100, Changed),
+                (101, Changed),
+                (103, Changed),
+            ],
+            deadline: Some(104),
+            draw_at: &[(103, false), (104, true)],
+        },
+        Case {
+            name: "changes that never pause are drawn 16 ms after the first",
+            ops: &[
+                (0, Drawn),
+                (100, Changed),
+                (101, Changed),
+                (102, Changed),
+                (103, Changed),
+                (104, Changed),
+                (105, Changed),
+                (106, Changed),
+                (107, Changed),
+                (108, Changed),
+                (109, Changed),
+                (110, Changed),
+                (111, Changed),
+                (112, Changed),
+                (113, Changed),
+                (114, Changed),
+                (115, Changed),
+                (116, Changed),
+            ],
+            deadline: Some(116),
+            draw_at: &[(115, false), (116, true)],
         },
         Case {
             name: "a key for the remote waits for its echo",
@@ -123,10 +173,10 @@ mod tests {
             draw_at: &[(16, false), (29, false), (30, true)],
         },
         Case {
-            name: "the echo is drawn in the frame slot",
+            name: "the echo is drawn once it pauses",
             ops: &[(0, Drawn), (5, Echo), (7, Changed)],
-            deadline: Some(16),
-            draw_at: &[(15, false), (16, true)],
+            deadline: Some(8),
+            draw_at: &[(7, false), (8, true)],
         },
         Case {
             name: "more keys do not push the echo deadline back",
@@ -137,8 +187,8 @@ mod tests {
         Case {
             name: "a key does not hold back a frame already due",
             ops: &[(0, Drawn), (2, Changed), (5, Echo)],
-            deadline: Some(16),
-            draw_at: &[(16, true)],
+            deadline: Some(4),
+            draw_at: &[(3, false), (4, true)],
         },
         Case {
             name: "a frame ends the wait for an echo",
@@ -147,10 +197,10 @@ mod tests {
             draw_at: &[(30, false), (100, false)],
         },
         Case {
-            name: "after a frame the next slot counts from it",
+            name: "after a frame the next one waits for the gap from it",
             ops: &[(0, Drawn), (50, Changed), (51, Drawn), (52, Changed)],
-            deadline: Some(67),
-            draw_at: &[(66, false), (67, true)],
+            deadline: Some(55),
+            draw_at: &[(54, false), (55, true)],
         },
     ];
 
@@ -162,7 +212,7 @@ mod tests {
             let mut clock = FrameClock::new(base);
             for &(ms, op) in case.ops {
                 match op {
-                    Changed => clock.changed(),
+                    Changed => clock.changed(at(ms)),
                     Echo => clock.echo_sent(at(ms)),
                     Drawn => clock.drawn(at(ms)),
                 }
