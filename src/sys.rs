@@ -285,6 +285,15 @@ pub fn read_file_capped(path: &std::path::Path, cap: u64) -> std::io::Result<Vec
 /// The largest private key or certificate file read: real ones are a few KiB.
 pub const MAX_KEY_FILE: u64 = 1024 * 1024;
 
+/// Locks `mutex`, going on after a panic elsewhere poisoned it: for state that is consistent
+/// at every step a lock holder takes (no await, no half-done update), so one panicking user
+/// must not take every later user down with it.
+pub fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Opens a file only its owner may read (0600), whatever the umask: host keys, known_hosts,
 /// host lists holding the practice password. `create_new` refuses an existing file (a key
 /// must never be overwritten); otherwise an existing one is truncated (`truncate`) or

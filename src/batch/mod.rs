@@ -88,7 +88,7 @@ pub async fn run(args: RunOptions) -> Result<ExitCode> {
         fanout: args.hosts.fanout,
         per_host: args.hosts.per_host,
         stdin: if args.stdin {
-            Some(std::sync::Arc::new(read_stdin().await?))
+            Some(bytes::Bytes::from(read_stdin().await?))
         } else {
             None
         },

@@ -51,18 +51,12 @@ impl Shared {
     }
 
     pub(super) fn received(&self) -> Vec<ReceivedInput> {
-        match self.received.lock() {
-            Ok(received) => received.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        crate::sys::lock(&self.received).clone()
     }
 
     /// A new entry in the received-input log; its index.
     fn open_received(&self, host: &str) -> usize {
-        let mut received = match self.received.lock() {
-            Ok(r) => r,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut received = crate::sys::lock(&self.received);
         received.push(ReceivedInput {
             host: host.to_string(),
             len: 0,
@@ -72,10 +66,7 @@ impl Shared {
     }
 
     fn note_received(&self, slot: usize, data: &[u8]) {
-        let mut received = match self.received.lock() {
-            Ok(r) => r,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut received = crate::sys::lock(&self.received);
         if let Some(entry) = received.get_mut(slot) {
             entry.len += data.len() as u64;
             if self.record_input {

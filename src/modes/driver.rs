@@ -91,8 +91,9 @@ pub struct BatchOptions {
     pub timeout: Option<Duration>,
     pub fanout: usize,
     pub per_host: usize,
-    /// Bytes sent to every command's stdin, followed by EOF (`--stdin`).
-    pub stdin: Option<std::sync::Arc<Vec<u8>>>,
+    /// Bytes sent to every command's stdin, followed by EOF (`--stdin`); one buffer shared
+    /// by every host's input queue, however many hosts.
+    pub stdin: Option<bytes::Bytes>,
 }
 
 /// Where lines go as they arrive (`--inline`); `None` keeps everything for the end. Each call
@@ -134,11 +135,6 @@ pub async fn execute(
         pty: opts.pty.then_some((80, 24)),
         echo: opts.stdin.is_none(),
     };
-    // One buffer for every host's stdin, however many hosts.
-    let stdin = opts
-        .stdin
-        .as_ref()
-        .map(|data| bytes::Bytes::from(data.to_vec()));
     let now = Instant::now();
     let mut running: Vec<Running> = targets
         .iter()
@@ -178,7 +174,7 @@ pub async fn execute(
                         SessionState::Connecting | SessionState::Authenticating => {}
                         SessionState::Ready => {
                             host.deadline = opts.timeout.map(|t| Instant::now() + t);
-                            match &stdin {
+                            match &opts.stdin {
                                 Some(data) => feed_stdin(handles[id].clone(), data.clone()),
                                 // A command that reads stdin (`cat`) gets EOF, as with
                                 // clush and pdsh, instead of waiting for ever.

@@ -208,13 +208,7 @@ impl InputQueue {
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Queue) -> T) -> T {
-        // A poisoned lock means a panic mid-update elsewhere; the queue's fields are still
-        // consistent at every await-free step, so keep using it.
-        let mut queue = match self.queue.lock() {
-            Ok(q) => q,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        f(&mut queue)
+        f(&mut crate::sys::lock(&self.queue))
     }
 }
 

@@ -44,10 +44,7 @@ impl Control {
     }
 
     fn update(&self, f: impl FnOnce(&mut Wanted)) {
-        match self.wanted.lock() {
-            Ok(mut wanted) => f(&mut wanted),
-            Err(poisoned) => f(&mut poisoned.into_inner()),
-        }
+        f(&mut crate::sys::lock(&self.wanted));
         self.changed.notify_one();
     }
 
@@ -56,10 +53,7 @@ impl Control {
         loop {
             let changed = self.changed.notified();
             let taken = {
-                let mut wanted = match self.wanted.lock() {
-                    Ok(w) => w,
-                    Err(poisoned) => poisoned.into_inner(),
-                };
+                let mut wanted = crate::sys::lock(&self.wanted);
                 let now = *wanted;
                 wanted.resize = None;
                 now
@@ -76,11 +70,7 @@ impl Control {
     async fn closed(&self) {
         loop {
             let changed = self.changed.notified();
-            let close = match self.wanted.lock() {
-                Ok(wanted) => wanted.close,
-                Err(poisoned) => poisoned.into_inner().close,
-            };
-            if close {
+            if crate::sys::lock(&self.wanted).close {
                 return;
             }
             changed.await;

@@ -70,16 +70,7 @@ impl Keys {
 
 /// About `bytes` bytes of base64 in lines (76 characters and a newline each) of deterministic noise.
 fn paste_text(bytes: usize) -> String {
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let raw: Vec<u8> = (0..bytes * 3 / 4)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect();
-    let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(support::noise(bytes * 3 / 4));
     let mut text = String::with_capacity(encoded.len() + encoded.len() / 76 + 1);
     for chunk in encoded.as_bytes().chunks(76) {
         text.push_str(std::str::from_utf8(chunk).unwrap());
@@ -231,22 +222,6 @@ async fn file_of_len(path: &Path, len: usize, limit: Duration) -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
 
-fn sha256(bytes: &[u8]) -> String {
-    use std::io::Write;
-    let mut child = std::process::Command::new("sha256sum")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(bytes).unwrap();
-    let out = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_string()
-}
-
 #[tokio::test]
 async fn a_5_mb_paste_reaches_sshd_whole_in_focus_mode_and_broadcast_to_20() {
     if !sshd::available() {
@@ -256,7 +231,7 @@ async fn a_5_mb_paste_reaches_sshd_whole_in_focus_mode_and_broadcast_to_20() {
     let env = TestEnv::new();
     let (_server, targets, drop_dir) = sshd_and_targets(&env, 20);
     let paste = paste_text(5 * 1024 * 1024);
-    let want = sha256(paste.as_bytes());
+    let want = support::sha256(paste.as_bytes());
     let setup = setup_with_limit(targets, mtssh::ssh::DEFAULT_INPUT_LIMIT);
     with_tui(setup, 200, 60, async |keys, seen| {
         keys.line("echo READY-$((40+2))");
@@ -285,7 +260,7 @@ async fn a_5_mb_paste_reaches_sshd_whole_in_focus_mode_and_broadcast_to_20() {
             started.elapsed()
         );
         assert_eq!(got.len(), paste.len());
-        assert_eq!(sha256(&got), want, "the paste arrived changed");
+        assert_eq!(support::sha256(&got), want, "the paste arrived changed");
         // And the session still answers. (Seen in a file: the kernel echoes typeahead when
         // the terminal's output has room, so the tail of the paste's echo may come after
         // the answer and push it out of the scrollback.)
@@ -324,7 +299,12 @@ async fn a_5_mb_paste_reaches_sshd_whole_in_focus_mode_and_broadcast_to_20() {
         for file in &files {
             let got = file_of_len(file, paste.len(), Duration::from_secs(300)).await;
             assert_eq!(got.len(), paste.len(), "{}", file.display());
-            assert_eq!(sha256(&got), want, "{} arrived changed", file.display());
+            assert_eq!(
+                support::sha256(&got),
+                want,
+                "{} arrived changed",
+                file.display()
+            );
         }
         eprintln!(
             "broadcast paste of {} bytes to 20 sessions arrived in {:?}",

@@ -20,12 +20,45 @@ pub async fn mtssh(env: &TestEnv, args: &[&str]) -> RunOutput {
 
 /// [`mtssh`] with extra environment variables (a password variable, SSH_AUTH_SOCK).
 pub async fn mtssh_with(env: &TestEnv, vars: &[(&str, &str)], args: &[&str]) -> RunOutput {
+    run_mtssh(env, vars, args, None).await
+}
+
+/// [`mtssh`] with `input` written to its standard input while it runs (`--stdin`).
+pub async fn mtssh_fed(env: &TestEnv, args: &[&str], input: Vec<u8>) -> RunOutput {
+    run_mtssh(env, &[], args, Some(input)).await
+}
+
+async fn run_mtssh(
+    env: &TestEnv,
+    vars: &[(&str, &str)],
+    args: &[&str],
+    input: Option<Vec<u8>>,
+) -> RunOutput {
     let mut cmd = env.command(support::mtssh_bin());
     cmd.envs(vars.iter().copied()).args(args);
-    let out = tokio::time::timeout(Duration::from_secs(120), cmd.output())
+    let stdin = match input {
+        Some(_) => std::process::Stdio::piped(),
+        None => std::process::Stdio::null(),
+    };
+    cmd.stdin(stdin)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("mtssh runs");
+    // Fed meanwhile: a command that stops reading must not wedge the test (the write just
+    // fails when mtssh exits).
+    let feed = input.map(|input| {
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        tokio::spawn(async move {
+            let _ = tokio::io::AsyncWriteExt::write_all(&mut stdin, &input).await;
+        })
+    });
+    let out = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
         .await
         .expect("mtssh finishes")
         .expect("mtssh runs");
+    if let Some(feed) = feed {
+        let _ = feed.await;
+    }
     RunOutput {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

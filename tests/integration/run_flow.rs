@@ -9,65 +9,29 @@ use std::time::{Duration, Instant};
 
 use russh::server::{self, Auth, ChannelOpenHandle, Msg, Session};
 use russh::{Channel, ChannelId};
-use tokio::io::AsyncWriteExt;
 
-use crate::run_cmd::{RunOutput, sshd_hosts};
+use crate::run_cmd::{RunOutput, mtssh_fed, sshd_hosts};
 use crate::sshd::{self, Sshd, SshdOptions};
 use crate::support::{self, TestEnv};
 
 /// Runs `mtssh run ARGS` with `input` on its stdin; the output and how long it took.
 async fn run_fed(env: &TestEnv, args: &[&str], input: Vec<u8>) -> (RunOutput, Duration) {
-    let mut cmd = env.command(support::mtssh_bin());
-    cmd.arg("run")
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
     let started = Instant::now();
-    let mut child = cmd.spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let feed = tokio::spawn(async move {
-        let _ = stdin.write_all(&input).await;
-    });
-    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
-        .await
-        .expect("mtssh run ends")
-        .unwrap();
-    let _ = feed.await;
-    let output = RunOutput {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    (output, started.elapsed())
+    let args: Vec<&str> = std::iter::once("run").chain(args.iter().copied()).collect();
+    let out = mtssh_fed(env, &args, input).await;
+    (out, started.elapsed())
 }
 
-fn noise(len: usize) -> Vec<u8> {
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    (0..len)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            b'a' + (state % 26) as u8
-        })
-        .collect()
+/// An sshd of the test's own and a host list for it (host keys learned on first use).
+fn sshd_host_list(env: &TestEnv) -> (Sshd, String) {
+    let server = Sshd::start(env, SshdOptions::default());
+    let hosts = sshd_hosts(env, &server.addrs, &env.path("known_hosts"), "accept-new");
+    (server, hosts.to_string_lossy().into_owned())
 }
 
-fn sha256(bytes: &[u8]) -> String {
-    use std::io::Write;
-    let mut child = std::process::Command::new("sha256sum")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(bytes).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_string()
+/// `len` lowercase letters of noise: text for `cat` and `--outdir` to carry whole.
+fn letters(len: usize) -> Vec<u8> {
+    support::noise(len).iter().map(|b| b'a' + b % 26).collect()
 }
 
 #[tokio::test]
@@ -76,10 +40,9 @@ async fn run_stdin_flows_past_the_window_and_stops_with_the_remote() {
         return;
     }
     let env = TestEnv::new();
-    let server = Sshd::start(&env, SshdOptions::default());
-    let hosts = sshd_hosts(&env, &server.addrs, &env.path("known_hosts"), "accept-new");
-    let hosts = hosts.to_str().unwrap();
-    let input = noise(6 * 1024 * 1024);
+    let (_server, hosts) = sshd_host_list(&env);
+    let hosts = hosts.as_str();
+    let input = letters(6 * 1024 * 1024);
 
     // Echoed back whole: 6 MB in while 6 MB come out.
     let outdir = env.path("out");
@@ -107,7 +70,7 @@ async fn run_stdin_flows_past_the_window_and_stops_with_the_remote() {
         "cat gave back {} bytes",
         echoed.len()
     );
-    assert_eq!(sha256(&echoed), sha256(&input));
+    assert_eq!(support::sha256(&echoed), support::sha256(&input));
     eprintln!("6 MB through cat in {took:?}");
 
     // A remote that never reads and exits at once, or after a while: the run ends with it.
@@ -154,9 +117,8 @@ async fn run_without_stdin_gives_eof_and_a_fed_pty_does_not_echo() {
         return;
     }
     let env = TestEnv::new();
-    let server = Sshd::start(&env, SshdOptions::default());
-    let hosts = sshd_hosts(&env, &server.addrs, &env.path("known_hosts"), "accept-new");
-    let hosts = hosts.to_str().unwrap();
+    let (_server, hosts) = sshd_host_list(&env);
+    let hosts = hosts.as_str();
 
     // `cat` reads stdin: without --stdin it gets EOF at once instead of waiting for ever.
     let (out, took) = run_fed(
