@@ -295,7 +295,13 @@ impl App {
             InputMode::Line | InputMode::Keystroke => self.targets(),
         };
         if multi_line && targets.len() > 1 {
-            self.overlay = Some(Overlay::PasteConfirm { text, targets });
+            let text = text.replace("\r\n", "\n").replace('\r', "\n");
+            let lines = text.trim_end_matches('\n').lines().count();
+            self.overlay = Some(Overlay::PasteConfirm {
+                text,
+                lines,
+                targets,
+            });
             return Vec::new();
         }
         self.paste_to(&text, targets)
@@ -333,7 +339,7 @@ impl App {
         match overlay {
             Overlay::Help => Vec::new(),
             Overlay::QuitConfirm if yes || ctrl(&key) == Some('q') => vec![Effect::Quit],
-            Overlay::PasteConfirm { text, targets } if yes => self.paste_to(&text, targets),
+            Overlay::PasteConfirm { text, targets, .. } if yes => self.paste_to(&text, targets),
             Overlay::QuitConfirm | Overlay::PasteConfirm { .. } if no => Vec::new(),
             Overlay::Prompt(dialog) => self.prompt_key(dialog, key),
             Overlay::AddHost(editor) => self.add_host_key(editor, key),

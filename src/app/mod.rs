@@ -156,8 +156,11 @@ pub enum Overlay {
     QuitConfirm,
     Prompt(PromptDialog),
     AddHost(LineEditor),
+    /// `text` with its line breaks as LF, whatever the terminal sent; `lines` counted once
+    /// (the dialog is drawn every frame, and a paste may be megabytes).
     PasteConfirm {
         text: String,
+        lines: usize,
         targets: Vec<SessionId>,
     },
 }

@@ -216,8 +216,8 @@ fn a_paste_with_cr_line_breaks_asks_first_too() {
         let mut app = app_with(3);
         assert!(app.update(Msg::Paste(text.into())).is_empty(), "{text:?}");
         assert!(
-            matches!(app.overlay, Some(Overlay::PasteConfirm { .. })),
-            "{text:?} went out without asking"
+            matches!(app.overlay, Some(Overlay::PasteConfirm { lines: 2, .. })),
+            "{text:?} went out without asking, or its lines were miscounted"
         );
         assert_eq!(app.editor.text(), "", "{text:?} was joined into the line");
         assert!(press(&mut app, KeyCode::Esc).is_empty());

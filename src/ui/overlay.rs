@@ -22,8 +22,11 @@ pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
             let text = format!("{live} sessions are still live.\nQuit and close them? [y/n]");
             draw_message(frame, area, " Quit mtssh ", text);
         }
-        Overlay::PasteConfirm { text, targets } => {
-            let lines = text.lines().count();
+        Overlay::PasteConfirm {
+            text,
+            lines,
+            targets,
+        } => {
             let preview: String = text.lines().take(3).collect::<Vec<_>>().join("\n");
             let body = format!(
                 "Paste {lines} lines to {} sessions? [y/n]\n\n{preview}",
