@@ -130,14 +130,16 @@ pub struct RunArgs {
     /// The command to run on every host.
     #[arg(short = 'c', long = "command", value_name = "CMD")]
     pub command: String,
-    /// Stream `name | line` as lines arrive instead of a folded report at the end.
+    /// Stream `name: line` as lines arrive (pdsh's format: pipe it to `dshbak -c` to fold);
+    /// on a terminal the folded report follows at the end too (clush -bL).
     #[arg(long, conflicts_with = "json")]
     pub inline: bool,
-    /// One JSON object per host (name, outcome, exit_status, stdout, stderr,
-    /// stdout_dropped_bytes, stderr_dropped_bytes, error, error_kind, duration_ms).
-    /// error_kind names the error for scripts (refused, timed-out, auth-failed,
-    /// host-key-changed, ...; null without an error). Output bytes that are not UTF-8 are
-    /// replaced with U+FFFD.
+    /// One JSON object per host and line, written as soon as that host is done (name,
+    /// outcome, exit_status, exit_signal, stdout, stderr, stdout_dropped_bytes,
+    /// stderr_dropped_bytes, error, error_kind, duration_ms). exit_signal names the signal
+    /// that killed the command (TERM, KILL, ...); error_kind names the error for scripts
+    /// (refused, timed-out, auth-failed, host-key-changed, ...; null without an error).
+    /// Output bytes that are not UTF-8 are replaced with U+FFFD.
     #[arg(long)]
     pub json: bool,
     /// Bytes of stdout (and of stderr) kept per host; more is cut and marked.
@@ -159,9 +161,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub stdin: bool,
     /// Also write each host's whole stdout and stderr (not cut at --max-output; the blocking
-    /// modes write what they kept) to DIR/NAME.out and DIR/NAME.err, made before anything
-    /// connects. Characters of NAME other
-    /// than letters, digits and `-_.@#` are written %XX, so every host has files of its own.
+    /// modes write what they kept) to DIR/NAME.out and DIR/NAME.err, and how it ended to
+    /// DIR/NAME.rc (its exit status, `signal TERM`, or `error KIND`; empty if it never
+    /// ended), made before anything connects. Characters of NAME other than letters, digits
+    /// and `-_.@#` are written %XX, so every host has files of its own.
     #[arg(long, value_name = "DIR")]
     pub outdir: Option<PathBuf>,
 }
