@@ -60,6 +60,18 @@ pub enum Command {
     Mock(MockArgs),
     /// Compare blocking, thread-per-session and the event loop on the same work.
     Bench(Box<BenchArgs>),
+    /// Print a shell completion script: `mtssh completions bash > ~/.local/share/bash-completion/completions/mtssh`,
+    /// zsh: into a directory of $fpath as `_mtssh`; fish: `~/.config/fish/completions/mtssh.fish`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `mtssh man | man -l -`; `mtssh man run` for a subcommand's.
+    Man {
+        /// run, mock, bench or completions; none for mtssh's own page.
+        #[arg(value_name = "SUBCOMMAND")]
+        page: Option<String>,
+    },
 }
 
 /// Which hosts, and how to reach them. Shared by the TUI and `run`.
@@ -254,7 +266,13 @@ fn long_about() -> String {
         ~/.ssh/id_ed25519, id_ecdsa, id_rsa; an OpenSSH user certificate KEY-cert.pub beside a key \
         is offered first; encrypted keys ask their passphrase), keyboard-interactive, then password.\n\n\
         ~/.ssh/config is honoured under the host list's explicit values: {}. Other directives are \
-        named in a warning, never silently ignored.",
+        named in a warning, never silently ignored.\n\n\
+        Environment: MTSSH_PASSWORD, the password for hosts that ask for one (another variable \
+        with --password-env or password_env). MTSSH_LOG, what is logged, in tracing's filter \
+        syntax (`MTSSH_LOG=debug`, `MTSSH_LOG=mtssh=debug,russh=info`; secrets are never \
+        logged): `run`, `bench` and `mock` log to standard error (default warn, info for \
+        `mock`), the TUI to mtssh.log in the state directory (~/.local/state/mtssh, default \
+        info), never onto its screen. SSH_AUTH_SOCK, the ssh-agent to take keys from.",
         crate::front::PRACTICE_HOSTS,
         crate::mock::DEFAULT_USER,
         crate::mock::DEFAULT_PASSWORD,

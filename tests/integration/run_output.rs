@@ -295,3 +295,55 @@ async fn inline_output_folds_with_dshbak_as_pdsh_output_does() {
         "mtssh | dshbak -c should fold as pdsh | dshbak -c does"
     );
 }
+
+#[tokio::test]
+async fn bash_takes_the_completion_script_and_man_reads_the_page() {
+    if !support::have_all(&["bash", "man"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let script = env.path("mtssh.bash");
+    let out = env
+        .command(support::mtssh_bin())
+        .args(["completions", "bash"])
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::write(&script, &out.stdout).unwrap();
+    let registered = env
+        .command("bash")
+        .arg("-c")
+        .arg(format!("source {} && complete -p mtssh", script.display()))
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&registered.stdout);
+    assert!(
+        registered.status.success() && said.contains("mtssh"),
+        "{said}"
+    );
+
+    let page = env.path("mtssh-run.1");
+    let out = env
+        .command(support::mtssh_bin())
+        .args(["man", "run"])
+        .output()
+        .await
+        .unwrap();
+    std::fs::write(&page, &out.stdout).unwrap();
+    let shown = env
+        .command("man")
+        .arg("-l")
+        .arg(&page)
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "100")
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        text.contains("mtssh-run") && text.contains("--inline"),
+        "{text}"
+    );
+}
