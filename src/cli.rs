@@ -89,7 +89,8 @@ pub struct HostArgs {
     /// Exclude these host names (comma-separated, ranges allowed).
     #[arg(short = 'x', long = "exclude", value_name = "NAMES")]
     pub exclude: Vec<String>,
-    /// Open N sessions to each selected host (the course's homework: N practice sessions).
+    /// Open N sessions to each selected host (`run`: N runs each, named NAME#1…NAME#N). With no
+    /// host list the TUI opens N practice sessions in all, spread over the mock's hosts.
     #[arg(long, value_name = "N")]
     pub count: Option<usize>,
     /// Login user for hosts that name none.

@@ -88,6 +88,7 @@ pub async fn run(args: RunOptions) -> Result<ExitCode> {
         timeout: args.timeout.or(inventory.command_timeout),
         fanout: args.hosts.fanout,
         per_host: args.hosts.per_host,
+        progress: Default::default(),
         stdin: if args.stdin {
             Some(bytes::Bytes::from(read_stdin().await?))
         } else {

@@ -58,9 +58,10 @@ impl Summary {
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let total = self.ok + self.non_zero + self.failed + self.timed_out + self.interrupted;
+        let hosts = if total == 1 { "host" } else { "hosts" };
         write!(
             f,
-            "{total} hosts: {} ok, {} non-zero exit, {} failed, {} timed out",
+            "{total} {hosts}: {} ok, {} non-zero exit, {} failed, {} timed out",
             self.ok, self.non_zero, self.failed, self.timed_out
         )?;
         if self.interrupted > 0 {

@@ -76,11 +76,16 @@ impl Shared {
     }
 }
 
-pub(super) fn russh_config(key: PrivateKey, opts: &MockOptions) -> server::Config {
+/// What the mock offers: password, and public keys when it has authorized keys.
+fn auth_methods(authorized_keys: &[PublicKey]) -> MethodSet {
     let mut methods = vec![MethodKind::Password];
-    if !opts.authorized_keys.is_empty() {
+    if !authorized_keys.is_empty() {
         methods.push(MethodKind::PublicKey);
     }
+    MethodSet::from(&methods[..])
+}
+
+pub(super) fn russh_config(key: PrivateKey, opts: &MockOptions) -> server::Config {
     let preferred = match &opts.kex {
         Some(kex) => crate::ssh::algorithms::preferred(kex, crate::ssh::algorithms::Side::Server),
         None => Default::default(),
@@ -88,7 +93,7 @@ pub(super) fn russh_config(key: PrivateKey, opts: &MockOptions) -> server::Confi
     server::Config {
         preferred,
         // Advertise only what we implement; the default lists keyboard-interactive too.
-        methods: MethodSet::from(&methods[..]),
+        methods: auth_methods(&opts.authorized_keys),
         // Every OpenSSH client probes with `none` first: answer it at once so a correct
         // password logs in immediately, while real wrong attempts still cost time.
         auth_rejection_time: Duration::from_millis(400),
@@ -350,7 +355,13 @@ impl server::Handler for Connection {
             Ok(self.accept(user))
         } else {
             info!(user, host = %self.hostname, "mock: wrong password");
-            Ok(Auth::reject())
+            // Password stays on offer, as OpenSSH keeps it, until max_auth_attempts: a
+            // client may ask again on the same connection (russh's plain reject would take
+            // it off the list, and paramiko then says "allowed types: ['']").
+            Ok(Auth::Reject {
+                proceed_with_methods: Some(auth_methods(&self.shared.authorized_keys)),
+                partial_success: false,
+            })
         }
     }
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::prompter::{Progress, spawn_prompter};
+use super::prompter::{Progress, RunProgress, spawn_prompter};
 use crate::ssh::{Engine, EngineSettings, SessionEvent, SessionState, Target, Work};
 
 /// How one host's run ended.
@@ -97,6 +97,8 @@ pub struct BatchOptions {
     /// Bytes sent to every command's stdin, followed by EOF (`--stdin`); one buffer shared
     /// by every host's input queue, however many hosts.
     pub stdin: Option<bytes::Bytes>,
+    /// The run's progress bar counts, shared by its drivers (default: a new count).
+    pub progress: RunProgress,
 }
 
 /// Where lines go as they arrive (`--inline`); `None` keeps everything for the end. Each call
@@ -198,7 +200,7 @@ pub async fn execute_observed(
         .enumerate()
         .map(|(id, target)| engine.spawn(id, target, work.clone()))
         .collect();
-    let mut progress = Progress::new(running.len());
+    let mut progress = Progress::new(opts.progress.clone(), running.len());
     let mut pending = running.len();
     let mut ticker = tokio::time::interval(Duration::from_millis(100));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -242,12 +244,14 @@ pub async fn execute_observed(
                             };
                             finish(id, host, outcome, observer);
                             pending -= 1;
+                            progress.finished_one();
                         }
                         SessionState::Failed { error } => {
                             host.result.set_error(error.kind(), error.to_string());
                             let outcome = if host.result.outcome == Outcome::TimedOut { Outcome::TimedOut } else { Outcome::Failed };
                             finish(id, host, outcome, observer);
                             pending -= 1;
+                            progress.finished_one();
                         }
                     },
                     SessionEvent::Output { data, .. } => keep(host, Stream::Stdout, &data, opts.max_output, observer),
@@ -257,7 +261,6 @@ pub async fn execute_observed(
                         let _ = prompts.send(prompt);
                     }
                 }
-                progress.done(running.len() - pending);
             }
             _ = ticker.tick() => {
                 let now = Instant::now();

@@ -17,7 +17,7 @@ use crate::ssh::Target;
 pub use driver::{
     BatchOptions, HostResult, LineSink, Outcome, RunObserver, Stream, execute, execute_observed,
 };
-pub use prompter::clear_status_line;
+pub use prompter::{RunProgress, clear_status_line};
 
 /// Set to `true` to stop the blocking modes' drivers (Ctrl-C, SIGTERM, SIGHUP): each keeps
 /// what arrived, like the event loop's run.
@@ -58,6 +58,12 @@ pub async fn execute_blocking(
     stop: Stop,
 ) -> Vec<HostResult> {
     let (done, results) = tokio::sync::oneshot::channel();
+    // One bar for the whole run, whose drivers each see one host.
+    let opts = BatchOptions {
+        progress: RunProgress::default(),
+        ..opts
+    };
+    opts.progress.start(targets.len());
     let spawned = std::thread::Builder::new()
         .name(format!("mtssh-{}", mode.name()))
         .spawn(move || {

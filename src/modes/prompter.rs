@@ -5,6 +5,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::os::fd::{AsFd, OwnedFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
@@ -116,28 +117,56 @@ fn ask(text: &str, echo: bool, cancel: &OwnedFd) -> Option<String> {
     answer
 }
 
+/// Hosts done out of the hosts of one run, shared by all its drivers: the blocking modes run
+/// a driver per host (on threads of their own), and the bar counts the whole run, not
+/// `0/1` in each.
+#[derive(Debug, Clone, Default)]
+pub struct RunProgress(Arc<(AtomicUsize, AtomicUsize)>);
+
+impl RunProgress {
+    /// Counts `total` hosts, unless a total was set before (by the blocking modes).
+    pub(super) fn start(&self, total: usize) {
+        let _ = self
+            .0
+            .0
+            .compare_exchange(0, total, Ordering::Relaxed, Ordering::Relaxed);
+    }
+
+    pub(super) fn finished_one(&self) {
+        self.0.1.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// (done, total)
+    fn counts(&self) -> (usize, usize) {
+        (
+            self.0.1.load(Ordering::Relaxed),
+            self.0.0.load(Ordering::Relaxed),
+        )
+    }
+}
+
 /// A one-line progress display on stderr, only when stderr is a terminal.
 pub(super) struct Progress {
-    total: usize,
-    done: usize,
+    counts: RunProgress,
     enabled: bool,
 }
 
 impl Progress {
-    pub(super) fn new(total: usize) -> Progress {
+    pub(super) fn new(counts: RunProgress, total: usize) -> Progress {
+        counts.start(total);
         Progress {
-            total,
-            done: 0,
+            counts,
             enabled: std::io::stderr().is_terminal(),
         }
     }
 
-    pub(super) fn done(&mut self, done: usize) {
-        self.done = done;
+    pub(super) fn finished_one(&self) {
+        self.counts.finished_one();
     }
 
     pub(super) fn draw(&mut self) {
-        if !self.enabled || self.done == self.total {
+        let (done, total) = self.counts.counts();
+        if !self.enabled || done >= total {
             return;
         }
         let Ok(mut line) = STATUS_LINE.lock() else {
@@ -148,9 +177,9 @@ impl Progress {
             return;
         }
         let width = 30;
-        let filled = width * self.done / self.total.max(1);
+        let filled = width * done / total.max(1);
         let bar = format!("{}{}", "#".repeat(filled), "-".repeat(width - filled));
-        let text = format!("\r\x1b[K[{bar}] {}/{} hosts done", self.done, self.total);
+        let text = format!("\r\x1b[K[{bar}] {done}/{total} hosts done");
         // eprint! would panic on a terminal that is gone (EIO after a hangup).
         let _ = std::io::stderr().write_all(text.as_bytes());
         *line = StatusLine::Progress;

@@ -290,7 +290,7 @@ impl Attempt<'_> {
         let password = match &self.target.password {
             Some(password) => password.clone(),
             None => {
-                let text = format!("Password for {}@{}:", self.target.user, self.target.name);
+                let text = password_prompt(self.target);
                 match self.prompter.ask(text, false).await {
                     Some(password) => password,
                     None => return Ok(false),
@@ -447,4 +447,45 @@ fn loose_permissions(path: &Path) -> Option<u32> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
     (mode & 0o077 != 0).then_some(mode)
+}
+
+/// "Password for test@mock-01:": the user, then the host's name, which already starts with
+/// the user when it came from `-H test@127.0.0.1:2222` (not `test@test@…`).
+fn password_prompt(target: &Target) -> String {
+    let prefix = format!("{}@", target.user);
+    if target.name.starts_with(&prefix) {
+        format!("Password for {}:", target.name)
+    } else {
+        format!("Password for {prefix}{}:", target.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ssh::HostKeyPolicy;
+
+    #[test]
+    fn the_password_prompt_names_the_user_once() {
+        let key =
+            PublicKey::from_openssh(include_str!("../../tests/fixtures/keys/host_ed25519.pub"))
+                .unwrap();
+        let target = |name: &str| {
+            let pinned = HostKeyPolicy::Pinned(key.clone());
+            Target::new(name, "127.0.0.1", 2222, "test", pinned)
+        };
+        assert_eq!(
+            password_prompt(&target("test@127.0.0.1:2222#1")),
+            "Password for test@127.0.0.1:2222#1:"
+        );
+        assert_eq!(
+            password_prompt(&target("mock-01")),
+            "Password for test@mock-01:"
+        );
+        // Another user's name in the spec is not this user's.
+        assert_eq!(
+            password_prompt(&target("tester@h")),
+            "Password for test@tester@h:"
+        );
+    }
 }

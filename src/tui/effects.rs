@@ -449,8 +449,8 @@ impl EffectRunner {
     fn practice_pane(&mut self) -> Option<Msg> {
         let mock = self.mock.as_ref()?;
         let hosts = mock.hosts();
+        let index = practice_host(self.practice_panes, hosts.len());
         self.practice_panes += 1;
-        let index = self.practice_panes % hosts.len().max(1);
         let target = mock.practice_target(index, format!("practice-{}", self.practice_panes))?;
         Some(self.open_panes(vec![target]))
     }
@@ -494,9 +494,22 @@ fn save_new_file(dir: &std::path::Path, stem: &str, text: &str) -> anyhow::Resul
     anyhow::bail!("{} has no free name for {stem}", dir.display())
 }
 
+/// The mock host of the practice pane after `opened` others: practice-1 on the first host
+/// (mock-01), practice-2 on the second, and round again.
+fn practice_host(opened: usize, hosts: usize) -> usize {
+    opened % hosts.max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn practice_pane_n_reaches_mock_host_n() {
+        let hosts: Vec<usize> = (0..6).map(|opened| practice_host(opened, 4)).collect();
+        assert_eq!(hosts, [0, 1, 2, 3, 0, 1]);
+        assert_eq!(practice_host(3, 0), 0);
+    }
     use crate::ssh::EngineSettings;
 
     fn runner() -> EffectRunner {

@@ -260,6 +260,82 @@ c.close()
     assert!(text.contains("status 7"), "{text}");
 }
 
+#[tokio::test]
+async fn a_wrong_password_can_be_retried_on_the_same_connection() {
+    if !have_all(&["ssh", "python3", "paramiko"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let server = support::mock(1).await;
+    let addr = server.hosts()[0].addr;
+    // OpenSSH asks again on the same connection (NumberOfPasswordPrompts): a typo first,
+    // then the right password, from an askpass program that counts its calls.
+    let asked = env.path("asked");
+    let askpass = env.path("askpass.sh");
+    std::fs::write(
+        &askpass,
+        format!(
+            "#!/bin/sh\necho x >> {0}\nif [ $(wc -l < {0}) -eq 1 ]; then echo typo; else echo 123456; fi\n",
+            asked.display()
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&askpass, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut cmd = env.command("ssh");
+    cmd.env("SSH_ASKPASS", &askpass)
+        .env("SSH_ASKPASS_REQUIRE", "force")
+        .stdin(std::process::Stdio::null())
+        .args([
+            "-o",
+            "PubkeyAuthentication=no",
+            "-o",
+            "NumberOfPasswordPrompts=3",
+        ])
+        .args(env.ssh_args(addr))
+        .arg("whoami");
+    let out = tokio::time::timeout(Duration::from_secs(30), cmd.output())
+        .await
+        .expect("ssh finishes")
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "test");
+    assert_eq!(std::fs::read_to_string(&asked).unwrap().lines().count(), 2);
+
+    // paramiko's course client learns that the password was wrong, not that password
+    // logins stopped ("Bad authentication type; allowed types: ['']").
+    let script = r#"
+import sys, paramiko
+c = paramiko.SSHClient()
+c.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+try:
+    c.connect(sys.argv[1], port=int(sys.argv[2]), username="test", password="typo", look_for_keys=False, allow_agent=False, timeout=10)
+except paramiko.BadAuthenticationType as e:
+    print("bad type", e.allowed_types)
+except paramiko.AuthenticationException as e:
+    print("refused:", e)
+"#;
+    let mut cmd = env.command("python3");
+    cmd.args([
+        "-c",
+        script,
+        &addr.ip().to_string(),
+        &addr.port().to_string(),
+    ]);
+    let out = tokio::time::timeout(Duration::from_secs(30), cmd.output())
+        .await
+        .expect("paramiko finishes")
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("refused: Authentication failed."), "{text}");
+}
+
 fn practice_target(server: &MockServer, host: usize, name: String) -> Target {
     server
         .practice_target(host, name)

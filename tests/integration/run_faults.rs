@@ -158,7 +158,7 @@ async fn an_outdir_write_failing_midway_still_prints_the_report_and_names_the_fi
         stderr.contains(&format!("writing {} failed", dir.join("web.out").display())),
         "{stderr}"
     );
-    assert!(stderr.contains("1 hosts: 1 ok"), "{stderr}");
+    assert!(stderr.contains("1 host: 1 ok"), "{stderr}");
 }
 
 #[tokio::test]

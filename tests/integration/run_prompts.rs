@@ -176,6 +176,35 @@ async fn inline_lines_never_start_after_the_progress_bar() {
 }
 
 #[tokio::test]
+async fn the_blocking_modes_count_the_whole_run_in_one_bar() {
+    let env = TestEnv::new();
+    let server = support::mock(1).await;
+    let hosts = named_hosts(&env, &server, &["p1"]);
+    for mode in ["sequential", "threads"] {
+        let mut pty = run_in_pty(
+            &env,
+            &[PW],
+            &[
+                "-f",
+                hosts.to_str().unwrap(),
+                "--mode",
+                mode,
+                "--count",
+                "3",
+                "-c",
+                "sleep 0.5",
+            ],
+        );
+        let status = pty.wait_exit(WAIT).await;
+        assert_eq!(status.and_then(|s| s.code()), Some(0), "{:?}", pty.text());
+        let text = pty.text();
+        assert!(text.contains("/3 hosts done"), "{mode}: {text:?}");
+        assert!(!text.contains("/1 hosts done"), "{mode}: {text:?}");
+        assert!(text.contains("3 hosts: 3 ok"), "{mode}: {text:?}");
+    }
+}
+
+#[tokio::test]
 async fn inline_on_a_terminal_ends_with_the_folded_report() {
     let env = TestEnv::new();
     let server = support::mock(3).await;
