@@ -143,7 +143,8 @@ pub struct RunArgs {
     /// The command to run on every host.
     #[arg(short = 'c', long = "command", value_name = "CMD")]
     pub command: String,
-    /// Stream `name: line` as lines arrive (pdsh's format: pipe it to `dshbak -c` to fold);
+    /// Stream `name: line` as lines arrive, in every --mode (pdsh's format: pipe it to
+    /// `dshbak -c` to fold);
     /// on a terminal the folded report follows at the end too (clush -bL).
     #[arg(long, conflicts_with = "json")]
     pub inline: bool,
@@ -173,8 +174,8 @@ pub struct RunArgs {
     /// Send mtssh's standard input to every command's standard input.
     #[arg(long)]
     pub stdin: bool,
-    /// Also write each host's whole stdout and stderr (not cut at --max-output; the blocking
-    /// modes write what they kept) to DIR/NAME.out and DIR/NAME.err, and how it ended to
+    /// Also write each host's whole stdout and stderr (not cut at --max-output), as it
+    /// arrives, to DIR/NAME.out and DIR/NAME.err, and how it ended to
     /// DIR/NAME.rc (its exit status, `signal TERM`, or `error KIND`; empty if it never
     /// ended), made before anything connects. Characters of NAME other than letters, digits
     /// and `-_.@#` are written %XX, so every host has files of its own.

@@ -133,29 +133,44 @@ pub async fn run(args: RunOptions) -> Result<ExitCode> {
                 .collect()
         }
         mode => {
-            // The blocking modes run on threads of their own; the loop only waits. A signal
-            // tells their drivers to stop, and what arrived until then is reported.
+            // The blocking modes run on threads of their own; the loop only waits, writing
+            // the lines their drivers hand over as they come. A signal (or a closed stdout)
+            // tells the drivers to stop, and what arrived until then is reported.
             let (stop, stopped) = tokio::sync::watch::channel(false);
-            let work = crate::modes::execute_blocking(mode, targets, opts.clone(), stopped);
+            let (feed, lines) = if collector.takes_lines() {
+                let (feed, lines) = std::sync::mpsc::sync_channel(LINE_QUEUE);
+                (Some(feed), Some(lines))
+            } else {
+                (None, None)
+            };
+            let work = crate::modes::execute_blocking(mode, targets, opts.clone(), stopped, feed);
             tokio::pin!(work);
-            let results = tokio::select! {
-                results = &mut work => results,
-                _ = crate::sys::shutdown_signal() => {
-                    let _ = stop.send(true);
-                    work.await
+            let signal = crate::sys::shutdown_signal();
+            tokio::pin!(signal);
+            let pipe_closed = out.closed_signal();
+            let mut poll = tokio::time::interval(LINE_POLL);
+            let mut stopping = false;
+            let mut results = loop {
+                tokio::select! {
+                    results = &mut work => break results,
+                    _ = &mut signal, if !stopping => {
+                        stopping = true;
+                        let _ = stop.send(true);
+                    }
+                    _ = pipe_closed.notified(), if !stopping => {
+                        stopping = true;
+                        let _ = stop.send(true);
+                    }
+                    _ = poll.tick(), if lines.is_some() => {
+                        drain_lines(lines.as_ref(), &mut collector, &mut out, neutralize);
+                    }
                 }
             };
-            if let Some(outdir) = &outdir {
-                notes.extend(write_kept(outdir, &results));
-            }
-            if args.inline {
-                // The blocking modes cannot stream; their lines come when each host is done.
-                for r in &results {
-                    for bytes in [&r.stdout, &r.stderr] {
-                        if !bytes.is_empty() {
-                            out.inline(&r.name, bytes, neutralize);
-                        }
-                    }
+            // Every line was sent before its host's result: what is queued is the rest.
+            drain_lines(lines.as_ref(), &mut collector, &mut out, neutralize);
+            if collector.takes_lines() {
+                for (index, r) in results.iter_mut().enumerate() {
+                    collector.finish_host(index, r);
                 }
             }
             results
@@ -262,27 +277,25 @@ fn unique_names(targets: &mut [Target]) {
     }
 }
 
-/// The blocking modes keep output in memory, up to `--max-output`: written to the files at
-/// the end, and a cut is told (naming the file) rather than passed over.
-fn write_kept(outdir: &Outdir, results: &[HostResult]) -> Vec<String> {
-    let mut notes = Vec::new();
-    for (index, r) in results.iter().enumerate() {
-        outdir.ended(index, r);
-        for (stream, bytes, dropped) in [
-            (Stream::Stdout, &r.stdout, r.dropped.0),
-            (Stream::Stderr, &r.stderr, r.dropped.1),
-        ] {
-            outdir.append(index, stream, bytes);
-            if dropped > 0 {
-                notes.push(format!(
-                    "{} holds the first {} bytes of the output; {dropped} more bytes were not kept (raise --max-output, or use --mode event-loop, which writes everything)",
-                    outdir.path(index, stream).display(),
-                    bytes.len()
-                ));
-            }
-        }
+/// Lines the blocking modes' drivers may queue before they wait for the writer.
+const LINE_QUEUE: usize = 1024;
+
+/// How often the loop takes the blocking modes' queued lines.
+const LINE_POLL: Duration = Duration::from_millis(20);
+
+/// Hands every queued line of the blocking modes to the collector, without waiting.
+fn drain_lines(
+    lines: Option<&std::sync::mpsc::Receiver<(String, Stream, Vec<u8>)>>,
+    collector: &mut Collector<'_>,
+    out: &mut StdoutWriter,
+    neutralize: bool,
+) {
+    let Some(lines) = lines else {
+        return;
+    };
+    while let Ok((name, stream, bytes)) = lines.try_recv() {
+        collector.lines(&name, stream, &bytes, neutralize, out);
     }
-    notes
 }
 
 async fn read_stdin() -> Result<Vec<u8>> {

@@ -42,8 +42,6 @@ pub(super) fn status_line(r: &HostResult) -> String {
 /// The files of one run, and the thread that writes them.
 pub(super) struct Outdir {
     dir: PathBuf,
-    /// DIR/NAME.out, DIR/NAME.err and DIR/NAME.rc per host, in target order.
-    files: Vec<[PathBuf; 3]>,
     queue: Option<mpsc::Sender<Message>>,
     writer: Option<std::thread::JoinHandle<Vec<String>>>,
 }
@@ -69,14 +67,13 @@ impl Outdir {
             files.push(pair);
         }
         let (queue, inbox) = mpsc::channel();
-        let paths = files.clone();
+        // DIR/NAME.out, DIR/NAME.err and DIR/NAME.rc per host, in target order.
         let writer = std::thread::Builder::new()
             .name("mtssh-outdir".into())
-            .spawn(move || write_all(&paths, &inbox))
+            .spawn(move || write_all(&files, &inbox))
             .context("--outdir: cannot start its writer thread")?;
         Ok(Outdir {
             dir: dir.to_path_buf(),
-            files,
             queue: Some(queue),
             writer: Some(writer),
         })
@@ -98,11 +95,6 @@ impl Outdir {
         if let Some(queue) = &self.queue {
             let _ = queue.send(Message::Ended(index, status_line(result)));
         }
-    }
-
-    /// The file of host `index`'s `stream`.
-    pub(super) fn path(&self, index: usize, stream: Stream) -> &Path {
-        &self.files[index][stream_index(stream)]
     }
 
     /// Waits until everything queued is written; returns one sentence per file that could

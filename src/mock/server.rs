@@ -98,7 +98,9 @@ pub(super) fn russh_config(key: PrivateKey, opts: &MockOptions) -> server::Confi
         // password logs in immediately, while real wrong attempts still cost time.
         auth_rejection_time: Duration::from_millis(400),
         auth_rejection_time_initial: Some(Duration::ZERO),
-        max_auth_attempts: opts.max_auth_attempts,
+        // russh cuts the connection at the attempt after `max` rejections; OpenSSH's
+        // MaxAuthTries cuts it at the `max`-th failure itself: the same count as sshd.
+        max_auth_attempts: opts.max_auth_attempts.saturating_sub(1).max(1),
         keys: vec![key],
         nodelay: true,
         inactivity_timeout: Some(Duration::from_secs(3600)),

@@ -23,6 +23,19 @@ pub use prompter::{RunProgress, clear_status_line};
 /// what arrived, like the event loop's run.
 pub type Stop = tokio::sync::watch::Receiver<bool>;
 
+/// Lines of one host as the blocking modes' drivers hand them over (host name, stream,
+/// one or more lines), for `--inline` and `--outdir` to stream as the event loop does.
+/// Bounded: a driver thread that runs ahead of the writer waits (the blocking modes block by
+/// design), and what it holds stays small.
+pub type LineFeed = std::sync::mpsc::SyncSender<(String, Stream, Vec<u8>)>;
+
+/// What every driver of one blocking run shares.
+#[derive(Clone)]
+struct Drive {
+    stop: Stop,
+    lines: Option<LineFeed>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
@@ -56,7 +69,9 @@ pub async fn execute_blocking(
     targets: Vec<Target>,
     opts: BatchOptions,
     stop: Stop,
+    lines: Option<LineFeed>,
 ) -> Vec<HostResult> {
+    let drive = Drive { stop, lines };
     let (done, results) = tokio::sync::oneshot::channel();
     // One bar for the whole run, whose drivers each see one host.
     let opts = BatchOptions {
@@ -68,9 +83,9 @@ pub async fn execute_blocking(
         .name(format!("mtssh-{}", mode.name()))
         .spawn(move || {
             let results = match mode {
-                Mode::Sequential => sequential(targets, &opts, &stop),
-                Mode::Threads => threads(targets, &opts, &stop),
-                Mode::EventLoop => on_own_runtime(targets, &opts, &stop),
+                Mode::Sequential => sequential(targets, &opts, &drive),
+                Mode::Threads => threads(targets, &opts, &drive),
+                Mode::EventLoop => on_own_runtime(targets, &opts, &drive),
             };
             let _ = done.send(results);
         });
@@ -81,14 +96,14 @@ pub async fn execute_blocking(
 }
 
 /// One session after another, each to completion.
-fn sequential(targets: Vec<Target>, opts: &BatchOptions, stop: &Stop) -> Vec<HostResult> {
+fn sequential(targets: Vec<Target>, opts: &BatchOptions, drive: &Drive) -> Vec<HostResult> {
     targets
         .into_iter()
         .flat_map(|target| {
-            if *stop.borrow() {
+            if *drive.stop.borrow() {
                 return vec![not_started(target.name)];
             }
-            on_own_runtime(vec![target], opts, stop)
+            on_own_runtime(vec![target], opts, drive)
         })
         .collect()
 }
@@ -103,16 +118,16 @@ fn not_started(name: String) -> HostResult {
 }
 
 /// A thread per session.
-fn threads(targets: Vec<Target>, opts: &BatchOptions, stop: &Stop) -> Vec<HostResult> {
+fn threads(targets: Vec<Target>, opts: &BatchOptions, drive: &Drive) -> Vec<HostResult> {
     let handles: Vec<_> = targets
         .into_iter()
         .map(|target| {
             let opts = opts.clone();
             let name = target.name.clone();
-            let stop = stop.clone();
+            let drive = drive.clone();
             let spawned = std::thread::Builder::new()
                 .stack_size(THREAD_STACK)
-                .spawn(move || on_own_runtime(vec![target], &opts, &stop));
+                .spawn(move || on_own_runtime(vec![target], &opts, &drive));
             (name, spawned)
         })
         .collect();
@@ -127,7 +142,7 @@ fn threads(targets: Vec<Target>, opts: &BatchOptions, stop: &Stop) -> Vec<HostRe
         .collect()
 }
 
-fn on_own_runtime(targets: Vec<Target>, opts: &BatchOptions, stop: &Stop) -> Vec<HostResult> {
+fn on_own_runtime(targets: Vec<Target>, opts: &BatchOptions, drive: &Drive) -> Vec<HostResult> {
     let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -143,12 +158,23 @@ fn on_own_runtime(targets: Vec<Target>, opts: &BatchOptions, stop: &Stop) -> Vec
                 .collect();
         }
     };
-    let mut stop = stop.clone();
+    let mut stop = drive.stop.clone();
     let interrupt = async move {
         // A dropped sender is no request to stop.
         if stop.wait_for(|stopped| *stopped).await.is_err() {
             pending::<()>().await;
         }
     };
-    runtime.block_on(execute(targets, opts, None, Box::pin(interrupt)))
+    let mut forward = |name: &str, stream: Stream, lines: &[u8]| {
+        if let Some(feed) = &drive.lines {
+            // A gone reader (the run is ending) wants no more lines.
+            let _ = feed.send((name.to_owned(), stream, lines.to_vec()));
+        }
+    };
+    let sink: LineSink = if drive.lines.is_some() {
+        Some(&mut forward)
+    } else {
+        None
+    };
+    runtime.block_on(execute(targets, opts, sink, Box::pin(interrupt)))
 }

@@ -170,6 +170,69 @@ async fn json_objects_come_as_each_host_ends() {
 }
 
 #[tokio::test]
+async fn the_blocking_modes_stream_inline_lines_and_outdir_files_as_they_come() {
+    if !sshd::available() {
+        return;
+    }
+    let env = TestEnv::new();
+    let (_server, hosts) = sshd_with_hosts(&env, 1);
+    let shared = tempfile::tempdir().unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(shared.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    for mode in ["sequential", "threads"] {
+        // The command waits (20 s at most) until the test has seen its first line.
+        let flag = shared.path().join(format!("flag-{mode}"));
+        let command = format!(
+            "echo started; i=0; while [ ! -e {flag} ] && [ $i -lt 400 ]; do sleep 0.05; \
+             i=$((i+1)); done; echo finished",
+            flag = flag.display()
+        );
+        let dir = env.path(&format!("out-{mode}"));
+        let mut child = env
+            .command(support::mtssh_bin())
+            .args(["run", "-f", &hosts, "--mode", mode, "--inline", "--outdir"])
+            .arg(&dir)
+            .args(["-c", &command])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mtssh runs");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("the first line comes while the command still runs")
+            .unwrap();
+        assert_eq!(first.as_deref(), Some("h01: started"), "{mode}");
+        // The file gets it too, from the outdir's own writer thread.
+        let out_file = dir.join("h01.out");
+        support::wait_for(
+            "h01.out to hold the first line",
+            Duration::from_secs(10),
+            async || {
+                (std::fs::read_to_string(&out_file).unwrap_or_default() == "started\n")
+                    .then_some(())
+            },
+        )
+        .await;
+        std::fs::write(&flag, "").unwrap();
+        let next = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("the rest")
+            .unwrap();
+        assert_eq!(next.as_deref(), Some("h01: finished"), "{mode}");
+        let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
+            .await
+            .expect("mtssh ends")
+            .unwrap();
+        assert_eq!(status.code(), Some(0), "{mode}");
+        assert_eq!(std::fs::read_to_string(dir.join("h01.rc")).unwrap(), "0\n");
+    }
+}
+
+#[tokio::test]
 async fn the_folded_report_shows_stderr_apart_and_ends_every_output() {
     if !sshd::available() {
         return;
