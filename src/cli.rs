@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::batch::RunOptions;
+use crate::batch::{RunOptions, Verbosity};
 use crate::bench::BenchOptions;
 use crate::config::HostOptions;
 use crate::config::options::{DEFAULT_FANOUT, DEFAULT_PER_HOST};
@@ -65,23 +65,36 @@ pub enum Command {
 /// Which hosts, and how to reach them. Shared by the TUI and `run`.
 #[derive(Debug, Clone, Args, PartialEq)]
 pub struct HostArgs {
-    /// Host list (TOML, or a plain file of [user@]host[:port] lines).
+    /// Host list (TOML, or a plain file of [user@]host[:port] lines). Without -H or -g every
+    /// host in it is selected.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// Hosts on the command line: user@host:port,... (ranges like web[01-03] allowed).
-    #[arg(short = 'H', long = "hosts", value_name = "HOSTS")]
+    /// Every host of the host list, also with -H / -g (like clush -a, pdsh -a). `mtssh run`
+    /// asks for it before running on the whole default list (./hosts.toml).
+    #[arg(short = 'a', long = "all")]
+    pub all: bool,
+    /// Hosts, as a node set (repeatable): user@host:port specs with ranges (web[01-20],
+    /// web[1-9/2]), @GROUP, ^FILE (one host per line, # comments), - (from standard input),
+    /// joined by `,` union, `!` difference, `&` intersection, `^` symmetric difference, read
+    /// left to right (web[1-9]!web5, @web&@prod).
+    #[arg(short = 'H', long = "hosts", value_name = "NODESET")]
     pub hosts: Vec<String>,
-    /// Only hosts in this group (repeatable).
-    #[arg(short = 'g', long = "group", value_name = "GROUP")]
+    /// Hosts in these groups (repeatable; a node set of group names: web,db or web&prod).
+    #[arg(short = 'g', long = "group", value_name = "GROUPS")]
     pub groups: Vec<String>,
-    /// Exclude these host names (comma-separated, ranges allowed).
-    #[arg(short = 'x', long = "exclude", value_name = "NAMES")]
+    /// Leave out these hosts, by name or address (a node set like -H: web[02-03],@canary,
+    /// ^FILE). A name that leaves out nothing is warned about.
+    #[arg(short = 'x', long = "exclude", value_name = "NODESET")]
     pub exclude: Vec<String>,
+    /// Only a random N of the selected hosts (like clush --pick).
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    pub pick: Option<usize>,
     /// Open N sessions to each selected host (the course's homework: N practice sessions).
     #[arg(long, value_name = "N")]
     pub count: Option<usize>,
-    /// Login user for hosts that name none.
-    #[arg(short = 'u', long, value_name = "USER")]
+    /// Login user for hosts that name none (a user@ in -H or the host list wins; this wins
+    /// over [defaults] and ~/.ssh/config, like ssh -l).
+    #[arg(short = 'l', long, visible_short_alias = 'u', value_name = "USER")]
     pub user: Option<String>,
     /// Identity file (private key) for hosts that name none.
     #[arg(short = 'i', long = "identity", value_name = "FILE")]
@@ -103,7 +116,9 @@ pub struct HostArgs {
     /// OpenSSH client config to honour (default ~/.ssh/config; `none` to ignore it).
     #[arg(long, value_name = "FILE|none")]
     pub ssh_config: Option<PathBuf>,
-    /// Seconds to wait for connect + handshake + authentication.
+    /// Seconds to wait for connect + handshake + authentication. 0 = not set here: the host
+    /// list's, ~/.ssh/config's ConnectTimeout or the built-in 10 s applies (a connect is
+    /// always bounded, unlike OpenSSH's ConnectTimeout 0, which leaves it to TCP's minutes).
     #[arg(long, value_name = "SECS", value_parser = seconds)]
     pub connect_timeout: Option<Duration>,
     /// Key-exchange algorithms, as ssh_config's KexAlgorithms: `LIST` replaces the default
@@ -127,9 +142,29 @@ pub struct RunArgs {
     /// client, one session at a time. threads: one OS thread per session.
     #[arg(long, value_enum, default_value_t = Mode::EventLoop)]
     pub mode: Mode,
-    /// The command to run on every host.
-    #[arg(short = 'c', long = "command", value_name = "CMD")]
-    pub command: String,
+    /// The command to run on every host (or give it after the options:
+    /// `mtssh run -H web[1-3] uptime`, `mtssh run -H x -- ls -l`).
+    #[arg(
+        short = 'c',
+        long = "command",
+        value_name = "CMD",
+        conflicts_with = "words",
+        required_unless_present = "words"
+    )]
+    pub command: Option<String>,
+    /// The command, as words joined with spaces (like clush and pdsh).
+    #[arg(
+        value_name = "COMMAND",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub words: Vec<String>,
+    /// More on stderr: -v info, -vv debug (MTSSH_LOG overrides).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Less on stderr: no warnings, notices or progress; errors are still said.
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
     /// Stream `name | line` as lines arrive instead of a folded report at the end.
     #[arg(long, conflicts_with = "json")]
     pub inline: bool,
@@ -149,7 +184,7 @@ pub struct RunArgs {
     pub raw: bool,
     /// Seconds a command may run; then its channel is closed (the remote command gets
     /// SIGHUP from sshd if it has a PTY, else it may keep running) and the host is
-    /// reported as timed out.
+    /// reported as timed out. 0 = no limit, also over [defaults] command_timeout.
     #[arg(long, value_name = "SECS", value_parser = seconds)]
     pub timeout: Option<Duration>,
     /// Request a PTY (for commands like sudo that need one).
@@ -259,8 +294,9 @@ fn long_about() -> String {
     )
 }
 
-/// Seconds as a duration: `1.5`, `30`. `0` means "none given" where an option has a
-/// fallback (the front ends treat a zero duration as unset).
+/// Seconds as a duration: `1.5`, `30`; NaN, infinities, negatives and more than a year are
+/// refused. What `0` means is each option's (`--timeout`: no limit; `--connect-timeout`:
+/// not set, the next source applies).
 fn seconds(text: &str) -> Result<Duration, String> {
     let secs: f64 = text
         .trim()
@@ -278,6 +314,14 @@ fn seconds(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// A count of 1 or more (`--pick 0` would select nothing, surely not what was meant).
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("`{text}` is not a number of 1 or more")),
+    }
+}
+
 /// The longest timeout taken: a year.
 const MAX_SECONDS: Duration = Duration::from_secs(365 * 24 * 3600);
 
@@ -290,9 +334,11 @@ impl From<HostArgs> for HostOptions {
     fn from(args: HostArgs) -> Self {
         HostOptions {
             file: args.file,
+            all: args.all,
             hosts: args.hosts,
             groups: args.groups,
             exclude: args.exclude,
+            pick: args.pick,
             count: args.count,
             user: args.user,
             identity: args.identity,
@@ -314,12 +360,20 @@ impl From<RunArgs> for RunOptions {
         RunOptions {
             hosts: args.hosts.into(),
             mode: args.mode,
-            command: args.command,
+            // clap requires one of the two and refuses both.
+            command: args.command.unwrap_or_else(|| args.words.join(" ")),
             inline: args.inline,
             json: args.json,
             max_output: args.max_output,
             raw: args.raw,
-            timeout: nonzero(args.timeout),
+            // Zero stays: it means no limit, even over `[defaults] command_timeout`.
+            timeout: args.timeout,
+            verbosity: match (args.quiet, args.verbose) {
+                (true, _) => Verbosity::Quiet,
+                (false, 0) => Verbosity::Normal,
+                (false, 1) => Verbosity::Verbose,
+                (false, _) => Verbosity::Debug,
+            },
             tty: args.tty,
             stdin: args.stdin,
             outdir: args.outdir,
@@ -415,6 +469,9 @@ mod tests {
             "db",
             "-x",
             "h3",
+            "-a",
+            "--pick",
+            "2",
             "--count",
             "3",
             "-u",

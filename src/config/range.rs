@@ -1,7 +1,16 @@
 //! Host ranges in the bracket notation that pdsh and clush users already know.
 //!
-//! `web[01-03]` expands to `web01 web02 web03`; [`fold`] is the inverse that
-//! reports use to print long host lists compactly.
+//! `web[01-03]` expands to `web01 web02 web03`, `web[1-9/2]` to every second one; [`fold`]
+//! is the inverse that reports use to print long host lists compactly.
+//!
+//! Why our own code and not the `nodeset` crate (0.6.0, MIT/Apache-2.0, a port of
+//! ClusterShell's NodeSet, checked Dec 2026): its sets are folded name sets, so the
+//! `user@` and `:port` parts of a `-H` spec have no place in them (`@` starts a group and
+//! `:` a group source in its grammar), IPv6 literals are not host names to it, and the
+//! order the user wrote hosts in is lost; it reads ClusterShell's group configuration files
+//! and brings clap, nom, serde_yaml, rust-ini and a CLI binary with it. Our ranges keep
+//! duplicates and order, our padding rule (a leading zero on the start), and the
+//! `[user@]host[:port]` specs; the set algebra over them is small (`super::nodeset`).
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -26,8 +35,12 @@ pub enum RangeError {
         start: String,
         end: String,
     },
-    #[error("`{element}` in `{pattern}` is not a number or `start-end` range")]
+    #[error("`{element}` in `{pattern}` is not a number or `start-end[/step]` range")]
     NotNumeric { pattern: String, element: String },
+    #[error(
+        "bad step in `{element}` of `{pattern}`: give `start-end/step` with a step of 1 or more"
+    )]
+    BadStep { pattern: String, element: String },
     #[error("`{pattern}` expands to more than {limit} names")]
     TooLarge { pattern: String, limit: u64 },
 }
@@ -37,13 +50,21 @@ pub enum RangeError {
 struct Span {
     start: u64,
     end: u64,
+    /// `a-b/step`: every step-th number from `a`, as ClusterShell writes it; 1 otherwise.
+    step: u64,
     width: usize,
 }
 
 impl Span {
     /// `None` only for the full `0-18446744073709551615` range.
     fn count(self) -> Option<u64> {
-        (self.end - self.start).checked_add(1)
+        ((self.end - self.start) / self.step).checked_add(1)
+    }
+
+    fn numbers(self) -> impl Iterator<Item = u64> {
+        // `step_by` takes a usize; a step past it reaches only the start anyway.
+        let step = usize::try_from(self.step).unwrap_or(usize::MAX);
+        (self.start..=self.end).step_by(step)
     }
 }
 
@@ -85,7 +106,7 @@ pub fn expand(pattern: &str) -> Result<Vec<String>, RangeError> {
                 let mut next = Vec::with_capacity(out.len().saturating_mul(spans.len()));
                 for prefix in &out {
                     for span in spans {
-                        for n in span.start..=span.end {
+                        for n in span.numbers() {
                             next.push(format!("{prefix}{n:0width$}", width = span.width));
                         }
                     }
@@ -150,7 +171,24 @@ fn parse_element(pattern: &str, element: &str) -> Result<Span, RangeError> {
         }
         s.parse().map_err(|_| not_numeric())
     };
-    let (lo, hi) = element.split_once('-').unwrap_or((element, element));
+    let (range, step) = match element.split_once('/') {
+        Some((range, step)) if range.contains('-') => {
+            let bad_step = || RangeError::BadStep {
+                pattern: pattern.to_owned(),
+                element: element.to_owned(),
+            };
+            let step = number(step).map_err(|_| bad_step())?;
+            (range, Some(step).filter(|s| *s > 0).ok_or_else(bad_step)?)
+        }
+        Some(_) => {
+            return Err(RangeError::BadStep {
+                pattern: pattern.to_owned(),
+                element: element.to_owned(),
+            });
+        }
+        None => (element, 1),
+    };
+    let (lo, hi) = range.split_once('-').unwrap_or((range, range));
     let (start, end) = (number(lo)?, number(hi)?);
     if start > end {
         return Err(RangeError::Reversed {
@@ -166,7 +204,12 @@ fn parse_element(pattern: &str, element: &str) -> Result<Span, RangeError> {
     } else {
         0
     };
-    Ok(Span { start, end, width })
+    Ok(Span {
+        start,
+        end,
+        step,
+        width,
+    })
 }
 
 fn is_padded(digits: &str) -> bool {
@@ -357,6 +400,24 @@ mod tests {
     }
 
     #[test]
+    fn steps() {
+        assert_eq!(ex("web[1-10/2]"), ["web1", "web3", "web5", "web7", "web9"]);
+        assert_eq!(ex("n[000-012/4]"), ["n000", "n004", "n008", "n012"]);
+        assert_eq!(ex("n[1-3/5]"), ["n1"]);
+        assert_eq!(ex("n[0-6/2,9]"), ["n0", "n2", "n4", "n6", "n9"]);
+        assert_eq!(ex("n[1-2/1]"), ["n1", "n2"]);
+        assert_eq!(
+            ex("x[0-18446744073709551615/18446744073709551615]").len(),
+            2
+        );
+        assert_eq!(ex("x[1-200000/2]").len(), 100_000);
+        assert!(matches!(
+            expand("x[0-200000/2]"),
+            Err(RangeError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
     fn padding_rules() {
         assert_eq!(ex("n[8-10]"), ["n8", "n9", "n10"]);
         assert_eq!(ex("n[08-10]"), ["n08", "n09", "n10"]);
@@ -384,6 +445,11 @@ mod tests {
             "x[0-99999999999999999999999]",
             "x[0-999]y[0-999]",
             "x[0-18446744073709551615]",
+            "web[1-10/0]",
+            "web[1-10/]",
+            "web[1-10/x]",
+            "web[5/2]",
+            "web[1-4/2/2]",
         ];
         let out: Vec<String> = cases
             .iter()
@@ -509,13 +575,14 @@ mod proptests {
 
     /// Patterns with one or two bracket groups of ranges and single numbers.
     fn pattern() -> impl Strategy<Value = String> {
-        let element = (0u64..60, 0u64..8, 0usize..4).prop_map(|(start, len, width)| {
-            if len == 0 {
-                format!("{start:0width$}")
-            } else {
-                format!("{start:0width$}-{:0width$}", start + len)
-            }
-        });
+        let element =
+            (0u64..60, 0u64..8, 0usize..4, 1u64..4).prop_map(|(start, len, width, step)| {
+                match (len, step) {
+                    (0, _) => format!("{start:0width$}"),
+                    (_, 1) => format!("{start:0width$}-{:0width$}", start + len),
+                    _ => format!("{start:0width$}-{:0width$}/{step}", start + len),
+                }
+            });
         let group = prop::collection::vec(element, 1..4).prop_map(|e| format!("[{}]", e.join(",")));
         (
             "[a-z]{1,3}",
@@ -553,7 +620,7 @@ mod proptests {
         }
 
         #[test]
-        fn expand_never_panics(s in "[a-z0-9\\[\\],-]{0,24}|\\PC{0,24}") {
+        fn expand_never_panics(s in "[a-z0-9\\[\\],/-]{0,24}|\\PC{0,24}") {
             if let Ok(names) = expand(&s) {
                 prop_assert!(!names.is_empty() && names.len() as u64 <= MAX_EXPANSION);
             }

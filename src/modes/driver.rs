@@ -94,6 +94,8 @@ pub struct BatchOptions {
     /// Bytes sent to every command's stdin, followed by EOF (`--stdin`); one buffer shared
     /// by every host's input queue, however many hosts.
     pub stdin: Option<bytes::Bytes>,
+    /// Draw the progress line (on a terminal only); `mtssh run -q` turns it off.
+    pub progress: bool,
 }
 
 /// Where lines go as they arrive (`--inline`); `None` keeps everything for the end. Each call
@@ -155,7 +157,7 @@ pub async fn execute(
         .enumerate()
         .map(|(id, target)| engine.spawn(id, target, work.clone()))
         .collect();
-    let mut progress = Progress::new(running.len());
+    let mut progress = Progress::new(running.len(), opts.progress);
     let mut pending = running.len();
     let mut ticker = tokio::time::interval(Duration::from_millis(100));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -124,11 +124,11 @@ pub(super) struct Progress {
 }
 
 impl Progress {
-    pub(super) fn new(total: usize) -> Progress {
+    pub(super) fn new(total: usize, wanted: bool) -> Progress {
         Progress {
             total,
             done: 0,
-            enabled: std::io::stderr().is_terminal(),
+            enabled: wanted && std::io::stderr().is_terminal(),
         }
     }
 

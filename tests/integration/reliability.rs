@@ -22,6 +22,7 @@ fn options(command: &str) -> BatchOptions {
         fanout: 64,
         per_host: 10,
         stdin: None,
+        progress: true,
     }
 }
 
