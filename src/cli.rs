@@ -565,6 +565,85 @@ mod tests {
         assert_eq!(options.host_key_type, HostKeyType::Rsa);
     }
 
+    fn run_options(words: &[&str]) -> Result<RunOptions, String> {
+        let argv = ["mtssh", "run"].iter().chain(words);
+        match Cli::try_parse_from(argv) {
+            Ok(Cli {
+                command: Some(Command::Run(run)),
+                ..
+            }) => Ok(RunOptions::from(*run)),
+            Ok(_) => Err("not the run command".into()),
+            Err(e) => Err(e.kind().to_string()),
+        }
+    }
+
+    /// `mtssh run -H hosts uptime`, as clush and pdsh take it; `-c` stays.
+    #[test]
+    fn the_command_comes_after_the_options_or_with_c() {
+        let command = |words: &[&str]| run_options(words).map(|o| o.command);
+        assert_eq!(command(&["-H", "web[1-3]", "uptime"]), Ok("uptime".into()));
+        assert_eq!(command(&["-H", "x", "--", "ls", "-l"]), Ok("ls -l".into()));
+        // After the first word everything is the command's, -l and -v included.
+        assert_eq!(
+            command(&["-H", "x", "ls", "-l", "-v", "/"]),
+            Ok("ls -l -v /".into())
+        );
+        assert_eq!(command(&["-H", "x", "-c", "df -h"]), Ok("df -h".into()));
+        assert_eq!(
+            command(&["-H", "x", "-c", "df", "uptime"]),
+            Err(
+                "an argument cannot be used with one or more of the other specified arguments"
+                    .into()
+            )
+        );
+        assert_eq!(
+            command(&["-H", "x"]),
+            Err("one or more required arguments were not provided".into())
+        );
+    }
+
+    #[test]
+    fn l_is_the_login_user_and_v_q_the_chatter() {
+        let options = run_options(&["-l", "deploy", "-H", "x", "-vv", "true"]).unwrap();
+        assert_eq!(options.hosts.user.as_deref(), Some("deploy"));
+        assert_eq!(options.verbosity, Verbosity::Debug);
+        let options = run_options(&["-u", "ops", "-q", "-H", "x", "true"]).unwrap();
+        assert_eq!(options.hosts.user.as_deref(), Some("ops"));
+        assert_eq!(options.verbosity, Verbosity::Quiet);
+        assert_eq!(
+            run_options(&["-H", "x", "-v", "true"]).unwrap().verbosity,
+            Verbosity::Verbose
+        );
+        assert!(run_options(&["-q", "-v", "-H", "x", "true"]).is_err());
+    }
+
+    /// `--timeout 0` is kept as "no limit" (over `[defaults] command_timeout`), while
+    /// `--connect-timeout 0` is "not set"; NaN and infinities are refused by both.
+    #[test]
+    fn zero_and_absurd_timeouts() {
+        let options = run_options(&[
+            "--timeout",
+            "0",
+            "--connect-timeout",
+            "0",
+            "-H",
+            "x",
+            "true",
+        ])
+        .unwrap();
+        assert_eq!(options.timeout, Some(Duration::ZERO));
+        assert_eq!(options.hosts.connect_timeout, None);
+        for flag in ["--timeout", "--connect-timeout"] {
+            for bad in ["NaN", "inf", "-inf", "1e400", "40000000", "-1"] {
+                assert!(
+                    run_options(&[flag, bad, "-H", "x", "true"]).is_err(),
+                    "{flag} {bad}"
+                );
+            }
+        }
+        assert!(run_options(&["--pick", "0", "-H", "x", "true"]).is_err());
+    }
+
     #[test]
     fn seconds_refuse_what_is_not_a_duration() {
         assert_eq!(seconds("1.5"), Ok(Duration::from_millis(1500)));

@@ -16,6 +16,7 @@ mod run_cmd;
 mod run_faults;
 mod run_flow;
 mod run_prompts;
+mod run_select;
 mod security;
 mod ssh_auth;
 mod sshd;
