@@ -279,7 +279,9 @@ fn long_about() -> String {
         "mtssh opens every SSH session of a host list on ONE single-threaded event loop.\n\n\
         With no arguments and no host file it starts the embedded mock SSH server ({} practice \
         hosts, user {} / password {}) and opens a pane to each.\n\n\
-        Host list: -f FILE (default ./hosts.toml, then the user config dir), see hosts.example.toml.\n\
+        Host list: -f FILE (default ./hosts.toml, then the user config dir), see hosts.example.toml. \
+        -H, -g and -x take node sets (web[1-9/2], @group, ^FILE, -, joined by , ! & ^ read left \
+        to right); `mtssh run` wants -a before it runs on the whole default list.\n\
         Passwords never come from arguments: set MTSSH_PASSWORD (or --password-env VAR).\n\n\
         Authentication, in OpenSSH's order: ssh-agent keys (SSH_AUTH_SOCK; IdentitiesOnly from \
         ~/.ssh/config respected), identity files (--identity, identity_file, ~/.ssh/config, else \

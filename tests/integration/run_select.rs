@@ -25,7 +25,7 @@ async fn fleet() -> Fleet {
     let addrs = server.hosts().iter().map(|h| h.addr).collect();
     Fleet {
         env,
-        server: server,
+        server,
         hosts,
         kh,
         addrs,
@@ -340,4 +340,23 @@ async fn the_command_after_the_options_and_l_for_the_user() {
     // A user in the spec wins over -l.
     let out = f.run(&["-H", &f.spec(1), "-l", "nobody", "whoami"]).await;
     assert_eq!(out.code, Some(0), "{}", out.stderr);
+}
+
+/// `--timeout 0` is no limit, also over the host list's `command_timeout`.
+#[tokio::test]
+async fn timeout_zero_lifts_the_host_lists_command_timeout() {
+    let f = fleet().await;
+    f.with_default("command_timeout = 0.3");
+    let out = f.run(&["-H", "mock-01", "sleep 1"]).await;
+    assert_eq!(out.code, Some(3), "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("1 timed out"), "{}", out.stderr);
+    let out = f.run(&["-H", "mock-01", "--timeout", "0", "sleep 1"]).await;
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    let out = f.run(&["-H", "mock-01", "--timeout", "NaN", "true"]).await;
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`NaN` is not a number of seconds"),
+        "{}",
+        out.stderr
+    );
 }

@@ -75,7 +75,7 @@ pub struct Defaults {
     pub host_key_check: Option<HostKeyCheck>,
     /// Key-exchange algorithms, in ssh_config's KexAlgorithms syntax (checked when read).
     pub kex_algorithms: Option<crate::ssh::algorithms::KexList>,
-    /// Reserved for jump hosts; carried but not yet acted on.
+    /// Jump hosts for every host without its own (ProxyJump syntax).
     pub jump: Option<String>,
     /// A shell command printing `group: host...` lines, run once per invocation
     /// (`super::groups_command`).

@@ -190,6 +190,33 @@ fn key_lists_match_structs() {
     assert_eq!(TOP_KEYS, ["defaults", "hosts"]);
 }
 
+/// hosts.example.toml promises every field: each key appears there, set or commented out.
+#[test]
+fn the_example_host_list_shows_every_key() {
+    let example = include_str!("../../../hosts.example.toml");
+    let (defaults, hosts) = example
+        .split_once("[[hosts]]")
+        .expect("the example has hosts");
+    let shown = |part: &str, key: &str| {
+        part.lines().any(|l| {
+            let l = l.trim_start_matches(['#', ' ']);
+            l.starts_with(key) && l[key.len()..].trim_start().starts_with('=')
+        })
+    };
+    for key in DEFAULTS_KEYS {
+        assert!(
+            shown(defaults, key),
+            "[defaults] {key} is not in hosts.example.toml"
+        );
+    }
+    for key in HOST_KEYS {
+        assert!(
+            shown(hosts, key),
+            "[[hosts]] {key} is not in hosts.example.toml"
+        );
+    }
+}
+
 #[test]
 fn suggestions() {
     assert_eq!(suggest("usr", HOST_KEYS), Some("user"));
