@@ -88,7 +88,15 @@ pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
     warnings.extend(selection.warnings);
     let selected = selection.hosts;
     if selected.is_empty() {
-        bail!("no hosts selected: give a host list with -f FILE or hosts with -H user@host:port");
+        if entries.is_empty() && args.hosts.is_empty() {
+            bail!(
+                "no hosts selected: give a host list with -f FILE or hosts with -H user@host:port"
+            );
+        }
+        bail!(
+            "no hosts selected: what -H, -g and -x ask for leaves none (of {} in the host list)",
+            entries.len()
+        );
     }
     // Hosts named only by `-H` get their ssh_config and known_hosts below, and can be named
     // as jump hosts, like the list's own.

@@ -110,6 +110,14 @@ async fn node_sets_from_standard_input_and_files() {
         "{}",
         out.stderr
     );
+    let out = f.run(&["-H", "@mock!mock-0[1-4]", "-c", "true"]).await;
+    assert_eq!(out.code, Some(2));
+    assert!(
+        out.stderr
+            .contains("what -H, -g and -x ask for leaves none (of 4 in the host list)"),
+        "{}",
+        out.stderr
+    );
     let out = f.run(&["-H", "mock-01!", "-c", "true"]).await;
     assert_eq!(out.code, Some(2));
     assert!(
