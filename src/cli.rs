@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::batch::RunOptions;
+use crate::batch::{RunOptions, Verbosity};
 use crate::bench::BenchOptions;
 use crate::config::HostOptions;
 use crate::config::options::{DEFAULT_FANOUT, DEFAULT_PER_HOST};
@@ -77,24 +77,37 @@ pub enum Command {
 /// Which hosts, and how to reach them. Shared by the TUI and `run`.
 #[derive(Debug, Clone, Args, PartialEq)]
 pub struct HostArgs {
-    /// Host list (TOML, or a plain file of [user@]host[:port] lines).
+    /// Host list (TOML, or a plain file of [user@]host[:port] lines). Without -H or -g every
+    /// host in it is selected.
     #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// Hosts on the command line: user@host:port,... (ranges like web[01-03] allowed).
-    #[arg(short = 'H', long = "hosts", value_name = "HOSTS")]
+    /// Every host of the host list, also with -H / -g (like clush -a, pdsh -a). `mtssh run`
+    /// asks for it before running on the whole default list (./hosts.toml).
+    #[arg(short = 'a', long = "all")]
+    pub all: bool,
+    /// Hosts, as a node set (repeatable): user@host:port specs with ranges (web[01-20],
+    /// web[1-9/2]), @GROUP, ^FILE (one host per line, # comments), - (from standard input),
+    /// joined by `,` union, `!` difference, `&` intersection, `^` symmetric difference, read
+    /// left to right (web[1-9]!web5, @web&@prod).
+    #[arg(short = 'H', long = "hosts", value_name = "NODESET")]
     pub hosts: Vec<String>,
-    /// Only hosts in this group (repeatable).
-    #[arg(short = 'g', long = "group", value_name = "GROUP")]
+    /// Hosts in these groups (repeatable; a node set of group names: web,db or web&prod).
+    #[arg(short = 'g', long = "group", value_name = "GROUPS")]
     pub groups: Vec<String>,
-    /// Exclude these host names (comma-separated, ranges allowed).
-    #[arg(short = 'x', long = "exclude", value_name = "NAMES")]
+    /// Leave out these hosts, by name or address (a node set like -H: web[02-03],@canary,
+    /// ^FILE). A name that leaves out nothing is warned about.
+    #[arg(short = 'x', long = "exclude", value_name = "NODESET")]
     pub exclude: Vec<String>,
+    /// Only a random N of the selected hosts (like clush --pick).
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    pub pick: Option<usize>,
     /// Open N sessions to each selected host (`run`: N runs each, named NAME#1…NAME#N). With no
     /// host list the TUI opens N practice sessions in all, spread over the mock's hosts.
     #[arg(long, value_name = "N")]
     pub count: Option<usize>,
-    /// Login user for hosts that name none.
-    #[arg(short = 'u', long, value_name = "USER")]
+    /// Login user for hosts that name none (a user@ in -H or the host list wins; this wins
+    /// over [defaults] and ~/.ssh/config, like ssh -l).
+    #[arg(short = 'l', long, visible_short_alias = 'u', value_name = "USER")]
     pub user: Option<String>,
     /// Identity file (private key) for hosts that name none.
     #[arg(short = 'i', long = "identity", value_name = "FILE")]
@@ -116,7 +129,9 @@ pub struct HostArgs {
     /// OpenSSH client config to honour (default ~/.ssh/config; `none` to ignore it).
     #[arg(long, value_name = "FILE|none")]
     pub ssh_config: Option<PathBuf>,
-    /// Seconds to wait for connect + handshake + authentication.
+    /// Seconds to wait for connect + handshake + authentication. 0 = not set here: the host
+    /// list's, ~/.ssh/config's ConnectTimeout or the built-in 10 s applies (a connect is
+    /// always bounded, unlike OpenSSH's ConnectTimeout 0, which leaves it to TCP's minutes).
     #[arg(long, value_name = "SECS", value_parser = seconds)]
     pub connect_timeout: Option<Duration>,
     /// Key-exchange algorithms, as ssh_config's KexAlgorithms: `LIST` replaces the default
@@ -140,12 +155,32 @@ pub struct RunArgs {
     /// client, one session at a time. threads: one OS thread per session.
     #[arg(long, value_enum, default_value_t = Mode::EventLoop)]
     pub mode: Mode,
-    /// The command to run on every host.
-    #[arg(short = 'c', long = "command", value_name = "CMD")]
-    pub command: String,
+    /// The command to run on every host (or give it after the options:
+    /// `mtssh run -H web[1-3] uptime`, `mtssh run -H x -- ls -l`).
+    #[arg(
+        short = 'c',
+        long = "command",
+        value_name = "CMD",
+        conflicts_with = "words",
+        required_unless_present = "words"
+    )]
+    pub command: Option<String>,
+    /// The command, as words joined with spaces (like clush and pdsh).
+    #[arg(
+        value_name = "COMMAND",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub words: Vec<String>,
+    /// More on stderr: -v info, -vv debug (MTSSH_LOG overrides).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Less on stderr: no warnings, notices or progress; errors are still said.
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
     /// Stream `name: line` as lines arrive, in every --mode (pdsh's format: pipe it to
-    /// `dshbak -c` to fold);
-    /// on a terminal the folded report follows at the end too (clush -bL).
+    /// `dshbak -c` to fold); on a terminal the folded report follows at the end too
+    /// (clush -bL).
     #[arg(long, conflicts_with = "json")]
     pub inline: bool,
     /// One JSON object per host and line, written as soon as that host is done (name,
@@ -165,7 +200,7 @@ pub struct RunArgs {
     pub raw: bool,
     /// Seconds a command may run; then its channel is closed (the remote command gets
     /// SIGHUP from sshd if it has a PTY, else it may keep running) and the host is
-    /// reported as timed out.
+    /// reported as timed out. 0 = no limit, also over [defaults] command_timeout.
     #[arg(long, value_name = "SECS", value_parser = seconds)]
     pub timeout: Option<Duration>,
     /// Request a PTY (for commands like sudo that need one).
@@ -261,7 +296,9 @@ fn long_about() -> String {
         "mtssh opens every SSH session of a host list on ONE single-threaded event loop.\n\n\
         With no arguments and no host file it starts the embedded mock SSH server ({} practice \
         hosts, user {} / password {}) and opens a pane to each.\n\n\
-        Host list: -f FILE (default ./hosts.toml, then the user config dir), see hosts.example.toml.\n\
+        Host list: -f FILE (default ./hosts.toml, then the user config dir), see hosts.example.toml. \
+        -H, -g and -x take node sets (web[1-9/2], @group, ^FILE, -, joined by , ! & ^ read left \
+        to right); `mtssh run` wants -a before it runs on the whole default list.\n\
         Passwords never come from arguments: set MTSSH_PASSWORD (or --password-env VAR).\n\n\
         Authentication, in OpenSSH's order: ssh-agent keys (SSH_AUTH_SOCK; IdentitiesOnly from \
         ~/.ssh/config respected), identity files (--identity, identity_file, ~/.ssh/config, else \
@@ -282,8 +319,9 @@ fn long_about() -> String {
     )
 }
 
-/// Seconds as a duration: `1.5`, `30`. `0` means "none given" where an option has a
-/// fallback (the front ends treat a zero duration as unset).
+/// Seconds as a duration: `1.5`, `30`; NaN, infinities, negatives and more than a year are
+/// refused. What `0` means is each option's (`--timeout`: no limit; `--connect-timeout`:
+/// not set, the next source applies).
 fn seconds(text: &str) -> Result<Duration, String> {
     let secs: f64 = text
         .trim()
@@ -301,6 +339,14 @@ fn seconds(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// A count of 1 or more (`--pick 0` would select nothing, surely not what was meant).
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("`{text}` is not a number of 1 or more")),
+    }
+}
+
 /// The longest timeout taken: a year.
 const MAX_SECONDS: Duration = Duration::from_secs(365 * 24 * 3600);
 
@@ -313,9 +359,11 @@ impl From<HostArgs> for HostOptions {
     fn from(args: HostArgs) -> Self {
         HostOptions {
             file: args.file,
+            all: args.all,
             hosts: args.hosts,
             groups: args.groups,
             exclude: args.exclude,
+            pick: args.pick,
             count: args.count,
             user: args.user,
             identity: args.identity,
@@ -337,12 +385,20 @@ impl From<RunArgs> for RunOptions {
         RunOptions {
             hosts: args.hosts.into(),
             mode: args.mode,
-            command: args.command,
+            // clap requires one of the two and refuses both.
+            command: args.command.unwrap_or_else(|| args.words.join(" ")),
             inline: args.inline,
             json: args.json,
             max_output: args.max_output,
             raw: args.raw,
-            timeout: nonzero(args.timeout),
+            // Zero stays: it means no limit, even over `[defaults] command_timeout`.
+            timeout: args.timeout,
+            verbosity: match (args.quiet, args.verbose) {
+                (true, _) => Verbosity::Quiet,
+                (false, 0) => Verbosity::Normal,
+                (false, 1) => Verbosity::Verbose,
+                (false, _) => Verbosity::Debug,
+            },
             tty: args.tty,
             stdin: args.stdin,
             outdir: args.outdir,
@@ -404,143 +460,4 @@ value_enum_by_name!(Lang, name);
 value_enum_by_name!(HostKeyCheck, as_str);
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn command_line_definition_is_consistent() {
-        Cli::command().debug_assert();
-    }
-
-    fn host_args(argv: &[String]) -> HostArgs {
-        let argv = std::iter::once("mtssh".to_string()).chain(argv.iter().cloned());
-        match Cli::try_parse_from(argv) {
-            Ok(cli) => cli.hosts,
-            Err(e) => panic!("{e}"),
-        }
-    }
-
-    /// `mtssh bench` hands the user's host options to its children as arguments: every
-    /// field must survive the trip (a field `to_args` forgets comes back as its default).
-    #[test]
-    fn every_host_option_reaches_a_child_unchanged() {
-        let words = [
-            "-f",
-            "hosts.toml",
-            "-H",
-            "a@h1:22",
-            "-H",
-            "h[2-3]",
-            "-g",
-            "web",
-            "-g",
-            "db",
-            "-x",
-            "h3",
-            "--count",
-            "3",
-            "-u",
-            "deploy",
-            "-i",
-            "/k/id",
-            "--password-env",
-            "PW",
-            "--host-key-check",
-            "strict",
-            "--known-hosts",
-            "/k/kh",
-            "-J",
-            "jump1,jump2",
-            "--ssh-config",
-            "none",
-            "--connect-timeout",
-            "2.5",
-            "--kex",
-            "-mlkem768x25519-sha256",
-            "--fanout",
-            "7",
-            "--per-host",
-            "3",
-        ];
-        let given = host_args(&words.map(String::from));
-        let options = HostOptions::from(given.clone());
-        assert_eq!(options.host_key_check, Some(HostKeyCheck::Strict));
-        assert_eq!(options.connect_timeout, Some(Duration::from_millis(2500)));
-        let forwarded = host_args(&options.to_args());
-        assert_eq!(forwarded, given);
-        // And the defaults survive too.
-        let defaults = host_args(&[]);
-        assert_eq!(
-            host_args(&HostOptions::from(defaults.clone()).to_args()),
-            defaults
-        );
-    }
-
-    /// clap checks a value's type only when it is read: parse every typed option once.
-    #[test]
-    fn typed_options_parse_into_their_types() {
-        let words = [
-            "mtssh",
-            "mock",
-            "--kex",
-            "-curve25519-sha256",
-            "--lang",
-            "zh",
-        ];
-        let cli = Cli::try_parse_from(words).unwrap_or_else(|e| panic!("{e}"));
-        let Some(Command::Mock(mock)) = cli.command else {
-            panic!("not the mock command");
-        };
-        let options = ServeOptions::from(mock);
-        assert!(options.kex.is_some_and(|k| !k.is_empty()));
-        assert_eq!(options.lang, Lang::Zh);
-        let words = [
-            "mtssh",
-            "run",
-            "-c",
-            "true",
-            "--mode",
-            "threads",
-            "--timeout",
-            "2",
-        ];
-        let cli = Cli::try_parse_from(words).unwrap_or_else(|e| panic!("{e}"));
-        let Some(Command::Run(run)) = cli.command else {
-            panic!("not the run command");
-        };
-        let options = RunOptions::from(*run);
-        assert_eq!(
-            (options.mode, options.timeout),
-            (Mode::Threads, Some(Duration::from_secs(2)))
-        );
-        let words = [
-            "mtssh",
-            "bench",
-            "--modes",
-            "sequential,event-loop",
-            "--host-key-type",
-            "rsa",
-        ];
-        let cli = Cli::try_parse_from(words).unwrap_or_else(|e| panic!("{e}"));
-        let Some(Command::Bench(bench)) = cli.command else {
-            panic!("not the bench command");
-        };
-        let options = BenchOptions::from(*bench);
-        assert_eq!(options.modes, [Mode::Sequential, Mode::EventLoop]);
-        assert_eq!(options.host_key_type, HostKeyType::Rsa);
-    }
-
-    #[test]
-    fn seconds_refuse_what_is_not_a_duration() {
-        assert_eq!(seconds("1.5"), Ok(Duration::from_millis(1500)));
-        assert_eq!(seconds("0"), Ok(Duration::ZERO));
-        assert!(seconds("-1").is_err());
-        assert!(seconds("soon").is_err());
-        assert!(seconds("NaN").is_err());
-        assert!(seconds("inf").is_err());
-        assert!(seconds("1e300").is_err());
-        assert!(seconds("40000000").is_err());
-        assert_eq!(seconds("86400"), Ok(Duration::from_secs(86400)));
-    }
-}
+mod tests;

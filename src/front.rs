@@ -34,6 +34,9 @@ pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
         for warning in &inventory.warnings {
             tracing::warn!("{warning}");
         }
+        for notice in &inventory.notices {
+            tracing::info!("{notice}");
+        }
         (inventory.targets, None, inventory.stores)
     } else {
         let mock = MockServer::start_practice(PRACTICE_HOSTS).await?;

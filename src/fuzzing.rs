@@ -49,7 +49,14 @@ pub fn host_file(data: &[u8]) {
                 .take(3)
                 .collect();
             let exclude: Vec<String> = file.hosts.iter().map(|h| h.name.clone()).take(2).collect();
-            let _ = crate::config::select(&file.hosts, &groups, &exclude);
+            let hosts: Vec<String> = text.lines().take(2).map(str::to_owned).collect();
+            let query = crate::config::Query {
+                all: false,
+                hosts: &hosts,
+                groups: &groups,
+                exclude: &exclude,
+            };
+            let _ = crate::config::select(&file.hosts, &query, &Default::default());
         }
         Err(e) => {
             let _ = e.to_string();

@@ -37,11 +37,37 @@ pub struct RunOptions {
     pub max_output: usize,
     /// Print remote bytes unchanged even on a terminal.
     pub raw: bool,
-    /// `None`: the host list's command timeout, else none.
+    /// `None`: the host list's command timeout, else none; zero: no limit.
     pub timeout: Option<Duration>,
+    /// How much to say on stderr besides errors and the report.
+    pub verbosity: Verbosity,
     pub tty: bool,
     pub stdin: bool,
     pub outdir: Option<PathBuf>,
+}
+
+/// `-q`, nothing, `-v`, `-vv`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// Errors only: no warnings, notices or progress.
+    Quiet,
+    Normal,
+    /// Also what was selected, and the log at info level.
+    Verbose,
+    /// The log at debug level.
+    Debug,
+}
+
+impl Verbosity {
+    /// The log level unless MTSSH_LOG says otherwise.
+    fn log_level(self) -> &'static str {
+        match self {
+            Verbosity::Quiet => "error",
+            Verbosity::Normal => "warn",
+            Verbosity::Verbose => "info",
+            Verbosity::Debug => "debug",
+        }
+    }
 }
 
 /// One line on stderr: neutralised on a terminal (host names and file names come from the
@@ -56,15 +82,33 @@ pub(crate) fn say(line: &str) {
 }
 
 pub async fn run(args: RunOptions) -> Result<ExitCode> {
-    crate::logging::to_stderr("warn");
+    crate::logging::to_stderr(args.verbosity.log_level());
+    if args.stdin && args.hosts.query().reads_stdin() {
+        anyhow::bail!(
+            "-H - reads the host names from standard input, so it cannot also go to the command with --stdin; put the hosts in a file and give -H ^FILE"
+        );
+    }
     let inventory = inventory::resolve(&args.hosts).await?;
-    for warning in &inventory.warnings {
+    refuse_whole_default_list(&args.hosts, &inventory)?;
+    let chatty = args.verbosity >= Verbosity::Normal;
+    for warning in inventory.warnings.iter().filter(|_| chatty) {
         say(&format!("warning: {warning}"));
     }
-    if inventory.unchecked {
+    for notice in inventory.notices.iter().filter(|_| chatty) {
+        say(&format!("note: {notice}"));
+    }
+    if inventory.unchecked && chatty {
         say(
             "warning: host key checking is off: these connections are not protected against impersonation",
         );
+    }
+    if args.verbosity >= Verbosity::Verbose {
+        let names: Vec<&str> = inventory.targets.iter().map(|t| t.name.as_str()).collect();
+        say(&format!(
+            "selected {} hosts: {}",
+            names.len(),
+            crate::config::fold_to_string(&names)
+        ));
     }
     let mut targets = inventory.targets;
     unique_names(&mut targets);
@@ -85,7 +129,10 @@ pub async fn run(args: RunOptions) -> Result<ExitCode> {
         command: args.command.clone(),
         pty: args.tty,
         max_output: args.max_output,
-        timeout: args.timeout.or(inventory.command_timeout),
+        timeout: match args.timeout {
+            Some(zero) if zero.is_zero() => None,
+            given => given.or(inventory.command_timeout),
+        },
         fanout: args.hosts.fanout,
         per_host: args.hosts.per_host,
         progress: Default::default(),
@@ -94,6 +141,7 @@ pub async fn run(args: RunOptions) -> Result<ExitCode> {
         } else {
             None
         },
+        show_progress: chatty,
     };
     let stdout_tty = std::io::stdout().is_terminal();
     let neutralize = stdout_tty && !args.raw;
@@ -259,6 +307,22 @@ impl RunObserver for Observer<'_, '_> {
             *slot = Some(r);
         }
     }
+}
+
+/// `mtssh run` with nothing naming hosts would run on the whole default host list, which
+/// may be every machine someone has: as clush and pdsh, it wants `-a` for that.
+fn refuse_whole_default_list(hosts: &HostOptions, inventory: &inventory::Inventory) -> Result<()> {
+    let Some(path) = &inventory.default_list else {
+        return Ok(());
+    };
+    if hosts.all || !hosts.hosts.is_empty() || !hosts.groups.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "no hosts chosen: this would run on all {} hosts of the default host list {}; add -a (--all) to mean that, or choose hosts with -H, -g or -f",
+        inventory.targets.len(),
+        path.display()
+    )
 }
 
 /// Names the report and the output files tell hosts apart by: a name that repeats (`-H a,a`)

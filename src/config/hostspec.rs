@@ -185,7 +185,8 @@ fn check_host(spec: &str, host: &str, allow_ranges: bool) -> Result<(), HostSpec
     if host.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad("contains whitespace"));
     }
-    if host.contains(['/', '\\']) {
+    // A range's `/step` is checked by the range; every expanded name is checked again.
+    if host.contains(['/', '\\']) && !allow_ranges {
         return Err(bad("contains a slash"));
     }
     if host.contains(',') && !allow_ranges {

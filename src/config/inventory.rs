@@ -25,6 +25,11 @@ pub use crate::ssh::target::DEFAULT_CONNECT_TIMEOUT;
 pub struct Inventory {
     pub targets: Vec<Target>,
     pub warnings: Vec<String>,
+    /// Worth knowing, not a problem: the same host selected twice runs once.
+    pub notices: Vec<String>,
+    /// The default host list (`./hosts.toml` or the config dir's) when it was read because
+    /// no host list was named: `mtssh run` then asks for `-a` before running on all of it.
+    pub default_list: Option<PathBuf>,
     /// Per-command timeout from `[defaults] command_timeout`.
     pub command_timeout: Option<Duration>,
     /// Every known_hosts store in use, to flush learned keys before exit.
@@ -52,13 +57,15 @@ pub fn hosts_given(args: &HostOptions) -> bool {
 
 /// Reads the host list and applies every default. Nothing starts on a broken file.
 pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
-    let file = match args.file.clone().or_else(|| {
-        if args.hosts.is_empty() {
-            default_host_file()
-        } else {
-            None
-        }
-    }) {
+    let query = args.query();
+    let default_list = match &args.file {
+        Some(_) => None,
+        // `-H` alone names its hosts; the default list is read for the whole list, or for
+        // the groups an expression names.
+        None if args.hosts.is_empty() || args.all || query.uses_groups() => default_host_file(),
+        None => None,
+    };
+    let file = match args.file.clone().or_else(|| default_list.clone()) {
         Some(path) => Some(read_host_list(&path).await?),
         None => None,
     };
@@ -73,16 +80,30 @@ pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
         }
         None => (Default::default(), Vec::new()),
     };
-    for list in &args.hosts {
-        for spec in
-            super::parse_host_list_arg(list).map_err(|e| anyhow::anyhow!("-H {list}: {e}"))?
-        {
-            entries.push(entry_from_spec(spec));
-        }
+    if let Some(command) = &defaults.groups_command {
+        super::groups_command::apply(command, &mut entries).await?;
     }
-    let selected = super::select(&entries, &args.groups, &args.exclude)?;
+    let inputs = selection_inputs(&query).await?;
+    let selection = super::select(&entries, &query, &inputs)?;
+    warnings.extend(selection.warnings);
+    let selected = selection.hosts;
     if selected.is_empty() {
-        bail!("no hosts selected: give a host list with -f FILE or hosts with -H user@host:port");
+        if entries.is_empty() && args.hosts.is_empty() {
+            bail!(
+                "no hosts selected: give a host list with -f FILE or hosts with -H user@host:port"
+            );
+        }
+        bail!(
+            "no hosts selected: what -H, -g and -x ask for leaves none (of {} in the host list)",
+            entries.len()
+        );
+    }
+    // Hosts named only by `-H` get their ssh_config and known_hosts below, and can be named
+    // as jump hosts, like the list's own.
+    for host in &selected {
+        if !entries.iter().any(|e| e.name == host.name) {
+            entries.push(host.clone());
+        }
     }
 
     let home = home_dir();
@@ -126,11 +147,16 @@ pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
         secrets: std::cell::RefCell::new(HashMap::new()),
         use_agent: std::env::var_os("SSH_AUTH_SOCK").is_some(),
     };
-    let count = args.count.unwrap_or(1).max(1);
-    let mut targets = Vec::with_capacity(selected.len() * count);
-    for entry in selected {
-        targets.extend(copies(builder.target(entry, 0)?, count));
+    let mut targets = Vec::with_capacity(selected.len());
+    for entry in &selected {
+        targets.push(builder.target(entry, 0)?);
     }
+    let (mut targets, notices) = super::dedupe::dedupe(targets);
+    if let Some(n) = args.pick {
+        super::dedupe::pick(&mut targets, n, &mut rand::rng());
+    }
+    let count = args.count.unwrap_or(1).max(1);
+    let targets: Vec<Target> = targets.into_iter().flat_map(|t| copies(t, count)).collect();
     let unchecked = targets.iter().any(|t| {
         matches!(
             t.host_key,
@@ -143,10 +169,40 @@ pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
     Ok(Inventory {
         targets,
         warnings,
+        notices,
+        default_list,
         command_timeout: defaults.command_timeout,
         stores: builder.stores.into_values().collect(),
         unchecked,
     })
+}
+
+/// Reads what `^FILE` and `-` operands name, off the event loop, before selecting.
+async fn selection_inputs(query: &super::Query<'_>) -> Result<super::Inputs> {
+    let mut inputs = super::Inputs::default();
+    for path in query.files() {
+        let owned = PathBuf::from(path);
+        let text = tokio::task::spawn_blocking(move || {
+            crate::sys::read_file_capped(&owned, crate::sys::MAX_CONFIG_FILE)
+        })
+        .await
+        .context("host file reader failed")?
+        .with_context(|| format!("-H ^{path}: cannot read {path}"))?;
+        let text = String::from_utf8(text)
+            .with_context(|| format!("-H ^{path}: {path} is not UTF-8 text"))?;
+        inputs.files.insert(path.to_string(), text);
+    }
+    if query.reads_stdin() {
+        use tokio::io::AsyncReadExt;
+        let mut text = String::new();
+        tokio::io::stdin()
+            .take(crate::sys::MAX_CONFIG_FILE)
+            .read_to_string(&mut text)
+            .await
+            .context("-H -: cannot read host names from standard input")?;
+        inputs.stdin = Some(text);
+    }
+    Ok(inputs)
 }
 
 /// A jump chain longer than this is taken for a loop.
@@ -387,20 +443,8 @@ pub fn expand_tilde(path: &Path, home: &Path) -> PathBuf {
     }
 }
 
-/// A host given as `[user@]host[:port]` (on the command line, in a plain host file, as a
-/// jump host), named as written.
 fn entry_from_spec(spec: super::HostSpec) -> HostEntry {
-    HostEntry {
-        name: spec.to_string(),
-        host: spec.host,
-        port: spec.port,
-        user: spec.user,
-        identity_file: None,
-        password_env: None,
-        password: None,
-        groups: Vec::new(),
-        jump: None,
-    }
+    HostEntry::from_spec(spec)
 }
 
 #[cfg(test)]

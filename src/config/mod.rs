@@ -1,9 +1,12 @@
 //! Host inventory: bracket ranges, `[user@]host[:port]` specs, plain host
 //! files and the TOML host file.
 
+pub mod dedupe;
+pub mod groups_command;
 pub mod hosts;
 pub mod hostspec;
 pub mod inventory;
+pub mod nodeset;
 pub mod options;
 pub mod precedence;
 pub mod range;
@@ -12,8 +15,8 @@ pub mod ssh_config;
 use std::path::{Path, PathBuf};
 
 pub use hosts::{
-    Defaults, HostEntry, HostFile, HostKeyCheck, SelectError, load_host_file, parse_host_file,
-    select,
+    Defaults, HostEntry, HostFile, HostKeyCheck, Inputs, Query, SelectError, Selection,
+    load_host_file, parse_host_file, select,
 };
 pub use hostspec::{
     HostSpec, HostSpecError, parse_host_list_arg, parse_host_spec, parse_plain_host_file,

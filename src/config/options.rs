@@ -18,9 +18,14 @@ pub const DEFAULT_PER_HOST: usize = 10;
 #[derive(Debug, Clone, PartialEq)]
 pub struct HostOptions {
     pub file: Option<PathBuf>,
+    /// `-a`: every host of the host list (with `-H`/`-g`: as well as those).
+    pub all: bool,
+    /// `-H`, `-g`, `-x`: node-set expressions (`super::nodeset`).
     pub hosts: Vec<String>,
     pub groups: Vec<String>,
     pub exclude: Vec<String>,
+    /// `--pick N`: a random N of the selected hosts.
+    pub pick: Option<usize>,
     pub count: Option<usize>,
     pub user: Option<String>,
     pub identity: Option<PathBuf>,
@@ -40,9 +45,11 @@ impl Default for HostOptions {
     fn default() -> Self {
         Self {
             file: None,
+            all: false,
             hosts: Vec::new(),
             groups: Vec::new(),
             exclude: Vec::new(),
+            pick: None,
             count: None,
             user: None,
             identity: None,
@@ -63,6 +70,16 @@ impl HostOptions {
     /// Whether hosts were named here (a file or `-H`), as opposed to a default host file.
     pub fn names_hosts(&self) -> bool {
         self.file.is_some() || !self.hosts.is_empty()
+    }
+
+    /// The selection part, for `super::select`.
+    pub fn query(&self) -> super::Query<'_> {
+        super::Query {
+            all: self.all,
+            hosts: &self.hosts,
+            groups: &self.groups,
+            exclude: &self.exclude,
+        }
     }
 
     /// The same options as `mtssh` arguments, for a child `mtssh run` (`mtssh bench` measures
@@ -89,6 +106,9 @@ impl HostOptions {
         }
         for names in &self.exclude {
             push("--exclude", names.clone());
+        }
+        if let Some(n) = self.pick {
+            push("--pick", n.to_string());
         }
         if let Some(count) = self.count {
             push("--count", count.to_string());
@@ -122,6 +142,9 @@ impl HostOptions {
         }
         push("--fanout", self.fanout.to_string());
         push("--per-host", self.per_host.to_string());
+        if self.all {
+            out.push("--all".to_string());
+        }
         out
     }
 }

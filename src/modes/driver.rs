@@ -99,6 +99,8 @@ pub struct BatchOptions {
     pub stdin: Option<bytes::Bytes>,
     /// The run's progress bar counts, shared by its drivers (default: a new count).
     pub progress: RunProgress,
+    /// Draw the progress line (on a terminal only); `mtssh run -q` turns it off.
+    pub show_progress: bool,
 }
 
 /// Where lines go as they arrive (`--inline`); `None` keeps everything for the end. Each call
@@ -200,7 +202,7 @@ pub async fn execute_observed(
         .enumerate()
         .map(|(id, target)| engine.spawn(id, target, work.clone()))
         .collect();
-    let mut progress = Progress::new(opts.progress.clone(), running.len());
+    let mut progress = Progress::new(opts.progress.clone(), running.len(), opts.show_progress);
     let mut pending = running.len();
     let mut ticker = tokio::time::interval(Duration::from_millis(100));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -152,11 +152,11 @@ pub(super) struct Progress {
 }
 
 impl Progress {
-    pub(super) fn new(counts: RunProgress, total: usize) -> Progress {
+    pub(super) fn new(counts: RunProgress, total: usize, wanted: bool) -> Progress {
         counts.start(total);
         Progress {
             counts,
-            enabled: std::io::stderr().is_terminal(),
+            enabled: wanted && std::io::stderr().is_terminal(),
         }
     }
 

@@ -17,6 +17,7 @@ mod run_faults;
 mod run_flow;
 mod run_output;
 mod run_prompts;
+mod run_select;
 mod security;
 mod ssh_auth;
 mod sshd;

@@ -23,6 +23,7 @@ fn options(command: &str) -> BatchOptions {
         per_host: 10,
         stdin: None,
         progress: Default::default(),
+        show_progress: true,
     }
 }
 

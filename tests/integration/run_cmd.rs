@@ -20,12 +20,22 @@ pub async fn mtssh(env: &TestEnv, args: &[&str]) -> RunOutput {
 
 /// [`mtssh`] with extra environment variables (a password variable, SSH_AUTH_SOCK).
 pub async fn mtssh_with(env: &TestEnv, vars: &[(&str, &str)], args: &[&str]) -> RunOutput {
-    run_mtssh(env, vars, args, None).await
+    run_mtssh(env, vars, args, None, None).await
 }
 
 /// [`mtssh`] with `input` written to its standard input while it runs (`--stdin`).
 pub async fn mtssh_fed(env: &TestEnv, args: &[&str], input: Vec<u8>) -> RunOutput {
-    run_mtssh(env, &[], args, Some(input)).await
+    run_mtssh(env, &[], args, Some(input), None).await
+}
+
+/// [`mtssh_with`] in the directory `cwd` (where `./hosts.toml` is the default host list).
+pub async fn mtssh_in(
+    env: &TestEnv,
+    cwd: &Path,
+    vars: &[(&str, &str)],
+    args: &[&str],
+) -> RunOutput {
+    run_mtssh(env, vars, args, None, Some(cwd)).await
 }
 
 async fn run_mtssh(
@@ -33,9 +43,13 @@ async fn run_mtssh(
     vars: &[(&str, &str)],
     args: &[&str],
     input: Option<Vec<u8>>,
+    cwd: Option<&Path>,
 ) -> RunOutput {
     let mut cmd = env.command(support::mtssh_bin());
     cmd.envs(vars.iter().copied()).args(args);
+    if let Some(dir) = cwd {
+        cmd.current_dir(dir);
+    }
     let stdin = match input {
         Some(_) => std::process::Stdio::piped(),
         None => std::process::Stdio::null(),

@@ -253,17 +253,18 @@ async fn the_folded_report_shows_stderr_apart_and_ends_every_output() {
     );
 }
 
-/// An ssh_config naming three hosts on two addresses of one sshd, for ssh (pdsh) and mtssh
-/// alike: `n1` and `n3` reach the first address, `n2` the second.
+/// An ssh_config naming three hosts on three addresses of one sshd, for ssh (pdsh) and mtssh
+/// alike: `n1`, `n2`, `n3` reach the first, second and third.
 fn pdsh_config(env: &TestEnv, server: &Sshd) -> PathBuf {
     let key = env.key("client_ed25519");
-    let [a, b] = [server.addrs[0], server.addrs[1]];
+    let [a, b, c] = [server.addrs[0], server.addrs[1], server.addrs[2]];
     let text = format!(
-        "Host n1 n3\n  HostName {}\nHost n2\n  HostName {}\nHost *\n  Port {}\n  User {}\n  \
+        "Host n1\n  HostName {}\nHost n2\n  HostName {}\nHost n3\n  HostName {}\nHost *\n  Port {}\n  User {}\n  \
          IdentityFile {}\n  IdentitiesOnly yes\n  UserKnownHostsFile {}\n  \
          StrictHostKeyChecking accept-new\n  BatchMode yes\n",
         a.ip(),
         b.ip(),
+        c.ip(),
         a.port(),
         sshd::login_user(),
         key.display(),
@@ -314,14 +315,18 @@ async fn inline_output_folds_with_dshbak_as_pdsh_output_does() {
     let server = Sshd::start(
         &env,
         SshdOptions {
-            addresses: 2,
+            addresses: 3,
             ..Default::default()
         },
     );
     let config = pdsh_config(&env, &server);
     let config_arg = config.to_str().unwrap();
-    // Two lines that differ by address, one the same everywhere.
-    let command = "echo $SSH_CONNECTION | cut -d' ' -f3; echo same";
+    // n2 answers apart from n1 and n3; a second line is the same everywhere.
+    let second = server.addrs[1].ip();
+    let command = format!(
+        "set -- $SSH_CONNECTION; if [ $3 = {second} ]; then echo two; else echo one; fi; echo same"
+    );
+    let command = command.as_str();
     let ssh_args = format!("-F {config_arg}");
     let pdsh = through_dshbak(
         &env,

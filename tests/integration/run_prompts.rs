@@ -244,7 +244,15 @@ async fn host_names_are_neutralised_on_a_terminal_like_output() {
         crate::sshd::free_port(closed_ip)
     );
     for extra in [&[][..], &["--inline"][..]] {
-        let mut args = vec!["-f", hosts.to_str().unwrap(), "-H", &gone, "-c", "echo hi"];
+        let mut args = vec![
+            "-f",
+            hosts.to_str().unwrap(),
+            "-a",
+            "-H",
+            &gone,
+            "-c",
+            "echo hi",
+        ];
         args.extend_from_slice(extra);
         let mut pty = run_in_pty(&env, &[PW], &args);
         let status = pty.wait_exit(WAIT).await;

@@ -118,6 +118,7 @@ impl<'a> Builder<'a> {
             host_key_check: raw.host_key_check,
             kex_algorithms,
             jump: raw.jump.map(|s| s.0),
+            groups_command: raw.groups_command.map(|s| s.0),
         })
     }
 

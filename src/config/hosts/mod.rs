@@ -40,7 +40,6 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::ConfigError;
-use super::hostspec::split_top_level;
 use super::range::{MAX_EXPANSION, RangeError, expand};
 
 mod build;
@@ -52,7 +51,7 @@ mod tests;
 pub use crate::ssh::{HostKeyCheck, ParseHostKeyCheckError};
 use build::Builder;
 use errors::serde_error;
-pub use select::{SelectError, select};
+pub use select::{Inputs, Query, SelectError, Selection, select};
 
 impl<'de> Deserialize<'de> for HostKeyCheck {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -76,8 +75,11 @@ pub struct Defaults {
     pub host_key_check: Option<HostKeyCheck>,
     /// Key-exchange algorithms, in ssh_config's KexAlgorithms syntax (checked when read).
     pub kex_algorithms: Option<crate::ssh::algorithms::KexList>,
-    /// Reserved for jump hosts; carried but not yet acted on.
+    /// Jump hosts for every host without its own (ProxyJump syntax).
     pub jump: Option<String>,
+    /// A shell command printing `group: host...` lines, run once per invocation
+    /// (`super::groups_command`).
+    pub groups_command: Option<String>,
 }
 
 /// One host after range expansion. Unset fields fall back to [`Defaults`].
@@ -92,6 +94,24 @@ pub struct HostEntry {
     pub password: Option<String>,
     pub groups: Vec<String>,
     pub jump: Option<String>,
+}
+
+impl HostEntry {
+    /// A host given as `[user@]host[:port]` (on the command line, in a plain host file, as a
+    /// jump host, by a `groups_command`), named as written.
+    pub fn from_spec(spec: super::HostSpec) -> HostEntry {
+        HostEntry {
+            name: spec.to_string(),
+            host: spec.host,
+            port: spec.port,
+            user: spec.user,
+            identity_file: None,
+            password_env: None,
+            password: None,
+            groups: Vec::new(),
+            jump: None,
+        }
+    }
 }
 
 impl fmt::Debug for HostEntry {
@@ -133,6 +153,7 @@ const DEFAULTS_KEYS: &[&str] = &[
     "host_key_check",
     "kex_algorithms",
     "jump",
+    "groups_command",
 ];
 const HOST_KEYS: &[&str] = &[
     "name",
@@ -168,6 +189,7 @@ struct RawDefaults {
     host_key_check: Option<HostKeyCheck>,
     kex_algorithms: Option<Spanned<String>>,
     jump: Option<NonEmpty>,
+    groups_command: Option<NonEmpty>,
 }
 
 #[derive(Deserialize)]

@@ -71,6 +71,7 @@ fn parses_everything() {
             host_key_check: Some(HostKeyCheck::AcceptNew),
             kex_algorithms: crate::ssh::algorithms::parse_kex_list("^curve25519-sha256").ok(),
             jump: Some("bastion".into()),
+            groups_command: None,
         }
     );
     let pairs: Vec<(&str, &str, Option<u16>)> = f
@@ -189,6 +190,33 @@ fn key_lists_match_structs() {
     assert_eq!(TOP_KEYS, ["defaults", "hosts"]);
 }
 
+/// hosts.example.toml promises every field: each key appears there, set or commented out.
+#[test]
+fn the_example_host_list_shows_every_key() {
+    let example = include_str!("../../../hosts.example.toml");
+    let (defaults, hosts) = example
+        .split_once("[[hosts]]")
+        .expect("the example has hosts");
+    let shown = |part: &str, key: &str| {
+        part.lines().any(|l| {
+            let l = l.trim_start_matches(['#', ' ']);
+            l.starts_with(key) && l[key.len()..].trim_start().starts_with('=')
+        })
+    };
+    for key in DEFAULTS_KEYS {
+        assert!(
+            shown(defaults, key),
+            "[defaults] {key} is not in hosts.example.toml"
+        );
+    }
+    for key in HOST_KEYS {
+        assert!(
+            shown(hosts, key),
+            "[[hosts]] {key} is not in hosts.example.toml"
+        );
+    }
+}
+
 #[test]
 fn suggestions() {
     assert_eq!(suggest("usr", HOST_KEYS), Some("user"));
@@ -299,38 +327,191 @@ fn io_error_names_path() {
     );
 }
 
-fn names(v: &[&HostEntry]) -> Vec<String> {
-    v.iter().map(|h| h.name.clone()).collect()
+fn names(selection: &Selection) -> Vec<String> {
+    selection.hosts.iter().map(|h| h.name.clone()).collect()
+}
+
+/// Selects from FULL (web01-03 in web and prod at 10.0.0.1-3, db in prod) with `-H` items,
+/// `-g` items and `-x` items, and `all` for `-a`.
+fn pick(all: bool, h: &[&str], g: &[&str], x: &[&str]) -> Result<Selection, SelectError> {
+    pick_with(all, h, g, x, &Inputs::default())
+}
+
+fn pick_with(
+    all: bool,
+    h: &[&str],
+    g: &[&str],
+    x: &[&str],
+    inputs: &Inputs,
+) -> Result<Selection, SelectError> {
+    let f = parse(FULL).unwrap();
+    let strings = |v: &[&str]| -> Vec<String> { v.iter().map(|s| s.to_string()).collect() };
+    let (h, g, x) = (strings(h), strings(g), strings(x));
+    let query = Query {
+        all,
+        hosts: &h,
+        groups: &g,
+        exclude: &x,
+    };
+    select(&f.hosts, &query, inputs)
+}
+
+fn chosen(all: bool, h: &[&str], g: &[&str], x: &[&str]) -> Vec<String> {
+    match pick(all, h, g, x) {
+        Ok(s) => names(&s),
+        Err(e) => panic!("{h:?} {g:?} {x:?}: {e}"),
+    }
 }
 
 #[test]
 fn selection() {
-    let f = parse(FULL).unwrap();
-    let s = |g: &[&str], x: &[&str]| {
-        let g: Vec<String> = g.iter().map(|s| s.to_string()).collect();
-        let x: Vec<String> = x.iter().map(|s| s.to_string()).collect();
-        select(&f.hosts, &g, &x)
-    };
     assert_eq!(
-        names(&s(&[], &[]).unwrap()),
+        chosen(false, &[], &[], &[]),
         ["web01", "web02", "web03", "db"]
     );
     assert_eq!(
-        names(&s(&["web"], &[]).unwrap()),
+        chosen(false, &[], &["web"], &[]),
         ["web01", "web02", "web03"]
     );
-    assert_eq!(names(&s(&["web,prod"], &[]).unwrap()).len(), 4);
-    assert_eq!(names(&s(&[], &["web[02-03],db"]).unwrap()), ["web01"]);
+    assert_eq!(chosen(false, &[], &["web,prod"], &[]).len(), 4);
+    assert_eq!(chosen(false, &[], &[], &["web[02-03],db"]), ["web01"]);
     assert_eq!(
-        names(&s(&["prod"], &["10.0.0.1"]).unwrap()),
+        chosen(false, &[], &["prod"], &["10.0.0.1"]),
         ["web02", "web03", "db"]
     );
     assert_eq!(
-        s(&["nope"], &[]).unwrap_err().to_string(),
+        pick(false, &[], &["nope"], &[]).unwrap_err().to_string(),
         "unknown group `nope`; known groups: prod, web"
     );
-    assert!(matches!(
-        s(&[], &["web[2-1]"]),
-        Err(SelectError::Exclude(_))
-    ));
+    assert_eq!(
+        pick(false, &[], &[], &["web[2-1]"])
+            .unwrap_err()
+            .to_string(),
+        "-x web[2-1]: reversed range `2-1` in `web[2-1]`"
+    );
+}
+
+#[test]
+fn node_sets_over_the_host_list() {
+    // -H chooses; a bare name of the list stands for its entry (its address and port).
+    let s = pick(false, &["web02,other"], &[], &[]).unwrap();
+    let shown: Vec<(&str, &str, Option<u16>)> = s
+        .hosts
+        .iter()
+        .map(|h| (h.name.as_str(), h.host.as_str(), h.port))
+        .collect();
+    assert_eq!(
+        shown,
+        [("web02", "10.0.0.2", Some(2222)), ("other", "other", None)]
+    );
+    // A user or port makes it a host of its own.
+    assert_eq!(
+        chosen(false, &["root@web02", "web02:22"], &[], &[]),
+        ["root@web02", "web02:22"]
+    );
+    assert_eq!(chosen(false, &["@prod!@web"], &[], &[]), ["db"]);
+    assert_eq!(
+        chosen(false, &["@prod&@web!web02"], &[], &[]),
+        ["web01", "web03"]
+    );
+    assert_eq!(
+        chosen(false, &["@web^web[02-04]"], &[], &[]),
+        ["web01", "web04"]
+    );
+    assert_eq!(
+        chosen(false, &["web[01-03/2]"], &[], &[]),
+        ["web01", "web03"]
+    );
+    // -g takes group names, with or without `@`, and the same algebra.
+    assert_eq!(chosen(false, &[], &["prod!web"], &[]), ["db"]);
+    assert_eq!(chosen(false, &[], &["@prod&@web"], &[]).len(), 3);
+    // -H and -g add up; -a adds the whole list; each host once.
+    assert_eq!(
+        chosen(false, &["x"], &["web"], &[]),
+        ["x", "web01", "web02", "web03"]
+    );
+    assert_eq!(
+        chosen(true, &["x", "db"], &[], &[]),
+        ["web01", "web02", "web03", "db", "x"]
+    );
+    // -x takes groups and algebra too.
+    assert_eq!(chosen(false, &[], &[], &["@web"]), ["db"]);
+    assert_eq!(chosen(false, &[], &[], &["@prod!db"]), ["db"]);
+}
+
+#[test]
+fn an_exclusion_that_matches_nothing_is_reported() {
+    let s = pick(false, &[], &["web"], &["web02,web09,db"]).unwrap();
+    assert_eq!(names(&s), ["web01", "web03"]);
+    // db is in the list but was not selected: leaving it out left out nothing either.
+    assert_eq!(
+        s.warnings,
+        [
+            "-x web09: matches none of the selected hosts",
+            "-x db: matches none of the selected hosts"
+        ]
+    );
+    assert!(
+        pick(false, &[], &[], &["web01"])
+            .unwrap()
+            .warnings
+            .is_empty()
+    );
+}
+
+#[test]
+fn hosts_from_a_file_and_standard_input() {
+    let inputs = Inputs {
+        files: [(
+            "down.txt".to_string(),
+            "# out for repair
+web02
+  web03 # fan
+"
+            .to_string(),
+        )]
+        .into(),
+        stdin: Some(
+            "web01 db
+
+new[1-2]
+"
+            .to_string(),
+        ),
+    };
+    let names = |h: &[&str], x: &[&str]| names(&pick_with(false, h, &[], x, &inputs).unwrap());
+    assert_eq!(names(&["@web!^down.txt"], &[]), ["web01"]);
+    assert_eq!(names(&["^down.txt"], &[]), ["web02", "web03"]);
+    assert_eq!(names(&[], &["^down.txt"]), ["web01", "db"]);
+    assert_eq!(names(&["-"], &[]), ["web01", "db", "new1", "new2"]);
+    assert_eq!(names(&["-"], &["@prod"]), ["new1", "new2"]);
+    let bad = Inputs {
+        files: [(
+            "f".to_string(),
+            "ok
+^other
+"
+            .to_string(),
+        )]
+        .into(),
+        stdin: Some(
+            "web[1-
+"
+            .to_string(),
+        ),
+    };
+    let error = |h: &str| {
+        pick_with(false, &[h], &[], &[], &bad)
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        error("^f"),
+        "-H ^f: `^other`: a host list does not name other lists; give host names"
+    );
+    assert_eq!(
+        error("-"),
+        "-H - (standard input): `web[1-`: unbalanced brackets in `web[1-`"
+    );
+    assert_eq!(error("^g"), "-H ^g: the file `g` was not read");
 }
