@@ -11,9 +11,10 @@ use tokio::net::TcpStream;
 
 use super::algorithms;
 use super::auth;
-use super::engine::Engine;
+use super::engine::{Engine, Stream};
 use super::error::{SessionError, TimeoutPhase};
 use super::hostkeys::Verdict;
+use super::proxy::{self, ProxyWatch};
 use super::session::Prompter;
 use super::target::{HostKeyPolicy, Target};
 
@@ -68,57 +69,19 @@ async fn handshake(
             .lock()
             .ok()
             .and_then(|mut r| r.take())
-            .unwrap_or_else(|| SessionError::Handshake {
-                address: target.address(),
-                reason: e.to_string(),
-            })
+            .ok_or_else(|| e.to_string())
     };
     let attempt = async {
-        match &target.jump {
-            None => match engine.dialer() {
-                Some(dial) => {
-                    let stream = dial(target.host.clone(), target.port)
-                        .await
-                        .map_err(|e| SessionError::connect(target.address(), &e))?;
-                    client::connect_stream(client_config(target), stream, handler)
-                        .await
-                        .map_err(why_failed)
-                }
-                None => {
-                    let addrs = (engine.resolver())(target.host.clone(), target.port)
-                        .await
-                        .map_err(|e| SessionError::Resolve {
-                            host: target.host.clone(),
-                            reason: e.to_string(),
-                        })?;
-                    let stream = connect_any(&addrs)
-                        .await
-                        .map_err(|e| SessionError::connect(target.address(), &e))?;
-                    let _ = stream.set_nodelay(true);
-                    client::connect_stream(client_config(target), stream, handler)
-                        .await
-                        .map_err(why_failed)
-                }
-            },
-            Some(jump) => {
-                let via = engine.jump_connection(jump, prompter).await?;
-                let channel = via
-                    .channel_open_direct_tcpip(
-                        target.host.clone(),
-                        target.port.into(),
-                        "127.0.0.1",
-                        0,
-                    )
-                    .await
-                    .map_err(|e| SessionError::JumpUnreachable {
-                        jump: jump.name.clone(),
-                        address: target.address(),
-                        reason: e.to_string(),
-                    })?;
-                client::connect_stream(client_config(target), channel.into_stream(), handler)
-                    .await
-                    .map_err(why_failed)
-            }
+        let (stream, proxy) = transport(engine, target, prompter).await?;
+        let result = client::connect_stream(client_config(target), stream, handler).await;
+        match (result.map_err(why_failed), proxy) {
+            (Ok(handle), _) => Ok(handle),
+            (Err(Ok(rejected)), _) => Err(rejected),
+            (Err(Err(reason)), Some(proxy)) => Err(proxy.explain(target.address(), reason).await),
+            (Err(Err(reason)), None) => Err(SessionError::Handshake {
+                address: target.address(),
+                reason,
+            }),
         }
     };
     let timeout = target.connect_timeout;
@@ -131,6 +94,51 @@ async fn handshake(
             },
         }),
     }
+}
+
+/// The byte stream to `target`'s SSH server, by the one route its configuration gives:
+/// through its jump host, through its ProxyCommand (with the proxy's watcher, which explains
+/// a failure), or direct (the engine's dialer in tests, else resolve and dial TCP). Neither
+/// a jump host nor a ProxyCommand ever falls back to the direct route.
+async fn transport(
+    engine: &Engine,
+    target: &Target,
+    prompter: &Prompter,
+) -> Result<(Box<dyn Stream>, Option<ProxyWatch>), Failure> {
+    if let Some(jump) = &target.jump {
+        let via = engine.jump_connection(jump, prompter).await?;
+        let channel = via
+            .channel_open_direct_tcpip(target.host.clone(), target.port.into(), "127.0.0.1", 0)
+            .await
+            .map_err(|e| SessionError::JumpUnreachable {
+                jump: jump.name.clone(),
+                address: target.address(),
+                reason: e.to_string(),
+            })?;
+        return Ok((Box::new(channel.into_stream()), None));
+    }
+    if let Some(command) = &target.proxy {
+        let (stream, watch) = proxy::spawn(command, &target.name)
+            .map_err(|e| proxy::spawn_failed(target.address(), &e))?;
+        return Ok((Box::new(stream), Some(watch)));
+    }
+    if let Some(dial) = engine.dialer() {
+        let stream = dial(target.host.clone(), target.port)
+            .await
+            .map_err(|e| SessionError::connect(target.address(), &e))?;
+        return Ok((stream, None));
+    }
+    let addrs = (engine.resolver())(target.host.clone(), target.port)
+        .await
+        .map_err(|e| SessionError::Resolve {
+            host: target.host.clone(),
+            reason: e.to_string(),
+        })?;
+    let stream = connect_any(&addrs)
+        .await
+        .map_err(|e| SessionError::connect(target.address(), &e))?;
+    let _ = stream.set_nodelay(true);
+    Ok((Box::new(stream), None))
 }
 
 pub(super) fn client_config(target: &Target) -> Arc<client::Config> {

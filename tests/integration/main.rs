@@ -10,6 +10,7 @@
 mod course;
 mod flow_control;
 mod mock_server;
+mod proxy;
 mod pty;
 mod reliability;
 mod run_cmd;
