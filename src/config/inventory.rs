@@ -181,9 +181,21 @@ impl Builder<'_> {
             Some(ssh) => std::borrow::Cow::Borrowed(ssh),
             None => std::borrow::Cow::Owned(self.ssh_config.resolve(&entry.host, &self.local_user)),
         };
+        // `-J` names the route of the hosts given, not of its own hops (as in OpenSSH):
+        // a hop takes its route from its own entry and ssh_config.
+        let hop_args;
+        let cli = if depth == 0 {
+            self.args
+        } else {
+            hop_args = HostOptions {
+                jump: None,
+                ..self.args.clone()
+            };
+            &hop_args
+        };
         let sources = Sources {
             entry,
-            cli: self.args,
+            cli,
             defaults: self.defaults,
             ssh: &ssh,
         };

@@ -132,6 +132,30 @@ async fn proxy_command_carries_the_session_where_the_direct_route_is_closed() {
     );
     // No warning about the directive any more.
     assert!(!out.stderr.contains("ProxyCommand"), "{}", out.stderr);
+
+    // As a jump host, the hop's own ProxyCommand carries the hop.
+    std::fs::remove_file(env.path("proxy.args")).unwrap();
+    let out = mtssh(
+        &env,
+        &[
+            "run",
+            "-H",
+            "direct",
+            "-J",
+            "via-proxy",
+            "--known-hosts",
+            known.to_str().unwrap(),
+            "-c",
+            "echo hopped",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("hopped"), "{}", out.stdout);
+    assert!(
+        env.path("proxy.args").exists(),
+        "the hop went through its proxy"
+    );
 }
 
 #[tokio::test]
@@ -173,6 +197,27 @@ async fn a_failing_proxy_command_fails_its_host_with_its_stderr_and_others_succe
         "{error}"
     );
     assert_eq!(by_name("direct")["stdout"], "fine\n");
+
+    // The connect timeout covers a proxy that never answers.
+    write_config(&env, &server, "sleep 60");
+    let started = std::time::Instant::now();
+    let out = mtssh(
+        &env,
+        &[
+            "run",
+            "-H",
+            "via-proxy",
+            "--connect-timeout",
+            "1",
+            "--json",
+            "-c",
+            "true",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(3), "{}{}", out.stdout, out.stderr);
+    assert_eq!(json_lines(&out.stdout)[0]["error_kind"], "timed-out");
+    assert!(started.elapsed() < Duration::from_secs(20));
 
     // A token ssh refuses stops the run before anything connects.
     write_config(&env, &server, "nc %h %C");

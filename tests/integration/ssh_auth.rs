@@ -407,6 +407,28 @@ async fn hosts_behind_a_jump_host_and_a_chain_of_two() {
     .await;
     assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("hopped"));
+
+    // A chain on the command line: -J names the target's route, not its hops' own.
+    let chain = format!("{jump},{user}@{}:{}", jump2.addrs[0].ip(), jump2.port());
+    let out = mtssh(
+        &env,
+        &[
+            "run",
+            "-H",
+            &target,
+            "-J",
+            &chain,
+            "-i",
+            key.to_str().unwrap(),
+            "--known-hosts",
+            env.path(".ssh/known_hosts").to_str().unwrap(),
+            "-c",
+            "echo hopped twice",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("hopped twice"));
 }
 
 #[tokio::test]
