@@ -73,7 +73,8 @@ async fn handshake(
     };
     let attempt = async {
         let (stream, proxy) = transport(engine, target, prompter).await?;
-        let result = client::connect_stream(client_config(target), stream, handler).await;
+        let config = client_config(target, known_host_key_order(target));
+        let result = client::connect_stream(config, stream, handler).await;
         match (result.map_err(why_failed), proxy) {
             (Ok(handle), _) => Ok(handle),
             (Err(Ok(rejected)), _) => Err(rejected),
@@ -141,11 +142,24 @@ async fn transport(
     Ok((Box::new(stream), None))
 }
 
-pub(super) fn client_config(target: &Target) -> Arc<client::Config> {
+/// The host-key algorithms to ask for, known types first, when known_hosts knows the host.
+fn known_host_key_order(target: &Target) -> Option<Vec<russh::keys::Algorithm>> {
+    match &target.host_key {
+        HostKeyPolicy::KnownHosts { store, .. } => {
+            algorithms::host_key_order(&store.known_key_types(&target.host, target.port))
+        }
+        HostKeyPolicy::Pinned(_) => None,
+    }
+}
+
+fn client_config(
+    target: &Target,
+    host_keys: Option<Vec<russh::keys::Algorithm>>,
+) -> Arc<client::Config> {
     // One shared config for the usual case: building it per session would cost an
     // allocation per host.
     static DEFAULT: std::sync::OnceLock<Arc<client::Config>> = std::sync::OnceLock::new();
-    let build = |interval: Duration| {
+    let build = |interval: Duration, host_keys: Option<Vec<_>>| {
         let mut config = client::Config {
             inactivity_timeout: None,
             keepalive_interval: Some(interval),
@@ -156,11 +170,16 @@ pub(super) fn client_config(target: &Target) -> Arc<client::Config> {
         if let Some(kex) = &target.kex {
             config.preferred = algorithms::preferred(kex, algorithms::Side::Client);
         }
+        if let Some(keys) = host_keys {
+            config.preferred.key = keys.into();
+        }
         Arc::new(config)
     };
-    match (target.keepalive, &target.kex) {
-        (None, None) => DEFAULT.get_or_init(|| build(DEFAULT_KEEPALIVE)).clone(),
-        (keepalive, _) => build(keepalive.unwrap_or(DEFAULT_KEEPALIVE)),
+    match (target.keepalive, &target.kex, host_keys) {
+        (None, None, None) => DEFAULT
+            .get_or_init(|| build(DEFAULT_KEEPALIVE, None))
+            .clone(),
+        (keepalive, _, host_keys) => build(keepalive.unwrap_or(DEFAULT_KEEPALIVE), host_keys),
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod course;
 mod flow_control;
+mod host_keys;
 mod mock_server;
 mod proxy;
 mod pty;
