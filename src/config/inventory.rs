@@ -435,6 +435,7 @@ fn entry_from_spec(spec: super::HostSpec) -> HostEntry {
         password: None,
         groups: Vec::new(),
         jump: None,
+        proxy_command: None,
     }
 }
 

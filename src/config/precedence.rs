@@ -129,9 +129,15 @@ pub fn pick(sources: &Sources<'_>, built_in: &BuiltIn<'_>) -> Picked {
 fn route(sources: &Sources<'_>) -> (Option<String>, Option<String>) {
     let ssh = sources.ssh;
     let candidates = [
-        (sources.entry.jump.as_deref(), None),
+        (
+            sources.entry.jump.as_deref(),
+            sources.entry.proxy_command.as_deref(),
+        ),
         (sources.cli.jump.as_deref(), None),
-        (sources.defaults.jump.as_deref(), None),
+        (
+            sources.defaults.jump.as_deref(),
+            sources.defaults.proxy_command.as_deref(),
+        ),
         (ssh.proxy_jump.as_deref(), ssh.proxy_command.as_deref()),
     ];
     let (jump, proxy) = candidates
@@ -193,6 +199,7 @@ mod tests {
             password: None,
             groups: Vec::new(),
             jump: None,
+            proxy_command: None,
         }
     }
 
@@ -392,6 +399,34 @@ mod tests {
             assert_eq!(picked.jump.as_deref(), expected, "{jump}");
             assert_eq!(picked.proxy_command, None, "{jump}");
         }
+        // The host list's own command, in the entry or [defaults], outranks ssh_config's
+        // jump; -J outranks [defaults].
+        let jumping = HostConfig {
+            proxy_jump: Some("ssh-bastion".into()),
+            ..HostConfig::default()
+        };
+        let e = HostEntry {
+            proxy_command: Some("entry %h".into()),
+            ..entry()
+        };
+        let picked = run(&e, &c, &d, &jumping);
+        assert_eq!(
+            (picked.jump, picked.proxy_command.as_deref()),
+            (None, Some("entry %h"))
+        );
+        let d2 = Defaults {
+            proxy_command: Some("defaults %h".into()),
+            ..Defaults::default()
+        };
+        let cli = HostOptions {
+            jump: Some("cli-bastion".into()),
+            ..HostOptions::default()
+        };
+        let picked = run(&entry(), &cli, &d2, &jumping);
+        assert_eq!(
+            (picked.jump.as_deref(), picked.proxy_command),
+            (Some("cli-bastion"), None)
+        );
         // `ProxyJump none` then `ProxyCommand X` in ssh_config: the command applies.
         let both = HostConfig {
             proxy_jump: Some("none".into()),

@@ -133,6 +133,42 @@ async fn proxy_command_carries_the_session_where_the_direct_route_is_closed() {
     // No warning about the directive any more.
     assert!(!out.stderr.contains("ProxyCommand"), "{}", out.stderr);
 
+    // The same through a host list's `proxy_command` in [defaults].
+    let hosts = env.path("hosts.toml");
+    std::fs::write(
+        &hosts,
+        format!(
+            "[defaults]\nuser = \"{}\"\nidentity_file = \"{}\"\nproxy_command = \"python3 {} %h %p %r %n\"\n\n\
+             [[hosts]]\nname = \"listed\"\nhost = \"{}\"\nport = {closed}\n",
+            sshd::login_user(),
+            env.path(".ssh/client_ed25519").display(),
+            relay.display(),
+            addr.ip(),
+        ),
+    )
+    .unwrap();
+    let out = mtssh(
+        &env,
+        &[
+            "run",
+            "-f",
+            hosts.to_str().unwrap(),
+            "--known-hosts",
+            known.to_str().unwrap(),
+            "-c",
+            "echo listed",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    let args = std::fs::read_to_string(env.path("proxy.args")).unwrap();
+    // %n is the name ssh_config is matched with: the entry's `host`.
+    let ip = addr.ip();
+    assert_eq!(
+        args.trim(),
+        format!("{ip} {closed} {} {ip}", sshd::login_user())
+    );
+
     // As a jump host, the hop's own ProxyCommand carries the hop.
     std::fs::remove_file(env.path("proxy.args")).unwrap();
     let out = mtssh(

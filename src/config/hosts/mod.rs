@@ -76,8 +76,11 @@ pub struct Defaults {
     pub host_key_check: Option<HostKeyCheck>,
     /// Key-exchange algorithms, in ssh_config's KexAlgorithms syntax (checked when read).
     pub kex_algorithms: Option<crate::ssh::algorithms::KexList>,
-    /// Reserved for jump hosts; carried but not yet acted on.
+    /// The jump chain of every host that names no route of its own.
     pub jump: Option<String>,
+    /// The ProxyCommand (tokens checked, not expanded) of every host that names no route
+    /// of its own; never set together with `jump`.
+    pub proxy_command: Option<String>,
 }
 
 /// One host after range expansion. Unset fields fall back to [`Defaults`].
@@ -92,6 +95,8 @@ pub struct HostEntry {
     pub password: Option<String>,
     pub groups: Vec<String>,
     pub jump: Option<String>,
+    /// A ProxyCommand, tokens checked but not expanded; never set together with `jump`.
+    pub proxy_command: Option<String>,
 }
 
 impl fmt::Debug for HostEntry {
@@ -107,6 +112,7 @@ impl fmt::Debug for HostEntry {
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("groups", &self.groups)
             .field("jump", &self.jump)
+            .field("proxy_command", &self.proxy_command)
             .finish()
     }
 }
@@ -133,6 +139,7 @@ const DEFAULTS_KEYS: &[&str] = &[
     "host_key_check",
     "kex_algorithms",
     "jump",
+    "proxy_command",
 ];
 const HOST_KEYS: &[&str] = &[
     "name",
@@ -144,6 +151,7 @@ const HOST_KEYS: &[&str] = &[
     "password",
     "groups",
     "jump",
+    "proxy_command",
 ];
 
 #[derive(Deserialize)]
@@ -168,6 +176,7 @@ struct RawDefaults {
     host_key_check: Option<HostKeyCheck>,
     kex_algorithms: Option<Spanned<String>>,
     jump: Option<NonEmpty>,
+    proxy_command: Option<Spanned<NonEmpty>>,
 }
 
 #[derive(Deserialize)]
@@ -183,6 +192,7 @@ struct RawHost {
     #[serde(default)]
     groups: Vec<Spanned<NonEmpty>>,
     jump: Option<NonEmpty>,
+    proxy_command: Option<Spanned<NonEmpty>>,
 }
 
 /// A string that must not be empty: an empty user or path is always a
