@@ -10,7 +10,7 @@ use mtssh::ssh::{
     SessionEvent, SessionState, Target, Work,
 };
 
-use crate::run_cmd::mtssh;
+use crate::run_cmd::{RunOutput, mtssh};
 use crate::sshd::{self, Sshd, SshdOptions};
 use crate::support::{self, TestEnv, wait_for};
 
@@ -83,6 +83,23 @@ fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// `mtssh run ARGS` learning host keys into the env's known_hosts; it must succeed.
+async fn run_ok(env: &TestEnv, args: &[&str]) -> RunOutput {
+    let known = env.path(".ssh/kh");
+    let mut all = vec!["run", "--known-hosts", known.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = mtssh(env, &all).await;
+    assert_eq!(out.code, Some(0), "{args:?}: {}{}", out.stdout, out.stderr);
+    out
+}
+
+/// What the relay was started with: its expanded tokens.
+fn proxy_args(env: &TestEnv) -> String {
+    let args = std::fs::read_to_string(env.path("proxy.args")).expect("the relay ran");
+    std::fs::remove_file(env.path("proxy.args")).unwrap();
+    args.trim().to_string()
+}
+
 #[tokio::test]
 async fn proxy_command_carries_the_session_where_the_direct_route_is_closed() {
     if !available() {
@@ -91,107 +108,39 @@ async fn proxy_command_carries_the_session_where_the_direct_route_is_closed() {
     let env = TestEnv::new();
     let server = Sshd::start(&env, SshdOptions::default());
     let relay = relay(&env, &server);
-    let closed = write_config(
-        &env,
-        &server,
-        &format!("python3 {} %h %p %r %n", relay.display()),
-    );
-    let known = env.path(".ssh/kh");
-    let out = mtssh(
-        &env,
-        &[
-            "run",
-            "-H",
-            "via-proxy",
-            "--known-hosts",
-            known.to_str().unwrap(),
-            "--json",
-            "-c",
-            r#"set -- $SSH_CONNECTION; echo "to $3 $4""#,
-        ],
-    )
-    .await;
-    assert_eq!(
-        out.code,
-        Some(0),
-        "{}{}\n{}",
-        out.stdout,
-        out.stderr,
-        server.log()
-    );
+    let command = format!("python3 {} %h %p %r %n", relay.display());
+    let closed = write_config(&env, &server, &command);
+    let (addr, user) = (server.addrs[0], sshd::login_user());
+    let ip = addr.ip();
+    let script = r#"set -- $SSH_CONNECTION; echo "to $3 $4""#;
+    let out = run_ok(&env, &["-H", "via-proxy", "--json", "-c", script]).await;
     let host = &json_lines(&out.stdout)[0];
-    let addr = server.addrs[0];
-    assert_eq!(
-        host["stdout"],
-        format!("to {} {}\n", addr.ip(), addr.port())
-    );
-    let args = std::fs::read_to_string(env.path("proxy.args")).unwrap();
-    assert_eq!(
-        args.trim(),
-        format!("{} {closed} {} via-proxy", addr.ip(), sshd::login_user())
-    );
+    assert_eq!(host["stdout"], format!("to {ip} {}\n", addr.port()));
+    assert_eq!(proxy_args(&env), format!("{ip} {closed} {user} via-proxy"));
     // No warning about the directive any more.
     assert!(!out.stderr.contains("ProxyCommand"), "{}", out.stderr);
 
     // The same through a host list's `proxy_command` in [defaults].
     let hosts = env.path("hosts.toml");
-    std::fs::write(
-        &hosts,
-        format!(
-            "[defaults]\nuser = \"{}\"\nidentity_file = \"{}\"\nproxy_command = \"python3 {} %h %p %r %n\"\n\n\
-             [[hosts]]\nname = \"listed\"\nhost = \"{}\"\nport = {closed}\n",
-            sshd::login_user(),
-            env.path(".ssh/client_ed25519").display(),
-            relay.display(),
-            addr.ip(),
-        ),
-    )
-    .unwrap();
-    let out = mtssh(
-        &env,
-        &[
-            "run",
-            "-f",
-            hosts.to_str().unwrap(),
-            "--known-hosts",
-            known.to_str().unwrap(),
-            "-c",
-            "echo listed",
-        ],
-    )
-    .await;
-    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
-    let args = std::fs::read_to_string(env.path("proxy.args")).unwrap();
-    // %n is the name ssh_config is matched with: the entry's `host`.
-    let ip = addr.ip();
-    assert_eq!(
-        args.trim(),
-        format!("{ip} {closed} {} {ip}", sshd::login_user())
+    let key = env.path(".ssh/client_ed25519");
+    let list = format!(
+        "[defaults]\nuser = \"{user}\"\nidentity_file = \"{}\"\nproxy_command = \"{command}\"\n\n\
+         [[hosts]]\nname = \"listed\"\nhost = \"{ip}\"\nport = {closed}\n",
+        key.display(),
     );
+    std::fs::write(&hosts, list).unwrap();
+    run_ok(&env, &["-f", hosts.to_str().unwrap(), "-c", "true"]).await;
+    // %n is the name ssh_config is matched with: the entry's `host`.
+    assert_eq!(proxy_args(&env), format!("{ip} {closed} {user} {ip}"));
 
     // As a jump host, the hop's own ProxyCommand carries the hop.
-    std::fs::remove_file(env.path("proxy.args")).unwrap();
-    let out = mtssh(
+    let out = run_ok(
         &env,
-        &[
-            "run",
-            "-H",
-            "direct",
-            "-J",
-            "via-proxy",
-            "--known-hosts",
-            known.to_str().unwrap(),
-            "-c",
-            "echo hopped",
-        ],
+        &["-H", "direct", "-J", "via-proxy", "-c", "echo hopped"],
     )
     .await;
-    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("hopped"), "{}", out.stdout);
-    assert!(
-        env.path("proxy.args").exists(),
-        "the hop went through its proxy"
-    );
+    assert_eq!(proxy_args(&env), format!("{ip} {closed} {user} via-proxy"));
 }
 
 #[tokio::test]
