@@ -60,6 +60,18 @@ pub enum Command {
     Mock(MockArgs),
     /// Compare blocking, thread-per-session and the event loop on the same work.
     Bench(Box<BenchArgs>),
+    /// Print a shell completion script: `mtssh completions bash > ~/.local/share/bash-completion/completions/mtssh`,
+    /// zsh: into a directory of $fpath as `_mtssh`; fish: `~/.config/fish/completions/mtssh.fish`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `mtssh man | man -l -`; `mtssh man run` for a subcommand's.
+    Man {
+        /// run, mock, bench or completions; none for mtssh's own page.
+        #[arg(value_name = "SUBCOMMAND")]
+        page: Option<String>,
+    },
 }
 
 /// Which hosts, and how to reach them. Shared by the TUI and `run`.
@@ -131,14 +143,16 @@ pub struct RunArgs {
     /// The command to run on every host.
     #[arg(short = 'c', long = "command", value_name = "CMD")]
     pub command: String,
-    /// Stream `name | line` as lines arrive instead of a folded report at the end.
+    /// Stream `name: line` as lines arrive (pdsh's format: pipe it to `dshbak -c` to fold);
+    /// on a terminal the folded report follows at the end too (clush -bL).
     #[arg(long, conflicts_with = "json")]
     pub inline: bool,
-    /// One JSON object per host (name, outcome, exit_status, stdout, stderr,
-    /// stdout_dropped_bytes, stderr_dropped_bytes, error, error_kind, duration_ms).
-    /// error_kind names the error for scripts (refused, timed-out, auth-failed,
-    /// host-key-changed, ...; null without an error). Output bytes that are not UTF-8 are
-    /// replaced with U+FFFD.
+    /// One JSON object per host and line, written as soon as that host is done (name,
+    /// outcome, exit_status, exit_signal, stdout, stderr, stdout_dropped_bytes,
+    /// stderr_dropped_bytes, error, error_kind, duration_ms). exit_signal names the signal
+    /// that killed the command (TERM, KILL, ...); error_kind names the error for scripts
+    /// (refused, timed-out, auth-failed, host-key-changed, ...; null without an error).
+    /// Output bytes that are not UTF-8 are replaced with U+FFFD.
     #[arg(long)]
     pub json: bool,
     /// Bytes of stdout (and of stderr) kept per host; more is cut and marked.
@@ -160,9 +174,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub stdin: bool,
     /// Also write each host's whole stdout and stderr (not cut at --max-output; the blocking
-    /// modes write what they kept) to DIR/NAME.out and DIR/NAME.err, made before anything
-    /// connects. Characters of NAME other
-    /// than letters, digits and `-_.@#` are written %XX, so every host has files of its own.
+    /// modes write what they kept) to DIR/NAME.out and DIR/NAME.err, and how it ended to
+    /// DIR/NAME.rc (its exit status, `signal TERM`, or `error KIND`; empty if it never
+    /// ended), made before anything connects. Characters of NAME other than letters, digits
+    /// and `-_.@#` are written %XX, so every host has files of its own.
     #[arg(long, value_name = "DIR")]
     pub outdir: Option<PathBuf>,
 }
@@ -252,7 +267,13 @@ fn long_about() -> String {
         ~/.ssh/id_ed25519, id_ecdsa, id_rsa; an OpenSSH user certificate KEY-cert.pub beside a key \
         is offered first; encrypted keys ask their passphrase), keyboard-interactive, then password.\n\n\
         ~/.ssh/config is honoured under the host list's explicit values: {}. Other directives are \
-        named in a warning, never silently ignored.",
+        named in a warning, never silently ignored.\n\n\
+        Environment: MTSSH_PASSWORD, the password for hosts that ask for one (another variable \
+        with --password-env or password_env). MTSSH_LOG, what is logged, in tracing's filter \
+        syntax (`MTSSH_LOG=debug`, `MTSSH_LOG=mtssh=debug,russh=info`; secrets are never \
+        logged): `run`, `bench` and `mock` log to standard error (default warn, info for \
+        `mock`), the TUI to mtssh.log in the state directory (~/.local/state/mtssh, default \
+        info), never onto its screen. SSH_AUTH_SOCK, the ssh-agent to take keys from.",
         crate::front::PRACTICE_HOSTS,
         crate::mock::DEFAULT_USER,
         crate::mock::DEFAULT_PASSWORD,

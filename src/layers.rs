@@ -18,6 +18,7 @@ pub const LAYERS: &[Layer] = &[
     Layer::peers(&["modes"]),
     Layer::peers(&["batch", "bench", "front", "serve"]),
     Layer::peers(&["cli"]),
+    Layer::peers(&["manual"]),
 ];
 
 /// Test-only modules (`cfg(test)` or `--features fuzzing`): they may use anything, and only

@@ -15,6 +15,7 @@ pub mod fuzzing;
 #[cfg(test)]
 mod layers;
 pub mod logging;
+pub mod manual;
 pub mod mock;
 pub mod modes;
 pub mod serve;

@@ -8,6 +8,23 @@ use mtssh::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Text generated from the command line's own definition: no event loop needed.
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            mtssh::manual::write_completions(*shell, &mut std::io::stdout().lock());
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Man { page }) => {
+            return match mtssh::manual::write_man(page.as_deref(), &mut std::io::stdout().lock()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("mtssh: {e:#}");
+                    ExitCode::from(2)
+                }
+            };
+        }
+        _ => {}
+    }
     mtssh::sys::raise_fd_limit();
     // Every session and the UI run on this one thread. The blocking pool (key decryption,
     // file IO, name lookups) is capped so the thread count stays honest.
@@ -27,6 +44,7 @@ fn main() -> ExitCode {
             Some(Command::Mock(args)) => mtssh::serve::run(args.into()).await,
             Some(Command::Run(args)) => mtssh::batch::run((*args).into()).await,
             Some(Command::Bench(args)) => mtssh::bench::run((*args).into()).await,
+            Some(Command::Completions { .. } | Command::Man { .. }) => Ok(ExitCode::SUCCESS),
             None => {
                 let tui = cli.tui_options();
                 mtssh::front::run_tui(cli.hosts.into(), tui).await

@@ -449,6 +449,7 @@ impl App {
                 if let Some(pane) = self.pane_mut(id) {
                     if let SessionState::Closed {
                         exit_status: Some(s),
+                        ..
                     } = state
                     {
                         pane.exit_status = Some(s);

@@ -272,6 +272,7 @@ fn quit_asks_while_sessions_are_live() {
     for id in 0..2 {
         let state = SessionState::Closed {
             exit_status: Some(0),
+            signal: None,
         };
         let _ = app.update(Msg::State { id, state });
     }

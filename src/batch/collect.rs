@@ -64,7 +64,7 @@ impl StdoutWriter {
         }
     }
 
-    /// `name | line` for each line of `bytes`.
+    /// `name: line` for each line of `bytes`.
     pub(super) fn inline(&mut self, name: &str, bytes: &[u8], neutralize: bool) {
         if self.stopped() {
             return;
@@ -124,11 +124,13 @@ pub(super) struct Collector<'a> {
 }
 
 impl<'a> Collector<'a> {
-    /// `names` are unique (see `unique_names`) and in target order.
+    /// `names` are unique (see `unique_names`) and in target order. `keep`: keep a copy for
+    /// a report at the end (the driver forgets what it hands a sink).
     pub(super) fn new(
         names: &[String],
         outdir: Option<&'a Outdir>,
         inline: bool,
+        keep: bool,
         max: usize,
     ) -> Collector<'a> {
         Collector {
@@ -139,12 +141,17 @@ impl<'a> Collector<'a> {
                 .collect(),
             outdir,
             inline,
-            keep: outdir.is_some() && !inline,
+            keep,
             max,
             kept: vec![[Vec::new(), Vec::new()]; names.len()],
             dropped: vec![[0, 0]; names.len()],
             held: vec![None; names.len()],
         }
+    }
+
+    /// Whether the driver should hand its lines here (and forget them).
+    pub(super) fn takes_lines(&self) -> bool {
+        self.inline || self.outdir.is_some() || self.keep
     }
 
     /// One call of the driver's sink.
@@ -188,25 +195,28 @@ impl<'a> Collector<'a> {
         }
     }
 
-    /// After the run: releases what was held back (but the driver's own error line), and
-    /// gives the results the kept copies.
-    pub(super) fn finish(&mut self, results: &mut [HostResult]) {
-        for (host, r) in results.iter_mut().enumerate() {
-            if let Some(held) = self.held.get_mut(host).and_then(Option::take) {
-                let ours = r
-                    .error
-                    .as_ref()
-                    .is_some_and(|e| held == format!("mtssh: {e}").as_bytes());
-                if !ours {
-                    self.release(host, Stream::Stderr, &held);
-                }
+    /// When host `host` is done: releases what was held back (but the driver's own error
+    /// line), and gives its result the kept copies.
+    pub(super) fn finish_host(&mut self, host: usize, r: &mut HostResult) {
+        if let Some(held) = self.held.get_mut(host).and_then(Option::take) {
+            let ours = r
+                .error
+                .as_ref()
+                .is_some_and(|e| held == format!("mtssh: {e}").as_bytes());
+            if !ours {
+                self.release(host, Stream::Stderr, &held);
             }
-            if self.keep {
-                let [stdout, stderr] = std::mem::take(&mut self.kept[host]);
-                r.stdout = stdout;
-                r.stderr = stderr;
-                r.dropped = (self.dropped[host][0], self.dropped[host][1]);
-            }
+        }
+        if let Some(outdir) = self.outdir {
+            outdir.ended(host, r);
+        }
+        if self.keep
+            && let Some(kept) = self.kept.get_mut(host)
+        {
+            let [stdout, stderr] = std::mem::take(kept);
+            r.stdout = stdout;
+            r.stderr = stderr;
+            r.dropped = (self.dropped[host][0], self.dropped[host][1]);
         }
     }
 }

@@ -13,12 +13,12 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::config::{HostOptions, inventory};
-use crate::modes::{BatchOptions, HostResult, LineSink, Mode, Stream, execute};
+use crate::modes::{BatchOptions, HostResult, Mode, RunObserver, Stream, execute_observed};
 use crate::ssh::Target;
 use collect::{Collector, StdoutWriter};
 use outdir::Outdir;
 pub use report::{EXIT_CODES, Summary, fold_results};
-use report::{write_folded, write_json};
+use report::{write_folded, write_json, write_json_host};
 
 /// The exit code when the hosts' output could not all be written (to stdout or `--outdir`).
 const EXIT_INCOMPLETE: u8 = 4;
@@ -29,7 +29,8 @@ pub struct RunOptions {
     pub hosts: HostOptions,
     pub mode: Mode,
     pub command: String,
-    /// Stream `name | line` as lines arrive instead of a folded report at the end.
+    /// Stream `name: line` as lines arrive (and, on a terminal, end with the folded report
+    /// too) instead of only a folded report at the end.
     pub inline: bool,
     pub json: bool,
     /// Bytes of stdout (and of stderr) kept per host.
@@ -96,8 +97,15 @@ pub async fn run(args: RunOptions) -> Result<ExitCode> {
     let stdout_tty = std::io::stdout().is_terminal();
     let neutralize = stdout_tty && !args.raw;
     let mut out = StdoutWriter::new(stdout_tty);
-    let mut collector = Collector::new(&names, outdir.as_ref(), args.inline, args.max_output);
+    // On a terminal `--inline` ends with the folded report too (clush -bL), so a capped copy
+    // is kept for it, as for `--outdir` without `--inline`.
+    let fold_at_end = !args.json && (!args.inline || stdout_tty);
+    let keep = (outdir.is_some() && !args.inline) || (args.inline && fold_at_end);
+    let mut collector = Collector::new(&names, outdir.as_ref(), args.inline, keep, args.max_output);
     let mut notes = Vec::new();
+    // `--json` objects are written as each host ends in the event loop; the blocking modes
+    // end all at once.
+    let mut json_at_end = args.json;
     let results = match args.mode {
         Mode::EventLoop => {
             let pipe_closed = out.closed_signal();
@@ -107,17 +115,21 @@ pub async fn run(args: RunOptions) -> Result<ExitCode> {
                     _ = pipe_closed.notified() => {}
                 }
             });
-            let mut on_lines = |name: &str, stream: Stream, lines: &[u8]| {
-                collector.lines(name, stream, lines, neutralize, &mut out);
+            json_at_end = false;
+            let mut observer = Observer {
+                collector: &mut collector,
+                out: &mut out,
+                neutralize,
+                json: args.json,
+                done: (0..names.len()).map(|_| None).collect(),
             };
-            let sink: LineSink = if args.inline || outdir.is_some() {
-                Some(&mut on_lines)
-            } else {
-                None
-            };
-            let mut results = execute(targets, &opts, sink, interrupt).await;
-            collector.finish(&mut results);
+            let results = execute_observed(targets, &opts, &mut observer, interrupt).await;
+            let done = observer.done;
             results
+                .into_iter()
+                .zip(done)
+                .map(|(r, done)| done.unwrap_or(r))
+                .collect()
         }
         mode => {
             // The blocking modes run on threads of their own; the loop only waits. A signal
@@ -162,9 +174,9 @@ pub async fn run(args: RunOptions) -> Result<ExitCode> {
         // directory and learned host keys are written by now).
         crate::sys::die_of_sigpipe();
     }
-    if args.json {
+    if json_at_end {
         out.whole(|w| write_json(w, &results));
-    } else if !args.inline {
+    } else if fold_at_end {
         out.whole(|w| write_folded(w, &results, neutralize));
     }
     out.flush();
@@ -190,6 +202,49 @@ pub async fn run(args: RunOptions) -> Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
+/// The event loop's observer of `mtssh run`: lines to the collector (stdout, `--outdir`, the
+/// copy kept for the report), and each host's `--json` object as soon as it is done.
+struct Observer<'c, 'o> {
+    collector: &'c mut Collector<'o>,
+    out: &'c mut StdoutWriter,
+    neutralize: bool,
+    json: bool,
+    /// Results completed with the collector's copies (when it takes the lines).
+    done: Vec<Option<HostResult>>,
+}
+
+impl RunObserver for Observer<'_, '_> {
+    fn takes_lines(&self) -> bool {
+        self.collector.takes_lines()
+    }
+
+    fn lines(&mut self, name: &str, stream: Stream, lines: &[u8]) {
+        self.collector
+            .lines(name, stream, lines, self.neutralize, self.out);
+    }
+
+    fn finished(&mut self, index: usize, result: &HostResult) {
+        if !self.collector.takes_lines() {
+            // The driver kept the output itself: the result is complete as it is.
+            if self.json {
+                self.out.whole(|w| write_json_host(w, result));
+                self.out.flush();
+            }
+            return;
+        }
+        // The driver handed its output over and kept none: a clone is cheap.
+        let mut r = result.clone();
+        self.collector.finish_host(index, &mut r);
+        if self.json {
+            self.out.whole(|w| write_json_host(w, &r));
+            self.out.flush();
+        }
+        if let Some(slot) = self.done.get_mut(index) {
+            *slot = Some(r);
+        }
+    }
+}
+
 /// Names the report and the output files tell hosts apart by: a name that repeats (`-H a,a`)
 /// gets `#2`, `#3` like `--count` copies, so no host's output lands in another's file.
 fn unique_names(targets: &mut [Target]) {
@@ -211,6 +266,7 @@ fn unique_names(targets: &mut [Target]) {
 fn write_kept(outdir: &Outdir, results: &[HostResult]) -> Vec<String> {
     let mut notes = Vec::new();
     for (index, r) in results.iter().enumerate() {
+        outdir.ended(index, r);
         for (stream, bytes, dropped) in [
             (Stream::Stdout, &r.stdout, r.dropped.0),
             (Stream::Stderr, &r.stderr, r.dropped.1),

@@ -1,4 +1,5 @@
-//! `--outdir DIR`: each host's stdout and stderr in DIR/NAME.out and DIR/NAME.err, whole.
+//! `--outdir DIR`: each host's stdout and stderr in DIR/NAME.out and DIR/NAME.err, whole,
+//! and how it ended in DIR/NAME.rc ([`status_line`]; empty while it has not).
 //!
 //! The directory and every file are made before anything connects, so a directory that
 //! cannot be written is refused before a command runs. Output is then appended as it
@@ -14,25 +15,42 @@ use std::sync::mpsc;
 
 use anyhow::{Context, Result};
 
-use crate::modes::Stream;
+use crate::modes::{HostResult, Stream};
 
 enum Message {
     /// Bytes of one host's stream, appended to its file.
     Append(usize, Stream, Vec<u8>),
+    /// How one host ended: its `.rc` file's whole text.
+    Ended(usize, String),
+}
+
+/// Index of the `.rc` file in a host's files (after `.out` and `.err`).
+const RC: usize = 2;
+
+/// A host's `.rc` line: its exit status (`0`), `signal TERM` when a signal killed the
+/// command, or `error KIND` (`--json`'s `error_kind`: `refused`, `auth-failed`,
+/// `command-timeout`, …) when it did not run to an end; a newline after it.
+pub(super) fn status_line(r: &HostResult) -> String {
+    match (&r.signal, r.exit_status, r.error_kind) {
+        (_, _, Some(kind)) => format!("error {kind}\n"),
+        (Some(signal), _, None) => format!("signal {signal}\n"),
+        (None, Some(code), None) => format!("{code}\n"),
+        (None, None, None) => "error no-exit-status\n".into(),
+    }
 }
 
 /// The files of one run, and the thread that writes them.
 pub(super) struct Outdir {
     dir: PathBuf,
-    /// DIR/NAME.out and DIR/NAME.err per host, in target order.
-    files: Vec<[PathBuf; 2]>,
+    /// DIR/NAME.out, DIR/NAME.err and DIR/NAME.rc per host, in target order.
+    files: Vec<[PathBuf; 3]>,
     queue: Option<mpsc::Sender<Message>>,
     writer: Option<std::thread::JoinHandle<Vec<String>>>,
 }
 
 impl Outdir {
-    /// Creates `dir` and an empty NAME.out and NAME.err for every host (truncating old
-    /// ones), or says which path cannot be written. Blocking: run it off the event loop.
+    /// Creates `dir` and an empty NAME.out, NAME.err and NAME.rc for every host (truncating
+    /// old ones), or says which path cannot be written. Blocking: run it off the event loop.
     pub(super) fn prepare(dir: &Path, names: &[String]) -> Result<Outdir> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("--outdir {}: cannot create the directory", dir.display()))?;
@@ -42,6 +60,7 @@ impl Outdir {
             let pair = [
                 dir.join(format!("{stem}.out")),
                 dir.join(format!("{stem}.err")),
+                dir.join(format!("{stem}.rc")),
             ];
             for path in &pair {
                 std::fs::File::create(path)
@@ -71,6 +90,13 @@ impl Outdir {
         if let Some(queue) = &self.queue {
             // A gone writer thread has recorded why; nothing more to do here.
             let _ = queue.send(Message::Append(index, stream, bytes.to_vec()));
+        }
+    }
+
+    /// Records how host `index` ended, in its `.rc` file.
+    pub(super) fn ended(&self, index: usize, result: &HostResult) {
+        if let Some(queue) = &self.queue {
+            let _ = queue.send(Message::Ended(index, status_line(result)));
         }
     }
 
@@ -104,7 +130,7 @@ fn stream_index(stream: Stream) -> usize {
 /// messages rather than holding a descriptor per host (a run of thousands of hosts would run
 /// out of them). A file that fails once is not written again, so it holds a clean prefix of
 /// the output, and its problem is told once.
-fn write_all(files: &[[PathBuf; 2]], inbox: &mpsc::Receiver<Message>) -> Vec<String> {
+fn write_all(files: &[[PathBuf; 3]], inbox: &mpsc::Receiver<Message>) -> Vec<String> {
     let mut failed: HashMap<PathBuf, String> = HashMap::new();
     let mut order = Vec::new();
     while let Ok(first) = inbox.recv() {
@@ -112,8 +138,12 @@ fn write_all(files: &[[PathBuf; 2]], inbox: &mpsc::Receiver<Message>) -> Vec<Str
         let mut batch: HashMap<(usize, usize), Vec<u8>> = HashMap::new();
         let mut keys = Vec::new();
         let mut next = Some(first);
-        while let Some(Message::Append(host, stream, bytes)) = next {
-            let key = (host, stream_index(stream));
+        while let Some(message) = next {
+            let (key, bytes) = match message {
+                Message::Append(host, stream, bytes) => ((host, stream_index(stream)), bytes),
+                // A host ends once: its text is the whole file (made empty by `prepare`).
+                Message::Ended(host, text) => ((host, RC), text.into_bytes()),
+            };
             match batch.get_mut(&key) {
                 Some(pending) => pending.extend_from_slice(&bytes),
                 None => {
@@ -153,4 +183,31 @@ fn write_all(files: &[[PathBuf; 2]], inbox: &mpsc::Receiver<Message>) -> Vec<Str
         .into_iter()
         .filter_map(|path| failed.remove(&path))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rc_line_says_how_a_host_ended() {
+        let base = HostResult::failed("h".into(), String::new());
+        let ended = |status: Option<u32>, signal: Option<&str>, kind: Option<&'static str>| {
+            status_line(&HostResult {
+                exit_status: status,
+                signal: signal.map(String::from),
+                error_kind: kind,
+                ..base.clone()
+            })
+        };
+        assert_eq!(ended(Some(0), None, None), "0\n");
+        assert_eq!(ended(Some(3), None, None), "3\n");
+        assert_eq!(ended(None, Some("TERM"), None), "signal TERM\n");
+        assert_eq!(ended(None, None, Some("refused")), "error refused\n");
+        // A timeout that closed a command which had printed a status is still a timeout.
+        assert_eq!(
+            ended(Some(0), None, Some("command-timeout")),
+            "error command-timeout\n"
+        );
+    }
 }

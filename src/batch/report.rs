@@ -73,13 +73,21 @@ impl std::fmt::Display for Summary {
 /// Hosts with identical output, exit status and error, folded together like `dshbak -c`.
 pub fn fold_results(results: &[HostResult]) -> Vec<(String, &HostResult)> {
     // Everything a reader compares: output, status, error and outcome.
-    type Key<'a> = (&'a [u8], &'a [u8], Option<u32>, Option<&'a str>, u8);
+    type Key<'a> = (
+        &'a [u8],
+        &'a [u8],
+        Option<u32>,
+        Option<&'a str>,
+        Option<&'a str>,
+        u8,
+    );
     let mut groups: BTreeMap<Key<'_>, Vec<&HostResult>> = BTreeMap::new();
     for r in results {
         let key = (
             r.stdout.as_slice(),
             r.stderr.as_slice(),
             r.exit_status,
+            r.signal.as_deref(),
             r.error.as_deref(),
             r.outcome as u8,
         );
@@ -105,15 +113,16 @@ fn show(bytes: &[u8], neutralize: bool) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Appends `--inline` output lines, `name | text` each: neutralised for a terminal, as they
-/// are (lossy UTF-8) otherwise, like the folded report. The name is neutralised too: it
-/// comes from a host list, which can hold escapes as well as any output.
+/// Appends `--inline` output lines, `name: text` each (pdsh's format, so `| dshbak -c`
+/// folds them): neutralised for a terminal, as they are (lossy UTF-8) otherwise, like the
+/// folded report. The name is neutralised too: it comes from a host list, which can hold
+/// escapes as well as any output.
 pub(super) fn push_inline_lines(out: &mut Vec<u8>, name: &str, lines: &[u8], neutralize: bool) {
     out.reserve(lines.len() + 16);
     let name = show(name.as_bytes(), neutralize);
     for line in lines.split_inclusive(|b| *b == b'\n') {
         out.extend_from_slice(name.as_bytes());
-        out.extend_from_slice(b" | ");
+        out.extend_from_slice(b": ");
         let end = line
             .iter()
             .rposition(|b| !matches!(b, b'\n' | b'\r'))
@@ -124,40 +133,38 @@ pub(super) fn push_inline_lines(out: &mut Vec<u8>, name: &str, lines: &[u8], neu
     }
 }
 
+/// The line between a group's stdout and its stderr in the folded report.
+pub const STDERR_MARK: &str = "--- stderr ---";
+
 /// The folded report. Error text can come from the server (a disconnect reason), and names
-/// from the host list, so both are neutralised like output.
+/// from the host list, so both are neutralised like output. Stdout comes first, then stderr
+/// after [`STDERR_MARK`]; output without a final newline gets one, so it never runs into the
+/// next header.
 pub(super) fn write_folded(
     out: &mut impl Write,
     results: &[HostResult],
     neutralize: bool,
 ) -> std::io::Result<()> {
     for (names, r) in fold_results(results) {
-        let status = match (&r.error, r.exit_status) {
-            (Some(error), _) => format!(
+        let status = match (&r.error, &r.signal, r.exit_status) {
+            (Some(error), _, _) => format!(
                 "{}: {}",
                 r.outcome.label(),
                 show(error.as_bytes(), neutralize)
             ),
-            (None, Some(code)) => format!("exit {code}"),
-            (None, None) => "no exit status".into(),
+            (None, Some(signal), _) => format!("signal {}", show(signal.as_bytes(), neutralize)),
+            (None, None, Some(code)) => format!("exit {code}"),
+            (None, None, None) => "no exit status".into(),
         };
         let names = show(names.as_bytes(), neutralize);
         let rule = "-".repeat(names.chars().count().clamp(15, 60));
         writeln!(out, "{rule}\n{names} ({status})\n{rule}")?;
-        out.write_all(show(&r.stdout, neutralize).as_bytes())?;
+        write_ended(out, &r.stdout, neutralize)?;
         if !r.stderr.is_empty() {
-            out.write_all(show(&r.stderr, neutralize).as_bytes())?;
+            writeln!(out, "{STDERR_MARK}")?;
+            write_ended(out, &r.stderr, neutralize)?;
         }
         if r.dropped.0 + r.dropped.1 > 0 {
-            // The cut is usually mid-line: the marker goes on a line of its own.
-            let last = if r.stderr.is_empty() {
-                &r.stdout
-            } else {
-                &r.stderr
-            };
-            if last.last().is_some_and(|b| *b != b'\n') {
-                writeln!(out)?;
-            }
             writeln!(
                 out,
                 "[output cut: {} more bytes not kept; raise --max-output]",
@@ -168,11 +175,22 @@ pub(super) fn write_folded(
     Ok(())
 }
 
+/// Output, then a newline unless it ends with one.
+fn write_ended(out: &mut impl Write, bytes: &[u8], neutralize: bool) -> std::io::Result<()> {
+    out.write_all(show(bytes, neutralize).as_bytes())?;
+    if bytes.last().is_some_and(|b| *b != b'\n') {
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
 #[derive(Serialize)]
 struct JsonHost<'a> {
     name: &'a str,
     outcome: Outcome,
     exit_status: Option<u32>,
+    /// The signal that killed the command (`TERM`), or null.
+    exit_signal: Option<&'a str>,
     /// Output as UTF-8; bytes that are not valid UTF-8 become U+FFFD.
     stdout: std::borrow::Cow<'a, str>,
     stderr: std::borrow::Cow<'a, str>,
@@ -188,26 +206,31 @@ struct JsonHost<'a> {
 /// JSON Lines, one object per host. A failed write keeps its kind (a closed pipe is told
 /// apart from a full disk).
 pub(super) fn write_json(out: &mut impl Write, results: &[HostResult]) -> std::io::Result<()> {
-    use serde::Serialize;
     for r in results {
-        let host = JsonHost {
-            name: &r.name,
-            outcome: r.outcome,
-            exit_status: r.exit_status,
-            stdout: String::from_utf8_lossy(&r.stdout),
-            stderr: String::from_utf8_lossy(&r.stderr),
-            stdout_dropped_bytes: r.dropped.0,
-            stderr_dropped_bytes: r.dropped.1,
-            error: r.error.as_deref(),
-            error_kind: r.error_kind,
-            duration_ms: r.duration.as_millis(),
-        };
-        host.serialize(&mut serde_json::Serializer::with_formatter(
-            &mut *out, C1Escaping,
-        ))?;
-        writeln!(out)?;
+        write_json_host(out, r)?;
     }
     Ok(())
+}
+
+/// One host's JSON line.
+pub(super) fn write_json_host(out: &mut impl Write, r: &HostResult) -> std::io::Result<()> {
+    let host = JsonHost {
+        name: &r.name,
+        outcome: r.outcome,
+        exit_status: r.exit_status,
+        exit_signal: r.signal.as_deref(),
+        stdout: String::from_utf8_lossy(&r.stdout),
+        stderr: String::from_utf8_lossy(&r.stderr),
+        stdout_dropped_bytes: r.dropped.0,
+        stderr_dropped_bytes: r.dropped.1,
+        error: r.error.as_deref(),
+        error_kind: r.error_kind,
+        duration_ms: r.duration.as_millis(),
+    };
+    host.serialize(&mut serde_json::Serializer::with_formatter(
+        &mut *out, C1Escaping,
+    ))?;
+    writeln!(out)
 }
 
 /// serde_json's compact output with C1 controls (U+0080–U+009F) escaped as well as C0: JSON
@@ -259,6 +282,7 @@ mod tests {
                 Outcome::Ok
             },
             exit_status: Some(0),
+            signal: None,
             stdout: stdout.to_vec(),
             stderr: stdout.to_vec(),
             dropped: (0, 0),
@@ -281,7 +305,7 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&out)));
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("ok^[]0;pwned^G"), "{text}");
-        assert!(text.contains("web01 | ok^[]0;pwned^G"), "{text}");
+        assert!(text.contains("web01: ok^[]0;pwned^G"), "{text}");
         assert!(
             text.contains("failed: disconnected: ^[]0;pwned^G"),
             "{text}"
@@ -299,11 +323,11 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}: {:?}", String::from_utf8_lossy(&out)));
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("evil^[]0;pwned^G (exit 0)"), "{text}");
-        assert!(text.contains("evil^[]0;pwned^G | hi"), "{text}");
+        assert!(text.contains("evil^[]0;pwned^G: hi"), "{text}");
         // Into a pipe a name is data, like output.
         let mut plain = Vec::new();
         push_inline_lines(&mut plain, &r.name, b"hi\n", false);
-        assert_eq!(plain, b"evil\x1b]0;pwned\x07 | hi\n");
+        assert_eq!(plain, b"evil\x1b]0;pwned\x07: hi\n");
     }
 
     #[test]
@@ -364,6 +388,53 @@ mod tests {
         assert!(text.contains("a\x1b[1mb\tc\r\n"), "{text:?}");
         let mut inline = Vec::new();
         push_inline_lines(&mut inline, "h", b"x\x1b]0;t\x07\r\n\xffy\n", false);
-        assert_eq!(inline, "h | x\x1b]0;t\x07\nh | \u{fffd}y\n".as_bytes());
+        assert_eq!(inline, "h: x\x1b]0;t\x07\nh: \u{fffd}y\n".as_bytes());
+    }
+
+    #[test]
+    fn the_folded_report_shows_stderr_apart_and_never_glues_a_header_to_output() {
+        let mut a = result(b"out without newline", None);
+        a.stderr = b"err without newline".to_vec();
+        let mut b = result(b"second\n", None);
+        b.name = "web02".into();
+        b.stderr = Vec::new();
+        let mut out = Vec::new();
+        write_folded(&mut out, &[a, b], false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains(&format!(
+                "out without newline\n{STDERR_MARK}\nerr without newline\n-"
+            )),
+            "{text}"
+        );
+        // Every header starts a line of its own.
+        assert!(text.contains("\nweb02 (exit 0)\n"), "{text}");
+        // No stderr, no mark.
+        assert_eq!(text.matches(STDERR_MARK).count(), 1, "{text}");
+    }
+
+    #[test]
+    fn a_signal_is_the_end_of_a_command_not_an_error() {
+        let mut killed = result(b"before\n", None);
+        killed.exit_status = None;
+        killed.signal = Some("TERM".into());
+        killed.outcome = Outcome::NonZero;
+        let mut out = Vec::new();
+        write_folded(&mut out, std::slice::from_ref(&killed), false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("web01 (signal TERM)\n"), "{text}");
+        let mut json = Vec::new();
+        write_json_host(&mut json, &killed).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(v["exit_signal"], "TERM");
+        assert_eq!(v["outcome"], "non-zero");
+        assert_eq!(v["error"], serde_json::Value::Null);
+        assert_eq!(Summary::of(&[killed]).exit_code(), 1);
+        // Same output, one killed and one not: two groups.
+        let mut exited = result(b"before\n", None);
+        exited.stderr = b"before\n".to_vec();
+        let mut killed = exited.clone();
+        killed.signal = Some("KILL".into());
+        assert_eq!(fold_results(&[exited, killed]).len(), 2);
     }
 }

@@ -38,6 +38,8 @@ pub struct HostResult {
     pub name: String,
     pub outcome: Outcome,
     pub exit_status: Option<u32>,
+    /// The signal that killed the command (`TERM`), when the server said so.
+    pub signal: Option<String>,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
     /// Bytes dropped beyond `max_output` (stdout, stderr).
@@ -66,6 +68,7 @@ impl HostResult {
             name,
             outcome: Outcome::Failed,
             exit_status: None,
+            signal: None,
             stdout: Vec::new(),
             stderr: Vec::new(),
             dropped: (0, 0),
@@ -101,6 +104,36 @@ pub struct BatchOptions {
 /// one write, not one per line.
 pub type LineSink<'a> = Option<&'a mut dyn FnMut(&str, Stream, &[u8])>;
 
+/// What a front end learns of a run while it goes on: output lines (when it takes them, the
+/// driver forgets them: memory stays bounded by the longest line) and each host's end, as
+/// soon as that host is done (`--json` writes it then).
+pub trait RunObserver {
+    /// Whether output goes to [`RunObserver::lines`] rather than into the results.
+    fn takes_lines(&self) -> bool;
+    /// One or more lines of one host, as [`LineSink`] gets them.
+    fn lines(&mut self, name: &str, stream: Stream, lines: &[u8]);
+    /// Host `index` (in target order) is done; its result is final but for the output a
+    /// line-taking observer was given.
+    fn finished(&mut self, index: usize, result: &HostResult);
+}
+
+/// A [`LineSink`] as an observer that only takes lines.
+struct LinesOnly<'a>(LineSink<'a>);
+
+impl RunObserver for LinesOnly<'_> {
+    fn takes_lines(&self) -> bool {
+        self.0.is_some()
+    }
+
+    fn lines(&mut self, name: &str, stream: Stream, lines: &[u8]) {
+        if let Some(sink) = self.0.as_mut() {
+            sink(name, stream, lines);
+        }
+    }
+
+    fn finished(&mut self, _index: usize, _result: &HostResult) {}
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
     Stdout,
@@ -121,7 +154,17 @@ struct Running {
 pub async fn execute(
     targets: Vec<Target>,
     opts: &BatchOptions,
-    mut sink: LineSink<'_>,
+    sink: LineSink<'_>,
+    interrupt: std::pin::Pin<Box<dyn Future<Output = ()> + '_>>,
+) -> Vec<HostResult> {
+    execute_observed(targets, opts, &mut LinesOnly(sink), interrupt).await
+}
+
+/// [`execute`], telling `observer` of lines and of each host's end as they happen.
+pub async fn execute_observed(
+    targets: Vec<Target>,
+    opts: &BatchOptions,
+    observer: &mut dyn RunObserver,
     mut interrupt: std::pin::Pin<Box<dyn Future<Output = ()> + '_>>,
 ) -> Vec<HostResult> {
     let (engine, mut events) = Engine::new(EngineSettings {
@@ -181,29 +224,34 @@ pub async fn execute(
                                 None => handles[id].eof(),
                             }
                         }
-                        SessionState::Closed { exit_status } => {
+                        SessionState::Closed { exit_status, signal } => {
                             host.result.exit_status = host.result.exit_status.or(exit_status);
-                            let outcome = match host.result.exit_status {
-                                Some(0) => Outcome::Ok,
-                                Some(_) => Outcome::NonZero,
-                                None if host.result.outcome == Outcome::TimedOut => Outcome::TimedOut,
-                                None => {
+                            host.result.signal = signal;
+                            // A command killed by a signal ran and failed, like a non-zero
+                            // exit (a shell reports it as 128+N): not a connection failure.
+                            let outcome = match (host.result.exit_status, &host.result.signal) {
+                                (_, Some(_)) if host.result.outcome == Outcome::TimedOut => Outcome::TimedOut,
+                                (_, Some(_)) => Outcome::NonZero,
+                                (Some(0), None) => Outcome::Ok,
+                                (Some(_), None) => Outcome::NonZero,
+                                (None, None) if host.result.outcome == Outcome::TimedOut => Outcome::TimedOut,
+                                (None, None) => {
                                     host.result.set_error(HostResult::NO_EXIT_STATUS, "the channel closed without an exit status".into());
                                     Outcome::Failed
                                 }
                             };
-                            finish(host, outcome, &mut sink);
+                            finish(id, host, outcome, observer);
                             pending -= 1;
                         }
                         SessionState::Failed { error } => {
                             host.result.set_error(error.kind(), error.to_string());
                             let outcome = if host.result.outcome == Outcome::TimedOut { Outcome::TimedOut } else { Outcome::Failed };
-                            finish(host, outcome, &mut sink);
+                            finish(id, host, outcome, observer);
                             pending -= 1;
                         }
                     },
-                    SessionEvent::Output { data, .. } => keep(host, Stream::Stdout, &data, opts.max_output, &mut sink),
-                    SessionEvent::Stderr { data, .. } => keep(host, Stream::Stderr, &data, opts.max_output, &mut sink),
+                    SessionEvent::Output { data, .. } => keep(host, Stream::Stdout, &data, opts.max_output, observer),
+                    SessionEvent::Stderr { data, .. } => keep(host, Stream::Stderr, &data, opts.max_output, observer),
                     SessionEvent::ExitStatus { status, .. } => host.result.exit_status = Some(status),
                     SessionEvent::Prompt { prompt, .. } => {
                         let _ = prompts.send(prompt);
@@ -230,9 +278,9 @@ pub async fn execute(
                 for handle in &handles {
                     handle.close();
                 }
-                for host in running.iter_mut().filter(|h| !h.finished) {
+                for (id, host) in running.iter_mut().enumerate().filter(|(_, h)| !h.finished) {
                     host.result.set_error(HostResult::INTERRUPTED, "interrupted".into());
-                    finish(host, Outcome::Interrupted, &mut sink);
+                    finish(id, host, Outcome::Interrupted, observer);
                 }
                 break;
             }
@@ -253,7 +301,13 @@ fn feed_stdin(handle: crate::ssh::SessionHandle, data: bytes::Bytes) {
     });
 }
 
-fn keep(host: &mut Running, stream: Stream, data: &[u8], max: usize, sink: &mut LineSink<'_>) {
+fn keep(
+    host: &mut Running,
+    stream: Stream,
+    data: &[u8],
+    max: usize,
+    observer: &mut dyn RunObserver,
+) {
     let (buffer, dropped, partial) = match stream {
         Stream::Stdout => (
             &mut host.result.stdout,
@@ -266,7 +320,8 @@ fn keep(host: &mut Running, stream: Stream, data: &[u8], max: usize, sink: &mut 
             &mut host.partial[1],
         ),
     };
-    if let Some(sink) = sink.as_mut() {
+    if observer.takes_lines() {
+        let mut sink = |name: &str, stream, lines: &[u8]| observer.lines(name, stream, lines);
         // Inline mode prints and forgets: memory stays bounded by the longest line. Every
         // complete line goes out in one call, straight from `data` when nothing is pending,
         // so bulk output is not copied through `partial`.
@@ -293,23 +348,24 @@ fn keep(host: &mut Running, stream: Stream, data: &[u8], max: usize, sink: &mut 
     *dropped += (data.len() - taken) as u64;
 }
 
-fn finish(host: &mut Running, outcome: Outcome, sink: &mut LineSink<'_>) {
+fn finish(id: usize, host: &mut Running, outcome: Outcome, observer: &mut dyn RunObserver) {
     host.finished = true;
     host.result.outcome = outcome;
     host.result.duration = host.started.elapsed();
-    if let Some(sink) = sink.as_mut() {
+    if observer.takes_lines() {
         for (i, stream) in [Stream::Stdout, Stream::Stderr].into_iter().enumerate() {
             let rest = std::mem::take(&mut host.partial[i]);
             if !rest.is_empty() {
-                sink(&host.result.name, stream, &rest);
+                observer.lines(&host.result.name, stream, &rest);
             }
         }
         if let Some(error) = &host.result.error {
-            sink(
+            observer.lines(
                 &host.result.name,
                 Stream::Stderr,
                 format!("mtssh: {error}").as_bytes(),
             );
         }
     }
+    observer.finished(id, &host.result);
 }

@@ -14,7 +14,9 @@ mod driver;
 mod prompter;
 
 use crate::ssh::Target;
-pub use driver::{BatchOptions, HostResult, LineSink, Outcome, Stream, execute};
+pub use driver::{
+    BatchOptions, HostResult, LineSink, Outcome, RunObserver, Stream, execute, execute_observed,
+};
 pub use prompter::clear_status_line;
 
 /// Set to `true` to stop the blocking modes' drivers (Ctrl-C, SIGTERM, SIGHUP): each keeps

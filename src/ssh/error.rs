@@ -145,9 +145,6 @@ pub enum SessionError {
         address: String,
         while_sending: Option<String>,
     },
-    /// The remote command ended by a signal.
-    #[error("the remote command was killed by signal {signal}")]
-    KilledBySignal { signal: String },
     /// Anything else (an internal task that failed); the sentence is all there is.
     #[error("{0}")]
     Other(String),
@@ -207,7 +204,6 @@ impl SessionError {
         "channel-refused",
         "request-refused",
         "connection-lost",
-        "killed-by-signal",
         "other",
     ];
 
@@ -237,7 +233,6 @@ impl SessionError {
             SessionError::ChannelRefused { .. } => "channel-refused",
             SessionError::RequestRefused { .. } => "request-refused",
             SessionError::ConnectionLost { .. } => "connection-lost",
-            SessionError::KilledBySignal { .. } => "killed-by-signal",
             SessionError::Other(_) => "other",
         }
     }
@@ -402,7 +397,6 @@ mod tests {
                 address: s("10.0.0.1:22"),
                 while_sending: None,
             },
-            SessionError::KilledBySignal { signal: s("KILL") },
             SessionError::Other(s("key loading task failed")),
         ]
     }

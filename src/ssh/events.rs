@@ -16,9 +16,11 @@ pub enum SessionState {
     Connecting,
     Authenticating,
     Ready,
-    /// The remote side ended the session; the exit status when the server sent one.
+    /// The remote side ended the session; the exit status when the server sent one, or the
+    /// signal that killed the remote command (`TERM`, `KILL`, …) when it said so.
     Closed {
         exit_status: Option<u32>,
+        signal: Option<String>,
     },
     /// The session could not be established or broke; the error's `Display` is the
     /// user-facing sentence, its variant (and `kind()`) what went wrong.
@@ -44,9 +46,14 @@ impl fmt::Display for SessionState {
             SessionState::Authenticating => f.write_str("authenticating"),
             SessionState::Ready => f.write_str("ready"),
             SessionState::Closed {
+                signal: Some(signal),
+                ..
+            } => write!(f, "closed: signal {signal}"),
+            SessionState::Closed {
                 exit_status: Some(code),
+                ..
             } => write!(f, "closed: exit {code}"),
-            SessionState::Closed { exit_status: None } => f.write_str("closed"),
+            SessionState::Closed { .. } => f.write_str("closed"),
             SessionState::Failed { error } => write!(f, "failed: {error}"),
         }
     }

@@ -97,13 +97,41 @@ const EARLY_MESSAGES: usize = 256;
 /// Why a session ends early.
 type Failure = SessionError;
 
+/// How the remote command ended, as far as the server told.
+#[derive(Debug, Clone, Default)]
+struct RemoteExit {
+    status: Option<u32>,
+    /// The signal's name without `SIG` (`TERM`), as RFC 4254 `exit-signal` carries it.
+    signal: Option<String>,
+}
+
+impl RemoteExit {
+    fn ended(&self) -> bool {
+        self.status.is_some() || self.signal.is_some()
+    }
+}
+
+/// `TERM` for `Sig::TERM`, the name itself for a signal russh has no variant for.
+fn signal_text(signal: &russh::Sig) -> String {
+    match signal {
+        russh::Sig::Custom(name) => name.clone(),
+        known => format!("{known:?}"),
+    }
+}
+
 impl SessionActor {
     pub async fn run(mut self) {
         let outcome = self.drive().await;
         // Nobody will read more input: refuse it, and wake `--stdin` waiting for room.
         self.input.close();
         let state = match outcome {
-            Ok(exit_status) => SessionState::Closed { exit_status },
+            Ok(RemoteExit {
+                status: exit_status,
+                signal,
+            }) => SessionState::Closed {
+                exit_status,
+                signal,
+            },
             Err(error) => SessionState::Failed { error },
         };
         self.state(state).await;
@@ -116,7 +144,7 @@ impl SessionActor {
             .await;
     }
 
-    async fn drive(&mut self) -> Result<Option<u32>, Failure> {
+    async fn drive(&mut self) -> Result<RemoteExit, Failure> {
         self.state(SessionState::Connecting).await;
         let prompter = Prompter {
             id: self.id,
@@ -128,7 +156,7 @@ impl SessionActor {
         // A pane closed while it connects stops connecting.
         let handle = tokio::select! {
             handle = establish => handle?,
-            () = self.control.closed() => return Ok(None),
+            () = self.control.closed() => return Ok(RemoteExit::default()),
         };
         let result = self.serve(&handle).await;
         let _ = handle.disconnect(Disconnect::ByApplication, "", "en").await;
@@ -139,7 +167,7 @@ impl SessionActor {
     async fn serve(
         &mut self,
         handle: &client::Handle<ClientHandler>,
-    ) -> Result<Option<u32>, Failure> {
+    ) -> Result<RemoteExit, Failure> {
         let mut channel = self
             .phase(TimeoutPhase::ChannelOpen, handle.channel_open_session())
             .await?
@@ -196,9 +224,9 @@ impl SessionActor {
         let mut input_task = std::pin::pin!(input_task.join());
         let mut writing = true;
 
-        let mut exit_status = None;
+        let mut exit = RemoteExit::default();
         for message in early {
-            if let Some(end) = self.on_message(Some(message), &mut exit_status).await {
+            if let Some(end) = self.on_message(Some(message), &mut exit).await {
                 return end;
             }
         }
@@ -207,7 +235,7 @@ impl SessionActor {
                 wanted = self.control.next() => {
                     if wanted.close {
                         let _ = writer.close().await;
-                        return Ok(exit_status);
+                        return Ok(exit);
                     }
                     if let Some((cols, rows)) = wanted.resize {
                         let _ = writer.window_change(cols.into(), rows.into(), 0, 0).await;
@@ -223,7 +251,7 @@ impl SessionActor {
                     }
                 }
                 message = reader.wait() => {
-                    if let Some(end) = self.on_message(message, &mut exit_status).await {
+                    if let Some(end) = self.on_message(message, &mut exit).await {
                         return end;
                     }
                 }
@@ -235,8 +263,8 @@ impl SessionActor {
     async fn on_message(
         &self,
         message: Option<ChannelMsg>,
-        exit_status: &mut Option<u32>,
-    ) -> Option<Result<Option<u32>, Failure>> {
+        exit: &mut RemoteExit,
+    ) -> Option<Result<RemoteExit, Failure>> {
         match message {
             Some(ChannelMsg::Data { data }) => {
                 self.take_credit().await;
@@ -252,21 +280,22 @@ impl SessionActor {
                 exit_status: status,
             }) => {
                 // Output may still follow the status: keep reading until close.
-                *exit_status = Some(status);
+                exit.status = Some(status);
                 self.emit(SessionEvent::ExitStatus {
                     id: self.id,
                     status,
                 })
                 .await;
             }
+            // The command ran and was killed: its end, like an exit status, not a failure of
+            // the connection. Output may still follow: keep reading until close.
             Some(ChannelMsg::ExitSignal { signal_name, .. }) => {
-                let signal = format!("{signal_name:?}");
-                return Some(Err(SessionError::KilledBySignal { signal }));
+                exit.signal = Some(signal_text(&signal_name));
             }
-            Some(ChannelMsg::Close) => return Some(Ok(*exit_status)),
+            Some(ChannelMsg::Close) => return Some(Ok(exit.clone())),
             // The transport ended under the channel: the server died or the network broke.
-            // With an exit status already in hand the command did finish.
-            None if exit_status.is_some() => return Some(Ok(*exit_status)),
+            // With an exit status (or signal) already in hand the command did finish.
+            None if exit.ended() => return Some(Ok(exit.clone())),
             None => {
                 return Some(Err(SessionError::ConnectionLost {
                     address: self.target.address(),

@@ -23,7 +23,13 @@ pub fn state_color(state: &SessionState) -> Color {
 /// State text for the title; a closed session shows the exit status however it arrived.
 fn state_text(pane: &Pane) -> String {
     match (&pane.state, pane.exit_status) {
-        (SessionState::Closed { exit_status: None }, Some(code)) => format!("closed: exit {code}"),
+        (
+            SessionState::Closed {
+                exit_status: None,
+                signal: None,
+            },
+            Some(code),
+        ) => format!("closed: exit {code}"),
         (state, _) => state.to_string(),
     }
 }

@@ -81,8 +81,16 @@ fn every_pane_state_in_titles() {
         },
         SessionState::Closed {
             exit_status: Some(130),
+            signal: None,
         },
-        SessionState::Closed { exit_status: None },
+        SessionState::Closed {
+            exit_status: None,
+            signal: Some("TERM".into()),
+        },
+        SessionState::Closed {
+            exit_status: None,
+            signal: None,
+        },
     ];
     for (i, state) in states.into_iter().enumerate() {
         let (id, _) = app.add_pane(format!("s{i}"));
@@ -99,8 +107,9 @@ fn every_pane_state_in_titles() {
     assert_eq!(fg_of("connecting"), Some(Color::Yellow));
     assert_eq!(fg_of("authenticating"), Some(Color::Yellow));
     assert_eq!(fg_of("ready ─"), Some(Color::Green));
-    assert_eq!(fg_of("failed: connection refused"), Some(Color::Red));
+    assert_eq!(fg_of("failed: connection r"), Some(Color::Red));
     assert_eq!(fg_of("closed: exit 130"), Some(Color::DarkGray));
+    assert_eq!(fg_of("closed: signal TERM"), Some(Color::DarkGray));
 }
 
 #[test]

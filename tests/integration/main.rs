@@ -17,6 +17,7 @@ mod reliability;
 mod run_cmd;
 mod run_faults;
 mod run_flow;
+mod run_output;
 mod run_prompts;
 mod security;
 mod ssh_auth;

@@ -83,7 +83,8 @@ async fn a_name_that_does_not_resolve_fails_alone_without_a_dns_query() {
     assert_eq!(
         ends[0],
         Some(SessionState::Closed {
-            exit_status: Some(0)
+            exit_status: Some(0),
+            signal: None,
         })
     );
     let Some(SessionState::Failed { error }) = &ends[1] else {
@@ -207,7 +208,7 @@ async fn sshd_killed_mid_command_is_reported_and_never_hangs() {
             .unwrap()
             .unwrap()
             .unwrap();
-        assert!(line.ends_with("| started"), "{line}");
+        assert!(line.ends_with(": started"), "{line}");
         seen.push(line);
     }
     let doomed_pid = doomed.pid();
@@ -235,10 +236,10 @@ async fn sshd_killed_mid_command_is_reported_and_never_hangs() {
     assert_eq!(status.code(), Some(3));
     assert!(
         rest.iter()
-            .any(|l| l.starts_with("h01 | mtssh: connection") && l.contains("lost")),
+            .any(|l| l.starts_with("h01: mtssh: connection") && l.contains("lost")),
         "{rest:?}"
     );
-    assert!(rest.contains(&"h02 | finished".to_string()), "{rest:?}");
+    assert!(rest.contains(&"h02: finished".to_string()), "{rest:?}");
     drop(steady);
 }
 
@@ -344,7 +345,7 @@ async fn interrupting_a_batch_run_keeps_partial_results() {
         .unwrap();
     assert_eq!(status.code(), Some(130));
     assert!(
-        started.iter().all(|l| l.ends_with("| started")),
+        started.iter().all(|l| l.ends_with(": started")),
         "{started:?}"
     );
     assert_eq!(

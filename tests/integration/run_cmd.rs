@@ -458,7 +458,7 @@ async fn run_against_the_mock_folds_ranges_and_counts_sessions() {
     assert_eq!(
         out.stdout
             .lines()
-            .filter(|l| l.starts_with("mock-02 | "))
+            .filter(|l| l.starts_with("mock-02: "))
             .count(),
         3,
         "{}",
@@ -513,11 +513,9 @@ async fn sequential_and_threads_modes_give_the_same_results() {
         )
         .await;
         assert_eq!(out.code, Some(0), "{mode}: {}", out.stderr);
-        let names: Vec<String> = out
-            .stdout
-            .lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        let names: Vec<String> = support::json_by_name(&out.stdout)
+            .iter()
+            .map(|v| {
                 format!(
                     "{}={}",
                     v["name"].as_str().unwrap(),

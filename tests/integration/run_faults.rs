@@ -139,7 +139,7 @@ async fn an_outdir_write_failing_midway_still_prints_the_report_and_names_the_fi
         .await
         .expect("the first line comes")
         .unwrap();
-    assert_eq!(first.as_deref(), Some("web | first"));
+    assert_eq!(first.as_deref(), Some("web: first"));
     // The directory goes away and a file takes its place: every later write fails.
     std::fs::remove_dir_all(&dir).unwrap();
     std::fs::write(&dir, "not a directory").unwrap();
@@ -152,7 +152,7 @@ async fn an_outdir_write_failing_midway_still_prints_the_report_and_names_the_fi
         .expect("ends")
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(rest, ["web | second"], "the report is still printed");
+    assert_eq!(rest, ["web: second"], "the report is still printed");
     assert_eq!(out.status.code(), Some(4), "{stderr}");
     assert!(
         stderr.contains(&format!("writing {} failed", dir.join("web.out").display())),
@@ -214,17 +214,20 @@ async fn the_outdir_gets_every_byte_in_files_of_their_own() {
             assert_eq!(std::fs::read(dir.join(format!("{down}.err"))).unwrap(), b"");
         }
         let entries = std::fs::read_dir(&dir).unwrap().count();
-        assert_eq!(entries, 10, "{extra:?}: two files a host");
+        assert_eq!(entries, 15, "{extra:?}: three files a host");
         match i {
-            0 => assert!(out.stdout.contains("app_1 | 300000\n"), "inline"),
+            0 => assert!(out.stdout.contains("app_1: 300000\n"), "inline"),
             1 => assert!(
                 out.stdout.contains("\n[output cut: ")
                     && out.stdout.contains("; raise --max-output]"),
                 "the report says where it cut"
             ),
             _ => {
-                let v: serde_json::Value =
-                    serde_json::from_str(out.stdout.lines().next().unwrap()).unwrap();
+                let hosts = support::json_by_name(&out.stdout);
+                let v = hosts
+                    .iter()
+                    .find(|h| h["name"] == "app_1")
+                    .unwrap_or_else(|| panic!("{}", out.stdout));
                 assert_eq!(v["stdout"].as_str().unwrap().len(), 1000);
                 assert_eq!(v["stdout_dropped_bytes"], seq.len() as u64 - 1000);
             }
@@ -266,7 +269,7 @@ async fn sighup_keeps_partial_results_and_the_outdir() {
             .unwrap()
             .unwrap()
             .unwrap();
-        assert!(line.ends_with("| started"), "{line}");
+        assert!(line.ends_with(": started"), "{line}");
     }
     // What a dropped SSH link to the jump box the run was started from sends.
     signal(&child, libc::SIGHUP);
@@ -281,7 +284,7 @@ async fn sighup_keeps_partial_results_and_the_outdir() {
     assert_eq!(status.code(), Some(130), "{status:?}");
     assert_eq!(
         rest.iter()
-            .filter(|l| l.ends_with("| mtssh: interrupted"))
+            .filter(|l| l.ends_with(": mtssh: interrupted"))
             .count(),
         3,
         "{rest:?}"

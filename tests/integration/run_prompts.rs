@@ -162,7 +162,7 @@ async fn inline_lines_never_start_after_the_progress_bar() {
         "the bar was never drawn: {text:?}"
     );
     for name in ["p1", "p2", "p3"] {
-        let line = format!("{name} | line1");
+        let line = format!("{name}: line1");
         let at = text
             .find(&line)
             .unwrap_or_else(|| panic!("{line} missing: {text:?}"));
@@ -173,6 +173,33 @@ async fn inline_lines_never_start_after_the_progress_bar() {
             &before[before.len().saturating_sub(40)..]
         );
     }
+}
+
+#[tokio::test]
+async fn inline_on_a_terminal_ends_with_the_folded_report() {
+    let env = TestEnv::new();
+    let server = support::mock(3).await;
+    let hosts = named_hosts(&env, &server, &["p1", "p2", "p3"]);
+    let mut pty = run_in_pty(
+        &env,
+        &[PW],
+        &["-f", hosts.to_str().unwrap(), "--inline", "-c", "echo same"],
+    );
+    let status = pty.wait_exit(WAIT).await;
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{:?}", pty.text());
+    let text = pty.text().replace("\r\n", "\n");
+    let streamed = ["p1", "p2", "p3"]
+        .iter()
+        .map(|name| text.find(&format!("{name}: same\n")).expect("streamed"))
+        .max()
+        .unwrap_or_default();
+    let folded = text
+        .find("p[1-3] (exit 0)\n---------------\nsame\n")
+        .unwrap_or_else(|| panic!("no folded report: {text:?}"));
+    assert!(
+        folded > streamed,
+        "the fold comes after the stream: {text:?}"
+    );
 }
 
 #[tokio::test]

@@ -177,7 +177,8 @@ async fn encrypted_key_asks_its_passphrase_once_and_says_when_wrong() {
             assert_eq!(
                 end,
                 SessionState::Closed {
-                    exit_status: Some(0)
+                    exit_status: Some(0),
+                    signal: None,
                 }
             );
             assert_eq!(String::from_utf8_lossy(&output).trim(), "test");
@@ -368,11 +369,7 @@ async fn hosts_behind_a_jump_host_and_a_chain_of_two() {
     )
     .await;
     assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
-    let lines: Vec<serde_json::Value> = out
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = support::json_by_name(&out.stdout);
     assert_eq!(lines.len(), 3);
     for (i, host) in lines.iter().enumerate() {
         // sshd on the inner host sees the connection come from the jump host's sshd, which
@@ -535,12 +532,13 @@ async fn ssh_config_with_include_and_wildcards_drives_a_run() {
     )
     .await;
     assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
-    for (i, line) in out.stdout.lines().enumerate() {
-        let host: serde_json::Value = serde_json::from_str(line).unwrap();
+    let hosts = support::json_by_name(&out.stdout);
+    assert_eq!(hosts.len(), 2, "{}", out.stdout);
+    for (i, host) in hosts.iter().enumerate() {
         assert_eq!(
             host["stdout"],
             format!("to {}\n", server.addrs[i].ip()),
-            "{line}"
+            "{host}"
         );
     }
     // The unsupported directive is named once, not once per host.

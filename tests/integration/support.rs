@@ -259,6 +259,17 @@ pub fn noise(len: usize) -> Vec<u8> {
 }
 
 /// `bytes`' SHA-256 as `sha256sum` prints it (the digest a user would compare).
+/// `mtssh run --json` output, one object per line, sorted by host name: the event loop writes
+/// each host's object when that host ends, so their order is the order hosts finished in.
+pub fn json_by_name(stdout: &str) -> Vec<serde_json::Value> {
+    let mut hosts: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    hosts.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    hosts
+}
+
 pub fn sha256(bytes: &[u8]) -> String {
     use std::io::Write;
     let mut child = std::process::Command::new("sha256sum")
