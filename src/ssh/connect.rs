@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use russh::client;
-use russh::keys::PublicKeyOrCertificate;
+use russh::keys::{Algorithm, PublicKeyOrCertificate};
 use tokio::net::TcpStream;
 
 use super::algorithms;
@@ -143,7 +143,7 @@ async fn transport(
 }
 
 /// The host-key algorithms to ask for, known types first, when known_hosts knows the host.
-fn known_host_key_order(target: &Target) -> Option<Vec<russh::keys::Algorithm>> {
+fn known_host_key_order(target: &Target) -> Option<Vec<Algorithm>> {
     match &target.host_key {
         HostKeyPolicy::KnownHosts { store, .. } => {
             algorithms::host_key_order(&store.known_key_types(&target.host, target.port))
@@ -152,14 +152,8 @@ fn known_host_key_order(target: &Target) -> Option<Vec<russh::keys::Algorithm>> 
     }
 }
 
-fn client_config(
-    target: &Target,
-    host_keys: Option<Vec<russh::keys::Algorithm>>,
-) -> Arc<client::Config> {
-    // One shared config for the usual case: building it per session would cost an
-    // allocation per host.
-    static DEFAULT: std::sync::OnceLock<Arc<client::Config>> = std::sync::OnceLock::new();
-    let build = |interval: Duration, host_keys: Option<Vec<_>>| {
+fn client_config(target: &Target, host_keys: Option<Vec<Algorithm>>) -> Arc<client::Config> {
+    let build = |interval: Duration, host_keys: Option<Vec<Algorithm>>| {
         let mut config = client::Config {
             inactivity_timeout: None,
             keepalive_interval: Some(interval),
@@ -175,12 +169,28 @@ fn client_config(
         }
         Arc::new(config)
     };
-    match (target.keepalive, &target.kex, host_keys) {
-        (None, None, None) => DEFAULT
-            .get_or_init(|| build(DEFAULT_KEEPALIVE, None))
-            .clone(),
-        (keepalive, _, host_keys) => build(keepalive.unwrap_or(DEFAULT_KEEPALIVE), host_keys),
+    match (target.keepalive, &target.kex) {
+        (None, None) => shared_config(host_keys, |keys| build(DEFAULT_KEEPALIVE, keys)),
+        (keepalive, _) => build(keepalive.unwrap_or(DEFAULT_KEEPALIVE), host_keys),
     }
+}
+
+/// The configs of the usual case (no keepalive or kex of the host's own), one per host-key
+/// order, shared by every session: building one per session would cost allocations per
+/// host, and there are only as many orders as combinations of known key types.
+fn shared_config(
+    host_keys: Option<Vec<Algorithm>>,
+    build: impl FnOnce(Option<Vec<Algorithm>>) -> Arc<client::Config>,
+) -> Arc<client::Config> {
+    type Shared = Vec<(Option<Vec<Algorithm>>, Arc<client::Config>)>;
+    static SHARED: Mutex<Shared> = Mutex::new(Vec::new());
+    let mut shared = crate::sys::lock(&SHARED);
+    if let Some((_, config)) = shared.iter().find(|(keys, _)| *keys == host_keys) {
+        return config.clone();
+    }
+    let config = build(host_keys.clone());
+    shared.push((host_keys, config.clone()));
+    config
 }
 
 /// Keepalive when ssh_config sets no ServerAliveInterval: notices a dead server within

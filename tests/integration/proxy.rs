@@ -286,7 +286,8 @@ async fn the_proxy_is_reaped_when_the_session_ends_and_its_death_ends_the_sessio
     assert_eq!(
         end,
         SessionState::Closed {
-            exit_status: Some(0)
+            exit_status: Some(0),
+            signal: None,
         },
         "{}",
         server.log()
