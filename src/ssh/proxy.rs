@@ -271,6 +271,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_proxy_that_was_fine_leaves_the_ssh_reason_with_its_words_added() {
+        let proxy = ProxyCommand {
+            command: "sh -c 'echo warning: slow link >&2; exec sleep 60'".into(),
+        };
+        let (stream, watch) = spawn(&proxy, "h").unwrap();
+        drop(stream);
+        let error = watch
+            .explain("h:22".into(), "No common key algorithm".into())
+            .await;
+        assert_eq!(
+            error,
+            SessionError::Handshake {
+                address: "h:22".into(),
+                reason: "No common key algorithm; the ProxyCommand said: warning: slow link".into(),
+            }
+        );
+    }
+
+    #[tokio::test]
     async fn a_proxy_still_running_when_the_stream_ends_is_killed_and_reaped() {
         let proxy = ProxyCommand {
             command: "sleep 60".into(),
