@@ -123,7 +123,8 @@ pub struct HostArgs {
     #[arg(long, value_name = "FILE")]
     pub known_hosts: Option<PathBuf>,
     /// Reach the hosts through jump hosts: `[user@]host[:port]` or host-list names, comma
-    /// separated for a chain (like ssh -J).
+    /// separated for a chain (like ssh -J). Takes the place of a jump or ProxyCommand from
+    /// [defaults] or ~/.ssh/config; the hops themselves follow their own settings.
     #[arg(short = 'J', long = "jump", value_name = "HOSTS")]
     pub jump: Option<String>,
     /// OpenSSH client config to honour (default ~/.ssh/config; `none` to ignore it).

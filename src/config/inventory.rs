@@ -11,14 +11,14 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use super::ssh_config::{HostConfig, SshConfig};
+use super::ssh_config::{HostConfig, ProxyTokens, SshConfig, expand_proxy_command};
 use super::{
     HostEntry, HostFile, HostKeyCheck, HostOptions, load_host_file, parse_plain_host_file,
 };
-use crate::ssh::{HostKeyPolicy, KnownHostsStore, Target};
+use crate::ssh::{HostKeyPolicy, KnownHostsStore, ProxyCommand, Target};
 
 pub use super::precedence::PASSWORD_ENV;
-use super::precedence::{BuiltIn, Sources, pick};
+use super::precedence::{BuiltIn, Picked, Sources, pick};
 pub use crate::ssh::target::DEFAULT_CONNECT_TIMEOUT;
 
 /// The resolved sessions, plus what the user should be told before they start.
@@ -237,9 +237,21 @@ impl Builder<'_> {
             Some(ssh) => std::borrow::Cow::Borrowed(ssh),
             None => std::borrow::Cow::Owned(self.ssh_config.resolve(&entry.host, &self.local_user)),
         };
+        // `-J` names the route of the hosts given, not of its own hops (as in OpenSSH):
+        // a hop takes its route from its own entry and ssh_config.
+        let hop_args;
+        let cli = if depth == 0 {
+            self.args
+        } else {
+            hop_args = HostOptions {
+                jump: None,
+                ..self.args.clone()
+            };
+            &hop_args
+        };
         let sources = Sources {
             entry,
-            cli: self.args,
+            cli,
             defaults: self.defaults,
             ssh: &ssh,
         };
@@ -261,6 +273,10 @@ impl Builder<'_> {
             Some(chain) => Some(Box::new(self.jump_chain(chain, depth)?)),
             None => None,
         };
+        let proxy = match &picked.proxy_command {
+            Some(template) => Some(proxy_command(template, &picked, entry)?),
+            None => None,
+        };
         Ok(Target {
             name: entry.name.clone(),
             host: picked.host,
@@ -278,6 +294,7 @@ impl Builder<'_> {
             identities_only: picked.identities_only,
             kex: picked.kex,
             jump,
+            proxy,
         })
     }
 
@@ -322,6 +339,24 @@ impl Builder<'_> {
             previous = Some(target);
         }
         previous.ok_or_else(|| anyhow::anyhow!("empty jump host list"))
+    }
+}
+
+/// The host's ProxyCommand with its tokens expanded; a token `ssh` would refuse fails the
+/// whole run, as `ssh` refuses to run: dropping the command would connect directly.
+fn proxy_command(template: &str, picked: &Picked, entry: &HostEntry) -> Result<ProxyCommand> {
+    let tokens = ProxyTokens {
+        host: &picked.host,
+        port: picked.port,
+        user: &picked.user,
+        alias: &entry.host,
+    };
+    match expand_proxy_command(template, &tokens) {
+        Ok(command) => Ok(ProxyCommand { command }),
+        Err(why) => bail!(
+            "host {}: ProxyCommand `{template}` cannot be used: {why}; fix it in the ssh config",
+            entry.name
+        ),
     }
 }
 

@@ -50,6 +50,8 @@ pub struct Picked {
     pub connect_timeout: Duration,
     /// A jump chain (`ProxyJump` syntax); `none` or empty means none.
     pub jump: Option<String>,
+    /// A ProxyCommand, tokens not yet expanded. Never set together with `jump`.
+    pub proxy_command: Option<String>,
     pub kex: Option<KexList>,
     pub host_key_check: HostKeyCheck,
     pub keepalive: Option<Duration>,
@@ -92,12 +94,7 @@ pub fn pick(sources: &Sources<'_>, built_in: &BuiltIn<'_>) -> Picked {
         .or(defaults.password_env.as_deref())
         .unwrap_or(PASSWORD_ENV)
         .to_string();
-    let jump = (entry.jump.as_deref())
-        .or(cli.jump.as_deref())
-        .or(defaults.jump.as_deref())
-        .or(ssh.proxy_jump.as_deref())
-        .filter(|j| *j != "none" && !j.is_empty())
-        .map(String::from);
+    let (jump, proxy_command) = route(sources);
     Picked {
         host,
         port: entry.port.or(defaults.port).or(ssh.port).unwrap_or(22),
@@ -109,6 +106,7 @@ pub fn pick(sources: &Sources<'_>, built_in: &BuiltIn<'_>) -> Picked {
             .or(ssh.connect_timeout.map(Duration::from_secs))
             .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
         jump,
+        proxy_command,
         kex: (cli.kex.as_ref())
             .or(defaults.kex_algorithms.as_ref())
             .or(ssh.kex_algorithms.as_ref())
@@ -123,6 +121,33 @@ pub fn pick(sources: &Sources<'_>, built_in: &BuiltIn<'_>) -> Picked {
             .map(Duration::from_secs),
         identities_only: ssh.identities_only.unwrap_or(false),
     }
+}
+
+/// How the host is reached: a jump chain or a ProxyCommand, at most one. The first source
+/// that names either decides, so a `jump` in the host's entry overrides ssh_config's
+/// ProxyCommand, and `none` there means "directly" whatever lower sources say.
+fn route(sources: &Sources<'_>) -> (Option<String>, Option<String>) {
+    let ssh = sources.ssh;
+    let candidates = [
+        (
+            sources.entry.jump.as_deref(),
+            sources.entry.proxy_command.as_deref(),
+        ),
+        (sources.cli.jump.as_deref(), None),
+        (
+            sources.defaults.jump.as_deref(),
+            sources.defaults.proxy_command.as_deref(),
+        ),
+        (ssh.proxy_jump.as_deref(), ssh.proxy_command.as_deref()),
+    ];
+    let (jump, proxy) = candidates
+        .into_iter()
+        .find(|(jump, proxy)| jump.is_some() || proxy.is_some())
+        .unwrap_or_default();
+    let jump = jump.filter(|j| !j.eq_ignore_ascii_case("none") && !j.is_empty());
+    // OpenSSH compares ProxyCommand's `none` case-sensitively.
+    let proxy = proxy.filter(|p| *p != "none" && !p.is_empty() && jump.is_none());
+    (jump.map(String::from), proxy.map(String::from))
 }
 
 #[cfg(test)]
@@ -174,6 +199,7 @@ mod tests {
             password: None,
             groups: Vec::new(),
             jump: None,
+            proxy_command: None,
         }
     }
 
@@ -350,6 +376,68 @@ mod tests {
             ..entry()
         };
         assert_eq!(run(&other, &c, &d, &ssh).host, "web1.example");
+    }
+
+    #[test]
+    fn a_proxy_command_yields_to_a_jump_of_a_higher_source_and_to_none() {
+        let (c, d) = (HostOptions::default(), Defaults::default());
+        let ssh = HostConfig {
+            proxy_command: Some("nc %h %p".into()),
+            ..HostConfig::default()
+        };
+        let picked = run(&entry(), &c, &d, &ssh);
+        assert_eq!(
+            (picked.jump, picked.proxy_command.as_deref()),
+            (None, Some("nc %h %p"))
+        );
+        for (jump, expected) in [("bastion", Some("bastion")), ("none", None)] {
+            let e = HostEntry {
+                jump: Some(jump.into()),
+                ..entry()
+            };
+            let picked = run(&e, &c, &d, &ssh);
+            assert_eq!(picked.jump.as_deref(), expected, "{jump}");
+            assert_eq!(picked.proxy_command, None, "{jump}");
+        }
+        // The host list's own command, in the entry or [defaults], outranks ssh_config's
+        // jump; -J outranks [defaults].
+        let jumping = HostConfig {
+            proxy_jump: Some("ssh-bastion".into()),
+            ..HostConfig::default()
+        };
+        let e = HostEntry {
+            proxy_command: Some("entry %h".into()),
+            ..entry()
+        };
+        let picked = run(&e, &c, &d, &jumping);
+        assert_eq!(
+            (picked.jump, picked.proxy_command.as_deref()),
+            (None, Some("entry %h"))
+        );
+        let d2 = Defaults {
+            proxy_command: Some("defaults %h".into()),
+            ..Defaults::default()
+        };
+        let cli = HostOptions {
+            jump: Some("cli-bastion".into()),
+            ..HostOptions::default()
+        };
+        let picked = run(&entry(), &cli, &d2, &jumping);
+        assert_eq!(
+            (picked.jump.as_deref(), picked.proxy_command),
+            (Some("cli-bastion"), None)
+        );
+        // `ProxyJump none` then `ProxyCommand X` in ssh_config: the command applies.
+        let both = HostConfig {
+            proxy_jump: Some("none".into()),
+            ..ssh.clone()
+        };
+        assert!(run(&entry(), &c, &d, &both).proxy_command.is_some());
+        let none = HostConfig {
+            proxy_command: Some("none".into()),
+            ..HostConfig::default()
+        };
+        assert_eq!(run(&entry(), &c, &d, &none).proxy_command, None);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 use std::borrow::Cow;
 
 use russh::kex;
+use russh::keys::Algorithm;
 
 /// The classical elliptic-curve exchange (X25519) that every current SSH implementation speaks.
 pub const CURVE25519: kex::Name = kex::CURVE25519;
@@ -123,6 +124,28 @@ pub fn preferred(kex: &[kex::Name], side: Side) -> russh::Preferred {
     }
 }
 
+/// russh's host-key algorithms with those for the `known` key types first, each group in
+/// russh's order: as OpenSSH's `order_hostkeyalgs`, so a server with several host keys
+/// shows the one known_hosts holds and a legitimate host is not taken for a changed one.
+/// `None` when nothing known is of a type russh speaks (keep the default).
+pub fn host_key_order(known: &[String]) -> Option<Vec<Algorithm>> {
+    let is_known = |a: &Algorithm| known.iter().any(|k| k == key_type(a));
+    let (first, rest): (Vec<Algorithm>, Vec<Algorithm>) = russh::Preferred::DEFAULT
+        .key
+        .iter()
+        .cloned()
+        .partition(is_known);
+    (!first.is_empty()).then(|| [first, rest].concat())
+}
+
+/// The key type an algorithm signs with, as known_hosts names it.
+fn key_type(algorithm: &Algorithm) -> &str {
+    match algorithm {
+        Algorithm::Rsa { .. } => "ssh-rsa",
+        other => other.as_str(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,6 +193,31 @@ mod tests {
         assert!(parse_kex("ext-info-c").is_err());
         assert!(parse_kex("").unwrap_err().contains("no algorithm"));
         assert!(parse_kex("-curve25519-sha256,mlkem768x25519-sha256,curve25519-sha256@libssh.org,diffie-hellman-group-exchange-sha256,diffie-hellman-group18-sha512,diffie-hellman-group17-sha512,diffie-hellman-group16-sha512,diffie-hellman-group15-sha512,diffie-hellman-group14-sha256").is_err());
+    }
+
+    #[test]
+    fn known_host_key_types_go_first_in_russh_order() {
+        let names = |known: &[&str]| {
+            let known: Vec<String> = known.iter().map(|k| k.to_string()).collect();
+            host_key_order(&known).map(|list| {
+                list.iter()
+                    .map(|a| a.as_str().to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+        };
+        assert_eq!(
+            names(&["ssh-rsa"]).unwrap(),
+            "rsa-sha2-512,rsa-sha2-256,ssh-rsa,ssh-ed25519,ecdsa-sha2-nistp256,\
+             ecdsa-sha2-nistp384,ecdsa-sha2-nistp521"
+        );
+        assert!(
+            names(&["ecdsa-sha2-nistp384", "ssh-ed25519"])
+                .unwrap()
+                .starts_with("ssh-ed25519,ecdsa-sha2-nistp384,ecdsa-sha2-nistp256,")
+        );
+        assert_eq!(names(&[]), None);
+        assert_eq!(names(&["sk-ssh-ed25519@openssh.com"]), None);
     }
 
     #[test]

@@ -6,14 +6,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use russh::client;
-use russh::keys::PublicKeyOrCertificate;
+use russh::keys::{Algorithm, PublicKeyOrCertificate};
 use tokio::net::TcpStream;
 
 use super::algorithms;
 use super::auth;
-use super::engine::Engine;
+use super::engine::{Engine, Stream};
 use super::error::{SessionError, TimeoutPhase};
 use super::hostkeys::Verdict;
+use super::proxy::{self, ProxyWatch};
 use super::session::Prompter;
 use super::target::{HostKeyPolicy, Target};
 
@@ -68,57 +69,20 @@ async fn handshake(
             .lock()
             .ok()
             .and_then(|mut r| r.take())
-            .unwrap_or_else(|| SessionError::Handshake {
-                address: target.address(),
-                reason: e.to_string(),
-            })
+            .ok_or_else(|| e.to_string())
     };
     let attempt = async {
-        match &target.jump {
-            None => match engine.dialer() {
-                Some(dial) => {
-                    let stream = dial(target.host.clone(), target.port)
-                        .await
-                        .map_err(|e| SessionError::connect(target.address(), &e))?;
-                    client::connect_stream(client_config(target), stream, handler)
-                        .await
-                        .map_err(why_failed)
-                }
-                None => {
-                    let addrs = (engine.resolver())(target.host.clone(), target.port)
-                        .await
-                        .map_err(|e| SessionError::Resolve {
-                            host: target.host.clone(),
-                            reason: e.to_string(),
-                        })?;
-                    let stream = connect_any(&addrs)
-                        .await
-                        .map_err(|e| SessionError::connect(target.address(), &e))?;
-                    let _ = stream.set_nodelay(true);
-                    client::connect_stream(client_config(target), stream, handler)
-                        .await
-                        .map_err(why_failed)
-                }
-            },
-            Some(jump) => {
-                let via = engine.jump_connection(jump, prompter).await?;
-                let channel = via
-                    .channel_open_direct_tcpip(
-                        target.host.clone(),
-                        target.port.into(),
-                        "127.0.0.1",
-                        0,
-                    )
-                    .await
-                    .map_err(|e| SessionError::JumpUnreachable {
-                        jump: jump.name.clone(),
-                        address: target.address(),
-                        reason: e.to_string(),
-                    })?;
-                client::connect_stream(client_config(target), channel.into_stream(), handler)
-                    .await
-                    .map_err(why_failed)
-            }
+        let (stream, proxy) = transport(engine, target, prompter).await?;
+        let config = client_config(target, known_host_key_order(target));
+        let result = client::connect_stream(config, stream, handler).await;
+        match (result.map_err(why_failed), proxy) {
+            (Ok(handle), _) => Ok(handle),
+            (Err(Ok(rejected)), _) => Err(rejected),
+            (Err(Err(reason)), Some(proxy)) => Err(proxy.explain(target.address(), reason).await),
+            (Err(Err(reason)), None) => Err(SessionError::Handshake {
+                address: target.address(),
+                reason,
+            }),
         }
     };
     let timeout = target.connect_timeout;
@@ -133,11 +97,63 @@ async fn handshake(
     }
 }
 
-pub(super) fn client_config(target: &Target) -> Arc<client::Config> {
-    // One shared config for the usual case: building it per session would cost an
-    // allocation per host.
-    static DEFAULT: std::sync::OnceLock<Arc<client::Config>> = std::sync::OnceLock::new();
-    let build = |interval: Duration| {
+/// The byte stream to `target`'s SSH server, by the one route its configuration gives:
+/// through its jump host, through its ProxyCommand (with the proxy's watcher, which explains
+/// a failure), or direct (the engine's dialer in tests, else resolve and dial TCP). Neither
+/// a jump host nor a ProxyCommand ever falls back to the direct route.
+async fn transport(
+    engine: &Engine,
+    target: &Target,
+    prompter: &Prompter,
+) -> Result<(Box<dyn Stream>, Option<ProxyWatch>), Failure> {
+    if let Some(jump) = &target.jump {
+        let via = engine.jump_connection(jump, prompter).await?;
+        let channel = via
+            .channel_open_direct_tcpip(target.host.clone(), target.port.into(), "127.0.0.1", 0)
+            .await
+            .map_err(|e| SessionError::JumpUnreachable {
+                jump: jump.name.clone(),
+                address: target.address(),
+                reason: e.to_string(),
+            })?;
+        return Ok((Box::new(channel.into_stream()), None));
+    }
+    if let Some(command) = &target.proxy {
+        let (stream, watch) = proxy::spawn(command, &target.name)
+            .map_err(|e| proxy::spawn_failed(target.address(), &e))?;
+        return Ok((Box::new(stream), Some(watch)));
+    }
+    if let Some(dial) = engine.dialer() {
+        let stream = dial(target.host.clone(), target.port)
+            .await
+            .map_err(|e| SessionError::connect(target.address(), &e))?;
+        return Ok((stream, None));
+    }
+    let addrs = (engine.resolver())(target.host.clone(), target.port)
+        .await
+        .map_err(|e| SessionError::Resolve {
+            host: target.host.clone(),
+            reason: e.to_string(),
+        })?;
+    let stream = connect_any(&addrs)
+        .await
+        .map_err(|e| SessionError::connect(target.address(), &e))?;
+    let _ = stream.set_nodelay(true);
+    Ok((Box::new(stream), None))
+}
+
+/// The host-key algorithms to ask for, known types first, when known_hosts knows the host.
+fn known_host_key_order(target: &Target) -> Option<Vec<Algorithm>> {
+    match &target.host_key {
+        HostKeyPolicy::KnownHosts { store, .. } => {
+            algorithms::host_key_order(&store.known_key_types(&target.host, target.port))
+        }
+        HostKeyPolicy::Pinned(_) => None,
+    }
+}
+
+fn client_config(target: &Target, host_keys: Option<Vec<Algorithm>>) -> Arc<client::Config> {
+    let build = |interval: Duration, host_keys: Option<Vec<Algorithm>>| {
         let mut config = client::Config {
             inactivity_timeout: None,
             keepalive_interval: Some(interval),
@@ -148,12 +164,33 @@ pub(super) fn client_config(target: &Target) -> Arc<client::Config> {
         if let Some(kex) = &target.kex {
             config.preferred = algorithms::preferred(kex, algorithms::Side::Client);
         }
+        if let Some(keys) = host_keys {
+            config.preferred.key = keys.into();
+        }
         Arc::new(config)
     };
     match (target.keepalive, &target.kex) {
-        (None, None) => DEFAULT.get_or_init(|| build(DEFAULT_KEEPALIVE)).clone(),
-        (keepalive, _) => build(keepalive.unwrap_or(DEFAULT_KEEPALIVE)),
+        (None, None) => shared_config(host_keys, |keys| build(DEFAULT_KEEPALIVE, keys)),
+        (keepalive, _) => build(keepalive.unwrap_or(DEFAULT_KEEPALIVE), host_keys),
     }
+}
+
+/// The configs of the usual case (no keepalive or kex of the host's own), one per host-key
+/// order, shared by every session: building one per session would cost allocations per
+/// host, and there are only as many orders as combinations of known key types.
+fn shared_config(
+    host_keys: Option<Vec<Algorithm>>,
+    build: impl FnOnce(Option<Vec<Algorithm>>) -> Arc<client::Config>,
+) -> Arc<client::Config> {
+    type Shared = Vec<(Option<Vec<Algorithm>>, Arc<client::Config>)>;
+    static SHARED: Mutex<Shared> = Mutex::new(Vec::new());
+    let mut shared = crate::sys::lock(&SHARED);
+    if let Some((_, config)) = shared.iter().find(|(keys, _)| *keys == host_keys) {
+        return config.clone();
+    }
+    let config = build(host_keys.clone());
+    shared.push((host_keys, config.clone()));
+    config
 }
 
 /// Keepalive when ssh_config sets no ServerAliveInterval: notices a dead server within

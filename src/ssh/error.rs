@@ -28,6 +28,14 @@ pub enum SessionError {
         after: Duration,
         phase: TimeoutPhase,
     },
+    /// The ProxyCommand could not be started, or exited unsuccessfully before the
+    /// connection was up; `stderr` holds its last lines.
+    #[error("the ProxyCommand for {address} {reason}{}", colon_text(.stderr))]
+    ProxyFailed {
+        address: String,
+        reason: String,
+        stderr: String,
+    },
     /// The SSH transport or key exchange failed (for a reason other than the host key).
     #[error("SSH handshake with {address} failed: {reason}")]
     Handshake { address: String, reason: String },
@@ -178,6 +186,7 @@ impl SessionError {
         "refused",
         "connect-failed",
         "timed-out",
+        "proxy-failed",
         "handshake-failed",
         "host-key-unknown",
         "host-key-changed",
@@ -206,6 +215,7 @@ impl SessionError {
             SessionError::Refused { .. } => "refused",
             SessionError::ConnectFailed { .. } => "connect-failed",
             SessionError::TimedOut { .. } => "timed-out",
+            SessionError::ProxyFailed { .. } => "proxy-failed",
             SessionError::Handshake { .. } => "handshake-failed",
             SessionError::HostKeyUnknown { .. } => "host-key-unknown",
             SessionError::HostKeyChanged { .. } => "host-key-changed",
@@ -272,6 +282,14 @@ fn notes_text(notes: &[String]) -> String {
     }
 }
 
+fn colon_text(text: &str) -> String {
+    if text.is_empty() {
+        String::new()
+    } else {
+        format!(": {text}")
+    }
+}
+
 fn lost_text(address: &str, while_sending: Option<&str>) -> String {
     match while_sending {
         Some(why) => format!("connection lost while sending: {why}"),
@@ -309,6 +327,11 @@ mod tests {
             SessionError::TimedOut {
                 after: Duration::from_secs(3),
                 phase: TimeoutPhase::Authentication,
+            },
+            SessionError::ProxyFailed {
+                address: s("10.0.0.1:22"),
+                reason: s("exited with status 3"),
+                stderr: s("boom"),
             },
             SessionError::Handshake {
                 address: s("10.0.0.1:22"),

@@ -125,6 +125,14 @@ impl KnownHostsStore {
         }
     }
 
+    /// The key types known for `host:port`, for the client to ask for them first.
+    pub fn known_key_types(&self, host: &str, port: u16) -> Vec<String> {
+        match self.index.lock() {
+            Ok(index) => index.key_types(host, port),
+            Err(_) => Vec::new(),
+        }
+    }
+
     /// Waits until every learned key is on disk (call before the program exits).
     pub async fn flush(&self) {
         let (done, wait) = oneshot::channel();

@@ -14,6 +14,7 @@ pub mod hostkeys;
 pub mod input;
 pub mod known_hosts;
 pub mod pattern;
+mod proxy;
 mod session;
 pub mod target;
 
@@ -25,4 +26,4 @@ pub use events::*;
 pub use hostkeys::{KnownHostsStore, Verdict};
 pub use input::{DEFAULT_INPUT_LIMIT, InputRefused, human_bytes};
 pub use session::humantime;
-pub use target::{HostKeyCheck, HostKeyPolicy, ParseHostKeyCheckError, Target, Work};
+pub use target::{HostKeyCheck, HostKeyPolicy, ParseHostKeyCheckError, ProxyCommand, Target, Work};

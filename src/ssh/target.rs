@@ -9,6 +9,7 @@ use std::time::Duration;
 use russh::keys::PublicKey;
 
 use super::hostkeys::KnownHostsStore;
+pub use super::proxy::ProxyCommand;
 
 /// How to treat a host key that is not yet, or differently, known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +82,9 @@ pub struct Target {
     pub kex: Option<Arc<Vec<russh::kex::Name>>>,
     /// Reach this host through another SSH host (`ProxyJump`); chains nest.
     pub jump: Option<Box<Target>>,
+    /// Reach this host through a local command's stdin and stdout (`ProxyCommand`). Never
+    /// set together with `jump`: the configuration picks one, as OpenSSH does.
+    pub proxy: Option<ProxyCommand>,
 }
 
 impl std::fmt::Debug for Target {
@@ -94,6 +98,7 @@ impl std::fmt::Debug for Target {
             .field("identity_files", &self.identity_files)
             .field("connect_timeout", &self.connect_timeout)
             .field("jump", &self.jump)
+            .field("proxy", &self.proxy.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -127,6 +132,7 @@ impl Target {
             identities_only: false,
             kex: None,
             jump: None,
+            proxy: None,
         }
     }
 
@@ -137,7 +143,12 @@ impl Target {
             .as_ref()
             .map(|j| format!(" via {}", j.connection_key()))
             .unwrap_or_default();
-        format!("{}@{}{via}", self.user, self.address())
+        let proxy = self
+            .proxy
+            .as_ref()
+            .map(|p| format!(" proxy {}", p.command))
+            .unwrap_or_default();
+        format!("{}@{}{via}{proxy}", self.user, self.address())
     }
 
     /// `host:port`, bracketed for IPv6, as shown in errors.
@@ -201,6 +212,7 @@ mod tests {
             identities_only: false,
             kex: None,
             jump: jump.map(Box::new),
+            proxy: None,
         };
         let t = target("inner", "hunter2", Some(target("bastion", "hunter3", None)));
         let shown = format!("{t:?} {t:#?}");

@@ -9,7 +9,9 @@
 
 mod course;
 mod flow_control;
+mod host_keys;
 mod mock_server;
+mod proxy;
 mod pty;
 mod reliability;
 mod run_cmd;

@@ -382,28 +382,33 @@ async fn hosts_behind_a_jump_host_and_a_chain_of_two() {
         );
     }
 
-    // -J on the command line reaches a host given with -H.
+    // -J on the command line reaches a host given with -H, through one hop or a chain (-J
+    // names the target's route, not its hops' own).
     let target = format!("{user}@{}:{}", inner.addrs[0].ip(), inner.port());
     let jump = format!("{user}@{}:{}", jump1.addrs[0].ip(), jump1.port());
-    let out = mtssh(
-        &env,
-        &[
-            "run",
-            "-H",
-            &target,
-            "-J",
-            &jump,
-            "-i",
-            key.to_str().unwrap(),
-            "--known-hosts",
-            env.path(".ssh/known_hosts").to_str().unwrap(),
-            "-c",
-            "echo hopped",
-        ],
-    )
-    .await;
-    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("hopped"));
+    let chain = format!("{jump},{user}@{}:{}", jump2.addrs[0].ip(), jump2.port());
+    let known = env.path(".ssh/known_hosts");
+    for via in [&jump, &chain] {
+        let out = mtssh(
+            &env,
+            &[
+                "run",
+                "-H",
+                &target,
+                "-J",
+                via,
+                "-i",
+                key.to_str().unwrap(),
+                "--known-hosts",
+                known.to_str().unwrap(),
+                "-c",
+                "echo hopped",
+            ],
+        )
+        .await;
+        assert_eq!(out.code, Some(0), "-J {via}: {}{}", out.stdout, out.stderr);
+        assert!(out.stdout.contains("hopped"));
+    }
 }
 
 #[tokio::test]
@@ -477,7 +482,7 @@ fn write_ssh_config(env: &TestEnv, server: &Sshd, identities_only: bool) -> Path
         format!(
             "Host web-*\n  User {}\n  Port {}\n  IdentityFile ~/.ssh/client_ed25519\n  IdentitiesOnly {}\n\n\
              Host web-a\n  HostName {}\n\nHost web-b\n  HostName {}\n\n\
-             Host legacy\n  ProxyCommand nc %h %p\n",
+             Host legacy\n  LocalForward 8080 localhost:80\n",
             sshd::login_user(),
             server.port(),
             if identities_only { "yes" } else { "no" },
@@ -538,7 +543,7 @@ async fn ssh_config_with_include_and_wildcards_drives_a_run() {
     }
     // The unsupported directive is named once, not once per host.
     assert_eq!(
-        out.stderr.matches("ProxyCommand is not supported").count(),
+        out.stderr.matches("LocalForward is not supported").count(),
         1,
         "{}",
         out.stderr

@@ -1,6 +1,7 @@
 //! From the raw TOML to [`HostEntry`]s: ranges expanded, hosts and ports paired with names.
 
 use super::*;
+use crate::config::ssh_config::{ProxyTokens, expand_proxy_command};
 
 pub(super) struct Builder<'a> {
     text: &'a str,
@@ -107,6 +108,7 @@ impl<'a> Builder<'a> {
             ),
             None => None,
         };
+        let (jump, proxy_command) = self.route("[defaults]", raw.jump, raw.proxy_command)?;
         Ok(Defaults {
             user: raw.user.map(|s| s.0),
             port: raw.port.map(|p| p.0),
@@ -117,7 +119,8 @@ impl<'a> Builder<'a> {
             known_hosts: raw.known_hosts.map(|s| PathBuf::from(s.0)),
             host_key_check: raw.host_key_check,
             kex_algorithms,
-            jump: raw.jump.map(|s| s.0),
+            jump,
+            proxy_command,
             groups_command: raw.groups_command.map(|s| s.0),
         })
     }
@@ -171,7 +174,7 @@ impl<'a> Builder<'a> {
         let identity_file = raw.identity_file.map(|s| PathBuf::from(s.0));
         let password_env = raw.password_env.map(|s| s.0);
         let password = raw.password.map(Spanned::into_inner);
-        let jump = raw.jump.map(|s| s.0);
+        let (jump, proxy_command) = self.route(label, raw.jump, raw.proxy_command)?;
 
         Ok(names
             .into_iter()
@@ -187,8 +190,42 @@ impl<'a> Builder<'a> {
                 password: password.clone(),
                 groups: groups.clone(),
                 jump: jump.clone(),
+                proxy_command: proxy_command.clone(),
             })
             .collect())
+    }
+
+    /// `jump` and `proxy_command` exclude each other, as ProxyJump and ProxyCommand do; the
+    /// command's `%` tokens are checked here, where the error can point at them.
+    fn route(
+        &self,
+        label: &str,
+        jump: Option<NonEmpty>,
+        proxy: Option<Spanned<NonEmpty>>,
+    ) -> Result<(Option<String>, Option<String>), ConfigError> {
+        let Some(proxy) = proxy else {
+            return Ok((jump.map(|j| j.0), None));
+        };
+        let span = proxy.span();
+        if jump.is_some() {
+            return Err(self.err(
+                span,
+                format!(
+                    "`jump` and `proxy_command` in {label} exclude each other (as ProxyJump \
+                     and ProxyCommand do); keep one"
+                ),
+            ));
+        }
+        let command = proxy.into_inner().0;
+        let sample = ProxyTokens {
+            host: "h",
+            port: 22,
+            user: "u",
+            alias: "a",
+        };
+        expand_proxy_command(&command, &sample)
+            .map_err(|why| self.err(span, format!("bad `proxy_command` in {label}: {why}")))?;
+        Ok((None, Some(command)))
     }
 
     /// Applies the sharing/pairing rule from the module docs.

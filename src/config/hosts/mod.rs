@@ -75,8 +75,11 @@ pub struct Defaults {
     pub host_key_check: Option<HostKeyCheck>,
     /// Key-exchange algorithms, in ssh_config's KexAlgorithms syntax (checked when read).
     pub kex_algorithms: Option<crate::ssh::algorithms::KexList>,
-    /// Jump hosts for every host without its own (ProxyJump syntax).
+    /// The jump chain of every host that names no route of its own.
     pub jump: Option<String>,
+    /// The ProxyCommand (tokens checked, not expanded) of every host that names no route
+    /// of its own; never set together with `jump`.
+    pub proxy_command: Option<String>,
     /// A shell command printing `group: host...` lines, run once per invocation
     /// (`super::groups_command`).
     pub groups_command: Option<String>,
@@ -94,6 +97,8 @@ pub struct HostEntry {
     pub password: Option<String>,
     pub groups: Vec<String>,
     pub jump: Option<String>,
+    /// A ProxyCommand, tokens checked but not expanded; never set together with `jump`.
+    pub proxy_command: Option<String>,
 }
 
 impl HostEntry {
@@ -110,6 +115,7 @@ impl HostEntry {
             password: None,
             groups: Vec::new(),
             jump: None,
+            proxy_command: None,
         }
     }
 }
@@ -127,6 +133,7 @@ impl fmt::Debug for HostEntry {
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("groups", &self.groups)
             .field("jump", &self.jump)
+            .field("proxy_command", &self.proxy_command)
             .finish()
     }
 }
@@ -153,6 +160,7 @@ const DEFAULTS_KEYS: &[&str] = &[
     "host_key_check",
     "kex_algorithms",
     "jump",
+    "proxy_command",
     "groups_command",
 ];
 const HOST_KEYS: &[&str] = &[
@@ -165,6 +173,7 @@ const HOST_KEYS: &[&str] = &[
     "password",
     "groups",
     "jump",
+    "proxy_command",
 ];
 
 #[derive(Deserialize)]
@@ -189,6 +198,7 @@ struct RawDefaults {
     host_key_check: Option<HostKeyCheck>,
     kex_algorithms: Option<Spanned<String>>,
     jump: Option<NonEmpty>,
+    proxy_command: Option<Spanned<NonEmpty>>,
     groups_command: Option<NonEmpty>,
 }
 
@@ -205,6 +215,7 @@ struct RawHost {
     #[serde(default)]
     groups: Vec<Spanned<NonEmpty>>,
     jump: Option<NonEmpty>,
+    proxy_command: Option<Spanned<NonEmpty>>,
 }
 
 /// A string that must not be empty: an empty user or path is always a

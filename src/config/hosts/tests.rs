@@ -39,6 +39,7 @@ jump = "gw"
 name = "db"
 password = "hunter2"
 groups = ["prod"]
+proxy_command = "ssh -W %h:%p gw # 100%%"
 "#;
 
 #[test]
@@ -71,6 +72,7 @@ fn parses_everything() {
             host_key_check: Some(HostKeyCheck::AcceptNew),
             kex_algorithms: crate::ssh::algorithms::parse_kex_list("^curve25519-sha256").ok(),
             jump: Some("bastion".into()),
+            proxy_command: None,
             groups_command: None,
         }
     );
@@ -91,7 +93,29 @@ fn parses_everything() {
     assert_eq!(f.hosts[1].groups, ["web", "prod"]);
     assert_eq!(f.hosts[1].identity_file, Some(PathBuf::from("keys/web")));
     assert_eq!(f.hosts[3].password.as_deref(), Some("hunter2"));
+    assert_eq!(
+        f.hosts[3].proxy_command.as_deref(),
+        Some("ssh -W %h:%p gw # 100%%")
+    );
+    assert_eq!(f.hosts[3].jump, None);
     insta::assert_snapshot!(f.warnings.join("\n"), @"hosts.toml:26:12: [[hosts]] #2 stores a `password` in plain text; prefer `password_env` naming an environment variable that holds it");
+}
+
+#[test]
+fn proxy_command_excludes_jump_and_takes_only_ssh_tokens() {
+    let both = err("[[hosts]]\nname = \"a\"\njump = \"gw\"\nproxy_command = \"nc %h %p\"\n");
+    assert!(
+        both.starts_with("hosts.toml:4:")
+            && both.contains("`jump` and `proxy_command` in [[hosts]] #1 exclude each other"),
+        "{both}"
+    );
+    let token = err("[defaults]\nproxy_command = \"nc %h %C\"\n");
+    assert!(
+        token.contains("bad `proxy_command` in [defaults]: unknown token %C"),
+        "{token}"
+    );
+    let f = parse("[defaults]\nproxy_command = \"nc %h %p\"\n").unwrap();
+    assert_eq!(f.defaults.proxy_command.as_deref(), Some("nc %h %p"));
 }
 
 #[test]
@@ -186,7 +210,15 @@ fn key_lists_match_structs() {
         };
         text.push_str(&format!("{k} = {v}\n"));
     }
-    parse(&text).unwrap();
+    // `jump` and `proxy_command` exclude each other: the second in a file of its own.
+    let (routes, rest): (Vec<&str>, Vec<&str>) =
+        text.lines().partition(|l| l.starts_with("proxy_command"));
+    parse(&rest.join("\n")).unwrap();
+    parse(&format!(
+        "[defaults]\n{}\n[[hosts]]\nname = \"x\"\n{}\n",
+        routes[0], routes[1]
+    ))
+    .unwrap();
     assert_eq!(TOP_KEYS, ["defaults", "hosts"]);
 }
 

@@ -80,3 +80,65 @@ pub(super) fn expand_env(s: &str) -> Result<String, String> {
     out.push_str(rest);
     Ok(out)
 }
+
+/// The values a ProxyCommand's `%` tokens stand for.
+pub struct ProxyTokens<'a> {
+    /// `%h`: the host name connected to.
+    pub host: &'a str,
+    /// `%p`.
+    pub port: u16,
+    /// `%r`: the remote user.
+    pub user: &'a str,
+    /// `%n` and `%k` (no HostKeyAlias): the name as the user gave it.
+    pub alias: &'a str,
+}
+
+/// Expands the tokens OpenSSH expands in a ProxyCommand (`%h %n %p %r %k %%`, checked
+/// against `ssh` 9.2); any other token is refused, as `ssh` refuses to run with it.
+pub fn expand_proxy_command(template: &str, tokens: &ProxyTokens<'_>) -> Result<String, String> {
+    let mut chars = template.chars();
+    while let Some(c) = chars.next() {
+        if c == '%' {
+            match chars.next() {
+                Some('%' | 'h' | 'n' | 'p' | 'r' | 'k') => {}
+                Some(t) => {
+                    return Err(format!(
+                        "unknown token %{t} (ProxyCommand takes %h, %n, %p, %r, %k and %%)"
+                    ));
+                }
+                None => return Err("a trailing % (write %% for a literal %)".to_string()),
+            }
+        }
+    }
+    let port = tokens.port.to_string();
+    Ok(expand_tokens(template, |t| match t {
+        'h' => Some(tokens.host.to_string()),
+        'p' => Some(port.clone()),
+        'r' => Some(tokens.user.to_string()),
+        'n' | 'k' => Some(tokens.alias.to_string()),
+        _ => None,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_command_tokens_as_ssh_expands_them() {
+        let tokens = ProxyTokens {
+            host: "10.0.0.1",
+            port: 2222,
+            user: "deploy",
+            alias: "Web",
+        };
+        assert_eq!(
+            expand_proxy_command("nc %h %p # %r@%n %k 100%%", &tokens).as_deref(),
+            Ok("nc 10.0.0.1 2222 # deploy@Web Web 100%")
+        );
+        for (bad, why) in [("nc %h %C", "unknown token %C"), ("nc %", "trailing %")] {
+            let error = expand_proxy_command(bad, &tokens).unwrap_err();
+            assert!(error.contains(why), "{bad}: {error}");
+        }
+    }
+}

@@ -19,6 +19,12 @@ pub(super) fn split_line(raw: &str) -> Result<Option<(String, Vec<String>)>, &'s
     if let Some(after) = rest.strip_prefix('=') {
         rest = after.trim_start_matches(|c: char| c.is_ascii_whitespace());
     }
+    if keyword.eq_ignore_ascii_case("ProxyCommand") {
+        // OpenSSH hands the rest of the line to the shell as it stands: quotes, `#` and
+        // all (`ssh -G` prints it so).
+        let command = (!rest.is_empty()).then(|| rest.to_string());
+        return Ok(Some((keyword.to_string(), command.into_iter().collect())));
+    }
     Ok(Some((keyword.to_string(), split_args(rest)?)))
 }
 
@@ -82,6 +88,22 @@ pub(super) fn split_args(s: &str) -> Result<Vec<String>, &'static str> {
 mod tests {
     use super::super::test_util::strings;
     use super::*;
+
+    #[test]
+    fn proxy_command_is_the_rest_of_the_line_unsplit() {
+        for (line, command) in [
+            ("ProxyCommand nc %h %p # hi", Some("nc %h %p # hi")),
+            ("  proxycommand = \"quoted x\"   ", Some("\"quoted x\"")),
+            (
+                "ProxyCommand=sh -c 'unterminated",
+                Some("sh -c 'unterminated"),
+            ),
+            ("ProxyCommand", None),
+        ] {
+            let (_, args) = split_line(line).unwrap().unwrap();
+            assert_eq!(args, command.into_iter().collect::<Vec<_>>(), "{line}");
+        }
+    }
 
     #[test]
     fn split_args_quotes_escapes_and_comments() {

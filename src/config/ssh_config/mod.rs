@@ -38,11 +38,16 @@
 //! does. `%C`, `%i`, `%L`, `%l` and `~user/` are reported and the value ignored
 //! rather than used with a half-expanded path.
 //!
+//! `ProxyCommand` is the rest of the line as written (not split into words; quotes and `#`
+//! reach the shell), `none` meaning none. It and `ProxyJump` exclude each other: whichever
+//! applies first wins (a `ProxyCommand` after `ProxyJump none` still applies), as `ssh -G`
+//! shows. Its tokens are expanded by [`expand_proxy_command`] once the host is known.
+//!
 //! Directives that mtssh does not act on produce one warning per directive
 //! name. A few are ignored silently because they do not change where or how a
 //! connection is made in a way users rely on (see [`SILENT`]); others are
 //! silent only when their value turns the feature off, e.g. `ForwardAgent no`
-//! (see [`SILENT_WHEN_OFF`]). `ProxyCommand` always warns. Keywords that
+//! (see [`SILENT_WHEN_OFF`]). Keywords that
 //! OpenSSH does not know either are reported too, unless an earlier
 //! `IgnoreUnknown` pattern covers them.
 //!
@@ -59,6 +64,8 @@ mod parser;
 mod values;
 
 #[cfg(test)]
+mod proxy_tests;
+#[cfg(test)]
 mod test_util;
 
 use std::fs;
@@ -67,6 +74,7 @@ use std::path::{Path, PathBuf};
 
 use crate::ssh::pattern;
 use expand::expand_tokens;
+pub use expand::{ProxyTokens, expand_proxy_command};
 pub use keywords::{SILENT, SILENT_WHEN_OFF, supported_keywords};
 use parser::Parser;
 
@@ -90,6 +98,9 @@ pub struct HostConfig {
     pub identities_only: Option<bool>,
     /// Raw value; `Some("none")` means "explicitly no jump host".
     pub proxy_jump: Option<String>,
+    /// The command as written, tokens unexpanded; `Some("none")`: explicitly none. Set only
+    /// when no `ProxyJump` (other than `none`) came first.
+    pub proxy_command: Option<String>,
     /// `ask` reads as strict: nobody can be asked in the middle of a run.
     pub strict_host_key_checking: Option<crate::ssh::HostKeyCheck>,
     /// Expanded; `["none"]` means "no user known-hosts file".
@@ -139,6 +150,7 @@ enum Setting {
     IdentityFile(String),
     IdentitiesOnly(bool),
     ProxyJump(String),
+    ProxyCommand(String),
     StrictHostKeyChecking(crate::ssh::HostKeyCheck),
     UserKnownHostsFiles(Vec<String>),
     ConnectTimeout(u64),
@@ -215,8 +227,20 @@ impl SshConfig {
                     Setting::IdentitiesOnly(v) => {
                         out.identities_only.get_or_insert(*v);
                     }
-                    Setting::ProxyJump(v) => {
+                    // OpenSSH's readconf: a ProxyCommand (even `none`) shuts out a later
+                    // ProxyJump; `ProxyJump none` does not shut out a later ProxyCommand.
+                    Setting::ProxyJump(v) if out.proxy_command.is_none() => {
                         out.proxy_jump.get_or_insert_with(|| v.clone());
+                    }
+                    Setting::ProxyJump(_) => {}
+                    Setting::ProxyCommand(v) => {
+                        let jumps = out
+                            .proxy_jump
+                            .as_deref()
+                            .is_some_and(|j| !j.eq_ignore_ascii_case("none"));
+                        if !jumps {
+                            out.proxy_command.get_or_insert_with(|| v.clone());
+                        }
                     }
                     Setting::StrictHostKeyChecking(v) => {
                         out.strict_host_key_checking.get_or_insert(*v);

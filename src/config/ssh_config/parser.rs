@@ -294,6 +294,9 @@ impl Parser {
                 }
             },
             Key::ProxyJump => Some(Setting::ProxyJump(value.clone())),
+            // Its tokens are checked where they are expanded: a bad one must fail the host,
+            // never be dropped here and leave it to connect directly.
+            Key::ProxyCommand => Some(Setting::ProxyCommand(value.clone())),
             Key::StrictHostKeyChecking => match strict_host_key_checking(value) {
                 Some(mode) => Some(Setting::StrictHostKeyChecking(mode)),
                 None => {
@@ -427,7 +430,6 @@ Host c
 ";
         let c = cfg(text);
         let expected = strings(&[
-            "~/.ssh/config:2: ProxyCommand is not supported by mtssh and is ignored",
             "~/.ssh/config:3: ForwardAgent is not supported by mtssh and is ignored",
             "~/.ssh/config:7: invalid Port value \"abc\" (expected a number from 1 to 65535); ignored",
             "~/.ssh/config:10: Bogus is not a known ssh_config option and is ignored",

@@ -187,21 +187,9 @@ impl KnownHosts {
         }
 
         let name = host_pattern(host, port);
-        let name_bytes = name.as_bytes();
-        let literal = self
-            .literal
-            .get(name_bytes)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
         let mut first_same: Option<u32> = None;
         let mut first_any: Option<u32> = None;
-        for &i in literal.iter().chain(&self.wildcard).chain(&self.hashed) {
-            let Some(e) = self.entries.get(i as usize) else {
-                continue;
-            };
-            if !e.hosts.matches(name_bytes) {
-                continue;
-            }
+        for (i, e) in self.matching(name.as_bytes()) {
             if *e.algo == *algo && *e.blob == *blob {
                 return HostKeyStatus::Known;
             }
@@ -221,6 +209,35 @@ impl KnownHosts {
             },
             None => HostKeyStatus::Unknown,
         }
+    }
+
+    /// The key types known for `host:port` (`ssh-rsa` for every RSA key), each once: what
+    /// the client should ask the server for first (OpenSSH's `order_hostkeyalgs`).
+    pub fn key_types(&self, host: &str, port: u16) -> Vec<String> {
+        let name = host_pattern(host, port);
+        let mut types: Vec<String> = Vec::new();
+        for (_, e) in self.matching(name.as_bytes()) {
+            if !types.iter().any(|t| **t == *e.algo) {
+                types.push(e.algo.to_string());
+            }
+        }
+        types
+    }
+
+    /// The usable entries whose host field matches `name` (a [`host_pattern`]), with their
+    /// index; revoked ones are not among them.
+    fn matching<'a>(&'a self, name: &'a [u8]) -> impl Iterator<Item = (u32, &'a Entry)> + 'a {
+        let literal = self
+            .literal
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        literal
+            .iter()
+            .chain(&self.wildcard)
+            .chain(&self.hashed)
+            .filter_map(|&i| Some((i, self.entries.get(i as usize)?)))
+            .filter(move |(_, e)| e.hosts.matches(name))
     }
 
     /// Remembers a key learned this session (after the caller appended it

@@ -222,6 +222,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn key_types_known_for_a_host_each_once_revoked_left_out() {
+        let (_, _, ed1) = key(ED1);
+        let (_, _, ed2) = key(ED2);
+        let (_, _, rsa) = key(RSA1);
+        let (_, _, ec) = key(EC1);
+        let text = format!(
+            "example.com {ed1}\n*.com {rsa}\nexample.com {ed2}\n[example.com]:2222 {ec}\n\
+             @revoked example.com {ec}\nother.org {ec}\n"
+        );
+        let kh = KnownHosts::parse(&text, &p("/kh"));
+        let mut types = kh.key_types("example.com", 22);
+        types.sort();
+        assert_eq!(types, ["ssh-ed25519", "ssh-rsa"]);
+        // `*.com` does not cover `[example.com]:2222`.
+        assert_eq!(kh.key_types("example.com", 2222), ["ecdsa-sha2-nistp256"]);
+        assert!(kh.key_types("nowhere.net", 22).is_empty());
+        let hashed = KnownHosts::parse(HASHED_BY_OPENSSH, &p("/kh"));
+        assert_eq!(hashed.key_types("example.com", 22), ["ssh-ed25519"]);
+    }
+
+    #[test]
     fn uppercase_pattern_in_file() {
         let (_, _, k1) = key(ED1);
         let kh = KnownHosts::parse(&format!("Example.COM {k1}\n"), &p("/kh"));
