@@ -236,17 +236,7 @@ stdin, stdout, stderr = c.exec_command("exit 7")
 print("status", stdout.channel.recv_exit_status())
 c.close()
 "#;
-    let mut cmd = env.command("python3");
-    cmd.args([
-        "-c",
-        script,
-        &addr.ip().to_string(),
-        &addr.port().to_string(),
-    ]);
-    let out = tokio::time::timeout(Duration::from_secs(30), cmd.output())
-        .await
-        .expect("paramiko finishes")
-        .unwrap();
+    let out = paramiko(&env, script, addr).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -321,6 +311,13 @@ except paramiko.BadAuthenticationType as e:
 except paramiko.AuthenticationException as e:
     print("refused:", e)
 "#;
+    let out = paramiko(&env, script, addr).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("refused: Authentication failed."), "{text}");
+}
+
+/// Runs a paramiko `script` with the mock host's address and port as its arguments.
+async fn paramiko(env: &TestEnv, script: &str, addr: std::net::SocketAddr) -> std::process::Output {
     let mut cmd = env.command("python3");
     cmd.args([
         "-c",
@@ -328,12 +325,10 @@ except paramiko.AuthenticationException as e:
         &addr.ip().to_string(),
         &addr.port().to_string(),
     ]);
-    let out = tokio::time::timeout(Duration::from_secs(30), cmd.output())
+    tokio::time::timeout(Duration::from_secs(30), cmd.output())
         .await
         .expect("paramiko finishes")
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("refused: Authentication failed."), "{text}");
+        .unwrap()
 }
 
 fn practice_target(server: &MockServer, host: usize, name: String) -> Target {

@@ -26,6 +26,46 @@ fn sshd_with_hosts(env: &TestEnv, addresses: usize) -> (Sshd, String) {
     (server, hosts.to_string_lossy().into_owned())
 }
 
+/// `mtssh ARGS` with its stdout read line by line as it comes.
+fn spawn_lines(
+    env: &TestEnv,
+    args: &[&str],
+) -> (
+    tokio::process::Child,
+    tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+) {
+    let mut child = env
+        .command(support::mtssh_bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mtssh runs");
+    let lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+    (child, lines)
+}
+
+/// The next line of stdout, within 30 s.
+async fn next_line(
+    lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    what: &str,
+) -> Option<String> {
+    tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .unwrap_or_else(|_| panic!("no line in 30 s: {what}"))
+        .expect("stdout reads")
+}
+
+/// Its exit code, within 30 s.
+async fn exit_code(child: &mut tokio::process::Child) -> Option<i32> {
+    tokio::time::timeout(Duration::from_secs(30), child.wait())
+        .await
+        .expect("mtssh ends")
+        .expect("waits")
+        .code()
+}
+
 #[tokio::test]
 async fn a_command_killed_by_a_signal_is_reported_as_that_signal() {
     if !sshd::available() {
@@ -131,39 +171,27 @@ async fn json_objects_come_as_each_host_ends() {
         lock = lock.display(),
         flag = flag.display(),
     );
-    let mut child = env
-        .command(support::mtssh_bin())
-        .args(["run", "-f", &hosts, "--json", "-c", &command])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("mtssh runs");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("the first host's object comes before the other host ends")
-        .unwrap()
-        .expect("a line");
+    let (mut child, mut lines) =
+        spawn_lines(&env, &["run", "-f", &hosts, "--json", "-c", &command]);
+    let first = next_line(
+        &mut lines,
+        "the first host's object, before the other host ends",
+    )
+    .await
+    .expect("a line");
     let first: serde_json::Value = serde_json::from_str(&first).unwrap();
     assert_eq!(first["stdout"], "first\n", "{first}");
     assert!(!flag.exists());
     std::fs::write(&flag, "").unwrap();
-    let second = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+    let second = next_line(&mut lines, "the second object")
         .await
-        .expect("the second object")
-        .unwrap()
         .expect("a line");
     let second: serde_json::Value = serde_json::from_str(&second).unwrap();
     assert_eq!(second["stdout"], "second\n", "{second}");
     assert_ne!(first["name"], second["name"]);
-    let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
-        .await
-        .expect("mtssh ends")
-        .unwrap();
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(exit_code(&mut child).await, Some(0));
     assert_eq!(
-        lines.next_line().await.unwrap(),
+        next_line(&mut lines, "the end").await,
         None,
         "one object per host"
     );
@@ -190,21 +218,12 @@ async fn the_blocking_modes_stream_inline_lines_and_outdir_files_as_they_come() 
             flag = flag.display()
         );
         let dir = env.path(&format!("out-{mode}"));
-        let mut child = env
-            .command(support::mtssh_bin())
-            .args(["run", "-f", &hosts, "--mode", mode, "--inline", "--outdir"])
-            .arg(&dir)
-            .args(["-c", &command])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("mtssh runs");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-            .await
-            .expect("the first line comes while the command still runs")
-            .unwrap();
+        let dir_arg = dir.to_str().unwrap();
+        let args = [
+            "run", "-f", &hosts, "--mode", mode, "--inline", "--outdir", dir_arg, "-c", &command,
+        ];
+        let (mut child, mut lines) = spawn_lines(&env, &args);
+        let first = next_line(&mut lines, "the first line, while the command still runs").await;
         assert_eq!(first.as_deref(), Some("h01: started"), "{mode}");
         // The file gets it too, from the outdir's own writer thread.
         let out_file = dir.join("h01.out");
@@ -218,16 +237,9 @@ async fn the_blocking_modes_stream_inline_lines_and_outdir_files_as_they_come() 
         )
         .await;
         std::fs::write(&flag, "").unwrap();
-        let next = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-            .await
-            .expect("the rest")
-            .unwrap();
+        let next = next_line(&mut lines, "the rest").await;
         assert_eq!(next.as_deref(), Some("h01: finished"), "{mode}");
-        let status = tokio::time::timeout(Duration::from_secs(30), child.wait())
-            .await
-            .expect("mtssh ends")
-            .unwrap();
-        assert_eq!(status.code(), Some(0), "{mode}");
+        assert_eq!(exit_code(&mut child).await, Some(0), "{mode}");
         assert_eq!(std::fs::read_to_string(dir.join("h01.rc")).unwrap(), "0\n");
     }
 }
