@@ -66,6 +66,22 @@ pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
     result.map(|()| ExitCode::SUCCESS)
 }
 
+/// `mtssh resolve`: every selected host's settings, as `ssh -G` prints them, blank-line
+/// separated; the warnings go to stderr. Nothing connects.
+pub async fn print_resolution(args: HostOptions) -> Result<ExitCode> {
+    let inventory = inventory::resolve(&args).await?;
+    for warning in &inventory.warnings {
+        eprintln!("mtssh: warning: {}", crate::text::neutralize(warning.as_bytes()));
+    }
+    let text: Vec<String> = inventory
+        .targets
+        .iter()
+        .map(crate::config::show::ssh_g_lines)
+        .collect();
+    print!("{}", text.join("\n"));
+    Ok(ExitCode::SUCCESS)
+}
+
 /// One pane per practice host; `--count N` opens N sessions spread over the hosts.
 pub fn practice_sessions(mock: &MockServer, count: usize) -> Vec<Target> {
     let hosts = mock.hosts();

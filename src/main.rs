@@ -27,6 +27,7 @@ fn main() -> ExitCode {
             Some(Command::Mock(args)) => mtssh::serve::run(args.into()).await,
             Some(Command::Run(args)) => mtssh::batch::run((*args).into()).await,
             Some(Command::Bench(args)) => mtssh::bench::run((*args).into()).await,
+            Some(Command::Resolve(args)) => mtssh::front::print_resolution((*args).into()).await,
             None => {
                 let tui = cli.tui_options();
                 mtssh::front::run_tui(cli.hosts.into(), tui).await

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use super::ssh_config::{HostConfig, SshConfig};
+use super::lookup::Lookup;
+use super::ssh_config::HostConfig;
 use super::{
     HostEntry, HostFile, HostKeyCheck, HostOptions, load_host_file, parse_plain_host_file,
 };
@@ -86,40 +87,46 @@ pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
     }
 
     let home = home_dir();
-    let ssh_config = load_ssh_config(args, &home).await;
-    if let Some(error) = ssh_config.error() {
-        bail!("{error}");
-    }
-    warnings.extend(ssh_config.warnings().iter().cloned());
+    let lookup = Lookup::load(args, &home, local_user()).await?;
+    warnings.extend(lookup.file_warnings().iter().cloned());
     let explicit_known_hosts = args
         .known_hosts
         .clone()
         .or(defaults.known_hosts.clone())
         .map(|p| expand_tilde(&p, &home));
-    // One store per known_hosts file in use: the explicit one, else each host's
-    // UserKnownHostsFile from ssh_config, else ~/.ssh/known_hosts. Each host's ssh_config is
-    // resolved once here and kept for building its target.
-    let user = local_user();
-    let mut resolved: HashMap<String, HostConfig> = HashMap::new();
+    let selected: Vec<HostEntry> = selected.into_iter().cloned().collect();
+    // Every host's ssh_config, resolved once on the blocking pool (`Match exec` runs
+    // commands), then one store per known_hosts file in use: the explicit one, else each
+    // host's UserKnownHostsFile from ssh_config, else ~/.ssh/known_hosts.
+    let (lookup, entries, keys) = {
+        let (args, defaults, explicit, home) = (
+            args.clone(),
+            defaults.clone(),
+            explicit_known_hosts.clone(),
+            home.clone(),
+        );
+        off_the_loop(move || {
+            let keys: Vec<_> = entries
+                .iter()
+                .map(|e| known_hosts_key(explicit.as_ref(), &lookup.get(e, &args, &defaults), &home))
+                .collect();
+            (lookup, entries, keys)
+        })
+        .await?
+    };
     let mut stores: HashMap<Option<PathBuf>, Arc<KnownHostsStore>> = HashMap::new();
-    for entry in &entries {
-        let ssh = resolved
-            .entry(entry.host.clone())
-            .or_insert_with(|| ssh_config.resolve(&entry.host, &user));
-        let key = known_hosts_key(explicit_known_hosts.as_ref(), ssh, &home);
+    for key in keys {
         if let std::collections::hash_map::Entry::Vacant(slot) = stores.entry(key) {
             let store = known_hosts_store(slot.key().clone(), &home).await;
             slot.insert(store);
         }
     }
     let builder = Builder {
-        args,
-        defaults: &defaults,
-        entries: &entries,
-        ssh_config,
-        resolved,
-        local_user: user,
+        args: args.clone(),
         default_keys: default_identities(&home),
+        defaults,
+        entries,
+        lookup,
         home,
         stores,
         explicit_known_hosts,
@@ -127,10 +134,19 @@ pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
         use_agent: std::env::var_os("SSH_AUTH_SOCK").is_some(),
     };
     let count = args.count.unwrap_or(1).max(1);
-    let mut targets = Vec::with_capacity(selected.len() * count);
-    for entry in selected {
-        targets.extend(copies(builder.target(entry, 0)?, count));
-    }
+    let (targets, builder) = off_the_loop(move || {
+        let mut targets = Vec::with_capacity(selected.len() * count);
+        for entry in &selected {
+            match builder.target(entry, 0) {
+                Ok(target) => targets.extend(copies(target, count)),
+                Err(e) => return (Err(e), builder),
+            }
+        }
+        (Ok(targets), builder)
+    })
+    .await?;
+    let targets = targets?;
+    warnings.extend(builder.lookup.take_warnings());
     let unchecked = targets.iter().any(|t| {
         matches!(
             t.host_key,
@@ -143,25 +159,29 @@ pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
     Ok(Inventory {
         targets,
         warnings,
-        command_timeout: defaults.command_timeout,
+        command_timeout: builder.defaults.command_timeout,
         stores: builder.stores.into_values().collect(),
         unchecked,
     })
 }
 
+/// Runs `work` on the blocking pool: resolving ssh_config may run `Match exec` commands.
+async fn off_the_loop<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .context("resolving the host list failed")
+}
+
 /// A jump chain longer than this is taken for a loop.
 const MAX_JUMP_DEPTH: usize = 8;
 
-/// Everything a host's settings are resolved from.
-struct Builder<'a> {
-    args: &'a HostOptions,
-    defaults: &'a super::Defaults,
+/// Everything a host's settings are resolved from (owned: it works on the blocking pool).
+struct Builder {
+    args: HostOptions,
+    defaults: super::Defaults,
     /// Every entry of the host list, selected or not: jump hosts are found by name here.
-    entries: &'a [HostEntry],
-    ssh_config: SshConfig,
-    /// Each host-list host's ssh_config settings, resolved once.
-    resolved: HashMap<String, HostConfig>,
-    local_user: String,
+    entries: Vec<HostEntry>,
+    lookup: Lookup,
     default_keys: Vec<PathBuf>,
     home: PathBuf,
     explicit_known_hosts: Option<PathBuf>,
@@ -171,24 +191,20 @@ struct Builder<'a> {
     use_agent: bool,
 }
 
-impl Builder<'_> {
+impl Builder {
     /// One host's target: [`pick`] decides its settings; here they meet the environment
     /// (its password), the other entries (its jump chain) and its known_hosts store.
     fn target(&self, entry: &HostEntry, depth: usize) -> Result<Target> {
-        // ssh_config matches the name the user would type to ssh.
-        // Jump hops written as `user@host` are not in the host list: resolved here.
-        let ssh = match self.resolved.get(&entry.host) {
-            Some(ssh) => std::borrow::Cow::Borrowed(ssh),
-            None => std::borrow::Cow::Owned(self.ssh_config.resolve(&entry.host, &self.local_user)),
-        };
+        // ssh_config matches the name the user would type to ssh, whatever the form.
+        let ssh = self.lookup.get(entry, &self.args, &self.defaults);
         let sources = Sources {
             entry,
-            cli: self.args,
-            defaults: self.defaults,
+            cli: &self.args,
+            defaults: &self.defaults,
             ssh: &ssh,
         };
         let built_in = BuiltIn {
-            local_user: &self.local_user,
+            local_user: self.lookup.local_user(),
             default_keys: &self.default_keys,
             home: &self.home,
         };
@@ -215,9 +231,14 @@ impl Builder<'_> {
             host_key: HostKeyPolicy::KnownHosts {
                 mode: picked.host_key_check,
                 store: self.store_for(&ssh)?,
+                hash: picked.hash_known_hosts,
             },
             connect_timeout: picked.connect_timeout,
             keepalive: picked.keepalive,
+            keepalive_max: picked.keepalive_max,
+            connection_attempts: picked.connection_attempts,
+            batch_mode: picked.batch_mode,
+            refusal: picked.refusal,
             use_agent: self.use_agent,
             identities_only: picked.identities_only,
             kex: picked.kex,
@@ -287,19 +308,6 @@ fn known_hosts_key(explicit: Option<&PathBuf>, ssh: &HostConfig, home: &Path) ->
 
 /// The known_hosts of `UserKnownHostsFile none`: reads as empty, keeps nothing.
 const NO_KNOWN_HOSTS: &str = "/dev/null";
-
-/// `~/.ssh/config` (or `--ssh-config FILE`; `none` skips it), read off the event loop.
-async fn load_ssh_config(args: &HostOptions, home: &Path) -> SshConfig {
-    let path = match args.ssh_config.as_deref() {
-        Some(p) if p == Path::new("none") => return SshConfig::parse("", Path::new("none"), home),
-        Some(p) => expand_tilde(p, home),
-        None => home.join(".ssh").join("config"),
-    };
-    let home = home.to_path_buf();
-    tokio::task::spawn_blocking(move || SshConfig::load(&path, &home))
-        .await
-        .unwrap_or_else(|_| SshConfig::parse("", Path::new(""), Path::new("/")))
-}
 
 /// `--count N`: N sessions to the same host, told apart by a `#i` suffix.
 pub fn copies(target: Target, count: usize) -> Vec<Target> {

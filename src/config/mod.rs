@@ -4,9 +4,11 @@
 pub mod hosts;
 pub mod hostspec;
 pub mod inventory;
+mod lookup;
 pub mod options;
 pub mod precedence;
 pub mod range;
+pub mod show;
 pub mod ssh_config;
 
 use std::path::{Path, PathBuf};

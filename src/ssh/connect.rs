@@ -31,6 +31,12 @@ pub(super) async fn establish(
     prompter: &Prompter,
     on_authenticating: impl Future<Output = ()>,
 ) -> Result<Connection, Failure> {
+    if let Some(reason) = &target.refusal {
+        return Err(SessionError::Misconfigured {
+            host: target.name.clone(),
+            reason: reason.clone(),
+        });
+    }
     let _fanout = engine.fanout_limit().acquire_owned().await;
     let _host = engine
         .host_limit(&target.host, target.port)
@@ -85,16 +91,7 @@ async fn handshake(
                         .map_err(why_failed)
                 }
                 None => {
-                    let addrs = (engine.resolver())(target.host.clone(), target.port)
-                        .await
-                        .map_err(|e| SessionError::Resolve {
-                            host: target.host.clone(),
-                            reason: e.to_string(),
-                        })?;
-                    let stream = connect_any(&addrs)
-                        .await
-                        .map_err(|e| SessionError::connect(target.address(), &e))?;
-                    let _ = stream.set_nodelay(true);
+                    let stream = connect_tcp(engine, target).await?;
                     client::connect_stream(client_config(target), stream, handler)
                         .await
                         .map_err(why_failed)
@@ -121,7 +118,9 @@ async fn handshake(
             }
         }
     };
-    let timeout = target.connect_timeout;
+    // Each TCP attempt may take the whole connect timeout, as in OpenSSH.
+    let attempts = target.connection_attempts.max(1);
+    let timeout = target.connect_timeout * attempts + RETRY_PAUSE * (attempts - 1);
     match tokio::time::timeout(timeout, attempt).await {
         Ok(result) => result,
         Err(_) => Err(SessionError::TimedOut {
@@ -133,6 +132,46 @@ async fn handshake(
     }
 }
 
+/// Between two TCP connects to one host (ConnectionAttempts), as OpenSSH waits.
+const RETRY_PAUSE: Duration = Duration::from_secs(1);
+
+/// Resolves and connects, up to `connection_attempts` times one second apart while the TCP
+/// connect fails (not when SSH fails later: that is no reason to knock again).
+async fn connect_tcp(engine: &Engine, target: &Target) -> Result<TcpStream, Failure> {
+    let attempts = target.connection_attempts.max(1);
+    let mut tried = 0;
+    loop {
+        tried += 1;
+        let addrs = (engine.resolver())(target.host.clone(), target.port)
+            .await
+            .map_err(|e| SessionError::Resolve {
+                host: target.host.clone(),
+                reason: e.to_string(),
+            })?;
+        let error = match tokio::time::timeout(target.connect_timeout, connect_any(&addrs)).await
+        {
+            Ok(Ok(stream)) => {
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Ok(Err(e)) => e,
+            Err(_) => std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"),
+        };
+        if tried >= attempts {
+            let mut failure = SessionError::connect(target.address(), &error);
+            if attempts > 1
+                && let SessionError::Refused { reason, .. }
+                | SessionError::ConnectFailed { reason, .. } = &mut failure
+            {
+                reason.push_str(&format!(" (tried {attempts} times, ConnectionAttempts)"));
+            }
+            return Err(failure);
+        }
+        tracing::debug!(host = %target.host, port = target.port, "connect failed ({error}); trying again");
+        tokio::time::sleep(RETRY_PAUSE).await;
+    }
+}
+
 pub(super) fn client_config(target: &Target) -> Arc<client::Config> {
     // One shared config for the usual case: building it per session would cost an
     // allocation per host.
@@ -141,7 +180,7 @@ pub(super) fn client_config(target: &Target) -> Arc<client::Config> {
         let mut config = client::Config {
             inactivity_timeout: None,
             keepalive_interval: Some(interval),
-            keepalive_max: 3,
+            keepalive_max: target.keepalive_max,
             nodelay: true,
             ..Default::default()
         };
@@ -150,8 +189,9 @@ pub(super) fn client_config(target: &Target) -> Arc<client::Config> {
         }
         Arc::new(config)
     };
+    let default_max = target.keepalive_max == super::target::DEFAULT_KEEPALIVE_MAX;
     match (target.keepalive, &target.kex) {
-        (None, None) => DEFAULT.get_or_init(|| build(DEFAULT_KEEPALIVE)).clone(),
+        (None, None) if default_max => DEFAULT.get_or_init(|| build(DEFAULT_KEEPALIVE)).clone(),
         (keepalive, _) => build(keepalive.unwrap_or(DEFAULT_KEEPALIVE)),
     }
 }
@@ -218,8 +258,8 @@ impl client::Handler for ClientHandler {
                 host: self.host.clone(),
                 port: self.port,
             }),
-            HostKeyPolicy::KnownHosts { mode, store } => store
-                .verify(*mode, &self.host, self.port, key)
+            HostKeyPolicy::KnownHosts { mode, store, hash } => store
+                .verify(*mode, &self.host, self.port, key, *hash)
                 .map(|verdict| {
                     if verdict == Verdict::ChangedUnchecked {
                         tracing::warn!(

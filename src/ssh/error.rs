@@ -12,6 +12,21 @@ use super::session::humantime;
 /// and is shared by every session behind one failed jump host.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
+    /// The host's configuration forbids connecting (an invalid ssh_config `Port`).
+    #[error("{host}: not connecting: {reason}")]
+    Misconfigured { host: String, reason: String },
+    /// The server left `count` keepalives in a row unanswered (ServerAliveInterval,
+    /// ServerAliveCountMax), as OpenSSH's "Timeout, server not responding".
+    #[error(
+        "{address} stopped answering: no reply to keepalives for {} (ServerAliveInterval {} x ServerAliveCountMax {count})",
+        humantime(*.interval * (*.count as u32 + 1)),
+        humantime(*.interval)
+    )]
+    KeepaliveTimeout {
+        address: String,
+        interval: Duration,
+        count: usize,
+    },
     /// The host name did not resolve.
     #[error("cannot resolve {host}: {reason}")]
     Resolve { host: String, reason: String },
@@ -199,6 +214,8 @@ impl SessionError {
         "request-refused",
         "connection-lost",
         "killed-by-signal",
+        "misconfigured",
+        "keepalive-timeout",
         "other",
     ];
 
@@ -228,6 +245,8 @@ impl SessionError {
             SessionError::RequestRefused { .. } => "request-refused",
             SessionError::ConnectionLost { .. } => "connection-lost",
             SessionError::KilledBySignal { .. } => "killed-by-signal",
+            SessionError::Misconfigured { .. } => "misconfigured",
+            SessionError::KeepaliveTimeout { .. } => "keepalive-timeout",
             SessionError::Other(_) => "other",
         }
     }
@@ -380,6 +399,15 @@ mod tests {
                 while_sending: None,
             },
             SessionError::KilledBySignal { signal: s("KILL") },
+            SessionError::Misconfigured {
+                host: s("web01"),
+                reason: s("~/.ssh/config:3: invalid Port value \"0\""),
+            },
+            SessionError::KeepaliveTimeout {
+                address: s("10.0.0.1:22"),
+                interval: Duration::from_secs(1),
+                count: 2,
+            },
             SessionError::Other(s("key loading task failed")),
         ]
     }
@@ -475,6 +503,17 @@ mod tests {
         assert_eq!(
             lost(Some("broken pipe")).to_string(),
             "connection lost while sending: broken pipe"
+        );
+
+        let silent = SessionError::KeepaliveTimeout {
+            address: "h:22".into(),
+            interval: Duration::from_secs(1),
+            count: 2,
+        };
+        assert_eq!(
+            silent.to_string(),
+            "h:22 stopped answering: no reply to keepalives for 3s \
+             (ServerAliveInterval 1s x ServerAliveCountMax 2)"
         );
 
         let jump = SessionError::Jump {
