@@ -71,7 +71,10 @@ pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
 pub async fn print_resolution(args: HostOptions) -> Result<ExitCode> {
     let inventory = inventory::resolve(&args).await?;
     for warning in &inventory.warnings {
-        eprintln!("mtssh: warning: {}", crate::text::neutralize(warning.as_bytes()));
+        eprintln!(
+            "mtssh: warning: {}",
+            crate::text::neutralize(warning.as_bytes())
+        );
     }
     let text: Vec<String> = inventory
         .targets

@@ -108,7 +108,9 @@ pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
         off_the_loop(move || {
             let keys: Vec<_> = entries
                 .iter()
-                .map(|e| known_hosts_key(explicit.as_ref(), &lookup.get(e, &args, &defaults), &home))
+                .map(|e| {
+                    known_hosts_key(explicit.as_ref(), &lookup.get(e, &args, &defaults), &home)
+                })
                 .collect();
             (lookup, entries, keys)
         })

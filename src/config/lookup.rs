@@ -166,7 +166,10 @@ mod tests {
         assert_eq!(run_in_shell("test \"$(echo a b)\" = 'a b'"), Ok(true));
         let started = std::time::Instant::now();
         let hung = run_bounded("sleep 30", Duration::from_millis(200));
-        assert!(hung.as_ref().is_err_and(|e| e.contains("killed")), "{hung:?}");
+        assert!(
+            hung.as_ref().is_err_and(|e| e.contains("killed")),
+            "{hung:?}"
+        );
         assert!(started.elapsed() < Duration::from_secs(10));
     }
 }

@@ -362,7 +362,10 @@ mod tests {
         };
         let (c, d) = (HostOptions::default(), Defaults::default());
         let plain = run(&entry(), &c, &d, &ssh);
-        assert_eq!((plain.host.as_str(), plain.port, plain.user.as_str()), ("10.0.0.1", 2222, "cfg"));
+        assert_eq!(
+            (plain.host.as_str(), plain.port, plain.user.as_str()),
+            ("10.0.0.1", 2222, "cfg")
+        );
         // `me@web1:2200` (from -H, a plain host file or -J): the spec's user and port win,
         // the HostName still applies.
         let spec = HostEntry {
@@ -372,7 +375,10 @@ mod tests {
             ..entry()
         };
         let picked = run(&spec, &c, &d, &ssh);
-        assert_eq!((picked.host.as_str(), picked.port, picked.user.as_str()), ("10.0.0.1", 2200, "me"));
+        assert_eq!(
+            (picked.host.as_str(), picked.port, picked.user.as_str()),
+            ("10.0.0.1", 2200, "me")
+        );
         // A host-list entry named otherwise: ssh_config was matched against its `host`.
         let named = HostEntry {
             name: "frontend".into(),

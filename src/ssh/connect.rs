@@ -148,8 +148,7 @@ async fn connect_tcp(engine: &Engine, target: &Target) -> Result<TcpStream, Fail
                 host: target.host.clone(),
                 reason: e.to_string(),
             })?;
-        let error = match tokio::time::timeout(target.connect_timeout, connect_any(&addrs)).await
-        {
+        let error = match tokio::time::timeout(target.connect_timeout, connect_any(&addrs)).await {
             Ok(Ok(stream)) => {
                 let _ = stream.set_nodelay(true);
                 return Ok(stream);

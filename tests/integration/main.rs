@@ -18,6 +18,8 @@ mod run_flow;
 mod run_prompts;
 mod security;
 mod ssh_auth;
+mod ssh_config_alias;
+mod ssh_config_options;
 mod sshd;
 mod support;
 mod tui_e2e;

@@ -42,7 +42,13 @@ enum Test {
 }
 
 /// Criteria OpenSSH knows (in some version) that mtssh does not evaluate.
-const UNSUPPORTED: &[&str] = &["localnetwork", "tagged", "version", "sessiontype", "command"];
+const UNSUPPORTED: &[&str] = &[
+    "localnetwork",
+    "tagged",
+    "version",
+    "sessiontype",
+    "command",
+];
 
 /// Why a `Match` line cannot be used; the block it starts then never applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,7 +199,9 @@ fn expand_exec(cmd: &str, ctx: &Context<'_>) -> String {
     let short = this_host.split('.').next().unwrap_or_default().to_string();
     let port = ctx.port.to_string();
     expand_tokens(cmd, |t| match t {
-        'C' => Some(connection_hash(&this_host, ctx.host, &port, ctx.user, ctx.jump)),
+        'C' => Some(connection_hash(
+            &this_host, ctx.host, &port, ctx.user, ctx.jump,
+        )),
         'd' => Some(ctx.home.to_string()),
         'h' | 'k' => Some(ctx.host.to_string()),
         'j' => Some(ctx.jump.to_string()),
@@ -288,7 +296,11 @@ mod tests {
             ("host web.* user root", false, false),
         ];
         for &(text, final_pass, expected) in table {
-            assert_eq!(eval(text, final_pass), expected, "Match {text} (final {final_pass})");
+            assert_eq!(
+                eval(text, final_pass),
+                expected,
+                "Match {text} (final {final_pass})"
+            );
         }
     }
 
@@ -301,8 +313,8 @@ mod tests {
             true
         }));
         assert!(ran.is_empty(), "{ran:?}");
-        let l = MatchLine::parse(&["exec".into(), "t %h %n %p %r %u %d %j %%".into()])
-            .expect("parses");
+        let l =
+            MatchLine::parse(&["exec".into(), "t %h %n %p %r %u %d %j %%".into()]).expect("parses");
         assert!(l.matches(&ctx(false), &mut |c| {
             ran.push(c.to_string());
             true

@@ -18,9 +18,7 @@ fn resolve_table() {
             text: "Host web\n  HostName web.example.com\n  User deploy\n  Port 2222\n",
             alias: "web",
             check: |h| {
-                h.host_name == s("web.example.com")
-                    && h.user == s("deploy")
-                    && h.port == Some(2222)
+                h.host_name == s("web.example.com") && h.user == s("deploy") && h.port == Some(2222)
             },
         },
         Case {
@@ -122,9 +120,7 @@ fn resolve_table() {
             check: |h| {
                 h.host_name == s("web.example.com")
                     && h.identity_files
-                        == strings(&[
-                            "/home/alice/.ssh/bob-deploy@web.example.com:2022-web-web-%",
-                        ])
+                        == strings(&["/home/alice/.ssh/bob-deploy@web.example.com:2022-web-web-%"])
             },
         },
         Case {
@@ -419,8 +415,18 @@ Host *
         ("web", Some("nobody"), None, &[]),
         ("web", Some("nobody2"), Some(7), &[]),
         ("other", Some("nobody"), Some(7), &[]),
-        ("web", None, None, &["Port=5", "User=fromincl", "ConnectionAttempts=2"]),
-        ("other", None, None, &["HostName=web", "ServerAliveCountMax 0"]),
+        (
+            "web",
+            None,
+            None,
+            &["Port=5", "User=fromincl", "ConnectionAttempts=2"],
+        ),
+        (
+            "other",
+            None,
+            None,
+            &["HostName=web", "ServerAliveCountMax 0"],
+        ),
     ];
     for (n, text) in configs.iter().enumerate() {
         let config = dir.join(format!("config{n}"));
@@ -470,13 +476,32 @@ Host *
                     .map_err(|e| e.to_string())
             });
             let what = format!("config{n} {options:?} {spec} port {port:?}");
-            let host = h.host_name.clone().unwrap_or_else(|| alias.to_ascii_lowercase());
+            let host = h
+                .host_name
+                .clone()
+                .unwrap_or_else(|| alias.to_ascii_lowercase());
             assert_eq!(field("hostname"), host, "hostname, {what}");
-            assert_eq!(field("port"), h.port.unwrap_or(22).to_string(), "port, {what}");
-            assert_eq!(field("user"), h.user.clone().unwrap_or(me.clone()), "user, {what}");
+            assert_eq!(
+                field("port"),
+                h.port.unwrap_or(22).to_string(),
+                "port, {what}"
+            );
+            assert_eq!(
+                field("user"),
+                h.user.clone().unwrap_or(me.clone()),
+                "user, {what}"
+            );
             let or = |v: Option<u32>, d: u32| v.unwrap_or(d).to_string();
-            assert_eq!(field("serveralivecountmax"), or(h.server_alive_count_max, 3), "{what}");
-            assert_eq!(field("connectionattempts"), or(h.connection_attempts, 1), "{what}");
+            assert_eq!(
+                field("serveralivecountmax"),
+                or(h.server_alive_count_max, 3),
+                "{what}"
+            );
+            assert_eq!(
+                field("connectionattempts"),
+                or(h.connection_attempts, 1),
+                "{what}"
+            );
             let flag = |v: Option<bool>| if v == Some(true) { "yes" } else { "no" };
             assert_eq!(field("batchmode"), flag(h.batch_mode), "{what}");
             assert_eq!(field("hashknownhosts"), flag(h.hash_known_hosts), "{what}");
