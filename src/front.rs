@@ -29,18 +29,20 @@ pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
         bail!("the TUI needs a terminal; for scripts use `mtssh run -c CMD`");
     }
     log_to_file();
-    let (sessions, mock, stores) = if inventory::hosts_given(&args) {
+    let (sessions, mock, stores, resolver) = if inventory::hosts_given(&args) {
         let inventory = inventory::resolve(&args).await?;
         for warning in &inventory.warnings {
             tracing::warn!("{warning}");
         }
-        (inventory.targets, None, inventory.stores)
+        let resolver = Some(inventory.resolver);
+        (inventory.targets, None, inventory.stores, resolver)
     } else {
         let mock = MockServer::start_practice(PRACTICE_HOSTS).await?;
         (
             practice_sessions(&mock, args.count.unwrap_or(1)),
             Some(mock),
             Vec::new(),
+            None,
         )
     };
     let add_host_template = sessions.first().cloned();
@@ -57,6 +59,7 @@ pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
         events,
         mock,
         add_host_template,
+        add_host_resolver: resolver,
         save_dir: tui.save_dir.or_else(default_save_dir),
     })
     .await;

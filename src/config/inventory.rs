@@ -32,6 +32,28 @@ pub struct Inventory {
     pub stores: Vec<Arc<KnownHostsStore>>,
     /// Host-key checking is off for at least one host.
     pub unchecked: bool,
+    /// Resolves more hosts later (F6) exactly as these were: same ssh_config, flags,
+    /// `[defaults]`, host list (for jump hosts by name) and known_hosts stores.
+    pub resolver: HostResolver,
+}
+
+/// Resolves a `[user@]host[:port]` typed at run time like one given with `-H`.
+#[derive(Clone)]
+pub struct HostResolver(Arc<std::sync::Mutex<Builder>>);
+
+impl HostResolver {
+    /// Off the event loop: ssh_config's `Match exec` may run commands.
+    pub async fn resolve_spec(&self, spec: &str) -> Result<Target> {
+        let parsed = super::parse_host_spec(spec).map_err(|e| anyhow::anyhow!("{spec}: {e}"))?;
+        let builder = self.0.clone();
+        off_the_loop(move || {
+            let builder = builder
+                .lock()
+                .map_err(|_| anyhow::anyhow!("the host resolver failed earlier"))?;
+            builder.target(&entry_from_spec(parsed), 0)
+        })
+        .await?
+    }
 }
 
 /// Where the host list comes from when `-f` is not given: `./hosts.toml`, then the user
@@ -162,8 +184,9 @@ pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
         targets,
         warnings,
         command_timeout: builder.defaults.command_timeout,
-        stores: builder.stores.into_values().collect(),
+        stores: builder.stores.values().cloned().collect(),
         unchecked,
+        resolver: HostResolver(Arc::new(std::sync::Mutex::new(builder))),
     })
 }
 

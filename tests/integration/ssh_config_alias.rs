@@ -22,20 +22,7 @@ pub type Queried = Arc<Mutex<Vec<String>>>;
 /// Runs `command` in a session to each target on an engine whose resolver never asks DNS;
 /// the final state of each, and the names resolved.
 pub async fn run_all(targets: Vec<Target>, command: &str) -> (Vec<SessionState>, Queried) {
-    let queried: Queried = Arc::default();
-    let seen = queried.clone();
-    let resolver: mtssh::ssh::Resolver = Arc::new(move |host: String, port: u16| {
-        seen.lock().unwrap().push(host.clone());
-        Box::pin(async move {
-            match host.parse::<std::net::IpAddr>() {
-                Ok(ip) => Ok(vec![SocketAddr::new(ip, port)]),
-                Err(_) => Err(std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    format!("{host} must not be resolved by this test"),
-                )),
-            }
-        })
-    });
+    let (resolver, queried) = no_dns();
     let (engine, mut events) = Engine::new(EngineSettings {
         resolver,
         ..Default::default()
@@ -67,6 +54,25 @@ pub async fn run_all(targets: Vec<Target>, command: &str) -> (Vec<SessionState>,
         }
     }
     (ends.into_iter().flatten().collect(), queried)
+}
+
+/// A resolver that answers IP literals and refuses every name, and the names asked.
+fn no_dns() -> (mtssh::ssh::Resolver, Queried) {
+    let queried: Queried = Arc::default();
+    let seen = queried.clone();
+    let resolver: mtssh::ssh::Resolver = Arc::new(move |host: String, port: u16| {
+        seen.lock().unwrap().push(host.clone());
+        Box::pin(async move {
+            match host.parse::<std::net::IpAddr>() {
+                Ok(ip) => Ok(vec![SocketAddr::new(ip, port)]),
+                Err(_) => Err(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("{host} must not be resolved by this test"),
+                )),
+            }
+        })
+    });
+    (resolver, queried)
 }
 
 /// The test process may have an agent: only the configured key may log in.
@@ -390,4 +396,96 @@ async fn hash_known_hosts_writes_hashed_entries_that_openssh_finds_and_trusts() 
         .unwrap();
     assert!(status.status.success(), "ssh refused: {status:?}");
     assert_eq!(std::fs::read_to_string(&kh).unwrap(), learned);
+}
+
+/// F6 in the TUI: a host typed as `user@alias` is resolved like `-H` (ssh_config's HostName,
+/// Port and IdentityFile apply), not copied from the first pane.
+#[tokio::test]
+async fn f6_resolves_a_typed_alias_through_ssh_config() {
+    use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+    use mtssh::mock::{MockOptions, MockThread};
+    use mtssh::tui::{HeadlessFrame, TuiSetup, run_headless};
+
+    let env = TestEnv::new();
+    let key = env.key("client_ed25519");
+    let client = support::fixture_key("client_ed25519").public_key().clone();
+    let mock = MockThread::start(support::mock_options(MockOptions {
+        hosts: 2,
+        authorized_keys: vec![client],
+        ..Default::default()
+    }))
+    .expect("mock starts");
+    let block = |alias: &str, t: &Target| {
+        format!(
+            "Host {alias}\n  HostName {}\n  Port {}\n  IdentityFile {}\n  IdentitiesOnly yes\n",
+            t.host,
+            t.port,
+            key.display()
+        )
+    };
+    let config = env.path("ssh_config");
+    let text = [
+        block("web01", &mock.targets()[0]),
+        block("web02", &mock.targets()[1]),
+    ]
+    .concat();
+    std::fs::write(&config, text).unwrap();
+    let args = [
+        "-H",
+        "test@web01",
+        "--ssh-config",
+        config.to_str().unwrap(),
+        "--known-hosts",
+        env.path("kh").to_str().unwrap(),
+    ]
+    .map(String::from);
+    let inventory = inventory::resolve(&host_options(&args))
+        .await
+        .expect("resolves");
+    let (resolver, _) = no_dns();
+    let (engine, events) = Engine::new(EngineSettings {
+        resolver,
+        output_credit: Some(mtssh::tui::OUTPUT_CREDIT),
+        ..Default::default()
+    });
+    let setup = TuiSetup {
+        engine,
+        events,
+        add_host_resolver: Some(inventory.resolver),
+        ..TuiSetup::new(inventory.targets)
+    };
+    let (input, input_rx) = futures::channel::mpsc::unbounded();
+    let press = |input: &futures::channel::mpsc::UnboundedSender<_>, code: KeyCode| {
+        let event = Event::Key(KeyEvent::new(code, KeyModifiers::NONE));
+        input
+            .unbounded_send(Ok::<_, std::io::Error>(event))
+            .unwrap();
+    };
+    let latest = std::cell::RefCell::new(HeadlessFrame::default());
+    let event_loop = run_headless(setup, 160, 40, input_rx, |frame, _| {
+        *latest.borrow_mut() = frame.clone();
+    });
+    let screen = || latest.borrow().lines.join("\n");
+    let script = async {
+        support::wait_for("the first pane", Duration::from_secs(20), async || {
+            let shown = screen();
+            (shown.contains(" test@web01 ") && shown.contains("test@mock-01:~$")).then_some(())
+        })
+        .await;
+        press(&input, KeyCode::F(6));
+        for c in "test@web02".chars() {
+            press(&input, KeyCode::Char(c));
+        }
+        press(&input, KeyCode::Enter);
+        // mock-02 answers only at web02's HostName and Port, with the key only ssh_config
+        // names: the first pane's host would answer mock-01.
+        support::wait_for("the added pane", Duration::from_secs(20), async || {
+            let shown = screen();
+            (shown.contains(" test@web02 ") && shown.contains("test@mock-02:~$")).then_some(())
+        })
+        .await;
+        drop(input);
+    };
+    let (result, ()) = tokio::join!(event_loop, script);
+    result.unwrap();
 }
