@@ -65,7 +65,7 @@ pub enum Finished {
     /// The mock server F2 started, or why it did not start.
     Mock(anyhow::Result<MockServer>),
     /// A host F6 asked for, resolved (or why it could not be).
-    Host(anyhow::Result<Target>),
+    Host(anyhow::Result<Box<Target>>),
 }
 
 pub struct EffectRunner {
@@ -324,7 +324,7 @@ impl EffectRunner {
     pub fn on_finished(&mut self, finished: Finished) -> Vec<Msg> {
         match finished {
             Finished::Msg(msg) => vec![msg],
-            Finished::Host(Ok(target)) => vec![self.open_panes(vec![target])],
+            Finished::Host(Ok(target)) => vec![self.open_panes(vec![*target])],
             Finished::Host(Err(e)) => vec![Msg::Notice(format!("{e:#}"))],
             Finished::Mock(result) => {
                 self.mock_task = None;
@@ -428,7 +428,8 @@ impl EffectRunner {
             let tx = self.finished_tx.clone();
             let owned = spec.to_string();
             tokio::spawn(async move {
-                let _ = tx.send(Finished::Host(resolver.resolve_spec(&owned).await));
+                let resolved = resolver.resolve_spec(&owned).await.map(Box::new);
+                let _ = tx.send(Finished::Host(resolved));
             });
             return Msg::Notice(format!("adding {spec}…"));
         }
