@@ -4,9 +4,7 @@
 //! to the same host name, port and user as mtssh (in process and through `mtssh resolve`).
 //! The aliases never resolve: the engine's resolver refuses every name that is not an IP.
 
-use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mtssh::config::{HostOptions, inventory};
@@ -14,15 +12,12 @@ use mtssh::ssh::{Engine, EngineSettings, SessionEvent, SessionState, Target, Wor
 
 use crate::run_cmd::{mtssh, mtssh_with};
 use crate::sshd::{self, Sshd, SshdOptions};
-use crate::support::{self, TestEnv};
-
-/// Names the sessions asked the resolver for; any non-IP name is refused (no DNS query).
-pub type Queried = Arc<Mutex<Vec<String>>>;
+use crate::support::{self, Queried, TestEnv};
 
 /// Runs `command` in a session to each target on an engine whose resolver never asks DNS;
 /// the final state of each, and the names resolved.
 pub async fn run_all(targets: Vec<Target>, command: &str) -> (Vec<SessionState>, Queried) {
-    let (resolver, queried) = no_dns();
+    let (resolver, queried) = support::no_dns();
     let (engine, mut events) = Engine::new(EngineSettings {
         resolver,
         ..Default::default()
@@ -54,25 +49,6 @@ pub async fn run_all(targets: Vec<Target>, command: &str) -> (Vec<SessionState>,
         }
     }
     (ends.into_iter().flatten().collect(), queried)
-}
-
-/// A resolver that answers IP literals and refuses every name, and the names asked.
-fn no_dns() -> (mtssh::ssh::Resolver, Queried) {
-    let queried: Queried = Arc::default();
-    let seen = queried.clone();
-    let resolver: mtssh::ssh::Resolver = Arc::new(move |host: String, port: u16| {
-        seen.lock().unwrap().push(host.clone());
-        Box::pin(async move {
-            match host.parse::<std::net::IpAddr>() {
-                Ok(ip) => Ok(vec![SocketAddr::new(ip, port)]),
-                Err(_) => Err(std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    format!("{host} must not be resolved by this test"),
-                )),
-            }
-        })
-    });
-    (resolver, queried)
 }
 
 /// The test process may have an agent: only the configured key may log in.
@@ -442,7 +418,7 @@ async fn f6_resolves_a_typed_alias_through_ssh_config() {
     let inventory = inventory::resolve(&host_options(&args))
         .await
         .expect("resolves");
-    let (resolver, _) = no_dns();
+    let (resolver, _) = support::no_dns();
     let (engine, events) = Engine::new(EngineSettings {
         resolver,
         output_credit: Some(mtssh::tui::OUTPUT_CREDIT),

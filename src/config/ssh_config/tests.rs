@@ -2,6 +2,7 @@
 
 use super::test_util::*;
 use super::*;
+use std::path::Path;
 use std::process::Command;
 
 #[test]
@@ -243,12 +244,43 @@ fn resolve_table() {
     }
 }
 
+/// Whether OpenSSH's client is here (a skip notice, or a failure under
+/// MTSSH_REQUIRE_PEERS=1, when not).
+fn have_ssh() -> bool {
+    let found = Command::new("ssh").arg("-V").output().is_ok();
+    if !found {
+        crate::test_support::skip_without_peer("ssh not found");
+    }
+    found
+}
+
+/// `ssh -G -F config ARGS...`: every `keyword value` line it prints.
+fn ssh_g(config: &Path, args: &[String]) -> String {
+    let out = Command::new("ssh")
+        .arg("-G")
+        .arg("-F")
+        .arg(config)
+        .args(args)
+        .output()
+        .expect("run ssh -G");
+    assert!(out.status.success(), "ssh -G {args:?} failed: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The values of `key` in `ssh -G` output, in order.
+fn values(output: &str, key: &str) -> Vec<String> {
+    output
+        .lines()
+        .filter_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(' ')))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Compares with OpenSSH itself; `ssh -G -F FILE` ignores the system
 /// config, so the result only depends on the file we write.
 #[test]
 fn cross_check_with_ssh_g() {
-    if Command::new("ssh").arg("-V").output().is_err() {
-        crate::test_support::skip_without_peer("ssh not found");
+    if !have_ssh() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -302,22 +334,8 @@ Host *
         "bastion.prod",
         "zzz",
     ] {
-        let out = Command::new("ssh")
-            .arg("-G")
-            .arg("-F")
-            .arg(&config)
-            .arg(alias)
-            .output()
-            .expect("run ssh -G");
-        assert!(out.status.success(), "ssh -G {alias} failed: {out:?}");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let field = |k: &str| -> Vec<String> {
-            stdout
-                .lines()
-                .filter_map(|l| l.strip_prefix(k).and_then(|r| r.strip_prefix(' ')))
-                .map(str::to_string)
-                .collect()
-        };
+        let stdout = ssh_g(&config, &[alias.to_string()]);
+        let field = |k: &str| values(&stdout, k);
         let h = ours.resolve(alias, "nobody-local");
         let expect_host = h
             .host_name
@@ -341,8 +359,7 @@ Host *
 /// against OpenSSH's own resolution: `ssh -G -F FILE [-o ...] [-p P] [user@]alias`.
 #[test]
 fn match_and_command_line_options_cross_check_with_ssh_g() {
-    if Command::new("ssh").arg("-V").output().is_err() {
-        crate::test_support::skip_without_peer("ssh not found");
+    if !have_ssh() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -434,28 +451,20 @@ Host *
         let parsed = SshConfig::load(&config, dir);
         assert!(parsed.warnings().is_empty(), "{:?}", parsed.warnings());
         for (alias, user, port, options) in queries {
-            let mut ssh = Command::new("ssh");
-            ssh.arg("-G").arg("-F").arg(&config);
+            let mut args = Vec::new();
             for o in options {
-                ssh.arg("-o").arg(o);
+                args.extend(["-o".to_string(), o.to_string()]);
             }
             if let Some(p) = port {
-                ssh.arg("-p").arg(p.to_string());
+                args.extend(["-p".to_string(), p.to_string()]);
             }
             let spec = match user {
                 Some(u) => format!("{u}@{alias}"),
                 None => alias.to_string(),
             };
-            let out = ssh.arg(&spec).output().expect("run ssh -G");
-            assert!(out.status.success(), "ssh -G {spec} failed: {out:?}");
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            let field = |k: &str| -> String {
-                stdout
-                    .lines()
-                    .find_map(|l| l.strip_prefix(k).and_then(|r| r.strip_prefix(' ')))
-                    .unwrap_or_default()
-                    .to_string()
-            };
+            args.push(spec.clone());
+            let stdout = ssh_g(&config, &args);
+            let field = |k: &str| values(&stdout, k).concat();
             let opts: Vec<String> = options.iter().map(|o| o.to_string()).collect();
             let ours = parsed
                 .clone()
