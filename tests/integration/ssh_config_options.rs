@@ -93,6 +93,7 @@ async fn connection_attempts_retries_a_refused_connect_that_many_times() {
         assert_eq!(error.kind(), "refused", "{error}");
         // Each attempt resolves and connects once.
         assert_eq!(queried.lock().unwrap().len(), attempts as usize, "{error}");
+        eprintln!("{attempts} attempt(s) in {:?}: {error}", started.elapsed());
         if attempts > 1 {
             assert!(error.to_string().contains("tried 3 times"), "{error}");
             // One second between attempts, as OpenSSH.
@@ -207,6 +208,7 @@ async fn server_alive_count_max_ends_a_session_whose_server_stops_answering() {
         }
     };
     let waited = froze.elapsed();
+    eprintln!("keepalive-timeout {waited:?} after the relay froze (interval 1 s, count 2)");
     let SessionState::Failed { error } = state else {
         panic!("{state:?}")
     };

@@ -24,11 +24,28 @@
 //!   [`MAX_INCLUDE_DEPTH`] (OpenSSH's limit), a file that includes itself (which OpenSSH
 //!   follows until that limit) and more than [`MAX_INCLUDED_FILES`] included files make the
 //!   configuration unusable ([`SshConfig::error`]), as OpenSSH refuses to run with it.
-//! * `Match` blocks are not supported: each one produces a single warning and
-//!   everything up to the next `Host` line (or the end of the file it is in)
-//!   is ignored, including `Include` lines.
+//! * The alias is what the user typed as the host: `web02` in `web02`, `me@web02`,
+//!   `web02:2222`, `me@web02:2222`, a plain host file line, a `-J` hop, F6, and a host
+//!   list entry's `host`. User and port given with it (or by flags and `[defaults]` above
+//!   ssh_config) win over `User`/`Port`, as `ssh me@web02 -p 2222` does, and the HostName
+//!   applies whatever the form ([`Query`]).
+//! * `Match` follows OpenSSH's `match_cfg_line`: `all`, `host` (the HostName obtained so
+//!   far, else the alias), `originalhost` (the alias), `user` (the remote user so far),
+//!   `localuser`, `exec CMD` (run by the caller, see [`SshConfig::resolve_with`]),
+//!   `canonical` and `final`, each negatable with `!`. A non-negated `Match final` makes
+//!   a second pass once the host name is decided: in it `Host` lines match that name,
+//!   `final` and `canonical` hold, and only options still unset take values (mtssh never
+//!   canonicalizes, so `canonical` alone never matches, as in OpenSSH). A line mtssh cannot
+//!   evaluate (`localnetwork`, `tagged`, a syntax error) is warned about once and its block
+//!   never applies; an `Include` inside a `Match` block is conditional like one inside a
+//!   `Host` block.
+//! * `-o Key=value` options ([`SshConfig::with_command_line`]) come before the files, so
+//!   each is the first value obtained; an invalid or unsupported one is an error.
 //! * Values are validated at parse time; invalid ones are reported with
-//!   `file:line` and ignored, where OpenSSH would refuse to run at all.
+//!   `file:line` and ignored, where OpenSSH would refuse to run at all. Except where the
+//!   value decides where to connect: an invalid `Port` (`0`, `70000`, `abc`) or `HostName`
+//!   fails the hosts it is the first value for ([`HostConfig::error`]) instead of
+//!   connecting somewhere the user did not mean; hosts it does not apply to are unaffected.
 //! * Only the user configuration is read; `/etc/ssh/ssh_config` is not.
 //!
 //! Token expansion in `IdentityFile` and `UserKnownHostsFile`: `~`, `${VAR}`,
@@ -46,10 +63,15 @@
 //! OpenSSH does not know either are reported too, unless an earlier
 //! `IgnoreUnknown` pattern covers them.
 //!
+//! Connection options: `BatchMode` (never prompt), `HashKnownHosts` (learned hosts are
+//! written `|1|salt|hash`), `ConnectionAttempts` (TCP connects one second apart),
+//! `ServerAliveInterval` and `ServerAliveCountMax` (give up after that many unanswered
+//! keepalives), `ConnectTimeout`, `KexAlgorithms`, `StrictHostKeyChecking`.
+//!
 //! Layout: `lexer` splits lines into words, `parser` turns them into blocks
-//! (with `Include` handled in `include`), `keywords` classifies directive
-//! names, `values` and `expand` check and expand option values; this file
-//! holds the result and resolves it for one host.
+//! (with `Include` handled in `include`, `Match` lines in `matching`), `keywords`
+//! classifies directive names, `values` and `expand` check and expand option values,
+//! `resolve` makes OpenSSH's passes for one host; this file holds the types.
 
 mod expand;
 mod include;
