@@ -43,8 +43,9 @@
 //!   each is the first value obtained; an invalid or unsupported one is an error.
 //! * Values are validated at parse time; invalid ones are reported with
 //!   `file:line` and ignored, where OpenSSH would refuse to run at all. Except where the
-//!   value decides where to connect: an invalid `Port` (`0`, `70000`, `abc`) or `HostName`
-//!   fails the hosts it is the first value for ([`HostConfig::error`]) instead of
+//!   value decides where to connect: an invalid `Port` (`0`, `70000`, `abc`), `HostName`
+//!   (an unsupported token, two words) or `User` (two words) fails the hosts it is the
+//!   first value for ([`HostConfig::error`]) instead of
 //!   connecting somewhere the user did not mean; hosts it does not apply to are unaffected.
 //! * Only the user configuration is read; `/etc/ssh/ssh_config` is not.
 //!
@@ -130,7 +131,8 @@ pub struct HostConfig {
     /// As written (`+`/`-`/`^` prefixes kept); checked when read.
     pub kex_algorithms: Option<crate::ssh::algorithms::KexList>,
     /// Why this host must not be connected to: the value obtained for an option that
-    /// decides where to connect (`Port`, `HostName`) is invalid. Names the file and line.
+    /// decides where to connect (`Port`, `HostName`, `User`) is invalid. Names the file
+    /// and line.
     pub error: Option<String>,
     /// Problems met while resolving (a `Match exec` command that could not run).
     pub warnings: Vec<String>,
@@ -178,8 +180,8 @@ enum Setting {
     HostName(String),
     User(String),
     Port(u16),
-    /// An invalid `Port` or `HostName`, with the message that names it: the hosts it is
-    /// the first value for fail instead of connecting elsewhere.
+    /// An invalid `Port`, `HostName` or `User`, with the message that names it: the hosts
+    /// it is the first value for fail instead of connecting elsewhere.
     Invalid(Place, String),
     IdentityFile(String),
     IdentitiesOnly(bool),
@@ -195,11 +197,13 @@ enum Setting {
     KexAlgorithms(crate::ssh::algorithms::KexList),
 }
 
-/// The options whose invalid values fail a host rather than being skipped.
+/// The options whose invalid values fail a host rather than being skipped: they decide
+/// where, and as whom, to connect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Place {
     HostName,
     Port,
+    User,
 }
 
 impl HostLine {

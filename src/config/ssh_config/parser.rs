@@ -283,6 +283,7 @@ impl Parser {
         let place = match key {
             Key::Port => Some(Place::Port),
             Key::HostName => Some(Place::HostName),
+            Key::User => Some(Place::User),
             _ => None,
         };
         if !multi && args.len() > 1 {
@@ -514,7 +515,7 @@ Host c
             "~/.ssh/config:17: invalid Port value \"0\" (expected a number from 1 to 65535); hosts it applies to are not connected",
             "~/.ssh/config:18: invalid IdentityFile value \"~/%C\" (token %C is not supported by mtssh); ignored",
             "~/.ssh/config:19: invalid IdentityFile value \"%x\" (unknown token %x); ignored",
-            "~/.ssh/config:20: User takes one value (quote it if it contains spaces); line ignored",
+            "~/.ssh/config:20: User takes one value (quote it if it contains spaces); hosts it applies to are not connected",
             "~/.ssh/config:21: HostName has no value; line ignored",
             "~/.ssh/config:22: unterminated quote; line ignored",
         ]);

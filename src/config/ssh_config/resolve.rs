@@ -29,6 +29,8 @@ struct Pass<'c> {
     /// The first HostName, `%h` expanded (not yet lowercased).
     host_name: Option<String>,
     port_set: bool,
+    /// A `User` (or the query's user) was obtained, possibly an invalid one.
+    user_set: bool,
     identities: Vec<&'c str>,
     known_hosts: Option<&'c [String]>,
 }
@@ -44,6 +46,7 @@ impl SshConfig {
             },
             host_name: None,
             port_set: query.port.is_some(),
+            user_set: query.user.is_some(),
             identities: Vec::new(),
             known_hosts: None,
         };
@@ -174,9 +177,15 @@ impl<'c> Pass<'c> {
                 out.error.get_or_insert_with(|| why.clone());
             }
             Setting::Port(_) | Setting::Invalid(Place::Port, _) => {}
-            Setting::User(v) => {
-                out.user.get_or_insert_with(|| v.clone());
+            Setting::User(v) if !self.user_set => {
+                self.user_set = true;
+                out.user = Some(v.clone());
             }
+            Setting::Invalid(Place::User, why) if !self.user_set => {
+                self.user_set = true;
+                out.error.get_or_insert_with(|| why.clone());
+            }
+            Setting::User(_) | Setting::Invalid(Place::User, _) => {}
             Setting::IdentityFile(v) => self.identities.push(v),
             Setting::IdentitiesOnly(v) => {
                 out.identities_only.get_or_insert(*v);

@@ -208,6 +208,12 @@ fn resolve_table() {
             check: |h| h.host_name.is_none() && h.error.is_some(),
         },
         Case {
+            name: "an invalid User fails the host, a spec's user would not",
+            text: "Host web\n  User a b\nHost *\n  User c\n",
+            alias: "web",
+            check: |h| h.user.is_none() && h.error.is_some(),
+        },
+        Case {
             name: "match block applies until next Host",
             text: "Match host web\n  User fromatch\nHost web\n  Port 3\n",
             alias: "web",
