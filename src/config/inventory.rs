@@ -75,6 +75,91 @@ pub fn hosts_given(args: &HostOptions) -> bool {
 
 /// Reads the host list and applies every default. Nothing starts on a broken file.
 pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
+    let Listed {
+        defaults,
+        entries,
+        selected,
+        mut warnings,
+    } = listed_hosts(args).await?;
+    let home = home_dir();
+    let lookup = Lookup::load(args, &home, local_user()).await?;
+    warnings.extend(lookup.file_warnings().iter().cloned());
+    let explicit_known_hosts = args
+        .known_hosts
+        .clone()
+        .or(defaults.known_hosts.clone())
+        .map(|p| expand_tilde(&p, &home));
+    // Every host's ssh_config, resolved once on the blocking pool (`Match exec` runs
+    // commands), then one store per known_hosts file in use: the explicit one, else each
+    // host's UserKnownHostsFile from ssh_config, else ~/.ssh/known_hosts.
+    let (lookup, entries, keys) = {
+        let (args, defaults, explicit, home) = (
+            args.clone(),
+            defaults.clone(),
+            explicit_known_hosts.clone(),
+            home.clone(),
+        );
+        off_the_loop(move || {
+            let keys: Vec<_> = (entries.iter())
+                .map(|e| {
+                    known_hosts_key(explicit.as_ref(), &lookup.get(e, &args, &defaults), &home)
+                })
+                .collect();
+            (lookup, entries, keys)
+        })
+        .await?
+    };
+    let builder = Builder {
+        args: args.clone(),
+        default_keys: default_identities(&home),
+        stores: open_stores(keys, &home).await,
+        defaults,
+        entries,
+        lookup,
+        home,
+        explicit_known_hosts,
+        secrets: std::cell::RefCell::new(HashMap::new()),
+        use_agent: std::env::var_os("SSH_AUTH_SOCK").is_some(),
+    };
+    let count = args.count.unwrap_or(1).max(1);
+    let (targets, builder) = off_the_loop(move || {
+        let targets: Result<Vec<Vec<Target>>> = (selected.iter())
+            .map(|entry| Ok(copies(builder.target(entry, 0)?, count)))
+            .collect();
+        (targets, builder)
+    })
+    .await?;
+    let targets: Vec<Target> = targets?.into_iter().flatten().collect();
+    warnings.extend(builder.lookup.take_warnings());
+    let unchecked = targets.iter().any(|t| {
+        matches!(
+            t.host_key,
+            HostKeyPolicy::KnownHosts {
+                mode: HostKeyCheck::Off,
+                ..
+            }
+        )
+    });
+    Ok(Inventory {
+        targets,
+        warnings,
+        command_timeout: builder.defaults.command_timeout,
+        stores: builder.stores.values().cloned().collect(),
+        unchecked,
+        resolver: HostResolver(Arc::new(std::sync::Mutex::new(builder))),
+    })
+}
+
+/// The host list as given: the file's `[defaults]`, every entry (jump hosts are found by
+/// name among them, selected or not), the selected ones, and the file's warnings.
+struct Listed {
+    defaults: super::Defaults,
+    entries: Vec<HostEntry>,
+    selected: Vec<HostEntry>,
+    warnings: Vec<String>,
+}
+
+async fn listed_hosts(args: &HostOptions) -> Result<Listed> {
     let file = match args.file.clone().or_else(|| {
         if args.hosts.is_empty() {
             default_host_file()
@@ -103,91 +188,34 @@ pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
             entries.push(entry_from_spec(spec));
         }
     }
-    let selected = super::select(&entries, &args.groups, &args.exclude)?;
+    let selected: Vec<HostEntry> = super::select(&entries, &args.groups, &args.exclude)?
+        .into_iter()
+        .cloned()
+        .collect();
     if selected.is_empty() {
         bail!("no hosts selected: give a host list with -f FILE or hosts with -H user@host:port");
     }
+    Ok(Listed {
+        defaults,
+        entries,
+        selected,
+        warnings,
+    })
+}
 
-    let home = home_dir();
-    let lookup = Lookup::load(args, &home, local_user()).await?;
-    warnings.extend(lookup.file_warnings().iter().cloned());
-    let explicit_known_hosts = args
-        .known_hosts
-        .clone()
-        .or(defaults.known_hosts.clone())
-        .map(|p| expand_tilde(&p, &home));
-    let selected: Vec<HostEntry> = selected.into_iter().cloned().collect();
-    // Every host's ssh_config, resolved once on the blocking pool (`Match exec` runs
-    // commands), then one store per known_hosts file in use: the explicit one, else each
-    // host's UserKnownHostsFile from ssh_config, else ~/.ssh/known_hosts.
-    let (lookup, entries, keys) = {
-        let (args, defaults, explicit, home) = (
-            args.clone(),
-            defaults.clone(),
-            explicit_known_hosts.clone(),
-            home.clone(),
-        );
-        off_the_loop(move || {
-            let keys: Vec<_> = entries
-                .iter()
-                .map(|e| {
-                    known_hosts_key(explicit.as_ref(), &lookup.get(e, &args, &defaults), &home)
-                })
-                .collect();
-            (lookup, entries, keys)
-        })
-        .await?
-    };
-    let mut stores: HashMap<Option<PathBuf>, Arc<KnownHostsStore>> = HashMap::new();
+/// One store per known_hosts file in use (`None`: the user's default files).
+async fn open_stores(
+    keys: Vec<Option<PathBuf>>,
+    home: &Path,
+) -> HashMap<Option<PathBuf>, Arc<KnownHostsStore>> {
+    let mut stores = HashMap::new();
     for key in keys {
         if let std::collections::hash_map::Entry::Vacant(slot) = stores.entry(key) {
-            let store = known_hosts_store(slot.key().clone(), &home).await;
+            let store = known_hosts_store(slot.key().clone(), home).await;
             slot.insert(store);
         }
     }
-    let builder = Builder {
-        args: args.clone(),
-        default_keys: default_identities(&home),
-        defaults,
-        entries,
-        lookup,
-        home,
-        stores,
-        explicit_known_hosts,
-        secrets: std::cell::RefCell::new(HashMap::new()),
-        use_agent: std::env::var_os("SSH_AUTH_SOCK").is_some(),
-    };
-    let count = args.count.unwrap_or(1).max(1);
-    let (targets, builder) = off_the_loop(move || {
-        let mut targets = Vec::with_capacity(selected.len() * count);
-        for entry in &selected {
-            match builder.target(entry, 0) {
-                Ok(target) => targets.extend(copies(target, count)),
-                Err(e) => return (Err(e), builder),
-            }
-        }
-        (Ok(targets), builder)
-    })
-    .await?;
-    let targets = targets?;
-    warnings.extend(builder.lookup.take_warnings());
-    let unchecked = targets.iter().any(|t| {
-        matches!(
-            t.host_key,
-            HostKeyPolicy::KnownHosts {
-                mode: HostKeyCheck::Off,
-                ..
-            }
-        )
-    });
-    Ok(Inventory {
-        targets,
-        warnings,
-        command_timeout: builder.defaults.command_timeout,
-        stores: builder.stores.values().cloned().collect(),
-        unchecked,
-        resolver: HostResolver(Arc::new(std::sync::Mutex::new(builder))),
-    })
+    stores
 }
 
 /// Runs `work` on the blocking pool: resolving ssh_config may run `Match exec` commands.

@@ -67,7 +67,8 @@
 //! Connection options: `BatchMode` (never prompt), `HashKnownHosts` (learned hosts are
 //! written `|1|salt|hash`), `ConnectionAttempts` (TCP connects one second apart),
 //! `ServerAliveInterval` and `ServerAliveCountMax` (give up after that many unanswered
-//! keepalives), `ConnectTimeout`, `KexAlgorithms`, `StrictHostKeyChecking`.
+//! keepalives; `0` never gives up, where OpenSSH gives up after one silent interval),
+//! `ConnectTimeout`, `KexAlgorithms`, `StrictHostKeyChecking`.
 //!
 //! Layout: `lexer` splits lines into words, `parser` turns them into blocks
 //! (with `Include` handled in `include`, `Match` lines in `matching`), `keywords`
