@@ -120,7 +120,8 @@ async fn handshake(
     };
     // Each TCP attempt may take the whole connect timeout, as in OpenSSH.
     let attempts = target.connection_attempts.max(1);
-    let timeout = target.connect_timeout * attempts + RETRY_PAUSE * (attempts - 1);
+    let timeout = (target.connect_timeout.saturating_mul(attempts))
+        .saturating_add(RETRY_PAUSE.saturating_mul(attempts - 1));
     match tokio::time::timeout(timeout, attempt).await {
         Ok(result) => result,
         Err(_) => Err(SessionError::TimedOut {

@@ -19,7 +19,7 @@ pub enum SessionError {
     /// ServerAliveCountMax), as OpenSSH's "Timeout, server not responding".
     #[error(
         "{address} stopped answering: no reply to keepalives for {} (ServerAliveInterval {} x ServerAliveCountMax {count})",
-        humantime(*.interval * (*.count as u32 + 1)),
+        humantime(silent_for(*.interval, *.count)),
         humantime(*.interval)
     )]
     KeepaliveTimeout {
@@ -268,6 +268,13 @@ impl SessionError {
             SessionError::ConnectFailed { address, reason }
         }
     }
+}
+
+/// How long a server was silent when `count` keepalives `interval` apart went unanswered:
+/// the connection is given up at the interval after the last one.
+fn silent_for(interval: Duration, count: usize) -> Duration {
+    let rounds = u32::try_from(count).unwrap_or(u32::MAX).saturating_add(1);
+    interval.saturating_mul(rounds)
 }
 
 fn tried_text(tried: &[String]) -> String {
