@@ -51,6 +51,7 @@ fn main() -> anyhow::Result<()> {
         let host_key = HostKeyPolicy::KnownHosts {
             mode: mtssh::config::HostKeyCheck::AcceptNew,
             store,
+            hash: false,
         };
         let target = Target {
             password: Some(mtssh::mock::DEFAULT_PASSWORD.into()),

@@ -91,6 +91,7 @@ async fn run(host: String, port: u16, n: usize, prompt: String) -> ExitCode {
     let host_key = HostKeyPolicy::KnownHosts {
         mode: HostKeyCheck::AcceptNew,
         store: store.clone(),
+        hash: false,
     };
     let target = Target {
         password: Some(password),

@@ -56,6 +56,9 @@ pub enum Command {
     /// Run one command on every selected host and report output and exit codes.
     #[command(after_help = crate::batch::EXIT_CODES)]
     Run(Box<RunArgs>),
+    /// Print how every selected host resolves, as `ssh -G` prints it (hostname, port, user,
+    /// identityfile, proxyjump, …), without connecting anywhere.
+    Resolve(Box<HostArgs>),
     /// Run the mock SSH server (the course's practice server) on its own.
     Mock(MockArgs),
     /// Compare blocking, thread-per-session and the event loop on the same work.
@@ -130,6 +133,11 @@ pub struct HostArgs {
     /// OpenSSH client config to honour (default ~/.ssh/config; `none` to ignore it).
     #[arg(long, value_name = "FILE|none")]
     pub ssh_config: Option<PathBuf>,
+    /// An ssh_config option, as `ssh -o` (repeatable): `-o Port=2222`, `-o "User deploy"`.
+    /// Read before the ssh_config file, so it wins over it (host-list fields and flags still
+    /// come first). Only options mtssh honours are accepted.
+    #[arg(short = 'o', long = "ssh-option", value_name = "OPTION=VALUE", value_parser = ssh_option)]
+    pub ssh_options: Vec<String>,
     /// Seconds to wait for connect + handshake + authentication. 0 = not set here: the host
     /// list's, ~/.ssh/config's ConnectTimeout or the built-in 10 s applies (a connect is
     /// always bounded, unlike OpenSSH's ConnectTimeout 0, which leaves it to TCP's minutes).
@@ -348,6 +356,11 @@ fn at_least_one(text: &str) -> Result<usize, String> {
     }
 }
 
+/// `-o Option=value`: checked by the ssh_config parser itself.
+fn ssh_option(text: &str) -> Result<String, String> {
+    crate::config::ssh_config::check_command_line_option(text)
+}
+
 /// The longest timeout taken: a year.
 const MAX_SECONDS: Duration = Duration::from_secs(365 * 24 * 3600);
 
@@ -373,6 +386,7 @@ impl From<HostArgs> for HostOptions {
             known_hosts: args.known_hosts,
             jump: args.jump,
             ssh_config: args.ssh_config,
+            ssh_options: args.ssh_options,
             connect_timeout: nonzero(args.connect_timeout),
             kex: args.kex,
             fanout: args.fanout,

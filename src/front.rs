@@ -29,7 +29,7 @@ pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
         bail!("the TUI needs a terminal; for scripts use `mtssh run -c CMD`");
     }
     log_to_file();
-    let (sessions, mock, stores) = if inventory::hosts_given(&args) {
+    let (sessions, mock, stores, resolver) = if inventory::hosts_given(&args) {
         let inventory = inventory::resolve(&args).await?;
         for warning in &inventory.warnings {
             tracing::warn!("{warning}");
@@ -37,13 +37,15 @@ pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
         for notice in &inventory.notices {
             tracing::info!("{notice}");
         }
-        (inventory.targets, None, inventory.stores)
+        let resolver = Some(inventory.resolver);
+        (inventory.targets, None, inventory.stores, resolver)
     } else {
         let mock = MockServer::start_practice(PRACTICE_HOSTS).await?;
         (
             practice_sessions(&mock, args.count.unwrap_or(1)),
             Some(mock),
             Vec::new(),
+            None,
         )
     };
     let add_host_template = sessions.first().cloned();
@@ -60,6 +62,7 @@ pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
         events,
         mock,
         add_host_template,
+        add_host_resolver: resolver,
         save_dir: tui.save_dir.or_else(default_save_dir),
     })
     .await;
@@ -67,6 +70,25 @@ pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
         store.flush().await;
     }
     result.map(|()| ExitCode::SUCCESS)
+}
+
+/// `mtssh resolve`: every selected host's settings, as `ssh -G` prints them, blank-line
+/// separated; the warnings go to stderr. Nothing connects.
+pub async fn print_resolution(args: HostOptions) -> Result<ExitCode> {
+    let inventory = inventory::resolve(&args).await?;
+    for warning in &inventory.warnings {
+        eprintln!(
+            "mtssh: warning: {}",
+            crate::text::neutralize(warning.as_bytes())
+        );
+    }
+    let text: Vec<String> = inventory
+        .targets
+        .iter()
+        .map(crate::config::show::ssh_g_lines)
+        .collect();
+    print!("{}", text.join("\n"));
+    Ok(ExitCode::SUCCESS)
 }
 
 /// One pane per practice host; `--count N` opens N sessions spread over the hosts.

@@ -151,8 +151,21 @@ pub fn ssh_config(data: &[u8]) {
             aliases.push(word.replace(['*', '?', '!'], "a"));
         }
     }
+    // The first lines as `-o` options too (most are refused: that must not panic either),
+    // and resolutions with a user and port as a spec gives them; `Match exec` answers by
+    // the command's length, so no command ever runs.
+    let options: Vec<String> = text.lines().take(4).map(str::to_string).collect();
+    let cfg = cfg.clone().with_command_line(&options).unwrap_or(cfg);
     for alias in &aliases {
         let _ = format!("{:?}", cfg.resolve(alias, "fuzzer"));
+        let query = crate::config::ssh_config::Query {
+            alias,
+            user: Some("u"),
+            port: Some(2222),
+            local_user: "fuzzer",
+        };
+        let resolved = cfg.resolve_with(&query, &mut |cmd| Ok(cmd.len() % 2 == 0));
+        let _ = format!("{resolved:?}");
     }
 }
 

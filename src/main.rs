@@ -44,6 +44,7 @@ fn main() -> ExitCode {
             Some(Command::Mock(args)) => mtssh::serve::run(args.into()).await,
             Some(Command::Run(args)) => mtssh::batch::run((*args).into()).await,
             Some(Command::Bench(args)) => mtssh::bench::run((*args).into()).await,
+            Some(Command::Resolve(args)) => mtssh::front::print_resolution((*args).into()).await,
             Some(Command::Completions { .. } | Command::Man { .. }) => Ok(ExitCode::SUCCESS),
             None => {
                 let tui = cli.tui_options();

@@ -83,7 +83,7 @@ mod tests {
         assert!(
             refused
                 .as_ref()
-                .is_err_and(|e| e.contains("pages are run, mock, bench")),
+                .is_err_and(|e| e.contains("pages are run, ") && e.contains("mock")),
             "{refused:?}"
         );
     }

@@ -49,6 +49,9 @@ pub struct TuiSetup {
     /// Host-key policy, identity files, user and timeout for hosts added at run time (F6);
     /// `None` disables adding hosts.
     pub add_host_template: Option<Target>,
+    /// Resolves hosts added with F6 as the host list's were (ssh_config included); without
+    /// it they copy `add_host_template`.
+    pub add_host_resolver: Option<crate::config::inventory::HostResolver>,
     /// Where F7 saves scrollback; `None`: F7 says it has nowhere to save.
     pub save_dir: Option<std::path::PathBuf>,
 }
@@ -67,6 +70,7 @@ impl TuiSetup {
             events,
             mock: None,
             add_host_template: None,
+            add_host_resolver: None,
             save_dir: None,
         }
     }
@@ -161,11 +165,13 @@ fn prepare(setup: TuiSetup, cols: u16, rows: u16) -> (App, EffectRunner, Receive
         events,
         mock,
         add_host_template,
+        add_host_resolver,
         save_dir,
     } = setup;
     let mut app = App::new(cols, rows, sessions.len());
     let mut effects = EffectRunner::new(engine, mock, add_host_template);
     effects.set_save_dir(save_dir);
+    effects.set_host_resolver(add_host_resolver);
     let msgs = [
         Msg::Mock(effects.mock_status()),
         effects.open_panes(sessions),

@@ -4,13 +4,20 @@
 
 use crate::ssh::Target;
 
-/// Where a target really goes: user, host and port after resolution, and the jump hosts on
-/// the way (the same address behind two bastions can be two machines).
+/// Where a target really goes: user, host and port after resolution, and the route on the
+/// way, jump hosts or ProxyCommand (the same address behind two bastions can be two
+/// machines).
 fn destination(target: &Target) -> String {
     let mut key = format!("{}@{}:{}", target.user, target.host, target.port);
+    if let Some(proxy) = &target.proxy {
+        key.push_str(&format!(" by {}", proxy.command));
+    }
     let mut hop = target.jump.as_deref();
     while let Some(jump) = hop {
         key.push_str(&format!(" via {}@{}:{}", jump.user, jump.host, jump.port));
+        if let Some(proxy) = &jump.proxy {
+            key.push_str(&format!(" by {}", proxy.command));
+        }
         hop = jump.jump.as_deref();
     }
     key
@@ -24,6 +31,11 @@ pub fn dedupe(targets: Vec<Target>) -> (Vec<Target>, Vec<String>) {
     // Dropped names, and the names of the targets they duplicate.
     let (mut dropped, mut same_as) = (Vec::new(), Vec::new());
     for target in targets {
+        // A host refused for its configuration goes nowhere: it stays, to say why.
+        if target.refusal.is_some() {
+            kept.push(target);
+            continue;
+        }
         let key = destination(&target);
         match seen.get(&key) {
             Some(&index) => {
@@ -104,6 +116,20 @@ mod tests {
                 "alias2,deploy@10.0.0.1 selected more than once (the same user@host:port as web[1-2]): each runs once"
             ]
         );
+    }
+
+    #[test]
+    fn through_different_proxy_commands_is_not_the_same_host() {
+        let mut a = target("a", "u", "10.0.0.1", 22);
+        let mut b = target("b", "u", "10.0.0.1", 22);
+        a.proxy = Some(crate::ssh::ProxyCommand {
+            command: "ssh -W 10.0.0.1:22 gw1".into(),
+        });
+        b.proxy = Some(crate::ssh::ProxyCommand {
+            command: "ssh -W 10.0.0.1:22 gw2".into(),
+        });
+        let (kept, notices) = dedupe(vec![a, b]);
+        assert_eq!(kept.len(), 2, "{notices:?}");
     }
 
     #[test]

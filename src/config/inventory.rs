@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use super::ssh_config::{HostConfig, ProxyTokens, SshConfig, expand_proxy_command};
+use super::lookup::Lookup;
+use super::ssh_config::{HostConfig, ProxyTokens, expand_proxy_command};
 use super::{
     HostEntry, HostFile, HostKeyCheck, HostOptions, load_host_file, parse_plain_host_file,
 };
@@ -36,6 +37,28 @@ pub struct Inventory {
     pub stores: Vec<Arc<KnownHostsStore>>,
     /// Host-key checking is off for at least one host.
     pub unchecked: bool,
+    /// Resolves more hosts later (F6) exactly as these were: same ssh_config, flags,
+    /// `[defaults]`, host list (for jump hosts by name) and known_hosts stores.
+    pub resolver: HostResolver,
+}
+
+/// Resolves a `[user@]host[:port]` typed at run time like one given with `-H`.
+#[derive(Clone)]
+pub struct HostResolver(Arc<std::sync::Mutex<Builder>>);
+
+impl HostResolver {
+    /// Off the event loop: ssh_config's `Match exec` may run commands.
+    pub async fn resolve_spec(&self, spec: &str) -> Result<Target> {
+        let parsed = super::parse_host_spec(spec).map_err(|e| anyhow::anyhow!("{spec}: {e}"))?;
+        let builder = self.0.clone();
+        off_the_loop(move || {
+            let builder = builder
+                .lock()
+                .map_err(|_| anyhow::anyhow!("the host resolver failed earlier"))?;
+            builder.target(&entry_from_spec(parsed), 0)
+        })
+        .await?
+    }
 }
 
 /// Where the host list comes from when `-f` is not given: `./hosts.toml`, then the user
@@ -57,6 +80,102 @@ pub fn hosts_given(args: &HostOptions) -> bool {
 
 /// Reads the host list and applies every default. Nothing starts on a broken file.
 pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
+    let Listed {
+        defaults,
+        entries,
+        selected,
+        mut warnings,
+        default_list,
+    } = listed_hosts(args).await?;
+    let home = home_dir();
+    let lookup = Lookup::load(args, &home, local_user()).await?;
+    warnings.extend(lookup.file_warnings().iter().cloned());
+    let explicit_known_hosts = args
+        .known_hosts
+        .clone()
+        .or(defaults.known_hosts.clone())
+        .map(|p| expand_tilde(&p, &home));
+    // Every host's ssh_config, resolved once on the blocking pool (`Match exec` runs
+    // commands), then one store per known_hosts file in use: the explicit one, else each
+    // host's UserKnownHostsFile from ssh_config, else ~/.ssh/known_hosts.
+    let (lookup, entries, keys) = {
+        let (args, defaults, explicit, home) = (
+            args.clone(),
+            defaults.clone(),
+            explicit_known_hosts.clone(),
+            home.clone(),
+        );
+        off_the_loop(move || {
+            let keys: Vec<_> = (entries.iter())
+                .map(|e| {
+                    known_hosts_key(explicit.as_ref(), &lookup.get(e, &args, &defaults), &home)
+                })
+                .collect();
+            (lookup, entries, keys)
+        })
+        .await?
+    };
+    let builder = Builder {
+        args: args.clone(),
+        default_keys: default_identities(&home),
+        stores: open_stores(keys, &home).await,
+        defaults,
+        entries,
+        lookup,
+        home,
+        explicit_known_hosts,
+        secrets: std::cell::RefCell::new(HashMap::new()),
+        use_agent: std::env::var_os("SSH_AUTH_SOCK").is_some(),
+    };
+    let (targets, builder) = off_the_loop(move || {
+        let targets: Result<Vec<Target>> = (selected.iter())
+            .map(|entry| builder.target(entry, 0))
+            .collect();
+        (targets, builder)
+    })
+    .await?;
+    // The same user@host:port once (after ssh_config), then `--pick`, then `--count` copies,
+    // which are meant.
+    let (mut targets, notices) = super::dedupe::dedupe(targets?);
+    if let Some(n) = args.pick {
+        super::dedupe::pick(&mut targets, n, &mut rand::rng());
+    }
+    let count = args.count.unwrap_or(1).max(1);
+    let targets: Vec<Target> = targets.into_iter().flat_map(|t| copies(t, count)).collect();
+    warnings.extend(builder.lookup.take_warnings());
+    let unchecked = targets.iter().any(|t| {
+        matches!(
+            t.host_key,
+            HostKeyPolicy::KnownHosts {
+                mode: HostKeyCheck::Off,
+                ..
+            }
+        )
+    });
+    Ok(Inventory {
+        targets,
+        warnings,
+        notices,
+        default_list,
+        command_timeout: builder.defaults.command_timeout,
+        stores: builder.stores.values().cloned().collect(),
+        unchecked,
+        resolver: HostResolver(Arc::new(std::sync::Mutex::new(builder))),
+    })
+}
+
+/// The host list as given: the file's `[defaults]`, every entry (jump hosts are found by
+/// name among them, selected or not), the selected ones, and the file's warnings.
+struct Listed {
+    defaults: super::Defaults,
+    entries: Vec<HostEntry>,
+    selected: Vec<HostEntry>,
+    warnings: Vec<String>,
+    /// The default host list, when it was read because no `-f` named one.
+    default_list: Option<PathBuf>,
+}
+
+async fn listed_hosts(args: &HostOptions) -> Result<Listed> {
     let query = args.query();
     let default_list = match &args.file {
         Some(_) => None,
@@ -105,75 +224,12 @@ pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
             entries.push(host.clone());
         }
     }
-
-    let home = home_dir();
-    let ssh_config = load_ssh_config(args, &home).await;
-    if let Some(error) = ssh_config.error() {
-        bail!("{error}");
-    }
-    warnings.extend(ssh_config.warnings().iter().cloned());
-    let explicit_known_hosts = args
-        .known_hosts
-        .clone()
-        .or(defaults.known_hosts.clone())
-        .map(|p| expand_tilde(&p, &home));
-    // One store per known_hosts file in use: the explicit one, else each host's
-    // UserKnownHostsFile from ssh_config, else ~/.ssh/known_hosts. Each host's ssh_config is
-    // resolved once here and kept for building its target.
-    let user = local_user();
-    let mut resolved: HashMap<String, HostConfig> = HashMap::new();
-    let mut stores: HashMap<Option<PathBuf>, Arc<KnownHostsStore>> = HashMap::new();
-    for entry in &entries {
-        let ssh = resolved
-            .entry(entry.host.clone())
-            .or_insert_with(|| ssh_config.resolve(&entry.host, &user));
-        let key = known_hosts_key(explicit_known_hosts.as_ref(), ssh, &home);
-        if let std::collections::hash_map::Entry::Vacant(slot) = stores.entry(key) {
-            let store = known_hosts_store(slot.key().clone(), &home).await;
-            slot.insert(store);
-        }
-    }
-    let builder = Builder {
-        args,
-        defaults: &defaults,
-        entries: &entries,
-        ssh_config,
-        resolved,
-        local_user: user,
-        default_keys: default_identities(&home),
-        home,
-        stores,
-        explicit_known_hosts,
-        secrets: std::cell::RefCell::new(HashMap::new()),
-        use_agent: std::env::var_os("SSH_AUTH_SOCK").is_some(),
-    };
-    let mut targets = Vec::with_capacity(selected.len());
-    for entry in &selected {
-        targets.push(builder.target(entry, 0)?);
-    }
-    let (mut targets, notices) = super::dedupe::dedupe(targets);
-    if let Some(n) = args.pick {
-        super::dedupe::pick(&mut targets, n, &mut rand::rng());
-    }
-    let count = args.count.unwrap_or(1).max(1);
-    let targets: Vec<Target> = targets.into_iter().flat_map(|t| copies(t, count)).collect();
-    let unchecked = targets.iter().any(|t| {
-        matches!(
-            t.host_key,
-            HostKeyPolicy::KnownHosts {
-                mode: HostKeyCheck::Off,
-                ..
-            }
-        )
-    });
-    Ok(Inventory {
-        targets,
+    Ok(Listed {
+        defaults,
+        entries,
+        selected,
         warnings,
-        notices,
         default_list,
-        command_timeout: defaults.command_timeout,
-        stores: builder.stores.into_values().collect(),
-        unchecked,
     })
 }
 
@@ -205,19 +261,38 @@ async fn selection_inputs(query: &super::Query<'_>) -> Result<super::Inputs> {
     Ok(inputs)
 }
 
+/// One store per known_hosts file in use (`None`: the user's default files).
+async fn open_stores(
+    keys: Vec<Option<PathBuf>>,
+    home: &Path,
+) -> HashMap<Option<PathBuf>, Arc<KnownHostsStore>> {
+    let mut stores = HashMap::new();
+    for key in keys {
+        if let std::collections::hash_map::Entry::Vacant(slot) = stores.entry(key) {
+            let store = known_hosts_store(slot.key().clone(), home).await;
+            slot.insert(store);
+        }
+    }
+    stores
+}
+
+/// Runs `work` on the blocking pool: resolving ssh_config may run `Match exec` commands.
+async fn off_the_loop<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .context("resolving the host list failed")
+}
+
 /// A jump chain longer than this is taken for a loop.
 const MAX_JUMP_DEPTH: usize = 8;
 
-/// Everything a host's settings are resolved from.
-struct Builder<'a> {
-    args: &'a HostOptions,
-    defaults: &'a super::Defaults,
+/// Everything a host's settings are resolved from (owned: it works on the blocking pool).
+struct Builder {
+    args: HostOptions,
+    defaults: super::Defaults,
     /// Every entry of the host list, selected or not: jump hosts are found by name here.
-    entries: &'a [HostEntry],
-    ssh_config: SshConfig,
-    /// Each host-list host's ssh_config settings, resolved once.
-    resolved: HashMap<String, HostConfig>,
-    local_user: String,
+    entries: Vec<HostEntry>,
+    lookup: Lookup,
     default_keys: Vec<PathBuf>,
     home: PathBuf,
     explicit_known_hosts: Option<PathBuf>,
@@ -227,21 +302,15 @@ struct Builder<'a> {
     use_agent: bool,
 }
 
-impl Builder<'_> {
+impl Builder {
     /// One host's target: [`pick`] decides its settings; here they meet the environment
     /// (its password), the other entries (its jump chain) and its known_hosts store.
     fn target(&self, entry: &HostEntry, depth: usize) -> Result<Target> {
-        // ssh_config matches the name the user would type to ssh.
-        // Jump hops written as `user@host` are not in the host list: resolved here.
-        let ssh = match self.resolved.get(&entry.host) {
-            Some(ssh) => std::borrow::Cow::Borrowed(ssh),
-            None => std::borrow::Cow::Owned(self.ssh_config.resolve(&entry.host, &self.local_user)),
-        };
         // `-J` names the route of the hosts given, not of its own hops (as in OpenSSH):
         // a hop takes its route from its own entry and ssh_config.
         let hop_args;
         let cli = if depth == 0 {
-            self.args
+            &self.args
         } else {
             hop_args = HostOptions {
                 jump: None,
@@ -249,14 +318,16 @@ impl Builder<'_> {
             };
             &hop_args
         };
+        // ssh_config matches the name the user would type to ssh, whatever the form.
+        let ssh = self.lookup.get(entry, cli, &self.defaults);
         let sources = Sources {
             entry,
             cli,
-            defaults: self.defaults,
+            defaults: &self.defaults,
             ssh: &ssh,
         };
         let built_in = BuiltIn {
-            local_user: &self.local_user,
+            local_user: self.lookup.local_user(),
             default_keys: &self.default_keys,
             home: &self.home,
         };
@@ -287,9 +358,14 @@ impl Builder<'_> {
             host_key: HostKeyPolicy::KnownHosts {
                 mode: picked.host_key_check,
                 store: self.store_for(&ssh)?,
+                hash: picked.hash_known_hosts,
             },
             connect_timeout: picked.connect_timeout,
             keepalive: picked.keepalive,
+            keepalive_max: picked.keepalive_max,
+            connection_attempts: picked.connection_attempts,
+            batch_mode: picked.batch_mode,
+            refusal: picked.refusal,
             use_agent: self.use_agent,
             identities_only: picked.identities_only,
             kex: picked.kex,
@@ -379,19 +455,6 @@ fn known_hosts_key(explicit: Option<&PathBuf>, ssh: &HostConfig, home: &Path) ->
 /// The known_hosts of `UserKnownHostsFile none`: reads as empty, keeps nothing.
 const NO_KNOWN_HOSTS: &str = "/dev/null";
 
-/// `~/.ssh/config` (or `--ssh-config FILE`; `none` skips it), read off the event loop.
-async fn load_ssh_config(args: &HostOptions, home: &Path) -> SshConfig {
-    let path = match args.ssh_config.as_deref() {
-        Some(p) if p == Path::new("none") => return SshConfig::parse("", Path::new("none"), home),
-        Some(p) => expand_tilde(p, home),
-        None => home.join(".ssh").join("config"),
-    };
-    let home = home.to_path_buf();
-    tokio::task::spawn_blocking(move || SshConfig::load(&path, &home))
-        .await
-        .unwrap_or_else(|_| SshConfig::parse("", Path::new(""), Path::new("/")))
-}
-
 /// `--count N`: N sessions to the same host, told apart by a `#i` suffix.
 pub fn copies(target: Target, count: usize) -> Vec<Target> {
     if count <= 1 {
@@ -478,6 +541,8 @@ pub fn expand_tilde(path: &Path, home: &Path) -> PathBuf {
     }
 }
 
+/// A host given as `[user@]host[:port]` (on the command line, in a plain host file, as a
+/// jump host), named as written.
 fn entry_from_spec(spec: super::HostSpec) -> HostEntry {
     HostEntry::from_spec(spec)
 }

@@ -6,10 +6,12 @@ pub mod groups_command;
 pub mod hosts;
 pub mod hostspec;
 pub mod inventory;
+mod lookup;
 pub mod nodeset;
 pub mod options;
 pub mod precedence;
 pub mod range;
+pub mod show;
 pub mod ssh_config;
 
 use std::path::{Path, PathBuf};

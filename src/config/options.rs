@@ -34,6 +34,9 @@ pub struct HostOptions {
     pub known_hosts: Option<PathBuf>,
     pub jump: Option<String>,
     pub ssh_config: Option<PathBuf>,
+    /// `-o Option=value`, as `ssh -o`: read before the ssh_config file, so each is the first
+    /// value obtained (already checked by the command line's parser).
+    pub ssh_options: Vec<String>,
     /// `None`: the host list's, ssh_config's or the built-in timeout.
     pub connect_timeout: Option<Duration>,
     pub kex: Option<KexList>,
@@ -58,6 +61,7 @@ impl Default for HostOptions {
             known_hosts: None,
             jump: None,
             ssh_config: None,
+            ssh_options: Vec::new(),
             connect_timeout: None,
             kex: None,
             fanout: DEFAULT_FANOUT,
@@ -133,6 +137,9 @@ impl HostOptions {
         }
         if let Some(file) = &self.ssh_config {
             push("--ssh-config", path(file));
+        }
+        for option in &self.ssh_options {
+            push("--ssh-option", option.clone());
         }
         if let Some(timeout) = self.connect_timeout {
             push("--connect-timeout", timeout.as_secs_f64().to_string());

@@ -40,7 +40,7 @@ pub struct BuiltIn<'a> {
 /// One host's settings, every one decided.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Picked {
-    /// What to connect to: ssh_config's HostName when the entry names no other host.
+    /// What to connect to: ssh_config's HostName for the entry's `host`, else `host`.
     pub host: String,
     pub port: u16,
     pub user: String,
@@ -55,7 +55,15 @@ pub struct Picked {
     pub kex: Option<KexList>,
     pub host_key_check: HostKeyCheck,
     pub keepalive: Option<Duration>,
+    pub keepalive_max: usize,
+    pub connection_attempts: u32,
+    pub batch_mode: bool,
+    pub hash_known_hosts: bool,
     pub identities_only: bool,
+    /// ssh_config's reason not to connect at all: the Port or HostName it would have
+    /// used is invalid (a port from the entry or `[defaults]` comes first, as a valid one
+    /// would, and then the invalid value does not matter).
+    pub refusal: Option<String>,
 }
 
 /// Decides every setting of one host; see the module doc for the order.
@@ -67,10 +75,10 @@ pub fn pick(sources: &Sources<'_>, built_in: &BuiltIn<'_>) -> Picked {
         ssh,
     } = sources;
     let expand = |p: &Path| super::inventory::expand_tilde(p, built_in.home);
-    let host = match &ssh.host_name {
-        Some(real) if entry.host == entry.name => real.clone(),
-        _ => entry.host.clone(),
-    };
+    // ssh_config was matched against `entry.host`, the name as typed (OpenSSH matches Host
+    // patterns against the alias, whatever user or port the spec adds), so its HostName
+    // applies for every form: `alias`, `user@alias:port`, a host-list entry's `host`.
+    let host = ssh.host_name.clone().unwrap_or_else(|| entry.host.clone());
     let user = (entry.user.as_ref())
         .or(cli.user.as_ref())
         .or(defaults.user.as_ref())
@@ -95,9 +103,10 @@ pub fn pick(sources: &Sources<'_>, built_in: &BuiltIn<'_>) -> Picked {
         .unwrap_or(PASSWORD_ENV)
         .to_string();
     let (jump, proxy_command) = route(sources);
+    let port = entry.port.or(defaults.port);
     Picked {
         host,
-        port: entry.port.or(defaults.port).or(ssh.port).unwrap_or(22),
+        port: port.or(ssh.port).unwrap_or(22),
         user,
         identity_files,
         password_env,
@@ -119,7 +128,13 @@ pub fn pick(sources: &Sources<'_>, built_in: &BuiltIn<'_>) -> Picked {
             .server_alive_interval
             .filter(|s| *s > 0)
             .map(Duration::from_secs),
+        keepalive_max: (ssh.server_alive_count_max)
+            .map_or(crate::ssh::target::DEFAULT_KEEPALIVE_MAX, |n| n as usize),
+        connection_attempts: ssh.connection_attempts.unwrap_or(1).max(1),
+        batch_mode: ssh.batch_mode.unwrap_or(false),
+        hash_known_hosts: ssh.hash_known_hosts.unwrap_or(false),
         identities_only: ssh.identities_only.unwrap_or(false),
+        refusal: ssh.error.clone(),
     }
 }
 
@@ -364,18 +379,40 @@ mod tests {
     }
 
     #[test]
-    fn host_name_applies_only_when_the_entry_names_no_other_host() {
+    fn host_name_applies_whatever_name_user_or_port_the_entry_has() {
         let ssh = HostConfig {
             host_name: Some("10.0.0.1".into()),
+            port: Some(2222),
+            user: Some("cfg".into()),
             ..HostConfig::default()
         };
         let (c, d) = (HostOptions::default(), Defaults::default());
-        assert_eq!(run(&entry(), &c, &d, &ssh).host, "10.0.0.1");
-        let other = HostEntry {
-            host: "web1.example".into(),
+        let plain = run(&entry(), &c, &d, &ssh);
+        assert_eq!(
+            (plain.host.as_str(), plain.port, plain.user.as_str()),
+            ("10.0.0.1", 2222, "cfg")
+        );
+        // `me@web1:2200` (from -H, a plain host file or -J): the spec's user and port win,
+        // the HostName still applies.
+        let spec = HostEntry {
+            name: "me@web1:2200".into(),
+            user: Some("me".into()),
+            port: Some(2200),
             ..entry()
         };
-        assert_eq!(run(&other, &c, &d, &ssh).host, "web1.example");
+        let picked = run(&spec, &c, &d, &ssh);
+        assert_eq!(
+            (picked.host.as_str(), picked.port, picked.user.as_str()),
+            ("10.0.0.1", 2200, "me")
+        );
+        // A host-list entry named otherwise: ssh_config was matched against its `host`.
+        let named = HostEntry {
+            name: "frontend".into(),
+            ..entry()
+        };
+        assert_eq!(run(&named, &c, &d, &ssh).host, "10.0.0.1");
+        // Without a HostName the entry's host is used as written.
+        assert_eq!(run(&named, &c, &d, &HostConfig::default()).host, "web1");
     }
 
     #[test]

@@ -267,7 +267,7 @@ impl Attempt<'_> {
                                         .join(" ");
                                 let text =
                                     format!("{} ({}): {text}", self.target.name, self.target.user);
-                                match self.prompter.ask(text, prompt.echo).await {
+                                match self.ask(text, prompt.echo, "keyboard-interactive").await {
                                     Some(answer) => answer,
                                     None => return Ok(false),
                                 }
@@ -291,7 +291,7 @@ impl Attempt<'_> {
             Some(password) => password.clone(),
             None => {
                 let text = password_prompt(self.target);
-                match self.prompter.ask(text, false).await {
+                match self.ask(text, false, "password").await {
                     Some(password) => password,
                     None => return Ok(false),
                 }
@@ -344,7 +344,7 @@ impl Attempt<'_> {
         };
         match russh::keys::decode_secret_key(&text, None) {
             Ok(key) => Ok(Some(key)),
-            Err(russh::keys::Error::KeyIsEncrypted) => self.decrypt(path, text).await.map(Some),
+            Err(russh::keys::Error::KeyIsEncrypted) => self.decrypt(path, text).await,
             Err(e) => {
                 self.notes
                     .push(format!("cannot read identity file {}: {e}", path.display()));
@@ -356,13 +356,21 @@ impl Attempt<'_> {
     /// Unlocks an encrypted key: from [`UNLOCKED`] when this process already has (the same
     /// file's contents), else by asking its passphrase. Sessions that need the same key wait
     /// for the one asking, so a run over many hosts asks once, not once per host.
-    async fn decrypt(&mut self, path: &Path, text: String) -> Result<PrivateKey, Failure> {
+    /// Under BatchMode nobody is asked: the key is skipped with a note, as OpenSSH does.
+    async fn decrypt(&mut self, path: &Path, text: String) -> Result<Option<PrivateKey>, Failure> {
         let slot = unlocked_slot(path);
         let mut unlocked = slot.lock().await;
         if let Some((known, key)) = unlocked.as_ref()
             && *known == text
         {
-            return Ok(key.clone());
+            return Ok(Some(key.clone()));
+        }
+        if self.target.batch_mode {
+            self.notes.push(format!(
+                "{} is encrypted and BatchMode forbids asking its passphrase",
+                path.display()
+            ));
+            return Ok(None);
         }
         let Some(passphrase) = self
             .prompter
@@ -384,7 +392,22 @@ impl Attempt<'_> {
             path: path.to_path_buf(),
         })?;
         *unlocked = Some((text, key.clone()));
-        Ok(key)
+        Ok(Some(key))
+    }
+
+    /// Asks the person through the front end, unless BatchMode forbids asking anyone: then
+    /// `None`, with a note that says why (`what` names the prompt not shown).
+    async fn ask(&mut self, text: String, echo: bool, what: &str) -> Option<String> {
+        if self.target.batch_mode {
+            let note = format!(
+                "BatchMode is on, so no {what} prompt (give a password with password_env or MTSSH_PASSWORD, or use a key)"
+            );
+            if !self.notes.contains(&note) {
+                self.notes.push(note);
+            }
+            return None;
+        }
+        self.prompter.ask(text, echo).await
     }
 }
 

@@ -32,6 +32,12 @@ pub(super) async fn establish(
     prompter: &Prompter,
     on_authenticating: impl Future<Output = ()>,
 ) -> Result<Connection, Failure> {
+    if let Some(reason) = &target.refusal {
+        return Err(SessionError::Misconfigured {
+            host: target.name.clone(),
+            reason: reason.clone(),
+        });
+    }
     let _fanout = engine.fanout_limit().acquire_owned().await;
     let _host = engine
         .host_limit(&target.host, target.port)
@@ -85,7 +91,10 @@ async fn handshake(
             }),
         }
     };
-    let timeout = target.connect_timeout;
+    // Each TCP attempt may take the whole connect timeout, as in OpenSSH.
+    let attempts = target.connection_attempts.max(1);
+    let timeout = (target.connect_timeout.saturating_mul(attempts))
+        .saturating_add(RETRY_PAUSE.saturating_mul(attempts - 1));
     match tokio::time::timeout(timeout, attempt).await {
         Ok(result) => result,
         Err(_) => Err(SessionError::TimedOut {
@@ -129,17 +138,47 @@ async fn transport(
             .map_err(|e| SessionError::connect(target.address(), &e))?;
         return Ok((stream, None));
     }
-    let addrs = (engine.resolver())(target.host.clone(), target.port)
-        .await
-        .map_err(|e| SessionError::Resolve {
-            host: target.host.clone(),
-            reason: e.to_string(),
-        })?;
-    let stream = connect_any(&addrs)
-        .await
-        .map_err(|e| SessionError::connect(target.address(), &e))?;
-    let _ = stream.set_nodelay(true);
+    let stream = connect_tcp(engine, target).await?;
     Ok((Box::new(stream), None))
+}
+
+/// Between two TCP connects to one host (ConnectionAttempts), as OpenSSH waits.
+const RETRY_PAUSE: Duration = Duration::from_secs(1);
+
+/// Resolves and connects, up to `connection_attempts` times one second apart while the TCP
+/// connect fails (not when SSH fails later: that is no reason to knock again).
+async fn connect_tcp(engine: &Engine, target: &Target) -> Result<TcpStream, Failure> {
+    let attempts = target.connection_attempts.max(1);
+    let mut tried = 0;
+    loop {
+        tried += 1;
+        let addrs = (engine.resolver())(target.host.clone(), target.port)
+            .await
+            .map_err(|e| SessionError::Resolve {
+                host: target.host.clone(),
+                reason: e.to_string(),
+            })?;
+        let error = match tokio::time::timeout(target.connect_timeout, connect_any(&addrs)).await {
+            Ok(Ok(stream)) => {
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Ok(Err(e)) => e,
+            Err(_) => std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"),
+        };
+        if tried >= attempts {
+            let mut failure = SessionError::connect(target.address(), &error);
+            if attempts > 1
+                && let SessionError::Refused { reason, .. }
+                | SessionError::ConnectFailed { reason, .. } = &mut failure
+            {
+                reason.push_str(&format!(" (tried {attempts} times, ConnectionAttempts)"));
+            }
+            return Err(failure);
+        }
+        tracing::debug!(host = %target.host, port = target.port, "connect failed ({error}); trying again");
+        tokio::time::sleep(RETRY_PAUSE).await;
+    }
 }
 
 /// The host-key algorithms to ask for, known types first, when known_hosts knows the host.
@@ -157,7 +196,7 @@ fn client_config(target: &Target, host_keys: Option<Vec<Algorithm>>) -> Arc<clie
         let mut config = client::Config {
             inactivity_timeout: None,
             keepalive_interval: Some(interval),
-            keepalive_max: 3,
+            keepalive_max: target.keepalive_max,
             nodelay: true,
             ..Default::default()
         };
@@ -169,8 +208,11 @@ fn client_config(target: &Target, host_keys: Option<Vec<Algorithm>>) -> Arc<clie
         }
         Arc::new(config)
     };
+    let default_max = target.keepalive_max == super::target::DEFAULT_KEEPALIVE_MAX;
     match (target.keepalive, &target.kex) {
-        (None, None) => shared_config(host_keys, |keys| build(DEFAULT_KEEPALIVE, keys)),
+        (None, None) if default_max => {
+            shared_config(host_keys, |keys| build(DEFAULT_KEEPALIVE, keys))
+        }
         (keepalive, _) => build(keepalive.unwrap_or(DEFAULT_KEEPALIVE), host_keys),
     }
 }
@@ -255,8 +297,8 @@ impl client::Handler for ClientHandler {
                 host: self.host.clone(),
                 port: self.port,
             }),
-            HostKeyPolicy::KnownHosts { mode, store } => store
-                .verify(*mode, &self.host, self.port, key)
+            HostKeyPolicy::KnownHosts { mode, store, hash } => store
+                .verify(*mode, &self.host, self.port, key, *hash)
                 .map(|verdict| {
                     if verdict == Verdict::ChangedUnchecked {
                         tracing::warn!(

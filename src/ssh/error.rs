@@ -12,6 +12,21 @@ use super::session::humantime;
 /// and is shared by every session behind one failed jump host.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
+    /// The host's configuration forbids connecting (an invalid ssh_config `Port`).
+    #[error("{host}: not connecting: {reason}")]
+    Misconfigured { host: String, reason: String },
+    /// The server left `count` keepalives in a row unanswered (ServerAliveInterval,
+    /// ServerAliveCountMax), as OpenSSH's "Timeout, server not responding".
+    #[error(
+        "{address} stopped answering: no reply to keepalives for {} (ServerAliveInterval {} x ServerAliveCountMax {count})",
+        humantime(silent_for(*.interval, *.count)),
+        humantime(*.interval)
+    )]
+    KeepaliveTimeout {
+        address: String,
+        interval: Duration,
+        count: usize,
+    },
     /// The host name did not resolve.
     #[error("cannot resolve {host}: {reason}")]
     Resolve { host: String, reason: String },
@@ -204,6 +219,8 @@ impl SessionError {
         "channel-refused",
         "request-refused",
         "connection-lost",
+        "misconfigured",
+        "keepalive-timeout",
         "other",
     ];
 
@@ -233,6 +250,8 @@ impl SessionError {
             SessionError::ChannelRefused { .. } => "channel-refused",
             SessionError::RequestRefused { .. } => "request-refused",
             SessionError::ConnectionLost { .. } => "connection-lost",
+            SessionError::Misconfigured { .. } => "misconfigured",
+            SessionError::KeepaliveTimeout { .. } => "keepalive-timeout",
             SessionError::Other(_) => "other",
         }
     }
@@ -254,6 +273,13 @@ impl SessionError {
             SessionError::ConnectFailed { address, reason }
         }
     }
+}
+
+/// How long a server was silent when `count` keepalives `interval` apart went unanswered:
+/// the connection is given up at the interval after the last one.
+fn silent_for(interval: Duration, count: usize) -> Duration {
+    let rounds = u32::try_from(count).unwrap_or(u32::MAX).saturating_add(1);
+    interval.saturating_mul(rounds)
 }
 
 fn tried_text(tried: &[String]) -> String {
@@ -397,6 +423,15 @@ mod tests {
                 address: s("10.0.0.1:22"),
                 while_sending: None,
             },
+            SessionError::Misconfigured {
+                host: s("web01"),
+                reason: s("~/.ssh/config:3: invalid Port value \"0\""),
+            },
+            SessionError::KeepaliveTimeout {
+                address: s("10.0.0.1:22"),
+                interval: Duration::from_secs(1),
+                count: 2,
+            },
             SessionError::Other(s("key loading task failed")),
         ]
     }
@@ -492,6 +527,17 @@ mod tests {
         assert_eq!(
             lost(Some("broken pipe")).to_string(),
             "connection lost while sending: broken pipe"
+        );
+
+        let silent = SessionError::KeepaliveTimeout {
+            address: "h:22".into(),
+            interval: Duration::from_secs(1),
+            count: 2,
+        };
+        assert_eq!(
+            silent.to_string(),
+            "h:22 stopped answering: no reply to keepalives for 3s \
+             (ServerAliveInterval 1s x ServerAliveCountMax 2)"
         );
 
         let jump = SessionError::Jump {

@@ -56,13 +56,15 @@ impl KnownHostsStore {
     }
 
     /// Decides whether `key` may be trusted for `host:port`. On `Err` the error says what is
-    /// wrong and how to fix it.
+    /// wrong and how to fix it. A key learned is written hashed when `hash` says so
+    /// (HashKnownHosts) or the files already hold hashed names.
     pub fn verify(
         &self,
         mode: HostKeyCheck,
         host: &str,
         port: u16,
         key: &PublicKey,
+        hash: bool,
     ) -> Result<Verdict, SessionError> {
         let algo = key.algorithm().as_str().to_string();
         let blob = key
@@ -112,7 +114,7 @@ impl KnownHostsStore {
                     learn_path: self.learn_path.clone(),
                 }),
                 HostKeyCheck::AcceptNew => {
-                    let hashed = index.uses_hashing();
+                    let hashed = hash || index.uses_hashing();
                     let line = known_hosts::format_entry(host, port, &algo, &blob, hashed);
                     // Its real line, for a "changed" error that cites it later.
                     let line_number = index.next_line_number(&self.learn_path);

@@ -158,9 +158,35 @@ impl SessionActor {
             handle = establish => handle?,
             () = self.control.closed() => return Ok(RemoteExit::default()),
         };
-        let result = self.serve(&handle).await;
+        let mut handle = handle;
+        let result = match self.serve(&handle).await {
+            Err(SessionError::ConnectionLost {
+                while_sending: None,
+                ..
+            }) if self.target.keepalive.is_some() => Err(self.why_lost(&mut handle).await),
+            other => other,
+        };
         let _ = handle.disconnect(Disconnect::ByApplication, "", "en").await;
         result
+    }
+
+    /// Why the transport under a session ended: russh's own task knows when it gave up
+    /// on unanswered keepalives (ServerAliveCountMax); otherwise the server went away.
+    async fn why_lost(&self, handle: &mut client::Handle<ClientHandler>) -> SessionError {
+        let ended = tokio::time::timeout(LOST_REASON_WAIT, &mut *handle).await;
+        match (ended, self.target.keepalive) {
+            (Ok(Err(russh::Error::KeepaliveTimeout)), Some(interval)) => {
+                SessionError::KeepaliveTimeout {
+                    address: self.target.address(),
+                    interval,
+                    count: self.target.keepalive_max,
+                }
+            }
+            _ => SessionError::ConnectionLost {
+                address: self.target.address(),
+                while_sending: None,
+            },
+        }
     }
 
     /// Opens the channel for the work and pumps bytes until the session ends.
@@ -380,6 +406,9 @@ impl SessionActor {
         let _ = self.events.send(event).await;
     }
 }
+
+/// How long an ended transport's task may take to report why it ended.
+const LOST_REASON_WAIT: Duration = Duration::from_secs(1);
 
 /// Writes queued input to the channel as its window allows; the error's text if the
 /// connection broke under it.

@@ -72,6 +72,18 @@ pub struct Target {
     pub connect_timeout: Duration,
     /// Send a keepalive after this long without traffic (ssh_config ServerAliveInterval).
     pub keepalive: Option<Duration>,
+    /// Keepalives left unanswered before the connection is given up (ServerAliveCountMax;
+    /// 0: never give up).
+    pub keepalive_max: usize,
+    /// TCP connects tried, one second apart, before the host counts as unreachable
+    /// (ConnectionAttempts).
+    pub connection_attempts: u32,
+    /// Nobody is asked anything (BatchMode): no password, passphrase or
+    /// keyboard-interactive prompt; what cannot be answered without one fails.
+    pub batch_mode: bool,
+    /// Why this host must not be connected to at all (an invalid ssh_config `Port` or
+    /// `HostName`): its session fails with this at once, before any network traffic.
+    pub refusal: Option<String>,
     /// Try the keys of the ssh-agent at `SSH_AUTH_SOCK` first.
     pub use_agent: bool,
     /// Offer only keys named by `identity_files`, even when the agent holds others: an agent
@@ -103,6 +115,9 @@ impl std::fmt::Debug for Target {
     }
 }
 
+/// OpenSSH's ServerAliveCountMax default.
+pub const DEFAULT_KEEPALIVE_MAX: usize = 3;
+
 /// Connect + handshake + authentication, unless configured otherwise (OpenSSH has none; a
 /// thousand hosts with one dead would otherwise wait on TCP's own minutes).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -128,6 +143,10 @@ impl Target {
             host_key,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             keepalive: None,
+            keepalive_max: DEFAULT_KEEPALIVE_MAX,
+            connection_attempts: 1,
+            batch_mode: false,
+            refusal: None,
             use_agent: false,
             identities_only: false,
             kex: None,
@@ -171,6 +190,9 @@ pub enum HostKeyPolicy {
     KnownHosts {
         mode: HostKeyCheck,
         store: Arc<KnownHostsStore>,
+        /// Write learned hosts hashed (HashKnownHosts), as OpenSSH does; they are hashed
+        /// anyway when the file already holds hashed names.
+        hash: bool,
     },
 }
 
@@ -199,20 +221,10 @@ mod tests {
             PublicKey::from_openssh(include_str!("../../tests/fixtures/keys/host_ed25519.pub"))
                 .unwrap();
         let target = |name: &str, password: &str, jump: Option<Target>| Target {
-            name: name.into(),
-            host: name.into(),
-            port: 22,
-            user: "root".into(),
             password: Some(password.into()),
-            identity_files: Vec::new(),
-            host_key: HostKeyPolicy::Pinned(key.clone()),
             connect_timeout: Duration::from_secs(1),
-            keepalive: None,
-            use_agent: false,
-            identities_only: false,
-            kex: None,
             jump: jump.map(Box::new),
-            proxy: None,
+            ..Target::new(name, name, 22, "root", HostKeyPolicy::Pinned(key.clone()))
         };
         let t = target("inner", "hunter2", Some(target("bastion", "hunter3", None)));
         let shown = format!("{t:?} {t:#?}");

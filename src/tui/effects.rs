@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::app::{App, Effect, MockStatus, Msg, NewPane};
 use crate::config::hostspec::parse_host_spec;
+use crate::config::inventory::HostResolver;
 use crate::mock::MockServer;
 use crate::ssh::{
     Engine, InputRefused, Prompt, SessionEvent, SessionHandle, SessionId, Target, Work, human_bytes,
@@ -63,6 +64,8 @@ pub enum Finished {
     Msg(Msg),
     /// The mock server F2 started, or why it did not start.
     Mock(anyhow::Result<MockServer>),
+    /// A host F6 asked for, resolved (or why it could not be).
+    Host(anyhow::Result<Box<Target>>),
 }
 
 pub struct EffectRunner {
@@ -81,6 +84,8 @@ pub struct EffectRunner {
     practice_panes: usize,
     /// Host-key policy, identity files and timeout for hosts added with F6.
     template: Option<Target>,
+    /// Resolves F6's hosts as the host list's were; the template is the fallback.
+    resolver: Option<HostResolver>,
     term: String,
     finished_tx: mpsc::UnboundedSender<Finished>,
     finished_rx: mpsc::UnboundedReceiver<Finished>,
@@ -106,12 +111,18 @@ impl EffectRunner {
             mock_task: None,
             practice_panes: 0,
             template,
+            resolver: None,
             term: std::env::var("TERM").unwrap_or_else(|_| "xterm-256color".into()),
             finished_tx,
             finished_rx,
             sending: HashMap::new(),
             save_dir: None,
         }
+    }
+
+    /// How F6 resolves hosts from now on.
+    pub fn set_host_resolver(&mut self, resolver: Option<HostResolver>) {
+        self.resolver = resolver;
     }
 
     /// Where F7 saves scrollback from now on.
@@ -313,6 +324,8 @@ impl EffectRunner {
     pub fn on_finished(&mut self, finished: Finished) -> Vec<Msg> {
         match finished {
             Finished::Msg(msg) => vec![msg],
+            Finished::Host(Ok(target)) => vec![self.open_panes(vec![*target])],
+            Finished::Host(Err(e)) => vec![Msg::Notice(format!("{e:#}"))],
             Finished::Mock(result) => {
                 self.mock_task = None;
                 let waiting = self.mock_waiting.take().unwrap_or(0);
@@ -409,6 +422,17 @@ impl EffectRunner {
     }
 
     fn add_host(&mut self, spec: &str) -> Msg {
+        // Like a `-H` host: ssh_config's HostName, Port, User, Match… apply. Resolving may
+        // run `Match exec` commands: off the loop, the pane opens when it is done.
+        if let Some(resolver) = self.resolver.clone() {
+            let tx = self.finished_tx.clone();
+            let owned = spec.to_string();
+            tokio::spawn(async move {
+                let resolved = resolver.resolve_spec(&owned).await.map(Box::new);
+                let _ = tx.send(Finished::Host(resolved));
+            });
+            return Msg::Notice(format!("adding {spec}…"));
+        }
         let Some(template) = self.template.clone() else {
             return Msg::Notice("adding hosts needs a host list at start-up".into());
         };

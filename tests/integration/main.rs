@@ -22,6 +22,8 @@ mod run_prompts;
 mod run_select;
 mod security;
 mod ssh_auth;
+mod ssh_config_alias;
+mod ssh_config_options;
 mod sshd;
 mod support;
 mod tui_e2e;

@@ -247,6 +247,7 @@ async fn proxied_target(env: &TestEnv, server: &Sshd) -> Target {
             HostKeyPolicy::KnownHosts {
                 mode: HostKeyCheck::AcceptNew,
                 store: Arc::new(store),
+                hash: false,
             },
         )
     }

@@ -1,8 +1,6 @@
 //! The fault matrix (docs/RELIABILITY.md): every case against real servers on loopback,
 //! and in every case the other sessions are unaffected.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mtssh::mock::{MockOptions, MockServer};
@@ -34,20 +32,7 @@ async fn a_name_that_does_not_resolve_fails_alone_without_a_dns_query() {
     let mut bad = good.clone();
     bad.name = "nowhere".into();
     bad.host = "no-such-host.invalid".into();
-    let queried = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let seen = queried.clone();
-    let resolver: mtssh::ssh::Resolver = Arc::new(move |host: String, port: u16| {
-        seen.lock().unwrap().push(host.clone());
-        Box::pin(async move {
-            match host.parse::<std::net::IpAddr>() {
-                Ok(ip) => Ok(vec![SocketAddr::new(ip, port)]),
-                Err(_) => Err(std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "name does not resolve",
-                )),
-            }
-        })
-    });
+    let (resolver, queried) = support::no_dns();
     let (engine, mut events) = Engine::new(EngineSettings {
         resolver,
         ..Default::default()

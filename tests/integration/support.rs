@@ -285,3 +285,26 @@ pub fn sha256(bytes: &[u8]) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+/// Names a resolver was asked for.
+pub type Queried = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// A resolver for the engine that answers IP literals and refuses every name, so a test
+/// never sends a DNS query; with the names it was asked for.
+pub fn no_dns() -> (mtssh::ssh::Resolver, Queried) {
+    let queried: Queried = Queried::default();
+    let seen = queried.clone();
+    let resolver: mtssh::ssh::Resolver = std::sync::Arc::new(move |host: String, port: u16| {
+        seen.lock().unwrap().push(host.clone());
+        Box::pin(async move {
+            match host.parse::<IpAddr>() {
+                Ok(ip) => Ok(vec![std::net::SocketAddr::new(ip, port)]),
+                Err(_) => Err(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "name does not resolve",
+                )),
+            }
+        })
+    });
+    (resolver, queried)
+}

@@ -6,7 +6,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::parser::{Loc, Parser};
 use super::{
-    HostLine, MAX_INCLUDE_DEPTH, MAX_INCLUDED_FILES, chars, expand::expand_tilde, pattern,
+    Condition, MAX_INCLUDE_DEPTH, MAX_INCLUDED_FILES, chars, expand::expand_tilde, pattern,
 };
 
 impl Parser {
@@ -14,7 +14,7 @@ impl Parser {
         &mut self,
         args: &[String],
         loc: &Loc<'_>,
-        current: &[HostLine],
+        current: &[Condition],
         depth: usize,
     ) {
         for arg in args {

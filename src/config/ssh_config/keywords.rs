@@ -2,22 +2,19 @@
 //! and the rest of OpenSSH's client keywords.
 
 /// Directives mtssh ignores without a warning: logging, cosmetics, agent and
-/// keep-alive tuning, host-key bookkeeping that only matters to OpenSSH's own
+/// TCP keep-alive tuning, host-key bookkeeping that only matters to OpenSSH's own
 /// known_hosts handling, locale forwarding (`SendEnv LANG LC_*` is in almost
 /// every Debian-derived config and servers usually refuse it anyway), options
 /// OpenSSH itself has deprecated, and Apple's `UseKeychain`.
 pub const SILENT: &[&str] = &[
     "AddKeysToAgent",
     "UseKeychain",
-    "ServerAliveCountMax",
     "TCPKeepAlive",
     "Compression",
     "CompressionLevel",
-    "ConnectionAttempts",
     "LogLevel",
     "LogVerbose",
     "SyslogFacility",
-    "HashKnownHosts",
     "CheckHostIP",
     "UpdateHostKeys",
     "VisualHostKey",
@@ -48,7 +45,6 @@ pub const SILENT: &[&str] = &[
 /// Directives that are silent when their value is `no`, `false` or `none`,
 /// because that is what mtssh does anyway; any other value warns.
 pub const SILENT_WHEN_OFF: &[&str] = &[
-    "BatchMode",
     "CanonicalizeHostname",
     "ChallengeResponseAuthentication",
     "ClearAllForwardings",
@@ -140,6 +136,10 @@ pub(super) enum Key {
     UserKnownHostsFile,
     ConnectTimeout,
     ServerAliveInterval,
+    ServerAliveCountMax,
+    ConnectionAttempts,
+    BatchMode,
+    HashKnownHosts,
     KexAlgorithms,
 }
 
@@ -164,6 +164,10 @@ pub(super) const SUPPORTED: &[(&str, Key)] = &[
     ("UserKnownHostsFile", Key::UserKnownHostsFile),
     ("ConnectTimeout", Key::ConnectTimeout),
     ("ServerAliveInterval", Key::ServerAliveInterval),
+    ("ServerAliveCountMax", Key::ServerAliveCountMax),
+    ("ConnectionAttempts", Key::ConnectionAttempts),
+    ("BatchMode", Key::BatchMode),
+    ("HashKnownHosts", Key::HashKnownHosts),
     ("KexAlgorithms", Key::KexAlgorithms),
 ];
 

@@ -24,11 +24,29 @@
 //!   [`MAX_INCLUDE_DEPTH`] (OpenSSH's limit), a file that includes itself (which OpenSSH
 //!   follows until that limit) and more than [`MAX_INCLUDED_FILES`] included files make the
 //!   configuration unusable ([`SshConfig::error`]), as OpenSSH refuses to run with it.
-//! * `Match` blocks are not supported: each one produces a single warning and
-//!   everything up to the next `Host` line (or the end of the file it is in)
-//!   is ignored, including `Include` lines.
+//! * The alias is what the user typed as the host: `web02` in `web02`, `me@web02`,
+//!   `web02:2222`, `me@web02:2222`, a plain host file line, a `-J` hop, F6, and a host
+//!   list entry's `host`. User and port given with it (or by flags and `[defaults]` above
+//!   ssh_config) win over `User`/`Port`, as `ssh me@web02 -p 2222` does, and the HostName
+//!   applies whatever the form ([`Query`]).
+//! * `Match` follows OpenSSH's `match_cfg_line`: `all`, `host` (the HostName obtained so
+//!   far, else the alias), `originalhost` (the alias), `user` (the remote user so far),
+//!   `localuser`, `exec CMD` (run by the caller, see [`SshConfig::resolve_with`]),
+//!   `canonical` and `final`, each negatable with `!`. A non-negated `Match final` makes
+//!   a second pass once the host name is decided: in it `Host` lines match that name,
+//!   `final` and `canonical` hold, and only options still unset take values (mtssh never
+//!   canonicalizes, so `canonical` alone never matches, as in OpenSSH). A line mtssh cannot
+//!   evaluate (`localnetwork`, `tagged`, a syntax error) is warned about once and its block
+//!   never applies; an `Include` inside a `Match` block is conditional like one inside a
+//!   `Host` block.
+//! * `-o Key=value` options ([`SshConfig::with_command_line`]) come before the files, so
+//!   each is the first value obtained; an invalid or unsupported one is an error.
 //! * Values are validated at parse time; invalid ones are reported with
-//!   `file:line` and ignored, where OpenSSH would refuse to run at all.
+//!   `file:line` and ignored, where OpenSSH would refuse to run at all. Except where the
+//!   value decides where to connect: an invalid `Port` (`0`, `70000`, `abc`), `HostName`
+//!   (an unsupported token, two words) or `User` (two words) fails the hosts it is the
+//!   first value for ([`HostConfig::error`]) instead of
+//!   connecting somewhere the user did not mean; hosts it does not apply to are unaffected.
 //! * Only the user configuration is read; `/etc/ssh/ssh_config` is not.
 //!
 //! Token expansion in `IdentityFile` and `UserKnownHostsFile`: `~`, `${VAR}`,
@@ -51,16 +69,24 @@
 //! OpenSSH does not know either are reported too, unless an earlier
 //! `IgnoreUnknown` pattern covers them.
 //!
+//! Connection options: `BatchMode` (never prompt), `HashKnownHosts` (learned hosts are
+//! written `|1|salt|hash`), `ConnectionAttempts` (TCP connects one second apart),
+//! `ServerAliveInterval` and `ServerAliveCountMax` (give up after that many unanswered
+//! keepalives; `0` never gives up, where OpenSSH gives up after one silent interval),
+//! `ConnectTimeout`, `KexAlgorithms`, `StrictHostKeyChecking`.
+//!
 //! Layout: `lexer` splits lines into words, `parser` turns them into blocks
-//! (with `Include` handled in `include`), `keywords` classifies directive
-//! names, `values` and `expand` check and expand option values; this file
-//! holds the result and resolves it for one host.
+//! (with `Include` handled in `include`, `Match` lines in `matching`), `keywords`
+//! classifies directive names, `values` and `expand` check and expand option values,
+//! `resolve` makes OpenSSH's passes for one host; this file holds the types.
 
 mod expand;
 mod include;
 mod keywords;
 mod lexer;
+mod matching;
 mod parser;
+mod resolve;
 mod values;
 
 #[cfg(test)]
@@ -73,10 +99,11 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use crate::ssh::pattern;
-use expand::expand_tokens;
 pub use expand::{ProxyTokens, expand_proxy_command};
 pub use keywords::{SILENT, SILENT_WHEN_OFF, supported_keywords};
+use matching::MatchLine;
 use parser::Parser;
+pub use resolve::Query;
 
 /// OpenSSH's own limit (`READCONF_MAX_DEPTH`).
 pub const MAX_INCLUDE_DEPTH: usize = 16;
@@ -109,8 +136,18 @@ pub struct HostConfig {
     pub connect_timeout: Option<u64>,
     /// Seconds.
     pub server_alive_interval: Option<u64>,
+    pub server_alive_count_max: Option<u32>,
+    pub connection_attempts: Option<u32>,
+    pub batch_mode: Option<bool>,
+    pub hash_known_hosts: Option<bool>,
     /// As written (`+`/`-`/`^` prefixes kept); checked when read.
     pub kex_algorithms: Option<crate::ssh::algorithms::KexList>,
+    /// Why this host must not be connected to: the value obtained for an option that
+    /// decides where to connect (`Port`, `HostName`, `User`) is invalid. Names the file
+    /// and line.
+    pub error: Option<String>,
+    /// Problems met while resolving (a `Match exec` command that could not run).
+    pub warnings: Vec<String>,
 }
 
 /// Parsed blocks in file order with `Include`s expanded, plus warnings.
@@ -125,10 +162,18 @@ pub struct SshConfig {
 
 #[derive(Debug, Clone)]
 struct Block {
-    /// All must match: the block's own `Host` line plus those of the blocks
+    /// All must match: the block's own `Host` or `Match` line plus those of the blocks
     /// that `Include`d it.
-    conditions: Vec<HostLine>,
+    conditions: Vec<Condition>,
     settings: Vec<Setting>,
+}
+
+#[derive(Debug, Clone)]
+enum Condition {
+    Host(HostLine),
+    Match(MatchLine),
+    /// A `Match` line mtssh cannot evaluate (warned about once): the block never applies.
+    Never,
 }
 
 #[derive(Debug, Clone)]
@@ -147,6 +192,9 @@ enum Setting {
     HostName(String),
     User(String),
     Port(u16),
+    /// An invalid `Port`, `HostName` or `User`, with the message that names it: the hosts
+    /// it is the first value for fail instead of connecting elsewhere.
+    Invalid(Place, String),
     IdentityFile(String),
     IdentitiesOnly(bool),
     ProxyJump(String),
@@ -155,7 +203,20 @@ enum Setting {
     UserKnownHostsFiles(Vec<String>),
     ConnectTimeout(u64),
     ServerAliveInterval(u64),
+    ServerAliveCountMax(u32),
+    ConnectionAttempts(u32),
+    BatchMode(bool),
+    HashKnownHosts(bool),
     KexAlgorithms(crate::ssh::algorithms::KexList),
+}
+
+/// The options whose invalid values fail a host rather than being skipped: they decide
+/// where, and as whom, to connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    HostName,
+    Port,
+    User,
 }
 
 impl HostLine {
@@ -199,105 +260,34 @@ impl SshConfig {
         }
     }
 
-    /// Effective settings for `alias` (as typed by the user). `local_user`
-    /// feeds `%u`, and `%r` when no `User` is configured.
+    /// Puts `-o Key=value` options (as `ssh -o` takes them) before everything the files
+    /// say: OpenSSH reads them first, so each is the first value obtained. An option that
+    /// is invalid, or that mtssh does not support, is an error naming it.
+    pub fn with_command_line(mut self, options: &[String]) -> Result<SshConfig, String> {
+        if options.is_empty() {
+            return Ok(self);
+        }
+        let mut parser = Parser::new(&self.home);
+        parser.start_block(Vec::new());
+        for option in options {
+            parser.command_line_option(option)?;
+        }
+        let mut front = parser.finish().blocks;
+        front.append(&mut self.blocks);
+        self.blocks = front;
+        Ok(self)
+    }
+
+    /// Effective settings for `alias` (as typed by the user), for tests and fuzzing: no
+    /// user or port from a spec, and `Match exec` never matches (no command is run).
     pub fn resolve(&self, alias: &str, local_user: &str) -> HostConfig {
-        let mut out = HostConfig::default();
-        let mut raw_host_name: Option<&str> = None;
-        let mut raw_identities: Vec<&str> = Vec::new();
-        let mut raw_known_hosts: Option<&[String]> = None;
-
-        let applicable = self
-            .blocks
-            .iter()
-            .filter(|b| b.conditions.iter().all(|c| c.matches(alias)));
-        for block in applicable {
-            for setting in &block.settings {
-                match setting {
-                    Setting::HostName(v) => {
-                        raw_host_name.get_or_insert(v);
-                    }
-                    Setting::User(v) => {
-                        out.user.get_or_insert_with(|| v.clone());
-                    }
-                    Setting::Port(v) => {
-                        out.port.get_or_insert(*v);
-                    }
-                    Setting::IdentityFile(v) => raw_identities.push(v),
-                    Setting::IdentitiesOnly(v) => {
-                        out.identities_only.get_or_insert(*v);
-                    }
-                    // OpenSSH's readconf: a ProxyCommand (even `none`) shuts out a later
-                    // ProxyJump; `ProxyJump none` does not shut out a later ProxyCommand.
-                    Setting::ProxyJump(v) if out.proxy_command.is_none() => {
-                        out.proxy_jump.get_or_insert_with(|| v.clone());
-                    }
-                    Setting::ProxyJump(_) => {}
-                    Setting::ProxyCommand(v) => {
-                        let jumps = out
-                            .proxy_jump
-                            .as_deref()
-                            .is_some_and(|j| !j.eq_ignore_ascii_case("none"));
-                        if !jumps {
-                            out.proxy_command.get_or_insert_with(|| v.clone());
-                        }
-                    }
-                    Setting::StrictHostKeyChecking(v) => {
-                        out.strict_host_key_checking.get_or_insert(*v);
-                    }
-                    Setting::UserKnownHostsFiles(v) => {
-                        raw_known_hosts.get_or_insert(v);
-                    }
-                    Setting::ConnectTimeout(v) => {
-                        out.connect_timeout.get_or_insert(*v);
-                    }
-                    Setting::ServerAliveInterval(v) => {
-                        out.server_alive_interval.get_or_insert(*v);
-                    }
-                    Setting::KexAlgorithms(v) => {
-                        out.kex_algorithms.get_or_insert_with(|| v.clone());
-                    }
-                }
-            }
-        }
-
-        out.host_name = raw_host_name.map(|h| {
-            expand_tokens(h, |c| match c {
-                'h' => Some(alias.to_string()),
-                _ => None,
-            })
-            .to_ascii_lowercase()
-        });
-        // OpenSSH lowercases the target even without HostName, and %h/%r/%p
-        // see the effective values, not the raw ones.
-        let target = out
-            .host_name
-            .clone()
-            .unwrap_or_else(|| alias.to_ascii_lowercase());
-        let remote_user = out.user.as_deref().unwrap_or(local_user);
-        let port = out.port.unwrap_or(22).to_string();
-        let home = self.home.to_string_lossy();
-        let lookup = |c: char| -> Option<String> {
-            match c {
-                'd' => Some(home.to_string()),
-                'u' => Some(local_user.to_string()),
-                'h' => Some(target.clone()),
-                'r' => Some(remote_user.to_string()),
-                'p' => Some(port.clone()),
-                'n' | 'k' => Some(alias.to_string()),
-                _ => None,
-            }
+        let query = Query {
+            alias,
+            user: None,
+            port: None,
+            local_user,
         };
-        for raw in raw_identities {
-            let expanded = expand_tokens(raw, lookup);
-            if !out.identity_files.contains(&expanded) {
-                out.identity_files.push(expanded);
-            }
-        }
-        if let Some(files) = raw_known_hosts {
-            out.user_known_hosts_files = files.iter().map(|f| expand_tokens(f, lookup)).collect();
-        }
-        out
+        self.resolve_with(&query, &mut |_| Ok(false))
     }
 
     /// One entry per distinct problem, in the order found.
@@ -313,6 +303,12 @@ impl SshConfig {
     }
 }
 
+/// Checks one `-o Key=value` option as `ssh -o` takes it (for the command line's parser).
+pub fn check_command_line_option(option: &str) -> Result<String, String> {
+    SshConfig::default().with_command_line(&[option.to_string()])?;
+    Ok(option.to_string())
+}
+
 /// Patterns match per character, so `?` covers one character of a
 /// non-ASCII alias.
 fn chars(s: &str) -> Vec<char> {
@@ -320,298 +316,4 @@ fn chars(s: &str) -> Vec<char> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::test_util::*;
-    use super::*;
-    use std::process::Command;
-
-    #[test]
-    fn resolve_table() {
-        struct Case {
-            name: &'static str,
-            text: &'static str,
-            alias: &'static str,
-            check: fn(&HostConfig) -> bool,
-        }
-        let cases = [
-            Case {
-                name: "exact host",
-                text: "Host web\n  HostName web.example.com\n  User deploy\n  Port 2222\n",
-                alias: "web",
-                check: |h| {
-                    h.host_name == s("web.example.com")
-                        && h.user == s("deploy")
-                        && h.port == Some(2222)
-                },
-            },
-            Case {
-                name: "no match leaves everything unset",
-                text: "Host web\n  User deploy\n",
-                alias: "db",
-                check: |h| *h == HostConfig::default(),
-            },
-            Case {
-                name: "star and question mark",
-                text: "Host db?.prod\n  User dbuser\nHost *.prod\n  User produser\n  Port 22\n",
-                alias: "db1.prod",
-                check: |h| h.user == s("dbuser") && h.port == Some(22),
-            },
-            Case {
-                name: "question mark needs exactly one char",
-                text: "Host db?.prod\n  User dbuser\n",
-                alias: "db12.prod",
-                check: |h| h.user.is_none(),
-            },
-            Case {
-                name: "negation vetoes other patterns",
-                text: "Host *.prod !bastion.prod\n  ProxyJump bastion.prod\n",
-                alias: "bastion.prod",
-                check: |h| h.proxy_jump.is_none(),
-            },
-            Case {
-                name: "negation does not veto non-matching",
-                text: "Host *.prod !bastion.prod\n  ProxyJump bastion.prod\n",
-                alias: "app.prod",
-                check: |h| h.proxy_jump == s("bastion.prod"),
-            },
-            Case {
-                name: "negation alone never matches",
-                text: "Host !foo\n  User x\n",
-                alias: "bar",
-                check: |h| h.user.is_none(),
-            },
-            Case {
-                name: "first value wins",
-                text: "Host web\n  User first\nHost *\n  User second\n  Port 1\n",
-                alias: "web",
-                check: |h| h.user == s("first") && h.port == Some(1),
-            },
-            Case {
-                name: "defaults before first Host apply to all",
-                text: "User global\nPort 2200\nHost web\n  User ignored\n",
-                alias: "web",
-                check: |h| h.user == s("global") && h.port == Some(2200),
-            },
-            Case {
-                name: "matching uses alias not HostName",
-                text: "Host web\n  HostName 10.0.0.1\nHost 10.0.0.1\n  User byip\n",
-                alias: "web",
-                check: |h| h.host_name == s("10.0.0.1") && h.user.is_none(),
-            },
-            Case {
-                name: "host matching is case-sensitive, HostName lowercased",
-                text: "Host Web\n  HostName WEB.Example.COM\n",
-                alias: "Web",
-                check: |h| h.host_name == s("web.example.com"),
-            },
-            Case {
-                name: "host matching is case-sensitive (miss)",
-                text: "Host Web\n  HostName x\n",
-                alias: "web",
-                check: |h| h.host_name.is_none(),
-            },
-            Case {
-                name: "comma is not a separator on Host lines",
-                text: "Host a,b\n  User x\n",
-                alias: "a",
-                check: |h| h.user.is_none(),
-            },
-            Case {
-                name: "identity files accumulate, dedup",
-                text: "Host web\n  IdentityFile ~/.ssh/web\n  IdentityFile ~/.ssh/shared\nHost *\n  IdentityFile ~/.ssh/shared\n  IdentityFile /keys/default\n  IdentitiesOnly yes\n",
-                alias: "web",
-                check: |h| {
-                    h.identity_files
-                        == strings(&[
-                            "/home/alice/.ssh/web",
-                            "/home/alice/.ssh/shared",
-                            "/keys/default",
-                        ])
-                        && h.identities_only == Some(true)
-                },
-            },
-            Case {
-                name: "known hosts: first line wins as a list",
-                text: "Host web\n  UserKnownHostsFile ~/a %d/b\nHost *\n  UserKnownHostsFile ~/c\n",
-                alias: "web",
-                check: |h| h.user_known_hosts_files == strings(&["/home/alice/a", "/home/alice/b"]),
-            },
-            Case {
-                name: "tokens",
-                text: "Host web\n  HostName %h.example.com\n  User deploy\n  Port 2022\n  IdentityFile %d/.ssh/%u-%r@%h:%p-%n-%k-%%\n",
-                alias: "web",
-                check: |h| {
-                    h.host_name == s("web.example.com")
-                        && h.identity_files
-                            == strings(&[
-                                "/home/alice/.ssh/bob-deploy@web.example.com:2022-web-web-%",
-                            ])
-                },
-            },
-            Case {
-                name: "%r defaults to local user, %h to alias, %p to 22",
-                text: "IdentityFile ~/%r-%h-%p\n",
-                alias: "Box",
-                check: |h| h.identity_files == strings(&["/home/alice/bob-box-22"]),
-            },
-            Case {
-                name: "quoted values and escapes",
-                text: "Host \"my host\" other\n  IdentityFile \"~/.ssh/my key\"\n  User 'x y'\n  ProxyJump a\\ b\n",
-                alias: "my host",
-                check: |h| {
-                    h.identity_files == strings(&["/home/alice/.ssh/my key"])
-                        && h.user == s("x y")
-                        && h.proxy_jump == s("a b")
-                },
-            },
-            Case {
-                name: "= syntax variants",
-                text: "Host=web\nUser=a\nPort = 2\nHostName =h\nIdentitiesOnly= no\nConnectTimeout 1m30s\nServerAliveInterval=15\nUser = ignored\n",
-                alias: "web",
-                check: |h| {
-                    h.user == s("a")
-                        && h.port == Some(2)
-                        && h.host_name == s("h")
-                        && h.identities_only == Some(false)
-                        && h.connect_timeout == Some(90)
-                        && h.server_alive_interval == Some(15)
-                },
-            },
-            Case {
-                name: "value with = inside",
-                text: "User=a=b\n",
-                alias: "x",
-                check: |h| h.user == s("a=b"),
-            },
-            Case {
-                name: "case-insensitive keywords",
-                text: "hOsT web\n  HOSTNAME h\n  user U\n  pOrT 7\n  identityfile /k\n  PROXYJUMP none\n  stricthostkeychecking Accept-New\n",
-                alias: "web",
-                check: |h| {
-                    h.host_name == s("h")
-                        && h.user == s("U")
-                        && h.port == Some(7)
-                        && h.identity_files == strings(&["/k"])
-                        && h.proxy_jump == s("none")
-                        && h.strict_host_key_checking == Some(crate::ssh::HostKeyCheck::AcceptNew)
-                },
-            },
-            Case {
-                name: "comments and blank lines",
-                text: "# top\n\n   # indented\nHost web # trailing\n  Port 22 # why\n",
-                alias: "web",
-                check: |h| h.port == Some(22),
-            },
-            Case {
-                name: "invalid value ignored so later value applies",
-                text: "Host web\n  Port abc\nHost *\n  Port 2\n",
-                alias: "web",
-                check: |h| h.port == Some(2),
-            },
-            Case {
-                name: "match block is skipped until next Host",
-                text: "Match host web\n  User fromatch\nHost web\n  Port 3\n",
-                alias: "web",
-                check: |h| h.user.is_none() && h.port == Some(3),
-            },
-        ];
-        for case in &cases {
-            let h = cfg(case.text).resolve(case.alias, "bob");
-            assert!((case.check)(&h), "case {:?} failed: {h:#?}", case.name);
-        }
-    }
-
-    /// Compares with OpenSSH itself; `ssh -G -F FILE` ignores the system
-    /// config, so the result only depends on the file we write.
-    #[test]
-    fn cross_check_with_ssh_g() {
-        if Command::new("ssh").arg("-V").output().is_err() {
-            crate::test_support::skip_without_peer("ssh not found");
-            return;
-        }
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let dir = tmp.path();
-        let inc = dir.join("inc");
-        write(
-            &inc.join("1.conf"),
-            "Host db*\n  User dbadmin\n  IdentityFile /keys/db\n",
-        );
-        write(&inc.join("2.conf"), "Host db1\n  Port 5432\n");
-        write(
-            &inc.join("web.inc"),
-            "IdentityFile /keys/webinc\nHost db1\n  User never\n",
-        );
-        let config = dir.join("config");
-        let text = format!(
-            "\
-Include {inc}/*.conf
-Host Web web2 !web3
-  HostName %h.Example.COM
-  user deploy
-  Port=2201
-  IdentityFile /keys/web
-  Include {inc}/web.inc
-Host *.prod !bastion.prod
-  HostName internal
-  Port 2222
-host db?
-  Port 15432
-  IdentityFile \"/keys/with space\"
-Host *
-  User = everyone
-  Port 2022
-  IdentityFile /keys/default
-  IdentityFile /keys/web
-",
-            inc = inc.display()
-        );
-        write(&config, &text);
-        let ours = SshConfig::load(&config, dir);
-        assert!(ours.warnings().is_empty(), "{:?}", ours.warnings());
-
-        for alias in [
-            "Web",
-            "web",
-            "web2",
-            "web3",
-            "db1",
-            "db22",
-            "app.prod",
-            "bastion.prod",
-            "zzz",
-        ] {
-            let out = Command::new("ssh")
-                .arg("-G")
-                .arg("-F")
-                .arg(&config)
-                .arg(alias)
-                .output()
-                .expect("run ssh -G");
-            assert!(out.status.success(), "ssh -G {alias} failed: {out:?}");
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            let field = |k: &str| -> Vec<String> {
-                stdout
-                    .lines()
-                    .filter_map(|l| l.strip_prefix(k).and_then(|r| r.strip_prefix(' ')))
-                    .map(str::to_string)
-                    .collect()
-            };
-            let h = ours.resolve(alias, "nobody-local");
-            let expect_host = h
-                .host_name
-                .clone()
-                .unwrap_or_else(|| alias.to_ascii_lowercase());
-            assert_eq!(field("hostname"), [expect_host], "hostname for {alias}");
-            let port = h.port.unwrap_or(22).to_string();
-            assert_eq!(field("port"), [port], "port for {alias}");
-            if let Some(user) = &h.user {
-                assert_eq!(field("user"), [user.as_str()], "user for {alias}");
-            }
-            assert_eq!(
-                field("identityfile"),
-                h.identity_files,
-                "identityfile for {alias}"
-            );
-        }
-    }
-}
+mod tests;

@@ -1,5 +1,5 @@
 //! The parser: a state machine over the lines of one file that builds the
-//! blocks, skips `Match` blocks and validates values.
+//! blocks (one per `Host` or `Match` line) and validates values.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use super::expand::{check_tokens, expand_env, expand_tilde};
 use super::keywords::{Key, Kind, classify};
 use super::lexer::split_line;
-use super::values::{parse_flag, parse_port, parse_time};
-use super::{Block, HostLine, HostPattern, Setting, SshConfig, chars, pattern};
+use super::matching::{MatchLine, MatchProblem};
+use super::values::{parse_count, parse_flag, parse_port, parse_time};
+use super::{Block, Condition, HostLine, HostPattern, Place, Setting, SshConfig, chars, pattern};
 use crate::ssh::HostKeyCheck;
 
 pub(super) struct Parser {
@@ -88,7 +89,7 @@ impl Parser {
         }
     }
 
-    pub(super) fn start_block(&mut self, conditions: Vec<HostLine>) {
+    pub(super) fn start_block(&mut self, conditions: Vec<Condition>) {
         self.blocks.push(Block {
             conditions,
             settings: Vec::new(),
@@ -101,12 +102,16 @@ impl Parser {
         }
     }
 
-    pub(super) fn parse_text(&mut self, text: &str, path: &Path, outer: &[HostLine], depth: usize) {
+    pub(super) fn parse_text(
+        &mut self,
+        text: &str,
+        path: &Path,
+        outer: &[Condition],
+        depth: usize,
+    ) {
         let file = self.display(path);
         self.start_block(outer.to_vec());
-        let mut current: Vec<HostLine> = outer.to_vec();
-        // (first line, last non-comment line) of the Match block being skipped.
-        let mut in_match: Option<(usize, usize)> = None;
+        let mut current: Vec<Condition> = outer.to_vec();
 
         for (idx, raw) in text.lines().enumerate() {
             let loc = Loc {
@@ -117,68 +122,104 @@ impl Parser {
                 Ok(None) => continue,
                 Ok(Some(parts)) => parts,
                 Err(problem) => {
-                    match in_match.as_mut() {
-                        Some((_, last)) => *last = loc.line,
-                        None => self.warn(format!("{loc}: {problem}; line ignored")),
-                    }
+                    self.warn(format!("{loc}: {problem}; line ignored"));
                     continue;
                 }
             };
             let kind = classify(&keyword);
-            match kind {
-                Kind::Supported(_, Key::Host) => {
-                    self.end_match(&loc, in_match.take());
-                    if args.is_empty() {
-                        self.warn(format!("{loc}: Host without patterns matches nothing"));
-                    }
-                    let line = HostLine {
-                        patterns: args
-                            .into_iter()
-                            .map(|a| {
-                                let (negated, body) = pattern::split_negation(&a);
-                                HostPattern {
-                                    negated,
-                                    pattern: body.to_string(),
-                                }
-                            })
-                            .collect(),
-                    };
-                    current = outer.to_vec();
-                    current.push(line);
-                    self.start_block(current.clone());
+            let condition = match kind {
+                Kind::Supported(_, Key::Host) => self.host_line(args, &loc),
+                Kind::Supported(_, Key::Match) => self.match_line(&args, &loc),
+                _ => {
+                    self.directive(kind, &keyword, args, &loc, &current, depth);
                     continue;
                 }
-                Kind::Supported(_, Key::Match) => {
-                    self.end_match(&loc, in_match.take());
-                    in_match = Some((loc.line, loc.line));
-                    continue;
-                }
-                _ => {}
-            }
-            if let Some((_, last)) = in_match.as_mut() {
-                *last = loc.line;
-                continue;
-            }
-            self.directive(kind, &keyword, args, &loc, &current, depth);
+            };
+            current = outer.to_vec();
+            current.push(condition);
+            self.start_block(current.clone());
         }
-        let eof = Loc {
-            file: &file,
-            line: 0,
-        };
-        self.end_match(&eof, in_match);
     }
 
-    fn end_match(&mut self, loc: &Loc<'_>, range: Option<(usize, usize)>) {
-        if let Some((first, last)) = range {
-            let which = if first == last {
-                format!("line {first} is ignored")
-            } else {
-                format!("lines {first}-{last} are ignored")
-            };
-            self.warn(format!(
-                "{}:{first}: Match blocks are not supported by mtssh; {which}",
-                loc.file
-            ));
+    fn host_line(&mut self, args: Vec<String>, loc: &Loc<'_>) -> Condition {
+        if args.is_empty() {
+            self.warn(format!("{loc}: Host without patterns matches nothing"));
+        }
+        Condition::Host(HostLine {
+            patterns: args
+                .into_iter()
+                .map(|a| {
+                    let (negated, body) = pattern::split_negation(&a);
+                    HostPattern {
+                        negated,
+                        pattern: body.to_string(),
+                    }
+                })
+                .collect(),
+        })
+    }
+
+    /// A line mtssh cannot evaluate starts a block that never applies, with one warning
+    /// (an unsupported criterion is named once however often it is used).
+    fn match_line(&mut self, args: &[String], loc: &Loc<'_>) -> Condition {
+        match MatchLine::parse(args) {
+            Ok(line) => Condition::Match(line),
+            Err(MatchProblem::Invalid(why)) => {
+                self.warn(format!(
+                    "{loc}: {why}; the block below never applies (OpenSSH refuses the file)"
+                ));
+                Condition::Never
+            }
+            Err(MatchProblem::Unsupported(name)) => {
+                if self.reported_keys.insert(format!("match {name}")) {
+                    self.warn(format!(
+                        "{loc}: Match {name} is not supported by mtssh; blocks that use it never apply"
+                    ));
+                }
+                Condition::Never
+            }
+        }
+    }
+
+    /// One `-o Key=value` option: what the files accept, but an invalid or unsupported one
+    /// is an error (as `ssh -o` refuses it), and Host/Match/Include are not options.
+    pub(super) fn command_line_option(&mut self, option: &str) -> Result<(), String> {
+        let fail = |why: &str| Err(format!("-o {option}: {why}"));
+        let (keyword, args) = match split_line(option) {
+            Ok(Some(parts)) => parts,
+            Ok(None) => return fail("expected Option=value"),
+            Err(problem) => return fail(problem),
+        };
+        let kind = classify(&keyword);
+        match kind {
+            Kind::Supported(name, Key::Host | Key::Match | Key::Include) => {
+                return fail(&format!("{name} is not allowed on the command line"));
+            }
+            Kind::Supported(..) | Kind::Silent | Kind::SilentWhenOff(_) => {}
+            Kind::Unsupported(name) => return fail(&format!("{name} is not supported by mtssh")),
+            Kind::Unknown => return fail("not a known ssh_config option"),
+        }
+        let before = self.warnings.len();
+        let loc = Loc {
+            file: "-o",
+            line: 0,
+        };
+        self.directive(kind, &keyword, args, &loc, &[], 0);
+        match self.warnings.get(before) {
+            Some(problem) => {
+                let why = problem.trim_start_matches("-o:0: ");
+                let why = [
+                    "; hosts it applies to are not connected",
+                    " and is ignored",
+                    "; line ignored",
+                    "; ignored",
+                ]
+                .iter()
+                .find_map(|tail| why.strip_suffix(tail))
+                .unwrap_or(why);
+                fail(why)
+            }
+            None => Ok(()),
         }
     }
 
@@ -194,7 +235,7 @@ impl Parser {
         keyword: &str,
         args: Vec<String>,
         loc: &Loc<'_>,
-        current: &[HostLine],
+        current: &[Condition],
         depth: usize,
     ) {
         let (name, key) = match kind {
@@ -239,15 +280,24 @@ impl Parser {
             key,
             Key::Include | Key::IgnoreUnknown | Key::UserKnownHostsFile
         );
+        let place = match key {
+            Key::Port => Some(Place::Port),
+            Key::HostName => Some(Place::HostName),
+            Key::User => Some(Place::User),
+            _ => None,
+        };
         if !multi && args.len() > 1 {
-            self.warn(format!(
-                "{loc}: {name} takes one value (quote it if it contains spaces); line ignored"
-            ));
+            let msg = format!("{loc}: {name} takes one value (quote it if it contains spaces)");
+            match place {
+                Some(place) => self.invalid(place, msg),
+                None => self.warn(format!("{msg}; line ignored")),
+            }
             return;
         }
         let value = &args[0];
         let invalid =
             |what: &str| format!("{loc}: invalid {name} value \"{value}\"{what}; ignored");
+        let fatal = |what: &str| format!("{loc}: invalid {name} value \"{value}\"{what}");
         let setting = match key {
             Key::Host | Key::Match => None,
             Key::Include => {
@@ -267,7 +317,7 @@ impl Parser {
             Key::HostName => match check_tokens(value, "h") {
                 Ok(()) => Some(Setting::HostName(value.clone())),
                 Err(msg) => {
-                    self.warn(invalid(&format!(" ({msg})")));
+                    self.invalid(Place::HostName, fatal(&format!(" ({msg})")));
                     None
                 }
             },
@@ -275,10 +325,31 @@ impl Parser {
             Key::Port => match parse_port(value) {
                 Some(p) => Some(Setting::Port(p)),
                 None => {
-                    self.warn(invalid(" (expected a number from 1 to 65535)"));
+                    self.invalid(Place::Port, fatal(" (expected a number from 1 to 65535)"));
                     None
                 }
             },
+            Key::BatchMode | Key::HashKnownHosts => match parse_flag(value) {
+                Some(b) if key == Key::BatchMode => Some(Setting::BatchMode(b)),
+                Some(b) => Some(Setting::HashKnownHosts(b)),
+                None => {
+                    self.warn(invalid(" (expected yes or no)"));
+                    None
+                }
+            },
+            Key::ConnectionAttempts | Key::ServerAliveCountMax => {
+                let least = u32::from(key == Key::ConnectionAttempts);
+                match parse_count(value).filter(|n| *n >= least) {
+                    Some(n) if key == Key::ConnectionAttempts => {
+                        Some(Setting::ConnectionAttempts(n))
+                    }
+                    Some(n) => Some(Setting::ServerAliveCountMax(n)),
+                    None => {
+                        self.warn(invalid(&format!(" (expected a number from {least})")));
+                        None
+                    }
+                }
+            }
             Key::IdentityFile => match self.prepare_path(value) {
                 Ok(v) => Some(Setting::IdentityFile(v)),
                 Err(msg) => {
@@ -338,6 +409,16 @@ impl Parser {
         if let Some(setting) = setting {
             self.add(setting);
         }
+    }
+
+    /// An invalid value of an option that decides where to connect: the hosts it is the
+    /// first value for fail with `msg` (connecting elsewhere would be worse).
+    fn invalid(&mut self, place: Place, msg: String) {
+        self.warn(format!("{msg}; hosts it applies to are not connected"));
+        self.add(Setting::Invalid(
+            place,
+            format!("{msg} (fix it in the ssh_config)"),
+        ));
     }
 
     /// Does the host-independent part of path expansion (`~`, `${VAR}`) now
@@ -431,13 +512,12 @@ Host c
         let c = cfg(text);
         let expected = strings(&[
             "~/.ssh/config:3: ForwardAgent is not supported by mtssh and is ignored",
-            "~/.ssh/config:7: invalid Port value \"abc\" (expected a number from 1 to 65535); ignored",
+            "~/.ssh/config:7: invalid Port value \"abc\" (expected a number from 1 to 65535); hosts it applies to are not connected",
             "~/.ssh/config:10: Bogus is not a known ssh_config option and is ignored",
-            "~/.ssh/config:11: Match blocks are not supported by mtssh; lines 11-15 are ignored",
-            "~/.ssh/config:17: invalid Port value \"0\" (expected a number from 1 to 65535); ignored",
+            "~/.ssh/config:17: invalid Port value \"0\" (expected a number from 1 to 65535); hosts it applies to are not connected",
             "~/.ssh/config:18: invalid IdentityFile value \"~/%C\" (token %C is not supported by mtssh); ignored",
             "~/.ssh/config:19: invalid IdentityFile value \"%x\" (unknown token %x); ignored",
-            "~/.ssh/config:20: User takes one value (quote it if it contains spaces); line ignored",
+            "~/.ssh/config:20: User takes one value (quote it if it contains spaces); hosts it applies to are not connected",
             "~/.ssh/config:21: HostName has no value; line ignored",
             "~/.ssh/config:22: unterminated quote; line ignored",
         ]);
@@ -454,12 +534,28 @@ Host c
     }
 
     #[test]
-    fn single_line_match_warning() {
-        let c = cfg("Match all\n");
+    fn match_problems_warn_once_and_the_block_never_applies() {
+        let c = cfg("\
+Match localnetwork 10.0.0.0/8
+  User a
+Match localnetwork 192.168.0.0/16
+  User b
+Match all host x
+  User c
+Match exec
+  User d
+Host *
+  User e
+");
         assert_eq!(
             c.warnings(),
-            ["~/.ssh/config:1: Match blocks are not supported by mtssh; line 1 is ignored"]
+            [
+                "~/.ssh/config:1: Match localnetwork is not supported by mtssh; blocks that use it never apply",
+                "~/.ssh/config:5: `all` cannot be combined with other Match criteria; the block below never applies (OpenSSH refuses the file)",
+                "~/.ssh/config:7: Match exec needs an argument; the block below never applies (OpenSSH refuses the file)",
+            ]
         );
+        assert_eq!(c.resolve("x", "bob").user, s("e"));
     }
 
     #[test]

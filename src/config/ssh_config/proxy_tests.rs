@@ -23,6 +23,8 @@ Host jump-none-twice
   ProxyJump j4
 Host quoted
   ProxyCommand = \"quoted x\" 'y'   
+Match originalhost via-match
+  ProxyCommand matched %h
 Host *
   ProxyCommand fallback %n
 ";
@@ -53,6 +55,8 @@ fn proxy_command_and_proxy_jump_exclude_each_other_first_one_wins() {
         // `ProxyJump none` shuts out the later ProxyJump, not the later ProxyCommand.
         ("jump-none-twice", "proxycommand fallback %n"),
         ("quoted", "proxycommand \"quoted x\" 'y'"),
+        // A ProxyCommand in a Match block carries the host like one in a Host block.
+        ("via-match", "proxycommand matched %h"),
         ("other", "proxycommand fallback %n"),
     ];
     for (alias, expected) in table {
@@ -78,6 +82,7 @@ fn proxy_settings_match_ssh_g() {
         "jump-none",
         "jump-none-twice",
         "quoted",
+        "via-match",
         "other",
     ] {
         let out = Command::new("ssh")

@@ -7,6 +7,14 @@ pub(super) fn parse_port(s: &str) -> Option<u16> {
     s.parse::<u16>().ok().filter(|&p| p != 0)
 }
 
+/// A count such as `ConnectionAttempts 3`: decimal digits, at most `i32::MAX` as OpenSSH.
+pub(super) fn parse_count(s: &str) -> Option<u32> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<u32>().ok().filter(|&n| n <= i32::MAX as u32)
+}
+
 pub(super) fn parse_flag(s: &str) -> Option<bool> {
     match s.to_ascii_lowercase().as_str() {
         "yes" | "true" => Some(true),
