@@ -245,6 +245,76 @@ fn host_options(args: &[String]) -> HostOptions {
 }
 
 #[tokio::test]
+async fn match_blocks_route_hosts_to_sshd_as_ssh_g_resolves_them() {
+    if !sshd::available() || !support::have("ssh") {
+        return;
+    }
+    let env = TestEnv::new();
+    let server = Sshd::start(&env, SshdOptions::default());
+    let (ip, port) = (server.addrs[0].ip(), server.port());
+    let login = sshd::login_user();
+    let key = env.key("client_ed25519");
+    // Each m-* name reaches sshd only through its Match block: originalhost, `Match all`
+    // then Include (a file OpenSSH reads only because the block matches), exec, and a
+    // negated localuser.
+    let route = format!("  HostName {ip}\n  Port {port}\n  User {login}\n");
+    let extra = env.path("extra.conf");
+    std::fs::write(&extra, format!("Host m-incl\n{route}")).unwrap();
+    let config = env.path("ssh_config");
+    std::fs::write(
+        &config,
+        format!(
+            "Host m-*\n  IdentityFile {key}\n  IdentitiesOnly yes\n\
+             Match originalhost m-orig\n{route}\
+             Match all\n  Include {extra}\n\
+             Match exec \"test %n = m-exec\"\n{route}\
+             Match originalhost m-neg !localuser nosuchlocal-mtssh\n{route}",
+            key = key.display(),
+            extra = extra.display(),
+        ),
+    )
+    .unwrap();
+    let kh = env.path("kh");
+    for alias in ["m-orig", "m-incl", "m-exec", "m-neg"] {
+        let args: Vec<String> = [
+            "-H",
+            alias,
+            "--ssh-config",
+            config.to_str().unwrap(),
+            "--known-hosts",
+            kh.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let inventory = inventory::resolve(&host_options(&args))
+            .await
+            .expect("resolves");
+        assert!(
+            inventory.warnings.is_empty(),
+            "{alias}: {:?}",
+            inventory.warnings
+        );
+        let target = inventory.targets[0].clone();
+        assert_eq!(of(&target), ssh_g(&config, &[alias]), "{alias}");
+        assert_eq!(target.host, ip.to_string(), "{alias}");
+        let (ends, _) = run_all(inventory.targets, "echo ok").await;
+        assert_eq!(
+            ends,
+            [SessionState::Closed {
+                exit_status: Some(0),
+                signal: None,
+            }],
+            "{alias}: {}",
+            server.log()
+        );
+        for store in &inventory.stores {
+            store.flush().await;
+        }
+    }
+}
+
+#[tokio::test]
 async fn an_invalid_port_in_ssh_config_fails_that_host_only_and_says_where() {
     if !sshd::available() {
         return;
