@@ -306,24 +306,30 @@ impl Builder {
     /// One host's target: [`pick`] decides its settings; here they meet the environment
     /// (its password), the other entries (its jump chain) and its known_hosts store.
     fn target(&self, entry: &HostEntry, depth: usize) -> Result<Target> {
-        // `-J` names the route of the hosts given, not of its own hops (as in OpenSSH):
-        // a hop takes its route from its own entry and ssh_config.
-        let hop_args;
-        let cli = if depth == 0 {
-            &self.args
+        // `-J` and `[defaults] jump`/`proxy_command` name the route of the hosts given, not
+        // of their own hops (as `ssh -J` does): a hop takes its route from its own entry and
+        // ssh_config (a chain `a,b` whose hop `b` went through `a,b` again would never end).
+        let (hop_args, hop_defaults);
+        let (cli, defaults) = if depth == 0 {
+            (&self.args, &self.defaults)
         } else {
             hop_args = HostOptions {
                 jump: None,
                 ..self.args.clone()
             };
-            &hop_args
+            hop_defaults = super::Defaults {
+                jump: None,
+                proxy_command: None,
+                ..self.defaults.clone()
+            };
+            (&hop_args, &hop_defaults)
         };
         // ssh_config matches the name the user would type to ssh, whatever the form.
-        let ssh = self.lookup.get(entry, cli, &self.defaults);
+        let ssh = self.lookup.get(entry, cli, defaults);
         let sources = Sources {
             entry,
             cli,
-            defaults: &self.defaults,
+            defaults,
             ssh: &ssh,
         };
         let built_in = BuiltIn {

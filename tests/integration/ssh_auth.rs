@@ -409,6 +409,33 @@ async fn hosts_behind_a_jump_host_and_a_chain_of_two() {
         assert_eq!(out.code, Some(0), "-J {via}: {}{}", out.stdout, out.stderr);
         assert!(out.stdout.contains("hopped"));
     }
+    // `[defaults] jump` with a chain: the hosts' route too, not the hops' own.
+    let list = env.path("chained.toml");
+    std::fs::write(
+        &list,
+        format!(
+            "[defaults]\njump = \"{chain}\"\nidentity_file = \"{}\"\nknown_hosts = \"{}\"\n\n\
+             [[hosts]]\nname = \"inner\"\nhost = \"{}\"\nport = {}\nuser = \"{user}\"\n",
+            key.display(),
+            known.display(),
+            inner.addrs[0].ip(),
+            inner.port()
+        ),
+    )
+    .unwrap();
+    let out = mtssh(
+        &env,
+        &["run", "-f", list.to_str().unwrap(), "-c", "echo hopped"],
+    )
+    .await;
+    assert_eq!(
+        out.code,
+        Some(0),
+        "[defaults] jump: {}{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(out.stdout.contains("hopped"));
 }
 
 #[tokio::test]
