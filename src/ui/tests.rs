@@ -475,3 +475,49 @@ fn status_bar_keeps_the_thread_message_from_80_columns() {
         }
     }
 }
+
+#[test]
+fn help_at_80x24_scrolls_to_its_last_row() {
+    let mut app = ready_app(80, 24, 2);
+    key(&mut app, KeyCode::F(1), KeyModifiers::NONE);
+    let top = render(&app);
+    insta::assert_snapshot!("help_80x24_top", top);
+    assert!(!top.contains("Ctrl-Q"), "{top}");
+    let mut seen = top.clone();
+    // Row by row to the end: every row of the table is on screen at some point.
+    for _ in 0..60 {
+        key(&mut app, KeyCode::Down, KeyModifiers::NONE);
+        seen += &render(&app);
+    }
+    let bottom = render(&app);
+    insta::assert_snapshot!("help_80x24_bottom", bottom);
+    assert!(bottom.contains("Ctrl-Q") && bottom.contains("F1 / any other key"));
+    for (keys, _) in crate::app::help::KEY_HELP {
+        assert!(seen.contains(keys), "{keys} never shown");
+    }
+    // PgUp and Home go back; End goes to the bottom at once; the wheel scrolls too.
+    key(&mut app, KeyCode::PageUp, KeyModifiers::NONE);
+    assert!(!render(&app).contains("Ctrl-Q"));
+    key(&mut app, KeyCode::Home, KeyModifiers::NONE);
+    assert_eq!(render(&app), top);
+    let wheel = |app: &mut App, kind| {
+        let event = crossterm::event::MouseEvent {
+            kind,
+            column: 40,
+            row: 10,
+            modifiers: KeyModifiers::NONE,
+        };
+        let _ = app.update(Msg::Mouse(event));
+    };
+    wheel(&mut app, crossterm::event::MouseEventKind::ScrollDown);
+    assert_ne!(render(&app), top);
+    wheel(&mut app, crossterm::event::MouseEventKind::ScrollUp);
+    assert_eq!(render(&app), top);
+    key(&mut app, KeyCode::End, KeyModifiers::NONE);
+    assert_eq!(render(&app), bottom);
+    key(&mut app, KeyCode::PageDown, KeyModifiers::NONE);
+    assert_eq!(render(&app), bottom, "no scrolling past the end");
+    // Any other key closes it.
+    key(&mut app, KeyCode::Char('x'), KeyModifiers::NONE);
+    assert!(app.overlay.is_none());
+}
