@@ -521,3 +521,22 @@ fn help_at_80x24_scrolls_to_its_last_row() {
     key(&mut app, KeyCode::Char('x'), KeyModifiers::NONE);
     assert!(app.overlay.is_none());
 }
+
+#[test]
+fn help_and_status_bar_at_tiny_sizes_draw_without_panicking() {
+    for (cols, rows) in [(1, 1), (2, 3), (12, 5), (30, 8), (79, 23)] {
+        let mut app = ready_app(cols, rows, 3);
+        let _ = app.update(Msg::Mock(MockStatus::Listening("127.0.0.1:2222".into())));
+        key(&mut app, KeyCode::F(1), KeyModifiers::NONE);
+        for code in [KeyCode::End, KeyCode::PageUp, KeyCode::Down, KeyCode::Up] {
+            key(&mut app, code, KeyModifiers::NONE);
+            // Set after the key, which clears it.
+            app.notice = Some("web01: session ended with 1.2 MB unsent".into());
+            let _ = render(&app);
+        }
+        assert!(matches!(
+            app.overlay,
+            Some(crate::app::Overlay::Help { .. })
+        ));
+    }
+}
