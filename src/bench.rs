@@ -12,6 +12,9 @@ use crate::config::HostOptions;
 use crate::mock::HostKeyType;
 use crate::modes::Mode;
 
+mod svg;
+pub use svg::svg_chart;
+
 /// What `mtssh bench` was asked to measure.
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
@@ -271,62 +274,4 @@ pub fn table(results: &[ModeResult], args: &BenchOptions) -> String {
         );
     }
     out
-}
-
-/// A small self-contained SVG bar chart of wall time and CPU time per mode.
-pub fn svg_chart(results: &[ModeResult], args: &BenchOptions) -> String {
-    use std::fmt::Write;
-    let (width, row, left, top) = (720.0, 56.0, 120.0, 70.0);
-    let height = top + row * results.len() as f64 + 40.0;
-    let longest = results
-        .iter()
-        .map(|r| r.wall_s.max(r.cpu_user_s + r.cpu_sys_s))
-        .fold(0.0_f64, f64::max)
-        .max(1e-9);
-    let scale = (width - left - 140.0) / longest;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="monospace" font-size="14">
-<rect width="100%" height="100%" fill="#ffffff"/>
-<text x="16" y="28" font-size="17" font-weight="bold">mtssh bench: {} sessions, "{}", server latency {} ms</text>
-<text x="16" y="50" fill="#555">wall time (dark) and client CPU time (light), seconds; fewer is better</text>
-"##,
-        results.first().map(|r| r.sessions).unwrap_or(0),
-        xml_escape(&args.command),
-        args.latency_ms
-    );
-    for (i, r) in results.iter().enumerate() {
-        let y = top + row * i as f64;
-        let cpu = r.cpu_user_s + r.cpu_sys_s;
-        let _ = write!(
-            svg,
-            r##"<text x="16" y="{ty}">{name}</text>
-<rect x="{left}" y="{y}" width="{ww:.1}" height="20" fill="#2b6cb0"/>
-<text x="{wx:.1}" y="{ty}">{wall:.3} s  ({threads} threads, {rss} MB)</text>
-<rect x="{left}" y="{cy}" width="{cw:.1}" height="12" fill="#90cdf4"/>
-<text x="{cx:.1}" y="{cty}" fill="#555" font-size="12">CPU {cpu:.3} s</text>
-"##,
-            ty = y + 15.0,
-            name = r.mode.name(),
-            ww = (r.wall_s * scale).max(1.0),
-            wx = left + (r.wall_s * scale).max(1.0) + 8.0,
-            wall = r.wall_s,
-            threads = r.peak_threads,
-            rss = r.peak_rss_kb / 1024,
-            cy = y + 24.0,
-            cw = (cpu * scale).max(1.0),
-            cx = left + (cpu * scale).max(1.0) + 8.0,
-            cty = y + 34.0,
-        );
-    }
-    svg.push_str("</svg>\n");
-    svg
-}
-
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

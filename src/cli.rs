@@ -252,7 +252,8 @@ pub struct BenchArgs {
     /// Results as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Also write a bar chart of the results as SVG.
+    /// Also write the results as an SVG chart: wall and client CPU time, peak OS threads and
+    /// peak memory per mode, side by side.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
 }

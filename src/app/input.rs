@@ -206,7 +206,7 @@ impl App {
 
     fn function_key(&mut self, n: u8) -> Vec<Effect> {
         match n {
-            1 => self.overlay = Some(Overlay::Help),
+            1 => self.overlay = Some(Overlay::Help { top: 0 }),
             2 => return vec![Effect::StartMock],
             3 => return self.set_mode(InputMode::Keystroke),
             4 => {
@@ -337,7 +337,10 @@ impl App {
         let yes = matches!(key.code, KeyCode::Char('y' | 'Y') | KeyCode::Enter);
         let no = matches!(key.code, KeyCode::Char('n' | 'N') | KeyCode::Esc);
         match overlay {
-            Overlay::Help => Vec::new(),
+            Overlay::Help { top } => {
+                self.help_key(top, key.code);
+                Vec::new()
+            }
             Overlay::QuitConfirm if yes || ctrl(&key) == Some('q') => vec![Effect::Quit],
             Overlay::PasteConfirm { text, targets, .. } if yes => self.paste_to(&text, targets),
             Overlay::QuitConfirm | Overlay::PasteConfirm { .. } if no => Vec::new(),
@@ -348,6 +351,24 @@ impl App {
                 Vec::new()
             }
         }
+    }
+
+    /// Scrolling keys move the help; any other key closes it, as it always did.
+    pub(super) fn help_key(&mut self, top: usize, code: KeyCode) {
+        let view = self.help_view();
+        let top = top.min(view.max_top());
+        let top = match code {
+            KeyCode::Up => top.saturating_sub(1),
+            KeyCode::Down => top + 1,
+            KeyCode::PageUp => top.saturating_sub(view.page()),
+            KeyCode::PageDown | KeyCode::Char(' ') => top + view.page(),
+            KeyCode::Home => 0,
+            KeyCode::End => view.max_top(),
+            _ => return,
+        };
+        self.overlay = Some(Overlay::Help {
+            top: top.min(view.max_top()),
+        });
     }
 
     fn prompt_key(&mut self, mut dialog: super::PromptDialog, key: KeyEvent) -> Vec<Effect> {

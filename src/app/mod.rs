@@ -4,6 +4,8 @@
 mod charset;
 pub mod editor;
 mod emulator;
+pub mod help;
+pub mod help_layout;
 mod input;
 pub mod keys;
 pub mod layout;
@@ -152,7 +154,10 @@ pub struct PromptDialog {
 /// A dialog drawn over the panes; while one is open it gets every key.
 #[derive(Debug)]
 pub enum Overlay {
-    Help,
+    /// The key table, scrolled so that row `top` is its first visible row.
+    Help {
+        top: usize,
+    },
     QuitConfirm,
     Prompt(PromptDialog),
     AddHost(LineEditor),
@@ -288,6 +293,12 @@ impl App {
     /// Where a pane's session is in its life.
     pub fn pane_state(&self, id: SessionId) -> Option<&SessionState> {
         self.pane(id).map(|p| &p.state)
+    }
+
+    /// The F1 help as it is laid out on this screen.
+    pub fn help_view(&self) -> help_layout::HelpView {
+        let screen = Rect::new(0, 0, self.size.0, self.size.1);
+        help_layout::HelpView::new(layout::screen_areas(screen).panes)
     }
 
     /// The status bar's one-line notice, if one is shown.

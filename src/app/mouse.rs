@@ -4,13 +4,22 @@ use crossterm::event::{KeyCode, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
 use super::layout;
-use super::{App, Effect};
+use super::{App, Effect, Overlay};
 
 /// Lines one wheel notch scrolls.
 const WHEEL_LINES: isize = 3;
 
 impl App {
     pub(super) fn on_mouse(&mut self, event: MouseEvent) -> Vec<Effect> {
+        if let Some(Overlay::Help { top }) = self.overlay {
+            let code = match event.kind {
+                MouseEventKind::ScrollUp => KeyCode::Up,
+                MouseEventKind::ScrollDown => KeyCode::Down,
+                _ => return Vec::new(),
+            };
+            self.help_key(top, code);
+            return Vec::new();
+        }
         if self.overlay.is_some() {
             return Vec::new();
         }

@@ -20,20 +20,171 @@ fn mode_label(mode: InputMode) -> &'static str {
     }
 }
 
-fn mock_text(status: &MockStatus) -> Option<String> {
-    match status {
-        MockStatus::Off => None,
-        MockStatus::Starting => Some("mock starting…".into()),
-        MockStatus::Listening(addr) => Some(format!(
-            "mock on {addr} ({}/{})",
-            crate::mock::DEFAULT_USER,
-            crate::mock::DEFAULT_PASSWORD
-        )),
-        MockStatus::Failed(reason) => Some(format!("mock failed: {reason}")),
+/// The mock's status, long and short: the address is what gives way first at 80 columns.
+fn mock_forms(status: &MockStatus) -> Vec<Vec<Span<'static>>> {
+    let (long, short) = match status {
+        MockStatus::Off => return Vec::new(),
+        MockStatus::Starting => ("mock starting…".to_string(), "mock…".to_string()),
+        MockStatus::Listening(addr) => (
+            format!(
+                "mock on {addr} ({}/{})",
+                crate::mock::DEFAULT_USER,
+                crate::mock::DEFAULT_PASSWORD
+            ),
+            "mock on".to_string(),
+        ),
+        MockStatus::Failed(reason) => (format!("mock failed: {reason}"), "mock failed".into()),
+    };
+    vec![vec![Span::raw(long)], vec![Span::raw(short)]]
+}
+
+/// What can be in the status bar, named so the order in which they give way reads as a list.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Slot {
+    Counts,
+    Targets,
+    Mode,
+    Page,
+    Zoom,
+    Mouse,
+    Notice,
+    Mock,
+    Threads,
+    Lag,
+    Help,
+}
+
+/// When the bar is too wide, these steps run in order until it fits: each moves that item
+/// to its next shorter form, or drops it after its last one. The mode, the thread message
+/// and "F1 help" never go: they are what the TUI is about. A notice answers the key just
+/// pressed and lasts until the next one, so the counts and targets make room for it (the
+/// pane titles show each state and ●/○ meanwhile) before it is squeezed.
+const GIVE_WAY: &[Slot] = &[
+    Slot::Mock,
+    Slot::Counts,
+    Slot::Targets,
+    Slot::Mock,
+    Slot::Lag,
+    Slot::Mouse,
+    Slot::Zoom,
+    Slot::Targets,
+    Slot::Counts,
+    Slot::Notice,
+];
+
+/// A notice cut shorter than this is dropped rather than shown as a stub.
+const MIN_NOTICE: usize = 10;
+
+struct Item {
+    slot: Slot,
+    /// Longest first; the item is dropped once `level` runs past the last.
+    forms: Vec<Vec<Span<'static>>>,
+    level: usize,
+}
+
+impl Item {
+    fn new(slot: Slot, forms: Vec<Vec<Span<'static>>>) -> Self {
+        Item {
+            slot,
+            forms,
+            level: 0,
+        }
+    }
+
+    fn one(slot: Slot, span: Span<'static>) -> Self {
+        Item::new(slot, vec![vec![span]])
+    }
+
+    fn shown(&self) -> Option<&[Span<'static>]> {
+        self.forms.get(self.level).map(Vec::as_slice)
+    }
+
+    fn width(&self) -> usize {
+        self.shown().map_or(0, |s| s.iter().map(Span::width).sum())
     }
 }
 
-pub fn draw_status(frame: &mut Frame, app: &App, layout: &PaneLayout, area: Rect) {
+/// The width of the bar with each item in its current form, separators included.
+fn bar_width(items: &[Item]) -> usize {
+    let shown: Vec<usize> = items
+        .iter()
+        .filter(|i| i.shown().is_some())
+        .map(Item::width)
+        .collect();
+    let seps = shown.len().saturating_sub(1) * Span::raw(SEP).width();
+    1 + shown.iter().sum::<usize>() + seps
+}
+
+/// Shortens and drops items along [`GIVE_WAY`] until the bar fits in `width` columns.
+fn fit(items: &mut [Item], width: usize) {
+    for &slot in GIVE_WAY {
+        let total = bar_width(items);
+        if total <= width {
+            return;
+        }
+        let Some(item) = items.iter_mut().find(|i| i.slot == slot) else {
+            continue;
+        };
+        if slot == Slot::Notice {
+            // The notice is cut to the room left rather than dropped whole: it says why
+            // the last key did nothing.
+            let room = (width + item.width()).saturating_sub(total);
+            match item.shown() {
+                Some([span]) if room >= MIN_NOTICE => {
+                    let cut = Span::styled(squeeze(&span.content, room), span.style);
+                    item.forms = vec![vec![cut]];
+                }
+                _ => item.level = item.forms.len(),
+            }
+        } else {
+            item.level += 1;
+        }
+    }
+}
+
+/// `text` in `width` display columns: its start (what happened, to which host) and its end
+/// (a file name, the key that helps) kept, the middle given up for an ellipsis.
+fn squeeze(text: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let keep = |chars: &mut dyn Iterator<Item = char>, mut room: usize| {
+        let mut kept = String::new();
+        for c in chars {
+            let w = c.width().unwrap_or(0);
+            if w > room {
+                break;
+            }
+            room -= w;
+            kept.push(c);
+        }
+        kept
+    };
+    let room = width.saturating_sub(1);
+    let head = keep(&mut text.chars(), room - room / 2);
+    let tail = keep(&mut text.chars().rev(), room - head.width());
+    format!("{head}…{}", tail.chars().rev().collect::<String>())
+}
+
+fn count_forms(ready: usize, failed: usize, total: usize) -> Vec<Vec<Span<'static>>> {
+    let green = Style::new().fg(Color::LightGreen);
+    let red = Style::new().fg(Color::LightRed);
+    let long = vec![
+        Span::styled(format!("{ready} ready"), green),
+        Span::raw(" "),
+        Span::styled(format!("{failed} failed"), red),
+        Span::raw(format!(" {total} total")),
+    ];
+    let mut short = vec![Span::styled(format!("{ready}/{total} ready"), green)];
+    if failed > 0 {
+        short.push(Span::styled(format!(" {failed} failed"), red));
+    }
+    vec![long, short]
+}
+
+/// Every item the bar would show with room enough, in the order they are drawn.
+fn status_items(app: &App, layout: &PaneLayout) -> Vec<Item> {
     let count = |f: fn(&SessionState) -> bool| app.panes.iter().filter(|p| f(&p.state)).count();
     let ready = count(|s| *s == SessionState::Ready);
     let failed = count(|s| matches!(s, SessionState::Failed { .. }));
@@ -42,47 +193,39 @@ pub fn draw_status(frame: &mut Frame, app: &App, layout: &PaneLayout, area: Rect
         InputMode::Focus => usize::from(app.focused().is_some()),
         _ => app.target_count(),
     };
-    let bar = Style::new().bg(Color::DarkGray).fg(Color::White);
-    let mut spans = vec![
-        Span::styled(
-            format!(" {ready} ready"),
-            Style::new().fg(Color::LightGreen),
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let mut items = vec![
+        Item::new(Slot::Counts, count_forms(ready, failed, total)),
+        Item::new(
+            Slot::Targets,
+            vec![
+                vec![Span::raw(format!("→ {targets}/{total} sessions"))],
+                vec![Span::raw(format!("→ {targets}/{total}"))],
+            ],
         ),
-        Span::raw(" "),
-        Span::styled(format!("{failed} failed"), Style::new().fg(Color::LightRed)),
-        Span::raw(format!(
-            " {total} total{SEP}→ {targets}/{total} sessions{SEP}"
-        )),
-        Span::styled(
-            mode_label(app.mode),
-            Style::new().add_modifier(Modifier::BOLD),
-        ),
+        Item::one(Slot::Mode, Span::styled(mode_label(app.mode), bold)),
     ];
     if layout.pages > 1 {
-        spans.push(Span::raw(format!(
-            "{SEP}page {}/{}",
-            layout.page + 1,
-            layout.pages
-        )));
+        let page = format!("page {}/{}", layout.page + 1, layout.pages);
+        items.push(Item::one(Slot::Page, Span::raw(page)));
     }
     if app.zoom {
-        spans.push(Span::raw(format!("{SEP}zoom")));
+        items.push(Item::one(Slot::Zoom, Span::raw("zoom")));
     }
     if !app.mouse_capture {
-        spans.push(Span::raw(format!("{SEP}mouse off")));
+        items.push(Item::one(Slot::Mouse, Span::raw("mouse off")));
     }
     if let Some(notice) = &app.notice {
         let style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
-        spans.push(Span::raw(SEP));
-        spans.push(Span::styled(notice.clone(), style));
+        items.push(Item::one(Slot::Notice, Span::styled(notice.clone(), style)));
     }
-    if let Some(mock) = mock_text(&app.mock) {
-        spans.push(Span::raw(format!("{SEP}{mock}")));
+    let mock = mock_forms(&app.mock);
+    if !mock.is_empty() {
+        items.push(Item::new(Slot::Mock, mock));
     }
     let plural = if total == 1 { "" } else { "s" };
-    spans.push(Span::raw(format!(
-        "{SEP}1 thread runs {total} session{plural} + UI"
-    )));
+    let threads = format!("1 thread runs {total} session{plural} + UI");
+    items.push(Item::one(Slot::Threads, Span::raw(threads)));
     if let Some(lag) = app.lag {
         // Lateness of the loop's 10 ms probe: what a keystroke may wait behind other work.
         let ms = lag.as_millis();
@@ -91,10 +234,26 @@ pub fn draw_status(frame: &mut Frame, app: &App, layout: &PaneLayout, area: Rect
         } else {
             Style::new()
         };
-        spans.push(Span::raw(SEP));
-        spans.push(Span::styled(format!("lag {ms} ms"), style));
+        items.push(Item::one(
+            Slot::Lag,
+            Span::styled(format!("lag {ms} ms"), style),
+        ));
     }
-    spans.push(Span::raw(format!("{SEP}F1 help")));
+    items.push(Item::one(Slot::Help, Span::raw("F1 help")));
+    items
+}
+
+pub fn draw_status(frame: &mut Frame, app: &App, layout: &PaneLayout, area: Rect) {
+    let mut items = status_items(app, layout);
+    fit(&mut items, usize::from(area.width));
+    let mut spans = vec![Span::raw(" ")];
+    for spans_of in items.iter().filter_map(Item::shown) {
+        if spans.len() > 1 {
+            spans.push(Span::raw(SEP));
+        }
+        spans.extend(spans_of.iter().cloned());
+    }
+    let bar = Style::new().bg(Color::DarkGray).fg(Color::White);
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
 }
 
@@ -166,6 +325,20 @@ pub fn scroll_to_cursor<'a>(text: &'a str, before: &str, width: u16) -> (&'a str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn squeezed_text_keeps_both_ends_within_its_width() {
+        assert_eq!(squeeze("short", 10), "short");
+        assert_eq!(
+            squeeze("saved to /home/test/mtssh-web01.txt", 20),
+            "saved to /…web01.txt"
+        );
+        assert_eq!(squeeze("主机已连接成功", 8), "主机…功");
+        for width in 0..40 {
+            let cut = squeeze("web01: session ended with 1.2 MB of input unsent", width);
+            assert!(unicode_width::UnicodeWidthStr::width(cut.as_str()) <= width.max(1));
+        }
+    }
 
     #[test]
     fn long_lines_scroll_to_keep_the_cursor_visible() {

@@ -1,7 +1,6 @@
 //! Drawing: functions of the model only, never changing it.
 
 mod bars;
-pub mod help;
 mod overlay;
 mod pane;
 #[cfg(test)]

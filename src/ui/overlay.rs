@@ -6,8 +6,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
 
-use super::help::KEY_HELP;
 use crate::app::editor::LineEditor;
+use crate::app::help_layout::{HelpRow, HelpView};
 use crate::app::layout::centered;
 use crate::app::{App, Overlay};
 
@@ -16,7 +16,7 @@ pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
         return;
     };
     match overlay {
-        Overlay::Help => draw_help(frame, area),
+        Overlay::Help { top } => draw_help(frame, *top, area),
         Overlay::QuitConfirm => {
             let live = app.panes.iter().filter(|p| p.is_live()).count();
             let text = format!("{live} sessions are still live.\nQuit and close them? [y/n]");
@@ -91,31 +91,40 @@ fn draw_input_dialog(frame: &mut Frame, area: Rect, title: &str, text: &str, inp
     }
 }
 
-fn draw_help(frame: &mut Frame, area: Rect) {
-    let key_width = KEY_HELP
+fn draw_help(frame: &mut Frame, top: usize, area: Rect) {
+    // The same layout the model scrolls by (App::help_view), for the area drawn in.
+    let view = HelpView::new(area);
+    let top = top.min(view.max_top());
+    let heading = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
+    let lines: Vec<Line> = view.rows[top..]
         .iter()
-        .map(|(k, _)| k.chars().count())
-        .max()
-        .unwrap_or(0);
-    let lines: Vec<Line> = KEY_HELP
-        .iter()
-        .map(|(keys, action)| {
-            if action.is_empty() {
-                let heading = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
-                Line::styled(keys.to_string(), heading)
-            } else {
-                Line::from(vec![
-                    Span::styled(
-                        format!("  {keys:key_width$}  "),
-                        Style::new().fg(Color::Cyan),
-                    ),
-                    Span::raw(action.to_string()),
-                ])
-            }
+        .take(view.visible)
+        .map(|row| match row {
+            HelpRow::Heading(text) => Line::styled(*text, heading),
+            HelpRow::Entry { keys, action } => Line::from(vec![
+                Span::styled(keys.as_str(), Style::new().fg(Color::Cyan)),
+                Span::raw(action.as_str()),
+            ]),
         })
         .collect();
-    let rect = centered(area, 100, lines.len() as u16 + 2);
-    frame.render_widget(Clear, rect);
-    let help = Paragraph::new(lines).block(dialog_block(" mtssh keys (any key closes) "));
-    frame.render_widget(help, rect);
+    let scrolls = view.max_top() > 0;
+    let title = if scrolls {
+        " mtssh keys (↑↓ PgUp/PgDn scroll, other keys close) "
+    } else {
+        " mtssh keys (any key closes) "
+    };
+    let mut block = dialog_block(title);
+    if scrolls {
+        // Where the view is, so a reader knows more follows (or came before).
+        let below = view.max_top() - top;
+        let marker = match (top, below) {
+            (0, _) => format!(" ▼ {below} more rows: ↓ PgDn "),
+            (_, 0) => format!(" ▲ {top} rows above: ↑ PgUp "),
+            _ => format!(" ▲ {top} above · ▼ {below} below "),
+        };
+        let style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
+        block = block.title_bottom(Line::styled(marker, style).right_aligned());
+    }
+    frame.render_widget(Clear, view.rect);
+    frame.render_widget(Paragraph::new(lines).block(block), view.rect);
 }

@@ -419,3 +419,124 @@ fn a_pane_shorter_than_its_emulator_shows_the_cursors_rows() {
         pane.screen().cell(0, 0).map(|c| c.contents().to_string())
     );
 }
+
+/// The status bar (the screen's second-last row) with the mock on, the lag gauge shown
+/// and `notice` given.
+fn status_bar(cols: u16, panes: usize, notice: Option<&str>) -> String {
+    let mut app = ready_app(cols, 8, panes);
+    let _ = app.update(Msg::Mock(MockStatus::Listening("127.0.0.1:2222".into())));
+    let _ = app.update(Msg::Lag(std::time::Duration::from_millis(3)));
+    if let Some(text) = notice {
+        let _ = app.update(Msg::Notice(text.into()));
+    }
+    let screen = render(&app);
+    let rows: Vec<&str> = screen.lines().collect();
+    rows[rows.len() - 2].to_string()
+}
+
+const NOTICES: [Option<&str>; 4] = [
+    None,
+    Some("no unsent input to discard"),
+    Some("host01 is still live; F8 closes it"),
+    Some("saved to /home/student/.local/share/mtssh/mtssh-host01-3.txt"),
+];
+
+#[test]
+fn status_bar_at_80_100_120_columns() {
+    for cols in [80, 100, 120] {
+        let bars: Vec<String> = NOTICES.iter().map(|n| status_bar(cols, 3, *n)).collect();
+        insta::assert_snapshot!(format!("status_bar_{cols}"), bars.join("\n"));
+    }
+}
+
+#[test]
+fn status_bar_keeps_the_thread_message_from_80_columns() {
+    for panes in [1, 12, 100] {
+        let mut app = ready_app(200, 8, panes);
+        let _ = app.update(Msg::Mock(MockStatus::Listening("127.0.0.1:2222".into())));
+        let _ = app.update(Msg::Lag(std::time::Duration::from_millis(3)));
+        let _ = app.update(Msg::Key(KeyEvent::new(KeyCode::F(4), KeyModifiers::NONE)));
+        let layout = app.layout();
+        let plural = if panes == 1 { "" } else { "s" };
+        let threads = format!("1 thread runs {panes} session{plural} + UI");
+        for notice in NOTICES {
+            app.notice = notice.map(str::to_string);
+            // Only the bar is drawn, at each width: the panes do not change with it.
+            for cols in 80..=200 {
+                let mut terminal = Terminal::new(TestBackend::new(cols, 1)).expect("backend");
+                terminal
+                    .draw(|f| super::bars::draw_status(f, &app, &layout, f.area()))
+                    .expect("draw");
+                let bar = terminal.backend().to_string();
+                for needle in [threads.as_str(), "F1 help", "LINE"] {
+                    assert!(bar.contains(needle), "{cols} cols: {bar}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn help_at_80x24_scrolls_to_its_last_row() {
+    let mut app = ready_app(80, 24, 2);
+    key(&mut app, KeyCode::F(1), KeyModifiers::NONE);
+    let top = render(&app);
+    insta::assert_snapshot!("help_80x24_top", top);
+    assert!(!top.contains("Ctrl-Q"), "{top}");
+    let mut seen = top.clone();
+    // Row by row to the end: every row of the table is on screen at some point.
+    for _ in 0..60 {
+        key(&mut app, KeyCode::Down, KeyModifiers::NONE);
+        seen += &render(&app);
+    }
+    let bottom = render(&app);
+    insta::assert_snapshot!("help_80x24_bottom", bottom);
+    assert!(bottom.contains("Ctrl-Q") && bottom.contains("F1 / any other key"));
+    for (keys, _) in crate::app::help::KEY_HELP {
+        assert!(seen.contains(keys), "{keys} never shown");
+    }
+    // PgUp and Home go back; End goes to the bottom at once; the wheel scrolls too.
+    key(&mut app, KeyCode::PageUp, KeyModifiers::NONE);
+    assert!(!render(&app).contains("Ctrl-Q"));
+    key(&mut app, KeyCode::Home, KeyModifiers::NONE);
+    assert_eq!(render(&app), top);
+    let wheel = |app: &mut App, kind| {
+        let event = crossterm::event::MouseEvent {
+            kind,
+            column: 40,
+            row: 10,
+            modifiers: KeyModifiers::NONE,
+        };
+        let _ = app.update(Msg::Mouse(event));
+    };
+    wheel(&mut app, crossterm::event::MouseEventKind::ScrollDown);
+    assert_ne!(render(&app), top);
+    wheel(&mut app, crossterm::event::MouseEventKind::ScrollUp);
+    assert_eq!(render(&app), top);
+    key(&mut app, KeyCode::End, KeyModifiers::NONE);
+    assert_eq!(render(&app), bottom);
+    key(&mut app, KeyCode::PageDown, KeyModifiers::NONE);
+    assert_eq!(render(&app), bottom, "no scrolling past the end");
+    // Any other key closes it.
+    key(&mut app, KeyCode::Char('x'), KeyModifiers::NONE);
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn help_and_status_bar_at_tiny_sizes_draw_without_panicking() {
+    for (cols, rows) in [(1, 1), (2, 3), (12, 5), (30, 8), (79, 23)] {
+        let mut app = ready_app(cols, rows, 3);
+        let _ = app.update(Msg::Mock(MockStatus::Listening("127.0.0.1:2222".into())));
+        key(&mut app, KeyCode::F(1), KeyModifiers::NONE);
+        for code in [KeyCode::End, KeyCode::PageUp, KeyCode::Down, KeyCode::Up] {
+            key(&mut app, code, KeyModifiers::NONE);
+            // Set after the key, which clears it.
+            app.notice = Some("web01: session ended with 1.2 MB unsent".into());
+            let _ = render(&app);
+        }
+        assert!(matches!(
+            app.overlay,
+            Some(crate::app::Overlay::Help { .. })
+        ));
+    }
+}

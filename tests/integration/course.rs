@@ -237,7 +237,7 @@ fn assert_launches_tui(line: &str) {
 /// Every key the guides name (`<kbd>…</kbd>`) is one the TUI's help table lists.
 #[test]
 fn guide_keys_are_the_tuis_keys() {
-    let keys: Vec<&str> = mtssh::ui::help::KEY_HELP
+    let keys: Vec<&str> = mtssh::app::help::KEY_HELP
         .iter()
         .filter(|(_, what)| !what.is_empty())
         .map(|(keys, _)| *keys)
@@ -253,7 +253,7 @@ fn guide_keys_are_the_tuis_keys() {
         for key in named {
             assert!(
                 keys.iter().any(|k| k.contains(key)),
-                "{name}: <kbd>{key}</kbd> is not in src/ui/help.rs"
+                "{name}: <kbd>{key}</kbd> is not in src/app/help.rs"
             );
         }
     }

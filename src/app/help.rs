@@ -67,5 +67,8 @@ pub const KEY_HELP: &[(&str, &str)] = &[
     ),
     ("Ctrl-Z", "suspend mtssh (fg resumes)"),
     ("Ctrl-Q", "quit (asks while sessions are live)"),
-    ("F1 / any key", "this help / close it"),
+    (
+        "F1 / any other key",
+        "this help / close it (↑/↓ PgUp/PgDn Home/End scroll it)",
+    ),
 ];
