@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use russh::keys::HashAlg;
 
+use crate::mock::console::{self, Style};
 use crate::mock::{
     Credentials, HostKeySource, HostKeyType, Lang, MockOptions, MockServer, host_list_toml,
     parse_authorized_keys,
@@ -60,10 +61,37 @@ pub async fn run(args: ServeOptions) -> Result<ExitCode> {
         println!("listening {} {}", host.name, host.addr);
     }
     print_welcome(&server, &users);
-    crate::sys::shutdown_signal().await;
-    eprintln!("mock server stopping");
-    server.stop();
+    watch_console(&server, args.lang).await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Tells every login, logout and new peak on stderr until Ctrl-C, then stops the server
+/// and prints the summary.
+async fn watch_console(server: &MockServer, lang: Lang) {
+    use std::io::IsTerminal;
+    let style = Style::new(lang, std::io::stderr().is_terminal());
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+    let printing = async {
+        match server.console_events() {
+            Some(events) => console::print(
+                server.console(),
+                events,
+                style,
+                tokio::io::stderr(),
+                stop_rx,
+            )
+            .await
+            .map(drop),
+            None => Ok(()),
+        }
+    };
+    let waiting = async {
+        crate::sys::shutdown_signal().await;
+        server.stop();
+        let _ = stop_tx.send(());
+    };
+    // A closed stderr is no reason to fail a server that was asked to stop.
+    let (_printed, ()) = tokio::join!(printing, waiting);
 }
 
 async fn options(args: &ServeOptions) -> Result<MockOptions> {

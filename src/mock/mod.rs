@@ -6,6 +6,7 @@
 //! sessions and to survive abuse: its own accept loop that never dies on accept errors, a
 //! login grace time, and a bounded number of auth attempts.
 
+pub mod console;
 pub mod hostkey;
 mod server;
 pub mod shell;
@@ -301,6 +302,16 @@ impl MockServer {
                 crate::ssh::HostKeyPolicy::Pinned(self.host_key.clone()),
             )
         })
+    }
+
+    /// The console's events, for [`console::print`]; `None` after the first call.
+    pub fn console_events(&self) -> Option<tokio::sync::mpsc::Receiver<console::Event>> {
+        self.shared.console.subscribe()
+    }
+
+    /// Logins, logouts and the peak so far.
+    pub fn console(&self) -> &console::Console {
+        &self.shared.console
     }
 
     /// What each channel received so far, in the order the channels opened.

@@ -14,6 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
+use super::console::{Console, Peer};
 use super::shell::{self, Action, Shell, ShellConfig};
 use super::{Credentials, Lang, MockOptions, ReceivedInput};
 
@@ -34,6 +35,7 @@ pub(super) struct Shared {
     /// Input each channel received, in the order the channels opened (for tests).
     received: Mutex<Vec<ReceivedInput>>,
     record_input: bool,
+    pub(super) console: Console,
 }
 
 impl Shared {
@@ -47,6 +49,7 @@ impl Shared {
             started_at_unix: now_unix(),
             received: Mutex::new(Vec::new()),
             record_input: opts.record_input,
+            console: Console::default(),
         }
     }
 
@@ -129,7 +132,7 @@ pub(super) async fn accept_loop(
                     // established; a client stalling inside the key exchange is cut off at
                     // the socket instead.
                     let killer = SocketKiller::new(&stream);
-                    let handler = Connection::new(hostname.clone(), shared.clone());
+                    let handler = Connection::new(hostname.clone(), shared.clone(), Peer(Some(peer)));
                     tokio::spawn(serve_connection(
                         stream,
                         Some(killer),
@@ -160,7 +163,7 @@ pub(super) fn serve_stream<S>(
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     debug!(host = %hostname, "mock: in-memory connection");
-    let handler = Connection::new(hostname, shared);
+    let handler = Connection::new(hostname, shared, Peer(None));
     tokio::spawn(serve_connection(stream, None, config, handler, stopped));
 }
 
@@ -281,16 +284,18 @@ struct ChannelState {
 struct Connection {
     hostname: String,
     shared: Arc<Shared>,
+    peer: Peer,
     user: String,
     authenticated: Arc<AtomicBool>,
     channels: HashMap<ChannelId, ChannelState>,
 }
 
 impl Connection {
-    fn new(hostname: String, shared: Arc<Shared>) -> Connection {
+    fn new(hostname: String, shared: Arc<Shared>, peer: Peer) -> Connection {
         Connection {
             hostname,
             shared,
+            peer,
             user: String::new(),
             authenticated: Arc::new(AtomicBool::new(false)),
             channels: HashMap::new(),
@@ -299,7 +304,9 @@ impl Connection {
 
     fn accept(&mut self, user: &str) -> Auth {
         self.user = user.to_string();
-        self.authenticated.store(true, Ordering::Relaxed);
+        if !self.authenticated.swap(true, Ordering::Relaxed) {
+            self.shared.console.login(self.peer);
+        }
         Auth::Accept
     }
 
@@ -331,6 +338,16 @@ impl Connection {
     }
 }
 
+/// russh drops the handler when the connection ends, however it ends: the one place a
+/// logout is never missed.
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if self.authenticated.load(Ordering::Relaxed) {
+            self.shared.console.logout(self.peer);
+        }
+    }
+}
+
 fn now_unix() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -356,7 +373,8 @@ impl server::Handler for Connection {
         if ok {
             Ok(self.accept(user))
         } else {
-            info!(user, host = %self.hostname, "mock: wrong password");
+            debug!(user, host = %self.hostname, "mock: wrong password");
+            self.shared.console.wrong_password(self.peer, user);
             // Password stays on offer, as OpenSSH keeps it, until max_auth_attempts: a
             // client may ask again on the same connection (russh's plain reject would take
             // it off the list, and paramiko then says "allowed types: ['']").

@@ -423,7 +423,10 @@ impl Guide {
         let _ = tokio::time::timeout(Duration::from_secs(5), &mut server.reader).await;
         let out = server.text();
         assert!(status.is_ok(), "the mock server ignores Ctrl-C:\n{out}");
-        assert!(out.contains("mock server stopping"), "{out}");
+        assert!(
+            out.contains("mock server stopping") || out.contains("模拟服务器正在停止"),
+            "{out}"
+        );
         self.hosts.clear();
     }
 

@@ -1,0 +1,199 @@
+//! `mtssh mock` as a process: what its console tells (logins, logouts, the peak), and the
+//! limits that keep it safe to leave running, against paramiko and OpenSSH clients.
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+
+use crate::support::{self, TestEnv, have_all, wait_for};
+
+/// A running `mtssh mock --bind <fresh loopback> --port 0 ARGS`, its stderr collected.
+pub struct MockProcess {
+    child: tokio::process::Child,
+    pub addr: SocketAddr,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl MockProcess {
+    pub async fn start(env: &TestEnv, args: &[&str]) -> MockProcess {
+        Self::start_with(env, args, &[]).await
+    }
+
+    pub async fn start_with(env: &TestEnv, args: &[&str], vars: &[(&str, &str)]) -> MockProcess {
+        let ip = support::loopback().to_string();
+        let mut cmd = env.command(support::mtssh_bin());
+        cmd.args(["mock", "--bind", &ip, "--port", "0"])
+            .args(args)
+            .envs(vars.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("mtssh mock runs");
+        let mut stderr_pipe = child.stderr.take().unwrap();
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let sink = stderr.clone();
+        let reader = tokio::spawn(async move {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = stderr_pipe.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("the mock prints its listening line")
+            .unwrap()
+            .unwrap_or_default();
+        let stderr_text = String::from_utf8_lossy(&stderr.lock().unwrap()).into_owned();
+        let addr = line
+            .rsplit(' ')
+            .next()
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("no listening line: {line:?}\n{stderr_text}"));
+        MockProcess {
+            child,
+            addr,
+            stderr,
+            reader,
+        }
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until the console has said `needle` `count` times.
+    pub async fn wait_console(&self, needle: &str, count: usize) -> String {
+        wait_for(
+            &format!("{count}x {needle:?} on the mock console"),
+            Duration::from_secs(30),
+            async || {
+                let text = self.stderr();
+                (text.matches(needle).count() >= count).then_some(text)
+            },
+        )
+        .await
+    }
+
+    /// Ctrl-C, as a student stops it; everything it wrote on stderr.
+    pub async fn stop(mut self) -> String {
+        if let Some(pid) = self.child.id().and_then(|id| i32::try_from(id).ok()) {
+            // SAFETY: signals the child we spawned and still own.
+            unsafe { libc::kill(pid, libc::SIGINT) };
+        }
+        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), &mut self.reader).await;
+        let text = self.stderr();
+        assert!(matches!(status, Ok(Ok(s)) if s.success()), "{text}");
+        text
+    }
+}
+
+/// paramiko: `count` sessions logged in at the same time, then all closed; prints each
+/// client's own address as Python shows it, `('127.0.0.1', 53211)`.
+const CONCURRENT: &str = r#"
+import sys, paramiko
+clients = []
+for _ in range(int(sys.argv[3])):
+    c = paramiko.SSHClient()
+    c.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    c.connect(sys.argv[1], port=int(sys.argv[2]), username="test", password="123456",
+              look_for_keys=False, allow_agent=False, timeout=20)
+    print(c.get_transport().sock.getsockname())
+    clients.append(c)
+for c in clients:
+    c.close()
+"#;
+
+pub async fn paramiko(env: &TestEnv, script: &str, addr: SocketAddr, extra: &[&str]) -> String {
+    let mut cmd = env.command("python3");
+    cmd.args([
+        "-c",
+        script,
+        &addr.ip().to_string(),
+        &addr.port().to_string(),
+    ])
+    .args(extra);
+    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .expect("paramiko finishes")
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn the_console_tells_each_login_logout_and_the_peak() {
+    if !have_all(&["python3", "paramiko"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let mock = MockProcess::start(&env, &[]).await;
+    let clients = paramiko(&env, CONCURRENT, mock.addr, &["5"]).await;
+    mock.wait_console("logged out", 5).await;
+    // Told within a second of the burst, not once per login.
+    mock.wait_console("new peak: 5 sessions at once", 1).await;
+    let text = mock.stop().await;
+    for client in clients.lines() {
+        assert!(
+            text.contains(&format!("client {client} logged in\n")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("client {client} logged out\n")),
+            "{text}"
+        );
+    }
+    assert_eq!(clients.lines().count(), 5);
+    assert!(text.contains("new peak: 5 sessions at once"), "{text}");
+    assert!(
+        text.contains(
+            "mock server stopping. Peak: 5 sessions at once; 5 logins, 0 wrong passwords."
+        ),
+        "{text}"
+    );
+    // stderr is a pipe here: plain text, as a log file wants it.
+    assert!(!text.contains('\x1b'), "{text:?}");
+}
+
+#[tokio::test]
+async fn the_console_speaks_chinese_with_lang_zh() {
+    if !have_all(&["python3", "paramiko", "ssh", "sshpass"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let mock = MockProcess::start(&env, &["--lang", "zh"]).await;
+    let clients = paramiko(&env, CONCURRENT, mock.addr, &["2"]).await;
+    let mut ssh = env.command("sshpass");
+    ssh.args(["-p", "typo", "ssh", "-o", "NumberOfPasswordPrompts=1"])
+        .args(env.ssh_args(mock.addr))
+        .arg("true");
+    let out = ssh.output().await.unwrap();
+    assert!(!out.status.success());
+    mock.wait_console("已断开连接", 2).await;
+    mock.wait_console("同时在线会话数创新高：2", 1).await;
+    let text = mock.stop().await;
+    for client in clients.lines() {
+        assert!(
+            text.contains(&format!("客户端 {client} 登录成功\n")),
+            "{text}"
+        );
+    }
+    assert!(text.contains("尝试以 test 身份登录，密码错误"), "{text}");
+    assert!(text.contains("同时在线会话数创新高：2"), "{text}");
+    assert!(
+        text.contains("同时在线会话数峰值：2；共登录 2 次，密码错误 1 次。"),
+        "{text}"
+    );
+}
