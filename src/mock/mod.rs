@@ -8,6 +8,7 @@
 
 pub mod console;
 pub mod hostkey;
+pub mod limiter;
 mod server;
 pub mod shell;
 mod thread;
@@ -24,6 +25,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use hostkey::HostKeyType;
+pub use limiter::LoginLimit;
 pub use shell::Lang;
 pub use thread::MockThread;
 
@@ -52,6 +54,8 @@ pub struct MockOptions {
     pub login_grace: Duration,
     /// Auth attempts per connection before it is closed.
     pub max_auth_attempts: usize,
+    /// Wrong passwords per client address, over all its connections.
+    pub login_limit: LoginLimit,
     /// Key-exchange algorithms offered; `None`: russh's default (post-quantum first).
     pub kex: Option<Vec<russh::kex::Name>>,
     /// Keep every byte each channel receives for [`MockServer::received`] (tests); counts
@@ -128,6 +132,7 @@ impl Default for MockOptions {
             login_grace: Duration::from_secs(30),
             kex: None,
             max_auth_attempts: 6,
+            login_limit: LoginLimit::default(),
             record_input: false,
         }
     }

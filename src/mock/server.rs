@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use russh::keys::{PrivateKey, PublicKey};
 use russh::server::{self, Auth, Msg, Session};
@@ -14,7 +14,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
-use super::console::{Console, Peer};
+use super::console::{Console, Event, Peer};
+use super::limiter::{Limiter, Turn};
 use super::shell::{self, Action, Shell, ShellConfig};
 use super::{Credentials, Lang, MockOptions, ReceivedInput};
 
@@ -36,6 +37,7 @@ pub(super) struct Shared {
     received: Mutex<Vec<ReceivedInput>>,
     record_input: bool,
     pub(super) console: Console,
+    limiter: Limiter,
 }
 
 impl Shared {
@@ -50,6 +52,7 @@ impl Shared {
             received: Mutex::new(Vec::new()),
             record_input: opts.record_input,
             console: Console::default(),
+            limiter: Limiter::new(opts.login_limit),
         }
     }
 
@@ -310,6 +313,16 @@ impl Connection {
         Auth::Accept
     }
 
+    /// Password stays on offer, as OpenSSH keeps it, until max_auth_attempts: a client may
+    /// ask again on the same connection (russh's plain reject would take it off the list,
+    /// and paramiko then says "allowed types: ['']").
+    fn reject_password(&self) -> Auth {
+        Auth::Reject {
+            proceed_with_methods: Some(auth_methods(&self.shared.authorized_keys)),
+            partial_success: false,
+        }
+    }
+
     fn key_allowed(&self, user: &str, key: &PublicKey) -> bool {
         self.shared.users.iter().any(|c| c.user == user)
             && self
@@ -365,23 +378,33 @@ impl server::Handler for Connection {
     type Error = russh::Error;
 
     async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
+        let source = self.peer.0.map(|addr| addr.ip());
+        match self.shared.limiter.reserve(source, Instant::now()) {
+            // Unchecked, so the refusal tells a guesser nothing.
+            Turn::Refuse => return Ok(self.reject_password()),
+            Turn::Wait { wait, first_wait } => {
+                if first_wait {
+                    self.shared
+                        .console
+                        .emit(Event::Throttled { peer: self.peer });
+                }
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
         let ok = self
             .shared
             .users
             .iter()
             .any(|c| c.user == user && c.password == password);
         if ok {
+            self.shared.limiter.refund(source);
             Ok(self.accept(user))
         } else {
             debug!(user, host = %self.hostname, "mock: wrong password");
             self.shared.console.wrong_password(self.peer, user);
-            // Password stays on offer, as OpenSSH keeps it, until max_auth_attempts: a
-            // client may ask again on the same connection (russh's plain reject would take
-            // it off the list, and paramiko then says "allowed types: ['']").
-            Ok(Auth::Reject {
-                proceed_with_methods: Some(auth_methods(&self.shared.authorized_keys)),
-                partial_success: false,
-            })
+            Ok(self.reject_password())
         }
     }
 

@@ -197,3 +197,76 @@ async fn the_console_speaks_chinese_with_lang_zh() {
         "{text}"
     );
 }
+
+/// tests/fixtures/guess_passwords.py: the benchmark's guesser, bounded in count and time.
+async fn guess_passwords(env: &TestEnv, addr: SocketAddr, threads: &str, seconds: &str) -> String {
+    let script = support::fixture("guess_passwords.py");
+    let mut cmd = env.command("python3");
+    cmd.arg(script)
+        .args([&addr.ip().to_string(), &addr.port().to_string()])
+        .args([
+            "--threads",
+            threads,
+            "--seconds",
+            seconds,
+            "--guesses",
+            "5000",
+        ]);
+    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .expect("the guesser stops at its deadline")
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The count in the summary's `N wrong passwords`: the guesses the server really checked.
+fn checked_guesses(console: &str) -> u64 {
+    console
+        .lines()
+        .find_map(|line| {
+            let (before, _) = line.split_once(" wrong passwords.")?;
+            before.rsplit(' ').next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no summary line:\n{console}"))
+}
+
+#[tokio::test]
+async fn password_guesses_from_one_address_are_slowed_across_connections() {
+    if !have_all(&["python3", "paramiko", "ssh", "sshpass"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let mock = MockProcess::start(&env, &[]).await;
+    let started = std::time::Instant::now();
+    let report = guess_passwords(&env, mock.addr, "16", "4").await;
+    assert!(report.starts_with("guesses="), "{report}");
+    // Meanwhile another address logs in at once: the penalty is its guesser's alone.
+    let other = support::loopback().to_string();
+    let mut ssh = env.command("sshpass");
+    ssh.args(["-p", "123456", "ssh", "-o", &format!("BindAddress={other}")])
+        .args(env.ssh_args(mock.addr))
+        .arg("whoami");
+    let login = std::time::Instant::now();
+    let out = ssh.output().await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        login.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        login.elapsed()
+    );
+    let elapsed = started.elapsed().as_secs();
+    let text = mock.stop().await;
+    assert!(text.contains("failed too many logins"), "{text}");
+    assert!(text.contains(&format!("client ('{other}', ")), "{text}");
+    // 10 free, then one a second (plus one in flight per guessing thread at the end).
+    let checked = checked_guesses(&text);
+    assert!(checked >= 10, "{checked} checked\n{report}");
+    assert!(
+        checked <= 10 + elapsed + 16,
+        "{checked} checked in {elapsed} s\n{report}"
+    );
+}
