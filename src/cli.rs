@@ -288,6 +288,11 @@ pub struct MockArgs {
     /// Seconds an unauthenticated connection may stay (like OpenSSH's LoginGraceTime).
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub login_grace: u64,
+    /// Sessions (shells, commands) one connection may have open at once, like OpenSSH's
+    /// MaxSessions; further opens are refused with a reason.
+    #[arg(long, value_name = "N", default_value_t = crate::mock::DEFAULT_MAX_SESSIONS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_sessions: usize,
     /// Write a host list (TOML) for the started hosts to this file.
     #[arg(long, value_name = "FILE")]
     pub write_hosts: Option<PathBuf>,
@@ -450,6 +455,7 @@ impl From<MockArgs> for ServeOptions {
             lang: args.lang,
             latency: Duration::from_millis(args.latency),
             login_grace: Duration::from_secs(args.login_grace),
+            max_sessions: args.max_sessions,
             write_hosts: args.write_hosts,
             kex: args.kex.map(|list| list.to_vec()),
         }

@@ -33,6 +33,8 @@ pub struct ServeOptions {
     pub latency: Duration,
     /// How long an unauthenticated connection may stay.
     pub login_grace: Duration,
+    /// Sessions one connection may have open at once.
+    pub max_sessions: usize,
     pub write_hosts: Option<PathBuf>,
     /// sshd_config's KexAlgorithms syntax.
     pub kex: Option<Vec<russh::kex::Name>>,
@@ -121,6 +123,7 @@ async fn options(args: &ServeOptions) -> Result<MockOptions> {
         lang: args.lang,
         latency: args.latency,
         login_grace: args.login_grace.max(Duration::from_secs(1)),
+        max_sessions: args.max_sessions,
         kex: args.kex.clone(),
         ..MockOptions::default()
     })

@@ -33,6 +33,8 @@ pub use thread::MockThread;
 pub const DEFAULT_PORT: u16 = 2222;
 pub const DEFAULT_USER: &str = "test";
 pub const DEFAULT_PASSWORD: &str = "123456";
+/// Sessions per connection, as OpenSSH's MaxSessions default.
+pub const DEFAULT_MAX_SESSIONS: usize = 10;
 
 /// How to run a mock server. `Default` is the course's server: 127.0.0.1:2222, one host,
 /// `test` / `123456`, a persisted ed25519 host key.
@@ -56,6 +58,9 @@ pub struct MockOptions {
     pub max_auth_attempts: usize,
     /// Wrong passwords per client address, over all its connections.
     pub login_limit: LoginLimit,
+    /// Channels (shells, execs) one connection may have open at once (OpenSSH's
+    /// MaxSessions).
+    pub max_sessions: usize,
     /// Key-exchange algorithms offered; `None`: russh's default (post-quantum first).
     pub kex: Option<Vec<russh::kex::Name>>,
     /// Keep every byte each channel receives for [`MockServer::received`] (tests); counts
@@ -133,6 +138,7 @@ impl Default for MockOptions {
             kex: None,
             max_auth_attempts: 6,
             login_limit: LoginLimit::default(),
+            max_sessions: DEFAULT_MAX_SESSIONS,
             record_input: false,
         }
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use russh::keys::{PrivateKey, PublicKey};
 use russh::server::{self, Auth, Msg, Session};
-use russh::{Channel, ChannelId, Disconnect, MethodKind, MethodSet, Pty};
+use russh::{Channel, ChannelId, ChannelOpenFailure, Disconnect, MethodKind, MethodSet, Pty};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
@@ -38,6 +38,7 @@ pub(super) struct Shared {
     record_input: bool,
     pub(super) console: Console,
     limiter: Limiter,
+    max_sessions: usize,
 }
 
 impl Shared {
@@ -53,6 +54,7 @@ impl Shared {
             record_input: opts.record_input,
             console: Console::default(),
             limiter: Limiter::new(opts.login_limit),
+            max_sessions: opts.max_sessions.max(1),
         }
     }
 
@@ -291,6 +293,8 @@ struct Connection {
     user: String,
     authenticated: Arc<AtomicBool>,
     channels: HashMap<ChannelId, ChannelState>,
+    /// The console has been told this connection asked for too many sessions.
+    told_refusal: bool,
 }
 
 impl Connection {
@@ -302,6 +306,7 @@ impl Connection {
             user: String::new(),
             authenticated: Arc::new(AtomicBool::new(false)),
             channels: HashMap::new(),
+            told_refusal: false,
         }
     }
 
@@ -438,6 +443,24 @@ impl server::Handler for Connection {
         reply: server::ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
+        let max = self.shared.max_sessions;
+        if self.channels.len() >= max {
+            // Told once per connection: a client looping on opens must not flood the console.
+            if !std::mem::replace(&mut self.told_refusal, true) {
+                self.shared.console.emit(Event::SessionsRefused {
+                    peer: self.peer,
+                    max,
+                });
+            }
+            let reason = format!(
+                "this connection has reached the mock's limit of {max} open sessions \
+                 (--max-sessions); close one or open another connection"
+            );
+            reply
+                .reject(ChannelOpenFailure::Other { code: 1, reason })
+                .await;
+            return Ok(());
+        }
         let state = ChannelState {
             pty: None,
             env: Vec::new(),

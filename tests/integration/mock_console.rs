@@ -270,3 +270,135 @@ async fn password_guesses_from_one_address_are_slowed_across_connections() {
         "{checked} checked in {elapsed} s\n{report}"
     );
 }
+
+/// paramiko: opens channels on one connection until one is refused (at most 50), closes
+/// one and opens again; prints how many opened, the refusal, and whether the reopen worked.
+const MANY_CHANNELS: &str = r#"
+import sys, paramiko
+t = paramiko.Transport((sys.argv[1], int(sys.argv[2])))
+t.start_client(timeout=20)
+t.auth_password("test", "123456")
+channels = []
+try:
+    for _ in range(50):
+        channels.append(t.open_session(timeout=20))
+except paramiko.ChannelException as e:
+    print("opened", len(channels))
+    print("refused", e.code, e.text)
+channels.pop().close()
+t.open_session(timeout=20).exec_command("hostname")
+print("reopened")
+t.close()
+"#;
+
+#[tokio::test]
+async fn a_connection_gets_a_bounded_number_of_sessions() {
+    if !have_all(&["python3", "paramiko"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    for (args, max) in [(&[][..], 10), (&["--max-sessions", "3"][..], 3)] {
+        let mock = MockProcess::start(&env, args).await;
+        let out = paramiko(&env, MANY_CHANNELS, mock.addr, &[]).await;
+        let text = mock.stop().await;
+        assert!(out.contains(&format!("opened {max}\n")), "{out}");
+        // paramiko shows the code's own text; OpenSSH shows ours (next test).
+        assert!(
+            out.contains("refused 1 Administratively prohibited"),
+            "{out}"
+        );
+        assert!(out.contains("reopened"), "{out}");
+        assert_eq!(
+            text.matches("refused a session past --max-sessions")
+                .count(),
+            1,
+            "{text}"
+        );
+    }
+    let bad = env
+        .std_command(support::mtssh_bin())
+        .args(["mock", "--max-sessions", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--max-sessions"));
+}
+
+#[tokio::test]
+async fn openssh_multiplexing_sees_why_a_session_was_refused() {
+    if !have_all(&["ssh", "sshpass"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let mock = MockProcess::start(&env, &["--max-sessions", "1"]).await;
+    let args = env.ssh_args(mock.addr);
+    let ctl = env.path("ctl").display().to_string();
+    let mux = ["-S", ctl.as_str()];
+    let mut master = env.command("sshpass");
+    master
+        .args(["-p", "123456", "ssh", "-M", "-N"])
+        .args(mux)
+        .args(&args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut master = master.spawn().unwrap();
+    // The master is the one that hears the refusal, and says why.
+    let mut master_err = tokio::io::BufReader::new(master.stderr.take().unwrap()).lines();
+    wait_for("the control master", Duration::from_secs(20), async || {
+        let mut check = env.command("ssh");
+        check.args(mux).args(["-O", "check"]).args(&args);
+        check.output().await.ok()?.status.success().then_some(())
+    })
+    .await;
+    // One shell holds the connection's only session, up to its prompt.
+    let mut held = env.command("ssh");
+    held.args(mux)
+        .arg("-tt")
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let mut held = held.spawn().unwrap();
+    let mut shell_out = held.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&seen).contains("$ ") {
+            let n = shell_out.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the shell ended: {}", String::from_utf8_lossy(&seen));
+            seen.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await
+    .expect("the held shell shows its prompt");
+    let mut second = env.command("ssh");
+    second
+        .args(mux)
+        .args(["-o", "BatchMode=yes"])
+        .args(&args)
+        .arg("hostname");
+    let out = second.output().await.unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("Session open refused by peer"), "{err}");
+    let needle = "administratively prohibited: this connection has reached the mock's limit of 1 open sessions (--max-sessions)";
+    let said = tokio::time::timeout(Duration::from_secs(20), async {
+        let mut said = String::new();
+        while let Ok(Some(line)) = master_err.next_line().await {
+            said.push_str(&line);
+            if line.contains(needle) {
+                return Ok(said);
+            }
+        }
+        Err(said)
+    })
+    .await
+    .expect("the master reports the refusal");
+    assert!(said.is_ok(), "{said:?}");
+    drop(held);
+    let _ = master.start_kill();
+    let text = mock.stop().await;
+    assert!(
+        text.contains("refused a session past --max-sessions 1"),
+        "{text}"
+    );
+}
