@@ -268,9 +268,15 @@ pub struct MockArgs {
     /// Number of practice hosts (mock-01, mock-02, …), one port each.
     #[arg(long = "hosts", default_value_t = 1, value_name = "N")]
     pub count: usize,
-    /// Accepted logins, user:password pairs separated by commas.
-    #[arg(long, default_value = "test:123456")]
-    pub users: String,
+    /// Accepted logins, user:password pairs separated by commas (default test:123456).
+    /// Every user of this machine sees them in `ps`: for a real password use --users-file
+    /// or MTSSH_MOCK_USERS (same syntax) instead.
+    #[arg(long, value_name = "LIST")]
+    pub users: Option<String>,
+    /// Accepted logins from a file, one user:password a line (# comments), readable by its
+    /// owner only (chmod 600), as ssh requires of a private key.
+    #[arg(long, value_name = "FILE", conflicts_with = "users")]
+    pub users_file: Option<PathBuf>,
     /// OpenSSH public keys allowed to log in (enables publickey auth).
     #[arg(long, value_name = "FILE")]
     pub authorized_keys: Option<PathBuf>,
@@ -449,6 +455,7 @@ impl From<MockArgs> for ServeOptions {
             bind: args.bind,
             count: args.count,
             users: args.users,
+            users_file: args.users_file,
             authorized_keys: args.authorized_keys,
             host_key: args.host_key,
             host_key_type: args.host_key_type,

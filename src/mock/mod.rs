@@ -92,18 +92,39 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
-    /// Parses `user:password,user2:password2` (the `--users` flag).
+    /// Parses `user:password,user2:password2` (`--users`, `MTSSH_MOCK_USERS`).
     pub fn parse_list(text: &str) -> Result<Vec<Credentials>> {
         text.split(',')
             .filter(|item| !item.trim().is_empty())
-            .map(|item| match item.split_once(':') {
-                Some((user, password)) if !user.is_empty() => Ok(Credentials {
-                    user: user.to_string(),
-                    password: password.to_string(),
-                }),
-                _ => anyhow::bail!("--users expects user:password pairs separated by commas"),
+            .map(|item| {
+                Credentials::parse_one(item)
+                    .context("expected user:password pairs separated by commas")
             })
             .collect()
+    }
+
+    /// Parses a users file: one `user:password` a line (the password is the rest of the
+    /// line, commas included); blank lines and `#` comments are skipped. Errors name the
+    /// line, never its text.
+    pub fn parse_lines(text: &str) -> Result<Vec<Credentials>> {
+        text.lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+            .map(|(n, line)| {
+                Credentials::parse_one(line.trim_end_matches('\r'))
+                    .with_context(|| format!("line {}: expected user:password", n + 1))
+            })
+            .collect()
+    }
+
+    fn parse_one(item: &str) -> Option<Credentials> {
+        match item.split_once(':') {
+            Some((user, password)) if !user.trim().is_empty() => Some(Credentials {
+                user: user.trim().to_string(),
+                password: password.to_string(),
+            }),
+            _ => None,
+        }
     }
 }
 

@@ -402,3 +402,116 @@ async fn openssh_multiplexing_sees_why_a_session_was_refused() {
         "{text}"
     );
 }
+
+/// `sshpass -p PASSWORD ssh … USER@mock whoami`: the user it logged in as, or None.
+async fn login_as(env: &TestEnv, addr: SocketAddr, user: &str, password: &str) -> Option<String> {
+    let mut args = env.ssh_args(addr);
+    args.pop();
+    args.push(format!("{user}@{}", addr.ip()));
+    let mut ssh = env.command("sshpass");
+    ssh.args(["-p", password, "ssh", "-o", "NumberOfPasswordPrompts=1"])
+        .args(&args)
+        .arg("whoami");
+    let out = tokio::time::timeout(Duration::from_secs(30), ssh.output())
+        .await
+        .expect("ssh finishes")
+        .unwrap();
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+#[tokio::test]
+async fn users_come_from_a_private_file_or_the_environment_and_argv_warns() {
+    use std::os::unix::fs::PermissionsExt;
+    if !have_all(&["ssh", "sshpass"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let file = env.path("users.txt");
+    std::fs::write(
+        &file,
+        "# practice logins\nalice:s3cret,with,commas\n\nbob:other\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let path = file.to_str().unwrap();
+
+    let mock = MockProcess::start(&env, &["--users-file", path]).await;
+    let alice = login_as(&env, mock.addr, "alice", "s3cret,with,commas").await;
+    let bob = login_as(&env, mock.addr, "bob", "other").await;
+    let test = login_as(&env, mock.addr, "test", "123456").await;
+    let text = mock.stop().await;
+    assert_eq!(alice.as_deref(), Some("alice"), "{text}");
+    assert_eq!(bob.as_deref(), Some("bob"), "{text}");
+    assert_eq!(test, None, "the file replaces the default login");
+    assert!(
+        text.contains(&format!("(the password from --users-file {path})")),
+        "{text}"
+    );
+    assert!(
+        !text.contains("s3cret") && !text.contains("WARNING"),
+        "{text}"
+    );
+
+    let vars = [(("MTSSH_MOCK_USERS"), "carol:from-env")];
+    let mock = MockProcess::start_with(&env, &[], &vars).await;
+    let carol = login_as(&env, mock.addr, "carol", "from-env").await;
+    let text = mock.stop().await;
+    assert_eq!(carol.as_deref(), Some("carol"), "{text}");
+    assert!(
+        text.contains("(the password from MTSSH_MOCK_USERS)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("from-env") && !text.contains("WARNING"),
+        "{text}"
+    );
+
+    // On argv it still works, with a warning that `ps` shows it.
+    let mock = MockProcess::start(&env, &["--users", "dave:on-argv"]).await;
+    let dave = login_as(&env, mock.addr, "dave", "on-argv").await;
+    let text = mock.stop().await;
+    assert_eq!(dave.as_deref(), Some("dave"), "{text}");
+    assert!(
+        text.contains("WARNING") && text.contains("`ps`") && text.contains("--users-file"),
+        "{text}"
+    );
+
+    // A file others may read is refused, naming it and the fix; a bad line names its number.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let refused = mock_fails(&env, &["--users-file", path]);
+    assert!(
+        refused.contains(path) && refused.contains("chmod 600"),
+        "{refused}"
+    );
+    assert!(!refused.contains("s3cret"), "{refused}");
+    std::fs::write(&file, "alice:s3cret\nno-colon-secret\n").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let bad_line = mock_fails(&env, &["--users-file", path]);
+    assert!(
+        bad_line.contains("line 2: expected user:password"),
+        "{bad_line}"
+    );
+    assert!(!bad_line.contains("secret"), "{bad_line}");
+    let both = mock_fails(&env, &["--users-file", path, "--users", "a:b"]);
+    assert!(both.contains("cannot be used with"), "{both}");
+}
+
+/// `mtssh mock … ARGS` that must fail before it listens; its stderr.
+fn mock_fails(env: &TestEnv, args: &[&str]) -> String {
+    let out = env
+        .std_command(support::mtssh_bin())
+        .args(["mock", "--port", "0", "--bind"])
+        .arg(support::loopback().to_string())
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
