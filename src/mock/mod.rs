@@ -6,6 +6,7 @@
 //! sessions and to survive abuse: its own accept loop that never dies on accept errors, a
 //! login grace time, and a bounded number of auth attempts.
 
+mod accept;
 pub mod console;
 pub mod hostkey;
 pub mod limiter;
@@ -198,7 +199,7 @@ impl MockServer {
                 name: name.clone(),
                 addr,
             });
-            tokio::spawn(server::accept_loop(
+            tokio::spawn(accept::accept_loop(
                 listener,
                 name,
                 server.config.clone(),
@@ -258,7 +259,7 @@ impl MockServer {
         let Some(mock_host) = self.hosts.get(host) else {
             return false;
         };
-        server::serve_stream(
+        accept::serve_stream(
             stream,
             mock_host.name.clone(),
             self.config.clone(),
@@ -285,7 +286,7 @@ impl MockServer {
                 .map(|h| h.name.clone());
             let served = found.map(|name| {
                 let (client, server_end) = tokio::io::duplex(DUPLEX_BUFFER);
-                server::serve_stream(
+                accept::serve_stream(
                     server_end,
                     name,
                     config.clone(),
