@@ -32,18 +32,7 @@ impl MockProcess {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("mtssh mock runs");
-        let mut stderr_pipe = child.stderr.take().unwrap();
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let sink = stderr.clone();
-        let reader = tokio::spawn(async move {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = stderr_pipe.read(&mut buf).await {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
+        let (stderr, reader) = support::collect(child.stderr.take().unwrap());
         let stdout = child.stdout.take().unwrap();
         let mut lines = tokio::io::BufReader::new(stdout).lines();
         let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
@@ -112,19 +101,9 @@ for c in clients:
     c.close()
 "#;
 
-pub async fn paramiko(env: &TestEnv, script: &str, addr: SocketAddr, extra: &[&str]) -> String {
-    let mut cmd = env.command("python3");
-    cmd.args([
-        "-c",
-        script,
-        &addr.ip().to_string(),
-        &addr.port().to_string(),
-    ])
-    .args(extra);
-    let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
-        .await
-        .expect("paramiko finishes")
-        .unwrap();
+/// A paramiko script that must succeed; its stdout.
+async fn paramiko(env: &TestEnv, script: &str, addr: SocketAddr, extra: &[&str]) -> String {
+    let out = crate::mock_server::paramiko_with(env, script, addr, extra).await;
     assert!(
         out.status.success(),
         "{}",
