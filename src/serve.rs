@@ -89,14 +89,25 @@ async fn watch_console(server: &MockServer, lang: Lang) {
             None => Ok(()),
         }
     };
-    let waiting = async {
-        crate::sys::shutdown_signal().await;
-        server.stop();
-        let _ = stop_tx.send(());
+    tokio::pin!(printing);
+    // A closed stderr ends the printer early: no reason to stop the server.
+    let printer_ended = tokio::select! {
+        _ = &mut printing => true,
+        () = crate::sys::shutdown_signal() => false,
     };
-    // A closed stderr is no reason to fail a server that was asked to stop.
-    let (_printed, ()) = tokio::join!(printing, waiting);
+    if printer_ended {
+        crate::sys::shutdown_signal().await;
+    }
+    server.stop();
+    let _ = stop_tx.send(());
+    if !printer_ended {
+        // The summary, unless stderr is a pipe nobody reads: then do not hang on it.
+        let _ = tokio::time::timeout(CONSOLE_FLUSH, printing).await;
+    }
 }
+
+/// How long the console may take to write its last lines once the server is stopping.
+const CONSOLE_FLUSH: Duration = Duration::from_secs(2);
 
 async fn options(args: &ServeOptions) -> Result<(MockOptions, UsersFrom)> {
     let (users, from) = users(args).await?;

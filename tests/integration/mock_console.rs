@@ -494,3 +494,44 @@ fn mock_fails(env: &TestEnv, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+#[tokio::test]
+async fn on_a_terminal_the_console_is_coloured_and_ctrl_c_gives_the_summary() {
+    if !have_all(&["python3", "paramiko"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let ip = support::loopback().to_string();
+    let mut cmd = env.std_command(support::mtssh_bin());
+    cmd.args(["mock", "--bind", &ip, "--port", "0"]);
+    let mut term = crate::pty::Pty::spawn(cmd);
+    assert!(
+        term.wait_for("Ctrl-C stops the server.", 1, Duration::from_secs(30))
+            .await,
+        "{}",
+        term.text()
+    );
+    let text = term.text();
+    let addr: SocketAddr = text
+        .lines()
+        .find_map(|l| l.strip_prefix("listening mock-01 "))
+        .and_then(|a| a.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{text}"));
+    paramiko(&env, CONCURRENT, addr, &["1"]).await;
+    assert!(
+        term.wait_for("logged out", 1, Duration::from_secs(30))
+            .await,
+        "{}",
+        term.text()
+    );
+    term.type_bytes(b"\x03");
+    assert!(term.wait_exit(Duration::from_secs(20)).await.is_some());
+    // The pty's reader may still hold the last bytes.
+    term.wait_for("logins", 1, Duration::from_secs(10)).await;
+    let text = term.text();
+    assert!(text.contains("\x1b[32mclient ('"), "{text:?}");
+    assert!(
+        text.contains("mock server stopping. Peak: 1 session at once; 1 logins"),
+        "{text}"
+    );
+}
