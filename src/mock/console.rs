@@ -197,7 +197,10 @@ impl Style {
     pub fn peak(self, peak: usize) -> String {
         match self.lang {
             Lang::Zh => self.paint("1", format!("同时在线会话数创新高：{peak}")),
-            Lang::En => self.paint("1", format!("new peak: {} at once", sessions(peak))),
+            Lang::En => self.paint(
+                "1",
+                format!("new peak: {} at once", counted(peak as u64, "session")),
+            ),
         }
     }
 
@@ -221,18 +224,21 @@ impl Style {
                 "模拟服务器正在停止。同时在线会话数峰值：{peak}；共登录 {logins} 次，密码错误 {wrong_passwords} 次。\n"
             ),
             Lang::En => format!(
-                "mock server stopping. Peak: {} at once; {logins} logins, {wrong_passwords} wrong passwords.\n",
-                sessions(peak)
+                "mock server stopping. Peak: {} at once; {}, {}.\n",
+                counted(peak as u64, "session"),
+                counted(logins, "login"),
+                counted(wrong_passwords, "wrong password")
             ),
         }
     }
 }
 
-fn sessions(count: usize) -> String {
+/// `1 session`, `2 sessions`.
+fn counted(count: u64, thing: &str) -> String {
     if count == 1 {
-        "1 session".to_string()
+        format!("1 {thing}")
     } else {
-        format!("{count} sessions")
+        format!("{count} {thing}s")
     }
 }
 

@@ -202,8 +202,9 @@ async fn guess_passwords(env: &TestEnv, addr: SocketAddr, threads: &str, seconds
 fn checked_guesses(console: &str) -> u64 {
     console
         .lines()
+        .filter(|line| line.starts_with("mock server stopping."))
         .find_map(|line| {
-            let (before, _) = line.split_once(" wrong passwords.")?;
+            let (before, _) = line.split_once(" wrong password")?;
             before.rsplit(' ').next()?.parse().ok()
         })
         .unwrap_or_else(|| panic!("no summary line:\n{console}"))
@@ -531,7 +532,7 @@ async fn on_a_terminal_the_console_is_coloured_and_ctrl_c_gives_the_summary() {
     let text = term.text();
     assert!(text.contains("\x1b[32mclient ('"), "{text:?}");
     assert!(
-        text.contains("mock server stopping. Peak: 1 session at once; 1 logins"),
+        text.contains("mock server stopping. Peak: 1 session at once; 1 login, 0 wrong passwords."),
         "{text}"
     );
 }
