@@ -175,7 +175,7 @@ impl Style {
             }
             Event::Throttled { peer } if zh => self.paint(
                 "33",
-                format!("客户端 {peer} 密码错误次数过多，此后该地址的登录尝试都会放慢"),
+                format!("客户端 {peer} 密码错误次数过多，来自该地址的登录尝试将被放慢"),
             ),
             Event::Throttled { peer } => self.paint(
                 "33",
@@ -185,7 +185,10 @@ impl Style {
             ),
             Event::SessionsRefused { peer, max } if zh => self.paint(
                 "33",
-                format!("客户端 {peer} 想在一个连接上开第 {} 个会话，已拒绝（--max-sessions {max}）", max + 1),
+                format!(
+                    "客户端 {peer} 试图在同一连接上打开第 {} 个会话，已拒绝（上限为 --max-sessions {max}）",
+                    max + 1
+                ),
             ),
             Event::SessionsRefused { peer, max } => self.paint(
                 "33",
