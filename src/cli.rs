@@ -269,9 +269,15 @@ pub struct MockArgs {
     /// Number of practice hosts (mock-01, mock-02, …), one port each.
     #[arg(long = "hosts", default_value_t = 1, value_name = "N")]
     pub count: usize,
-    /// Accepted logins, user:password pairs separated by commas.
-    #[arg(long, default_value = "test:123456")]
-    pub users: String,
+    /// Accepted logins, user:password pairs separated by commas (default test:123456).
+    /// Every user of this machine sees them in `ps`: for a real password use --users-file
+    /// or MTSSH_MOCK_USERS (same syntax) instead.
+    #[arg(long, value_name = "LIST")]
+    pub users: Option<String>,
+    /// Accepted logins from a file, one user:password a line (# comments), readable by its
+    /// owner only (chmod 600), as ssh requires of a private key.
+    #[arg(long, value_name = "FILE", conflicts_with = "users")]
+    pub users_file: Option<PathBuf>,
     /// OpenSSH public keys allowed to log in (enables publickey auth).
     #[arg(long, value_name = "FILE")]
     pub authorized_keys: Option<PathBuf>,
@@ -289,6 +295,11 @@ pub struct MockArgs {
     /// Seconds an unauthenticated connection may stay (like OpenSSH's LoginGraceTime).
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub login_grace: u64,
+    /// Sessions (shells, commands) one connection may have open at once, like OpenSSH's
+    /// MaxSessions; further opens are refused with a reason.
+    #[arg(long, value_name = "N", default_value_t = crate::mock::DEFAULT_MAX_SESSIONS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_sessions: usize,
     /// Write a host list (TOML) for the started hosts to this file.
     #[arg(long, value_name = "FILE")]
     pub write_hosts: Option<PathBuf>,
@@ -445,12 +456,14 @@ impl From<MockArgs> for ServeOptions {
             bind: args.bind,
             count: args.count,
             users: args.users,
+            users_file: args.users_file,
             authorized_keys: args.authorized_keys,
             host_key: args.host_key,
             host_key_type: args.host_key_type,
             lang: args.lang,
             latency: Duration::from_millis(args.latency),
             login_grace: Duration::from_secs(args.login_grace),
+            max_sessions: args.max_sessions,
             write_hosts: args.write_hosts,
             kex: args.kex.map(|list| list.to_vec()),
         }

@@ -6,7 +6,10 @@
 //! sessions and to survive abuse: its own accept loop that never dies on accept errors, a
 //! login grace time, and a bounded number of auth attempts.
 
+mod accept;
+pub mod console;
 pub mod hostkey;
+pub mod limiter;
 mod server;
 pub mod shell;
 mod thread;
@@ -23,6 +26,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use hostkey::HostKeyType;
+pub use limiter::LoginLimit;
 pub use shell::Lang;
 pub use thread::MockThread;
 
@@ -30,6 +34,8 @@ pub use thread::MockThread;
 pub const DEFAULT_PORT: u16 = 2222;
 pub const DEFAULT_USER: &str = "test";
 pub const DEFAULT_PASSWORD: &str = "123456";
+/// Sessions per connection, as OpenSSH's MaxSessions default.
+pub const DEFAULT_MAX_SESSIONS: usize = 10;
 
 /// How to run a mock server. `Default` is the course's server: 127.0.0.1:2222, one host,
 /// `test` / `123456`, a persisted ed25519 host key.
@@ -51,6 +57,11 @@ pub struct MockOptions {
     pub login_grace: Duration,
     /// Auth attempts per connection before it is closed.
     pub max_auth_attempts: usize,
+    /// Wrong passwords per client address, over all its connections.
+    pub login_limit: LoginLimit,
+    /// Channels (shells, execs) one connection may have open at once (OpenSSH's
+    /// MaxSessions).
+    pub max_sessions: usize,
     /// Key-exchange algorithms offered; `None`: russh's default (post-quantum first).
     pub kex: Option<Vec<russh::kex::Name>>,
     /// Keep every byte each channel receives for [`MockServer::received`] (tests); counts
@@ -82,18 +93,39 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
-    /// Parses `user:password,user2:password2` (the `--users` flag).
+    /// Parses `user:password,user2:password2` (`--users`, `MTSSH_MOCK_USERS`).
     pub fn parse_list(text: &str) -> Result<Vec<Credentials>> {
         text.split(',')
             .filter(|item| !item.trim().is_empty())
-            .map(|item| match item.split_once(':') {
-                Some((user, password)) if !user.is_empty() => Ok(Credentials {
-                    user: user.to_string(),
-                    password: password.to_string(),
-                }),
-                _ => anyhow::bail!("--users expects user:password pairs separated by commas"),
+            .map(|item| {
+                Credentials::parse_one(item)
+                    .context("expected user:password pairs separated by commas")
             })
             .collect()
+    }
+
+    /// Parses a users file: one `user:password` a line (the password is the rest of the
+    /// line, commas included); blank lines and `#` comments are skipped. Errors name the
+    /// line, never its text.
+    pub fn parse_lines(text: &str) -> Result<Vec<Credentials>> {
+        text.lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+            .map(|(n, line)| {
+                Credentials::parse_one(line.trim_end_matches('\r'))
+                    .with_context(|| format!("line {}: expected user:password", n + 1))
+            })
+            .collect()
+    }
+
+    fn parse_one(item: &str) -> Option<Credentials> {
+        match item.split_once(':') {
+            Some((user, password)) if !user.trim().is_empty() => Some(Credentials {
+                user: user.trim().to_string(),
+                password: password.to_string(),
+            }),
+            _ => None,
+        }
     }
 }
 
@@ -127,6 +159,8 @@ impl Default for MockOptions {
             login_grace: Duration::from_secs(30),
             kex: None,
             max_auth_attempts: 6,
+            login_limit: LoginLimit::default(),
+            max_sessions: DEFAULT_MAX_SESSIONS,
             record_input: false,
         }
     }
@@ -165,7 +199,7 @@ impl MockServer {
                 name: name.clone(),
                 addr,
             });
-            tokio::spawn(server::accept_loop(
+            tokio::spawn(accept::accept_loop(
                 listener,
                 name,
                 server.config.clone(),
@@ -225,7 +259,7 @@ impl MockServer {
         let Some(mock_host) = self.hosts.get(host) else {
             return false;
         };
-        server::serve_stream(
+        accept::serve_stream(
             stream,
             mock_host.name.clone(),
             self.config.clone(),
@@ -252,7 +286,7 @@ impl MockServer {
                 .map(|h| h.name.clone());
             let served = found.map(|name| {
                 let (client, server_end) = tokio::io::duplex(DUPLEX_BUFFER);
-                server::serve_stream(
+                accept::serve_stream(
                     server_end,
                     name,
                     config.clone(),
@@ -301,6 +335,16 @@ impl MockServer {
                 crate::ssh::HostKeyPolicy::Pinned(self.host_key.clone()),
             )
         })
+    }
+
+    /// The console's events, for [`console::print`]; `None` after the first call.
+    pub fn console_events(&self) -> Option<tokio::sync::mpsc::Receiver<console::Event>> {
+        self.shared.console.subscribe()
+    }
+
+    /// Logins, logouts and the peak so far.
+    pub fn console(&self) -> &console::Console {
+        &self.shared.console
     }
 
     /// What each channel received so far, in the order the channels opened.

@@ -1,27 +1,26 @@
-//! The russh side of the mock server: the accept loop, one handler per connection, and one
-//! task per shell or exec channel running the practice shell.
+//! The russh side of the mock server: one handler per connection (see `accept` for how
+//! connections come and go), and one task per shell or exec channel running the practice
+//! shell.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use russh::keys::{PrivateKey, PublicKey};
 use russh::server::{self, Auth, Msg, Session};
-use russh::{Channel, ChannelId, Disconnect, MethodKind, MethodSet, Pty};
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, watch};
-use tracing::{debug, info, warn};
+use russh::{Channel, ChannelId, ChannelOpenFailure, MethodKind, MethodSet, Pty};
+use tokio::sync::mpsc;
+use tracing::debug;
 
+use super::console::{Console, Event, Peer};
+use super::limiter::{Limiter, Turn};
 use super::shell::{self, Action, Shell, ShellConfig};
 use super::{Credentials, Lang, MockOptions, ReceivedInput};
 
 /// `seq` output is sent in pieces of this many lines so that a huge count streams with flow
 /// control and Ctrl-C can interrupt it.
 const SEQ_LINES_PER_CHUNK: u64 = 2000;
-/// How long the accept loop waits after an accept error (EMFILE, ENOBUFS…) before retrying.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// What every connection of one server shares.
 pub(super) struct Shared {
@@ -29,11 +28,14 @@ pub(super) struct Shared {
     authorized_keys: Vec<PublicKey>,
     lang: Lang,
     latency: Duration,
-    login_grace: Duration,
+    pub(super) login_grace: Duration,
     started_at_unix: u64,
     /// Input each channel received, in the order the channels opened (for tests).
     received: Mutex<Vec<ReceivedInput>>,
     record_input: bool,
+    pub(super) console: Console,
+    limiter: Limiter,
+    max_sessions: usize,
 }
 
 impl Shared {
@@ -47,6 +49,9 @@ impl Shared {
             started_at_unix: now_unix(),
             received: Mutex::new(Vec::new()),
             record_input: opts.record_input,
+            console: Console::default(),
+            limiter: Limiter::new(opts.login_limit),
+            max_sessions: opts.max_sessions.max(1),
         }
     }
 
@@ -108,157 +113,6 @@ pub(super) fn russh_config(key: PrivateKey, opts: &MockOptions) -> server::Confi
     }
 }
 
-/// Accepts until the server is stopped. Accept errors (out of file descriptors, …) are
-/// logged and retried after a pause: a server that must stay up never returns on them, unlike
-/// russh's own `run_on_socket`.
-pub(super) async fn accept_loop(
-    listener: TcpListener,
-    hostname: String,
-    config: Arc<server::Config>,
-    shared: Arc<Shared>,
-    mut stopped: watch::Receiver<bool>,
-) {
-    loop {
-        tokio::select! {
-            _ = stopped.changed() => return,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    let _ = stream.set_nodelay(true);
-                    debug!(%peer, host = %hostname, "mock: connection");
-                    // russh only acts on a disconnect request once the session is
-                    // established; a client stalling inside the key exchange is cut off at
-                    // the socket instead.
-                    let killer = SocketKiller::new(&stream);
-                    let handler = Connection::new(hostname.clone(), shared.clone());
-                    tokio::spawn(serve_connection(
-                        stream,
-                        Some(killer),
-                        config.clone(),
-                        handler,
-                        stopped.clone(),
-                    ));
-                }
-                Err(e) => {
-                    warn!(host = %hostname, error = %e, "mock: accept failed; retrying");
-                    tokio::time::sleep(ACCEPT_BACKOFF).await;
-                }
-            }
-        }
-    }
-}
-
-/// Serves one connection that did not come through a listener (an in-memory pipe) as host
-/// `hostname`. There is no socket to cut off: a client that stalls inside the key exchange
-/// past the login grace time is only asked to disconnect.
-pub(super) fn serve_stream<S>(
-    stream: S,
-    hostname: String,
-    config: Arc<server::Config>,
-    shared: Arc<Shared>,
-    stopped: watch::Receiver<bool>,
-) where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    debug!(host = %hostname, "mock: in-memory connection");
-    let handler = Connection::new(hostname, shared);
-    tokio::spawn(serve_connection(stream, None, config, handler, stopped));
-}
-
-async fn serve_connection<S>(
-    stream: S,
-    killer: Option<SocketKiller>,
-    config: Arc<server::Config>,
-    handler: Connection,
-    mut stopped: watch::Receiver<bool>,
-) where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let grace = handler.shared.login_grace;
-    let authenticated = handler.authenticated.clone();
-    // run_stream reads the client's version line before returning: a silent client must
-    // not hold this task forever.
-    let running =
-        match tokio::time::timeout(grace, server::run_stream(config, stream, handler)).await {
-            Ok(Ok(running)) => running,
-            Ok(Err(e)) => {
-                debug!(error = %e, "mock: handshake failed");
-                return;
-            }
-            Err(_) => {
-                debug!("mock: client sent no version line within the login grace time");
-                return;
-            }
-        };
-    let handle = running.handle();
-    tokio::pin!(running);
-    let grace_timer = tokio::time::sleep(grace);
-    tokio::pin!(grace_timer);
-    let mut grace_over = false;
-    loop {
-        tokio::select! {
-            result = &mut running => {
-                if let Err(e) = result {
-                    debug!(error = %e, "mock: session ended with an error");
-                }
-                return;
-            }
-            _ = &mut grace_timer, if !grace_over => {
-                grace_over = true;
-                if !authenticated.load(Ordering::Relaxed) {
-                    info!("mock: dropping a connection that did not log in within the grace time");
-                    match &killer {
-                        Some(killer) => killer.kill(),
-                        None => {
-                            let _ = handle
-                                .disconnect(
-                                    Disconnect::ByApplication,
-                                    "login grace time over".into(),
-                                    String::new(),
-                                )
-                                .await;
-                        }
-                    }
-                }
-            }
-            changed = stopped.changed() => {
-                let _ = changed;
-                let _ = handle
-                    .disconnect(Disconnect::ByApplication, "server stopping".into(), String::new())
-                    .await;
-                // Wait for the session to wind down, but never longer than a moment.
-                if tokio::time::timeout(Duration::from_secs(2), &mut running).await.is_err()
-                    && let Some(killer) = &killer
-                {
-                    killer.kill();
-                }
-                return;
-            }
-        }
-    }
-}
-
-/// A second descriptor for a connection's socket, so the connection can be shut down from
-/// outside the russh session that owns the stream. Holding our own duplicate means the
-/// number can never be reused by another socket while we might still use it.
-struct SocketKiller(Option<std::os::fd::OwnedFd>);
-
-impl SocketKiller {
-    fn new(stream: &TcpStream) -> SocketKiller {
-        use std::os::fd::AsFd;
-        SocketKiller(stream.as_fd().try_clone_to_owned().ok())
-    }
-
-    fn kill(&self) {
-        use std::os::fd::AsRawFd;
-        if let Some(fd) = &self.0 {
-            // SAFETY: shutdown on a descriptor we own; it wakes the session's reader with EOF.
-            unsafe {
-                libc::shutdown(fd.as_raw_fd(), libc::SHUT_RDWR);
-            }
-        }
-    }
-}
-
 enum ShellInput {
     Bytes(Vec<u8>),
     Resize(u16, u16),
@@ -278,29 +132,46 @@ struct ChannelState {
 }
 
 /// One client connection.
-struct Connection {
+pub(super) struct Connection {
     hostname: String,
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
+    peer: Peer,
     user: String,
-    authenticated: Arc<AtomicBool>,
+    pub(super) authenticated: Arc<AtomicBool>,
     channels: HashMap<ChannelId, ChannelState>,
+    /// The console has been told this connection asked for too many sessions.
+    told_refusal: bool,
 }
 
 impl Connection {
-    fn new(hostname: String, shared: Arc<Shared>) -> Connection {
+    pub(super) fn new(hostname: String, shared: Arc<Shared>, peer: Peer) -> Connection {
         Connection {
             hostname,
             shared,
+            peer,
             user: String::new(),
             authenticated: Arc::new(AtomicBool::new(false)),
             channels: HashMap::new(),
+            told_refusal: false,
         }
     }
 
     fn accept(&mut self, user: &str) -> Auth {
         self.user = user.to_string();
-        self.authenticated.store(true, Ordering::Relaxed);
+        if !self.authenticated.swap(true, Ordering::Relaxed) {
+            self.shared.console.login(self.peer);
+        }
         Auth::Accept
+    }
+
+    /// Password stays on offer, as OpenSSH keeps it, until max_auth_attempts: a client may
+    /// ask again on the same connection (russh's plain reject would take it off the list,
+    /// and paramiko then says "allowed types: ['']").
+    fn reject_password(&self) -> Auth {
+        Auth::Reject {
+            proceed_with_methods: Some(auth_methods(&self.shared.authorized_keys)),
+            partial_success: false,
+        }
     }
 
     fn key_allowed(&self, user: &str, key: &PublicKey) -> bool {
@@ -331,6 +202,16 @@ impl Connection {
     }
 }
 
+/// russh drops the handler when the connection ends, however it ends: the one place a
+/// logout is never missed.
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if self.authenticated.load(Ordering::Relaxed) {
+            self.shared.console.logout(self.peer);
+        }
+    }
+}
+
 fn now_unix() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -348,22 +229,33 @@ impl server::Handler for Connection {
     type Error = russh::Error;
 
     async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
+        let source = self.peer.0.map(|addr| addr.ip());
+        match self.shared.limiter.reserve(source, Instant::now()) {
+            // Unchecked, so the refusal tells a guesser nothing.
+            Turn::Refuse => return Ok(self.reject_password()),
+            Turn::Wait { wait, first_wait } => {
+                if first_wait {
+                    self.shared
+                        .console
+                        .emit(Event::Throttled { peer: self.peer });
+                }
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
         let ok = self
             .shared
             .users
             .iter()
             .any(|c| c.user == user && c.password == password);
         if ok {
+            self.shared.limiter.refund(source);
             Ok(self.accept(user))
         } else {
-            info!(user, host = %self.hostname, "mock: wrong password");
-            // Password stays on offer, as OpenSSH keeps it, until max_auth_attempts: a
-            // client may ask again on the same connection (russh's plain reject would take
-            // it off the list, and paramiko then says "allowed types: ['']").
-            Ok(Auth::Reject {
-                proceed_with_methods: Some(auth_methods(&self.shared.authorized_keys)),
-                partial_success: false,
-            })
+            debug!(user, host = %self.hostname, "mock: wrong password");
+            self.shared.console.wrong_password(self.peer, user);
+            Ok(self.reject_password())
         }
     }
 
@@ -397,6 +289,24 @@ impl server::Handler for Connection {
         reply: server::ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
+        let max = self.shared.max_sessions;
+        if self.channels.len() >= max {
+            // Told once per connection: a client looping on opens must not flood the console.
+            if !std::mem::replace(&mut self.told_refusal, true) {
+                self.shared.console.emit(Event::SessionsRefused {
+                    peer: self.peer,
+                    max,
+                });
+            }
+            let reason = format!(
+                "this connection has reached the mock's limit of {max} open sessions \
+                 (--max-sessions); close one or open another connection"
+            );
+            reply
+                .reject(ChannelOpenFailure::Other { code: 1, reason })
+                .await;
+            return Ok(());
+        }
         let state = ChannelState {
             pty: None,
             env: Vec::new(),

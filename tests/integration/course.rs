@@ -32,7 +32,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 use crate::support::{self, TestEnv};
 
@@ -354,18 +354,7 @@ impl Guide {
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         let mut child = cmd.spawn().expect("bash runs");
-        let output = Arc::new(Mutex::new(Vec::new()));
-        let mut stdout = child.stdout.take().unwrap();
-        let sink = output.clone();
-        let reader = tokio::spawn(async move {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = stdout.read(&mut buf).await {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
+        let (output, reader) = support::collect(child.stdout.take().unwrap());
         Running {
             group: child
                 .id()
@@ -423,7 +412,10 @@ impl Guide {
         let _ = tokio::time::timeout(Duration::from_secs(5), &mut server.reader).await;
         let out = server.text();
         assert!(status.is_ok(), "the mock server ignores Ctrl-C:\n{out}");
-        assert!(out.contains("mock server stopping"), "{out}");
+        assert!(
+            out.contains("mock server stopping") || out.contains("模拟服务器正在停止"),
+            "{out}"
+        );
         self.hosts.clear();
     }
 

@@ -10,6 +10,7 @@
 mod course;
 mod flow_control;
 mod host_keys;
+mod mock_console;
 mod mock_server;
 mod proxy;
 mod pty;

@@ -236,7 +236,7 @@ stdin, stdout, stderr = c.exec_command("exit 7")
 print("status", stdout.channel.recv_exit_status())
 c.close()
 "#;
-    let out = paramiko(&env, script, addr).await;
+    let out = paramiko_with(&env, script, addr, &[]).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -311,20 +311,27 @@ except paramiko.BadAuthenticationType as e:
 except paramiko.AuthenticationException as e:
     print("refused:", e)
 "#;
-    let out = paramiko(&env, script, addr).await;
+    let out = paramiko_with(&env, script, addr, &[]).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("refused: Authentication failed."), "{text}");
 }
 
-/// Runs a paramiko `script` with the mock host's address and port as its arguments.
-async fn paramiko(env: &TestEnv, script: &str, addr: std::net::SocketAddr) -> std::process::Output {
+/// Runs a paramiko `script` with the mock host's address and port as its arguments, then
+/// `extra`.
+pub async fn paramiko_with(
+    env: &TestEnv,
+    script: &str,
+    addr: std::net::SocketAddr,
+    extra: &[&str],
+) -> std::process::Output {
     let mut cmd = env.command("python3");
     cmd.args([
         "-c",
         script,
         &addr.ip().to_string(),
         &addr.port().to_string(),
-    ]);
+    ])
+    .args(extra);
     tokio::time::timeout(Duration::from_secs(30), cmd.output())
         .await
         .expect("paramiko finishes")

@@ -3,6 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mtssh::mock::{HostKeySource, MockOptions, MockServer};
@@ -221,6 +222,29 @@ pub fn mock_options(opts: MockOptions) -> MockOptions {
         host_key: HostKeySource::Given(Box::new(fixture_key("host_ed25519"))),
         ..opts
     }
+}
+
+/// A shared buffer a task fills with everything `pipe` yields, as it comes; and that task,
+/// which ends at EOF.
+pub fn collect<R>(mut pipe: R) -> (Arc<Mutex<Vec<u8>>>, tokio::task::JoinHandle<()>)
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+{
+    use tokio::io::AsyncReadExt;
+    let output = Arc::new(Mutex::new(Vec::new()));
+    let sink = output.clone();
+    let reader = tokio::spawn(async move {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = pipe.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend_from_slice(&buf[..n]);
+        }
+    });
+    (output, reader)
 }
 
 /// Polls `check` until it returns Some or the deadline passes.
