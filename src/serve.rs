@@ -35,6 +35,10 @@ pub struct ServeOptions {
     pub write_hosts: Option<PathBuf>,
     /// sshd_config's KexAlgorithms syntax.
     pub kex: Option<Vec<russh::kex::Name>>,
+    /// `--differ` rules.
+    pub differ: Vec<crate::mock::DifferRule>,
+    /// OSC 133 marks from the practice shell.
+    pub marks: bool,
 }
 
 pub async fn run(args: ServeOptions) -> Result<ExitCode> {
@@ -94,6 +98,8 @@ async fn options(args: &ServeOptions) -> Result<MockOptions> {
         latency: args.latency,
         login_grace: args.login_grace.max(Duration::from_secs(1)),
         kex: args.kex.clone(),
+        differ: args.differ.clone(),
+        marks: args.marks,
         ..MockOptions::default()
     })
 }

@@ -114,6 +114,31 @@ async fn the_dialer_picks_the_host_by_port() {
 }
 
 #[tokio::test]
+async fn hosts_named_by_differ_answer_otherwise() {
+    let mock = MockServer::start_in_memory(MockOptions {
+        hosts: 3,
+        host_key: HostKeySource::Ephemeral(HostKeyType::Ed25519),
+        differ: vec!["2:4:odd one".parse().expect("a rule")],
+        ..Default::default()
+    })
+    .await
+    .expect("the mock starts");
+    let (engine, mut events) = engine_for(&mock);
+    let mut answers = Vec::new();
+    for host in 0..3 {
+        let _session = engine.spawn(host, target(&mock, host), exec("echo hi"));
+        let outcome = run_to_end(&mut events, host).await;
+        answers.push((outcome.output, outcome.exit_status));
+    }
+    let same = ("hi\n".to_string(), Some(0));
+    assert_eq!(
+        answers,
+        [same.clone(), ("hi\nodd one\n".into(), Some(4)), same]
+    );
+    mock.stop();
+}
+
+#[tokio::test]
 async fn a_wrong_password_fails_as_auth_failed() {
     let mock = in_memory_mock(1).await;
     let (engine, mut events) = engine_for(&mock);
@@ -184,7 +209,8 @@ async fn a_shell_echoes_a_typed_line() {
             }
             SessionEvent::Output { data, .. } => {
                 output.push_str(&String::from_utf8_lossy(&data));
-                if typed && output.contains("\r\ntok-0\r\n") {
+                // The typed line's echo, then the command's own output (after an OSC 133 C).
+                if typed && output.matches("tok-0\r\n").count() >= 2 {
                     break;
                 }
             }

@@ -6,6 +6,7 @@
 //! sessions and to survive abuse: its own accept loop that never dies on accept errors, a
 //! login grace time, and a bounded number of auth attempts.
 
+mod differ;
 pub mod hostkey;
 mod server;
 pub mod shell;
@@ -22,6 +23,7 @@ use russh::keys::{PrivateKey, PublicKey};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+pub use differ::{DifferRule, Difference};
 pub use hostkey::HostKeyType;
 pub use shell::Lang;
 pub use thread::MockThread;
@@ -56,6 +58,10 @@ pub struct MockOptions {
     /// Keep every byte each channel receives for [`MockServer::received`] (tests); counts
     /// are kept either way.
     pub record_input: bool,
+    /// The practice shell wraps prompts and commands in OSC 133 marks (on a pty).
+    pub marks: bool,
+    /// Hosts that differ on purpose (`--differ`): the last rule naming a host wins.
+    pub differ: Vec<DifferRule>,
 }
 
 /// What one channel of the mock received from its client, for tests.
@@ -128,6 +134,8 @@ impl Default for MockOptions {
             kex: None,
             max_auth_attempts: 6,
             record_input: false,
+            marks: true,
+            differ: Vec::new(),
         }
     }
 }

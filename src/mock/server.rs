@@ -14,8 +14,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
-use super::shell::{self, Action, Shell, ShellConfig};
-use super::{Credentials, Lang, MockOptions, ReceivedInput};
+use super::differ::difference_for;
+use super::shell::{self, Action, Difference, Shell, ShellConfig};
+use super::{Credentials, Lang, MockOptions, ReceivedInput, host_name};
 
 /// `seq` output is sent in pieces of this many lines so that a huge count streams with flow
 /// control and Ctrl-C can interrupt it.
@@ -34,6 +35,9 @@ pub(super) struct Shared {
     /// Input each channel received, in the order the channels opened (for tests).
     received: Mutex<Vec<ReceivedInput>>,
     record_input: bool,
+    marks: bool,
+    /// Host name to its difference, for the hosts `--differ` names.
+    differ: HashMap<String, Difference>,
 }
 
 impl Shared {
@@ -47,6 +51,10 @@ impl Shared {
             started_at_unix: now_unix(),
             received: Mutex::new(Vec::new()),
             record_input: opts.record_input,
+            marks: opts.marks,
+            differ: (0..opts.hosts.max(1))
+                .filter_map(|i| Some((host_name(i), difference_for(&opts.differ, i)?)))
+                .collect(),
         }
     }
 
@@ -320,6 +328,8 @@ impl Connection {
             pty: state.pty,
             env: state.env.clone(),
             started_at_unix: self.shared.started_at_unix,
+            marks: self.shared.marks,
+            differ: self.shared.differ.get(&self.hostname).cloned(),
         }
     }
 
