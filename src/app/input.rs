@@ -125,6 +125,11 @@ impl App {
 
     fn send_line(&mut self) -> Vec<Effect> {
         let mut line = self.editor.take();
+        if !line.trim().is_empty() {
+            for pane in self.panes.iter_mut().filter(|p| p.is_target()) {
+                pane.command_sent(&line);
+            }
+        }
         line.push('\r');
         self.broadcast(line.as_bytes())
     }

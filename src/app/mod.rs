@@ -10,6 +10,7 @@ pub mod layout;
 mod mouse;
 pub mod pane;
 mod reflow;
+pub mod result;
 #[cfg(test)]
 mod tests;
 

@@ -5,6 +5,8 @@ pub mod help;
 mod overlay;
 mod pane;
 #[cfg(test)]
+mod results_tests;
+#[cfg(test)]
 mod tests;
 
 use ratatui::Frame;

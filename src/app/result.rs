@@ -1,0 +1,355 @@
+//! What a pane's last command answered, read from its output stream as it arrives.
+//!
+//! With OSC 133 semantic-prompt marks (FinalTerm's, as iTerm2, WezTerm, kitty and VS Code
+//! use them: `A` prompt, `B` command, `C` output, `D;status` done) the output is exactly what
+//! came between `C` and `D`, with the exit status `D` carries. Without marks, the output is
+//! what the pane printed after the echo of a line mtssh sent, up to the next prompt (the
+//! prompt learned from the cursor's line when the line was sent); the status is unknown.
+//! vt100 ignores OSC 133, so the bytes are scanned here, next to it, by a byte-at-a-time
+//! machine that survives marks split across chunks.
+
+/// Most output kept per pane and command: the results view compares outputs, it does not
+/// archive them (the scrollback does).
+pub const MAX_OUTPUT: usize = 64 * 1024;
+/// An OSC longer than this is no mark; it is dropped and scanning goes on.
+const MAX_OSC: usize = 64;
+
+/// Where the last command is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    Running,
+    /// Ended with this exit status (from a `D;status` mark, or an exec channel).
+    Exited(u32),
+    /// The next prompt came, but nothing said how the command ended.
+    Finished,
+}
+
+/// The last command of a pane and what it printed (escapes removed, `\r` dropped).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandResult {
+    /// The line as sent or as typed between `B` and `C`; empty when unknown.
+    pub line: String,
+    pub output: String,
+    pub status: RunStatus,
+    /// More than [`MAX_OUTPUT`] came; `output` holds the start.
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Esc {
+    Ground,
+    Escape,
+    Csi,
+    Osc,
+    /// ESC inside an OSC: `ESC \` ends it.
+    OscEscape,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    /// A line was sent to a shell without marks: its echo runs to the first newline.
+    Echo,
+    /// Collecting output (after `C`, or after the echo).
+    Output,
+    /// Between `B` and `C`: the command line being typed.
+    Command,
+}
+
+/// One pane's scanner and its last result.
+#[derive(Debug)]
+pub struct ResultTracker {
+    esc: Esc,
+    osc: Vec<u8>,
+    phase: Phase,
+    /// The shell has sent OSC 133 marks: they, not the prompt, delimit commands.
+    marked: bool,
+    /// The prompt text learned when a line was sent (no marks).
+    prompt: String,
+    text: Vec<u8>,
+    command: Vec<u8>,
+    last: Option<CommandResult>,
+}
+
+impl Default for ResultTracker {
+    fn default() -> Self {
+        ResultTracker {
+            esc: Esc::Ground,
+            osc: Vec::new(),
+            phase: Phase::Idle,
+            marked: false,
+            prompt: String::new(),
+            text: Vec::new(),
+            command: Vec::new(),
+            last: None,
+        }
+    }
+}
+
+impl ResultTracker {
+    pub fn last(&self) -> Option<&CommandResult> {
+        self.last.as_ref()
+    }
+
+    /// Whether the shell marks its prompts (OSC 133 seen).
+    pub fn marked(&self) -> bool {
+        self.marked
+    }
+
+    /// mtssh sent `line` to the shell; `prompt` is the cursor's line up to the cursor.
+    pub fn sent(&mut self, line: &str, prompt: &str) {
+        self.last = Some(CommandResult {
+            line: line.trim().to_string(),
+            output: String::new(),
+            status: RunStatus::Running,
+            truncated: false,
+        });
+        self.text.clear();
+        if !self.marked {
+            self.prompt = prompt.trim_end().to_string();
+            self.phase = Phase::Echo;
+        }
+    }
+
+    /// Scans output; the result changes when a mark or (without marks) the prompt arrives.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        if self.phase == Phase::Idle && !self.marked && self.esc == Esc::Ground {
+            // Nothing to look for but the first mark: skip the byte machine for bulk output.
+            if !bytes.contains(&0x1b) {
+                return;
+            }
+        }
+        for &b in bytes {
+            self.byte(b);
+        }
+        if self.phase == Phase::Output && !self.marked {
+            self.check_prompt();
+        }
+    }
+
+    fn byte(&mut self, b: u8) {
+        match self.esc {
+            Esc::Ground => match b {
+                0x1b => self.esc = Esc::Escape,
+                _ => self.text_byte(b),
+            },
+            Esc::Escape => {
+                self.esc = match b {
+                    b'[' => Esc::Csi,
+                    b']' => {
+                        self.osc.clear();
+                        Esc::Osc
+                    }
+                    _ => Esc::Ground,
+                }
+            }
+            Esc::Csi => {
+                if (0x40..=0x7e).contains(&b) {
+                    self.esc = Esc::Ground;
+                }
+            }
+            Esc::Osc => match b {
+                0x07 => self.end_osc(),
+                0x1b => self.esc = Esc::OscEscape,
+                _ if self.osc.len() < MAX_OSC => self.osc.push(b),
+                _ => {}
+            },
+            Esc::OscEscape => {
+                if b == b'\\' {
+                    self.end_osc();
+                } else {
+                    self.esc = Esc::Ground;
+                }
+            }
+        }
+    }
+
+    fn text_byte(&mut self, b: u8) {
+        let buf = match self.phase {
+            Phase::Idle => return,
+            Phase::Command => &mut self.command,
+            Phase::Echo => {
+                if b == b'\n' {
+                    self.phase = Phase::Output;
+                }
+                return;
+            }
+            Phase::Output => &mut self.text,
+        };
+        match b {
+            b'\n' | b'\t' | 0x20.. if b != 0x7f => {
+                if buf.len() < MAX_OUTPUT {
+                    buf.push(b);
+                } else if let Some(last) = self.last.as_mut() {
+                    last.truncated = true;
+                }
+            }
+            // Backspace: shells erase echoed characters this way.
+            0x08 => {
+                buf.pop();
+            }
+            _ => {}
+        }
+    }
+
+    fn end_osc(&mut self) {
+        self.esc = Esc::Ground;
+        let osc = std::mem::take(&mut self.osc);
+        let Some(mark) = osc.strip_prefix(b"133;") else {
+            return;
+        };
+        self.marked = true;
+        let mut fields = mark.split(|&b| b == b';');
+        match fields.next() {
+            Some(b"B") => {
+                self.command.clear();
+                self.phase = Phase::Command;
+            }
+            Some(b"C") => self.output_starts(),
+            Some(b"D") => {
+                let status = fields
+                    .next()
+                    .and_then(|s| std::str::from_utf8(s).ok())
+                    .and_then(|s| s.trim().parse().ok());
+                self.finish(status.map_or(RunStatus::Finished, RunStatus::Exited));
+            }
+            // `A` (a prompt starts) ends nothing: `D` came before it, or nothing ran.
+            _ => {}
+        }
+    }
+
+    fn output_starts(&mut self) {
+        let typed = String::from_utf8_lossy(&self.command).trim().to_string();
+        self.command.clear();
+        let sent = self
+            .last
+            .as_ref()
+            .filter(|r| r.status == RunStatus::Running && !r.line.is_empty())
+            .map(|r| r.line.clone());
+        self.last = Some(CommandResult {
+            line: sent.unwrap_or(typed),
+            output: String::new(),
+            status: RunStatus::Running,
+            truncated: false,
+        });
+        self.text.clear();
+        self.phase = Phase::Output;
+    }
+
+    fn finish(&mut self, status: RunStatus) {
+        if self.phase != Phase::Output {
+            return;
+        }
+        self.phase = Phase::Idle;
+        let text = std::mem::take(&mut self.text);
+        if let Some(last) = self.last.as_mut() {
+            last.output = String::from_utf8_lossy(&text).into_owned();
+            last.status = status;
+        }
+    }
+
+    /// Without marks: the command is over when its output ends in the prompt, on a line of
+    /// its own.
+    fn check_prompt(&mut self) {
+        if self.prompt.is_empty() {
+            return;
+        }
+        let text = String::from_utf8_lossy(&self.text);
+        let trimmed = text.trim_end();
+        let Some(before) = trimmed.strip_suffix(self.prompt.as_str()) else {
+            return;
+        };
+        if !(before.is_empty() || before.ends_with('\n')) {
+            return;
+        }
+        let output = before.to_string();
+        self.phase = Phase::Idle;
+        self.text.clear();
+        if let Some(last) = self.last.as_mut() {
+            last.output = output;
+            last.status = RunStatus::Finished;
+        }
+    }
+
+    /// The output so far of a running command (the results view shows it live).
+    pub fn partial_output(&self) -> String {
+        match self.phase {
+            Phase::Output => String::from_utf8_lossy(&self.text).into_owned(),
+            _ => String::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(t: &ResultTracker) -> Option<RunStatus> {
+        t.last().map(|r| r.status)
+    }
+
+    #[test]
+    fn marks_give_output_and_status_even_split_byte_by_byte() {
+        let stream = b"\x1b]133;A\x07$ \x1b]133;B\x07ls -l\r\n\x1b]133;C\x07a\r\nb\r\n\x1b]133;D;2\x1b\\\x1b]133;A\x07$ ";
+        for chunk in [stream.len(), 1, 3] {
+            let mut t = ResultTracker::default();
+            for piece in stream.chunks(chunk) {
+                t.feed(piece);
+            }
+            let last = t.last().expect("a result");
+            assert_eq!(last.line, "ls -l");
+            assert_eq!(last.output, "a\nb\n");
+            assert_eq!(last.status, RunStatus::Exited(2));
+            assert!(t.marked());
+        }
+    }
+
+    #[test]
+    fn a_sent_line_runs_until_d_and_keeps_its_text() {
+        let mut t = ResultTracker::default();
+        t.feed(b"\x1b]133;A\x07$ \x1b]133;B\x07");
+        t.sent("echo hi", "$ ");
+        assert_eq!(status(&t), Some(RunStatus::Running));
+        t.feed(b"echo hi\r\n\x1b]133;C\x07\x1b[1mhi\x1b[0m\r\n");
+        assert_eq!(t.partial_output(), "hi\n");
+        assert_eq!(status(&t), Some(RunStatus::Running));
+        t.feed(b"\x1b]133;D\x07");
+        let last = t.last().expect("a result");
+        assert_eq!(
+            (last.line.as_str(), last.output.as_str()),
+            ("echo hi", "hi\n")
+        );
+        assert_eq!(last.status, RunStatus::Finished);
+    }
+
+    #[test]
+    fn without_marks_the_prompt_ends_the_output() {
+        let mut t = ResultTracker::default();
+        t.sent("uptime", "user@web1:~$ ");
+        t.feed(b"upt");
+        t.feed(b"ime\r\n 10:00 up 3 days\r\n");
+        assert_eq!(status(&t), Some(RunStatus::Running));
+        // A prompt-like text inside a line is not the prompt.
+        t.feed(b"x user@web1:~$\r\nuser@web1");
+        assert_eq!(status(&t), Some(RunStatus::Running));
+        t.feed(b":~$ ");
+        let last = t.last().expect("a result");
+        assert_eq!(last.output, " 10:00 up 3 days\nx user@web1:~$\n");
+        assert_eq!(last.status, RunStatus::Finished);
+    }
+
+    #[test]
+    fn output_is_capped_and_other_oscs_are_ignored() {
+        let mut t = ResultTracker::default();
+        t.feed(b"\x1b]0;title\x07\x1b]133;C\x07");
+        t.feed(&vec![b'x'; MAX_OUTPUT + 10]);
+        t.feed(b"\x1b]133;D;0\x07");
+        let last = t.last().expect("a result");
+        assert_eq!(last.output.len(), MAX_OUTPUT);
+        assert!(last.truncated);
+        assert_eq!(last.status, RunStatus::Exited(0));
+        // A bogus status is "unknown", not a panic.
+        t.feed(b"\x1b]133;C\x07\x1b]133;D;zz\x07");
+        assert_eq!(status(&t), Some(RunStatus::Finished));
+    }
+}
