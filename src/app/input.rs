@@ -153,6 +153,9 @@ impl App {
     }
 
     fn line_alt(&mut self, c: char) -> Vec<Effect> {
+        if self.pick_key(c) {
+            return Vec::new();
+        }
         match c {
             'z' => return self.broadcast(b"\x1a"),
             't' => {
@@ -163,10 +166,7 @@ impl App {
             }
             'a' => self.panes.iter_mut().for_each(|p| p.in_broadcast = true),
             'n' => self.panes.iter_mut().for_each(|p| p.in_broadcast = false),
-            'i' => self
-                .panes
-                .iter_mut()
-                .for_each(|p| p.in_broadcast = !p.in_broadcast),
+            'i' => self.invert_selection(),
             'g' => self.select_group(),
             'x' => return self.discard_pending_input(),
             'p' => {
@@ -222,6 +222,7 @@ impl App {
             6 => self.overlay = Some(Overlay::AddHost(LineEditor::default())),
             7 => return self.save_focused(),
             8 if !self.panes.is_empty() => return self.remove_pane(self.focus),
+            9 => self.open_results(),
             _ => {}
         }
         Vec::new()
@@ -348,6 +349,7 @@ impl App {
             Overlay::QuitConfirm | Overlay::PasteConfirm { .. } if no => Vec::new(),
             Overlay::Prompt(dialog) => self.prompt_key(dialog, key),
             Overlay::AddHost(editor) => self.add_host_key(editor, key),
+            Overlay::Results(view) => self.results_key(view, key),
             open => {
                 self.overlay = Some(open);
                 Vec::new()

@@ -11,6 +11,8 @@ mod mouse;
 pub mod pane;
 mod reflow;
 pub mod result;
+pub mod results;
+pub mod select;
 #[cfg(test)]
 mod tests;
 
@@ -157,6 +159,8 @@ pub enum Overlay {
     QuitConfirm,
     Prompt(PromptDialog),
     AddHost(LineEditor),
+    /// F9: the panes grouped by their last command's answer.
+    Results(select::ResultsView),
     /// `text` with its line breaks as LF, whatever the terminal sent; `lines` counted once
     /// (the dialog is drawn every frame, and a paste may be megabytes).
     PasteConfirm {
@@ -185,6 +189,8 @@ pub struct App {
     pub(crate) lag: Option<std::time::Duration>,
     /// Pane count the scrollback budget is planned for (panes made later share it).
     planned_panes: usize,
+    /// The results view folds outputs that differ only by host name, numbers, times.
+    pub(crate) fuzzy: bool,
 }
 
 impl App {
@@ -205,6 +211,7 @@ impl App {
             notice: None,
             lag: None,
             planned_panes,
+            fuzzy: false,
         }
     }
 

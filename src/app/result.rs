@@ -15,7 +15,7 @@ pub const MAX_OUTPUT: usize = 64 * 1024;
 const MAX_OSC: usize = 64;
 
 /// Where the last command is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RunStatus {
     Running,
     /// Ended with this exit status (from a `D;status` mark, or an exec channel).

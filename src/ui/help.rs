@@ -33,10 +33,18 @@ pub const KEY_HELP: &[(&str, &str)] = &[
         "Alt-G",
         "broadcast to the focused pane's group only (web01 → web*)",
     ),
+    (
+        "Alt-E / D / R / U",
+        "receivers: last command failed / differs / runs / unreachable",
+    ),
     ("Alt-M", "zoom the focused pane / back to the grid"),
     (
         "Shift-↑/↓ PgUp/PgDn, wheel",
         "scroll back; Shift-End back to live",
+    ),
+    (
+        "F9",
+        "results view: hosts grouped by answer; Enter sends to one; f fuzzy",
     ),
     ("Modes", ""),
     (

@@ -4,6 +4,7 @@ mod bars;
 pub mod help;
 mod overlay;
 mod pane;
+mod results;
 #[cfg(test)]
 mod results_tests;
 #[cfg(test)]

@@ -13,7 +13,7 @@ pub(super) fn render(app: &App) -> String {
     render_buffer(app).0
 }
 
-fn render_buffer(app: &App) -> (String, Buffer) {
+pub(super) fn render_buffer(app: &App) -> (String, Buffer) {
     let backend = TestBackend::new(app.size.0, app.size.1);
     let mut terminal = Terminal::new(backend).expect("test backend");
     terminal.draw(|f| super::draw(f, app)).expect("draw");

@@ -1,0 +1,310 @@
+//! The results view's model: the panes grouped by what their last command answered.
+//!
+//! Hosts with identical output and status form a group, largest first; then the hosts still
+//! running, those with no answer yet, and the disconnected ones (one group per failure
+//! reason, the whole reason kept). With fuzzy folding, outputs that differ only by the host's
+//! own name, by numbers or by timestamps (digits are what differ in a timestamp) fold
+//! together, and the tokens that differ inside a group are marked.
+
+use std::collections::HashMap;
+
+use super::pane::Pane;
+use super::result::RunStatus;
+use crate::config::fold_to_string;
+use crate::ssh::SessionId;
+
+/// What a group's hosts have in common.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupKind {
+    /// The last command ended: `RunStatus::Exited` or `RunStatus::Finished`.
+    Answered(RunStatus),
+    Running,
+    /// Live, but no command result seen yet.
+    NoAnswer,
+    /// The session failed or closed; the reason, whole.
+    Disconnected(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResultGroup {
+    pub kind: GroupKind,
+    pub ids: Vec<SessionId>,
+    /// The hosts folded (`web[01-18,20]`).
+    pub hosts: String,
+    /// The first host's output (the partial output of a running one).
+    pub output: String,
+    /// Byte ranges of `output` whose tokens differ among the group (fuzzy folding only).
+    pub varying: Vec<(usize, usize)>,
+    /// Some host's output was cut at [`super::result::MAX_OUTPUT`].
+    pub truncated: bool,
+}
+
+impl ResultGroup {
+    pub fn count(&self) -> usize {
+        self.ids.len()
+    }
+}
+
+/// Everything the grouping needs of one pane.
+struct Member<'a> {
+    id: SessionId,
+    name: &'a str,
+    output: String,
+    truncated: bool,
+}
+
+/// Groups `panes` by their last command's result (see the module docs).
+pub fn group_results(panes: &[Pane], fuzzy: bool) -> Vec<ResultGroup> {
+    let mut answered: Vec<(RunStatus, Vec<Member>)> = Vec::new();
+    let mut index: HashMap<(RunStatus, String), usize> = HashMap::new();
+    let mut running = Vec::new();
+    let mut no_answer = Vec::new();
+    let mut disconnected: Vec<(String, Vec<Member>)> = Vec::new();
+    for pane in panes {
+        let member = |output: String, truncated| Member {
+            id: pane.id,
+            name: &pane.name,
+            output,
+            truncated,
+        };
+        if pane.state.is_finished() {
+            let reason = pane.state.to_string();
+            let member = member(String::new(), false);
+            match disconnected.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, members)) => members.push(member),
+                None => disconnected.push((reason, vec![member])),
+            }
+            continue;
+        }
+        let Some(result) = pane.last_result() else {
+            no_answer.push(member(String::new(), false));
+            continue;
+        };
+        if result.status == RunStatus::Running {
+            running.push(member(pane.partial_output(), false));
+            continue;
+        }
+        let key = if fuzzy {
+            fuzzy_key(&result.output, &pane.name)
+        } else {
+            result.output.clone()
+        };
+        let slot = *index.entry((result.status, key)).or_insert_with(|| {
+            answered.push((result.status, Vec::new()));
+            answered.len() - 1
+        });
+        if let Some((_, members)) = answered.get_mut(slot) {
+            members.push(member(result.output.clone(), result.truncated));
+        }
+    }
+    // Largest first; among equals, the one whose first host comes first.
+    answered.sort_by_key(|(_, members)| std::cmp::Reverse(members.len()));
+    let mut groups: Vec<ResultGroup> = answered
+        .into_iter()
+        .map(|(status, members)| group(GroupKind::Answered(status), members, fuzzy))
+        .collect();
+    for (kind, members) in [
+        (GroupKind::Running, running),
+        (GroupKind::NoAnswer, no_answer),
+    ] {
+        if !members.is_empty() {
+            groups.push(group(kind, members, false));
+        }
+    }
+    for (reason, members) in disconnected {
+        groups.push(group(GroupKind::Disconnected(reason), members, false));
+    }
+    groups
+}
+
+fn group(kind: GroupKind, members: Vec<Member>, fuzzy: bool) -> ResultGroup {
+    let names: Vec<&str> = members.iter().map(|m| m.name).collect();
+    let varying = if fuzzy {
+        varying_tokens(&members)
+    } else {
+        Vec::new()
+    };
+    ResultGroup {
+        kind,
+        hosts: fold_to_string(&names),
+        truncated: members.iter().any(|m| m.truncated),
+        output: members
+            .first()
+            .map(|m| m.output.clone())
+            .unwrap_or_default(),
+        varying,
+        ids: members.iter().map(|m| m.id).collect(),
+    }
+}
+
+/// Splits text into words (letters, digits, `-`, `_`, `.`) and single other characters, so
+/// that a host name or a number is one token and `16:24:40` is five.
+fn tokens(text: &str) -> Vec<(usize, &str)> {
+    let is_word = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (start, is_word(c)) {
+            (None, true) => start = Some(i),
+            (Some(s), false) => {
+                out.push((s, &text[s..i]));
+                start = None;
+            }
+            _ => {}
+        }
+        if !is_word(c) {
+            out.push((i, &text[i..i + c.len_utf8()]));
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, &text[s..]));
+    }
+    out
+}
+
+/// The host part of a pane name (`user@web1:22` → `web1`).
+fn short_host(name: &str) -> &str {
+    let host = name.rsplit_once('@').map_or(name, |(_, h)| h);
+    match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') => h,
+        _ => host,
+    }
+}
+
+/// One token as fuzzy folding compares it: the host's own name becomes one placeholder and
+/// every run of digits another.
+fn fuzzy_token(token: &str, name: &str) -> String {
+    if token.eq_ignore_ascii_case(name) || token.eq_ignore_ascii_case(short_host(name)) {
+        return "\u{0}host".into();
+    }
+    let mut out = String::with_capacity(token.len());
+    let mut in_digits = false;
+    for c in token.chars() {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                out.push('\u{0}');
+            }
+            in_digits = true;
+        } else {
+            out.push(c);
+            in_digits = false;
+        }
+    }
+    out
+}
+
+fn fuzzy_key(output: &str, name: &str) -> String {
+    tokens(output)
+        .into_iter()
+        .map(|(_, t)| fuzzy_token(t, name))
+        .collect::<Vec<_>>()
+        .join("\u{1}")
+}
+
+/// The byte ranges of the first member's output whose token is not the same in every
+/// member (they fold to the same key, so they have as many tokens).
+fn varying_tokens(members: &[Member]) -> Vec<(usize, usize)> {
+    let Some((first, rest)) = members.split_first() else {
+        return Vec::new();
+    };
+    let others: Vec<Vec<(usize, &str)>> = rest.iter().map(|m| tokens(&m.output)).collect();
+    tokens(&first.output)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, (_, t))| {
+            others
+                .iter()
+                .any(|o| o.get(*i).is_some_and(|(_, other)| other != t))
+        })
+        .map(|(_, (start, t))| (start, start + t.len()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ssh::{SessionError, SessionState};
+
+    fn pane(id: SessionId, name: &str, stream: &str) -> Pane {
+        let mut pane = Pane::new(id, name.into(), 10);
+        pane.state = SessionState::Ready;
+        pane.process(stream.as_bytes());
+        pane
+    }
+
+    fn answered(output: &str, status: u32) -> String {
+        format!("\x1b]133;C\x07{output}\x1b]133;D;{status}\x07")
+    }
+
+    #[test]
+    fn identical_answers_group_largest_first_then_the_rest() {
+        let mut panes = vec![
+            pane(0, "web1", &answered("ok\r\n", 0)),
+            pane(1, "web2", &answered("bad\r\n", 1)),
+            pane(2, "web3", &answered("ok\r\n", 0)),
+            pane(3, "web4", "\x1b]133;C\x07work"),
+            pane(4, "web5", ""),
+            pane(5, "web6", ""),
+        ];
+        panes[5].state = SessionState::Failed {
+            error: SessionError::Other("connection refused by 10.0.0.6:22".into()),
+        };
+        let groups = group_results(&panes, false);
+        let summary: Vec<(GroupKind, &str, &str)> = groups
+            .iter()
+            .map(|g| (g.kind.clone(), g.hosts.as_str(), g.output.as_str()))
+            .collect();
+        let reason = panes[5].state.to_string();
+        assert!(
+            reason.contains("connection refused by 10.0.0.6:22"),
+            "{reason}"
+        );
+        assert_eq!(
+            summary,
+            [
+                (
+                    GroupKind::Answered(RunStatus::Exited(0)),
+                    "web[1,3]",
+                    "ok\n"
+                ),
+                (GroupKind::Answered(RunStatus::Exited(1)), "web2", "bad\n"),
+                (GroupKind::Running, "web4", "work"),
+                (GroupKind::NoAnswer, "web5", ""),
+                (GroupKind::Disconnected(reason), "web6", ""),
+            ]
+        );
+    }
+
+    #[test]
+    fn fuzzy_folding_joins_host_names_numbers_and_times_and_marks_them() {
+        let panes = vec![
+            pane(0, "alpha", &answered("alpha up 3 days, 10:01:02\r\n", 0)),
+            pane(
+                1,
+                "test@beta:22",
+                &answered("beta up 12 days, 10:01:09\r\n", 0),
+            ),
+            pane(2, "gamma", &answered("gamma is down\r\n", 0)),
+        ];
+        assert_eq!(group_results(&panes, false).len(), 3);
+        let groups = group_results(&panes, true);
+        assert_eq!(groups.len(), 2, "{groups:#?}");
+        let first = &groups[0];
+        assert_eq!(
+            (first.count(), first.hosts.as_str()),
+            (2, "alpha,test@beta:22")
+        );
+        let marked: Vec<&str> = first
+            .varying
+            .iter()
+            .map(|&(a, b)| &first.output[a..b])
+            .collect();
+        assert_eq!(marked, ["alpha", "3", "02"]);
+        // A status difference is never folded away.
+        let panes = vec![
+            pane(0, "a1", &answered("x 1\r\n", 0)),
+            pane(1, "a2", &answered("x 2\r\n", 1)),
+        ];
+        assert_eq!(group_results(&panes, true).len(), 2);
+    }
+}
