@@ -124,7 +124,10 @@ impl App {
     }
 
     fn send_line(&mut self) -> Vec<Effect> {
-        let mut line = self.editor.take();
+        let mut line = match super::command::classify(self.editor.take()) {
+            super::command::LineKind::Command(command) => return self.run_command(command),
+            super::command::LineKind::Shell(line) => line,
+        };
         if !line.trim().is_empty() {
             for pane in self.panes.iter_mut().filter(|p| p.is_target()) {
                 pane.command_sent(&line);
@@ -140,6 +143,9 @@ impl App {
             ']' | '5' => self.set_mode(InputMode::Focus),
             'c' => {
                 self.editor.clear();
+                if let Some(effects) = self.cancel_command() {
+                    return effects;
+                }
                 self.broadcast(b"\x03")
             }
             'd' => self.broadcast(b"\x04"),

@@ -2,6 +2,7 @@
 //! what should happen outside is returned as [`Effect`]s for the event loop to carry out.
 
 mod charset;
+mod command;
 pub mod editor;
 mod emulator;
 mod input;
@@ -47,6 +48,12 @@ pub enum Msg {
     ExitStatus {
         id: SessionId,
         status: u32,
+    },
+    /// From a `:CMD` exec channel of a session.
+    Exec {
+        id: SessionId,
+        run: u64,
+        event: crate::ssh::ExecEvent,
     },
     /// A session asks a question; `token` names the reply channel the loop keeps.
     Prompt {
@@ -95,6 +102,18 @@ pub enum Effect {
     },
     Close {
         id: SessionId,
+    },
+    /// `:CMD`: run `command` on a new exec channel of each session's connection.
+    Exec {
+        ids: Vec<SessionId>,
+        run: u64,
+        command: String,
+        timeout: std::time::Duration,
+    },
+    /// Stop the exec channels of `run` on these sessions.
+    CancelExec {
+        ids: Vec<SessionId>,
+        run: u64,
     },
     /// Start the session of a pane opened by [`Msg::OpenPanes`] at its pane's size.
     Connect {
@@ -191,6 +210,8 @@ pub struct App {
     planned_panes: usize,
     /// The results view folds outputs that differ only by host name, numbers, times.
     pub(crate) fuzzy: bool,
+    /// The last `:CMD` run's number (0: none yet).
+    pub(crate) exec_run: u64,
 }
 
 impl App {
@@ -212,6 +233,7 @@ impl App {
             lag: None,
             planned_panes,
             fuzzy: false,
+            exec_run: 0,
         }
     }
 
@@ -462,6 +484,9 @@ impl App {
                     {
                         pane.exit_status = Some(s);
                     }
+                    if state.is_finished() {
+                        pane.session_ended();
+                    }
                     pane.state = state;
                 }
                 Vec::new()
@@ -485,6 +510,12 @@ impl App {
             Msg::ExitStatus { id, status } => {
                 if let Some(pane) = self.pane_mut(id) {
                     pane.exit_status = Some(status);
+                }
+                Vec::new()
+            }
+            Msg::Exec { id, run, event } => {
+                if let Some(pane) = self.pane_mut(id) {
+                    pane.exec_event(run, event);
                 }
                 Vec::new()
             }

@@ -83,6 +83,25 @@ impl Pane {
         self.results.last()
     }
 
+    /// A `:CMD` run starts on this pane's connection.
+    pub fn exec_started(&mut self, run: u64, line: &str) {
+        self.results.exec_started(run, line);
+    }
+
+    /// The `:CMD` run still going on this pane, if one is.
+    pub fn exec_run(&self) -> Option<u64> {
+        self.results.exec_run()
+    }
+
+    pub fn exec_event(&mut self, run: u64, event: crate::ssh::ExecEvent) {
+        self.results.exec_event(run, event);
+    }
+
+    /// The session failed or closed: a `:CMD` still running on it has ended too.
+    pub fn session_ended(&mut self) {
+        self.results.session_ended();
+    }
+
     /// The output so far of the command still running.
     pub fn partial_output(&self) -> String {
         self.results.partial_output()

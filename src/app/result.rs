@@ -14,6 +14,13 @@ pub const MAX_OUTPUT: usize = 64 * 1024;
 /// An OSC longer than this is no mark; it is dropped and scanning goes on.
 const MAX_OSC: usize = 64;
 
+use crate::ssh::{ExecEnd, ExecEvent};
+
+/// Exec output as text: no PTY, so only CRs to drop (a remote may still send some).
+fn plain(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).replace('\r', "")
+}
+
 /// Where the last command is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RunStatus {
@@ -22,6 +29,11 @@ pub enum RunStatus {
     Exited(u32),
     /// The next prompt came, but nothing said how the command ended.
     Finished,
+    /// A `:CMD` run the user cancelled, or that ran out of time.
+    Cancelled,
+    TimedOut,
+    /// A `:CMD` that could not run or was killed; [`CommandResult::note`] says why.
+    Failed,
 }
 
 /// The last command of a pane and what it printed (escapes removed, `\r` dropped).
@@ -30,9 +42,26 @@ pub struct CommandResult {
     /// The line as sent or as typed between `B` and `C`; empty when unknown.
     pub line: String,
     pub output: String,
+    /// Standard error, kept apart only for `:CMD` (a PTY mixes it into `output`).
+    pub stderr: String,
     pub status: RunStatus,
+    /// Why a `:CMD` ended without an exit status.
+    pub note: String,
     /// More than [`MAX_OUTPUT`] came; `output` holds the start.
     pub truncated: bool,
+}
+
+impl CommandResult {
+    fn running(line: String) -> CommandResult {
+        CommandResult {
+            line,
+            output: String::new(),
+            stderr: String::new(),
+            status: RunStatus::Running,
+            note: String::new(),
+            truncated: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +98,10 @@ pub struct ResultTracker {
     text: Vec<u8>,
     command: Vec<u8>,
     last: Option<CommandResult>,
+    /// The `:CMD` run `last` belongs to while it runs; its stdout and stderr so far.
+    exec: Option<u64>,
+    exec_out: Vec<u8>,
+    exec_err: Vec<u8>,
 }
 
 impl Default for ResultTracker {
@@ -82,6 +115,9 @@ impl Default for ResultTracker {
             text: Vec::new(),
             command: Vec::new(),
             last: None,
+            exec: None,
+            exec_out: Vec::new(),
+            exec_err: Vec::new(),
         }
     }
 }
@@ -98,12 +134,8 @@ impl ResultTracker {
 
     /// mtssh sent `line` to the shell; `prompt` is the cursor's line up to the cursor.
     pub fn sent(&mut self, line: &str, prompt: &str) {
-        self.last = Some(CommandResult {
-            line: line.trim().to_string(),
-            output: String::new(),
-            status: RunStatus::Running,
-            truncated: false,
-        });
+        self.last = Some(CommandResult::running(line.trim().to_string()));
+        self.exec = None;
         self.text.clear();
         if !self.marked {
             self.prompt = prompt.trim_end().to_string();
@@ -199,6 +231,10 @@ impl ResultTracker {
             return;
         };
         self.marked = true;
+        if self.exec.is_some() {
+            // The shell's own marks do not end a `:CMD` run.
+            return;
+        }
         let mut fields = mark.split(|&b| b == b';');
         match fields.next() {
             Some(b"B") => {
@@ -226,12 +262,7 @@ impl ResultTracker {
             .as_ref()
             .filter(|r| r.status == RunStatus::Running && !r.line.is_empty())
             .map(|r| r.line.clone());
-        self.last = Some(CommandResult {
-            line: sent.unwrap_or(typed),
-            output: String::new(),
-            status: RunStatus::Running,
-            truncated: false,
-        });
+        self.last = Some(CommandResult::running(sent.unwrap_or(typed)));
         self.text.clear();
         self.phase = Phase::Output;
     }
@@ -273,9 +304,84 @@ impl ResultTracker {
 
     /// The output so far of a running command (the results view shows it live).
     pub fn partial_output(&self) -> String {
+        if self.exec.is_some() {
+            return plain(&self.exec_out);
+        }
         match self.phase {
             Phase::Output => String::from_utf8_lossy(&self.text).into_owned(),
             _ => String::new(),
+        }
+    }
+
+    pub fn exec_run(&self) -> Option<u64> {
+        self.exec
+    }
+
+    /// A `:CMD` run starts on this pane's connection: its result replaces the last one.
+    pub fn exec_started(&mut self, run: u64, line: &str) {
+        self.last = Some(CommandResult::running(line.to_string()));
+        self.exec = Some(run);
+        self.exec_out.clear();
+        self.exec_err.clear();
+        self.phase = Phase::Idle;
+    }
+
+    /// What the run's exec channel reported; events of older runs are ignored.
+    pub fn exec_event(&mut self, run: u64, event: ExecEvent) {
+        if self.exec != Some(run) {
+            return;
+        }
+        let room = |buf: &Vec<u8>| MAX_OUTPUT.saturating_sub(buf.len());
+        match event {
+            ExecEvent::Stdout(data) => {
+                let take = data.len().min(room(&self.exec_out));
+                self.exec_out.extend_from_slice(&data[..take]);
+                self.mark_truncated(take < data.len());
+            }
+            ExecEvent::Stderr(data) => {
+                let take = data.len().min(room(&self.exec_err));
+                self.exec_err.extend_from_slice(&data[..take]);
+                self.mark_truncated(take < data.len());
+            }
+            ExecEvent::End(end) => {
+                let (status, note) = match end {
+                    ExecEnd::Exited(code) => (RunStatus::Exited(code), String::new()),
+                    ExecEnd::Signal(name) => {
+                        (RunStatus::Failed, format!("killed by signal {name}"))
+                    }
+                    ExecEnd::Failed(why) => (RunStatus::Failed, why),
+                    ExecEnd::Cancelled => (RunStatus::Cancelled, "cancelled".into()),
+                    ExecEnd::TimedOut(after) => (
+                        RunStatus::TimedOut,
+                        format!("timed out after {}", crate::ssh::humantime(after)),
+                    ),
+                };
+                self.end_exec(status, note);
+            }
+        }
+    }
+
+    /// The session ended under a running `:CMD`.
+    pub fn session_ended(&mut self) {
+        if self.exec.is_some() {
+            self.end_exec(RunStatus::Failed, "the session ended".into());
+        }
+    }
+
+    fn end_exec(&mut self, status: RunStatus, note: String) {
+        self.exec = None;
+        let (out, err) = (plain(&self.exec_out), plain(&self.exec_err));
+        if let Some(last) = self.last.as_mut() {
+            last.output = out;
+            last.stderr = err;
+            last.status = status;
+            last.note = note;
+        }
+    }
+
+    fn mark_truncated(&mut self, cut: bool) {
+        if let (true, Some(last)) = (cut, self.last.as_mut()) {
+            last.truncated = true;
         }
     }
 }

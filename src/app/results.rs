@@ -35,6 +35,9 @@ pub struct ResultGroup {
     pub output: String,
     /// Byte ranges of `output` whose tokens differ among the group (fuzzy folding only).
     pub varying: Vec<(usize, usize)>,
+    /// The first host's stderr (`:CMD` only) and why its run ended without a status.
+    pub stderr: String,
+    pub note: String,
     /// Some host's output was cut at [`super::result::MAX_OUTPUT`].
     pub truncated: bool,
 }
@@ -50,6 +53,8 @@ struct Member<'a> {
     id: SessionId,
     name: &'a str,
     output: String,
+    stderr: String,
+    note: String,
     truncated: bool,
 }
 
@@ -65,6 +70,8 @@ pub fn group_results(panes: &[Pane], fuzzy: bool) -> Vec<ResultGroup> {
             id: pane.id,
             name: &pane.name,
             output,
+            stderr: String::new(),
+            note: String::new(),
             truncated,
         };
         if pane.state.is_finished() {
@@ -84,17 +91,25 @@ pub fn group_results(panes: &[Pane], fuzzy: bool) -> Vec<ResultGroup> {
             running.push(member(pane.partial_output(), false));
             continue;
         }
+        let text = format!(
+            "{}\u{2}{}\u{2}{}",
+            result.output, result.stderr, result.note
+        );
         let key = if fuzzy {
-            fuzzy_key(&result.output, &pane.name)
+            fuzzy_key(&text, &pane.name)
         } else {
-            result.output.clone()
+            text
         };
         let slot = *index.entry((result.status, key)).or_insert_with(|| {
             answered.push((result.status, Vec::new()));
             answered.len() - 1
         });
         if let Some((_, members)) = answered.get_mut(slot) {
-            members.push(member(result.output.clone(), result.truncated));
+            members.push(Member {
+                stderr: result.stderr.clone(),
+                note: result.note.clone(),
+                ..member(result.output.clone(), result.truncated)
+            });
         }
     }
     // Largest first; among equals, the one whose first host comes first.
@@ -132,6 +147,11 @@ fn group(kind: GroupKind, members: Vec<Member>, fuzzy: bool) -> ResultGroup {
             .first()
             .map(|m| m.output.clone())
             .unwrap_or_default(),
+        stderr: members
+            .first()
+            .map(|m| m.stderr.clone())
+            .unwrap_or_default(),
+        note: members.first().map(|m| m.note.clone()).unwrap_or_default(),
         varying,
         ids: members.iter().map(|m| m.id).collect(),
     }

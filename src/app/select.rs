@@ -1,6 +1,6 @@
 //! The results view's keys (F9) and selecting the broadcast receivers by result.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::result::RunStatus;
 use super::results::{GroupKind, ResultGroup, group_results};
@@ -32,7 +32,7 @@ pub enum Pick {
 impl Pick {
     fn describe(self) -> &'static str {
         match self {
-            Pick::Failed => "exit status ≠ 0",
+            Pick::Failed => "exit status ≠ 0 or could not run",
             Pick::Differs => "answer differs from the largest group",
             Pick::Running => "still running",
             Pick::Unreachable => "unreachable",
@@ -63,6 +63,11 @@ impl App {
     pub(super) fn results_key(&mut self, mut view: ResultsView, key: KeyEvent) -> Vec<Effect> {
         let groups = self.result_groups();
         let last = groups.len().saturating_sub(1);
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            let effects = self.cancel_command().unwrap_or_default();
+            self.overlay = Some(Overlay::Results(view));
+            return effects;
+        }
         match key.code {
             KeyCode::Esc | KeyCode::F(9) | KeyCode::Char('q') => return Vec::new(),
             KeyCode::Up => view = move_to(view.selected.saturating_sub(1)),
@@ -116,7 +121,10 @@ impl App {
             .filter(|p| {
                 let status = p.last_result().map(|r| r.status);
                 match pick {
-                    Pick::Failed => matches!(status, Some(RunStatus::Exited(s)) if s != 0),
+                    Pick::Failed => matches!(
+                        status,
+                        Some(RunStatus::Exited(1..) | RunStatus::Failed | RunStatus::TimedOut)
+                    ),
                     Pick::Differs => p.is_live() && !largest.contains(&p.id),
                     Pick::Running => p.is_live() && status == Some(RunStatus::Running),
                     Pick::Unreachable => p.state.is_finished(),
@@ -159,7 +167,11 @@ pub fn group_label(kind: &GroupKind) -> String {
     match kind {
         GroupKind::Answered(RunStatus::Exited(0)) => "✓ exit 0".into(),
         GroupKind::Answered(RunStatus::Exited(s)) => format!("✗ exit {s}"),
-        GroupKind::Answered(_) => "? exit status unknown".into(),
+        GroupKind::Answered(RunStatus::Finished) => "? exit status unknown".into(),
+        GroupKind::Answered(RunStatus::Cancelled) => "⊘ cancelled".into(),
+        GroupKind::Answered(RunStatus::TimedOut) => "⌛ timed out".into(),
+        GroupKind::Answered(RunStatus::Failed) => "✗ could not run".into(),
+        GroupKind::Answered(RunStatus::Running) => "… still running".into(),
         GroupKind::Running => "… still running".into(),
         GroupKind::NoAnswer => "no answer yet".into(),
         GroupKind::Disconnected(_) => "disconnected".into(),
@@ -171,7 +183,6 @@ mod tests {
     use super::*;
     use crate::app::Msg;
     use crate::ssh::SessionState;
-    use crossterm::event::KeyModifiers;
 
     fn app_with(streams: &[&str]) -> App {
         let mut app = App::new(100, 30, streams.len());

@@ -311,6 +311,13 @@ impl MockServer {
         })
     }
 
+    /// How many connections the server has accepted (over TCP and in memory).
+    pub fn connections(&self) -> usize {
+        self.shared
+            .connections
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// What each channel received so far, in the order the channels opened.
     pub fn received(&self) -> Vec<ReceivedInput> {
         self.shared.received()

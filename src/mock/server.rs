@@ -2,7 +2,7 @@
 //! task per shell or exec channel running the practice shell.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -38,6 +38,8 @@ pub(super) struct Shared {
     marks: bool,
     /// Host name to its difference, for the hosts `--differ` names.
     differ: HashMap<String, Difference>,
+    /// Connections accepted so far (tests: `:CMD` must not open new ones).
+    pub(super) connections: AtomicUsize,
 }
 
 impl Shared {
@@ -55,6 +57,7 @@ impl Shared {
             differ: (0..opts.hosts.max(1))
                 .filter_map(|i| Some((host_name(i), difference_for(&opts.differ, i)?)))
                 .collect(),
+            connections: AtomicUsize::new(0),
         }
     }
 
@@ -296,6 +299,7 @@ struct Connection {
 
 impl Connection {
     fn new(hostname: String, shared: Arc<Shared>) -> Connection {
+        shared.connections.fetch_add(1, Ordering::Relaxed);
         Connection {
             hostname,
             shared,

@@ -206,3 +206,55 @@ async fn without_marks_the_prompt_ends_the_answer_and_the_status_is_unknown() {
     .await;
     mock.stop();
 }
+
+#[tokio::test]
+async fn colon_cmd_runs_on_the_existing_connections_with_each_hosts_status() {
+    let mock = differing_mock(5, "2,4:3:odd", true).await;
+    let connections = std::cell::Cell::new(0);
+    drive(&mock, |input, seen| async {
+        let mut seen = seen;
+        wait_for(&mut seen, "5 ready sessions", |s| s.ready == 5).await;
+        connections.set(mock.connections());
+        type_line(&input, ":echo via-exec");
+        let expected = groups(&[
+            ("mock-[01,03,05]", "✓ exit 0", "via-exec\n"),
+            ("mock-[02,04]", "✗ exit 3", "via-exec\nodd\n"),
+        ]);
+        wait_for(&mut seen, "every :CMD status", |s| s.groups == expected).await;
+        // `:CMD` opened the view by itself.
+        wait_for(&mut seen, "the results view", |s| {
+            s.screen.contains("in 2 groups")
+        })
+        .await;
+        press(&input, KeyCode::Esc, KeyModifiers::NONE);
+        // `::` sends a leading colon to the shells.
+        type_line(&input, "::colon");
+        wait_for(&mut seen, "the shells' answer", |s| {
+            s.screen.matches("server received: :colon").count() >= 5
+        })
+        .await;
+        drop(input);
+    })
+    .await;
+    assert_eq!(connections.get(), 5);
+    assert_eq!(mock.connections(), 5, "`:CMD` must not open connections");
+    mock.stop();
+}
+
+#[tokio::test]
+async fn colon_cmd_is_cancelled_by_ctrl_c() {
+    let mock = differing_mock(2, "99", true).await;
+    drive(&mock, |input, mut seen| async move {
+        wait_for(&mut seen, "2 ready sessions", |s| s.ready == 2).await;
+        type_line(&input, ":sleep 30");
+        wait_for(&mut seen, "the run", |s| {
+            s.groups.first().is_some_and(|g| g.1 == "… still running")
+        })
+        .await;
+        press(&input, KeyCode::Char('c'), KeyModifiers::CONTROL);
+        let cancelled = groups(&[("mock-[01-02]", "⊘ cancelled", "")]);
+        wait_for(&mut seen, "the cancel", |s| s.groups == cancelled).await;
+    })
+    .await;
+    mock.stop();
+}

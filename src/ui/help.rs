@@ -3,7 +3,10 @@
 /// (keys, what they do), grouped by heading rows whose action is empty.
 pub const KEY_HELP: &[(&str, &str)] = &[
     ("Line mode (default)", ""),
-    ("Enter", "send the line + Enter to every active (●) session"),
+    (
+        "Enter (:CMD, ::)",
+        "send the line to active (●) sessions; :CMD runs CMD via SSH exec",
+    ),
     ("←/→ Home/End Bksp Del", "edit the line; ↑/↓ browse history"),
     (
         "Ctrl-C / Ctrl-D / Alt-Z",

@@ -60,13 +60,17 @@ fn title(pane: &Pane) -> Line<'static> {
 }
 
 /// The last command's badge: ✓ status 0, ✗ and the status, … still running, ? ended with
-/// no status known (a shell without OSC 133 marks).
+/// no status known (a shell without OSC 133 marks); for `:CMD`, ⊘ cancelled, ⌛ timed out,
+/// ✗ ! could not run or was killed.
 pub fn badge(status: RunStatus) -> (String, Color) {
     match status {
         RunStatus::Running => ("…".into(), Color::Yellow),
         RunStatus::Exited(0) => ("✓".into(), Color::Green),
         RunStatus::Exited(code) => (format!("✗ {code}"), Color::Red),
         RunStatus::Finished => ("?".into(), Color::Gray),
+        RunStatus::Cancelled => ("⊘".into(), Color::Gray),
+        RunStatus::TimedOut => ("⌛".into(), Color::Red),
+        RunStatus::Failed => ("✗ !".into(), Color::Red),
     }
 }
 

@@ -73,7 +73,8 @@ pub fn draw_results(frame: &mut Frame, app: &App, view: &ResultsView, area: Rect
 fn status_color(kind: &GroupKind) -> Color {
     match kind {
         GroupKind::Answered(RunStatus::Exited(0)) => Color::Green,
-        GroupKind::Answered(RunStatus::Exited(_)) | GroupKind::Disconnected(_) => Color::Red,
+        GroupKind::Answered(RunStatus::Exited(_) | RunStatus::Failed | RunStatus::TimedOut)
+        | GroupKind::Disconnected(_) => Color::Red,
         GroupKind::Running => Color::Yellow,
         GroupKind::Answered(_) | GroupKind::NoAnswer => Color::Gray,
     }
@@ -113,6 +114,22 @@ fn draw_body(frame: &mut Frame, group: &ResultGroup, scroll: u16, area: Rect) {
         GroupKind::Disconnected(reason) => lines.push(Line::raw(reason.clone())),
         GroupKind::NoAnswer => lines.push(Line::raw("(no command result seen yet)")),
         _ => lines.extend(output_lines(group)),
+    }
+    if !group.stderr.is_empty() {
+        let red = Style::new().fg(Color::Red);
+        lines.push(Line::styled("stderr:", red.add_modifier(Modifier::BOLD)));
+        lines.extend(
+            group
+                .stderr
+                .lines()
+                .map(|l| Line::styled(l.to_string(), red)),
+        );
+    }
+    if !group.note.is_empty() {
+        lines.push(Line::styled(
+            group.note.clone(),
+            Style::new().fg(Color::Red),
+        ));
     }
     if group.truncated {
         lines.push(Line::styled(
