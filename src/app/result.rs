@@ -13,6 +13,9 @@
 pub const MAX_OUTPUT: usize = 64 * 1024;
 /// An OSC longer than this is no mark; it is dropped and scanning goes on.
 const MAX_OSC: usize = 64;
+/// Output bytes kept for finding the prompt at its end: a prompt longer than half of this
+/// is not found.
+const TAIL: usize = 1024;
 
 use crate::ssh::{ExecEnd, ExecEvent};
 
@@ -95,6 +98,8 @@ pub struct ResultTracker {
     marked: bool,
     /// The prompt text learned when a line was sent (no marks).
     prompt: String,
+    /// The output's last bytes, past the cap too (no marks).
+    tail: Vec<u8>,
     text: Vec<u8>,
     command: Vec<u8>,
     last: Option<CommandResult>,
@@ -112,6 +117,7 @@ impl Default for ResultTracker {
             phase: Phase::Idle,
             marked: false,
             prompt: String::new(),
+            tail: Vec::new(),
             text: Vec::new(),
             command: Vec::new(),
             last: None,
@@ -137,6 +143,7 @@ impl ResultTracker {
         self.last = Some(CommandResult::running(line.trim().to_string()));
         self.exec = None;
         self.text.clear();
+        self.tail.clear();
         if !self.marked {
             self.prompt = prompt.trim_end().to_string();
             self.phase = Phase::Echo;
@@ -208,8 +215,9 @@ impl ResultTracker {
             }
             Phase::Output => &mut self.text,
         };
+        let printable = matches!(b, b'\n' | b'\t' | 0x20..) && b != 0x7f;
         match b {
-            b'\n' | b'\t' | 0x20.. if b != 0x7f => {
+            _ if printable => {
                 if buf.len() < MAX_OUTPUT {
                     buf.push(b);
                 } else if let Some(last) = self.last.as_mut() {
@@ -219,6 +227,25 @@ impl ResultTracker {
             // Backspace: shells erase echoed characters this way.
             0x08 => {
                 buf.pop();
+            }
+            _ => {}
+        }
+        if self.phase == Phase::Output && !self.marked {
+            self.keep_tail(b, printable);
+        }
+    }
+
+    /// The last bytes of the output, for finding the prompt (see [`Self::check_prompt`]).
+    fn keep_tail(&mut self, b: u8, printable: bool) {
+        match (b, printable) {
+            (0x08, _) => {
+                self.tail.pop();
+            }
+            (_, true) => {
+                if self.tail.len() >= TAIL {
+                    self.tail.drain(..TAIL / 2);
+                }
+                self.tail.push(b);
             }
             _ => {}
         }
@@ -285,19 +312,29 @@ impl ResultTracker {
         if self.prompt.is_empty() {
             return;
         }
-        let text = String::from_utf8_lossy(&self.text);
-        let trimmed = text.trim_end();
-        let Some(before) = trimmed.strip_suffix(self.prompt.as_str()) else {
+        // Only the end matters: a long output is not rescanned on every chunk, and output
+        // past the cap still ends at the prompt.
+        let tail = self.tail.trim_ascii_end();
+        let Some(before) = tail.strip_suffix(self.prompt.as_bytes()) else {
             return;
         };
-        if !(before.is_empty() || before.ends_with('\n')) {
+        if !(before.is_empty() || before.ends_with(b"\n")) {
             return;
         }
-        let output = before.to_string();
+        let mut text = std::mem::take(&mut self.text);
+        let truncated = self.last.as_ref().is_some_and(|l| l.truncated);
+        if !truncated {
+            // The prompt (and what trails it) is at the end of `text` too.
+            let keep = text
+                .trim_ascii_end()
+                .len()
+                .saturating_sub(self.prompt.len());
+            text.truncate(keep);
+        }
         self.phase = Phase::Idle;
-        self.text.clear();
+        self.tail.clear();
         if let Some(last) = self.last.as_mut() {
-            last.output = output;
+            last.output = String::from_utf8_lossy(&text).into_owned();
             last.status = RunStatus::Finished;
         }
     }
@@ -442,6 +479,20 @@ mod tests {
         let last = t.last().expect("a result");
         assert_eq!(last.output, " 10:00 up 3 days\nx user@web1:~$\n");
         assert_eq!(last.status, RunStatus::Finished);
+    }
+
+    #[test]
+    fn without_marks_a_capped_output_still_ends_at_the_prompt() {
+        let mut t = ResultTracker::default();
+        t.sent("seq", "$ ");
+        t.feed(b"seq\r\n");
+        for _ in 0..(MAX_OUTPUT / 1000 + 2) {
+            t.feed(&[b'y'; 1000]);
+        }
+        t.feed(b"\r\n$ ");
+        let last = t.last().expect("a result");
+        assert_eq!(last.status, RunStatus::Finished);
+        assert!(last.truncated && last.output.len() == MAX_OUTPUT);
     }
 
     #[test]

@@ -35,7 +35,7 @@ fn state_text(pane: &Pane) -> String {
     }
 }
 
-/// "● ✓ name │ state ⇡ 1.2 MB": the badge is the last command's ([`badge`]), the arrow shows input not yet taken; the dot says whether broadcast input reaches the pane (○ = it does not).
+/// "● name ✓ │ state ⇡ 1.2 MB": the badge is the last command's ([`badge`]), the arrow shows input not yet taken; the dot says whether broadcast input reaches the pane (○ = it does not).
 fn title(pane: &Pane) -> Line<'static> {
     let marker = if pane.in_broadcast { "● " } else { "○ " };
     let mut spans = vec![
@@ -46,10 +46,10 @@ fn title(pane: &Pane) -> Line<'static> {
         Span::styled(state_text(pane), Style::new().fg(state_color(&pane.state))),
         Span::raw(" "),
     ];
-    // Right after the dot: the first thing cut off in a small pane is the state, not this.
+    // Right after the name: the first thing cut off in a small pane is the state, not this.
     if let Some(result) = pane.last_result() {
         let (text, color) = badge(result.status);
-        spans.insert(2, Span::styled(format!("{text} "), Style::new().fg(color)));
+        spans.insert(3, Span::styled(format!(" {text}"), Style::new().fg(color)));
     }
     // Input the remote side has not taken yet: a paste still going out, or stuck.
     if pane.pending_input > 0 {
