@@ -33,8 +33,6 @@ pub struct ResultGroup {
     pub hosts: String,
     /// The first host's output (the partial output of a running one).
     pub output: String,
-    /// Byte ranges of `output` whose tokens differ among the group (fuzzy folding only).
-    pub varying: Vec<(usize, usize)>,
     /// The first host's stderr (`:CMD` only) and why its run ended without a status.
     pub stderr: String,
     pub note: String,
@@ -116,29 +114,24 @@ pub fn group_results(panes: &[Pane], fuzzy: bool) -> Vec<ResultGroup> {
     answered.sort_by_key(|(_, members)| std::cmp::Reverse(members.len()));
     let mut groups: Vec<ResultGroup> = answered
         .into_iter()
-        .map(|(status, members)| group(GroupKind::Answered(status), members, fuzzy))
+        .map(|(status, members)| group(GroupKind::Answered(status), members))
         .collect();
     for (kind, members) in [
         (GroupKind::Running, running),
         (GroupKind::NoAnswer, no_answer),
     ] {
         if !members.is_empty() {
-            groups.push(group(kind, members, false));
+            groups.push(group(kind, members));
         }
     }
     for (reason, members) in disconnected {
-        groups.push(group(GroupKind::Disconnected(reason), members, false));
+        groups.push(group(GroupKind::Disconnected(reason), members));
     }
     groups
 }
 
-fn group(kind: GroupKind, members: Vec<Member>, fuzzy: bool) -> ResultGroup {
+fn group(kind: GroupKind, members: Vec<Member>) -> ResultGroup {
     let names: Vec<&str> = members.iter().map(|m| m.name).collect();
-    let varying = if fuzzy {
-        varying_tokens(&members)
-    } else {
-        Vec::new()
-    };
     ResultGroup {
         kind,
         hosts: fold_to_string(&names),
@@ -152,34 +145,41 @@ fn group(kind: GroupKind, members: Vec<Member>, fuzzy: bool) -> ResultGroup {
             .map(|m| m.stderr.clone())
             .unwrap_or_default(),
         note: members.first().map(|m| m.note.clone()).unwrap_or_default(),
-        varying,
         ids: members.iter().map(|m| m.id).collect(),
     }
 }
 
 /// Splits text into words (letters, digits, `-`, `_`, `.`) and single other characters, so
-/// that a host name or a number is one token and `16:24:40` is five.
-fn tokens(text: &str) -> Vec<(usize, &str)> {
-    let is_word = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '.');
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices() {
-        match (start, is_word(c)) {
-            (None, true) => start = Some(i),
-            (Some(s), false) => {
-                out.push((s, &text[s..i]));
-                start = None;
-            }
-            _ => {}
-        }
-        if !is_word(c) {
-            out.push((i, &text[i..i + c.len_utf8()]));
-        }
+/// that a host name or a number is one token and `16:24:40` is five. Lazy: fuzzy folding
+/// runs over every pane's output whenever the view is drawn.
+fn tokens(text: &str) -> Tokens<'_> {
+    Tokens { text, at: 0 }
+}
+
+struct Tokens<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = (usize, &'a str);
+
+    fn next(&mut self) -> Option<(usize, &'a str)> {
+        let start = self.at;
+        let rest = self.text.get(start..)?;
+        let first = rest.chars().next()?;
+        let len = if is_word(first) {
+            rest.find(|c: char| !is_word(c)).unwrap_or(rest.len())
+        } else {
+            first.len_utf8()
+        };
+        self.at = start + len;
+        Some((start, &rest[..len]))
     }
-    if let Some(s) = start {
-        out.push((s, &text[s..]));
-    }
-    out
 }
 
 /// The host part of a pane name (`user@web1:22` → `web1`).
@@ -191,45 +191,54 @@ fn short_host(name: &str) -> &str {
     }
 }
 
-/// One token as fuzzy folding compares it: the host's own name becomes one placeholder and
-/// every run of digits another.
-fn fuzzy_token(token: &str, name: &str) -> String {
-    if token.eq_ignore_ascii_case(name) || token.eq_ignore_ascii_case(short_host(name)) {
-        return "\u{0}host".into();
+/// One token as fuzzy folding compares it, appended to `key`: the host's own name becomes one
+/// placeholder and every run of digits another.
+fn push_fuzzy_token(key: &mut String, token: &str, names: (&str, &str)) {
+    if token.eq_ignore_ascii_case(names.0) || token.eq_ignore_ascii_case(names.1) {
+        key.push_str("\u{0}host");
+        return;
     }
-    let mut out = String::with_capacity(token.len());
     let mut in_digits = false;
     for c in token.chars() {
         if c.is_ascii_digit() {
             if !in_digits {
-                out.push('\u{0}');
+                key.push('\u{0}');
             }
             in_digits = true;
         } else {
-            out.push(c);
+            key.push(c);
             in_digits = false;
         }
     }
-    out
 }
 
+/// What fuzzy folding groups by: the tokens, each folded, in one string (one allocation:
+/// this runs for every pane whenever the view is drawn).
 fn fuzzy_key(output: &str, name: &str) -> String {
-    tokens(output)
-        .into_iter()
-        .map(|(_, t)| fuzzy_token(t, name))
-        .collect::<Vec<_>>()
-        .join("\u{1}")
+    let names = (name, short_host(name));
+    let mut key = String::with_capacity(output.len() + 16);
+    for (_, token) in tokens(output) {
+        push_fuzzy_token(&mut key, token, names);
+        key.push('\u{1}');
+    }
+    key
 }
 
-/// The byte ranges of the first member's output whose token is not the same in every
-/// member (they fold to the same key, so they have as many tokens).
-fn varying_tokens(members: &[Member]) -> Vec<(usize, usize)> {
-    let Some((first, rest)) = members.split_first() else {
-        return Vec::new();
-    };
-    let others: Vec<Vec<(usize, &str)>> = rest.iter().map(|m| tokens(&m.output)).collect();
-    tokens(&first.output)
-        .into_iter()
+/// The byte ranges of `group.output` (its first host's) whose token is not the same in
+/// every host of the group: the marks of fuzzy folding. Computed for the group shown only,
+/// not for every group on every frame.
+pub fn varying_tokens(panes: &[Pane], group: &ResultGroup) -> Vec<(usize, usize)> {
+    let outputs: Vec<&str> = group
+        .ids
+        .iter()
+        .skip(1)
+        .filter_map(|&id| {
+            let index = panes.binary_search_by_key(&id, |p| p.id).ok()?;
+            Some(panes.get(index)?.last_result()?.output.as_str())
+        })
+        .collect();
+    let others: Vec<Vec<(usize, &str)>> = outputs.iter().map(|o| tokens(o).collect()).collect();
+    tokens(&group.output)
         .enumerate()
         .filter(|(i, (_, t))| {
             others
@@ -314,8 +323,7 @@ mod tests {
             (first.count(), first.hosts.as_str()),
             (2, "alpha,test@beta:22")
         );
-        let marked: Vec<&str> = first
-            .varying
+        let marked: Vec<&str> = varying_tokens(&panes, first)
             .iter()
             .map(|&(a, b)| &first.output[a..b])
             .collect();

@@ -56,6 +56,15 @@ impl App {
         group_results(&self.panes, self.fuzzy)
     }
 
+    /// The marks fuzzy folding shows in `group`'s output (none when folding is exact).
+    pub fn group_varying(&self, group: &ResultGroup) -> Vec<(usize, usize)> {
+        if self.fuzzy {
+            super::results::varying_tokens(&self.panes, group)
+        } else {
+            Vec::new()
+        }
+    }
+
     pub(super) fn open_results(&mut self) {
         self.overlay = Some(Overlay::Results(ResultsView::default()));
     }

@@ -66,7 +66,8 @@ pub fn draw_results(frame: &mut Frame, app: &App, view: &ResultsView, area: Rect
         rule,
     );
     if let Some(group) = groups.get(selected) {
-        draw_body(frame, group, view.scroll, body);
+        let varying = app.group_varying(group);
+        draw_body(frame, group, &varying, view.scroll, body);
     }
 }
 
@@ -100,7 +101,13 @@ fn group_line(group: &ResultGroup, selected: bool) -> Line<'static> {
     line
 }
 
-fn draw_body(frame: &mut Frame, group: &ResultGroup, scroll: u16, area: Rect) {
+fn draw_body(
+    frame: &mut Frame,
+    group: &ResultGroup,
+    varying: &[(usize, usize)],
+    scroll: u16,
+    area: Rect,
+) {
     let mut lines = vec![Line::styled(
         format!(
             "{} · {} · {}",
@@ -113,7 +120,7 @@ fn draw_body(frame: &mut Frame, group: &ResultGroup, scroll: u16, area: Rect) {
     match &group.kind {
         GroupKind::Disconnected(reason) => lines.push(Line::raw(reason.clone())),
         GroupKind::NoAnswer => lines.push(Line::raw("(no command result seen yet)")),
-        _ => lines.extend(output_lines(group)),
+        _ => lines.extend(output_lines(group, varying)),
     }
     if !group.stderr.is_empty() {
         let red = Style::new().fg(Color::Red);
@@ -144,7 +151,7 @@ fn draw_body(frame: &mut Frame, group: &ResultGroup, scroll: u16, area: Rect) {
 }
 
 /// The output's lines, the tokens that vary inside the group (fuzzy folding) marked.
-fn output_lines(group: &ResultGroup) -> Vec<Line<'static>> {
+fn output_lines(group: &ResultGroup, varying: &[(usize, usize)]) -> Vec<Line<'static>> {
     let marked = Style::new()
         .fg(Color::Yellow)
         .add_modifier(Modifier::REVERSED);
@@ -155,8 +162,7 @@ fn output_lines(group: &ResultGroup) -> Vec<Line<'static>> {
         let body_end = start + text.trim_end_matches('\n').len();
         let mut spans = Vec::new();
         let mut at = start;
-        for &(a, b) in group
-            .varying
+        for &(a, b) in varying
             .iter()
             .filter(|(a, _)| (start..body_end).contains(a))
         {
