@@ -3,7 +3,7 @@
 //! the small group, and the next line reaching only that group.
 
 use crate::support::{self, TestEnv, have_all};
-use crate::tui_e2e::{NAMES, has_line, launch, mentions, pane_contents, token};
+use crate::tui_e2e::{has_line, launch_ready, mentions, pane_contents, token};
 
 #[tokio::test]
 async fn results_view_selects_the_differing_hosts_for_the_next_line() {
@@ -17,22 +17,7 @@ async fn results_view_selects_the_differing_hosts_for_the_next_line() {
         ..Default::default()
     })
     .await;
-    let hosts = env.path("hosts.toml");
-    std::fs::write(
-        &hosts,
-        mtssh::mock::host_list_toml(server.hosts(), server.users()),
-    )
-    .unwrap();
-    let known_hosts = env.path(".ssh/known_hosts");
-    let tmux = launch(&env, &server, &hosts, &known_hosts).await;
-    tmux.wait_screen("four ready panes with prompts", |s| {
-        let panes = pane_contents(s);
-        NAMES
-            .iter()
-            .all(|n| mentions(&panes, n, &format!("test@{n}:~$")))
-            .then_some(())
-    })
-    .await;
+    let tmux = launch_ready(&env, &server).await;
 
     let first = token("res");
     tmux.type_text(&format!("echo {first}")).await;

@@ -183,25 +183,8 @@ async fn tui_broadcasts_toggles_focuses_starts_mock_and_restores_terminal() {
     }
     let env = TestEnv::new();
     let server = support::mock(4).await;
-    let hosts = env.path("hosts.toml");
-    std::fs::write(
-        &hosts,
-        mtssh::mock::host_list_toml(server.hosts(), server.users()),
-    )
-    .unwrap();
-    let known_hosts = env.path(".ssh/known_hosts");
     let stty_file = env.path("stty.txt");
-    let tmux = launch(&env, &server, &hosts, &known_hosts).await;
-
-    // Every pane logs in and shows its prompt.
-    tmux.wait_screen("four ready panes with prompts", |s| {
-        let panes = pane_contents(s);
-        NAMES
-            .iter()
-            .all(|n| mentions(&panes, n, &format!("test@{n}:~$")))
-            .then_some(())
-    })
-    .await;
+    let tmux = launch_ready(&env, &server).await;
 
     // (a) The broadcast line reaches every pane: each shows the token as a line of output.
     let first = token("tok");
@@ -326,9 +309,25 @@ fn pane_regions_parse_from_a_screen() {
     assert_eq!(mock_addr(screen), Some("127.0.0.1:2222".parse().unwrap()));
 }
 
+/// [`launch`] on a host list of `server`'s four hosts, once every pane logged in and shows
+/// its prompt.
+pub(crate) async fn launch_ready(env: &TestEnv, server: &mtssh::mock::MockServer) -> Tmux {
+    let (hosts, known_hosts) = env.mock_host_list(server);
+    let tmux = launch(env, server, &hosts, &known_hosts).await;
+    tmux.wait_screen("four ready panes with prompts", |s| {
+        let panes = pane_contents(s);
+        NAMES
+            .iter()
+            .all(|n| mentions(&panes, n, &format!("test@{n}:~$")))
+            .then_some(())
+    })
+    .await;
+    tmux
+}
+
 /// Runs the real binary in a fresh tmux server (200x50) on a host list for `server`; when it
 /// exits, the pane prints `mtssh-exited-CODE` and keeps a shell.
-pub(crate) async fn launch(
+async fn launch(
     env: &TestEnv,
     server: &mtssh::mock::MockServer,
     hosts: &std::path::Path,
