@@ -36,29 +36,55 @@ pub(super) async fn run_exec(
             let _ = events.send(SessionEvent::Exec { id, run, event }).await;
         }
     };
-    let work = pump(handle, &request.command, &emit);
+    let deadline = tokio::time::Instant::now() + request.timeout;
+    let mut cancel = cancel;
+    let opened = tokio::select! {
+        opened = tokio::time::timeout_at(deadline, open(handle, &request.command)) => opened,
+        _ = &mut cancel => return emit(ExecEvent::End(ExecEnd::Cancelled)).await,
+    };
+    let mut channel = match opened {
+        Ok(Ok(channel)) => channel,
+        Ok(Err(end)) => return emit(ExecEvent::End(end)).await,
+        Err(_) => return emit(ExecEvent::End(ExecEnd::TimedOut(request.timeout))).await,
+    };
     let end = tokio::select! {
-        ended = tokio::time::timeout(request.timeout, work) => match ended {
-            Ok(end) => end,
-            Err(_) => ExecEnd::TimedOut(request.timeout),
-        },
-        _ = cancel => ExecEnd::Cancelled,
+        ended = tokio::time::timeout_at(deadline, pump(&mut channel, &emit)) => ended.ok(),
+        _ = &mut cancel => Some(ExecEnd::Cancelled),
+    };
+    let end = match end {
+        Some(ExecEnd::Cancelled) | None => {
+            // A dropped russh channel stays open on the server: close it, so the remote
+            // command is not left running for as long as the connection lasts.
+            let _ = channel.close().await;
+            end.unwrap_or(ExecEnd::TimedOut(request.timeout))
+        }
+        Some(end) => end,
     };
     emit(ExecEvent::End(end)).await;
 }
 
-async fn pump<F, Fut>(handle: &client::Handle<ClientHandler>, command: &str, emit: &F) -> ExecEnd
+/// A new session channel on the connection, with `command` started on it.
+async fn open(
+    handle: &client::Handle<ClientHandler>,
+    command: &str,
+) -> Result<russh::Channel<client::Msg>, ExecEnd> {
+    let channel = handle
+        .channel_open_session()
+        .await
+        .map_err(|e| ExecEnd::Failed(format!("the server refused a new channel: {e}")))?;
+    channel
+        .exec(true, command.as_bytes())
+        .await
+        .map_err(|e| ExecEnd::Failed(format!("the exec request could not be sent: {e}")))?;
+    Ok(channel)
+}
+
+/// Hands the channel's output on until it closes; how the command ended.
+async fn pump<F, Fut>(channel: &mut russh::Channel<client::Msg>, emit: &F) -> ExecEnd
 where
     F: Fn(ExecEvent) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let mut channel = match handle.channel_open_session().await {
-        Ok(channel) => channel,
-        Err(e) => return ExecEnd::Failed(format!("the server refused a new channel: {e}")),
-    };
-    if let Err(e) = channel.exec(true, command.as_bytes()).await {
-        return ExecEnd::Failed(format!("the exec request could not be sent: {e}"));
-    }
     let (mut status, mut signal) = (None, None);
     while let Some(message) = channel.wait().await {
         match message {
