@@ -307,6 +307,15 @@ pub struct MockArgs {
     /// ^LIST). Default: russh's, with post-quantum mlkem768x25519-sha256.
     #[arg(long, value_name = "LIST", allow_hyphen_values = true, value_parser = parse_kex_list)]
     pub kex: Option<KexList>,
+    /// Make hosts differ on purpose, for practice with the results view: HOSTS[:STATUS[:TEXT]],
+    /// HOSTS host numbers and ranges (3,18-20 is mock-03 and mock-18..20). Those hosts print
+    /// TEXT (default "differs on purpose") after every command and exit with STATUS (default 1).
+    /// Repeatable; the last rule naming a host wins.
+    #[arg(long, value_name = "SPEC")]
+    pub differ: Vec<crate::mock::DifferRule>,
+    /// No OSC 133 prompt marks from the practice shell (to practise without them).
+    #[arg(long)]
+    pub no_marks: bool,
 }
 
 /// `mtssh --help`: what it does, and the ssh_config keywords it honours, listed from the
@@ -466,6 +475,8 @@ impl From<MockArgs> for ServeOptions {
             max_sessions: args.max_sessions,
             write_hosts: args.write_hosts,
             kex: args.kex.map(|list| list.to_vec()),
+            differ: args.differ,
+            marks: !args.no_marks,
         }
     }
 }

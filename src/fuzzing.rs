@@ -182,6 +182,11 @@ pub fn shell(data: &[u8]) {
         pty: (flags & 1 == 1).then_some((80, 24)),
         env: vec![("LANG".into(), "C".into())],
         started_at_unix: 1_700_000_000,
+        marks: flags & 8 == 8,
+        differ: (flags & 16 == 16).then(|| crate::mock::shell::Difference {
+            status: 1,
+            text: "differs".into(),
+        }),
     };
     // Exec requests run one command line with no line discipline.
     if flags & 4 == 4 {

@@ -40,6 +40,10 @@ pub struct ServeOptions {
     pub write_hosts: Option<PathBuf>,
     /// sshd_config's KexAlgorithms syntax.
     pub kex: Option<Vec<russh::kex::Name>>,
+    /// `--differ` rules.
+    pub differ: Vec<crate::mock::DifferRule>,
+    /// OSC 133 marks from the practice shell.
+    pub marks: bool,
 }
 
 pub async fn run(args: ServeOptions) -> Result<ExitCode> {
@@ -138,6 +142,8 @@ async fn options(args: &ServeOptions) -> Result<(MockOptions, UsersFrom)> {
         login_grace: args.login_grace.max(Duration::from_secs(1)),
         max_sessions: args.max_sessions,
         kex: args.kex.clone(),
+        differ: args.differ.clone(),
+        marks: args.marks,
         ..MockOptions::default()
     };
     Ok((opts, from))

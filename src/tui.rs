@@ -387,6 +387,8 @@ fn terminal_msg(event: Event) -> Option<Msg> {
 
 #[cfg(test)]
 mod duplex_tests;
+#[cfg(test)]
+mod results_tests;
 
 #[cfg(test)]
 mod tests {

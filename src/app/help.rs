@@ -3,7 +3,10 @@
 /// (keys, what they do), grouped by heading rows whose action is empty.
 pub const KEY_HELP: &[(&str, &str)] = &[
     ("Line mode (default)", ""),
-    ("Enter", "send the line + Enter to every active (●) session"),
+    (
+        "Enter (:CMD, ::)",
+        "send the line to active (●) sessions; :CMD runs CMD via SSH exec",
+    ),
     ("←/→ Home/End Bksp Del", "edit the line; ↑/↓ browse history"),
     (
         "Ctrl-C / Ctrl-D / Alt-Z",
@@ -33,10 +36,18 @@ pub const KEY_HELP: &[(&str, &str)] = &[
         "Alt-G",
         "broadcast to the focused pane's group only (web01 → web*)",
     ),
+    (
+        "Alt-E / D / R / U",
+        "receivers: last command failed / differs / runs / unreachable",
+    ),
     ("Alt-M", "zoom the focused pane / back to the grid"),
     (
         "Shift-↑/↓ PgUp/PgDn, wheel",
         "scroll back; Shift-End back to live",
+    ),
+    (
+        "F9",
+        "results view: hosts grouped by answer; Enter sends to one; f fuzzy",
     ),
     ("Modes", ""),
     (

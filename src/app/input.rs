@@ -124,7 +124,15 @@ impl App {
     }
 
     fn send_line(&mut self) -> Vec<Effect> {
-        let mut line = self.editor.take();
+        let mut line = match super::command::classify(self.editor.take()) {
+            super::command::LineKind::Command(command) => return self.run_command(command),
+            super::command::LineKind::Shell(line) => line,
+        };
+        if !line.trim().is_empty() {
+            for pane in self.panes.iter_mut().filter(|p| p.is_target()) {
+                pane.command_sent(&line);
+            }
+        }
         line.push('\r');
         self.broadcast(line.as_bytes())
     }
@@ -135,6 +143,9 @@ impl App {
             ']' | '5' => self.set_mode(InputMode::Focus),
             'c' => {
                 self.editor.clear();
+                if let Some(effects) = self.cancel_command() {
+                    return effects;
+                }
                 self.broadcast(b"\x03")
             }
             'd' => self.broadcast(b"\x04"),
@@ -148,6 +159,9 @@ impl App {
     }
 
     fn line_alt(&mut self, c: char) -> Vec<Effect> {
+        if self.pick_key(c) {
+            return Vec::new();
+        }
         match c {
             'z' => return self.broadcast(b"\x1a"),
             't' => {
@@ -158,10 +172,7 @@ impl App {
             }
             'a' => self.panes.iter_mut().for_each(|p| p.in_broadcast = true),
             'n' => self.panes.iter_mut().for_each(|p| p.in_broadcast = false),
-            'i' => self
-                .panes
-                .iter_mut()
-                .for_each(|p| p.in_broadcast = !p.in_broadcast),
+            'i' => self.invert_selection(),
             'g' => self.select_group(),
             'x' => return self.discard_pending_input(),
             'p' => {
@@ -217,6 +228,7 @@ impl App {
             6 => self.overlay = Some(Overlay::AddHost(LineEditor::default())),
             7 => return self.save_focused(),
             8 if !self.panes.is_empty() => return self.remove_pane(self.focus),
+            9 => self.open_results(),
             _ => {}
         }
         Vec::new()
@@ -346,6 +358,7 @@ impl App {
             Overlay::QuitConfirm | Overlay::PasteConfirm { .. } if no => Vec::new(),
             Overlay::Prompt(dialog) => self.prompt_key(dialog, key),
             Overlay::AddHost(editor) => self.add_host_key(editor, key),
+            Overlay::Results(view) => self.results_key(view, key),
             open => {
                 self.overlay = Some(open);
                 Vec::new()

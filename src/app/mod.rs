@@ -2,6 +2,7 @@
 //! what should happen outside is returned as [`Effect`]s for the event loop to carry out.
 
 mod charset;
+mod command;
 pub mod editor;
 mod emulator;
 pub mod help;
@@ -12,6 +13,9 @@ pub mod layout;
 mod mouse;
 pub mod pane;
 mod reflow;
+pub mod result;
+pub mod results;
+pub mod select;
 #[cfg(test)]
 mod tests;
 
@@ -46,6 +50,12 @@ pub enum Msg {
     ExitStatus {
         id: SessionId,
         status: u32,
+    },
+    /// From a `:CMD` exec channel of a session.
+    Exec {
+        id: SessionId,
+        run: u64,
+        event: crate::ssh::ExecEvent,
     },
     /// A session asks a question; `token` names the reply channel the loop keeps.
     Prompt {
@@ -94,6 +104,18 @@ pub enum Effect {
     },
     Close {
         id: SessionId,
+    },
+    /// `:CMD`: run `command` on a new exec channel of each session's connection.
+    Exec {
+        ids: Vec<SessionId>,
+        run: u64,
+        command: String,
+        timeout: std::time::Duration,
+    },
+    /// Stop the exec channels of `run` on these sessions.
+    CancelExec {
+        ids: Vec<SessionId>,
+        run: u64,
     },
     /// Start the session of a pane opened by [`Msg::OpenPanes`] at its pane's size.
     Connect {
@@ -161,6 +183,8 @@ pub enum Overlay {
     QuitConfirm,
     Prompt(PromptDialog),
     AddHost(LineEditor),
+    /// F9: the panes grouped by their last command's answer.
+    Results(select::ResultsView),
     /// `text` with its line breaks as LF, whatever the terminal sent; `lines` counted once
     /// (the dialog is drawn every frame, and a paste may be megabytes).
     PasteConfirm {
@@ -189,6 +213,10 @@ pub struct App {
     pub(crate) lag: Option<std::time::Duration>,
     /// Pane count the scrollback budget is planned for (panes made later share it).
     planned_panes: usize,
+    /// The results view folds outputs that differ only by host name, numbers, times.
+    pub(crate) fuzzy: bool,
+    /// The last `:CMD` run's number (0: none yet).
+    pub(crate) exec_run: u64,
 }
 
 impl App {
@@ -209,6 +237,8 @@ impl App {
             notice: None,
             lag: None,
             planned_panes,
+            fuzzy: false,
+            exec_run: 0,
         }
     }
 
@@ -465,6 +495,9 @@ impl App {
                     {
                         pane.exit_status = Some(s);
                     }
+                    if state.is_finished() {
+                        pane.session_ended();
+                    }
                     pane.state = state;
                 }
                 Vec::new()
@@ -488,6 +521,12 @@ impl App {
             Msg::ExitStatus { id, status } => {
                 if let Some(pane) = self.pane_mut(id) {
                     pane.exit_status = Some(status);
+                }
+                Vec::new()
+            }
+            Msg::Exec { id, run, event } => {
+                if let Some(pane) = self.pane_mut(id) {
+                    pane.exec_event(run, event);
                 }
                 Vec::new()
             }

@@ -1,6 +1,7 @@
 //! One session's pane: its emulator, state and broadcast flag.
 
 use super::emulator::Emulator;
+use super::result::{CommandResult, ResultTracker};
 use crate::ssh::{SessionId, SessionState};
 
 pub use super::emulator::in_guarded_emulator;
@@ -32,6 +33,8 @@ pub struct Pane {
     pub in_broadcast: bool,
     /// Input queued for the session that the remote side has not taken yet (bytes).
     pub pending_input: usize,
+    /// What the last command answered, read from the output as it comes.
+    results: ResultTracker,
 }
 
 impl Pane {
@@ -45,6 +48,7 @@ impl Pane {
             pending: None,
             in_broadcast: true,
             pending_input: 0,
+            results: ResultTracker::default(),
         }
     }
 
@@ -61,7 +65,46 @@ impl Pane {
         let resets = self.emulator.resets;
         let replies = self.emulator.process(bytes);
         self.log_reset(resets);
+        self.results.feed(bytes);
         replies
+    }
+
+    /// The broadcast line sent `line` here: its answer is tracked from now on, and the
+    /// cursor's line (the prompt, before the echo arrives) tells where the answer ends.
+    pub fn command_sent(&mut self, line: &str) {
+        let screen = self.screen();
+        let (row, col) = screen.cursor_position();
+        let prompt = screen.contents_between(row, 0, row, col);
+        self.results.sent(line, &prompt);
+    }
+
+    /// The last command's result, if one was seen.
+    pub fn last_result(&self) -> Option<&CommandResult> {
+        self.results.last()
+    }
+
+    /// A `:CMD` run starts on this pane's connection.
+    pub fn exec_started(&mut self, run: u64, line: &str) {
+        self.results.exec_started(run, line);
+    }
+
+    /// The `:CMD` run still going on this pane, if one is.
+    pub fn exec_run(&self) -> Option<u64> {
+        self.results.exec_run()
+    }
+
+    pub fn exec_event(&mut self, run: u64, event: crate::ssh::ExecEvent) {
+        self.results.exec_event(run, event);
+    }
+
+    /// The session failed or closed: a `:CMD` still running on it has ended too.
+    pub fn session_ended(&mut self) {
+        self.results.session_ended();
+    }
+
+    /// The output so far of the command still running.
+    pub fn partial_output(&self) -> String {
+        self.results.partial_output()
     }
 
     fn log_reset(&self, before: u64) {

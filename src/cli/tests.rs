@@ -88,6 +88,11 @@ fn typed_options_parse_into_their_types() {
         "-curve25519-sha256",
         "--lang",
         "zh",
+        "--differ",
+        "18-20",
+        "--differ",
+        "2:0:other",
+        "--no-marks",
     ];
     let cli = Cli::try_parse_from(words).unwrap_or_else(|e| panic!("{e}"));
     let Some(Command::Mock(mock)) = cli.command else {
@@ -96,6 +101,11 @@ fn typed_options_parse_into_their_types() {
     let options = ServeOptions::from(mock);
     assert!(options.kex.is_some_and(|k| !k.is_empty()));
     assert_eq!(options.lang, Lang::Zh);
+    let differ: Vec<String> = options.differ.iter().map(|r| r.to_string()).collect();
+    assert_eq!(differ, ["18-20:1:differs on purpose", "2:0:other"]);
+    assert!(!options.marks);
+    let err = Cli::try_parse_from(["mtssh", "mock", "--differ", "0"]).unwrap_err();
+    assert!(err.to_string().contains("host number"), "{err}");
     let words = [
         "mtssh",
         "run",

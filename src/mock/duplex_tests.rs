@@ -114,6 +114,31 @@ async fn the_dialer_picks_the_host_by_port() {
 }
 
 #[tokio::test]
+async fn hosts_named_by_differ_answer_otherwise() {
+    let mock = MockServer::start_in_memory(MockOptions {
+        hosts: 3,
+        host_key: HostKeySource::Ephemeral(HostKeyType::Ed25519),
+        differ: vec!["2:4:odd one".parse().expect("a rule")],
+        ..Default::default()
+    })
+    .await
+    .expect("the mock starts");
+    let (engine, mut events) = engine_for(&mock);
+    let mut answers = Vec::new();
+    for host in 0..3 {
+        let _session = engine.spawn(host, target(&mock, host), exec("echo hi"));
+        let outcome = run_to_end(&mut events, host).await;
+        answers.push((outcome.output, outcome.exit_status));
+    }
+    let same = ("hi\n".to_string(), Some(0));
+    assert_eq!(
+        answers,
+        [same.clone(), ("hi\nodd one\n".into(), Some(4)), same]
+    );
+    mock.stop();
+}
+
+#[tokio::test]
 async fn a_wrong_password_fails_as_auth_failed() {
     let mock = in_memory_mock(1).await;
     let (engine, mut events) = engine_for(&mock);
@@ -184,7 +209,8 @@ async fn a_shell_echoes_a_typed_line() {
             }
             SessionEvent::Output { data, .. } => {
                 output.push_str(&String::from_utf8_lossy(&data));
-                if typed && output.contains("\r\ntok-0\r\n") {
+                // The typed line's echo, then the command's own output (after an OSC 133 C).
+                if typed && output.matches("tok-0\r\n").count() >= 2 {
                     break;
                 }
             }
@@ -197,5 +223,71 @@ async fn a_shell_echoes_a_typed_line() {
         matches!(rest.last, Some(SessionState::Closed { .. })),
         "{rest:?}"
     );
+    mock.stop();
+}
+
+/// The events of `:CMD` run `run` on session 0 until its end.
+async fn exec_events(events: &mut Receiver<SessionEvent>, run: u64) -> Vec<crate::ssh::ExecEvent> {
+    let mut seen = Vec::new();
+    loop {
+        if let SessionEvent::Exec { run: r, event, .. } = next_event(events, "the exec run").await
+            && r == run
+        {
+            let end = matches!(event, crate::ssh::ExecEvent::End(_));
+            seen.push(event);
+            if end {
+                return seen;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn exec_channels_run_beside_the_shell_and_time_out() {
+    use crate::ssh::{ExecEnd, ExecEvent, ExecRequest};
+    let mock = in_memory_mock(1).await;
+    let (engine, mut events) = engine_for(&mock);
+    let shell = Work::Shell {
+        term: "xterm".into(),
+        cols: 80,
+        rows: 24,
+    };
+    let session = engine.spawn(0, target(&mock, 0), shell);
+    loop {
+        if let SessionEvent::State {
+            state: SessionState::Ready,
+            ..
+        } = next_event(&mut events, "the shell").await
+        {
+            break;
+        }
+    }
+    let request = |run, command: &str, timeout| ExecRequest {
+        run,
+        command: command.into(),
+        timeout,
+    };
+    session.exec(request(1, "echo hi; false", DEADLINE));
+    assert_eq!(
+        exec_events(&mut events, 1).await,
+        [
+            ExecEvent::Stdout(b"hi\n".to_vec()),
+            ExecEvent::End(ExecEnd::Exited(1))
+        ]
+    );
+    let short = Duration::from_millis(200);
+    session.exec(request(2, "sleep 30", short));
+    assert_eq!(
+        exec_events(&mut events, 2).await,
+        [ExecEvent::End(ExecEnd::TimedOut(short))]
+    );
+    // The shell and its connection are still there.
+    session.exec(request(3, "true", DEADLINE));
+    assert_eq!(
+        exec_events(&mut events, 3).await,
+        [ExecEvent::End(ExecEnd::Exited(0))]
+    );
+    assert_eq!(mock.connections(), 1);
+    session.close();
     mock.stop();
 }

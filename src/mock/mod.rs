@@ -8,6 +8,7 @@
 
 mod accept;
 pub mod console;
+mod differ;
 pub mod hostkey;
 pub mod limiter;
 mod server;
@@ -25,6 +26,7 @@ use russh::keys::{PrivateKey, PublicKey};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+pub use differ::{DifferRule, Difference};
 pub use hostkey::HostKeyType;
 pub use limiter::LoginLimit;
 pub use shell::Lang;
@@ -67,6 +69,10 @@ pub struct MockOptions {
     /// Keep every byte each channel receives for [`MockServer::received`] (tests); counts
     /// are kept either way.
     pub record_input: bool,
+    /// The practice shell wraps prompts and commands in OSC 133 marks (on a pty).
+    pub marks: bool,
+    /// Hosts that differ on purpose (`--differ`): the last rule naming a host wins.
+    pub differ: Vec<DifferRule>,
 }
 
 /// What one channel of the mock received from its client, for tests.
@@ -162,6 +168,8 @@ impl Default for MockOptions {
             login_limit: LoginLimit::default(),
             max_sessions: DEFAULT_MAX_SESSIONS,
             record_input: false,
+            marks: true,
+            differ: Vec::new(),
         }
     }
 }
@@ -345,6 +353,13 @@ impl MockServer {
     /// Logins, logouts and the peak so far.
     pub fn console(&self) -> &console::Console {
         &self.shared.console
+    }
+
+    /// How many connections the server has accepted (over TCP and in memory).
+    pub fn connections(&self) -> usize {
+        self.shared
+            .connections
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// What each channel received so far, in the order the channels opened.

@@ -3,7 +3,7 @@
 //! shell.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -14,9 +14,10 @@ use tokio::sync::mpsc;
 use tracing::debug;
 
 use super::console::{Console, Event, Peer};
+use super::differ::difference_for;
 use super::limiter::{Limiter, Turn};
-use super::shell::{self, Action, Shell, ShellConfig};
-use super::{Credentials, Lang, MockOptions, ReceivedInput};
+use super::shell::{self, Action, Difference, Shell, ShellConfig};
+use super::{Credentials, Lang, MockOptions, ReceivedInput, host_name};
 
 /// `seq` output is sent in pieces of this many lines so that a huge count streams with flow
 /// control and Ctrl-C can interrupt it.
@@ -36,6 +37,11 @@ pub(super) struct Shared {
     pub(super) console: Console,
     limiter: Limiter,
     max_sessions: usize,
+    marks: bool,
+    /// Host name to its difference, for the hosts `--differ` names.
+    differ: HashMap<String, Difference>,
+    /// Connections accepted so far (tests: `:CMD` must not open new ones).
+    pub(super) connections: AtomicUsize,
 }
 
 impl Shared {
@@ -52,6 +58,11 @@ impl Shared {
             console: Console::default(),
             limiter: Limiter::new(opts.login_limit),
             max_sessions: opts.max_sessions.max(1),
+            marks: opts.marks,
+            differ: (0..opts.hosts.max(1))
+                .filter_map(|i| Some((host_name(i), difference_for(&opts.differ, i)?)))
+                .collect(),
+            connections: AtomicUsize::new(0),
         }
     }
 
@@ -145,6 +156,7 @@ pub(super) struct Connection {
 
 impl Connection {
     pub(super) fn new(hostname: String, shared: Arc<Shared>, peer: Peer) -> Connection {
+        shared.connections.fetch_add(1, Ordering::Relaxed);
         Connection {
             hostname,
             shared,
@@ -191,6 +203,8 @@ impl Connection {
             pty: state.pty,
             env: state.env.clone(),
             started_at_unix: self.shared.started_at_unix,
+            marks: self.shared.marks,
+            differ: self.shared.differ.get(&self.hostname).cloned(),
         }
     }
 

@@ -262,6 +262,8 @@ pub async fn execute_observed(
                     SessionEvent::Prompt { prompt, .. } => {
                         let _ = prompts.send(prompt);
                     }
+                    // Batch runs ask for no extra exec channels.
+                    SessionEvent::Exec { .. } => {}
                 }
             }
             _ = ticker.tick() => {

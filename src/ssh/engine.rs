@@ -297,6 +297,17 @@ impl SessionHandle {
         self.control.close();
     }
 
+    /// Runs a command on a new exec channel of this session's connection, beside its shell
+    /// (no new handshake); it reports as [`super::SessionEvent::Exec`] under its run.
+    pub fn exec(&self, request: super::ExecRequest) {
+        self.control.exec(request);
+    }
+
+    /// Stops the exec channels of `run` (they report `ExecEnd::Cancelled`).
+    pub fn cancel_exec(&self, run: u64) {
+        self.control.cancel_exec(run);
+    }
+
     /// The front end has taken one output event of this session off the channel.
     pub fn output_consumed(&self) {
         if let Some(credit) = &self.credit {

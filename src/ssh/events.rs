@@ -96,6 +96,32 @@ pub enum SessionEvent {
         id: SessionId,
         prompt: Prompt,
     },
+    /// From a command run on an extra exec channel of the session's connection (`:CMD`).
+    Exec {
+        id: SessionId,
+        run: u64,
+        event: ExecEvent,
+    },
+}
+
+/// What an exec channel opened beside the session's own reports, in order; `End` last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecEvent {
+    Stdout(Vec<u8>),
+    Stderr(Vec<u8>),
+    End(ExecEnd),
+}
+
+/// How a command on an exec channel ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecEnd {
+    Exited(u32),
+    /// Killed by this signal (`TERM`), as the server said.
+    Signal(String),
+    /// The channel could not be opened or the command not started; why.
+    Failed(String),
+    Cancelled,
+    TimedOut(std::time::Duration),
 }
 
 impl SessionEvent {
@@ -105,7 +131,8 @@ impl SessionEvent {
             | SessionEvent::Output { id, .. }
             | SessionEvent::Stderr { id, .. }
             | SessionEvent::ExitStatus { id, .. }
-            | SessionEvent::Prompt { id, .. } => *id,
+            | SessionEvent::Prompt { id, .. }
+            | SessionEvent::Exec { id, .. } => *id,
         }
     }
 }

@@ -10,6 +10,7 @@ mod connect;
 pub mod engine;
 pub mod error;
 pub mod events;
+mod exec;
 pub mod hostkeys;
 pub mod input;
 pub mod known_hosts;
@@ -23,6 +24,7 @@ pub use engine::{
 };
 pub use error::{OfferedKey, SessionError, TimeoutPhase};
 pub use events::*;
+pub use exec::ExecRequest;
 pub use hostkeys::{KnownHostsStore, Verdict};
 pub use input::{DEFAULT_INPUT_LIMIT, InputRefused, human_bytes};
 pub use session::humantime;

@@ -16,6 +16,7 @@ use super::connect::{self, ClientHandler};
 use super::engine::Engine;
 use super::error::{SessionError, TimeoutPhase};
 use super::events::{Prompt, SessionEvent, SessionId, SessionState};
+use super::exec::{ExecRequest, run_exec};
 use super::input::{InputQueue, Next};
 use super::target::{Target, Work};
 
@@ -28,10 +29,13 @@ pub(super) struct Control {
     changed: Notify,
 }
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 struct Wanted {
     resize: Option<(u16, u16)>,
     close: bool,
+    /// Commands to run on exec channels of their own, and runs to cancel.
+    execs: Vec<ExecRequest>,
+    cancels: Vec<u64>,
 }
 
 impl Control {
@@ -41,6 +45,14 @@ impl Control {
 
     pub fn close(&self) {
         self.update(|w| w.close = true);
+    }
+
+    pub fn exec(&self, request: ExecRequest) {
+        self.update(|w| w.execs.push(request));
+    }
+
+    pub fn cancel_exec(&self, run: u64) {
+        self.update(|w| w.cancels.push(run));
     }
 
     fn update(&self, f: impl FnOnce(&mut Wanted)) {
@@ -54,11 +66,16 @@ impl Control {
             let changed = self.changed.notified();
             let taken = {
                 let mut wanted = crate::sys::lock(&self.wanted);
-                let now = *wanted;
-                wanted.resize = None;
+                let now = std::mem::take(&mut *wanted);
+                // A close stays asked for; the rest is handed out once.
+                wanted.close = now.close;
                 now
             };
-            if taken.close || taken.resize.is_some() {
+            if taken.close
+                || taken.resize.is_some()
+                || !taken.execs.is_empty()
+                || !taken.cancels.is_empty()
+            {
                 return taken;
             }
             changed.await;
@@ -112,7 +129,7 @@ impl RemoteExit {
 }
 
 /// `TERM` for `Sig::TERM`, the name itself for a signal russh has no variant for.
-fn signal_text(signal: &russh::Sig) -> String {
+pub(super) fn signal_text(signal: &russh::Sig) -> String {
     match signal {
         russh::Sig::Custom(name) => name.clone(),
         known => format!("{known:?}"),
@@ -250,6 +267,9 @@ impl SessionActor {
         let mut input_task = std::pin::pin!(input_task.join());
         let mut writing = true;
 
+        // `:CMD` runs on channels of their own beside the shell, each cancellable by run.
+        let mut execs = futures::stream::FuturesUnordered::new();
+        let mut cancels: Vec<(u64, oneshot::Sender<()>)> = Vec::new();
         let mut exit = RemoteExit::default();
         for message in early {
             if let Some(end) = self.on_message(Some(message), &mut exit).await {
@@ -266,6 +286,16 @@ impl SessionActor {
                     if let Some((cols, rows)) = wanted.resize {
                         let _ = writer.window_change(cols.into(), rows.into(), 0, 0).await;
                     }
+                    cancels.retain(|(run, _)| !wanted.cancels.contains(run));
+                    for request in wanted.execs {
+                        let (cancel, cancelled) = oneshot::channel();
+                        cancels.push((request.run, cancel));
+                        let events = self.events.clone();
+                        execs.push(run_exec(handle, self.id, request, events, cancelled));
+                    }
+                }
+                Some(()) = futures::StreamExt::next(&mut execs), if !execs.is_empty() => {
+                    cancels.retain(|(_, cancel)| !cancel.is_closed());
                 }
                 written = &mut input_task, if writing => {
                     writing = false;

@@ -267,6 +267,7 @@ impl EffectRunner {
                 Msg::Output { id, data }
             }
             SessionEvent::ExitStatus { id, status } => Msg::ExitStatus { id, status },
+            SessionEvent::Exec { id, run, event } => Msg::Exec { id, run, event },
             SessionEvent::Prompt { id, prompt } => {
                 let Prompt { text, echo, reply } = prompt;
                 let token = self.next_token;
@@ -353,6 +354,30 @@ impl EffectRunner {
             Effect::Resize { id, cols, rows } => {
                 if let Some(handle) = self.handle(id) {
                     handle.resize(cols, rows);
+                }
+            }
+            Effect::Exec {
+                ids,
+                run,
+                command,
+                timeout,
+            } => {
+                for id in ids {
+                    if let Some(handle) = self.handle(id) {
+                        let command = command.clone();
+                        handle.exec(crate::ssh::ExecRequest {
+                            run,
+                            command,
+                            timeout,
+                        });
+                    }
+                }
+            }
+            Effect::CancelExec { ids, run } => {
+                for id in ids {
+                    if let Some(handle) = self.handle(id) {
+                        handle.cancel_exec(run);
+                    }
                 }
             }
             Effect::Close { id } => {

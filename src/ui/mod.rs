@@ -3,6 +3,9 @@
 mod bars;
 mod overlay;
 mod pane;
+mod results;
+#[cfg(test)]
+mod results_tests;
 #[cfg(test)]
 mod tests;
 

@@ -39,6 +39,7 @@ pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
             let title = format!(" {name} asks ");
             draw_input_dialog(frame, area, &title, &dialog.text, &dialog.input);
         }
+        Overlay::Results(view) => super::results::draw_results(frame, app, view, area),
         Overlay::AddHost(editor) => {
             let text = "Host to add, as user@host:port (Enter adds, Esc cancels)";
             draw_input_dialog(frame, area, " Add host ", text, editor);

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, BorderType, Borders};
 use tui_term::widget::{Cursor, PseudoTerminal, Screen};
 
 use crate::app::pane::Pane;
+use crate::app::result::RunStatus;
 use crate::app::{App, InputMode};
 use crate::ssh::SessionState;
 
@@ -34,7 +35,7 @@ fn state_text(pane: &Pane) -> String {
     }
 }
 
-/// "● name │ state ⇡ 1.2 MB": the arrow shows input not yet taken; the dot says whether broadcast input reaches the pane (○ = it does not).
+/// "● name ✓ │ state ⇡ 1.2 MB": the badge is the last command's ([`badge`]), the arrow shows input not yet taken; the dot says whether broadcast input reaches the pane (○ = it does not).
 fn title(pane: &Pane) -> Line<'static> {
     let marker = if pane.in_broadcast { "● " } else { "○ " };
     let mut spans = vec![
@@ -45,12 +46,32 @@ fn title(pane: &Pane) -> Line<'static> {
         Span::styled(state_text(pane), Style::new().fg(state_color(&pane.state))),
         Span::raw(" "),
     ];
+    // Right after the name: the first thing cut off in a small pane is the state, not this.
+    if let Some(result) = pane.last_result() {
+        let (text, color) = badge(result.status);
+        spans.insert(3, Span::styled(format!(" {text}"), Style::new().fg(color)));
+    }
     // Input the remote side has not taken yet: a paste still going out, or stuck.
     if pane.pending_input > 0 {
         let pending = format!("⇡ {} ", crate::ssh::human_bytes(pane.pending_input as u64));
         spans.push(Span::styled(pending, Style::new().fg(Color::Yellow)));
     }
     Line::from(spans)
+}
+
+/// The last command's badge: ✓ status 0, ✗ and the status, … still running, ? ended with
+/// no status known (a shell without OSC 133 marks); for `:CMD`, ⊘ cancelled, ⌛ timed out,
+/// ✗ ! could not run or was killed.
+pub fn badge(status: RunStatus) -> (String, Color) {
+    match status {
+        RunStatus::Running => ("…".into(), Color::Yellow),
+        RunStatus::Exited(0) => ("✓".into(), Color::Green),
+        RunStatus::Exited(code) => (format!("✗ {code}"), Color::Red),
+        RunStatus::Finished => ("?".into(), Color::Gray),
+        RunStatus::Cancelled => ("⊘".into(), Color::Gray),
+        RunStatus::TimedOut => ("⌛".into(), Color::Red),
+        RunStatus::Failed => ("✗ !".into(), Color::Red),
+    }
 }
 
 fn border_style(focused: bool, mode: InputMode) -> (BorderType, Style) {

@@ -9,11 +9,11 @@ use ratatui::style::{Color, Modifier};
 use crate::app::{App, MockStatus, Msg};
 use crate::ssh::{SessionError, SessionState};
 
-fn render(app: &App) -> String {
+pub(super) fn render(app: &App) -> String {
     render_buffer(app).0
 }
 
-fn render_buffer(app: &App) -> (String, Buffer) {
+pub(super) fn render_buffer(app: &App) -> (String, Buffer) {
     let backend = TestBackend::new(app.size.0, app.size.1);
     let mut terminal = Terminal::new(backend).expect("test backend");
     terminal.draw(|f| super::draw(f, app)).expect("draw");
@@ -22,7 +22,7 @@ fn render_buffer(app: &App) -> (String, Buffer) {
 }
 
 /// An app of `n` ready panes, each showing a prompt line.
-fn ready_app(cols: u16, rows: u16, n: usize) -> App {
+pub(super) fn ready_app(cols: u16, rows: u16, n: usize) -> App {
     let mut app = App::new(cols, rows, n);
     for i in 0..n {
         let (id, _) = app.add_pane(format!("host{:02}", i + 1));
@@ -36,7 +36,7 @@ fn ready_app(cols: u16, rows: u16, n: usize) -> App {
     app
 }
 
-fn key(app: &mut App, code: KeyCode, mods: KeyModifiers) {
+pub(super) fn key(app: &mut App, code: KeyCode, mods: KeyModifiers) {
     let _ = app.update(Msg::Key(KeyEvent::new(code, mods)));
 }
 

@@ -15,6 +15,7 @@ mod mock_server;
 mod proxy;
 mod pty;
 mod reliability;
+mod results_e2e;
 mod run_cmd;
 mod run_faults;
 mod run_flow;

@@ -387,7 +387,8 @@ async fn echo_sessions(server: &MockServer, count: usize) -> Duration {
             }
             SessionEvent::Output { id, data } => {
                 output[id].extend_from_slice(&data);
-                let token = format!("\r\ntok-{id}\r\n");
+                // The command's output: it follows the OSC 133 C mark, the echo does not.
+                let token = format!("\x07tok-{id}\r\n");
                 if !echoed[id]
                     && output[id]
                         .windows(token.len())

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use crate::support::{self, TestEnv, have_all, wait_for};
 
-const NAMES: [&str; 4] = ["mock-01", "mock-02", "mock-03", "mock-04"];
+pub(crate) const NAMES: [&str; 4] = ["mock-01", "mock-02", "mock-03", "mock-04"];
 const WAIT: Duration = Duration::from_secs(20);
 
 /// A tmux server of our own (its own socket), killed when dropped, even on a failed assert.
-struct Tmux {
+pub(crate) struct Tmux {
     socket: String,
 }
 
@@ -42,14 +42,14 @@ impl Tmux {
     }
 
     /// Sends tmux key names (`Enter`, `C-q`, `M-t`, `Left`, ...).
-    async fn keys(&self, keys: &[&str]) {
+    pub(crate) async fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", "t"];
         args.extend_from_slice(keys);
         self.output(&args).await;
     }
 
     /// Types `text` literally.
-    async fn type_text(&self, text: &str) {
+    pub(crate) async fn type_text(&self, text: &str) {
         self.output(&["send-keys", "-t", "t", "-l", text]).await;
     }
 
@@ -84,7 +84,7 @@ impl Tmux {
     }
 
     /// Polls the screen until `check` accepts it.
-    async fn wait_screen<T>(&self, what: &str, check: impl Fn(&str) -> Option<T>) -> T {
+    pub(crate) async fn wait_screen<T>(&self, what: &str, check: impl Fn(&str) -> Option<T>) -> T {
         let mut last = String::new();
         let found = wait_for(what, WAIT, async || {
             let screen = self.screen().await;
@@ -155,7 +155,7 @@ pub(crate) fn mentions(panes: &BTreeMap<String, Vec<String>>, pane: &str, text: 
         .is_some_and(|lines| lines.iter().any(|l| l.contains(text)))
 }
 
-fn token(prefix: &str) -> String {
+pub(crate) fn token(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -183,25 +183,8 @@ async fn tui_broadcasts_toggles_focuses_starts_mock_and_restores_terminal() {
     }
     let env = TestEnv::new();
     let server = support::mock(4).await;
-    let hosts = env.path("hosts.toml");
-    std::fs::write(
-        &hosts,
-        mtssh::mock::host_list_toml(server.hosts(), server.users()),
-    )
-    .unwrap();
-    let known_hosts = env.path(".ssh/known_hosts");
     let stty_file = env.path("stty.txt");
-    let tmux = launch(&env, &server, &hosts, &known_hosts).await;
-
-    // Every pane logs in and shows its prompt.
-    tmux.wait_screen("four ready panes with prompts", |s| {
-        let panes = pane_contents(s);
-        NAMES
-            .iter()
-            .all(|n| mentions(&panes, n, &format!("test@{n}:~$")))
-            .then_some(())
-    })
-    .await;
+    let tmux = launch_ready(&env, &server).await;
 
     // (a) The broadcast line reaches every pane: each shows the token as a line of output.
     let first = token("tok");
@@ -324,6 +307,22 @@ fn pane_regions_parse_from_a_screen() {
     assert!(mentions(&panes, "mock-02", "tok"));
     assert_eq!(panes["mock-01"].len(), 2);
     assert_eq!(mock_addr(screen), Some("127.0.0.1:2222".parse().unwrap()));
+}
+
+/// [`launch`] on a host list of `server`'s four hosts, once every pane logged in and shows
+/// its prompt.
+pub(crate) async fn launch_ready(env: &TestEnv, server: &mtssh::mock::MockServer) -> Tmux {
+    let (hosts, known_hosts) = env.mock_host_list(server);
+    let tmux = launch(env, server, &hosts, &known_hosts).await;
+    tmux.wait_screen("four ready panes with prompts", |s| {
+        let panes = pane_contents(s);
+        NAMES
+            .iter()
+            .all(|n| mentions(&panes, n, &format!("test@{n}:~$")))
+            .then_some(())
+    })
+    .await;
+    tmux
 }
 
 /// Runs the real binary in a fresh tmux server (200x50) on a host list for `server`; when it

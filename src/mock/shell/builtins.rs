@@ -98,6 +98,10 @@ impl Shell {
             }
         }
         self.last_status = status;
+        if let Some(d) = &self.cfg.differ {
+            out.text(&format!("{}\n", d.text));
+            self.last_status = d.status;
+        }
         Flow::Next
     }
 

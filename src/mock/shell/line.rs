@@ -167,6 +167,9 @@ impl Shell {
         }
         let line = mem::take(&mut self.line);
         self.clear_line_state();
+        if !line.trim().is_empty() {
+            self.mark_output(out);
+        }
         self.queue.extend(split_segments(&line));
         self.run_queue(out);
     }

@@ -32,6 +32,8 @@ mod builtins;
 mod clock;
 mod line;
 #[cfg(test)]
+mod marks_tests;
+#[cfg(test)]
 mod test_util;
 #[cfg(test)]
 mod tests;
@@ -43,6 +45,7 @@ use std::fmt;
 use std::mem;
 use std::str::FromStr;
 
+pub use super::differ::Difference;
 pub use builtins::seq_chunk;
 use texts::{banner, clean_line};
 use words::split_segments;
@@ -123,6 +126,10 @@ pub struct ShellConfig {
     pub env: Vec<(String, String)>,
     /// Server start, for `uptime`.
     pub started_at_unix: u64,
+    /// Wrap prompts and commands in OSC 133 semantic-prompt marks (pty only).
+    pub marks: bool,
+    /// This host differs on purpose (`mtssh mock --differ`).
+    pub differ: Option<Difference>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,6 +242,8 @@ pub struct Shell {
     now_ms: u64,
     eof_pending: bool,
     exited: bool,
+    /// An OSC 133 `C` went out, so the next prompt owes a `D;status`.
+    command_open: bool,
 }
 
 impl Shell {
@@ -260,6 +269,7 @@ impl Shell {
             now_ms,
             eof_pending: false,
             exited: false,
+            command_open: false,
         }
     }
 
@@ -360,8 +370,32 @@ impl Shell {
         self.now_ms / 1000
     }
 
-    fn prompt(&self, out: &mut Out) {
+    /// With marks, as a FinalTerm-style shell integration would: `D;status` closes the
+    /// command that ran, `A` … `B` bracket the prompt.
+    fn prompt(&mut self, out: &mut Out) {
+        let marks = self.marks();
+        if marks && mem::take(&mut self.command_open) {
+            out.raw(format!("\x1b]133;D;{}\x07", self.last_status).as_bytes());
+        }
+        if marks {
+            out.raw(b"\x1b]133;A\x07");
+        }
         out.text(&format!("{}@{}:~$ ", self.cfg.user, self.cfg.hostname));
+        if marks {
+            out.raw(b"\x1b]133;B\x07");
+        }
+    }
+
+    /// `C`: the line was accepted and its output starts here.
+    fn mark_output(&mut self, out: &mut Out) {
+        if self.marks() {
+            out.raw(b"\x1b]133;C\x07");
+            self.command_open = true;
+        }
+    }
+
+    fn marks(&self) -> bool {
+        self.cfg.marks && self.crlf()
     }
 
     fn lang(&self) -> Lang {

@@ -12,6 +12,8 @@ pub(super) fn cfg(lang: Lang, pty: bool) -> ShellConfig {
         pty: pty.then_some((80, 24)),
         env: vec![("LANG".to_string(), "C.UTF-8".to_string())],
         started_at_unix: 1_795_796_680 - 93_784, // 1 day 2:03:04 before
+        marks: false,
+        differ: None,
     }
 }
 
