@@ -187,12 +187,7 @@ async fn an_unknown_host_cannot_be_connected_to() {
 async fn a_shell_echoes_a_typed_line() {
     let mock = in_memory_mock(1).await;
     let (engine, mut events) = engine_for(&mock);
-    let shell = Work::Shell {
-        term: "xterm".into(),
-        cols: 80,
-        rows: 24,
-    };
-    let session = engine.spawn(0, target(&mock, 0), shell);
+    let session = engine.spawn(0, target(&mock, 0), xterm_shell());
     let mut output = String::new();
     let mut typed = false;
     loop {
@@ -247,12 +242,7 @@ async fn exec_channels_run_beside_the_shell_and_time_out() {
     use crate::ssh::{ExecEnd, ExecEvent, ExecRequest};
     let mock = in_memory_mock(1).await;
     let (engine, mut events) = engine_for(&mock);
-    let shell = Work::Shell {
-        term: "xterm".into(),
-        cols: 80,
-        rows: 24,
-    };
-    let session = engine.spawn(0, target(&mock, 0), shell);
+    let session = engine.spawn(0, target(&mock, 0), xterm_shell());
     loop {
         if let SessionEvent::State {
             state: SessionState::Ready,
@@ -290,4 +280,13 @@ async fn exec_channels_run_beside_the_shell_and_time_out() {
     assert_eq!(mock.connections(), 1);
     session.close();
     mock.stop();
+}
+
+/// An interactive shell on an 80x24 xterm, as a pane opens one.
+fn xterm_shell() -> Work {
+    Work::Shell {
+        term: "xterm".into(),
+        cols: 80,
+        rows: 24,
+    }
 }
