@@ -288,22 +288,19 @@ impl RunObserver for Observer<'_, '_> {
     }
 
     fn finished(&mut self, index: usize, result: &HostResult) {
-        if !self.collector.takes_lines() {
-            // The driver kept the output itself: the result is complete as it is.
-            if self.json {
-                self.out.whole(|w| write_json_host(w, result));
-                self.out.flush();
-            }
-            return;
-        }
-        // The driver handed its output over and kept none: a clone is cheap.
-        let mut r = result.clone();
-        self.collector.finish_host(index, &mut r);
+        // When the driver handed its output over it kept none, so the clone is cheap; when
+        // it kept the output itself, the result is complete as it is.
+        let completed = self.collector.takes_lines().then(|| {
+            let mut r = result.clone();
+            self.collector.finish_host(index, &mut r);
+            r
+        });
         if self.json {
-            self.out.whole(|w| write_json_host(w, &r));
+            let shown = completed.as_ref().unwrap_or(result);
+            self.out.whole(|w| write_json_host(w, shown));
             self.out.flush();
         }
-        if let Some(slot) = self.done.get_mut(index) {
+        if let (Some(r), Some(slot)) = (completed, self.done.get_mut(index)) {
             *slot = Some(r);
         }
     }

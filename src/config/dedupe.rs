@@ -8,17 +8,17 @@ use crate::ssh::Target;
 /// way, jump hosts or ProxyCommand (the same address behind two bastions can be two
 /// machines).
 fn destination(target: &Target) -> String {
-    let mut key = format!("{}@{}:{}", target.user, target.host, target.port);
-    if let Some(proxy) = &target.proxy {
-        key.push_str(&format!(" by {}", proxy.command));
-    }
-    let mut hop = target.jump.as_deref();
-    while let Some(jump) = hop {
-        key.push_str(&format!(" via {}@{}:{}", jump.user, jump.host, jump.port));
-        if let Some(proxy) = &jump.proxy {
+    let mut key = String::new();
+    let mut hop = Some(target);
+    while let Some(t) = hop {
+        if !key.is_empty() {
+            key.push_str(" via ");
+        }
+        key.push_str(&format!("{}@{}:{}", t.user, t.host, t.port));
+        if let Some(proxy) = &t.proxy {
             key.push_str(&format!(" by {}", proxy.command));
         }
-        hop = jump.jump.as_deref();
+        hop = t.jump.as_deref();
     }
     key
 }

@@ -204,18 +204,7 @@ mod tests {
     }
 
     fn entry() -> HostEntry {
-        HostEntry {
-            name: "web1".into(),
-            host: "web1".into(),
-            port: None,
-            user: None,
-            identity_file: None,
-            password_env: None,
-            password: None,
-            groups: Vec::new(),
-            jump: None,
-            proxy_command: None,
-        }
+        HostEntry::from_spec(crate::config::parse_host_spec("web1").unwrap())
     }
 
     fn run(entry: &HostEntry, cli: &HostOptions, defaults: &Defaults, ssh: &HostConfig) -> Picked {

@@ -210,17 +210,7 @@ async fn every_alias_form_connects_to_the_host_name_and_agrees_with_ssh_g() {
         assert_eq!(shown.code, Some(0), "{}: {}", form.name, shown.stderr);
         assert_eq!(fields(&shown.stdout), of(&target), "{}", form.name);
 
-        let (ends, queried) = run_all(inventory.targets, "echo ok").await;
-        assert_eq!(
-            ends,
-            [SessionState::Closed {
-                exit_status: Some(0),
-                signal: None,
-            }],
-            "{}: {}",
-            form.name,
-            server.log()
-        );
+        let queried = echo_ok(inventory.targets, form.name, &server).await;
         let queried = queried.lock().unwrap().clone();
         assert!(
             queried
@@ -234,6 +224,19 @@ async fn every_alias_form_connects_to_the_host_name_and_agrees_with_ssh_g() {
             store.flush().await;
         }
     }
+}
+
+/// Runs `echo ok` through each target and insists that every one ends with exit 0; the
+/// names the engine was asked to resolve.
+async fn echo_ok(targets: Vec<Target>, what: &str, server: &Sshd) -> Queried {
+    let count = targets.len();
+    let (ends, queried) = run_all(targets, "echo ok").await;
+    let ok = SessionState::Closed {
+        exit_status: Some(0),
+        signal: None,
+    };
+    assert_eq!(ends, vec![ok; count], "{what}: {}", server.log());
+    queried
 }
 
 /// The command line's parser, as `mtssh` would see `ARGS`.
@@ -298,16 +301,7 @@ async fn match_blocks_route_hosts_to_sshd_as_ssh_g_resolves_them() {
         let target = inventory.targets[0].clone();
         assert_eq!(of(&target), ssh_g(&config, &[alias]), "{alias}");
         assert_eq!(target.host, ip.to_string(), "{alias}");
-        let (ends, _) = run_all(inventory.targets, "echo ok").await;
-        assert_eq!(
-            ends,
-            [SessionState::Closed {
-                exit_status: Some(0),
-                signal: None,
-            }],
-            "{alias}: {}",
-            server.log()
-        );
+        echo_ok(inventory.targets, alias, &server).await;
         for store in &inventory.stores {
             store.flush().await;
         }
