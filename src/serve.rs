@@ -228,9 +228,16 @@ async fn read_users_file(path: PathBuf) -> Result<Vec<Credentials>> {
             path.display()
         );
         let mut text = String::new();
-        file.take(MAX_USERS_FILE)
+        // One byte past the cap tells a file that is too large from one that fits: cutting
+        // it would cut a password and log someone in with the wrong one, or not at all.
+        file.take(MAX_USERS_FILE + 1)
             .read_to_string(&mut text)
             .context("not readable as UTF-8 text")?;
+        anyhow::ensure!(
+            text.len() as u64 <= MAX_USERS_FILE,
+            "larger than {} KiB: not a list of logins",
+            MAX_USERS_FILE / 1024
+        );
         Ok(text)
     })
     .await
@@ -276,4 +283,36 @@ async fn write_private(path: &std::path::Path, text: String) -> std::io::Result<
     })
     .await
     .map_err(std::io::Error::other)?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_users_file_past_the_cap_is_refused_not_cut() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("users");
+        let line = "student:secret\n";
+        let lines = (MAX_USERS_FILE as usize) / line.len() + 1;
+        std::fs::write(&path, line.repeat(lines)).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let refused = read_users_file(path.clone())
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("{e:#}"));
+        assert!(
+            refused
+                .as_ref()
+                .is_err_and(|e| e.contains("larger than 1024 KiB")),
+            "{refused:?}"
+        );
+        std::fs::write(&path, line).unwrap_or_else(|e| panic!("{e}"));
+        let users = read_users_file(path)
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(users.len(), 1);
+    }
 }
