@@ -13,7 +13,8 @@ pub const DEFAULT_CONFIRM_OVER: usize = 50;
 pub const DEFAULT_DESTRUCTIVE: &[&str] = &[
     "rm -rf", "rm -fr", "reboot", "shutdown", "halt", "poweroff", "mkfs", "dd if=", ":(){",
 ];
-/// Text on a pane's cursor line that means it waits for a password (case does not matter).
+/// Text on a pane's cursor line that means it waits for a password (case does not matter;
+/// the line must end with `:` or `?`).
 pub const DEFAULT_PASSWORD_PROMPTS: &[&str] = &["[sudo] password for", "password:", "passphrase"];
 
 /// How careful the broadcast line is.
@@ -55,7 +56,12 @@ impl Safety {
             .map(String::as_str)
     }
 
+    /// A line asks for a password when it names one and ends asking (with `:` or `?`):
+    /// once answered, the shell's prompt follows on the same line and it no longer does.
     pub fn is_password_prompt(&self, cursor_line: &str) -> bool {
+        if !cursor_line.trim_end().ends_with([':', '?']) {
+            return false;
+        }
         let line = cursor_line.to_lowercase();
         self.password_prompts
             .iter()

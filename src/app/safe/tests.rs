@@ -55,6 +55,8 @@ fn destructive_patterns_match_with_spaces_collapsed() {
     assert!(safety.is_password_prompt("Password: "));
     assert!(safety.is_password_prompt("Enter passphrase for key: "));
     assert!(!safety.is_password_prompt("test@web01:~$ "));
+    // Answered: the shell's prompt came after it.
+    assert!(!safety.is_password_prompt("Password: bash-5.2$ "));
 }
 
 #[test]
