@@ -134,9 +134,6 @@ impl App {
 
     fn send_line(&mut self, how: SendHow) -> Vec<Effect> {
         let what = match super::command::classify(self.editor.take()) {
-            super::command::LineKind::Command(command) if how == SendHow::All => {
-                return self.run_command(command);
-            }
             super::command::LineKind::Command(command) if command.is_empty() => {
                 return self.run_command(command);
             }

@@ -161,3 +161,14 @@ fn alt_s_answers_only_the_panes_that_ask_and_keeps_nothing() {
     assert!(app.asking_panes().is_empty());
     assert!(app.editor.history().is_empty());
 }
+
+#[test]
+fn a_destructive_colon_cmd_asks_too_and_yes_runs_it_with_the_view() {
+    let mut app = ready(2);
+    type_text(&mut app, ":sudo reboot");
+    assert!(key(&mut app, KeyCode::Enter, KeyModifiers::NONE).is_empty());
+    assert!(matches!(app.overlay, Some(Overlay::SendConfirm(_))));
+    let effects = key(&mut app, KeyCode::Char('y'), KeyModifiers::NONE);
+    assert!(matches!(&effects[..], [Effect::Exec { ids, .. }] if ids == &[0, 1]));
+    assert!(matches!(app.overlay, Some(Overlay::Results(_))));
+}
