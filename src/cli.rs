@@ -39,6 +39,24 @@ pub struct Cli {
     /// would pass it is refused whole (and said); nothing typed is ever dropped.
     #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub input_limit: u32,
+    /// A broadcast line to more receivers than this asks for confirmation first.
+    #[arg(long, value_name = "N", default_value_t = crate::app::safe::DEFAULT_CONFIRM_OVER)]
+    pub confirm_over: usize,
+    /// A line containing PATTERN asks for confirmation first (repeatable; adds to rm -rf,
+    /// reboot, shutdown, halt, poweroff, mkfs, dd if=, :(){).
+    #[arg(long, value_name = "PATTERN")]
+    pub destructive: Vec<String>,
+    /// Receivers a canary send (Alt-Enter) reaches first; the rest follow on Alt-Enter once
+    /// they succeeded.
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub canary: u32,
+    /// Receivers per batch of a rolling send (Alt-B); it stops at the first failure.
+    #[arg(long, value_name = "K", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch: u32,
+    /// A cursor line containing PATTERN (any case) marks a password prompt that Alt-S
+    /// answers (repeatable; adds to "[sudo] password for", "password:", "passphrase").
+    #[arg(long, value_name = "PATTERN")]
+    pub password_prompt: Vec<String>,
 }
 
 impl Cli {
@@ -47,7 +65,22 @@ impl Cli {
         crate::front::TuiOptions {
             save_dir: self.save_dir.clone(),
             input_limit: self.input_limit as usize * 1024 * 1024,
+            safety: self.safety(),
         }
+    }
+
+    fn safety(&self) -> crate::app::safe::Safety {
+        let mut safety = crate::app::safe::Safety {
+            confirm_over: self.confirm_over,
+            canary: self.canary as usize,
+            batch: self.batch as usize,
+            ..Default::default()
+        };
+        safety.destructive.extend(self.destructive.iter().cloned());
+        safety
+            .password_prompts
+            .extend(self.password_prompt.iter().cloned());
+        safety
     }
 }
 

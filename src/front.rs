@@ -22,6 +22,7 @@ pub struct TuiOptions {
     pub save_dir: Option<std::path::PathBuf>,
     /// Bytes of input one session may hold unsent.
     pub input_limit: usize,
+    pub safety: crate::app::safe::Safety,
 }
 
 pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
@@ -64,6 +65,7 @@ pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
         add_host_template,
         add_host_resolver: resolver,
         save_dir: tui.save_dir.or_else(default_save_dir),
+        safety: tui.safety,
     })
     .await;
     for store in &stores {

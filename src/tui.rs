@@ -54,6 +54,8 @@ pub struct TuiSetup {
     pub add_host_resolver: Option<crate::config::inventory::HostResolver>,
     /// Where F7 saves scrollback; `None`: F7 says it has nowhere to save.
     pub save_dir: Option<std::path::PathBuf>,
+    /// Canary, rolling and confirmation settings of the broadcast line.
+    pub safety: crate::app::safe::Safety,
 }
 
 impl TuiSetup {
@@ -72,6 +74,7 @@ impl TuiSetup {
             add_host_template: None,
             add_host_resolver: None,
             save_dir: None,
+            safety: Default::default(),
         }
     }
 }
@@ -167,8 +170,10 @@ fn prepare(setup: TuiSetup, cols: u16, rows: u16) -> (App, EffectRunner, Receive
         add_host_template,
         add_host_resolver,
         save_dir,
+        safety,
     } = setup;
     let mut app = App::new(cols, rows, sessions.len());
+    app.safety = safety;
     let mut effects = EffectRunner::new(engine, mock, add_host_template);
     effects.set_save_dir(save_dir);
     effects.set_host_resolver(add_host_resolver);
@@ -389,6 +394,8 @@ fn terminal_msg(event: Event) -> Option<Msg> {
 mod duplex_tests;
 #[cfg(test)]
 mod results_tests;
+#[cfg(test)]
+mod safe_tests;
 
 #[cfg(test)]
 mod tests {

@@ -41,18 +41,31 @@ impl App {
             self.notice = Some("no active session to run it on (Alt-A selects all)".into());
             return Vec::new();
         }
+        self.exec_on(ids, command, true)
+    }
+
+    /// Starts a `:CMD` run on `ids`; `open_view` opens the results view on it (a staged
+    /// send leaves the status bar in sight instead).
+    pub(super) fn exec_on(
+        &mut self,
+        ids: Vec<SessionId>,
+        command: String,
+        open_view: bool,
+    ) -> Vec<Effect> {
         self.exec_run += 1;
         let run = self.exec_run;
         let line = format!(":{command}");
         for pane in self.panes.iter_mut().filter(|p| ids.contains(&p.id)) {
             pane.exec_started(run, &line);
         }
-        self.notice = Some(format!(
-            "running {line} on {} sessions (Ctrl-C cancels; {}s timeout)",
-            ids.len(),
-            EXEC_TIMEOUT.as_secs()
-        ));
-        self.open_results();
+        if open_view {
+            self.notice = Some(format!(
+                "running {line} on {} sessions (Ctrl-C cancels; {}s timeout)",
+                ids.len(),
+                EXEC_TIMEOUT.as_secs()
+            ));
+            self.open_results();
+        }
         vec![Effect::Exec {
             ids,
             run,

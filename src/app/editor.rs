@@ -3,7 +3,7 @@
 /// How many broadcast lines history keeps; old ones are not worth the memory.
 const HISTORY_LIMIT: usize = 500;
 
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct LineEditor {
     text: String,
     /// Byte offset into `text`, always on a char boundary.
@@ -17,7 +17,26 @@ pub struct LineEditor {
     hidden: bool,
 }
 
+/// A hidden line (a password) never shows in `Debug` output.
+impl std::fmt::Debug for LineEditor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = if self.hidden { "<hidden>" } else { &self.text };
+        f.debug_struct("LineEditor")
+            .field("text", &text)
+            .field("cursor", &self.cursor)
+            .field("history", &self.history.len())
+            .field("hidden", &self.hidden)
+            .finish()
+    }
+}
+
 impl LineEditor {
+    /// Clears the line and overwrites the memory it was in (a secret given up on).
+    pub fn wipe(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.text);
+        self.cursor = 0;
+    }
+
     pub fn text(&self) -> &str {
         &self.text
     }

@@ -16,6 +16,18 @@ pub const KEY_HELP: &[(&str, &str)] = &[
         "Alt-P",
         "hidden input for the next line (passwords: not shown, not kept)",
     ),
+    (
+        "Alt-Enter",
+        "canary: to the first receiver(s); Alt-Enter again sends the rest",
+    ),
+    (
+        "Alt-B / Esc",
+        "send in batches (--batch), stops at a failure / Esc drops it",
+    ),
+    (
+        "Alt-S",
+        "answer the panes showing a password prompt (⚿), once, hidden",
+    ),
     ("Ctrl-U", "clear the line"),
     (
         "Alt-X",

@@ -5,6 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::editor::LineEditor;
 use super::keys::{TermModes, encode_key};
+use super::safe::{Outgoing, SendHow};
 use super::{App, Effect, InputMode, Overlay};
 use crate::ssh::SessionId;
 
@@ -97,6 +98,13 @@ impl App {
     }
 
     fn line_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        // Alt-Enter: a canary send, or the rest of one whose canary succeeded.
+        if key.code == KeyCode::Enter && key.modifiers.contains(KeyModifiers::ALT) {
+            if let Some(effects) = self.canary_key() {
+                return effects;
+            }
+            return self.send_line(SendHow::Canary);
+        }
         if let Some(c) = ctrl(&key) {
             return self.line_ctrl(c);
         }
@@ -110,7 +118,8 @@ impl App {
             return Vec::new();
         }
         match key.code {
-            KeyCode::Enter => self.send_line(),
+            KeyCode::Enter => self.send_line(SendHow::All),
+            KeyCode::Esc if self.drop_staged() => Vec::new(),
             KeyCode::F(n) => self.function_key(n),
             KeyCode::Tab => self.cycle_focus(1),
             KeyCode::BackTab => self.cycle_focus(-1),
@@ -123,18 +132,15 @@ impl App {
         }
     }
 
-    fn send_line(&mut self) -> Vec<Effect> {
-        let mut line = match super::command::classify(self.editor.take()) {
-            super::command::LineKind::Command(command) => return self.run_command(command),
-            super::command::LineKind::Shell(line) => line,
-        };
-        if !line.trim().is_empty() {
-            for pane in self.panes.iter_mut().filter(|p| p.is_target()) {
-                pane.command_sent(&line);
+    fn send_line(&mut self, how: SendHow) -> Vec<Effect> {
+        let what = match super::command::classify(self.editor.take()) {
+            super::command::LineKind::Command(command) if command.is_empty() => {
+                return self.run_command(command);
             }
-        }
-        line.push('\r');
-        self.broadcast(line.as_bytes())
+            super::command::LineKind::Command(command) => Outgoing::Command(command),
+            super::command::LineKind::Shell(line) => Outgoing::Line(line),
+        };
+        self.send_guarded(what, how)
     }
 
     fn line_ctrl(&mut self, c: char) -> Vec<Effect> {
@@ -175,6 +181,8 @@ impl App {
             'i' => self.invert_selection(),
             'g' => self.select_group(),
             'x' => return self.discard_pending_input(),
+            'b' => return self.send_line(SendHow::Rolling),
+            's' => self.ask_prompt_answer(),
             'p' => {
                 let hidden = !self.editor.is_hidden();
                 self.editor.clear();
@@ -359,6 +367,14 @@ impl App {
             Overlay::Prompt(dialog) => self.prompt_key(dialog, key),
             Overlay::AddHost(editor) => self.add_host_key(editor, key),
             Overlay::Results(view) => self.results_key(view, key),
+            Overlay::SendConfirm(confirm) if yes => {
+                self.send_how(confirm.what, confirm.how, confirm.targets)
+            }
+            Overlay::SendConfirm(_) if no => {
+                self.notice = Some("not sent".into());
+                Vec::new()
+            }
+            Overlay::AnswerPrompts { ids, input } => self.answer_prompts_key(ids, input, key),
             open => {
                 self.overlay = Some(open);
                 Vec::new()
@@ -420,7 +436,7 @@ impl App {
 }
 
 /// Plain editing keys shared by the broadcast line and dialog inputs.
-fn edit_key(editor: &mut LineEditor, code: KeyCode, history: bool) {
+pub(super) fn edit_key(editor: &mut LineEditor, code: KeyCode, history: bool) {
     match code {
         KeyCode::Char(c) => editor.insert(c),
         KeyCode::Backspace => editor.backspace(),

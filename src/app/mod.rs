@@ -1,6 +1,7 @@
 //! The model: everything the TUI knows, changed only through [`App::update`]. No IO here:
 //! what should happen outside is returned as [`Effect`]s for the event loop to carry out.
 
+mod answer;
 mod charset;
 mod command;
 pub mod editor;
@@ -15,6 +16,7 @@ pub mod pane;
 mod reflow;
 pub mod result;
 pub mod results;
+pub mod safe;
 pub mod select;
 #[cfg(test)]
 mod tests;
@@ -192,6 +194,13 @@ pub enum Overlay {
         lines: usize,
         targets: Vec<SessionId>,
     },
+    /// A broadcast held until the user confirms it (many receivers, a destructive line).
+    SendConfirm(safe::SendConfirm),
+    /// One hidden answer for every pane showing a password prompt.
+    AnswerPrompts {
+        ids: Vec<SessionId>,
+        input: LineEditor,
+    },
 }
 
 pub struct App {
@@ -217,6 +226,10 @@ pub struct App {
     pub(crate) fuzzy: bool,
     /// The last `:CMD` run's number (0: none yet).
     pub(crate) exec_run: u64,
+    /// Canary, rolling and confirmation settings.
+    pub safety: safe::Safety,
+    /// A canary or rolling send still going out.
+    pub(crate) staged: Option<safe::Staged>,
 }
 
 impl App {
@@ -239,6 +252,8 @@ impl App {
             planned_panes,
             fuzzy: false,
             exec_run: 0,
+            safety: safe::Safety::default(),
+            staged: None,
         }
     }
 
@@ -318,6 +333,11 @@ impl App {
     /// Input queued for a pane's session that its remote side has not taken (bytes).
     pub fn pane_pending_input(&self, id: SessionId) -> Option<usize> {
         self.pane(id).map(|p| p.pending_input)
+    }
+
+    /// What a pane's last command answered, if it was seen.
+    pub fn pane_last_result(&self, id: SessionId) -> Option<&result::CommandResult> {
+        self.pane(id).and_then(Pane::last_result)
     }
 
     /// Where a pane's session is in its life.
@@ -438,7 +458,14 @@ impl App {
         // Output (the busiest message) takes its pane's size itself; anything else may have
         // brought other panes on screen (a page flip, a focus move, a zoom).
         let shows = !matches!(msg, Msg::Output { .. } | Msg::Lag(_));
-        let effects = self.apply(msg);
+        let answers = matches!(
+            msg,
+            Msg::Output { .. } | Msg::Exec { .. } | Msg::State { .. }
+        );
+        let mut effects = self.apply(msg);
+        if answers && self.staged.is_some() {
+            effects.extend(self.advance_staged());
+        }
         if shows {
             self.take_visible_sizes();
         }
@@ -504,20 +531,23 @@ impl App {
             }
             // Answers to the terminal queries in the output (a cursor position report, the
             // device attributes) go straight back: programs wait for them.
-            Msg::Output { id, data } => match self.pane_mut(id) {
-                Some(pane) => {
-                    let bytes = pane.process(&data);
-                    if bytes.is_empty() {
-                        Vec::new()
-                    } else {
-                        vec![Effect::Send {
-                            id,
-                            bytes: bytes.into(),
-                        }]
-                    }
+            Msg::Output { id, data } => {
+                let Ok(index) = self.panes.binary_search_by_key(&id, |p| p.id) else {
+                    return Vec::new();
+                };
+                let pane = &mut self.panes[index];
+                let bytes = pane.process(&data);
+                // One row looked at: cheap enough per chunk, and the mark is always current.
+                pane.asks_password = self.safety.is_password_prompt(&pane.cursor_line());
+                if bytes.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![Effect::Send {
+                        id,
+                        bytes: bytes.into(),
+                    }]
                 }
-                None => Vec::new(),
-            },
+            }
             Msg::ExitStatus { id, status } => {
                 if let Some(pane) = self.pane_mut(id) {
                     pane.exit_status = Some(status);

@@ -35,6 +35,8 @@ pub struct Pane {
     pub pending_input: usize,
     /// What the last command answered, read from the output as it comes.
     results: ResultTracker,
+    /// The cursor's line looks like a password prompt (`[sudo] password for`, …).
+    pub asks_password: bool,
 }
 
 impl Pane {
@@ -49,6 +51,7 @@ impl Pane {
             in_broadcast: true,
             pending_input: 0,
             results: ResultTracker::default(),
+            asks_password: false,
         }
     }
 
@@ -72,9 +75,7 @@ impl Pane {
     /// The broadcast line sent `line` here: its answer is tracked from now on, and the
     /// cursor's line (the prompt, before the echo arrives) tells where the answer ends.
     pub fn command_sent(&mut self, line: &str) {
-        let screen = self.screen();
-        let (row, col) = screen.cursor_position();
-        let prompt = screen.contents_between(row, 0, row, col);
+        let prompt = self.cursor_line();
         self.results.sent(line, &prompt);
     }
 
@@ -111,6 +112,13 @@ impl Pane {
         if self.emulator.resets != before {
             tracing::warn!(pane = %self.name, "terminal emulator panicked; pane reset");
         }
+    }
+
+    /// The cursor's row up to the cursor: where a prompt waits.
+    pub fn cursor_line(&self) -> String {
+        let screen = self.screen();
+        let (row, col) = screen.cursor_position();
+        screen.contents_between(row, 0, row, col)
     }
 
     /// The text of the emulator's live screen.

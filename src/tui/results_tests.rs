@@ -13,16 +13,21 @@ use crate::app::select::group_label;
 use crate::mock::{HostKeySource, HostKeyType, MockOptions, MockServer};
 use crate::ssh::{Engine, EngineSettings, SessionState};
 
-const DEADLINE: Duration = Duration::from_secs(30);
+/// The loop's terminal input, as the tests feed it.
+pub(super) type KeyInput = UnboundedSender<std::io::Result<Event>>;
+
+pub(super) const DEADLINE: Duration = Duration::from_secs(30);
 
 /// What a frame showed: the screen, each result group (hosts, label), the live targets and
 /// how many sessions are ready.
 #[derive(Debug, Clone, Default)]
-struct Seen {
-    screen: String,
-    groups: Vec<(String, String, String)>,
-    targets: usize,
-    ready: usize,
+pub(super) struct Seen {
+    pub screen: String,
+    pub groups: Vec<(String, String, String)>,
+    pub targets: usize,
+    pub ready: usize,
+    /// Panes with a last result of any kind.
+    pub answered: usize,
 }
 
 fn seen(lines: &[String], app: &App) -> Seen {
@@ -40,22 +45,27 @@ fn seen(lines: &[String], app: &App) -> Seen {
             .collect(),
         targets: app.target_count(),
         ready,
+        answered: app
+            .pane_ids()
+            .into_iter()
+            .filter(|&id| app.pane_last_result(id).is_some())
+            .count(),
     }
 }
 
-fn press(input: &UnboundedSender<std::io::Result<Event>>, code: KeyCode, mods: KeyModifiers) {
+pub(super) fn press(input: &KeyInput, code: KeyCode, mods: KeyModifiers) {
     let key = Event::Key(KeyEvent::new(code, mods));
     input.unbounded_send(Ok(key)).expect("the loop is running");
 }
 
-fn type_line(input: &UnboundedSender<std::io::Result<Event>>, text: &str) {
+pub(super) fn type_line(input: &KeyInput, text: &str) {
     for c in text.chars() {
         press(input, KeyCode::Char(c), KeyModifiers::NONE);
     }
     press(input, KeyCode::Enter, KeyModifiers::NONE);
 }
 
-async fn differing_mock(hosts: usize, differ: &str, marks: bool) -> MockServer {
+pub(super) async fn differing_mock(hosts: usize, differ: &str, marks: bool) -> MockServer {
     MockServer::start_in_memory(MockOptions {
         host_key: HostKeySource::Ephemeral(HostKeyType::Ed25519),
         hosts,
@@ -85,7 +95,11 @@ fn setup_for(mock: &MockServer) -> TuiSetup {
     }
 }
 
-async fn wait_for(seen: &mut watch::Receiver<Seen>, what: &str, ok: impl Fn(&Seen) -> bool) {
+pub(super) async fn wait_for(
+    seen: &mut watch::Receiver<Seen>,
+    what: &str,
+    ok: impl Fn(&Seen) -> bool,
+) {
     let outcome = tokio::time::timeout(DEADLINE, seen.wait_for(|s| ok(s)))
         .await
         .map(|r| r.is_ok());
@@ -96,7 +110,7 @@ async fn wait_for(seen: &mut watch::Receiver<Seen>, what: &str, ok: impl Fn(&See
     }
 }
 
-fn groups(list: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+pub(super) fn groups(list: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
     list.iter()
         .map(|(h, l, o)| (h.to_string(), l.to_string(), o.to_string()))
         .collect()
@@ -138,7 +152,7 @@ async fn twenty_sessions_three_differ_select_the_small_group_and_only_it_gets_th
 }
 
 /// Runs `script` against the loop on `mock`, each frame summed up in `Seen`.
-async fn drive<F>(
+pub(super) async fn drive<F>(
     mock: &MockServer,
     script: impl FnOnce(UnboundedSender<std::io::Result<Event>>, watch::Receiver<Seen>) -> F,
 ) where

@@ -48,6 +48,10 @@ enum Slot {
     Zoom,
     Mouse,
     Notice,
+    /// A canary or rolling send in progress.
+    Staged,
+    /// Panes showing a password prompt.
+    Asking,
     Mock,
     Threads,
     Lag,
@@ -65,6 +69,7 @@ const GIVE_WAY: &[Slot] = &[
     Slot::Targets,
     Slot::Mock,
     Slot::Lag,
+    Slot::Asking,
     Slot::Mouse,
     Slot::Zoom,
     Slot::Targets,
@@ -214,6 +219,17 @@ fn status_items(app: &App, layout: &PaneLayout) -> Vec<Item> {
     }
     if !app.mouse_capture {
         items.push(Item::one(Slot::Mouse, Span::raw("mouse off")));
+    }
+    // What a canary or rolling send waits for stays until it moves on: it is not a notice.
+    if let Some(staged) = app.staged_status() {
+        let style = Style::new().fg(Color::Black).bg(Color::Yellow);
+        items.push(Item::one(Slot::Staged, Span::styled(staged, style)));
+    }
+    let asking = app.panes.iter().filter(|p| p.asks_password).count();
+    if asking > 0 {
+        let text = format!("{asking} ask a password: Alt-S answers");
+        let style = Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD);
+        items.push(Item::one(Slot::Asking, Span::styled(text, style)));
     }
     if let Some(notice) = &app.notice {
         let style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);

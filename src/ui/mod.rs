@@ -7,6 +7,8 @@ mod results;
 #[cfg(test)]
 mod results_tests;
 #[cfg(test)]
+mod safe_tests;
+#[cfg(test)]
 mod tests;
 
 use ratatui::Frame;

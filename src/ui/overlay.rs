@@ -40,6 +40,18 @@ pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
             draw_input_dialog(frame, area, &title, &dialog.text, &dialog.input);
         }
         Overlay::Results(view) => super::results::draw_results(frame, app, view, area),
+        Overlay::SendConfirm(confirm) => {
+            draw_message(
+                frame,
+                area,
+                " Confirm broadcast ",
+                app.confirm_text(confirm),
+            );
+        }
+        Overlay::AnswerPrompts { ids, input } => {
+            let text = app.answer_prompt_text(ids);
+            draw_input_dialog(frame, area, " Password prompts ", &text, input);
+        }
         Overlay::AddHost(editor) => {
             let text = "Host to add, as user@host:port (Enter adds, Esc cancels)";
             draw_input_dialog(frame, area, " Add host ", text, editor);

@@ -51,6 +51,13 @@ fn title(pane: &Pane) -> Line<'static> {
         let (text, color) = badge(result.status);
         spans.insert(3, Span::styled(format!(" {text}"), Style::new().fg(color)));
     }
+    // A password prompt on screen: Alt-S answers every pane showing one.
+    if pane.asks_password {
+        spans.push(Span::styled(
+            "⚿ password? ",
+            Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
+        ));
+    }
     // Input the remote side has not taken yet: a paste still going out, or stuck.
     if pane.pending_input > 0 {
         let pending = format!("⇡ {} ", crate::ssh::human_bytes(pane.pending_input as u64));

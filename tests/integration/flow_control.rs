@@ -81,7 +81,7 @@ fn paste_text(bytes: usize) -> String {
 
 /// sshd with the fixture host key (pinned by the targets) and a folder its login user may
 /// write pastes into.
-fn sshd_and_targets(env: &TestEnv, sessions: usize) -> (Sshd, Vec<Target>, PathBuf) {
+pub(crate) fn sshd_and_targets(env: &TestEnv, sessions: usize) -> (Sshd, Vec<Target>, PathBuf) {
     let server = Sshd::start(
         env,
         SshdOptions {

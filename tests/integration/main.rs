@@ -12,6 +12,7 @@ mod flow_control;
 mod host_keys;
 mod mock_console;
 mod mock_server;
+mod prompt_answers;
 mod proxy;
 mod pty;
 mod reliability;

@@ -64,3 +64,48 @@ async fn results_view_selects_the_differing_hosts_for_the_next_line() {
     tmux.keys(&["y"]).await;
     server.stop();
 }
+
+/// A canary broadcast in the real binary: Alt-Enter sends the line to mock-01 only, the
+/// status bar says it succeeded, and Alt-Enter again sends it to the other three.
+#[tokio::test]
+async fn a_canary_broadcast_reaches_one_pane_then_the_rest_on_alt_enter() {
+    if !have_all(&["tmux"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let server = support::mock_with(mtssh::mock::MockOptions {
+        hosts: 4,
+        ..Default::default()
+    })
+    .await;
+    let tmux = launch_ready(&env, &server).await;
+
+    let line = token("canary");
+    tmux.type_text(&format!("echo {line}")).await;
+    tmux.keys(&["M-Enter"]).await;
+    let panes = tmux
+        .wait_screen("the canary's success", |s| {
+            s.contains("canary ✓ mock-01: Alt-Enter sends to the 3 others")
+                .then(|| pane_contents(s))
+        })
+        .await;
+    assert!(has_line(&panes, "mock-01", &line), "{panes:?}");
+    for other in ["mock-02", "mock-03", "mock-04"] {
+        assert!(
+            !mentions(&panes, other, &line),
+            "{other} got it early: {panes:?}"
+        );
+    }
+    tmux.keys(&["M-Enter"]).await;
+    tmux.wait_screen("the line in every pane", |s| {
+        let panes = pane_contents(s);
+        ["mock-01", "mock-02", "mock-03", "mock-04"]
+            .iter()
+            .all(|n| has_line(&panes, n, &line))
+            .then_some(())
+    })
+    .await;
+    tmux.keys(&["C-q"]).await;
+    tmux.keys(&["y"]).await;
+    server.stop();
+}
