@@ -13,7 +13,7 @@ use crate::batch::{RunOptions, Verbosity};
 use crate::bench::BenchOptions;
 use crate::config::HostOptions;
 use crate::config::options::{DEFAULT_FANOUT, DEFAULT_PER_HOST};
-use crate::mock::{HostKeyType, Lang};
+use crate::mock::{HostKeyType, Lang, ShellStyle};
 use crate::modes::Mode;
 use crate::serve::ServeOptions;
 use crate::ssh::HostKeyCheck;
@@ -317,8 +317,14 @@ pub struct MockArgs {
     /// Host key file (created on first start). Default: in the user data dir.
     #[arg(long, value_name = "FILE")]
     pub host_key: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = HostKeyType::Ed25519)]
-    pub host_key_type: HostKeyType,
+    /// Host key type [default: ed25519; rsa with --style handout, as the handout's server].
+    #[arg(long, value_enum)]
+    pub host_key_type: Option<HostKeyType>,
+    /// What the shell looks like: the practice shell, or the course handout's echo server
+    /// (its Chinese banner, a `> ` prompt, every line echoed as `服务端收到指令：<line>`, exit
+    /// leaves), so clients written from the handout work unchanged.
+    #[arg(long, value_enum, default_value_t = ShellStyle::Practice)]
+    pub style: ShellStyle,
     /// Language of the practice shell's texts.
     #[arg(long, value_enum, default_value_t = Lang::En)]
     pub lang: Lang,
@@ -501,7 +507,10 @@ impl From<MockArgs> for ServeOptions {
             users_file: args.users_file,
             authorized_keys: args.authorized_keys,
             host_key: args.host_key,
-            host_key_type: args.host_key_type,
+            host_key_type: args.host_key_type.unwrap_or(match args.style {
+                ShellStyle::Handout => HostKeyType::Rsa,
+                ShellStyle::Practice => HostKeyType::Ed25519,
+            }),
             lang: args.lang,
             latency: Duration::from_millis(args.latency),
             login_grace: Duration::from_secs(args.login_grace),
@@ -510,6 +519,7 @@ impl From<MockArgs> for ServeOptions {
             kex: args.kex.map(|list| list.to_vec()),
             differ: args.differ,
             marks: !args.no_marks,
+            style: args.style,
         }
     }
 }
@@ -530,6 +540,7 @@ macro_rules! value_enum_by_name {
 value_enum_by_name!(Mode, name);
 value_enum_by_name!(HostKeyType, name);
 value_enum_by_name!(Lang, name);
+value_enum_by_name!(ShellStyle, name);
 value_enum_by_name!(HostKeyCheck, as_str);
 
 #[cfg(test)]

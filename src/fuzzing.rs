@@ -187,6 +187,11 @@ pub fn shell(data: &[u8]) {
             status: 1,
             text: "differs".into(),
         }),
+        style: if flags & 32 == 32 {
+            crate::mock::ShellStyle::Handout
+        } else {
+            crate::mock::ShellStyle::Practice
+        },
     };
     // Exec requests run one command line with no line discipline.
     if flags & 4 == 4 {

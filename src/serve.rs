@@ -44,6 +44,8 @@ pub struct ServeOptions {
     pub differ: Vec<crate::mock::DifferRule>,
     /// OSC 133 marks from the practice shell.
     pub marks: bool,
+    /// The practice shell or the handout's echo server.
+    pub style: crate::mock::ShellStyle,
 }
 
 pub async fn run(args: ServeOptions) -> Result<ExitCode> {
@@ -144,6 +146,7 @@ async fn options(args: &ServeOptions) -> Result<(MockOptions, UsersFrom)> {
         kex: args.kex.clone(),
         differ: args.differ.clone(),
         marks: args.marks,
+        style: args.style,
         ..MockOptions::default()
     };
     Ok((opts, from))

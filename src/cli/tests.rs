@@ -230,3 +230,29 @@ fn seconds_refuse_what_is_not_a_duration() {
     assert!(seconds("40000000").is_err());
     assert_eq!(seconds("86400"), Ok(Duration::from_secs(86400)));
 }
+
+/// `--style handout` serves the handout's RSA key unless a key type is asked for.
+#[test]
+fn the_handout_style_defaults_to_an_rsa_host_key() {
+    let serve = |words: &[&str]| {
+        let cli = Cli::try_parse_from(words).unwrap_or_else(|e| panic!("{e}"));
+        let Some(Command::Mock(mock)) = cli.command else {
+            panic!("not the mock command");
+        };
+        crate::serve::ServeOptions::from(mock)
+    };
+    let handout = serve(&["mtssh", "mock", "--style", "handout"]);
+    assert_eq!(handout.host_key_type, HostKeyType::Rsa);
+    assert_eq!(handout.style, crate::mock::ShellStyle::Handout);
+    let plain = serve(&["mtssh", "mock"]);
+    assert_eq!(plain.host_key_type, HostKeyType::Ed25519);
+    let chosen = serve(&[
+        "mtssh",
+        "mock",
+        "--style",
+        "handout",
+        "--host-key-type",
+        "ed25519",
+    ]);
+    assert_eq!(chosen.host_key_type, HostKeyType::Ed25519);
+}

@@ -290,3 +290,46 @@ fn xterm_shell() -> Work {
         rows: 24,
     }
 }
+
+/// `--style handout` over a real SSH session with an RSA host key, as the handout's server.
+#[tokio::test]
+async fn the_handout_style_answers_with_its_prompt_and_echo() {
+    let mock = MockServer::start_in_memory(MockOptions {
+        host_key: HostKeySource::Ephemeral(HostKeyType::Rsa),
+        style: super::ShellStyle::Handout,
+        ..Default::default()
+    })
+    .await
+    .expect("the mock starts");
+    assert_eq!(mock.host_key().algorithm().as_str(), "ssh-rsa");
+    let (engine, mut events) = engine_for(&mock);
+    let session = engine.spawn(0, target(&mock, 0), xterm_shell());
+    let mut output = String::new();
+    let mut typed = false;
+    loop {
+        match next_event(&mut events, "the handout's echo of `ls`").await {
+            SessionEvent::State { state, .. } if state.is_finished() => {
+                panic!("the shell ended: {state} ({output:?})")
+            }
+            SessionEvent::Output { data, .. } => {
+                output.push_str(&String::from_utf8_lossy(&data));
+                if !typed && output.ends_with("> ") {
+                    session.input(&b"ls\r"[..]).unwrap();
+                    typed = true;
+                }
+                if output.contains("服务端收到指令：ls\r\n> ") {
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        output.starts_with("=====本地模拟SSH服务=====\r\n输入任意指令，服务端回显内容\r\n> "),
+        "{output:?}"
+    );
+    assert!(!output.contains("\x1b]133"), "no prompt marks: {output:?}");
+    session.close();
+    run_to_end(&mut events, 0).await;
+    mock.stop();
+}

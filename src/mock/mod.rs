@@ -29,7 +29,7 @@ use tokio::sync::watch;
 pub use differ::{DifferRule, Difference};
 pub use hostkey::HostKeyType;
 pub use limiter::LoginLimit;
-pub use shell::Lang;
+pub use shell::{Lang, ShellStyle};
 pub use thread::MockThread;
 
 /// The course's address and credentials.
@@ -73,6 +73,8 @@ pub struct MockOptions {
     pub marks: bool,
     /// Hosts that differ on purpose (`--differ`): the last rule naming a host wins.
     pub differ: Vec<DifferRule>,
+    /// The practice shell, or the course handout's echo server (`--style handout`).
+    pub style: ShellStyle,
 }
 
 /// What one channel of the mock received from its client, for tests.
@@ -170,6 +172,7 @@ impl Default for MockOptions {
             record_input: false,
             marks: true,
             differ: Vec::new(),
+            style: ShellStyle::Practice,
         }
     }
 }

@@ -16,7 +16,7 @@ use tracing::debug;
 use super::console::{Console, Event, Peer};
 use super::differ::difference_for;
 use super::limiter::{Limiter, Turn};
-use super::shell::{self, Action, Difference, Shell, ShellConfig};
+use super::shell::{self, Action, Difference, Shell, ShellConfig, ShellStyle};
 use super::{Credentials, Lang, MockOptions, ReceivedInput, host_name};
 
 /// `seq` output is sent in pieces of this many lines so that a huge count streams with flow
@@ -38,6 +38,7 @@ pub(super) struct Shared {
     limiter: Limiter,
     max_sessions: usize,
     marks: bool,
+    style: ShellStyle,
     /// Host name to its difference, for the hosts `--differ` names.
     differ: HashMap<String, Difference>,
     /// Connections accepted so far (tests: `:CMD` must not open new ones).
@@ -59,6 +60,7 @@ impl Shared {
             limiter: Limiter::new(opts.login_limit),
             max_sessions: opts.max_sessions.max(1),
             marks: opts.marks,
+            style: opts.style,
             differ: (0..opts.hosts.max(1))
                 .filter_map(|i| Some((host_name(i), difference_for(&opts.differ, i)?)))
                 .collect(),
@@ -205,6 +207,7 @@ impl Connection {
             started_at_unix: self.shared.started_at_unix,
             marks: self.shared.marks,
             differ: self.shared.differ.get(&self.hostname).cloned(),
+            style: self.shared.style,
         }
     }
 

@@ -301,7 +301,7 @@ async fn run_guide(name: &str) {
 
 fn runs_ssh(line: &str) -> bool {
     line.split([';', '&', '|', '('])
-        .any(|part| part.split_whitespace().next() == Some("ssh"))
+        .any(|part| matches!(part.split_whitespace().next(), Some("ssh" | "sshpass")))
 }
 
 /// Where the guide's mock server runs, and the student's machine: an isolated HOME and a

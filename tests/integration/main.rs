@@ -8,6 +8,7 @@
 //! (the mock server, OpenSSH's ssh/sshd, paramiko) on loopback, in an isolated HOME.
 
 mod course;
+mod course_programs;
 mod flow_control;
 mod host_keys;
 mod mock_console;

@@ -1,11 +1,14 @@
 //! Builtins: running one command, and parsing their arguments.
 
 use super::clock::{format_date, format_uptime};
-use super::texts::{clean_line, clean_text, help_text, tr};
+use super::texts::{HANDOUT_ECHO, clean_line, clean_text, help_text, tr};
 use super::{Action, Busy, Flow, Lang, MAX_SEQ, MAX_SLEEP_MS, Out, STATUS_BAD_EXIT_ARG, Shell};
 
 impl Shell {
     pub(super) fn run_segment(&mut self, raw: &str, out: &mut Out) -> Flow {
+        if self.handout() {
+            return self.run_handout_line(raw, out);
+        }
         let words = self.words(raw);
         let Some(name) = words.first() else {
             return Flow::Next;
@@ -102,6 +105,18 @@ impl Shell {
             out.text(&format!("{}\n", d.text));
             self.last_status = d.status;
         }
+        Flow::Next
+    }
+
+    /// The handout's echo server: `exit` leaves, a blank line only prompts again, anything
+    /// else comes back as `服务端收到指令：<line>`.
+    fn run_handout_line(&mut self, raw: &str, out: &mut Out) -> Flow {
+        match raw.trim() {
+            "" => {}
+            "exit" => return Flow::Exit(0),
+            line => out.text(&format!("{HANDOUT_ECHO}{}\n", clean_text(line))),
+        }
+        self.last_status = 0;
         Flow::Next
     }
 

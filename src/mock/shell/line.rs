@@ -170,7 +170,12 @@ impl Shell {
         if !line.trim().is_empty() {
             self.mark_output(out);
         }
-        self.queue.extend(split_segments(&line));
+        if self.handout() {
+            // The handout's server echoes the line whole: `;` is just a character there.
+            self.queue.push_back(line);
+        } else {
+            self.queue.extend(split_segments(&line));
+        }
         self.run_queue(out);
     }
 

@@ -77,6 +77,7 @@ fn a_differing_host_adds_its_line_and_status() {
     let script = run_exec(
         &ShellConfig {
             differ: Some(differ),
+            style: Default::default(),
             ..cfg(Lang::En, false)
         },
         "true",
@@ -84,4 +85,24 @@ fn a_differing_host_adds_its_line_and_status() {
     );
     assert_eq!(text(&script), "other\n");
     assert_eq!(others(&script), vec![Action::Exit(3)]);
+}
+
+/// The handout's echo server: its banner, `> ` prompt and echo, no marks, `;` kept.
+#[test]
+fn the_handout_style_greets_prompts_and_echoes_as_the_handout() {
+    let mut sh = Shell::new(ShellConfig {
+        marks: true,
+        style: crate::mock::ShellStyle::Handout,
+        ..cfg(Lang::En, true)
+    });
+    let greeting = text(&sh.start(NOW));
+    assert_eq!(
+        greeting,
+        "=====本地模拟SSH服务=====\r\n输入任意指令，服务端回显内容\r\n> "
+    );
+    let reply = text(&feed(&mut sh, "ls -l; help\r"));
+    assert_eq!(reply, "ls -l; help\r\n服务端收到指令：ls -l; help\r\n> ");
+    assert_eq!(text(&feed(&mut sh, "\r")), "\r\n> ");
+    let bye = feed(&mut sh, "exit\r");
+    assert_eq!(others(&bye), vec![Action::Exit(0)]);
 }

@@ -47,7 +47,7 @@ use std::str::FromStr;
 
 pub use super::differ::Difference;
 pub use builtins::seq_chunk;
-use texts::{banner, clean_line};
+use texts::{HANDOUT_BANNER, HANDOUT_PROMPT, banner, clean_line};
 use words::split_segments;
 
 /// Longest line the editor keeps; a client must not be able to grow memory
@@ -116,6 +116,31 @@ impl FromStr for Lang {
     }
 }
 
+/// What the shell looks like to its client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ShellStyle {
+    /// The practice shell: `user@host:~$ ` prompts, builtins, OSC 133 marks.
+    #[default]
+    Practice,
+    /// The course handout's echo server: its Chinese banner, a `> ` prompt, and every line
+    /// echoed as `服务端收到指令：<line>` (only `exit` is a command), so clients written
+    /// from the handout (which read until `> `) work unchanged.
+    Handout,
+}
+
+impl ShellStyle {
+    /// Every style, in the order of [`ShellStyle::NAMES`].
+    pub const ALL: [ShellStyle; 2] = [ShellStyle::Practice, ShellStyle::Handout];
+    pub const NAMES: &[&str] = &["practice", "handout"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ShellStyle::Practice => "practice",
+            ShellStyle::Handout => "handout",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShellConfig {
     pub hostname: String,
@@ -130,6 +155,7 @@ pub struct ShellConfig {
     pub marks: bool,
     /// This host differs on purpose (`mtssh mock --differ`).
     pub differ: Option<Difference>,
+    pub style: ShellStyle,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -288,7 +314,11 @@ impl Shell {
             return out.finish();
         }
         self.set_now(now_unix);
-        out.text(&banner(self.lang(), &self.cfg.user, &self.cfg.hostname));
+        if self.handout() {
+            out.text(HANDOUT_BANNER);
+        } else {
+            out.text(&banner(self.lang(), &self.cfg.user, &self.cfg.hostname));
+        }
         self.prompt(&mut out);
         out.finish()
     }
@@ -373,6 +403,10 @@ impl Shell {
     /// With marks, as a FinalTerm-style shell integration would: `D;status` closes the
     /// command that ran, `A` … `B` bracket the prompt.
     fn prompt(&mut self, out: &mut Out) {
+        if self.handout() {
+            out.text(HANDOUT_PROMPT);
+            return;
+        }
         let marks = self.marks();
         if marks && mem::take(&mut self.command_open) {
             out.raw(format!("\x1b]133;D;{}\x07", self.last_status).as_bytes());
@@ -395,7 +429,12 @@ impl Shell {
     }
 
     fn marks(&self) -> bool {
-        self.cfg.marks && self.crlf()
+        // The handout's clients read until `> `: a mark after it would reach them as noise.
+        self.cfg.marks && self.crlf() && !self.handout()
+    }
+
+    fn handout(&self) -> bool {
+        self.cfg.style == ShellStyle::Handout
     }
 
     fn lang(&self) -> Lang {

@@ -14,6 +14,7 @@ pub(super) fn cfg(lang: Lang, pty: bool) -> ShellConfig {
         started_at_unix: 1_795_796_680 - 93_784, // 1 day 2:03:04 before
         marks: false,
         differ: None,
+        style: Default::default(),
     }
 }
 

@@ -70,6 +70,11 @@ pub(super) fn help_text(lang: Lang) -> &'static str {
     )
 }
 
+/// The handout server's greeting, prompt and echo, word for word (its clients match them).
+pub(super) const HANDOUT_BANNER: &str = "=====本地模拟SSH服务=====\n输入任意指令，服务端回显内容\n";
+pub(super) const HANDOUT_PROMPT: &str = "> ";
+pub(super) const HANDOUT_ECHO: &str = "服务端收到指令：";
+
 /// The greeting before the first prompt.
 pub(super) fn banner(lang: Lang, user: &str, host: &str) -> String {
     let (title, welcome) = match lang {
