@@ -7,6 +7,7 @@ pub mod editor;
 mod emulator;
 pub mod help;
 pub mod help_layout;
+mod inject;
 mod input;
 pub mod keys;
 pub mod layout;

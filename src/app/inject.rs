@@ -1,0 +1,139 @@
+//! Hides a pane's output while an injected line (shell integration) runs: from the moment the
+//! line is sent until the sentinel it prints, so the pane never shows the line's echo.
+//!
+//! Never for ever and nothing lost: past a deadline, or once more than [`MAX_HELD`] bytes
+//! wait, everything held back is shown as it came.
+
+use std::time::{Duration, Instant};
+
+use crate::ssh::shell_integration::READY_SENTINEL;
+
+/// How long output is held back waiting for the sentinel.
+pub const HIDE_TIMEOUT: Duration = Duration::from_secs(3);
+/// Output held back beyond this is not an echo: show it.
+pub const MAX_HELD: usize = 64 * 1024;
+
+#[derive(Debug, Default)]
+pub struct Hider {
+    /// Output since the line was sent; `Some` while hiding.
+    held: Option<Vec<u8>>,
+    deadline: Option<Instant>,
+}
+
+impl Hider {
+    /// The line was sent at `now`: hold output back from here on.
+    pub fn start(&mut self, now: Instant) {
+        self.held = Some(Vec::new());
+        self.deadline = Some(now + HIDE_TIMEOUT);
+    }
+
+    pub fn is_hiding(&self) -> bool {
+        self.held.is_some()
+    }
+
+    /// What of `bytes` the pane shows now: all of it when not hiding; while hiding nothing,
+    /// until the sentinel arrives (in one chunk or split across several), then whatever
+    /// followed it.
+    pub fn filter(&mut self, bytes: &[u8]) -> Vec<u8> {
+        let Some(held) = self.held.as_mut() else {
+            return bytes.to_vec();
+        };
+        // Only the sentinel's tail can straddle chunks: search from just before the new bytes.
+        let from = held.len().saturating_sub(READY_SENTINEL.len() - 1);
+        held.extend_from_slice(bytes);
+        if let Some(at) = find(&held[from..], READY_SENTINEL) {
+            let after = from + at + READY_SENTINEL.len();
+            let shown = held[after..].to_vec();
+            self.stop();
+            return shown;
+        }
+        if held.len() > MAX_HELD {
+            return self.release();
+        }
+        Vec::new()
+    }
+
+    /// At `now`, past the deadline: everything held back, shown after all.
+    pub fn expire(&mut self, now: Instant) -> Option<Vec<u8>> {
+        match self.deadline {
+            Some(deadline) if now >= deadline => Some(self.release()),
+            _ => None,
+        }
+    }
+
+    fn release(&mut self) -> Vec<u8> {
+        let held = self.held.take().unwrap_or_default();
+        self.stop();
+        held
+    }
+
+    fn stop(&mut self) {
+        self.held = None;
+        self.deadline = None;
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shows_everything_when_not_hiding() {
+        let mut h = Hider::default();
+        assert_eq!(h.filter(b"abc"), b"abc");
+        assert_eq!(h.expire(Instant::now() + HIDE_TIMEOUT * 2), None);
+    }
+
+    #[test]
+    fn hides_until_the_sentinel_even_split_across_chunks() {
+        let now = Instant::now();
+        let mut sentinel_split = READY_SENTINEL.to_vec();
+        let tail = sentinel_split.split_off(5);
+        for split in [1, 5, READY_SENTINEL.len() - 1] {
+            let mut h = Hider::default();
+            h.start(now);
+            assert_eq!(h.filter(b" : __mtssh_install; echo of the line\r\n"), b"");
+            assert_eq!(h.filter(&READY_SENTINEL[..split]), b"");
+            let mut rest = READY_SENTINEL[split..].to_vec();
+            rest.extend_from_slice(b"$ ");
+            assert_eq!(h.filter(&rest), b"$ ", "split at {split}");
+            assert!(!h.is_hiding());
+            assert_eq!(h.filter(b"later"), b"later");
+        }
+        // The sentinel's own bytes are not taken for it one by one.
+        let mut h = Hider::default();
+        h.start(now);
+        assert_eq!(h.filter(&sentinel_split), b"");
+        assert_eq!(h.filter(&tail), b"");
+        assert!(!h.is_hiding());
+    }
+
+    #[test]
+    fn the_timeout_releases_all_that_was_held() {
+        let now = Instant::now();
+        let mut h = Hider::default();
+        h.start(now);
+        assert_eq!(h.filter(b"sh: 1: [[: not found\r\n"), b"");
+        assert_eq!(h.filter(b"$ "), b"");
+        assert_eq!(h.expire(now + HIDE_TIMEOUT / 2), None);
+        assert_eq!(
+            h.expire(now + HIDE_TIMEOUT).as_deref(),
+            Some(&b"sh: 1: [[: not found\r\n$ "[..])
+        );
+        assert!(!h.is_hiding());
+        assert_eq!(h.filter(b"x"), b"x");
+    }
+
+    #[test]
+    fn too_much_held_is_shown() {
+        let mut h = Hider::default();
+        h.start(Instant::now());
+        let big = vec![b'y'; MAX_HELD + 1];
+        assert_eq!(h.filter(&big).len(), MAX_HELD + 1);
+        assert!(!h.is_hiding());
+    }
+}
