@@ -1,7 +1,8 @@
 //! Hides a pane's output while an injected line (shell integration) runs: from the moment the
 //! line is sent until the sentinel it prints, so the pane never shows the line's echo.
 //!
-//! Never for ever and nothing lost: past a deadline, or once more than [`MAX_HELD`] bytes
+//! Never for ever and nothing lost: past a deadline (counted from the first tick after the
+//! line was sent: the model has no clock of its own), or once more than [`MAX_HELD`] bytes
 //! wait, everything held back is shown as it came.
 
 use std::time::{Duration, Instant};
@@ -21,10 +22,10 @@ pub struct Hider {
 }
 
 impl Hider {
-    /// The line was sent at `now`: hold output back from here on.
-    pub fn start(&mut self, now: Instant) {
+    /// The line was sent: hold output back from here on.
+    pub fn start(&mut self) {
         self.held = Some(Vec::new());
-        self.deadline = Some(now + HIDE_TIMEOUT);
+        self.deadline = None;
     }
 
     pub fn is_hiding(&self) -> bool {
@@ -53,11 +54,18 @@ impl Hider {
         Vec::new()
     }
 
-    /// At `now`, past the deadline: everything held back, shown after all.
+    /// A tick at `now`: past the deadline, everything held back, shown after all.
     pub fn expire(&mut self, now: Instant) -> Option<Vec<u8>> {
+        if self.held.is_none() {
+            return None;
+        }
         match self.deadline {
             Some(deadline) if now >= deadline => Some(self.release()),
-            _ => None,
+            Some(_) => None,
+            None => {
+                self.deadline = Some(now + HIDE_TIMEOUT);
+                None
+            }
         }
     }
 
@@ -90,12 +98,11 @@ mod tests {
 
     #[test]
     fn hides_until_the_sentinel_even_split_across_chunks() {
-        let now = Instant::now();
         let mut sentinel_split = READY_SENTINEL.to_vec();
         let tail = sentinel_split.split_off(5);
         for split in [1, 5, READY_SENTINEL.len() - 1] {
             let mut h = Hider::default();
-            h.start(now);
+            h.start();
             assert_eq!(h.filter(b" : __mtssh_install; echo of the line\r\n"), b"");
             assert_eq!(h.filter(&READY_SENTINEL[..split]), b"");
             let mut rest = READY_SENTINEL[split..].to_vec();
@@ -106,7 +113,7 @@ mod tests {
         }
         // The sentinel's own bytes are not taken for it one by one.
         let mut h = Hider::default();
-        h.start(now);
+        h.start();
         assert_eq!(h.filter(&sentinel_split), b"");
         assert_eq!(h.filter(&tail), b"");
         assert!(!h.is_hiding());
@@ -116,8 +123,9 @@ mod tests {
     fn the_timeout_releases_all_that_was_held() {
         let now = Instant::now();
         let mut h = Hider::default();
-        h.start(now);
+        h.start();
         assert_eq!(h.filter(b"sh: 1: [[: not found\r\n"), b"");
+        assert_eq!(h.expire(now), None);
         assert_eq!(h.filter(b"$ "), b"");
         assert_eq!(h.expire(now + HIDE_TIMEOUT / 2), None);
         assert_eq!(
@@ -131,7 +139,7 @@ mod tests {
     #[test]
     fn too_much_held_is_shown() {
         let mut h = Hider::default();
-        h.start(Instant::now());
+        h.start();
         let big = vec![b'y'; MAX_HELD + 1];
         assert_eq!(h.filter(&big).len(), MAX_HELD + 1);
         assert!(!h.is_hiding());

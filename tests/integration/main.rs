@@ -22,6 +22,7 @@ mod run_flow;
 mod run_output;
 mod run_prompts;
 mod run_select;
+mod shell_integration;
 mod security;
 mod ssh_auth;
 mod ssh_config_alias;
