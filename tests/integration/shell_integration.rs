@@ -88,7 +88,10 @@ async fn bash_gets_exit_statuses_and_no_trace_of_the_hook() {
         })
         .await;
         assert!(screen.contains("(exit 3)"), "{screen}");
-        assert!(!screen.contains("__mtssh"), "history keeps the hook: {screen}");
+        assert!(
+            !screen.contains("__mtssh"),
+            "history keeps the hook: {screen}"
+        );
         assert!(!seen.borrow().leaked, "the pane showed the injected line");
         drop(input);
     };
