@@ -56,9 +56,7 @@ impl Hider {
 
     /// A tick at `now`: past the deadline, everything held back, shown after all.
     pub fn expire(&mut self, now: Instant) -> Option<Vec<u8>> {
-        if self.held.is_none() {
-            return None;
-        }
+        self.held.as_ref()?;
         match self.deadline {
             Some(deadline) if now >= deadline => Some(self.release()),
             Some(_) => None,
