@@ -18,6 +18,7 @@ use crate::modes::Mode;
 use crate::serve::ServeOptions;
 use crate::ssh::HostKeyCheck;
 use crate::ssh::algorithms::{KexList, parse_kex_list};
+use crate::ssh::shell_integration::ShellIntegration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -57,6 +58,12 @@ pub struct Cli {
     /// answers (repeatable; adds to "[sudo] password for", "password:", "passphrase").
     #[arg(long, value_name = "PATTERN")]
     pub password_prompt: Vec<String>,
+    /// Install OSC 133 prompt hooks in every pane's shell once it is ready, for exact exit
+    /// statuses: auto (bash or zsh, as the shell turns out), bash, zsh or off. The line is
+    /// typed invisibly and kept out of the shell's history. Overrides the host list's
+    /// `shell_integration`; without MODE, auto.
+    #[arg(long, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "auto", value_parser = shell_integration_mode)]
+    pub shell_integration: Option<ShellIntegration>,
 }
 
 impl Cli {
@@ -66,6 +73,7 @@ impl Cli {
             save_dir: self.save_dir.clone(),
             input_limit: self.input_limit as usize * 1024 * 1024,
             safety: self.safety(),
+            shell_integration: self.shell_integration,
         }
     }
 
@@ -101,6 +109,14 @@ pub enum Command {
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
+    },
+    /// Print the shell integration snippet for an rc file, as `starship init` does:
+    /// `eval "$(mtssh shell-integration bash)"` in ~/.bashrc, or zsh in ~/.zshrc. It marks
+    /// prompts and commands with OSC 133, so panes and `mtssh run` know exit statuses without
+    /// the per-host `shell_integration` setting.
+    ShellIntegration {
+        #[arg(value_parser = ["bash", "zsh"])]
+        shell: String,
     },
     /// Print the manual page (roff): `mtssh man | man -l -`; `mtssh man run` for a subcommand's.
     Man {
@@ -409,6 +425,10 @@ fn seconds(text: &str) -> Result<Duration, String> {
 }
 
 /// A count of 1 or more (`--pick 0` would select nothing, surely not what was meant).
+fn shell_integration_mode(text: &str) -> Result<ShellIntegration, String> {
+    text.parse()
+}
+
 fn at_least_one(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),

@@ -23,6 +23,8 @@ pub struct TuiOptions {
     /// Bytes of input one session may hold unsent.
     pub input_limit: usize,
     pub safety: crate::app::safe::Safety,
+    /// `--shell-integration`: overrides every host's own setting.
+    pub shell_integration: Option<crate::ssh::shell_integration::ShellIntegration>,
 }
 
 pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
@@ -49,6 +51,12 @@ pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
             None,
         )
     };
+    let mut sessions = sessions;
+    if let Some(mode) = tui.shell_integration {
+        for target in &mut sessions {
+            target.shell_integration = mode;
+        }
+    }
     let add_host_template = sessions.first().cloned();
     let (engine, events) = Engine::new(EngineSettings {
         fanout: args.fanout,

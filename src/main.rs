@@ -14,6 +14,13 @@ fn main() -> ExitCode {
             mtssh::manual::write_completions(*shell, &mut std::io::stdout().lock());
             return ExitCode::SUCCESS;
         }
+        Some(Command::ShellIntegration { shell }) => {
+            let shell = shell.parse().unwrap_or_default();
+            if let Some(snippet) = mtssh::ssh::shell_integration::snippet(shell) {
+                println!("{snippet}");
+            }
+            return ExitCode::SUCCESS;
+        }
         Some(Command::Man { page }) => {
             return match mtssh::manual::write_man(page.as_deref(), &mut std::io::stdout().lock()) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -45,7 +52,11 @@ fn main() -> ExitCode {
             Some(Command::Run(args)) => mtssh::batch::run((*args).into()).await,
             Some(Command::Bench(args)) => mtssh::bench::run((*args).into()).await,
             Some(Command::Resolve(args)) => mtssh::front::print_resolution((*args).into()).await,
-            Some(Command::Completions { .. } | Command::Man { .. }) => Ok(ExitCode::SUCCESS),
+            Some(
+                Command::Completions { .. }
+                | Command::Man { .. }
+                | Command::ShellIntegration { .. },
+            ) => Ok(ExitCode::SUCCESS),
             None => {
                 let tui = cli.tui_options();
                 mtssh::front::run_tui(cli.hosts.into(), tui).await

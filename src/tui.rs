@@ -299,6 +299,9 @@ where
                 if app.lag().map(|l| l.as_millis()) != Some(now.as_millis()) {
                     msgs.push(Msg::Lag(now));
                 }
+                if app.hiding() {
+                    msgs.push(Msg::Tick(Instant::now().into_std()));
+                }
                 if !msgs.is_empty() {
                     clock.changed(Instant::now());
                 }

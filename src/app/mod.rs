@@ -8,6 +8,7 @@ pub mod editor;
 mod emulator;
 pub mod help;
 pub mod help_layout;
+mod inject;
 mod input;
 pub mod keys;
 pub mod layout;
@@ -77,6 +78,9 @@ pub enum Msg {
     /// Open one pane per entry, in order; each gets an [`Effect::Connect`] at the size it
     /// has once the layout holds them all.
     OpenPanes(Vec<NewPane>),
+    /// The loop's clock, while some pane hides output ([`App::hiding`]): held output past
+    /// its deadline shows.
+    Tick(std::time::Instant),
 }
 
 /// A pane to open: its title and the loop's ticket for the session behind it (the model
@@ -85,6 +89,7 @@ pub enum Msg {
 pub struct NewPane {
     pub ticket: u64,
     pub name: String,
+    pub shell_integration: crate::ssh::shell_integration::ShellIntegration,
 }
 
 /// What the model asks the outside world to do.
@@ -262,18 +267,23 @@ impl App {
     /// Returns its id and the resizes the other panes need now that the grid changed; the
     /// new pane's size is [`App::pty_size`].
     pub fn add_pane(&mut self, name: impl Into<String>) -> (SessionId, Vec<Effect>) {
-        let id = self.push_pane(name.into());
+        let id = self.push_pane(name.into(), Default::default());
         let mut effects = self.relayout();
         effects.retain(|e| !matches!(e, Effect::Resize { id: rid, .. } if *rid == id));
         (id, effects)
     }
 
-    fn push_pane(&mut self, name: String) -> SessionId {
+    fn push_pane(
+        &mut self,
+        name: String,
+        shell_integration: crate::ssh::shell_integration::ShellIntegration,
+    ) -> SessionId {
         let id = self.next_id;
         self.next_id += 1;
         self.planned_panes = self.planned_panes.max(self.panes.len() + 1);
         let scrollback = pane::scrollback_per_pane(self.planned_panes);
-        self.panes.push(Pane::new(id, name, scrollback));
+        self.panes
+            .push(Pane::new(id, name, scrollback).with_shell_integration(shell_integration));
         id
     }
 
@@ -283,7 +293,7 @@ impl App {
     fn open_panes(&mut self, new: Vec<NewPane>) -> Vec<Effect> {
         let opened: Vec<(u64, SessionId)> = new
             .into_iter()
-            .map(|p| (p.ticket, self.push_pane(p.name)))
+            .map(|p| (p.ticket, self.push_pane(p.name, p.shell_integration)))
             .collect();
         let mut resizes = self.relayout();
         resizes.retain(
@@ -314,6 +324,11 @@ impl App {
         self.pane(id).map(Pane::scrollback_text)
     }
 
+    /// What a pane's last command answered, as its badge shows it.
+    pub fn pane_last_result(&self, id: SessionId) -> Option<&result::CommandResult> {
+        self.pane(id).and_then(Pane::last_result)
+    }
+
     /// The text on a pane's emulator screen (its live screen, whatever is drawn).
     pub fn pane_screen_text(&self, id: SessionId) -> Option<String> {
         self.pane(id).map(Pane::screen_text)
@@ -333,11 +348,6 @@ impl App {
     /// Input queued for a pane's session that its remote side has not taken (bytes).
     pub fn pane_pending_input(&self, id: SessionId) -> Option<usize> {
         self.pane(id).map(|p| p.pending_input)
-    }
-
-    /// What a pane's last command answered, if it was seen.
-    pub fn pane_last_result(&self, id: SessionId) -> Option<&result::CommandResult> {
-        self.pane(id).and_then(Pane::last_result)
     }
 
     /// Where a pane's session is in its life.
@@ -367,6 +377,11 @@ impl App {
     /// The last lag gauge reading the loop reported.
     pub fn lag(&self) -> Option<std::time::Duration> {
         self.lag
+    }
+
+    /// Whether a pane holds output back (shell integration's install line under way).
+    pub fn hiding(&self) -> bool {
+        self.panes.iter().any(Pane::is_hiding)
     }
 
     pub fn mouse_capture(&self) -> bool {
@@ -457,7 +472,7 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         // Output (the busiest message) takes its pane's size itself; anything else may have
         // brought other panes on screen (a page flip, a focus move, a zoom).
-        let shows = !matches!(msg, Msg::Output { .. } | Msg::Lag(_));
+        let shows = !matches!(msg, Msg::Output { .. } | Msg::Lag(_) | Msg::Tick(_));
         let answers = matches!(
             msg,
             Msg::Output { .. } | Msg::Exec { .. } | Msg::State { .. }
@@ -500,6 +515,17 @@ impl App {
                 self.notice = Some(text);
                 Vec::new()
             }
+            Msg::Tick(now) => self
+                .panes
+                .iter_mut()
+                .filter_map(|pane| {
+                    let bytes = pane.tick(now);
+                    (!bytes.is_empty()).then(|| Effect::Send {
+                        id: pane.id,
+                        bytes: bytes.into(),
+                    })
+                })
+                .collect(),
             Msg::Lag(lag) => {
                 self.lag = Some(lag);
                 Vec::new()
@@ -536,7 +562,7 @@ impl App {
                     return Vec::new();
                 };
                 let pane = &mut self.panes[index];
-                let bytes = pane.process(&data);
+                let bytes = pane.receive(&data);
                 // One row looked at: cheap enough per chunk, and the mark is always current.
                 pane.asks_password = self.safety.is_password_prompt(&pane.cursor_line());
                 if bytes.is_empty() {

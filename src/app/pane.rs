@@ -1,7 +1,9 @@
 //! One session's pane: its emulator, state and broadcast flag.
 
 use super::emulator::Emulator;
+use super::inject::Hider;
 use super::result::{CommandResult, ResultTracker};
+use crate::ssh::shell_integration::{ShellIntegration, install_line};
 use crate::ssh::{SessionId, SessionState};
 
 pub use super::emulator::in_guarded_emulator;
@@ -37,6 +39,11 @@ pub struct Pane {
     results: ResultTracker,
     /// The cursor's line looks like a password prompt (`[sudo] password for`, …).
     pub asks_password: bool,
+    /// The OSC 133 hook this pane's shell gets, typed in once with the shell's first output.
+    shell_integration: ShellIntegration,
+    installed: bool,
+    /// Hides the install line's echo.
+    hider: Hider,
 }
 
 impl Pane {
@@ -52,6 +59,51 @@ impl Pane {
             pending_input: 0,
             results: ResultTracker::default(),
             asks_password: false,
+            shell_integration: ShellIntegration::Off,
+            installed: false,
+            hider: Hider::default(),
+        }
+    }
+
+    pub fn with_shell_integration(mut self, mode: ShellIntegration) -> Self {
+        self.shell_integration = mode;
+        self
+    }
+
+    /// Remote output as it came: what the pane shows of it goes to the emulator (see
+    /// [`Pane::process`]). Returns the bytes for the session: answers to terminal queries,
+    /// and the shell integration's install line once the shell first speaks.
+    ///
+    /// The first output (the motd, or the prompt) is the signal the shell is there: a line
+    /// typed now waits in the PTY until the shell reads it, after its rc files. From here on
+    /// the pane hides output until the line's sentinel, so its echo never shows.
+    pub fn receive(&mut self, bytes: &[u8]) -> Vec<u8> {
+        let shown = self.hider.filter(bytes);
+        let mut reply = if shown.is_empty() {
+            Vec::new()
+        } else {
+            self.process(&shown)
+        };
+        if !self.installed && !bytes.is_empty() && self.shell_integration.is_on() {
+            self.installed = true;
+            if let Some(line) = install_line(self.shell_integration) {
+                self.hider.start();
+                reply.extend_from_slice(line.as_bytes());
+            }
+        }
+        reply
+    }
+
+    /// Whether output is held back (the loop then sends ticks).
+    pub fn is_hiding(&self) -> bool {
+        self.hider.is_hiding()
+    }
+
+    /// A tick: output held back past its deadline is shown; returns query answers in it.
+    pub fn tick(&mut self, now: std::time::Instant) -> Vec<u8> {
+        match self.hider.expire(now) {
+            Some(held) if !held.is_empty() => self.process(&held),
+            _ => Vec::new(),
         }
     }
 

@@ -459,6 +459,7 @@ fn opened_panes_connect_at_their_size_in_the_full_grid() {
     let new = |ticket: u64, name: &str| NewPane {
         ticket,
         name: name.into(),
+        shell_integration: Default::default(),
     };
     let effects = app.update(Msg::OpenPanes(vec![new(7, "a"), new(8, "b")]));
     let connects: Vec<_> = effects
@@ -559,4 +560,42 @@ fn panes_off_screen_take_their_size_when_output_comes_or_they_are_shown() {
         press(&mut app, KeyCode::PageDown);
     }
     assert_eq!(emulator_size(&app, other), app.pty_size(other).unwrap());
+}
+
+#[test]
+fn shell_integration_types_its_line_once_and_hides_its_echo_until_the_sentinel() {
+    use crate::ssh::shell_integration::{READY_SENTINEL, ShellIntegration};
+    let mut app = App::new(80, 24, 1);
+    let _ = app.update(Msg::OpenPanes(vec![NewPane {
+        ticket: 1,
+        name: "h".into(),
+        shell_integration: ShellIntegration::Bash,
+    }]));
+    let id = app.panes[0].id;
+    let effects = app.update(Msg::Output {
+        id,
+        data: b"Welcome\r\n$ ".to_vec(),
+    });
+    let sent: Vec<&[u8]> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send { bytes, .. } => Some(&bytes[..]),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].starts_with(b" : __mtssh_install;"));
+    assert!(app.hiding());
+    let _ = app.update(Msg::Output {
+        id,
+        data: b" : __mtssh_install; if [ -n \"$BASH".to_vec(),
+    });
+    let mut rest = READY_SENTINEL.to_vec();
+    rest.extend_from_slice(b"\x1b]133;A\x07$ ");
+    let effects = app.update(Msg::Output { id, data: rest });
+    assert!(effects.is_empty(), "typed once: {effects:?}");
+    assert!(!app.hiding());
+    let screen = app.panes[0].screen().contents();
+    assert!(screen.contains("Welcome"), "{screen}");
+    assert!(!screen.contains("mtssh"), "{screen}");
 }

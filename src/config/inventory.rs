@@ -377,6 +377,10 @@ impl Builder {
             kex: picked.kex,
             jump,
             proxy,
+            shell_integration: entry
+                .shell_integration
+                .or(defaults.shell_integration)
+                .unwrap_or_default(),
         })
     }
 

@@ -1,5 +1,6 @@
 //! What to connect to and what to do there.
 
+use super::shell_integration::ShellIntegration;
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -58,6 +59,8 @@ impl FromStr for HostKeyCheck {
 /// One host, fully resolved from the host list, the command line and defaults.
 #[derive(Clone)]
 pub struct Target {
+    /// The OSC 133 hook the pane's shell gets typed in once it is ready (the TUI only).
+    pub shell_integration: ShellIntegration,
     /// The name shown to the user (pane title, report row).
     pub name: String,
     pub host: String,
@@ -152,6 +155,7 @@ impl Target {
             kex: None,
             jump: None,
             proxy: None,
+            shell_integration: ShellIntegration::Off,
         }
     }
 

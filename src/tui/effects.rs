@@ -146,8 +146,13 @@ impl EffectRunner {
                 let ticket = self.next_ticket;
                 self.next_ticket += 1;
                 let name = target.name.clone();
+                let shell_integration = target.shell_integration;
                 self.opening.insert(ticket, target);
-                NewPane { ticket, name }
+                NewPane {
+                    ticket,
+                    name,
+                    shell_integration,
+                }
             })
             .collect();
         Msg::OpenPanes(panes)

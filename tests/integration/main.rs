@@ -25,6 +25,7 @@ mod run_output;
 mod run_prompts;
 mod run_select;
 mod security;
+mod shell_integration;
 mod ssh_auth;
 mod ssh_config_alias;
 mod ssh_config_options;

@@ -32,7 +32,7 @@ fn send_key(input: &UnboundedSender<io::Result<Event>>, code: KeyCode, mods: Key
     input.unbounded_send(key(code, mods)).unwrap();
 }
 
-fn type_text(input: &UnboundedSender<io::Result<Event>>, text: &str) {
+pub(crate) fn type_text(input: &UnboundedSender<io::Result<Event>>, text: &str) {
     for c in text.chars() {
         send_key(input, KeyCode::Char(c), KeyModifiers::NONE);
     }

@@ -122,6 +122,7 @@ impl<'a> Builder<'a> {
             jump,
             proxy_command,
             groups_command: raw.groups_command.map(|s| s.0),
+            shell_integration: raw.shell_integration,
         })
     }
 
@@ -191,6 +192,7 @@ impl<'a> Builder<'a> {
                 groups: groups.clone(),
                 jump: jump.clone(),
                 proxy_command: proxy_command.clone(),
+                shell_integration: raw.shell_integration,
             })
             .collect())
     }

@@ -48,10 +48,18 @@ mod select;
 #[cfg(test)]
 mod tests;
 
+pub use crate::ssh::shell_integration::ShellIntegration;
 pub use crate::ssh::{HostKeyCheck, ParseHostKeyCheckError};
 use build::Builder;
 use errors::serde_error;
 pub use select::{Inputs, Query, SelectError, Selection, select};
+
+impl<'de> Deserialize<'de> for ShellIntegration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(de::Error::custom)
+    }
+}
 
 impl<'de> Deserialize<'de> for HostKeyCheck {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -83,6 +91,8 @@ pub struct Defaults {
     /// A shell command printing `group: host...` lines, run once per invocation
     /// (`super::groups_command`).
     pub groups_command: Option<String>,
+    /// The OSC 133 hook every host without its own setting gets in its shell.
+    pub shell_integration: Option<ShellIntegration>,
 }
 
 /// One host after range expansion. Unset fields fall back to [`Defaults`].
@@ -99,6 +109,7 @@ pub struct HostEntry {
     pub jump: Option<String>,
     /// A ProxyCommand, tokens checked but not expanded; never set together with `jump`.
     pub proxy_command: Option<String>,
+    pub shell_integration: Option<ShellIntegration>,
 }
 
 impl HostEntry {
@@ -116,6 +127,7 @@ impl HostEntry {
             groups: Vec::new(),
             jump: None,
             proxy_command: None,
+            shell_integration: None,
         }
     }
 }
@@ -134,6 +146,7 @@ impl fmt::Debug for HostEntry {
             .field("groups", &self.groups)
             .field("jump", &self.jump)
             .field("proxy_command", &self.proxy_command)
+            .field("shell_integration", &self.shell_integration)
             .finish()
     }
 }
@@ -162,6 +175,7 @@ const DEFAULTS_KEYS: &[&str] = &[
     "jump",
     "proxy_command",
     "groups_command",
+    "shell_integration",
 ];
 const HOST_KEYS: &[&str] = &[
     "name",
@@ -174,6 +188,7 @@ const HOST_KEYS: &[&str] = &[
     "groups",
     "jump",
     "proxy_command",
+    "shell_integration",
 ];
 
 #[derive(Deserialize)]
@@ -200,6 +215,7 @@ struct RawDefaults {
     jump: Option<NonEmpty>,
     proxy_command: Option<Spanned<NonEmpty>>,
     groups_command: Option<NonEmpty>,
+    shell_integration: Option<ShellIntegration>,
 }
 
 #[derive(Deserialize)]
@@ -216,6 +232,7 @@ struct RawHost {
     groups: Vec<Spanned<NonEmpty>>,
     jump: Option<NonEmpty>,
     proxy_command: Option<Spanned<NonEmpty>>,
+    shell_integration: Option<ShellIntegration>,
 }
 
 /// A string that must not be empty: an empty user or path is always a

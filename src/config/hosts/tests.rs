@@ -24,6 +24,7 @@ kex_algorithms = "^curve25519-sha256"
 known_hosts = "~/.ssh/known_hosts"
 host_key_check = "accept-new"
 jump = "bastion"
+shell_integration = "auto"
 
 [[hosts]]
 name = "web[01-03]"
@@ -38,6 +39,7 @@ jump = "gw"
 [[hosts]]
 name = "db"
 password = "hunter2"
+shell_integration = "bash"
 groups = ["prod"]
 proxy_command = "ssh -W %h:%p gw # 100%%"
 "#;
@@ -74,6 +76,7 @@ fn parses_everything() {
             jump: Some("bastion".into()),
             proxy_command: None,
             groups_command: None,
+            shell_integration: Some(ShellIntegration::Auto),
         }
     );
     let pairs: Vec<(&str, &str, Option<u16>)> = f
@@ -98,7 +101,9 @@ fn parses_everything() {
         Some("ssh -W %h:%p gw # 100%%")
     );
     assert_eq!(f.hosts[3].jump, None);
-    insta::assert_snapshot!(f.warnings.join("\n"), @"hosts.toml:26:12: [[hosts]] #2 stores a `password` in plain text; prefer `password_env` naming an environment variable that holds it");
+    assert_eq!(f.hosts[3].shell_integration, Some(ShellIntegration::Bash));
+    assert_eq!(f.hosts[0].shell_integration, None);
+    insta::assert_snapshot!(f.warnings.join("\n"), @"hosts.toml:27:12: [[hosts]] #2 stores a `password` in plain text; prefer `password_env` naming an environment variable that holds it");
 }
 
 #[test]
@@ -197,6 +202,7 @@ fn key_lists_match_structs() {
             "port" | "connect_timeout" | "command_timeout" => "1",
             "host_key_check" => "\"off\"",
             "kex_algorithms" => "\"curve25519-sha256\"",
+            "shell_integration" => "\"auto\"",
             _ => "\"x\"",
         };
         text.push_str(&format!("{k} = {v}\n"));
@@ -206,6 +212,7 @@ fn key_lists_match_structs() {
         let v = match *k {
             "port" => "1",
             "groups" => "[\"g\"]",
+            "shell_integration" => "\"zsh\"",
             _ => "\"x\"",
         };
         text.push_str(&format!("{k} = {v}\n"));
