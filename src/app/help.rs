@@ -49,6 +49,10 @@ pub const KEY_HELP: &[(&str, &str)] = &[
         "F9",
         "results view: hosts grouped by answer; Enter sends to one; f fuzzy",
     ),
+    (
+        "F9 then =",
+        "diff the highlighted group against the largest (Esc back)",
+    ),
     ("Modes", ""),
     (
         "Ctrl-]",

@@ -15,6 +15,7 @@ pub mod pane;
 mod reflow;
 pub mod result;
 pub mod results;
+pub mod results_diff;
 pub mod select;
 #[cfg(test)]
 mod tests;
