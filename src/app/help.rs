@@ -34,7 +34,11 @@ pub const KEY_HELP: &[(&str, &str)] = &[
     ("Alt-A / Alt-N / Alt-I", "broadcast to all / none / invert"),
     (
         "Alt-G",
-        "broadcast to the focused pane's group only (web01 → web*)",
+        "broadcast to a node set: @group, web[01-03], , ! & ^ (web01 → @web)",
+    ),
+    (
+        "Alt-S",
+        "save the receivers as a named group (@name) for this run",
     ),
     (
         "Alt-E / D / R / U",
@@ -47,11 +51,7 @@ pub const KEY_HELP: &[(&str, &str)] = &[
     ),
     (
         "F9",
-        "results view: hosts grouped by answer; Enter sends to one; f fuzzy",
-    ),
-    (
-        "F9 then =",
-        "diff the highlighted group against the largest (Esc back)",
+        "results view: grouped answers; Enter sends to one; f fuzzy; = diff",
     ),
     ("Modes", ""),
     (

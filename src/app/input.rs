@@ -173,7 +173,8 @@ impl App {
             'a' => self.panes.iter_mut().for_each(|p| p.in_broadcast = true),
             'n' => self.panes.iter_mut().for_each(|p| p.in_broadcast = false),
             'i' => self.invert_selection(),
-            'g' => self.select_group(),
+            'g' => self.open_broadcast_to(),
+            's' => self.open_save_group(),
             'x' => return self.discard_pending_input(),
             'p' => {
                 let hidden = !self.editor.is_hidden();
@@ -203,16 +204,6 @@ impl App {
             return Vec::new();
         }
         vec![Effect::DiscardInput { ids }]
-    }
-
-    /// Selects exactly the panes in the focused pane's group.
-    fn select_group(&mut self) {
-        let Some(group) = self.focused().map(|p| p.group().to_string()) else {
-            return;
-        };
-        for pane in &mut self.panes {
-            pane.in_broadcast = pane.group() == group;
-        }
     }
 
     fn function_key(&mut self, n: u8) -> Vec<Effect> {
@@ -290,6 +281,8 @@ impl App {
                 d.input.insert_str(first_line(&text));
             } else if let Overlay::AddHost(e) = overlay {
                 e.insert_str(first_line(&text));
+            } else if let Overlay::SaveGroup(d) | Overlay::BroadcastTo(d) = overlay {
+                d.input.insert_str(first_line(&text));
             }
             return Vec::new();
         }
@@ -359,6 +352,8 @@ impl App {
             Overlay::Prompt(dialog) => self.prompt_key(dialog, key),
             Overlay::AddHost(editor) => self.add_host_key(editor, key),
             Overlay::Results(view) => self.results_key(view, key),
+            Overlay::SaveGroup(dialog) => self.save_group_key(dialog, key),
+            Overlay::BroadcastTo(dialog) => self.broadcast_to_key(dialog, key),
             open => {
                 self.overlay = Some(open);
                 Vec::new()
@@ -420,7 +415,7 @@ impl App {
 }
 
 /// Plain editing keys shared by the broadcast line and dialog inputs.
-fn edit_key(editor: &mut LineEditor, code: KeyCode, history: bool) {
+pub(super) fn edit_key(editor: &mut LineEditor, code: KeyCode, history: bool) {
     match code {
         KeyCode::Char(c) => editor.insert(c),
         KeyCode::Backspace => editor.backspace(),

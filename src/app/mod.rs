@@ -12,6 +12,7 @@ pub mod keys;
 pub mod layout;
 mod mouse;
 pub mod pane;
+pub mod receivers;
 mod reflow;
 pub mod result;
 pub mod results;
@@ -184,6 +185,10 @@ pub enum Overlay {
     QuitConfirm,
     Prompt(PromptDialog),
     AddHost(LineEditor),
+    /// Alt-S: the name to save the current receivers under.
+    SaveGroup(receivers::ExprDialog),
+    /// Alt-G: a node-set expression over the panes that picks the receivers.
+    BroadcastTo(receivers::ExprDialog),
     /// F9: the panes grouped by their last command's answer.
     Results(select::ResultsView),
     /// `text` with its line breaks as LF, whatever the terminal sent; `lines` counted once
@@ -218,6 +223,8 @@ pub struct App {
     pub(crate) fuzzy: bool,
     /// The last `:CMD` run's number (0: none yet).
     pub(crate) exec_run: u64,
+    /// Receivers saved under a name (Alt-S) for this run, oldest first.
+    pub(crate) saved_groups: Vec<receivers::SavedGroup>,
 }
 
 impl App {
@@ -240,6 +247,7 @@ impl App {
             planned_panes,
             fuzzy: false,
             exec_run: 0,
+            saved_groups: Vec::new(),
         }
     }
 

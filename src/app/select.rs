@@ -150,7 +150,7 @@ impl App {
     }
 
     /// Makes exactly `ids` the broadcast receivers and says how many the next line reaches.
-    fn select_only(&mut self, ids: &[SessionId], what: &str) {
+    pub(super) fn select_only(&mut self, ids: &[SessionId], what: &str) {
         for pane in &mut self.panes {
             pane.in_broadcast = ids.contains(&pane.id);
         }

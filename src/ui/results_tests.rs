@@ -145,3 +145,25 @@ fn results_view_diff_against_the_largest_group() {
     key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
     assert!(app.overlay.is_none());
 }
+
+#[test]
+fn broadcast_to_prompt_with_saved_groups_and_an_error() {
+    let mut app = ready_app(100, 16, 4);
+    key(&mut app, KeyCode::Char('t'), KeyModifiers::ALT);
+    key(&mut app, KeyCode::Char('s'), KeyModifiers::ALT);
+    for c in "odd".chars() {
+        key(&mut app, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    key(&mut app, KeyCode::Char('g'), KeyModifiers::ALT);
+    for c in ",@nope".chars() {
+        key(&mut app, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    let shown = render(&app);
+    assert!(
+        shown.contains("no group @nope; known: @odd @host"),
+        "{shown}"
+    );
+    insta::assert_snapshot!(shown);
+}
