@@ -54,7 +54,7 @@ pub struct Cli {
     /// Receivers per batch of a rolling send (Alt-B); it stops at the first failure.
     #[arg(long, value_name = "K", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
     pub batch: u32,
-    /// A cursor line containing PATTERN (any case) marks a password prompt that Alt-S
+    /// A cursor line containing PATTERN (any case) marks a password prompt that Alt-W
     /// answers (repeatable; adds to "[sudo] password for", "password:", "passphrase").
     #[arg(long, value_name = "PATTERN")]
     pub password_prompt: Vec<String>,

@@ -20,7 +20,7 @@ impl App {
             .collect()
     }
 
-    /// Alt-S: asks once, hidden, for the answer to every prompt on screen.
+    /// Alt-W: asks once, hidden, for the answer to every prompt on screen.
     pub(super) fn ask_prompt_answer(&mut self) {
         let ids = self.asking_panes();
         if ids.is_empty() {

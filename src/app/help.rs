@@ -25,7 +25,7 @@ pub const KEY_HELP: &[(&str, &str)] = &[
         "send in batches (--batch), stops at a failure / Esc drops it",
     ),
     (
-        "Alt-S",
+        "Alt-W",
         "answer the panes showing a password prompt (⚿), once, hidden",
     ),
     ("Ctrl-U", "clear the line"),
@@ -46,7 +46,11 @@ pub const KEY_HELP: &[(&str, &str)] = &[
     ("Alt-A / Alt-N / Alt-I", "broadcast to all / none / invert"),
     (
         "Alt-G",
-        "broadcast to the focused pane's group only (web01 → web*)",
+        "broadcast to a node set: @group, web[01-03], , ! & ^ (web01 → @web)",
+    ),
+    (
+        "Alt-S",
+        "save the receivers as a named group (@name) for this run",
     ),
     (
         "Alt-E / D / R / U",
@@ -59,7 +63,7 @@ pub const KEY_HELP: &[(&str, &str)] = &[
     ),
     (
         "F9",
-        "results view: hosts grouped by answer; Enter sends to one; f fuzzy",
+        "results view: grouped answers; Enter sends to one; f fuzzy; = diff",
     ),
     ("Modes", ""),
     (

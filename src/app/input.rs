@@ -179,10 +179,11 @@ impl App {
             'a' => self.panes.iter_mut().for_each(|p| p.in_broadcast = true),
             'n' => self.panes.iter_mut().for_each(|p| p.in_broadcast = false),
             'i' => self.invert_selection(),
-            'g' => self.select_group(),
+            'g' => self.open_broadcast_to(),
+            's' => self.open_save_group(),
             'x' => return self.discard_pending_input(),
             'b' => return self.send_line(SendHow::Rolling),
-            's' => self.ask_prompt_answer(),
+            'w' => self.ask_prompt_answer(),
             'p' => {
                 let hidden = !self.editor.is_hidden();
                 self.editor.clear();
@@ -211,16 +212,6 @@ impl App {
             return Vec::new();
         }
         vec![Effect::DiscardInput { ids }]
-    }
-
-    /// Selects exactly the panes in the focused pane's group.
-    fn select_group(&mut self) {
-        let Some(group) = self.focused().map(|p| p.group().to_string()) else {
-            return;
-        };
-        for pane in &mut self.panes {
-            pane.in_broadcast = pane.group() == group;
-        }
     }
 
     fn function_key(&mut self, n: u8) -> Vec<Effect> {
@@ -298,6 +289,8 @@ impl App {
                 d.input.insert_str(first_line(&text));
             } else if let Overlay::AddHost(e) = overlay {
                 e.insert_str(first_line(&text));
+            } else if let Overlay::SaveGroup(d) | Overlay::BroadcastTo(d) = overlay {
+                d.input.insert_str(first_line(&text));
             }
             return Vec::new();
         }
@@ -375,6 +368,8 @@ impl App {
                 Vec::new()
             }
             Overlay::AnswerPrompts { ids, input } => self.answer_prompts_key(ids, input, key),
+            Overlay::SaveGroup(dialog) => self.save_group_key(dialog, key),
+            Overlay::BroadcastTo(dialog) => self.broadcast_to_key(dialog, key),
             open => {
                 self.overlay = Some(open);
                 Vec::new()

@@ -14,9 +14,11 @@ pub mod keys;
 pub mod layout;
 mod mouse;
 pub mod pane;
+pub mod receivers;
 mod reflow;
 pub mod result;
 pub mod results;
+pub mod results_diff;
 pub mod safe;
 pub mod select;
 #[cfg(test)]
@@ -190,6 +192,10 @@ pub enum Overlay {
     QuitConfirm,
     Prompt(PromptDialog),
     AddHost(LineEditor),
+    /// Alt-S: the name to save the current receivers under.
+    SaveGroup(receivers::ExprDialog),
+    /// Alt-G: a node-set expression over the panes that picks the receivers.
+    BroadcastTo(receivers::ExprDialog),
     /// F9: the panes grouped by their last command's answer.
     Results(select::ResultsView),
     /// `text` with its line breaks as LF, whatever the terminal sent; `lines` counted once
@@ -235,6 +241,8 @@ pub struct App {
     pub safety: safe::Safety,
     /// A canary or rolling send still going out.
     pub(crate) staged: Option<safe::Staged>,
+    /// Receivers saved under a name (Alt-S) for this run, oldest first.
+    pub(crate) saved_groups: Vec<receivers::SavedGroup>,
 }
 
 impl App {
@@ -259,6 +267,7 @@ impl App {
             exec_run: 0,
             safety: safe::Safety::default(),
             staged: None,
+            saved_groups: Vec::new(),
         }
     }
 

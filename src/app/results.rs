@@ -183,7 +183,7 @@ impl<'a> Iterator for Tokens<'a> {
 }
 
 /// The host part of a pane name (`user@web1:22` → `web1`).
-fn short_host(name: &str) -> &str {
+pub(super) fn short_host(name: &str) -> &str {
     let host = name.rsplit_once('@').map_or(name, |(_, h)| h);
     match host.rsplit_once(':') {
         Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') => h,

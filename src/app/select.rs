@@ -15,6 +15,8 @@ const PAGE: u16 = 10;
 pub struct ResultsView {
     pub selected: usize,
     pub scroll: u16,
+    /// The body shows the highlighted group's diff against the largest group (`=`).
+    pub diff: bool,
 }
 
 /// A rule for choosing the receivers from the results.
@@ -78,15 +80,18 @@ impl App {
             return effects;
         }
         match key.code {
+            // Esc leaves the diff first, then the view.
+            KeyCode::Esc if view.diff => view = move_to(view.selected, false),
             KeyCode::Esc | KeyCode::F(9) | KeyCode::Char('q') => return Vec::new(),
-            KeyCode::Up => view = move_to(view.selected.saturating_sub(1)),
-            KeyCode::Down => view = move_to((view.selected + 1).min(last)),
+            KeyCode::Up => view = move_to(view.selected.saturating_sub(1), view.diff),
+            KeyCode::Down => view = move_to((view.selected + 1).min(last), view.diff),
+            KeyCode::Char('=') => view = move_to(view.selected, !view.diff),
             KeyCode::PageUp => view.scroll = view.scroll.saturating_sub(PAGE),
             KeyCode::PageDown => view.scroll = view.scroll.saturating_add(PAGE),
             KeyCode::Home => view.scroll = 0,
             KeyCode::Char('f') => {
                 self.fuzzy = !self.fuzzy;
-                view = move_to(0);
+                view = move_to(0, view.diff);
             }
             KeyCode::Enter => {
                 if let Some(group) = groups.get(view.selected) {
@@ -145,7 +150,7 @@ impl App {
     }
 
     /// Makes exactly `ids` the broadcast receivers and says how many the next line reaches.
-    fn select_only(&mut self, ids: &[SessionId], what: &str) {
+    pub(super) fn select_only(&mut self, ids: &[SessionId], what: &str) {
         for pane in &mut self.panes {
             pane.in_broadcast = ids.contains(&pane.id);
         }
@@ -164,10 +169,11 @@ impl App {
     }
 }
 
-fn move_to(selected: usize) -> ResultsView {
+fn move_to(selected: usize, diff: bool) -> ResultsView {
     ResultsView {
         selected,
         scroll: 0,
+        diff,
     }
 }
 

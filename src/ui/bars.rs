@@ -227,7 +227,7 @@ fn status_items(app: &App, layout: &PaneLayout) -> Vec<Item> {
     }
     let asking = app.panes.iter().filter(|p| p.asks_password).count();
     if asking > 0 {
-        let text = format!("{asking} ask a password: Alt-S answers");
+        let text = format!("{asking} ask a password: Alt-W answers");
         let style = Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD);
         items.push(Item::one(Slot::Asking, Span::styled(text, style)));
     }

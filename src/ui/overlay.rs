@@ -37,7 +37,7 @@ pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
         Overlay::Prompt(dialog) => {
             let name = app.pane_name(dialog.id).unwrap_or("?");
             let title = format!(" {name} asks ");
-            draw_input_dialog(frame, area, &title, &dialog.text, &dialog.input);
+            draw_input_dialog(frame, area, &title, &[&dialog.text], &dialog.input, None);
         }
         Overlay::Results(view) => super::results::draw_results(frame, app, view, area),
         Overlay::SendConfirm(confirm) => {
@@ -50,11 +50,33 @@ pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
         }
         Overlay::AnswerPrompts { ids, input } => {
             let text = app.answer_prompt_text(ids);
-            draw_input_dialog(frame, area, " Password prompts ", &text, input);
+            draw_input_dialog(frame, area, " Password prompts ", &[&text], input, None);
         }
         Overlay::AddHost(editor) => {
             let text = "Host to add, as user@host:port (Enter adds, Esc cancels)";
-            draw_input_dialog(frame, area, " Add host ", text, editor);
+            draw_input_dialog(frame, area, " Add host ", &[text], editor, None);
+        }
+        Overlay::SaveGroup(dialog) => {
+            let count = app.panes.iter().filter(|p| p.in_broadcast).count();
+            let text = format!("Name for these {count} receivers (then @name in Alt-G):");
+            let error = dialog.error.as_deref();
+            draw_input_dialog(
+                frame,
+                area,
+                " Save receivers ",
+                &[&text],
+                &dialog.input,
+                error,
+            );
+        }
+        Overlay::BroadcastTo(dialog) => {
+            let groups = format!("Groups: {}", app.group_names_hint());
+            let text = [
+                "@group, pane names (mock-[01-03]), joined by , ! & ^",
+                groups.as_str(),
+            ];
+            let error = dialog.error.as_deref();
+            draw_input_dialog(frame, area, " Broadcast to ", &text, &dialog.input, error);
         }
     }
 }
@@ -79,28 +101,40 @@ fn draw_message(frame: &mut Frame, area: Rect, title: &str, text: String) {
     frame.render_widget(body, rect);
 }
 
-fn draw_input_dialog(frame: &mut Frame, area: Rect, title: &str, text: &str, input: &LineEditor) {
-    let rect = centered(area, 60, 5);
+/// Lines of `text`, the input, and an error under it if there is one.
+fn draw_input_dialog(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    text: &[&str],
+    input: &LineEditor,
+    error: Option<&str>,
+) {
+    // Borders, the text, the input and a row under it for the error.
+    let height = text.len() as u16 + 4;
+    let rect = centered(area, 60, height);
     frame.render_widget(Clear, rect);
     let (shown, hint) = if input.is_hidden() {
         ("", "(typing is hidden)")
     } else {
         (input.text(), "")
     };
-    let lines = vec![
-        Line::raw(text.to_string()),
-        Line::from(vec![
-            Span::styled("» ", Style::new().fg(Color::Cyan)),
-            Span::raw(shown.to_string()),
-            Span::styled(hint, Style::new().add_modifier(Modifier::DIM)),
-        ]),
-    ];
+    let mut lines: Vec<Line> = text.iter().map(|t| Line::raw(t.to_string())).collect();
+    lines.push(Line::from(vec![
+        Span::styled("» ", Style::new().fg(Color::Cyan)),
+        Span::raw(shown.to_string()),
+        Span::styled(hint, Style::new().add_modifier(Modifier::DIM)),
+    ]));
+    if let Some(error) = error {
+        lines.push(Line::styled(error.to_string(), Style::new().fg(Color::Red)));
+    }
+    let input_row = text.len() as u16;
     let inner = dialog_block(title).inner(rect);
     frame.render_widget(Paragraph::new(lines).block(dialog_block(title)), rect);
-    if inner.height >= 2 && !input.is_hidden() {
+    if inner.height > input_row && !input.is_hidden() {
         let col = Span::raw(input.before_cursor()).width() as u16;
         let x = (inner.x + 2 + col).min(inner.right().saturating_sub(1));
-        frame.set_cursor_position(Position::new(x, inner.y + 1));
+        frame.set_cursor_position(Position::new(x, inner.y + input_row));
     }
 }
 

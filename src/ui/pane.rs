@@ -51,7 +51,7 @@ fn title(pane: &Pane) -> Line<'static> {
         let (text, color) = badge(result.status);
         spans.insert(3, Span::styled(format!(" {text}"), Style::new().fg(color)));
     }
-    // A password prompt on screen: Alt-S answers every pane showing one.
+    // A password prompt on screen: Alt-W answers every pane showing one.
     if pane.asks_password {
         spans.push(Span::styled(
             "⚿ password? ",

@@ -10,9 +10,11 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 use crate::app::App;
 use crate::app::result::RunStatus;
 use crate::app::results::{GroupKind, ResultGroup};
+use crate::app::results_diff::{DiffTag, ResultDiff, diff_against_largest};
 use crate::app::select::{ResultsView, group_label};
 
-const KEYS: &str = " Enter: to these · e failed · d differs · r running · u unreachable · i invert · ↑↓ PgUp/PgDn ";
+const KEYS: &str = " Enter to these · e failed · d differs · r runs · u unreachable · i invert · = diff · ↑↓ PgUp/Dn ";
+const DIFF_KEYS: &str = " = or Esc: back to the output · ↑↓ other group · PgUp/PgDn scroll ";
 
 pub fn draw_results(frame: &mut Frame, app: &App, view: &ResultsView, area: Rect) {
     let groups = app.result_groups();
@@ -36,7 +38,10 @@ pub fn draw_results(frame: &mut Frame, app: &App, view: &ResultsView, area: Rect
             title,
             Style::new().add_modifier(Modifier::BOLD),
         ))
-        .title_bottom(Line::from(KEYS).style(Style::new().fg(Color::DarkGray)));
+        .title_bottom(
+            Line::from(if view.diff { DIFF_KEYS } else { KEYS })
+                .style(Style::new().fg(Color::DarkGray)),
+        );
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     if groups.is_empty() {
@@ -65,7 +70,9 @@ pub fn draw_results(frame: &mut Frame, app: &App, view: &ResultsView, area: Rect
         Paragraph::new("─".repeat(usize::from(rule.width))).style(Style::new().fg(Color::DarkGray)),
         rule,
     );
-    if let Some(group) = groups.get(selected) {
+    if view.diff {
+        draw_diff(frame, &groups, selected, view.scroll, body);
+    } else if let Some(group) = groups.get(selected) {
         let varying = app.group_varying(group);
         draw_body(frame, group, &varying, view.scroll, body);
     }
@@ -183,6 +190,45 @@ fn output_lines(group: &ResultGroup, varying: &[(usize, usize)]) -> Vec<Line<'st
         start = end;
     }
     lines
+}
+
+/// The highlighted group's output as a unified diff against the largest group's.
+fn draw_diff(frame: &mut Frame, groups: &[ResultGroup], selected: usize, scroll: u16, area: Rect) {
+    let hosts = groups.get(selected).map_or("", |g| g.hosts.as_str());
+    let cyan = Style::new().fg(Color::Cyan);
+    let lines = match diff_against_largest(groups, selected) {
+        ResultDiff::IsLargest => vec![Line::styled(
+            format!("{hosts} is the largest group: the others are diffed against it"),
+            cyan,
+        )],
+        ResultDiff::Nothing(why) => vec![Line::styled(format!("{hosts}: {why}"), cyan)],
+        ResultDiff::Lines { base_hosts, lines } => {
+            let mut out = vec![
+                Line::styled(
+                    format!("--- {base_hosts} (largest group)"),
+                    Style::new().fg(Color::Red),
+                ),
+                Line::styled(format!("+++ {hosts}"), Style::new().fg(Color::Green)),
+            ];
+            if lines.is_empty() {
+                out.push(Line::raw("(same output; the exit status differs)"));
+            }
+            out.extend(lines.into_iter().map(|line| {
+                let (prefix, style) = match line.tag {
+                    DiffTag::Hunk => ("", cyan),
+                    DiffTag::Same => (" ", Style::new()),
+                    DiffTag::Removed => ("-", Style::new().fg(Color::Red)),
+                    DiffTag::Added => ("+", Style::new().fg(Color::Green)),
+                };
+                Line::styled(format!("{prefix}{}", line.text), style)
+            }));
+            out
+        }
+    };
+    let body = Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((scroll, 0));
+    frame.render_widget(body, area);
 }
 
 fn plural(n: usize, what: &str) -> String {

@@ -103,3 +103,67 @@ fn results_view_fuzzy_folding_marks_what_differs() {
         "{cell:?}"
     );
 }
+
+#[test]
+fn results_view_diff_against_the_largest_group() {
+    let mut app = ready_app(100, 20, 4);
+    type_line(&mut app, "cat /etc/motd");
+    let motd = "Welcome\r\nkernel 6.1\r\nbackup at 02:00\r\n";
+    for id in 0..3 {
+        output(&mut app, id, &marked(motd, 0));
+    }
+    let odd = "Welcome\r\nkernel 6.8\r\nbackup at 02:00\r\nreboot pending\r\n";
+    output(&mut app, 3, &marked(odd, 0));
+    key(&mut app, KeyCode::F(9), KeyModifiers::NONE);
+    key(&mut app, KeyCode::Char('='), KeyModifiers::NONE);
+    assert!(
+        render(&app).contains("is the largest group"),
+        "{}",
+        render(&app)
+    );
+    key(&mut app, KeyCode::Down, KeyModifiers::NONE);
+    let (shown, buffer) = super::tests::render_buffer(&app);
+    insta::assert_snapshot!(shown);
+    // Removed lines are red, added ones green.
+    let colour_of = |prefix: &str| {
+        let row = (0..buffer.area.height)
+            .find(|&y| {
+                let line: String = (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol().to_string())
+                    .collect();
+                line.starts_with(&format!("│{prefix}"))
+            })
+            .unwrap_or_else(|| panic!("no line {prefix}"));
+        buffer[(1, row)].fg
+    };
+    assert_eq!(colour_of("-kernel 6.1"), ratatui::style::Color::Red);
+    assert_eq!(colour_of("+kernel 6.8"), ratatui::style::Color::Green);
+    assert_eq!(colour_of("+reboot pending"), ratatui::style::Color::Green);
+    // Esc leaves the diff, a second Esc the view.
+    key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(render(&app).contains("reboot pending") && !render(&app).contains("+reboot"));
+    key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn broadcast_to_prompt_with_saved_groups_and_an_error() {
+    let mut app = ready_app(100, 16, 4);
+    key(&mut app, KeyCode::Char('t'), KeyModifiers::ALT);
+    key(&mut app, KeyCode::Char('s'), KeyModifiers::ALT);
+    for c in "odd".chars() {
+        key(&mut app, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    key(&mut app, KeyCode::Char('g'), KeyModifiers::ALT);
+    for c in ",@nope".chars() {
+        key(&mut app, KeyCode::Char(c), KeyModifiers::NONE);
+    }
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    let shown = render(&app);
+    assert!(
+        shown.contains("no group @nope; known: @odd @host"),
+        "{shown}"
+    );
+    insta::assert_snapshot!(shown);
+}

@@ -36,7 +36,7 @@ fn panes_asking_a_password_are_marked_and_the_answer_is_hidden() {
     let data = b"\r\n[sudo] password for test: ".to_vec();
     let _ = app.update(Msg::Output { id: 2, data });
     insta::assert_snapshot!("password_prompt_marked", render(&app));
-    key(&mut app, KeyCode::Char('s'), KeyModifiers::ALT);
+    key(&mut app, KeyCode::Char('w'), KeyModifiers::ALT);
     type_text(&mut app, "hunter2");
     let screen = render(&app);
     assert!(!screen.contains("hunter2"));

@@ -1,4 +1,4 @@
-//! Alt-S against real sshd: of ten bash sessions, the three showing `read -s -p 'Password: '`
+//! Alt-W against real sshd: of ten bash sessions, the three showing `read -s -p 'Password: '`
 //! get the answer and the other seven nothing; the answer lands in no log line (every
 //! level, captured) and no shell history.
 
@@ -126,7 +126,7 @@ async fn a_password_prompt_on_three_of_ten_hosts_is_answered_on_exactly_those() 
             (seen.borrow().asking == ASKING).then_some(())
         })
         .await;
-        key(&input, KeyCode::Char('s'), KeyModifiers::ALT);
+        key(&input, KeyCode::Char('w'), KeyModifiers::ALT);
         type_text(&input, SECRET);
         key(&input, KeyCode::Enter, KeyModifiers::NONE);
         wait_for(

@@ -146,7 +146,7 @@ fn alt_s_answers_only_the_panes_that_ask_and_keeps_nothing() {
         data: b"[sudo] password for test: ".to_vec(),
     });
     assert_eq!(app.asking_panes(), [1]);
-    let _ = key(&mut app, KeyCode::Char('s'), KeyModifiers::ALT);
+    let _ = key(&mut app, KeyCode::Char('w'), KeyModifiers::ALT);
     type_text(&mut app, "hunter2");
     let debug = format!("{:?}", app.overlay);
     assert!(!debug.contains("hunter2"), "{debug}");
