@@ -242,7 +242,8 @@ class Case:
             self.ctl.command("setw -t bench synchronize-panes on")
         else:
             w, h = a.mtssh_size.split("x")
-            cmd = (f"{self.bin} -f {a.work}/hosts.toml --ssh-config none "
+            copies = a.n // int(os.environ.get("ADDRS", "10"))
+            cmd = (f"{self.bin} -f {a.work}/hosts-mtssh.toml --count {copies} --ssh-config none "
                    f"2>>{a.work}/mtssh-{self.label}.stderr")
             self.tmux("new-session", "-d", "-s", "bench", "-x", w, "-y", h, cmd,
                       ";", "set", "-g", "window-size", "manual")

@@ -53,6 +53,7 @@ N=${N:-100}
 ROUNDS=${ROUNDS:-10}
 WARMUP=${WARMUP:-2}
 ADDRS=${ADDRS:-10}
+export ADDRS
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 TMUX_SIZE=${TMUX_SIZE:-400x200}
@@ -156,6 +157,11 @@ for i in $(seq 0 $((N - 1))); do
   echo "$ssh_base $ip" >>"$work/ssh-cmds.txt"
   printf '[[hosts]]\nname = "h%03d"\nhost = "%s"\nport = %s\n\n' $((i + 1)) "$ip" "$port" >>"$work/hosts.toml"
 done
+# mtssh runs one session per destination once (`user@host:port` twice is one host, as in
+# clush), and the N sessions share ADDRS destinations: it gets the first ADDRS hosts with
+# `--count N/ADDRS` (copies are kept), the same N sessions spread the same way.
+[ $((N % ADDRS)) = 0 ] || { echo "N must be a multiple of ADDRS ($ADDRS)" >&2; exit 2; }
+head -n $((7 + 5 * ADDRS)) "$work/hosts.toml" >"$work/hosts-mtssh.toml"
 # tmux: no user config; escape-time 0 (keys are never held back). window-size manual is set
 # after new-session (in the config file, tmux 3.3a exits at start-up).
 printf '%s\n' "set -g status off" "set -g escape-time 0" \
