@@ -89,26 +89,20 @@ if [ "$scene" = results ]; then
     wait_for 'in 3 groups'
     keys Down # the full disks' group: its output under the list
     wait_for 'No space left'
-    sleep 0.5 # let the last frame land
-    tmux -L "$socket" capture-pane -e -p -t shot >"$work/screen.ansi"
-    python3 scripts/ansi2mvg.py "$work/screen.ansi" "$cols" "$rows" "$font" "$bold" >"$work/screen.mvg"
-    mkdir -p "$(dirname "$out")"
-    convert "mvg:$work/screen.mvg" "$out"
-    echo "wrote $out"
-    exit 0
-fi
-for cmd in 'hostname' 'uptime' 'echo "hello from one event loop"'; do
-    keys -l "$cmd"
+else
+    for cmd in 'hostname' 'uptime' 'echo "hello from one event loop"'; do
+        keys -l "$cmd"
+        keys Enter
+    done
+    wait_for 'hello from one event loop' 8
+    # Take mock-04 out of the broadcast (○) and show a command that skips it.
+    keys Tab Tab Tab M-t
+    keys -l 'whoami'
     keys Enter
-done
-wait_for 'hello from one event loop' 8
-# Take mock-04 out of the broadcast (○) and show a command that skips it.
-keys Tab Tab Tab M-t
-keys -l 'whoami'
-keys Enter
-wait_for '○ mock-04'
-wait_for 'whoami' 3
-keys Tab
+    wait_for '○ mock-04'
+    wait_for 'whoami' 3
+    keys Tab
+fi
 sleep 0.5 # let the last frame land
 
 tmux -L "$socket" capture-pane -e -p -t shot >"$work/screen.ansi"

@@ -299,13 +299,20 @@ where
                 if app.lag().map(|l| l.as_millis()) != Some(now.as_millis()) {
                     msgs.push(Msg::Lag(now));
                 }
-                if app.hiding() {
-                    msgs.push(Msg::Tick(Instant::now().into_std()));
-                }
                 if !msgs.is_empty() {
                     clock.changed(Instant::now());
                 }
-                msgs.into_iter().flat_map(|m| app.update(m)).collect()
+                let mut todo: Vec<Effect> = msgs.into_iter().flat_map(|m| app.update(m)).collect();
+                // Panes hiding output need the clock; a tick is drawn only when it let held
+                // output through, not 100 times a second while the panes wait.
+                if app.hiding() {
+                    let before = app.panes_hiding();
+                    todo.extend(app.update(Msg::Tick(Instant::now().into_std())));
+                    if app.panes_hiding() != before {
+                        clock.changed(Instant::now());
+                    }
+                }
+                todo
             }
             Wake::Stop => {
                 effects.shutdown();

@@ -393,6 +393,11 @@ impl App {
         self.panes.iter().any(Pane::is_hiding)
     }
 
+    /// How many panes hold output back: a tick that changes it showed held output.
+    pub fn panes_hiding(&self) -> usize {
+        self.panes.iter().filter(|p| p.is_hiding()).count()
+    }
+
     pub fn mouse_capture(&self) -> bool {
         self.mouse_capture
     }

@@ -102,6 +102,20 @@ pub fn sshd_hosts(env: &TestEnv, addrs: &[SocketAddr], known_hosts: &Path, check
     path
 }
 
+/// The targets of [`sshd_hosts`] (host keys accepted on first use), resolved as the TUI and
+/// `run` resolve a host list.
+pub async fn sshd_targets(env: &TestEnv, addrs: &[SocketAddr]) -> Vec<mtssh::ssh::Target> {
+    let known = env.path(".ssh/known_hosts");
+    let hosts = sshd_hosts(env, addrs, &known, "accept-new");
+    mtssh::config::inventory::resolve(&mtssh::config::HostOptions {
+        file: Some(hosts),
+        ..Default::default()
+    })
+    .await
+    .expect("the host list resolves")
+    .targets
+}
+
 fn rand_suffix() -> u32 {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);

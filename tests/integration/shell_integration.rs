@@ -38,15 +38,7 @@ async fn bash_gets_exit_statuses_and_no_trace_of_the_hook() {
             ..Default::default()
         },
     );
-    let known = env.path(".ssh/known_hosts");
-    let hosts = crate::run_cmd::sshd_hosts(&env, &server.addrs, &known, "accept-new");
-    let inventory = mtssh::config::inventory::resolve(&mtssh::config::HostOptions {
-        file: Some(hosts),
-        ..Default::default()
-    })
-    .await
-    .expect("the host list resolves");
-    let mut targets = inventory.targets;
+    let mut targets = crate::run_cmd::sshd_targets(&env, &server.addrs).await;
     for target in &mut targets {
         target.shell_integration = ShellIntegration::Bash;
     }

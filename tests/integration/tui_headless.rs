@@ -332,15 +332,7 @@ async fn real_programs_get_their_answers_and_draw_boxes() {
     }
     let env = support::TestEnv::new();
     let server = crate::sshd::Sshd::start(&env, crate::sshd::SshdOptions::default());
-    let known = env.path(".ssh/known_hosts");
-    let hosts = crate::run_cmd::sshd_hosts(&env, &server.addrs, &known, "accept-new");
-    let inventory = mtssh::config::inventory::resolve(&mtssh::config::HostOptions {
-        file: Some(hosts),
-        ..Default::default()
-    })
-    .await
-    .expect("the host list resolves");
-    let setup = TuiSetup::new(inventory.targets);
+    let setup = TuiSetup::new(crate::run_cmd::sshd_targets(&env, &server.addrs).await);
     let (input, input_rx) = unbounded();
     let text = RefCell::new(String::new());
     let event_loop = run_headless(setup, 120, 30, input_rx, |_, app| {
