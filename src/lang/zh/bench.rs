@@ -1,0 +1,4 @@
+//! bench
+
+pub(super) const TEXTS: &[(&str, &str)] = &[
+];

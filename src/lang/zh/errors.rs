@@ -1,0 +1,4 @@
+//! errors
+
+pub(super) const TEXTS: &[(&str, &str)] = &[
+];

@@ -1,0 +1,4 @@
+//! run
+
+pub(super) const TEXTS: &[(&str, &str)] = &[
+];
