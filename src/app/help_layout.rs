@@ -15,6 +15,8 @@ const MAX_WIDTH: u16 = 100;
 const MIN_ACTION: usize = 24;
 /// Indent of an action written under its keys.
 const UNDER_INDENT: usize = 4;
+/// Punctuation a line of Chinese does not start with.
+const NO_LINE_START: &str = "，。、；：！？）」』》";
 
 /// One screen row of the help.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,7 +129,17 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         }
         for c in word.chars() {
             if line.width() + c.width().unwrap_or(0) > width {
+                // Chinese never starts a line with closing punctuation: the character
+                // before it goes down too.
+                let carried = match line.chars().last() {
+                    Some(last) if NO_LINE_START.contains(c) && line.chars().count() > 1 => {
+                        line.pop();
+                        Some(last)
+                    }
+                    _ => None,
+                };
                 lines.push(std::mem::take(&mut line));
+                line.extend(carried);
             }
             line.push(c);
         }
@@ -188,5 +200,6 @@ mod tests {
         assert_eq!(wrap("abcdefgh", 3), ["abc", "def", "gh"]);
         assert_eq!(wrap("", 5), [""]);
         assert_eq!(wrap("ab 中文字符", 7), ["ab 中文", "字符"]);
+        assert_eq!(wrap("中文字（符）", 10), ["中文字（", "符）"]);
     }
 }
