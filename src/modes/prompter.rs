@@ -179,7 +179,11 @@ impl Progress {
         let width = 30;
         let filled = width * done / total.max(1);
         let bar = format!("{}{}", "#".repeat(filled), "-".repeat(width - filled));
-        let text = format!("\r\x1b[K[{bar}] {done}/{total} hosts done");
+        let done = crate::lang::trf(
+            "{done}/{total} hosts done",
+            &[("done", &done), ("total", &total)],
+        );
+        let text = format!("\r\x1b[K[{bar}] {done}");
         // eprint! would panic on a terminal that is gone (EIO after a hangup).
         let _ = std::io::stderr().write_all(text.as_bytes());
         *line = StatusLine::Progress;
