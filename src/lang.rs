@@ -165,7 +165,10 @@ fn fill(template: &str, values: &[(&str, &dyn fmt::Display)]) -> String {
         let close = after.find('}');
         let value = close.and_then(|close| {
             let name = &after[..close];
-            values.iter().find(|(n, _)| *n == name).map(|(_, v)| (close, v))
+            values
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (close, v))
         });
         match value {
             Some((close, v)) => {
@@ -210,8 +213,14 @@ mod tests {
         assert_eq!(from_env_values([None, None, None]), Lang::En);
         // LC_ALL over LC_MESSAGES over LANG; an empty value counts as unset.
         assert_eq!(from_env_values([Some("C"), None, Some("zh_CN")]), Lang::En);
-        assert_eq!(from_env_values([Some(""), Some("zh_CN.UTF-8"), Some("C")]), Lang::Zh);
-        assert_eq!(from_env_values([None, Some("en_GB"), Some("zh_CN")]), Lang::En);
+        assert_eq!(
+            from_env_values([Some(""), Some("zh_CN.UTF-8"), Some("C")]),
+            Lang::Zh
+        );
+        assert_eq!(
+            from_env_values([None, Some("en_GB"), Some("zh_CN")]),
+            Lang::En
+        );
     }
 
     #[test]
@@ -231,7 +240,10 @@ mod tests {
         with(Lang::En, || assert_eq!(tr("F1 help"), "F1 help"));
         with(Lang::Zh, || {
             assert_eq!(tr("F1 help"), "F1 帮助");
-            assert_eq!(tr("no such text, not translated"), "no such text, not translated");
+            assert_eq!(
+                tr("no such text, not translated"),
+                "no such text, not translated"
+            );
             // Nested choices restore the outer one.
             with(Lang::En, || assert_eq!(tr("F1 help"), "F1 help"));
             assert_eq!(current(), Lang::Zh);

@@ -9,10 +9,10 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod front;
-pub mod lang;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod lang;
 #[cfg(test)]
 mod layers;
 pub mod logging;

@@ -8,8 +8,8 @@ use zeroize::Zeroize;
 use super::editor::LineEditor;
 use super::{App, Effect, Overlay};
 use crate::config::fold_to_string;
-use crate::ssh::SessionId;
 use crate::lang::{tr, trf};
+use crate::ssh::SessionId;
 
 impl App {
     /// Panes whose screen shows a password prompt now.

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::result::RunStatus;
 use super::{App, Effect};
-use crate::ssh::SessionId;
 use crate::lang::{tr, trf};
+use crate::ssh::SessionId;
 
 /// How long a `:CMD` may take on each host before its channel is closed.
 pub const EXEC_TIMEOUT: Duration = Duration::from_secs(60);

@@ -111,7 +111,11 @@ mod tests {
         with(Lang::Zh, || {
             for (keys, action) in KEY_HELP {
                 let text = if action.is_empty() { keys } else { action };
-                assert_ne!(tr(text), *text, "no Chinese for {text:?} in src/lang/zh/help.rs");
+                assert_ne!(
+                    tr(text),
+                    *text,
+                    "no Chinese for {text:?} in src/lang/zh/help.rs"
+                );
             }
         });
     }

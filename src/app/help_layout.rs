@@ -6,8 +6,8 @@ use ratatui::layout::Rect;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::help::KEY_HELP;
-use crate::lang::tr;
 use super::layout::centered;
+use crate::lang::tr;
 
 /// The widest the help dialog gets, border included.
 const MAX_WIDTH: u16 = 100;

@@ -7,8 +7,8 @@ use super::editor::LineEditor;
 use super::keys::{TermModes, encode_key};
 use super::safe::{Outgoing, SendHow};
 use super::{App, Effect, InputMode, Overlay};
-use crate::ssh::SessionId;
 use crate::lang::{tr, trf};
+use crate::ssh::SessionId;
 
 /// Ctrl-] leaves keystroke and focus mode. Terminals send it as byte 0x1d, which crossterm
 /// reports as Ctrl-5, so both spellings count.

@@ -14,8 +14,8 @@ use super::results::short_host;
 use super::{App, Effect, Overlay};
 use crate::config::expand;
 use crate::config::nodeset::{self, Operand};
-use crate::ssh::SessionId;
 use crate::lang::{tr, trf};
+use crate::ssh::SessionId;
 
 /// How many group names the prompt's hint and its errors list before `…`.
 const NAMES_SHOWN: usize = 8;

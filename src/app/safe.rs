@@ -5,8 +5,8 @@
 use super::result::RunStatus;
 use super::{App, Effect, Overlay};
 use crate::config::fold_to_string;
-use crate::ssh::SessionId;
 use crate::lang::{tr, trf};
+use crate::ssh::SessionId;
 
 /// Receivers past which a line asks for confirmation first.
 pub const DEFAULT_CONFIRM_OVER: usize = 50;
@@ -372,7 +372,10 @@ impl App {
             .collect();
         let how = match confirm.how {
             SendHow::All => String::new(),
-            SendHow::Canary => trf(" (canary: {count} first)", &[("count", &self.safety.canary)]),
+            SendHow::Canary => trf(
+                " (canary: {count} first)",
+                &[("count", &self.safety.canary)],
+            ),
             SendHow::Rolling => trf(" (in batches of {count})", &[("count", &self.safety.batch)]),
         };
         trf(

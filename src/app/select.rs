@@ -5,8 +5,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::result::RunStatus;
 use super::results::{GroupKind, ResultGroup, group_results};
 use super::{App, Effect, Overlay};
-use crate::ssh::SessionId;
 use crate::lang::{tr, trf};
+use crate::ssh::SessionId;
 
 /// Lines a PgUp / PgDn scrolls the output of the highlighted group.
 const PAGE: u16 = 10;

@@ -6,8 +6,8 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::modes::{HostResult, Outcome};
 use crate::lang::{tr, trf};
+use crate::modes::{HostResult, Outcome};
 
 /// What `mtssh run`'s exit code means: the one text of it, for `--help`; the README says the
 /// same (a test compares them).

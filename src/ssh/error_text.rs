@@ -45,7 +45,12 @@ impl SessionError {
                     &[("after", &after), ("phase", &phase)],
                 )
             }
-            SessionError::AuthFailed { user, tried, allowed, .. } => {
+            SessionError::AuthFailed {
+                user,
+                tried,
+                allowed,
+                ..
+            } => {
                 let tried = if tried.is_empty() {
                     tr("nothing to try: no agent key, no identity file and no password (set password_env, MTSSH_PASSWORD or identity_file)").to_string()
                 } else {
@@ -64,7 +69,12 @@ impl SessionError {
                 text
             }
             SessionError::HostKeyChanged {
-                pattern, key, path, line, fix, ..
+                pattern,
+                key,
+                path,
+                line,
+                fix,
+                ..
             } => trf(
                 "HOST KEY CHANGED for {pattern}: the server offered {key}, but {path}:{line} holds a different key. Someone may be intercepting the connection, or the host was reinstalled. If you trust the new key, remove the old one with: {fix}",
                 &[
@@ -129,7 +139,9 @@ mod tests {
             address: "127.0.0.1:2222".into(),
             reason: "Connection refused (os error 111)".into(),
         };
-        with(Lang::En, || assert_eq!(refused.localized(), refused.to_string()));
+        with(Lang::En, || {
+            assert_eq!(refused.localized(), refused.to_string())
+        });
         with(Lang::Zh, || {
             assert_eq!(
                 refused.localized(),

@@ -56,10 +56,9 @@ impl fmt::Display for SessionState {
                 ..
             } => f.write_str(&trf("closed: exit {code}", &[("code", code)])),
             SessionState::Closed { .. } => f.write_str(tr("closed")),
-            SessionState::Failed { error } => f.write_str(&trf(
-                "failed: {error}",
-                &[("error", &error.localized())],
-            )),
+            SessionState::Failed { error } => {
+                f.write_str(&trf("failed: {error}", &[("error", &error.localized())]))
+            }
         }
     }
 }

@@ -46,7 +46,8 @@ fn practice_grid_in_chinese_at_80x24() {
         });
         let screen = render(&app);
         insta::assert_snapshot!("zh_practice_grid_80x24", screen);
-        for needle in ["1 个线程运行 4 个会话和界面", "F1 帮助", "广播» ", "就绪"] {
+        for needle in ["1 个线程运行 4 个会话和界面", "F1 帮助", "广播» ", "就绪"]
+        {
             assert!(screen.contains(needle), "{needle}:\n{screen}");
         }
     });
@@ -60,7 +61,11 @@ fn chinese_status_bar_keeps_the_thread_message_from_80_columns() {
             let _ = app.update(Msg::Lag(std::time::Duration::from_millis(3)));
             let layout = app.layout();
             let threads = format!("1 个线程运行 {panes} 个会话和界面");
-            let notices = [None, Some("mock-01 仍在线；F8 关闭"), Some("没有待发送的输入可丢弃")];
+            let notices = [
+                None,
+                Some("mock-01 仍在线；F8 关闭"),
+                Some("没有待发送的输入可丢弃"),
+            ];
             for notice in notices {
                 app.notice = notice.map(str::to_string);
                 for cols in 80..=200 {
@@ -92,7 +97,10 @@ fn chinese_help_at_80x24_scrolls_to_its_last_row() {
         }
         let bottom = render(&app);
         insta::assert_snapshot!("zh_help_80x24_bottom", bottom);
-        assert!(bottom.contains("Ctrl-Q") && bottom.contains("退出"), "{bottom}");
+        assert!(
+            bottom.contains("Ctrl-Q") && bottom.contains("退出"),
+            "{bottom}"
+        );
         // Every row's keys, and the start of its Chinese text, were on screen.
         let seen: String = seen.split_whitespace().collect();
         for (keys, action) in crate::app::help::KEY_HELP {
@@ -105,7 +113,10 @@ fn chinese_help_at_80x24_scrolls_to_its_last_row() {
                 .collect();
             assert!(seen.contains(&start), "{start} never shown");
             let keys: String = keys.split_whitespace().collect();
-            assert!(action.is_empty() || seen.contains(&keys), "{keys} never shown");
+            assert!(
+                action.is_empty() || seen.contains(&keys),
+                "{keys} never shown"
+            );
         }
     });
 }

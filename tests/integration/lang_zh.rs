@@ -42,5 +42,9 @@ async fn run_in_chinese_reports_its_summary_in_chinese() {
         "{}",
         out.stderr
     );
-    assert!(out.stdout.contains("mock-[01-03] (exit 3)\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("mock-[01-03] (exit 3)\n"),
+        "{}",
+        out.stdout
+    );
 }

@@ -1,8 +1,14 @@
 //! Why a session failed (`ssh::error_text`), and the operating system's common reasons.
 
 pub(super) const TEXTS: &[(&str, &str)] = &[
-    ("cannot resolve {host}: {reason}", "无法解析 {host}：{reason}"),
-    ("cannot connect to {address}: {reason}", "无法连接 {address}：{reason}"),
+    (
+        "cannot resolve {host}: {reason}",
+        "无法解析 {host}：{reason}",
+    ),
+    (
+        "cannot connect to {address}: {reason}",
+        "无法连接 {address}：{reason}",
+    ),
     ("timed out after {after} {phase}", "{phase}超时（{after}）"),
     (
         "timed out after {after} connecting to {address} (no SSH answer); check the host and port, or raise --connect-timeout",
@@ -43,7 +49,10 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
         "connection to {address} lost (the server closed it or went away)",
         "与 {address} 的连接已断开（服务器关闭了连接或已离线）",
     ),
-    ("connection lost while sending: {why}", "发送时连接断开：{why}"),
+    (
+        "connection lost while sending: {why}",
+        "发送时连接断开：{why}",
+    ),
     ("jump host {jump}: {error}", "跳板机 {jump}：{error}"),
     // The operating system's words (std::io::Error), without "(os error N)".
     ("Connection refused", "连接被拒绝"),

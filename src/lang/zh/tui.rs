@@ -27,8 +27,14 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
         "{asking} ask a password: Alt-W answers",
         "{asking} 个在等密码：Alt-W 回答",
     ),
-    ("1 thread runs {total} session + UI", "1 个线程运行 {total} 个会话和界面"),
-    ("1 thread runs {total} sessions + UI", "1 个线程运行 {total} 个会话和界面"),
+    (
+        "1 thread runs {total} session + UI",
+        "1 个线程运行 {total} 个会话和界面",
+    ),
+    (
+        "1 thread runs {total} sessions + UI",
+        "1 个线程运行 {total} 个会话和界面",
+    ),
     ("lag {ms} ms", "延迟 {ms} ms"),
     ("F1 help", "F1 帮助"),
     // The input line.
@@ -57,7 +63,10 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
     ("closed: exit {code}", "已关闭：退出码 {code}"),
     ("failed: {error}", "失败：{error}"),
     ("⚿ password? ", "⚿ 要密码？ "),
-    (" ↑{offset} Shift-End: live ", " ↑{offset} Shift-End：回到实时 "),
+    (
+        " ↑{offset} Shift-End: live ",
+        " ↑{offset} Shift-End：回到实时 ",
+    ),
     // Dialogs.
     (
         "{live} sessions are still live.\nQuit and close them? [y/n]",
@@ -93,9 +102,18 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
         " mtssh keys (↑↓ PgUp/PgDn scroll, other keys close) ",
         " mtssh 按键（↑↓ PgUp/PgDn 滚动，其他键关闭） ",
     ),
-    (" mtssh keys (any key closes) ", " mtssh 按键（按任意键关闭） "),
-    (" ▼ {below} more rows: ↓ PgDn ", " ▼ 下面还有 {below} 行：↓ PgDn "),
-    (" ▲ {top} rows above: ↑ PgUp ", " ▲ 上面有 {top} 行：↑ PgUp "),
+    (
+        " mtssh keys (any key closes) ",
+        " mtssh 按键（按任意键关闭） ",
+    ),
+    (
+        " ▼ {below} more rows: ↓ PgDn ",
+        " ▼ 下面还有 {below} 行：↓ PgDn ",
+    ),
+    (
+        " ▲ {top} rows above: ↑ PgUp ",
+        " ▲ 上面有 {top} 行：↑ PgUp ",
+    ),
     (
         " ▲ {top} above · ▼ {below} below ",
         " ▲ 上面 {top} 行 · ▼ 下面 {below} 行 ",
@@ -114,7 +132,10 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
     ),
     // Notices.
     ("no pane shows a password prompt", "没有窗格在提示输入密码"),
-    ("answer sent to {count} panes", "已向 {count} 个窗格发送回答"),
+    (
+        "answer sent to {count} panes",
+        "已向 {count} 个窗格发送回答",
+    ),
     (
         ":CMD runs CMD on each receiver's connection; :: sends a leading colon to the shells",
         ":CMD 在每个接收者的连接上执行 CMD；:: 把开头的冒号原样发给 shell",
@@ -127,13 +148,19 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
         "running {line} on {count} sessions (Ctrl-C cancels; {secs}s timeout)",
         "正在 {count} 个会话上执行 {line}（Ctrl-C 取消；{secs}s 超时）",
     ),
-    ("cancelling :CMD on {count} sessions", "正在取消 {count} 个会话上的 :CMD"),
+    (
+        "cancelling :CMD on {count} sessions",
+        "正在取消 {count} 个会话上的 :CMD",
+    ),
     (
         "no active session to send to (Alt-A selects all)",
         "没有可发送的活动会话（Alt-A 全选）",
     ),
     ("no unsent input to discard", "没有待发送的输入可丢弃"),
-    ("{name} is still live; F8 closes it", "{name} 仍在线；F8 关闭"),
+    (
+        "{name} is still live; F8 closes it",
+        "{name} 仍在线；F8 关闭",
+    ),
     ("not sent", "未发送"),
     (
         "no receivers to save: select some first",
@@ -151,7 +178,10 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
         "the canary has not answered yet (Esc drops the send)",
         "金丝雀还没有回应（Esc 放弃这次发送）",
     ),
-    ("sent {what} to the {count} others", "已把 {what} 发给其余 {count} 个"),
+    (
+        "sent {what} to the {count} others",
+        "已把 {what} 发给其余 {count} 个",
+    ),
     (
         "dropped {what}: {reached} of {total} sessions got it",
         "已放弃 {what}：{total} 个会话中 {reached} 个已收到",
@@ -164,7 +194,10 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
         "stopped: {name} failed ({why}); {reached} of {total} sessions got {what}",
         "已停止：{name} 失败（{why}）；{total} 个会话中 {reached} 个收到了 {what}",
     ),
-    ("{what} went to all {total} sessions", "{what} 已发给全部 {total} 个会话"),
+    (
+        "{what} went to all {total} sessions",
+        "{what} 已发给全部 {total} 个会话",
+    ),
     (
         "canary ✓ {hosts}: Alt-Enter sends to the {others} others, Esc drops",
         "金丝雀 ✓ {hosts}：Alt-Enter 发给其余 {others} 个，Esc 放弃",
