@@ -11,6 +11,13 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
     ),
     (", {interrupted} interrupted", "，{interrupted} 台被中断"),
     ("{done}/{total} hosts done", "已完成 {done}/{total} 台主机"),
+    ("Password for {name}:", "{name} 的密码："),
+    ("warning: {text}", "警告：{text}"),
+    ("note: {text}", "注意：{text}"),
+    (
+        "mtssh: cannot write the report to standard output: {error}",
+        "mtssh：无法把报告写到标准输出：{error}",
+    ),
     ("ok", "成功"),
     ("non-zero exit", "退出码非 0"),
     ("failed", "失败"),
