@@ -132,5 +132,7 @@ fn chinese_dialogs_and_notices() {
         key(&mut app, KeyCode::Char('n'), KeyModifiers::ALT);
         key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
         assert_eq!(app.notice(), Some("没有可发送的活动会话（Alt-A 全选）"));
+        let empty = render(&App::new(70, 10, 0));
+        assert!(empty.contains("没有会话。"), "{empty}");
     });
 }

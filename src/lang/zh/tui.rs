@@ -225,4 +225,44 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
     ),
     ("still running", "仍在运行"),
     ("unreachable", "连不上"),
+    // The results view (F9).
+    ("fuzzy (f: exact)", "模糊归组（f：精确）"),
+    ("exact (f: fuzzy)", "精确归组（f：模糊）"),
+    (
+        " Results: {sessions} in {groups} · {folding} ",
+        " 结果：{sessions}，分 {groups} · {folding} ",
+    ),
+    ("1 session", "1 个会话"),
+    ("{n} sessions", "{n} 个会话"),
+    ("1 group", "1 组"),
+    ("{n} groups", "{n} 组"),
+    ("1 host", "1 台主机"),
+    ("{n} hosts", "{n} 台主机"),
+    (
+        " Enter to these · e failed · d differs · r runs · u unreachable · i invert · = diff · ↑↓ PgUp/Dn ",
+        " Enter 发给这组 · e 失败 · d 不同 · r 运行中 · u 连不上 · i 反选 · = 差异 · ↑↓ PgUp/Dn ",
+    ),
+    (
+        " = or Esc: back to the output · ↑↓ other group · PgUp/PgDn scroll ",
+        " = 或 Esc：回到输出 · ↑↓ 换一组 · PgUp/PgDn 滚动 ",
+    ),
+    ("No sessions.", "没有会话。"),
+    ("(no command result seen yet)", "（还没有命令结果）"),
+    (
+        "(output cut: only its start is kept)",
+        "（输出已截断：只保留了开头）",
+    ),
+    (
+        "{hosts} is the largest group: the others are diffed against it",
+        "{hosts} 是最大的一组：其他组都与它比较",
+    ),
+    ("--- {hosts} (largest group)", "--- {hosts}（最大的一组）"),
+    (
+        "(same output; the exit status differs)",
+        "（输出相同；退出码不同）",
+    ),
+    (
+        "No sessions.\nF2 opens a practice pane on the built-in mock server, F6 adds a host, F1 shows every key.",
+        "没有会话。\nF2 在内置模拟服务器上打开练习窗格，F6 添加主机，F1 查看所有按键。",
+    ),
 ];
