@@ -12,7 +12,7 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
         "mock on {addr} ({user}/{password})",
         "模拟服务器 {addr}（{user}/{password}）",
     ),
-    ("mock on", "模拟服务器运行中"),
+    ("mock on", "模拟服务器"),
     ("mock failed: {reason}", "模拟服务器失败：{reason}"),
     ("mock failed", "模拟服务器失败"),
     ("{ready} ready", "{ready} 就绪"),
@@ -25,7 +25,7 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
     ("mouse off", "鼠标关"),
     (
         "{asking} ask a password: Alt-W answers",
-        "{asking} 个在等密码：Alt-W 回答",
+        "{asking} 个窗格等待密码：Alt-W 回答",
     ),
     (
         "1 thread runs {total} session + UI",
@@ -41,7 +41,7 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
     ("bcast» ", "广播» "),
     ("KEYS» ", "按键» "),
     ("FOCUS» ", "焦点» "),
-    ("secret» ", "密文» "),
+    ("secret» ", "隐藏» "),
     (
         "every key goes to {count} active sessions; Ctrl-] returns to line mode",
         "每个按键都发给 {count} 个活动会话；Ctrl-] 回到行模式",
@@ -62,7 +62,7 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
     ("closed: signal {signal}", "已关闭：信号 {signal}"),
     ("closed: exit {code}", "已关闭：退出码 {code}"),
     ("failed: {error}", "失败：{error}"),
-    ("⚿ password? ", "⚿ 要密码？ "),
+    ("⚿ password? ", "⚿ 等待密码 "),
     (
         " ↑{offset} Shift-End: live ",
         " ↑{offset} Shift-End：回到实时 ",
@@ -78,7 +78,7 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
         "把 {lines} 行粘贴到 {sessions} 个会话？[y/n]\n\n{preview}",
     ),
     (" Multi-line paste ", " 多行粘贴 "),
-    (" {name} asks ", " {name} 提问 "),
+    (" {name} asks ", " {name} 询问 "),
     (" Confirm broadcast ", " 确认广播 "),
     (" Password prompts ", " 密码提示 "),
     (
@@ -128,7 +128,7 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
     ("more than {count} receivers", "接收者超过 {count} 个"),
     (
         "{count} asking: {names}. Enter sends, Esc cancels",
-        "{count} 个在问：{names}。Enter 发送，Esc 取消",
+        "{count} 个窗格等待密码：{names}。Enter 发送，Esc 取消",
     ),
     // Notices.
     ("no pane shows a password prompt", "没有窗格在提示输入密码"),
