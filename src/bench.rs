@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use crate::config::HostOptions;
+use crate::lang::{tr, trf};
 use crate::mock::HostKeyType;
 use crate::modes::Mode;
 
@@ -96,14 +97,16 @@ pub async fn run(args: BenchOptions) -> Result<ExitCode> {
         let result = tokio::task::spawn_blocking(move || measure(mode, command, cap, sessions))
             .await
             .context("measuring task failed")??;
+        let ok = trf(
+            "{ok} of {sessions} ok",
+            &[("ok", &result.ok), ("sessions", &result.sessions)],
+        );
         eprintln!(
-            "{:<11} {:>6.2} s  {} of {} ok{}",
+            "{:<11} {:>6.2} s  {ok}{}",
             mode.name(),
             result.wall_s,
-            result.ok,
-            result.sessions,
             if result.capped {
-                "  (stopped at the time cap)"
+                tr("  (stopped at the time cap)")
             } else {
                 ""
             }
@@ -123,7 +126,10 @@ pub async fn run(args: BenchOptions) -> Result<ExitCode> {
     if let Some(path) = &args.svg {
         std::fs::write(path, svg_chart(&results, &args))
             .with_context(|| format!("writing {}", path.display()))?;
-        eprintln!("chart written to {}", path.display());
+        eprintln!(
+            "{}",
+            trf("chart written to {path}", &[("path", &path.display())])
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -225,22 +231,45 @@ fn fill_speedups(results: &mut [ModeResult]) {
     }
 }
 
+/// `text` padded with spaces to `width` display columns, on the left when `right`-aligned.
+fn pad(text: &str, width: usize, right: bool) -> String {
+    let fill = " ".repeat(width.saturating_sub(unicode_width::UnicodeWidthStr::width(text)));
+    if right {
+        format!("{fill}{text}")
+    } else {
+        format!("{text}{fill}")
+    }
+}
+
 /// The table and a bar chart of wall time, for a terminal.
 pub fn table(results: &[ModeResult], args: &BenchOptions) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "\n{} sessions, command {:?}, server latency {} ms\n",
-        results.first().map(|r| r.sessions).unwrap_or(0),
-        args.command,
-        args.latency_ms
+    let sessions = results.first().map(|r| r.sessions).unwrap_or(0);
+    let heading = trf(
+        "{sessions} sessions, command {command}, server latency {latency} ms",
+        &[
+            ("sessions", &sessions),
+            ("command", &format!("{:?}", args.command)),
+            ("latency", &args.latency_ms),
+        ],
     );
-    let _ = writeln!(
-        out,
-        "{:<11} {:>9} {:>9} {:>8} {:>10} {:>11} {:>9}",
-        "mode", "wall s", "CPU s", "threads", "peak RSS", "sessions/s", "speed-up"
-    );
+    let _ = writeln!(out, "\n{heading}\n");
+    // Padded by display width: Chinese headings take two columns a character.
+    let columns = [
+        ("mode", 11, false),
+        ("wall s", 9, true),
+        ("CPU s", 9, true),
+        ("threads", 8, true),
+        ("peak RSS", 10, true),
+        ("sessions/s", 11, true),
+        ("speed-up", 9, true),
+    ];
+    let header: Vec<String> = columns
+        .iter()
+        .map(|&(name, width, right)| pad(tr(name), width, right))
+        .collect();
+    let _ = writeln!(out, "{}", header.join(" ").trim_end());
     for r in results {
         let _ = writeln!(
             out,
@@ -254,11 +283,11 @@ pub fn table(results: &[ModeResult], args: &BenchOptions) -> String {
             r.speedup_vs_sequential
                 .map(|s| format!("{s:.1}x"))
                 .unwrap_or_else(|| "-".into()),
-            if r.capped { "  (capped)" } else { "" }
+            if r.capped { tr("  (capped)") } else { "" }
         );
     }
     let longest = results.iter().map(|r| r.wall_s).fold(0.0, f64::max);
-    let _ = writeln!(out, "\nwall time");
+    let _ = writeln!(out, "\n{}", tr("wall time"));
     for r in results {
         let width = if longest > 0.0 {
             (r.wall_s / longest * 50.0).round() as usize
@@ -274,4 +303,22 @@ pub fn table(results: &[ModeResult], args: &BenchOptions) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pad;
+    use crate::lang::{Lang, tr, with};
+
+    #[test]
+    fn chinese_headings_keep_the_columns_aligned() {
+        assert_eq!(pad("mode", 6, false), "mode  ");
+        assert_eq!(pad("线程", 8, true), "    线程");
+        with(Lang::Zh, || {
+            for name in ["mode", "wall s", "threads", "peak RSS", "speed-up"] {
+                let width = unicode_width::UnicodeWidthStr::width(pad(tr(name), 11, true).as_str());
+                assert_eq!(width, 11, "{name}");
+            }
+        });
+    }
 }

@@ -13,7 +13,8 @@ use crate::batch::{RunOptions, Verbosity};
 use crate::bench::BenchOptions;
 use crate::config::HostOptions;
 use crate::config::options::{DEFAULT_FANOUT, DEFAULT_PER_HOST};
-use crate::mock::{HostKeyType, Lang, ShellStyle};
+use crate::lang::Lang;
+use crate::mock::{HostKeyType, ShellStyle};
 use crate::modes::Mode;
 use crate::serve::ServeOptions;
 use crate::ssh::HostKeyCheck;
@@ -64,9 +65,19 @@ pub struct Cli {
     /// `shell_integration`; without MODE, auto.
     #[arg(long, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "auto", value_parser = shell_integration_mode)]
     pub shell_integration: Option<ShellIntegration>,
+    /// Language of what mtssh says: the TUI, run's summary and errors, bench's table and
+    /// charts, the mock's console and practice shell (en or zh). Default: zh when LC_ALL,
+    /// LC_MESSAGES or LANG starts with zh, else en. Goes before or after the subcommand.
+    #[arg(long, global = true, value_enum, value_name = "LANG")]
+    pub lang: Option<Lang>,
 }
 
 impl Cli {
+    /// The language asked for: `--lang`, else the locale's (LC_ALL, LC_MESSAGES, LANG).
+    pub fn language(&self) -> Lang {
+        self.lang.unwrap_or_else(crate::lang::from_env)
+    }
+
     /// The TUI's own options (not shared with `run`).
     pub fn tui_options(&self) -> crate::front::TuiOptions {
         crate::front::TuiOptions {
@@ -341,9 +352,6 @@ pub struct MockArgs {
     /// leaves), so clients written from the handout work unchanged.
     #[arg(long, value_enum, default_value_t = ShellStyle::Practice)]
     pub style: ShellStyle,
-    /// Language of the practice shell's texts.
-    #[arg(long, value_enum, default_value_t = Lang::En)]
-    pub lang: Lang,
     /// Milliseconds to delay each reply of the shell (not the handshake).
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency: u64,
@@ -531,7 +539,8 @@ impl From<MockArgs> for ServeOptions {
                 ShellStyle::Handout => HostKeyType::Rsa,
                 ShellStyle::Practice => HostKeyType::Ed25519,
             }),
-            lang: args.lang,
+            // `--lang` is global: set for the process by main before the options are built.
+            lang: crate::lang::current(),
             latency: Duration::from_millis(args.latency),
             login_grace: Duration::from_secs(args.login_grace),
             max_sessions: args.max_sessions,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// Each layer's modules. Within a layer marked `ordered`, a module may use the ones before it.
 pub const LAYERS: &[Layer] = &[
-    Layer::ordered(&["text", "sys", "logging"]),
+    Layer::ordered(&["lang", "text", "sys", "logging"]),
     Layer::peers(&["ssh"]),
     Layer::peers(&["config", "mock"]),
     Layer::peers(&["app"]),

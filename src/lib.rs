@@ -12,6 +12,7 @@ pub mod front;
 #[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod lang;
 #[cfg(test)]
 mod layers;
 pub mod logging;

@@ -8,6 +8,7 @@ use mtssh::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    mtssh::lang::set(cli.language());
     // Text generated from the command line's own definition: no event loop needed.
     match &cli.command {
         Some(Command::Completions { shell }) => {

@@ -8,6 +8,7 @@ use zeroize::Zeroize;
 use super::editor::LineEditor;
 use super::{App, Effect, Overlay};
 use crate::config::fold_to_string;
+use crate::lang::{tr, trf};
 use crate::ssh::SessionId;
 
 impl App {
@@ -24,7 +25,7 @@ impl App {
     pub(super) fn ask_prompt_answer(&mut self) {
         let ids = self.asking_panes();
         if ids.is_empty() {
-            self.notice = Some("no pane shows a password prompt".into());
+            self.notice = Some(tr("no pane shows a password prompt").into());
             return;
         }
         let mut input = LineEditor::default();
@@ -35,10 +36,9 @@ impl App {
     /// The dialog's text: which panes get the answer.
     pub fn answer_prompt_text(&self, ids: &[SessionId]) -> String {
         let names: Vec<&str> = ids.iter().filter_map(|&id| self.pane_name(id)).collect();
-        format!(
-            "{} asking: {}. Enter sends, Esc cancels",
-            ids.len(),
-            fold_to_string(&names)
+        trf(
+            "{count} asking: {names}. Enter sends, Esc cancels",
+            &[("count", &ids.len()), ("names", &fold_to_string(&names))],
         )
     }
 
@@ -66,7 +66,10 @@ impl App {
                         bytes: bytes.clone(),
                     });
                 }
-                self.notice = Some(format!("answer sent to {} panes", effects.len()));
+                self.notice = Some(trf(
+                    "answer sent to {count} panes",
+                    &[("count", &effects.len())],
+                ));
                 effects
             }
             KeyCode::Esc => {

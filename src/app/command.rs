@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::result::RunStatus;
 use super::{App, Effect};
+use crate::lang::{tr, trf};
 use crate::ssh::SessionId;
 
 /// How long a `:CMD` may take on each host before its channel is closed.
@@ -33,12 +34,12 @@ impl App {
     /// Starts a `:CMD` run on every receiver and opens the results view on it.
     pub(super) fn run_command(&mut self, command: String) -> Vec<Effect> {
         if command.is_empty() {
-            self.notice = Some(":CMD runs CMD on each receiver's connection; :: sends a leading colon to the shells".into());
+            self.notice = Some(tr(":CMD runs CMD on each receiver's connection; :: sends a leading colon to the shells").into());
             return Vec::new();
         }
         let ids = self.targets();
         if ids.is_empty() {
-            self.notice = Some("no active session to run it on (Alt-A selects all)".into());
+            self.notice = Some(tr("no active session to run it on (Alt-A selects all)").into());
             return Vec::new();
         }
         self.exec_on(ids, command, true)
@@ -59,10 +60,13 @@ impl App {
             pane.exec_started(run, &line);
         }
         if open_view {
-            self.notice = Some(format!(
-                "running {line} on {} sessions (Ctrl-C cancels; {}s timeout)",
-                ids.len(),
-                EXEC_TIMEOUT.as_secs()
+            self.notice = Some(trf(
+                "running {line} on {count} sessions (Ctrl-C cancels; {secs}s timeout)",
+                &[
+                    ("line", &line),
+                    ("count", &ids.len()),
+                    ("secs", &EXEC_TIMEOUT.as_secs()),
+                ],
             ));
             self.open_results();
         }
@@ -90,7 +94,10 @@ impl App {
         if run == 0 || ids.is_empty() {
             return None;
         }
-        self.notice = Some(format!("cancelling :CMD on {} sessions", ids.len()));
+        self.notice = Some(trf(
+            "cancelling :CMD on {count} sessions",
+            &[("count", &ids.len())],
+        ));
         Some(vec![Effect::CancelExec { ids, run }])
     }
 }

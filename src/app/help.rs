@@ -99,3 +99,24 @@ pub const KEY_HELP: &[(&str, &str)] = &[
         "this help / close it (↑/↓ PgUp/PgDn Home/End scroll it)",
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::KEY_HELP;
+    use crate::lang::{Lang, tr, with};
+
+    /// A new row needs its Chinese too: add it to src/lang/zh/help.rs.
+    #[test]
+    fn every_row_of_the_help_has_a_chinese_text() {
+        with(Lang::Zh, || {
+            for (keys, action) in KEY_HELP {
+                let text = if action.is_empty() { keys } else { action };
+                assert_ne!(
+                    tr(text),
+                    *text,
+                    "no Chinese for {text:?} in src/lang/zh/help.rs"
+                );
+            }
+        });
+    }
+}

@@ -7,6 +7,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::help::KEY_HELP;
 use super::layout::centered;
+use crate::lang::tr;
 
 /// The widest the help dialog gets, border included.
 const MAX_WIDTH: u16 = 100;
@@ -14,6 +15,8 @@ const MAX_WIDTH: u16 = 100;
 const MIN_ACTION: usize = 24;
 /// Indent of an action written under its keys.
 const UNDER_INDENT: usize = 4;
+/// Punctuation a line of Chinese does not start with.
+const NO_LINE_START: &str = "，。、；：！？）」』》";
 
 /// One screen row of the help.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,8 +63,9 @@ impl HelpView {
     }
 }
 
-/// The key table as rows `width` columns wide: the actions in one column, wrapped inside it;
-/// in a dialog too narrow for that column, each action wrapped under its keys.
+/// The key table as rows `width` columns wide, in the current language: the actions in one
+/// column, wrapped inside it; in a dialog too narrow for that column, each action wrapped
+/// under its keys.
 pub fn help_rows(width: usize) -> Vec<HelpRow> {
     let key_width = KEY_HELP.iter().map(|(k, _)| k.width()).max().unwrap_or(0);
     let column = 2 + key_width + 2;
@@ -69,9 +73,10 @@ pub fn help_rows(width: usize) -> Vec<HelpRow> {
     let mut rows = Vec::new();
     for (keys, action) in KEY_HELP {
         if action.is_empty() {
-            rows.push(HelpRow::Heading(keys));
+            rows.push(HelpRow::Heading(tr(keys)));
             continue;
         }
+        let action = tr(action);
         let (first, indent) = if beside {
             (format!("  {keys:key_width$}  "), column)
         } else {
@@ -99,7 +104,8 @@ pub fn help_rows(width: usize) -> Vec<HelpRow> {
 }
 
 /// `text` broken at spaces into lines of at most `width` display columns; a word longer
-/// than that is broken where it must be.
+/// than that is broken where it must be. Chinese needs no space to break: a word with
+/// wide characters fills the line it starts on and breaks between characters.
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut lines = Vec::new();
@@ -113,12 +119,27 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
             line.push_str(word);
             continue;
         }
-        if !line.is_empty() {
+        let wide = word.chars().any(|c| c.width().unwrap_or(0) > 1);
+        if wide && line.width() + sep < width {
+            if sep == 1 {
+                line.push(' ');
+            }
+        } else if !line.is_empty() {
             lines.push(std::mem::take(&mut line));
         }
         for c in word.chars() {
             if line.width() + c.width().unwrap_or(0) > width {
+                // Chinese never starts a line with closing punctuation: the character
+                // before it goes down too.
+                let carried = match line.chars().last() {
+                    Some(last) if NO_LINE_START.contains(c) && line.chars().count() > 1 => {
+                        line.pop();
+                        Some(last)
+                    }
+                    _ => None,
+                };
                 lines.push(std::mem::take(&mut line));
+                line.extend(carried);
             }
             line.push(c);
         }
@@ -178,5 +199,7 @@ mod tests {
         assert_eq!(wrap("a bb ccc", 4), ["a bb", "ccc"]);
         assert_eq!(wrap("abcdefgh", 3), ["abc", "def", "gh"]);
         assert_eq!(wrap("", 5), [""]);
+        assert_eq!(wrap("ab 中文字符", 7), ["ab 中文", "字符"]);
+        assert_eq!(wrap("中文字（符）", 10), ["中文字（", "符）"]);
     }
 }

@@ -7,6 +7,7 @@ use super::editor::LineEditor;
 use super::keys::{TermModes, encode_key};
 use super::safe::{Outgoing, SendHow};
 use super::{App, Effect, InputMode, Overlay};
+use crate::lang::{tr, trf};
 use crate::ssh::SessionId;
 
 /// Ctrl-] leaves keystroke and focus mode. Terminals send it as byte 0x1d, which crossterm
@@ -92,7 +93,7 @@ impl App {
             });
         }
         if effects.is_empty() {
-            self.notice = Some("no active session to send to (Alt-A selects all)".into());
+            self.notice = Some(tr("no active session to send to (Alt-A selects all)").into());
         }
         effects
     }
@@ -208,7 +209,7 @@ impl App {
             .map(|p| p.id)
             .collect();
         if ids.is_empty() {
-            self.notice = Some("no unsent input to discard".into());
+            self.notice = Some(tr("no unsent input to discard").into());
             return Vec::new();
         }
         vec![Effect::DiscardInput { ids }]
@@ -239,7 +240,10 @@ impl App {
             return Vec::new();
         };
         if pane.is_live() {
-            self.notice = Some(format!("{} is still live; F8 closes it", pane.name));
+            self.notice = Some(trf(
+                "{name} is still live; F8 closes it",
+                &[("name", &pane.name)],
+            ));
             return Vec::new();
         }
         pane.state = crate::ssh::SessionState::Connecting;
@@ -364,7 +368,7 @@ impl App {
                 self.send_how(confirm.what, confirm.how, confirm.targets)
             }
             Overlay::SendConfirm(_) if no => {
-                self.notice = Some("not sent".into());
+                self.notice = Some(tr("not sent").into());
                 Vec::new()
             }
             Overlay::AnswerPrompts { ids, input } => self.answer_prompts_key(ids, input, key),

@@ -14,6 +14,7 @@ use super::results::short_host;
 use super::{App, Effect, Overlay};
 use crate::config::expand;
 use crate::config::nodeset::{self, Operand};
+use crate::lang::{tr, trf};
 use crate::ssh::SessionId;
 
 /// How many group names the prompt's hint and its errors list before `…`.
@@ -37,7 +38,7 @@ impl App {
     /// Alt-S: asks the name to save the current receivers under.
     pub(super) fn open_save_group(&mut self) {
         if !self.panes.iter().any(|p| p.in_broadcast) {
-            self.notice = Some("no receivers to save: select some first".into());
+            self.notice = Some(tr("no receivers to save: select some first").into());
             return;
         }
         self.overlay = Some(Overlay::SaveGroup(ExprDialog::default()));
@@ -86,11 +87,12 @@ impl App {
             .filter(|p| p.in_broadcast)
             .map(|p| p.id)
             .collect();
-        self.notice = Some(format!(
-            "saved {} receiver{} as @{name} (Alt-G: @{name})",
-            ids.len(),
-            if ids.len() == 1 { "" } else { "s" }
-        ));
+        let template = if ids.len() == 1 {
+            "saved {count} receiver as @{name} (Alt-G: @{name})"
+        } else {
+            "saved {count} receivers as @{name} (Alt-G: @{name})"
+        };
+        self.notice = Some(trf(template, &[("count", &ids.len()), ("name", &name)]));
         self.saved_groups.retain(|g| g.name != name);
         self.saved_groups.push(SavedGroup { name, ids });
     }

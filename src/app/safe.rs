@@ -5,6 +5,7 @@
 use super::result::RunStatus;
 use super::{App, Effect, Overlay};
 use crate::config::fold_to_string;
+use crate::lang::{tr, trf};
 use crate::ssh::SessionId;
 
 /// Receivers past which a line asks for confirmation first.
@@ -134,7 +135,7 @@ impl App {
     pub(super) fn send_guarded(&mut self, what: Outgoing, how: SendHow) -> Vec<Effect> {
         let targets = self.targets();
         if targets.is_empty() {
-            self.notice = Some("no active session to send to (Alt-A selects all)".into());
+            self.notice = Some(tr("no active session to send to (Alt-A selects all)").into());
             return Vec::new();
         }
         let text = match &what {
@@ -143,10 +144,11 @@ impl App {
         let reason = match self.safety.destructive_in(text) {
             // An empty Enter (a prompt nudged) is never worth asking about.
             _ if text.trim().is_empty() => None,
-            Some(pattern) => Some(format!("it contains `{pattern}`")),
-            None if targets.len() > self.safety.confirm_over => {
-                Some(format!("more than {} receivers", self.safety.confirm_over))
-            }
+            Some(pattern) => Some(trf("it contains `{pattern}`", &[("pattern", &pattern)])),
+            None if targets.len() > self.safety.confirm_over => Some(trf(
+                "more than {count} receivers",
+                &[("count", &self.safety.confirm_over)],
+            )),
             None => None,
         };
         if let Some(reason) = reason {
@@ -215,14 +217,14 @@ impl App {
     pub(super) fn canary_key(&mut self) -> Option<Vec<Effect>> {
         let staged = self.staged.take()?;
         if !staged.ready {
-            self.notice = Some("the canary has not answered yet (Esc drops the send)".into());
+            self.notice = Some(tr("the canary has not answered yet (Esc drops the send)").into());
             self.staged = Some(staged);
             return Some(Vec::new());
         }
         let count = staged.rest.len();
-        self.notice = Some(format!(
-            "sent {} to the {count} others",
-            staged.what.shown()
+        self.notice = Some(trf(
+            "sent {what} to the {count} others",
+            &[("what", &staged.what.shown()), ("count", &count)],
         ));
         Some(self.send_to(&staged.what, &staged.rest, false))
     }
@@ -232,11 +234,13 @@ impl App {
         let Some(staged) = self.staged.take() else {
             return false;
         };
-        self.notice = Some(format!(
-            "dropped {}: {} of {} sessions got it",
-            staged.what.shown(),
-            staged.reached,
-            staged.reached + staged.rest.len()
+        self.notice = Some(trf(
+            "dropped {what}: {reached} of {total} sessions got it",
+            &[
+                ("what", &staged.what.shown()),
+                ("reached", &staged.reached),
+                ("total", &(staged.reached + staged.rest.len())),
+            ],
         ));
         true
     }
@@ -282,19 +286,33 @@ impl App {
         if let Some((id, why)) = failed {
             let name = self.pane_name(id).unwrap_or("?").to_string();
             self.notice = Some(match staged.how {
-                SendHow::Canary => format!(
-                    "canary {name} failed ({why}): {what} not sent to the {} others",
-                    staged.rest.len()
+                SendHow::Canary => trf(
+                    "canary {name} failed ({why}): {what} not sent to the {others} others",
+                    &[
+                        ("name", &name),
+                        ("why", &why),
+                        ("what", &what),
+                        ("others", &staged.rest.len()),
+                    ],
                 ),
-                _ => format!(
-                    "stopped: {name} failed ({why}); {} of {total} sessions got {what}",
-                    staged.reached
+                _ => trf(
+                    "stopped: {name} failed ({why}); {reached} of {total} sessions got {what}",
+                    &[
+                        ("name", &name),
+                        ("why", &why),
+                        ("reached", &staged.reached),
+                        ("total", &total),
+                        ("what", &what),
+                    ],
                 ),
             });
             return Vec::new();
         }
         if staged.rest.is_empty() {
-            self.notice = Some(format!("{what} went to all {total} sessions"));
+            self.notice = Some(trf(
+                "{what} went to all {total} sessions",
+                &[("what", &what), ("total", &total)],
+            ));
             return Vec::new();
         }
         match staged.how {
@@ -326,17 +344,21 @@ impl App {
         let hosts = fold_to_string(&names);
         let total = staged.reached + staged.rest.len();
         Some(match (staged.how, staged.ready) {
-            (SendHow::Canary, true) => format!(
-                "canary ✓ {hosts}: Alt-Enter sends to the {} others, Esc drops",
-                staged.rest.len()
+            (SendHow::Canary, true) => trf(
+                "canary ✓ {hosts}: Alt-Enter sends to the {others} others, Esc drops",
+                &[("hosts", &hosts), ("others", &staged.rest.len())],
             ),
-            (SendHow::Canary, false) => format!(
-                "canary: waiting for {hosts} ({} more after it; Esc drops)",
-                staged.rest.len()
+            (SendHow::Canary, false) => trf(
+                "canary: waiting for {hosts} ({others} more after it; Esc drops)",
+                &[("hosts", &hosts), ("others", &staged.rest.len())],
             ),
-            _ => format!(
-                "rolling: {}/{total} sent, waiting for {hosts} (Esc stops)",
-                staged.reached
+            _ => trf(
+                "rolling: {reached}/{total} sent, waiting for {hosts} (Esc stops)",
+                &[
+                    ("reached", &staged.reached),
+                    ("total", &total),
+                    ("hosts", &hosts),
+                ],
             ),
         })
     }
@@ -350,15 +372,21 @@ impl App {
             .collect();
         let how = match confirm.how {
             SendHow::All => String::new(),
-            SendHow::Canary => format!(" (canary: {} first)", self.safety.canary),
-            SendHow::Rolling => format!(" (in batches of {})", self.safety.batch),
+            SendHow::Canary => trf(
+                " (canary: {count} first)",
+                &[("count", &self.safety.canary)],
+            ),
+            SendHow::Rolling => trf(" (in batches of {count})", &[("count", &self.safety.batch)]),
         };
-        format!(
-            "Send to {} hosts{how}? [y/n]\n{}\n\n{}\n\nAsking because {}.",
-            confirm.targets.len(),
-            fold_to_string(&names),
-            confirm.what.shown(),
-            confirm.reason
+        trf(
+            "Send to {count} hosts{how}? [y/n]\n{hosts}\n\n{what}\n\nAsking because {reason}.",
+            &[
+                ("count", &confirm.targets.len()),
+                ("how", &how),
+                ("hosts", &fold_to_string(&names)),
+                ("what", &confirm.what.shown()),
+                ("reason", &confirm.reason),
+            ],
         )
     }
 }

@@ -5,6 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::result::RunStatus;
 use super::results::{GroupKind, ResultGroup, group_results};
 use super::{App, Effect, Overlay};
+use crate::lang::{tr, trf};
 use crate::ssh::SessionId;
 
 /// Lines a PgUp / PgDn scrolls the output of the highlighted group.
@@ -155,10 +156,14 @@ impl App {
             pane.in_broadcast = ids.contains(&pane.id);
         }
         let live = self.target_count();
-        self.notice = Some(format!(
-            "selected {} ({what}): the next line goes to {live} session{}",
-            ids.len(),
-            if live == 1 { "" } else { "s" }
+        let template = if live == 1 {
+            "selected {count} ({what}): the next line goes to {live} session"
+        } else {
+            "selected {count} ({what}): the next line goes to {live} sessions"
+        };
+        self.notice = Some(trf(
+            template,
+            &[("count", &ids.len()), ("what", &tr(what)), ("live", &live)],
         ));
     }
 

@@ -92,10 +92,10 @@ pub async fn run(args: RunOptions) -> Result<ExitCode> {
     refuse_whole_default_list(&args.hosts, &inventory)?;
     let chatty = args.verbosity >= Verbosity::Normal;
     for warning in inventory.warnings.iter().filter(|_| chatty) {
-        say(&format!("warning: {warning}"));
+        say(&crate::lang::trf("warning: {text}", &[("text", warning)]));
     }
     for notice in inventory.notices.iter().filter(|_| chatty) {
-        say(&format!("note: {notice}"));
+        say(&crate::lang::trf("note: {text}", &[("text", notice)]));
     }
     if inventory.unchecked && chatty {
         say(
@@ -249,8 +249,9 @@ pub async fn run(args: RunOptions) -> Result<ExitCode> {
     }
     let incomplete = out.failure().is_some() || !notes.is_empty();
     if let Some(e) = out.failure() {
-        say(&format!(
-            "mtssh: cannot write the report to standard output: {e}"
+        say(&crate::lang::trf(
+            "mtssh: cannot write the report to standard output: {error}",
+            &[("error", &e)],
         ));
     }
     for note in &notes {

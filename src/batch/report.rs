@@ -6,6 +6,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use crate::lang::{tr, trf};
 use crate::modes::{HostResult, Outcome};
 
 /// What `mtssh run`'s exit code means: the one text of it, for `--help`; the README says the
@@ -58,14 +59,22 @@ impl Summary {
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let total = self.ok + self.non_zero + self.failed + self.timed_out + self.interrupted;
-        let hosts = if total == 1 { "host" } else { "hosts" };
-        write!(
-            f,
-            "{total} {hosts}: {} ok, {} non-zero exit, {} failed, {} timed out",
-            self.ok, self.non_zero, self.failed, self.timed_out
-        )?;
+        let template = if total == 1 {
+            "{total} host: {ok} ok, {non_zero} non-zero exit, {failed} failed, {timed_out} timed out"
+        } else {
+            "{total} hosts: {ok} ok, {non_zero} non-zero exit, {failed} failed, {timed_out} timed out"
+        };
+        let counts: &[(&str, &dyn std::fmt::Display)] = &[
+            ("total", &total),
+            ("ok", &self.ok),
+            ("non_zero", &self.non_zero),
+            ("failed", &self.failed),
+            ("timed_out", &self.timed_out),
+            ("interrupted", &self.interrupted),
+        ];
+        f.write_str(&trf(template, counts))?;
         if self.interrupted > 0 {
-            write!(f, ", {} interrupted", self.interrupted)?;
+            f.write_str(&trf(", {interrupted} interrupted", counts))?;
         }
         Ok(())
     }
@@ -150,12 +159,15 @@ pub(super) fn write_folded(
         let status = match (&r.error, &r.signal, r.exit_status) {
             (Some(error), _, _) => format!(
                 "{}: {}",
-                r.outcome.label(),
+                tr(r.outcome.label()),
                 show(error.as_bytes(), neutralize)
             ),
-            (None, Some(signal), _) => format!("signal {}", show(signal.as_bytes(), neutralize)),
-            (None, None, Some(code)) => format!("exit {code}"),
-            (None, None, None) => "no exit status".into(),
+            (None, Some(signal), _) => trf(
+                "signal {signal}",
+                &[("signal", &show(signal.as_bytes(), neutralize))],
+            ),
+            (None, None, Some(code)) => trf("exit {code}", &[("code", &code)]),
+            (None, None, None) => tr("no exit status").into(),
         };
         let names = show(names.as_bytes(), neutralize);
         let rule = "-".repeat(names.chars().count().clamp(15, 60));
@@ -166,11 +178,11 @@ pub(super) fn write_folded(
             write_ended(out, &r.stderr, neutralize)?;
         }
         if r.dropped.0 + r.dropped.1 > 0 {
-            writeln!(
-                out,
-                "[output cut: {} more bytes not kept; raise --max-output]",
-                r.dropped.0 + r.dropped.1
-            )?;
+            let text = trf(
+                "[output cut: {bytes} more bytes not kept; raise --max-output]",
+                &[("bytes", &(r.dropped.0 + r.dropped.1))],
+            );
+            writeln!(out, "{text}")?;
         }
     }
     Ok(())

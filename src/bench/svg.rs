@@ -1,6 +1,7 @@
 //! The `--svg` chart of `mtssh bench`: time, threads and memory per mode, side by side.
 
 use super::{BenchOptions, ModeResult};
+use crate::lang::{tr, trf};
 
 /// An advance of monospace glyphs per em (DejaVu Sans Mono and its kin: 0.602), rounded
 /// up so that estimated widths err on the wide side.
@@ -37,7 +38,7 @@ fn panels(results: &[ModeResult]) -> [Panel; 3] {
         .iter()
         .map(|r| {
             let cpu = r.cpu_user_s + r.cpu_sys_s;
-            let capped = if r.capped { " (capped)" } else { "" };
+            let capped = if r.capped { tr(" (capped)") } else { "" };
             (
                 (r.wall_s, format!("{:.2} s{capped}", r.wall_s)),
                 Some((cpu, format!("CPU {cpu:.2} s"))),
@@ -58,20 +59,20 @@ fn panels(results: &[ModeResult]) -> [Panel; 3] {
         .collect();
     [
         Panel {
-            title: "wall time, client CPU (light)",
-            hint: "seconds; shorter is faster",
+            title: tr("wall time, client CPU (light)"),
+            hint: tr("seconds; shorter is faster"),
             width: 330.0,
             bars: time,
         },
         Panel {
-            title: "peak OS threads",
-            hint: "fewer is lighter",
+            title: tr("peak OS threads"),
+            hint: tr("fewer is lighter"),
             width: 190.0,
             bars: threads,
         },
         Panel {
-            title: "peak memory (RSS)",
-            hint: "less is lighter",
+            title: tr("peak memory (RSS)"),
+            hint: tr("less is lighter"),
             width: 190.0,
             bars: memory,
         },
@@ -93,9 +94,13 @@ pub fn svg_chart(results: &[ModeResult], args: &BenchOptions) -> String {
 "##
     );
     let sessions = results.first().map(|r| r.sessions).unwrap_or(0);
-    let title = format!(
-        "mtssh bench: {sessions} sessions, server latency {} ms, command {:?}",
-        args.latency_ms, args.command
+    let title = trf(
+        "mtssh bench: {sessions} sessions, server latency {latency} ms, command {command}",
+        &[
+            ("sessions", &sessions),
+            ("latency", &args.latency_ms),
+            ("command", &format!("{:?}", args.command)),
+        ],
     );
     let room = width - 2.0 * MARGIN;
     svg_text(
@@ -106,7 +111,7 @@ pub fn svg_chart(results: &[ModeResult], args: &BenchOptions) -> String {
         r#"font-weight="bold""#,
         &fit(&title, 17.0, room),
     );
-    let sub = "each mode in a child process of its own, measured from outside";
+    let sub = tr("each mode in a child process of its own, measured from outside");
     svg_text(
         &mut svg,
         MARGIN,
@@ -289,11 +294,20 @@ mod tests {
             Vec::new(),
         ];
         let long = "for i in $(seq 1 100); do echo \"<&>\" $i; done; uname -a; cat /etc/os-release";
-        for results in &runs {
-            for command in ["echo hello", long] {
-                let svg = svg_chart(results, &options(command));
-                everything_inside(&svg).unwrap_or_else(|e| panic!("{e}\n{svg}"));
+        for lang in crate::lang::Lang::ALL {
+            for results in &runs {
+                for command in ["echo hello", long] {
+                    let svg = crate::lang::with(lang, || svg_chart(results, &options(command)));
+                    everything_inside(&svg).unwrap_or_else(|e| panic!("{e}\n{svg}"));
+                }
             }
+        }
+        let zh = crate::lang::with(crate::lang::Lang::Zh, || {
+            svg_chart(&runs[0], &options("echo hello"))
+        });
+        for label in ["系统线程峰值", "内存峰值（RSS）", "越短越快", "（已封顶）"]
+        {
+            assert!(zh.contains(label), "{label}: {zh}");
         }
         // The check itself catches a label off the canvas.
         let off = "<svg width=\"100\" height=\"50\"><text x=\"60\" y=\"20\">0.123 s</text></svg>";

@@ -95,12 +95,13 @@ fn typed_options_parse_into_their_types() {
         "--no-marks",
     ];
     let cli = Cli::try_parse_from(words).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cli.lang, Some(Lang::Zh));
+    assert_eq!(cli.language(), Lang::Zh);
     let Some(Command::Mock(mock)) = cli.command else {
         panic!("not the mock command");
     };
     let options = ServeOptions::from(mock);
     assert!(options.kex.is_some_and(|k| !k.is_empty()));
-    assert_eq!(options.lang, Lang::Zh);
     let differ: Vec<String> = options.differ.iter().map(|r| r.to_string()).collect();
     assert_eq!(differ, ["18-20:1:differs on purpose", "2:0:other"]);
     assert!(!options.marks);

@@ -319,10 +319,12 @@ impl MockServer {
     }
 
     /// The practice server the TUI starts: `hosts` hosts from the course's port 2222, or on
-    /// free ports when 2222 and up are taken (the caller shows where).
+    /// free ports when 2222 and up are taken (the caller shows where). Its shell speaks the
+    /// language the TUI speaks.
     pub async fn start_practice(hosts: usize) -> Result<MockServer> {
         let opts = MockOptions {
             hosts,
+            lang: crate::lang::current(),
             ..MockOptions::default()
         };
         match MockServer::start(opts.clone()).await {

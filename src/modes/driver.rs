@@ -249,7 +249,7 @@ pub async fn execute_observed(
                             progress.finished_one();
                         }
                         SessionState::Failed { error } => {
-                            host.result.set_error(error.kind(), error.to_string());
+                            host.result.set_error(error.kind(), error.localized());
                             let outcome = if host.result.outcome == Outcome::TimedOut { Outcome::TimedOut } else { Outcome::Failed };
                             finish(id, host, outcome, observer);
                             pending -= 1;

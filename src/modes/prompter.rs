@@ -87,7 +87,7 @@ pub(super) fn spawn_prompter() -> Prompts {
                 let _ = prompt.reply.send(Some(answer));
                 continue;
             }
-            let (text, echo) = (prompt.text.clone(), prompt.echo);
+            let (text, echo) = (shown_prompt(&prompt.text), prompt.echo);
             let answer = tokio::task::spawn_blocking(move || ask(&text, echo, &cancel))
                 .await
                 .ok()
@@ -179,7 +179,11 @@ impl Progress {
         let width = 30;
         let filled = width * done / total.max(1);
         let bar = format!("{}{}", "#".repeat(filled), "-".repeat(width - filled));
-        let text = format!("\r\x1b[K[{bar}] {done}/{total} hosts done");
+        let done = crate::lang::trf(
+            "{done}/{total} hosts done",
+            &[("done", &done), ("total", &total)],
+        );
+        let text = format!("\r\x1b[K[{bar}] {done}");
         // eprint! would panic on a terminal that is gone (EIO after a hangup).
         let _ = std::io::stderr().write_all(text.as_bytes());
         *line = StatusLine::Progress;
@@ -187,5 +191,41 @@ impl Progress {
 
     pub(super) fn clear(&mut self) {
         clear_status_line();
+    }
+}
+
+/// A prompt in the user's language: the engine's password prompt (`Password for NAME:`) is
+/// translated here, where it is shown, so code matching the English text keeps working;
+/// other prompts (a server's own keyboard-interactive text) stay as the server wrote them.
+fn shown_prompt(text: &str) -> String {
+    match text
+        .strip_prefix("Password for ")
+        .and_then(|rest| rest.strip_suffix(':'))
+    {
+        Some(name) => crate::lang::trf("Password for {name}:", &[("name", &name)]),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_prompt;
+    use crate::lang::{Lang, with};
+
+    #[test]
+    fn the_password_prompt_is_shown_in_chinese_and_other_prompts_as_written() {
+        with(Lang::Zh, || {
+            assert_eq!(
+                shown_prompt("Password for test@mock-01:"),
+                "test@mock-01 的密码："
+            );
+            assert_eq!(shown_prompt("Verification code: "), "Verification code: ");
+        });
+        with(Lang::En, || {
+            assert_eq!(
+                shown_prompt("Password for test@mock-01:"),
+                "Password for test@mock-01:"
+            );
+        });
     }
 }

@@ -5,6 +5,7 @@ use std::fmt;
 use tokio::sync::oneshot;
 
 use super::error::SessionError;
+use crate::lang::{tr, trf};
 
 /// Index of a session within one front end (its pane, its row in a batch report).
 pub type SessionId = usize;
@@ -41,20 +42,23 @@ impl SessionState {
 
 impl fmt::Display for SessionState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // In the user's language: pane titles and run's report show it.
         match self {
-            SessionState::Connecting => f.write_str("connecting"),
-            SessionState::Authenticating => f.write_str("authenticating"),
-            SessionState::Ready => f.write_str("ready"),
+            SessionState::Connecting => f.write_str(tr("connecting")),
+            SessionState::Authenticating => f.write_str(tr("authenticating")),
+            SessionState::Ready => f.write_str(tr("ready")),
             SessionState::Closed {
                 signal: Some(signal),
                 ..
-            } => write!(f, "closed: signal {signal}"),
+            } => f.write_str(&trf("closed: signal {signal}", &[("signal", signal)])),
             SessionState::Closed {
                 exit_status: Some(code),
                 ..
-            } => write!(f, "closed: exit {code}"),
-            SessionState::Closed { .. } => f.write_str("closed"),
-            SessionState::Failed { error } => write!(f, "failed: {error}"),
+            } => f.write_str(&trf("closed: exit {code}", &[("code", code)])),
+            SessionState::Closed { .. } => f.write_str(tr("closed")),
+            SessionState::Failed { error } => {
+                f.write_str(&trf("failed: {error}", &[("error", &error.localized())]))
+            }
         }
     }
 }

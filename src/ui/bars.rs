@@ -8,15 +8,16 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::layout::PaneLayout;
 use crate::app::{App, InputMode, MockStatus};
+use crate::lang::{tr, trf};
 use crate::ssh::SessionState;
 
 const SEP: &str = " │ ";
 
 fn mode_label(mode: InputMode) -> &'static str {
     match mode {
-        InputMode::Line => "LINE",
-        InputMode::Keystroke => "KEYS",
-        InputMode::Focus => "FOCUS",
+        InputMode::Line => tr("LINE"),
+        InputMode::Keystroke => tr("KEYS"),
+        InputMode::Focus => tr("FOCUS"),
     }
 }
 
@@ -24,16 +25,22 @@ fn mode_label(mode: InputMode) -> &'static str {
 fn mock_forms(status: &MockStatus) -> Vec<Vec<Span<'static>>> {
     let (long, short) = match status {
         MockStatus::Off => return Vec::new(),
-        MockStatus::Starting => ("mock starting…".to_string(), "mock…".to_string()),
+        MockStatus::Starting => (tr("mock starting…").to_string(), tr("mock…").to_string()),
         MockStatus::Listening(addr) => (
-            format!(
-                "mock on {addr} ({}/{})",
-                crate::mock::DEFAULT_USER,
-                crate::mock::DEFAULT_PASSWORD
+            trf(
+                "mock on {addr} ({user}/{password})",
+                &[
+                    ("addr", addr),
+                    ("user", &crate::mock::DEFAULT_USER),
+                    ("password", &crate::mock::DEFAULT_PASSWORD),
+                ],
             ),
-            "mock on".to_string(),
+            tr("mock on").to_string(),
         ),
-        MockStatus::Failed(reason) => (format!("mock failed: {reason}"), "mock failed".into()),
+        MockStatus::Failed(reason) => (
+            trf("mock failed: {reason}", &[("reason", reason)]),
+            tr("mock failed").into(),
+        ),
     };
     vec![vec![Span::raw(long)], vec![Span::raw(short)]]
 }
@@ -176,14 +183,23 @@ fn count_forms(ready: usize, failed: usize, total: usize) -> Vec<Vec<Span<'stati
     let green = Style::new().fg(Color::LightGreen);
     let red = Style::new().fg(Color::LightRed);
     let long = vec![
-        Span::styled(format!("{ready} ready"), green),
+        Span::styled(trf("{ready} ready", &[("ready", &ready)]), green),
         Span::raw(" "),
-        Span::styled(format!("{failed} failed"), red),
-        Span::raw(format!(" {total} total")),
+        Span::styled(trf("{failed} failed", &[("failed", &failed)]), red),
+        Span::raw(" "),
+        Span::raw(trf("{total} total", &[("total", &total)])),
     ];
-    let mut short = vec![Span::styled(format!("{ready}/{total} ready"), green)];
+    let ready_of = trf(
+        "{ready}/{total} ready",
+        &[("ready", &ready), ("total", &total)],
+    );
+    let mut short = vec![Span::styled(ready_of, green)];
     if failed > 0 {
-        short.push(Span::styled(format!(" {failed} failed"), red));
+        short.push(Span::raw(" "));
+        short.push(Span::styled(
+            trf("{failed} failed", &[("failed", &failed)]),
+            red,
+        ));
     }
     vec![long, short]
 }
@@ -204,21 +220,27 @@ fn status_items(app: &App, layout: &PaneLayout) -> Vec<Item> {
         Item::new(
             Slot::Targets,
             vec![
-                vec![Span::raw(format!("→ {targets}/{total} sessions"))],
+                vec![Span::raw(trf(
+                    "→ {targets}/{total} sessions",
+                    &[("targets", &targets), ("total", &total)],
+                ))],
                 vec![Span::raw(format!("→ {targets}/{total}"))],
             ],
         ),
         Item::one(Slot::Mode, Span::styled(mode_label(app.mode), bold)),
     ];
     if layout.pages > 1 {
-        let page = format!("page {}/{}", layout.page + 1, layout.pages);
+        let page = trf(
+            "page {page}/{pages}",
+            &[("page", &(layout.page + 1)), ("pages", &layout.pages)],
+        );
         items.push(Item::one(Slot::Page, Span::raw(page)));
     }
     if app.zoom {
-        items.push(Item::one(Slot::Zoom, Span::raw("zoom")));
+        items.push(Item::one(Slot::Zoom, Span::raw(tr("zoom"))));
     }
     if !app.mouse_capture {
-        items.push(Item::one(Slot::Mouse, Span::raw("mouse off")));
+        items.push(Item::one(Slot::Mouse, Span::raw(tr("mouse off"))));
     }
     // What a canary or rolling send waits for stays until it moves on: it is not a notice.
     if let Some(staged) = app.staged_status() {
@@ -227,7 +249,10 @@ fn status_items(app: &App, layout: &PaneLayout) -> Vec<Item> {
     }
     let asking = app.panes.iter().filter(|p| p.asks_password).count();
     if asking > 0 {
-        let text = format!("{asking} ask a password: Alt-W answers");
+        let text = trf(
+            "{asking} ask a password: Alt-W answers",
+            &[("asking", &asking)],
+        );
         let style = Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD);
         items.push(Item::one(Slot::Asking, Span::styled(text, style)));
     }
@@ -239,8 +264,11 @@ fn status_items(app: &App, layout: &PaneLayout) -> Vec<Item> {
     if !mock.is_empty() {
         items.push(Item::new(Slot::Mock, mock));
     }
-    let plural = if total == 1 { "" } else { "s" };
-    let threads = format!("1 thread runs {total} session{plural} + UI");
+    let threads = if total == 1 {
+        trf("1 thread runs {total} session + UI", &[("total", &total)])
+    } else {
+        trf("1 thread runs {total} sessions + UI", &[("total", &total)])
+    };
     items.push(Item::one(Slot::Threads, Span::raw(threads)));
     if let Some(lag) = app.lag {
         // Lateness of the loop's 10 ms probe: what a keystroke may wait behind other work.
@@ -252,10 +280,10 @@ fn status_items(app: &App, layout: &PaneLayout) -> Vec<Item> {
         };
         items.push(Item::one(
             Slot::Lag,
-            Span::styled(format!("lag {ms} ms"), style),
+            Span::styled(trf("lag {ms} ms", &[("ms", &ms)]), style),
         ));
     }
-    items.push(Item::one(Slot::Help, Span::raw("F1 help")));
+    items.push(Item::one(Slot::Help, Span::raw(tr("F1 help"))));
     items
 }
 
@@ -277,15 +305,18 @@ pub fn draw_input(frame: &mut Frame, app: &App, area: Rect) {
     let accent = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
     let (prompt, text) = match app.mode {
         InputMode::Keystroke => (
-            "KEYS» ",
-            format!(
-                "every key goes to {} active sessions; Ctrl-] returns to line mode",
-                app.target_count()
+            tr("KEYS» "),
+            trf(
+                "every key goes to {count} active sessions; Ctrl-] returns to line mode",
+                &[("count", &app.target_count())],
             ),
         ),
         InputMode::Focus => {
             let name = app.focused().map_or("", |p| p.name.as_str());
-            ("FOCUS» ", format!("keys go to {name} only; Ctrl-] returns"))
+            (
+                tr("FOCUS» "),
+                trf("keys go to {name} only; Ctrl-] returns", &[("name", &name)]),
+            )
         }
         InputMode::Line => return draw_line_editor(frame, app, area),
     };
@@ -296,10 +327,10 @@ pub fn draw_input(frame: &mut Frame, app: &App, area: Rect) {
 fn draw_line_editor(frame: &mut Frame, app: &App, area: Rect) {
     let editor = &app.editor;
     if editor.is_hidden() {
-        let hint = "hidden input: not shown, not kept; Enter sends, Alt-P cancels";
+        let hint = tr("hidden input: not shown, not kept; Enter sends, Alt-P cancels");
         let line = Line::from(vec![
             Span::styled(
-                "secret» ",
+                tr("secret» "),
                 Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
             ),
             Span::styled(hint, Style::new().add_modifier(Modifier::DIM)),
@@ -307,17 +338,19 @@ fn draw_line_editor(frame: &mut Frame, app: &App, area: Rect) {
         frame.render_widget(Paragraph::new(line), area);
         return;
     }
-    let prompt = "bcast» ";
+    let prompt = tr("bcast» ");
+    let prompt_width = Span::raw(prompt).width() as u16;
     let accent = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
     let (shown, cursor_col) = scroll_to_cursor(
         editor.text(),
         editor.before_cursor(),
+        // Counted in bytes, as always: at least the prompt's columns, and a spare one.
         area.width.saturating_sub(prompt.len() as u16 + 1),
     );
     let line = Line::from(vec![Span::styled(prompt, accent), Span::raw(shown)]);
     frame.render_widget(Paragraph::new(line), area);
     if app.overlay.is_none() && !area.is_empty() {
-        let x = area.x + prompt.chars().count() as u16 + cursor_col;
+        let x = area.x + prompt_width + cursor_col;
         frame.set_cursor_position(Position::new(x.min(area.right() - 1), area.y));
     }
 }

@@ -10,6 +10,8 @@ mod results_tests;
 mod safe_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod zh_tests;
 
 use ratatui::Frame;
 use ratatui::layout::Alignment;
@@ -22,8 +24,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let areas = layout::screen_areas(frame.area());
     let pane_layout = app.layout();
     if pane_layout.visible.is_empty() {
-        let text = "No sessions.\nF2 opens a practice pane on the built-in mock server, \
-                    F6 adds a host, F1 shows every key.";
+        let text = crate::lang::tr(
+            "No sessions.\nF2 opens a practice pane on the built-in mock server, \
+             F6 adds a host, F1 shows every key.",
+        );
         let hint = Paragraph::new(text)
             .alignment(Alignment::Center)
             .wrap(Wrap { trim: true });

@@ -10,6 +10,7 @@ use crate::app::editor::LineEditor;
 use crate::app::help_layout::{HelpRow, HelpView};
 use crate::app::layout::centered;
 use crate::app::{App, Overlay};
+use crate::lang::{tr, trf};
 
 pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
     let Some(overlay) = &app.overlay else {
@@ -19,8 +20,11 @@ pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
         Overlay::Help { top } => draw_help(frame, *top, area),
         Overlay::QuitConfirm => {
             let live = app.panes.iter().filter(|p| p.is_live()).count();
-            let text = format!("{live} sessions are still live.\nQuit and close them? [y/n]");
-            draw_message(frame, area, " Quit mtssh ", text);
+            let text = trf(
+                "{live} sessions are still live.\nQuit and close them? [y/n]",
+                &[("live", &live)],
+            );
+            draw_message(frame, area, tr(" Quit mtssh "), text);
         }
         Overlay::PasteConfirm {
             text,
@@ -28,15 +32,19 @@ pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
             targets,
         } => {
             let preview: String = text.lines().take(3).collect::<Vec<_>>().join("\n");
-            let body = format!(
-                "Paste {lines} lines to {} sessions? [y/n]\n\n{preview}",
-                targets.len()
+            let body = trf(
+                "Paste {lines} lines to {sessions} sessions? [y/n]\n\n{preview}",
+                &[
+                    ("lines", lines),
+                    ("sessions", &targets.len()),
+                    ("preview", &preview),
+                ],
             );
-            draw_message(frame, area, " Multi-line paste ", body);
+            draw_message(frame, area, tr(" Multi-line paste "), body);
         }
         Overlay::Prompt(dialog) => {
             let name = app.pane_name(dialog.id).unwrap_or("?");
-            let title = format!(" {name} asks ");
+            let title = trf(" {name} asks ", &[("name", &name)]);
             draw_input_dialog(frame, area, &title, &[&dialog.text], &dialog.input, None);
         }
         Overlay::Results(view) => super::results::draw_results(frame, app, view, area),
@@ -44,39 +52,44 @@ pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
             draw_message(
                 frame,
                 area,
-                " Confirm broadcast ",
+                tr(" Confirm broadcast "),
                 app.confirm_text(confirm),
             );
         }
         Overlay::AnswerPrompts { ids, input } => {
             let text = app.answer_prompt_text(ids);
-            draw_input_dialog(frame, area, " Password prompts ", &[&text], input, None);
+            let title = tr(" Password prompts ");
+            draw_input_dialog(frame, area, title, &[&text], input, None);
         }
         Overlay::AddHost(editor) => {
-            let text = "Host to add, as user@host:port (Enter adds, Esc cancels)";
-            draw_input_dialog(frame, area, " Add host ", &[text], editor, None);
+            let text = tr("Host to add, as user@host:port (Enter adds, Esc cancels)");
+            draw_input_dialog(frame, area, tr(" Add host "), &[text], editor, None);
         }
         Overlay::SaveGroup(dialog) => {
             let count = app.panes.iter().filter(|p| p.in_broadcast).count();
-            let text = format!("Name for these {count} receivers (then @name in Alt-G):");
+            let text = trf(
+                "Name for these {count} receivers (then @name in Alt-G):",
+                &[("count", &count)],
+            );
             let error = dialog.error.as_deref();
             draw_input_dialog(
                 frame,
                 area,
-                " Save receivers ",
+                tr(" Save receivers "),
                 &[&text],
                 &dialog.input,
                 error,
             );
         }
         Overlay::BroadcastTo(dialog) => {
-            let groups = format!("Groups: {}", app.group_names_hint());
+            let groups = trf("Groups: {groups}", &[("groups", &app.group_names_hint())]);
             let text = [
-                "@group, pane names (mock-[01-03]), joined by , ! & ^",
+                tr("@group, pane names (mock-[01-03]), joined by , ! & ^"),
                 groups.as_str(),
             ];
             let error = dialog.error.as_deref();
-            draw_input_dialog(frame, area, " Broadcast to ", &text, &dialog.input, error);
+            let title = tr(" Broadcast to ");
+            draw_input_dialog(frame, area, title, &text, &dialog.input, error);
         }
     }
 }
@@ -115,7 +128,7 @@ fn draw_input_dialog(
     let rect = centered(area, 60, height);
     frame.render_widget(Clear, rect);
     let (shown, hint) = if input.is_hidden() {
-        ("", "(typing is hidden)")
+        ("", tr("(typing is hidden)"))
     } else {
         (input.text(), "")
     };
@@ -156,18 +169,21 @@ fn draw_help(frame: &mut Frame, top: usize, area: Rect) {
         .collect();
     let scrolls = view.max_top() > 0;
     let title = if scrolls {
-        " mtssh keys (↑↓ PgUp/PgDn scroll, other keys close) "
+        tr(" mtssh keys (↑↓ PgUp/PgDn scroll, other keys close) ")
     } else {
-        " mtssh keys (any key closes) "
+        tr(" mtssh keys (any key closes) ")
     };
     let mut block = dialog_block(title);
     if scrolls {
         // Where the view is, so a reader knows more follows (or came before).
         let below = view.max_top() - top;
         let marker = match (top, below) {
-            (0, _) => format!(" ▼ {below} more rows: ↓ PgDn "),
-            (_, 0) => format!(" ▲ {top} rows above: ↑ PgUp "),
-            _ => format!(" ▲ {top} above · ▼ {below} below "),
+            (0, _) => trf(" ▼ {below} more rows: ↓ PgDn ", &[("below", &below)]),
+            (_, 0) => trf(" ▲ {top} rows above: ↑ PgUp ", &[("top", &top)]),
+            _ => trf(
+                " ▲ {top} above · ▼ {below} below ",
+                &[("top", &top), ("below", &below)],
+            ),
         };
         let style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
         block = block.title_bottom(Line::styled(marker, style).right_aligned());

@@ -10,6 +10,7 @@ use tui_term::widget::{Cursor, PseudoTerminal, Screen};
 use crate::app::pane::Pane;
 use crate::app::result::RunStatus;
 use crate::app::{App, InputMode};
+use crate::lang::{tr, trf};
 use crate::ssh::SessionState;
 
 pub fn state_color(state: &SessionState) -> Color {
@@ -30,7 +31,7 @@ fn state_text(pane: &Pane) -> String {
                 signal: None,
             },
             Some(code),
-        ) => format!("closed: exit {code}"),
+        ) => trf("closed: exit {code}", &[("code", &code)]),
         (state, _) => state.to_string(),
     }
 }
@@ -54,7 +55,7 @@ fn title(pane: &Pane) -> Line<'static> {
     // A password prompt on screen: Alt-W answers every pane showing one.
     if pane.asks_password {
         spans.push(Span::styled(
-            "⚿ password? ",
+            tr("⚿ password? "),
             Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
         ));
     }
@@ -105,7 +106,8 @@ pub fn draw_pane(frame: &mut Frame, app: &App, index: usize, rect: Rect) {
         .title(title(pane));
     let offset = pane.scroll_offset();
     if offset > 0 {
-        let note = Line::from(format!(" ↑{offset} Shift-End: live ")).right_aligned();
+        let note = trf(" ↑{offset} Shift-End: live ", &[("offset", &offset)]);
+        let note = Line::from(note).right_aligned();
         block = block.title(note.style(Style::new().fg(Color::Yellow)));
     }
     let body_style = if pane.in_broadcast {

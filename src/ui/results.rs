@@ -12,6 +12,7 @@ use crate::app::result::RunStatus;
 use crate::app::results::{GroupKind, ResultGroup};
 use crate::app::results_diff::{DiffTag, ResultDiff, diff_against_largest};
 use crate::app::select::{ResultsView, group_label};
+use crate::lang::{tr, trf};
 
 const KEYS: &str = " Enter to these · e failed · d differs · r runs · u unreachable · i invert · = diff · ↑↓ PgUp/Dn ";
 const DIFF_KEYS: &str = " = or Esc: back to the output · ↑↓ other group · PgUp/PgDn scroll ";
@@ -21,14 +22,17 @@ pub fn draw_results(frame: &mut Frame, app: &App, view: &ResultsView, area: Rect
     let rect = area;
     frame.render_widget(Clear, rect);
     let folding = if app.fuzzy {
-        "fuzzy (f: exact)"
+        tr("fuzzy (f: exact)")
     } else {
-        "exact (f: fuzzy)"
+        tr("exact (f: fuzzy)")
     };
-    let title = format!(
-        " Results: {} in {} · {folding} ",
-        plural(app.panes.len(), "session"),
-        plural(groups.len(), "group")
+    let title = trf(
+        " Results: {sessions} in {groups} · {folding} ",
+        &[
+            ("sessions", &plural(app.panes.len(), "session")),
+            ("groups", &plural(groups.len(), "group")),
+            ("folding", &folding),
+        ],
     );
     let block = Block::new()
         .borders(Borders::ALL)
@@ -39,13 +43,13 @@ pub fn draw_results(frame: &mut Frame, app: &App, view: &ResultsView, area: Rect
             Style::new().add_modifier(Modifier::BOLD),
         ))
         .title_bottom(
-            Line::from(if view.diff { DIFF_KEYS } else { KEYS })
+            Line::from(tr(if view.diff { DIFF_KEYS } else { KEYS }))
                 .style(Style::new().fg(Color::DarkGray)),
         );
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     if groups.is_empty() {
-        frame.render_widget(Paragraph::new("No sessions."), inner);
+        frame.render_widget(Paragraph::new(tr("No sessions.")), inner);
         return;
     }
     let list_height = (groups.len() as u16).min(inner.height / 3).max(1);
@@ -126,7 +130,7 @@ fn draw_body(
     )];
     match &group.kind {
         GroupKind::Disconnected(reason) => lines.push(Line::raw(reason.clone())),
-        GroupKind::NoAnswer => lines.push(Line::raw("(no command result seen yet)")),
+        GroupKind::NoAnswer => lines.push(Line::raw(tr("(no command result seen yet)"))),
         _ => lines.extend(output_lines(group, varying)),
     }
     if !group.stderr.is_empty() {
@@ -147,7 +151,7 @@ fn draw_body(
     }
     if group.truncated {
         lines.push(Line::styled(
-            "(output cut: only its start is kept)",
+            tr("(output cut: only its start is kept)"),
             Style::new().add_modifier(Modifier::DIM),
         ));
     }
@@ -198,20 +202,23 @@ fn draw_diff(frame: &mut Frame, groups: &[ResultGroup], selected: usize, scroll:
     let cyan = Style::new().fg(Color::Cyan);
     let lines = match diff_against_largest(groups, selected) {
         ResultDiff::IsLargest => vec![Line::styled(
-            format!("{hosts} is the largest group: the others are diffed against it"),
+            trf(
+                "{hosts} is the largest group: the others are diffed against it",
+                &[("hosts", &hosts)],
+            ),
             cyan,
         )],
         ResultDiff::Nothing(why) => vec![Line::styled(format!("{hosts}: {why}"), cyan)],
         ResultDiff::Lines { base_hosts, lines } => {
             let mut out = vec![
                 Line::styled(
-                    format!("--- {base_hosts} (largest group)"),
+                    trf("--- {hosts} (largest group)", &[("hosts", &base_hosts)]),
                     Style::new().fg(Color::Red),
                 ),
                 Line::styled(format!("+++ {hosts}"), Style::new().fg(Color::Green)),
             ];
             if lines.is_empty() {
-                out.push(Line::raw("(same output; the exit status differs)"));
+                out.push(Line::raw(tr("(same output; the exit status differs)")));
             }
             out.extend(lines.into_iter().map(|line| {
                 let (prefix, style) = match line.tag {
@@ -231,10 +238,11 @@ fn draw_diff(frame: &mut Frame, groups: &[ResultGroup], selected: usize, scroll:
     frame.render_widget(body, area);
 }
 
+/// "1 host", "3 hosts", in the current language ("3 台主机").
 fn plural(n: usize, what: &str) -> String {
     if n == 1 {
-        format!("1 {what}")
+        trf(&format!("1 {what}"), &[])
     } else {
-        format!("{n} {what}s")
+        trf(&format!("{{n}} {what}s"), &[("n", &n)])
     }
 }

@@ -11,6 +11,7 @@ mod course;
 mod course_programs;
 mod flow_control;
 mod host_keys;
+mod lang_zh;
 mod mock_console;
 mod mock_server;
 mod prompt_answers;

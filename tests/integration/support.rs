@@ -172,7 +172,14 @@ impl TestEnv {
             .env("XDG_STATE_HOME", home.join("state"))
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("MTSSH_PASSWORD")
-            .env_remove("MTSSH_LOG");
+            .env_remove("MTSSH_LOG")
+            // mtssh speaks the locale's language (LC_ALL, LC_MESSAGES, LANG): tests read
+            // English unless they pass --lang. LC_ALL would override LC_MESSAGES, so its
+            // character set moves to LC_CTYPE.
+            .env("LC_MESSAGES", "C");
+        if let Ok(all) = std::env::var("LC_ALL") {
+            cmd.env_remove("LC_ALL").env("LC_CTYPE", all);
+        }
     }
 
     /// OpenSSH client arguments for a login to `addr` that never reads the machine's config

@@ -41,11 +41,10 @@ mod texts;
 mod words;
 
 use std::collections::VecDeque;
-use std::fmt;
 use std::mem;
-use std::str::FromStr;
 
 pub use super::differ::Difference;
+pub use crate::lang::Lang;
 pub use builtins::seq_chunk;
 use texts::{HANDOUT_BANNER, HANDOUT_PROMPT, banner, clean_line};
 use words::split_segments;
@@ -72,49 +71,6 @@ const SHELL_PATH: &str = "/bin/mtssh-mock";
 const STATUS_INTERRUPTED: u32 = 130;
 /// What bash uses for `exit foo`.
 const STATUS_BAD_EXIT_ARG: u32 = 2;
-
-/// Language of the practice shell's texts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    En,
-    Zh,
-}
-
-impl Lang {
-    /// Every language, in the order of [`Lang::NAMES`].
-    pub const ALL: [Lang; 2] = [Lang::En, Lang::Zh];
-    /// What [`FromStr`] accepts and [`fmt::Display`] prints, e.g. for `--lang`.
-    pub const NAMES: &[&str] = &["en", "zh"];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Zh => "zh",
-        }
-    }
-}
-
-impl fmt::Display for Lang {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Lang {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Lang, String> {
-        Lang::ALL
-            .into_iter()
-            .find(|l| l.name() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown language '{s}' (expected one of: {})",
-                    Lang::NAMES.join(", ")
-                )
-            })
-    }
-}
 
 /// What the shell looks like to its client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

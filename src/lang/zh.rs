@@ -1,0 +1,17 @@
+//! The Chinese texts, keyed by their English (see the glossary in `lang.rs`). One file per
+//! part of the program, so features added side by side add rows in different places.
+
+mod bench;
+mod errors;
+mod help;
+mod run;
+mod tui;
+
+/// Every table; a key appears in one only (a test checks).
+pub(super) const TABLES: &[&[(&str, &str)]] = &[
+    tui::TEXTS,
+    help::TEXTS,
+    run::TEXTS,
+    bench::TEXTS,
+    errors::TEXTS,
+];
