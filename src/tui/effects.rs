@@ -526,26 +526,15 @@ impl EffectRunner {
     }
 }
 
-/// Writes `text` to a file of `dir` that did not exist, the first free of `STEM-1.log`,
-/// `STEM-2.log`, …: never over an earlier save (this run's or an earlier one's), never
-/// through a planted symlink (an exclusive create does not follow one). Blocking.
+/// Writes `text` to a new file of `dir`, the first free of `STEM-1.log`, `STEM-2.log`, …
+/// ([`crate::sys::create_numbered_file`]). Blocking.
 fn save_new_file(dir: &std::path::Path, stem: &str, text: &str) -> anyhow::Result<PathBuf> {
     use anyhow::Context;
     use std::io::Write;
-    crate::sys::create_private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
-    for n in 1..=10_000 {
-        let path = dir.join(format!("{stem}-{n}.log"));
-        match crate::sys::open_private_file(&path, crate::sys::PrivateOpen::CreateNew) {
-            Ok(mut file) => {
-                file.write_all(text.as_bytes())
-                    .with_context(|| format!("writing {}", path.display()))?;
-                return Ok(path);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
-        }
-    }
-    anyhow::bail!("{} has no free name for {stem}", dir.display())
+    let (path, mut file) = crate::sys::create_numbered_file(dir, |n| format!("{stem}-{n}.log"))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
 }
 
 /// The mock host of the practice pane after `opened` others: practice-1 on the first host
