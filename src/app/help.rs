@@ -89,6 +89,10 @@ pub const KEY_HELP: &[(&str, &str)] = &[
         "save the focused pane's scrollback to a new file (--save-dir)",
     ),
     (
+        "Alt-V",
+        "record the focused pane (asciicast, ● REC) / stop; --record DIR",
+    ),
+    (
         "F4",
         "mouse capture on/off (off: the terminal's own text selection)",
     ),

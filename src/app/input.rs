@@ -70,10 +70,12 @@ impl App {
             };
             if let Some(bytes) = encode_key(key, modes) {
                 pane.scroll_to_live();
+                let bytes = Bytes::from(bytes);
                 effects.push(Effect::Send {
                     id,
-                    bytes: bytes.into(),
+                    bytes: bytes.clone(),
                 });
+                self.record_typed(id, &bytes, &mut effects);
             }
         }
         effects
@@ -84,12 +86,17 @@ impl App {
         // One buffer shared by every target: a paste to a thousand sessions is held once.
         let bytes = Bytes::copy_from_slice(bytes);
         let mut effects = Vec::new();
+        let mut ids = Vec::new();
         for pane in self.panes.iter_mut().filter(|p| p.is_target()) {
             pane.scroll_to_live();
+            ids.push(pane.id);
+        }
+        for id in ids {
             effects.push(Effect::Send {
-                id: pane.id,
+                id,
                 bytes: bytes.clone(),
             });
+            self.record_typed(id, &bytes, &mut effects);
         }
         if effects.is_empty() {
             self.notice = Some("no active session to send to (Alt-A selects all)".into());
@@ -133,11 +140,14 @@ impl App {
     }
 
     fn send_line(&mut self, how: SendHow) -> Vec<Effect> {
+        // Taking the line ends hidden mode: asked first.
+        let hidden = self.editor.is_hidden();
         let what = match super::command::classify(self.editor.take()) {
             super::command::LineKind::Command(command) if command.is_empty() => {
                 return self.run_command(command);
             }
             super::command::LineKind::Command(command) => Outgoing::Command(command),
+            super::command::LineKind::Shell(line) if hidden => Outgoing::Secret(line),
             super::command::LineKind::Shell(line) => Outgoing::Line(line),
         };
         self.send_guarded(what, how)
@@ -184,6 +194,7 @@ impl App {
             'x' => return self.discard_pending_input(),
             'b' => return self.send_line(SendHow::Rolling),
             'w' => self.ask_prompt_answer(),
+            'v' => return self.toggle_recording(),
             'p' => {
                 let hidden = !self.editor.is_hidden();
                 self.editor.clear();
@@ -341,7 +352,11 @@ impl App {
             } else {
                 plain.clone()
             };
-            effects.push(Effect::Send { id, bytes });
+            effects.push(Effect::Send {
+                id,
+                bytes: bytes.clone(),
+            });
+            self.record_typed(id, &bytes, &mut effects);
         }
         effects
     }

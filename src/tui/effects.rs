@@ -94,6 +94,8 @@ pub struct EffectRunner {
     sending: HashMap<SessionId, usize>,
     /// Where F7 saves scrollback.
     save_dir: Option<PathBuf>,
+    /// Recordings and logs, written by a thread of their own.
+    recorder: super::record::Recorder,
 }
 
 impl EffectRunner {
@@ -113,6 +115,7 @@ impl EffectRunner {
             template,
             resolver: None,
             term: std::env::var("TERM").unwrap_or_else(|_| "xterm-256color".into()),
+            recorder: super::record::Recorder::new(Default::default(), finished_tx.clone()),
             finished_tx,
             finished_rx,
             sending: HashMap::new(),
@@ -123,6 +126,11 @@ impl EffectRunner {
     /// How F6 resolves hosts from now on.
     pub fn set_host_resolver(&mut self, resolver: Option<HostResolver>) {
         self.resolver = resolver;
+    }
+
+    /// What is recorded and logged from now on (set before any pane opens).
+    pub fn set_record_options(&mut self, options: super::record::RecordOptions) {
+        self.recorder = super::record::Recorder::new(options, self.finished_tx.clone());
     }
 
     /// Where F7 saves scrollback from now on.
@@ -269,6 +277,7 @@ impl EffectRunner {
         match event {
             SessionEvent::State { id, state } => Msg::State { id, state },
             SessionEvent::Output { id, data } | SessionEvent::Stderr { id, data } => {
+                self.recorder.output(id, &data);
                 Msg::Output { id, data }
             }
             SessionEvent::ExitStatus { id, status } => Msg::ExitStatus { id, status },
@@ -360,6 +369,7 @@ impl EffectRunner {
                 if let Some(handle) = self.handle(id) {
                     handle.resize(cols, rows);
                 }
+                self.recorder.resize(id, cols, rows);
             }
             Effect::Exec {
                 ids,
@@ -391,6 +401,7 @@ impl EffectRunner {
                     handle.close();
                     handle.stop_output_credit();
                 }
+                self.recorder.close(id);
             }
             Effect::Connect {
                 ticket,
@@ -399,6 +410,7 @@ impl EffectRunner {
                 rows,
             } => {
                 if let Some(target) = self.opening.remove(&ticket) {
+                    self.recorder.start_log(id, &target.name);
                     self.connect(id, target, cols, rows);
                 }
             }
@@ -427,6 +439,17 @@ impl EffectRunner {
                     let _ = reply.send(answer);
                 }
             }
+            Effect::Record { id, on, announce } => {
+                if !on {
+                    self.recorder.stop_cast(id, announce);
+                } else if let Some(name) = app.pane_name(id) {
+                    let size = app.pty_size(id).unwrap_or((80, 24));
+                    if let Some(msg) = self.recorder.start_cast(id, name, size, announce) {
+                        return Step::msg(msg);
+                    }
+                }
+            }
+            Effect::RecordInput { id, bytes } => self.recorder.input(id, bytes),
             Effect::SetMouseCapture(on) => return Step::control(Control::MouseCapture(on)),
             Effect::Suspend => return Step::control(Control::Suspend),
             Effect::Quit => {
@@ -449,6 +472,8 @@ impl EffectRunner {
         if let Some(mock) = &self.mock {
             mock.stop();
         }
+        // Last: the sessions' final output is in; the files are complete when this returns.
+        self.recorder.finish();
     }
 
     fn add_host(&mut self, spec: &str) -> Msg {
