@@ -251,3 +251,88 @@ impl Recorder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{App, Effect};
+    use crate::ssh::{Engine, EngineSettings};
+    use crate::tui::effects::EffectRunner;
+
+    /// A runner recording into `dir`, and an app with one pane.
+    fn recording_into(dir: PathBuf) -> (EffectRunner, App, SessionId) {
+        let (engine, _events) = Engine::new(EngineSettings::default());
+        let mut effects = EffectRunner::new(engine, None, None);
+        effects.set_record_options(RecordOptions {
+            dir: Some(dir),
+            ..Default::default()
+        });
+        let mut app = App::new(80, 24, 1);
+        let (id, _) = app.add_pane("web01");
+        (effects, app, id)
+    }
+
+    async fn next_notice(effects: &mut EffectRunner, app: &mut App) -> String {
+        let finished = effects.finished().await;
+        let msgs = effects.on_finished(finished);
+        assert!(effects.deliver(app, msgs).is_empty());
+        app.notice().unwrap_or_default().to_string()
+    }
+
+    #[tokio::test]
+    async fn a_recording_that_cannot_start_says_why_and_drops_its_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "").unwrap();
+        let (mut effects, mut app, id) = recording_into(file.join("sub"));
+        let alt_v = crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('v'),
+            crossterm::event::KeyModifiers::ALT,
+        );
+        let todo = app.update(Msg::Key(alt_v));
+        assert!(matches!(todo.as_slice(), [Effect::Record { on: true, .. }]));
+        assert!(effects.run(&mut app, todo).is_empty());
+        let notice = next_notice(&mut effects, &mut app).await;
+        assert!(
+            notice.starts_with("web01: not recorded: creating "),
+            "{notice}"
+        );
+        assert!(notice.contains("a-file/sub"), "{notice}");
+        assert!(!app.panes[0].recording, "the ● REC marker stays");
+        assert_eq!(app.panes[0].id, id);
+        effects.shutdown();
+    }
+
+    #[tokio::test]
+    async fn alt_v_says_where_the_recording_goes_and_where_it_was_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        let casts = dir.path().join("casts");
+        let (mut effects, mut app, id) = recording_into(casts.clone());
+        let record = |on| Effect::Record {
+            id,
+            on,
+            announce: true,
+        };
+        assert!(effects.run(&mut app, vec![record(true)]).is_empty());
+        let started = next_notice(&mut effects, &mut app).await;
+        let path = casts.join("web01.cast");
+        assert_eq!(started, format!("web01: recording to {}", path.display()));
+        let data = "héllo\r\n".as_bytes().to_vec();
+        let _ = effects.event_msg(crate::ssh::SessionEvent::Output { id, data });
+        assert!(effects.run(&mut app, vec![record(false)]).is_empty());
+        let saved = next_notice(&mut effects, &mut app).await;
+        assert_eq!(
+            saved,
+            format!("web01: recording saved to {}", path.display())
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.lines()
+                .nth(1)
+                .unwrap()
+                .ends_with(r#","o","héllo\r\n"]"#),
+            "{text}"
+        );
+        effects.shutdown();
+    }
+}
