@@ -124,6 +124,9 @@ impl App {
         if key.modifiers.contains(KeyModifiers::SHIFT) && self.scroll_key(key.code) {
             return Vec::new();
         }
+        if key.code == KeyCode::F(5) && key.modifiers.contains(KeyModifiers::SHIFT) {
+            return self.reconnect_ended();
+        }
         match key.code {
             KeyCode::Enter => self.send_line(SendHow::All),
             KeyCode::Esc if self.drop_staged() => Vec::new(),
@@ -253,11 +256,23 @@ impl App {
             self.notice = Some(format!("{} is still live; F8 closes it", pane.name));
             return Vec::new();
         }
-        pane.state = crate::ssh::SessionState::Connecting;
-        pane.exit_status = None;
-        pane.scroll_to_live();
-        pane.process(b"\r\n\x1b[2m--- reconnecting ---\x1b[0m\r\n");
-        vec![Effect::Reconnect { id: pane.id }]
+        vec![reconnect(pane)]
+    }
+
+    /// Shift-F5: reconnects every pane whose session failed or closed.
+    fn reconnect_ended(&mut self) -> Vec<Effect> {
+        let effects: Vec<Effect> = self
+            .panes
+            .iter_mut()
+            .filter(|p| !p.is_live())
+            .map(reconnect)
+            .collect();
+        self.notice = Some(match effects.len() {
+            0 => "no failed or closed pane to reconnect".into(),
+            1 => "reconnecting 1 pane".into(),
+            n => format!("reconnecting {n} panes"),
+        });
+        effects
     }
 
     fn save_focused(&mut self) -> Vec<Effect> {
@@ -464,4 +479,13 @@ pub(super) fn edit_key(editor: &mut LineEditor, code: KeyCode, history: bool) {
 /// A paste's first line, whichever line break the terminal sent.
 fn first_line(text: &str) -> &str {
     text.split(['\r', '\n']).next().unwrap_or_default()
+}
+
+/// Starts a pane's session again; its scrollback stays, a dim line marks the new start.
+fn reconnect(pane: &mut super::pane::Pane) -> Effect {
+    pane.state = crate::ssh::SessionState::Connecting;
+    pane.exit_status = None;
+    pane.scroll_to_live();
+    pane.process(b"\r\n\x1b[2m--- reconnecting ---\x1b[0m\r\n");
+    Effect::Reconnect { id: pane.id }
 }
