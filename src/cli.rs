@@ -37,6 +37,26 @@ pub struct Cli {
     /// is a new file; none is ever overwritten.
     #[arg(long, value_name = "DIR")]
     pub save_dir: Option<PathBuf>,
+    /// Record every pane as an asciicast v2 file, DIR/NAME.cast (`asciinema play` plays it):
+    /// output and resizes. Alt-V starts/stops one pane (into DIR, or
+    /// ~/.local/state/mtssh/recordings without --record). Files are always new (NAME-2.cast
+    /// when one exists); DIR is created 0700.
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
+    /// Recordings also hold typed input ("i" events). Hidden input (Alt-P lines, Alt-W
+    /// answers, keys typed at a password prompt) never does.
+    #[arg(long)]
+    pub record_input: bool,
+    /// A plain-text log per session, DIR/NAME.log: one UTC timestamp per line, control
+    /// sequences removed, output only. Rotated at --log-max-size (NAME.log.1 newest).
+    #[arg(long, value_name = "DIR")]
+    pub log: Option<PathBuf>,
+    /// The size in MiB at which a session's log is rotated.
+    #[arg(long, value_name = "MIB", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub log_max_size: u32,
+    /// How many rotated logs of a session are kept (0: none, the log starts over).
+    #[arg(long, value_name = "N", default_value_t = crate::tui::record::DEFAULT_LOG_KEEP)]
+    pub log_keep: usize,
     /// Input a session may hold unsent while its remote side is slow, in MiB. A paste that
     /// would pass it is refused whole (and said); nothing typed is ever dropped.
     #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
@@ -82,6 +102,14 @@ impl Cli {
     pub fn tui_options(&self) -> crate::front::TuiOptions {
         crate::front::TuiOptions {
             save_dir: self.save_dir.clone(),
+            record: crate::tui::record::RecordOptions {
+                dir: self.record.clone(),
+                all: self.record.is_some(),
+                input: self.record_input,
+                log_dir: self.log.clone(),
+                log_max_size: u64::from(self.log_max_size) * 1024 * 1024,
+                log_keep: self.log_keep,
+            },
             input_limit: self.input_limit as usize * 1024 * 1024,
             safety: self.safety(),
             shell_integration: self.shell_integration,

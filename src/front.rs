@@ -20,6 +20,8 @@ pub const PRACTICE_HOSTS: usize = 4;
 pub struct TuiOptions {
     /// Where F7 saves scrollback (`None`: the state directory's `saves`).
     pub save_dir: Option<std::path::PathBuf>,
+    /// Recordings and logs (`dir: None`: the state directory's `recordings`).
+    pub record: crate::tui::record::RecordOptions,
     /// Bytes of input one session may hold unsent.
     pub input_limit: usize,
     pub safety: crate::app::safe::Safety,
@@ -74,6 +76,10 @@ pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
         add_host_resolver: resolver,
         save_dir: tui.save_dir.or_else(default_save_dir),
         safety: tui.safety,
+        record: crate::tui::record::RecordOptions {
+            dir: tui.record.dir.clone().or_else(default_record_dir),
+            ..tui.record
+        },
     })
     .await;
     for store in &stores {
@@ -131,6 +137,11 @@ fn state_dir() -> Option<std::path::PathBuf> {
 /// F7's default: a folder of the state directory, never the current directory.
 fn default_save_dir() -> Option<std::path::PathBuf> {
     state_dir().map(|dir| dir.join("saves"))
+}
+
+/// Where Alt-V records without --record: a folder of the state directory.
+fn default_record_dir() -> Option<std::path::PathBuf> {
+    state_dir().map(|dir| dir.join("recordings"))
 }
 
 /// The TUI owns the screen: logs go to a file in the user's state dir.

@@ -330,6 +330,60 @@ pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
+/// Days since 1970-01-01 to (year, month 1..=12, day 1..=31) in the proleptic
+/// Gregorian calendar. Counting years from March puts the leap day last, so
+/// month lengths follow a fixed 153-days-per-5-months pattern.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468; // shift epoch to 0000-03-01
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // [0, 146096]
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // March = 0
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// `at` in UTC as `2026-12-02T17:02:44.123Z` (ISO 8601, milliseconds), for log lines.
+pub fn utc_timestamp(at: std::time::SystemTime) -> String {
+    let since = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    // u64::MAX / 86400 is about 2.1e14, well inside i64.
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
+    let (year, month, day) = civil_from_days(days);
+    let rest = secs % 86_400;
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60,
+        since.subsec_millis()
+    )
+}
+
+/// Creates a new file only its owner may read in `dir` (made 0700 if missing), under the
+/// first free name of `name(1)`, `name(2)`, …: never over an existing file (this run's or an
+/// earlier one's), never through a planted symlink (an exclusive create does not follow
+/// one). Blocking.
+pub fn create_numbered_file(
+    dir: &std::path::Path,
+    name: impl Fn(usize) -> String,
+) -> anyhow::Result<(std::path::PathBuf, std::fs::File)> {
+    use anyhow::Context;
+    create_private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for n in 1..=10_000 {
+        let path = dir.join(name(n));
+        match open_private_file(&path, PrivateOpen::CreateNew) {
+            Ok(file) => return Ok((path, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+        }
+    }
+    anyhow::bail!("{} has no free name for {}", dir.display(), name(1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

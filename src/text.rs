@@ -1,4 +1,7 @@
-//! Making remote text safe: to print on the user's terminal, and to use in a file name.
+//! Making remote text safe: to print on the user's terminal, and to use in a file name; and
+//! output as text for recordings and logs ([`capture`]).
+
+pub mod capture;
 
 /// Neutralises control sequences so remote output cannot retitle, recolour, move the cursor
 /// of, or write to the clipboard of the user's terminal: ESC and other C0/C1 controls become

@@ -4,6 +4,7 @@
 mod effects;
 mod frame_clock;
 pub mod lag;
+pub mod record;
 pub mod terminal;
 
 use std::collections::VecDeque;
@@ -56,6 +57,8 @@ pub struct TuiSetup {
     pub save_dir: Option<std::path::PathBuf>,
     /// Canary, rolling and confirmation settings of the broadcast line.
     pub safety: crate::app::safe::Safety,
+    /// Recordings (`--record`, Alt-V) and logs (`--log`).
+    pub record: record::RecordOptions,
 }
 
 impl TuiSetup {
@@ -75,6 +78,7 @@ impl TuiSetup {
             add_host_resolver: None,
             save_dir: None,
             safety: Default::default(),
+            record: Default::default(),
         }
     }
 }
@@ -171,10 +175,16 @@ fn prepare(setup: TuiSetup, cols: u16, rows: u16) -> (App, EffectRunner, Receive
         add_host_resolver,
         save_dir,
         safety,
+        record,
     } = setup;
     let mut app = App::new(cols, rows, sessions.len());
     app.safety = safety;
+    app.record = crate::app::record::RecordSettings {
+        on_open: record.all,
+        input: record.input,
+    };
     let mut effects = EffectRunner::new(engine, mock, add_host_template);
+    effects.set_record_options(record);
     effects.set_save_dir(save_dir);
     effects.set_host_resolver(add_host_resolver);
     let msgs = [

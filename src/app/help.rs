@@ -80,13 +80,17 @@ pub const KEY_HELP: &[(&str, &str)] = &[
         "start the mock server (if needed) and add a practice pane",
     ),
     (
-        "F5 / F8",
-        "reconnect a failed or closed pane / close the focused pane",
+        "F5 / Shift-F5 / F8",
+        "reconnect the focused / every failed or closed pane / close it",
     ),
     ("F6", "add a host: user@host:port"),
     (
         "F7",
         "save the focused pane's scrollback to a new file (--save-dir)",
+    ),
+    (
+        "Alt-V",
+        "record the focused pane (asciicast, ● REC) / stop; --record DIR",
     ),
     (
         "F4",

@@ -71,10 +71,12 @@ impl App {
             };
             if let Some(bytes) = encode_key(key, modes) {
                 pane.scroll_to_live();
+                let bytes = Bytes::from(bytes);
                 effects.push(Effect::Send {
                     id,
-                    bytes: bytes.into(),
+                    bytes: bytes.clone(),
                 });
+                self.record_typed(id, &bytes, &mut effects);
             }
         }
         effects
@@ -85,12 +87,17 @@ impl App {
         // One buffer shared by every target: a paste to a thousand sessions is held once.
         let bytes = Bytes::copy_from_slice(bytes);
         let mut effects = Vec::new();
+        let mut ids = Vec::new();
         for pane in self.panes.iter_mut().filter(|p| p.is_target()) {
             pane.scroll_to_live();
+            ids.push(pane.id);
+        }
+        for id in ids {
             effects.push(Effect::Send {
-                id: pane.id,
+                id,
                 bytes: bytes.clone(),
             });
+            self.record_typed(id, &bytes, &mut effects);
         }
         if effects.is_empty() {
             self.notice = Some(tr("no active session to send to (Alt-A selects all)").into());
@@ -118,6 +125,9 @@ impl App {
         if key.modifiers.contains(KeyModifiers::SHIFT) && self.scroll_key(key.code) {
             return Vec::new();
         }
+        if key.code == KeyCode::F(5) && key.modifiers.contains(KeyModifiers::SHIFT) {
+            return self.reconnect_ended();
+        }
         match key.code {
             KeyCode::Enter => self.send_line(SendHow::All),
             KeyCode::Esc if self.drop_staged() => Vec::new(),
@@ -134,11 +144,14 @@ impl App {
     }
 
     fn send_line(&mut self, how: SendHow) -> Vec<Effect> {
+        // Taking the line ends hidden mode: asked first.
+        let hidden = self.editor.is_hidden();
         let what = match super::command::classify(self.editor.take()) {
             super::command::LineKind::Command(command) if command.is_empty() => {
                 return self.run_command(command);
             }
             super::command::LineKind::Command(command) => Outgoing::Command(command),
+            super::command::LineKind::Shell(line) if hidden => Outgoing::Secret(line),
             super::command::LineKind::Shell(line) => Outgoing::Line(line),
         };
         self.send_guarded(what, how)
@@ -185,6 +198,7 @@ impl App {
             'x' => return self.discard_pending_input(),
             'b' => return self.send_line(SendHow::Rolling),
             'w' => self.ask_prompt_answer(),
+            'v' => return self.toggle_recording(),
             'p' => {
                 let hidden = !self.editor.is_hidden();
                 self.editor.clear();
@@ -246,11 +260,23 @@ impl App {
             ));
             return Vec::new();
         }
-        pane.state = crate::ssh::SessionState::Connecting;
-        pane.exit_status = None;
-        pane.scroll_to_live();
-        pane.process(b"\r\n\x1b[2m--- reconnecting ---\x1b[0m\r\n");
-        vec![Effect::Reconnect { id: pane.id }]
+        vec![reconnect(pane)]
+    }
+
+    /// Shift-F5: reconnects every pane whose session failed or closed.
+    fn reconnect_ended(&mut self) -> Vec<Effect> {
+        let effects: Vec<Effect> = self
+            .panes
+            .iter_mut()
+            .filter(|p| !p.is_live())
+            .map(reconnect)
+            .collect();
+        self.notice = Some(match effects.len() {
+            0 => "no failed or closed pane to reconnect".into(),
+            1 => "reconnecting 1 pane".into(),
+            n => format!("reconnecting {n} panes"),
+        });
+        effects
     }
 
     fn save_focused(&mut self) -> Vec<Effect> {
@@ -345,7 +371,11 @@ impl App {
             } else {
                 plain.clone()
             };
-            effects.push(Effect::Send { id, bytes });
+            effects.push(Effect::Send {
+                id,
+                bytes: bytes.clone(),
+            });
+            self.record_typed(id, &bytes, &mut effects);
         }
         effects
     }
@@ -453,4 +483,13 @@ pub(super) fn edit_key(editor: &mut LineEditor, code: KeyCode, history: bool) {
 /// A paste's first line, whichever line break the terminal sent.
 fn first_line(text: &str) -> &str {
     text.split(['\r', '\n']).next().unwrap_or_default()
+}
+
+/// Starts a pane's session again; its scrollback stays, a dim line marks the new start.
+fn reconnect(pane: &mut super::pane::Pane) -> Effect {
+    pane.state = crate::ssh::SessionState::Connecting;
+    pane.exit_status = None;
+    pane.scroll_to_live();
+    pane.process(b"\r\n\x1b[2m--- reconnecting ---\x1b[0m\r\n");
+    Effect::Reconnect { id: pane.id }
 }

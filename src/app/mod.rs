@@ -15,6 +15,7 @@ pub mod layout;
 mod mouse;
 pub mod pane;
 pub mod receivers;
+pub mod record;
 mod reflow;
 pub mod result;
 pub mod results;
@@ -83,6 +84,12 @@ pub enum Msg {
     /// The loop's clock, while some pane hides output ([`App::hiding`]): held output past
     /// its deadline shows.
     Tick(std::time::Instant),
+    /// A pane's recording could not start or was stopped by a failure: why, for the
+    /// status bar.
+    RecordStopped {
+        id: SessionId,
+        why: String,
+    },
 }
 
 /// A pane to open: its title and the loop's ticket for the session behind it (the model
@@ -147,6 +154,17 @@ pub enum Effect {
     AnswerPrompt {
         token: u64,
         answer: Option<String>,
+    },
+    /// Start or stop recording a session (asciicast); `announce`: say where it goes.
+    Record {
+        id: SessionId,
+        on: bool,
+        announce: bool,
+    },
+    /// Input sent visibly to a recording session, for its input events (`--record-input`).
+    RecordInput {
+        id: SessionId,
+        bytes: bytes::Bytes,
     },
     SetMouseCapture(bool),
     /// Stop the program like a shell job (Ctrl-Z).
@@ -239,6 +257,8 @@ pub struct App {
     pub(crate) exec_run: u64,
     /// Canary, rolling and confirmation settings.
     pub safety: safe::Safety,
+    /// `--record` and `--record-input`.
+    pub record: record::RecordSettings,
     /// A canary or rolling send still going out.
     pub(crate) staged: Option<safe::Staged>,
     /// Receivers saved under a name (Alt-S) for this run, oldest first.
@@ -266,6 +286,7 @@ impl App {
             fuzzy: false,
             exec_run: 0,
             safety: safe::Safety::default(),
+            record: record::RecordSettings::default(),
             staged: None,
             saved_groups: Vec::new(),
         }
@@ -308,18 +329,26 @@ impl App {
         resizes.retain(
             |e| !matches!(e, Effect::Resize { id, .. } if opened.iter().any(|(_, o)| o == id)),
         );
-        let mut effects: Vec<Effect> = opened
-            .into_iter()
-            .map(|(ticket, id)| {
-                let (cols, rows) = self.pty_size(id).unwrap_or((80, 24));
-                Effect::Connect {
-                    ticket,
+        let mut effects = Vec::new();
+        for (ticket, id) in opened {
+            let (cols, rows) = self.pty_size(id).unwrap_or((80, 24));
+            if self.record.on_open
+                && let Some(pane) = self.pane_mut(id)
+            {
+                pane.recording = true;
+                effects.push(Effect::Record {
                     id,
-                    cols,
-                    rows,
-                }
-            })
-            .collect();
+                    on: true,
+                    announce: false,
+                });
+            }
+            effects.push(Effect::Connect {
+                ticket,
+                id,
+                cols,
+                rows,
+            });
+        }
         effects.extend(resizes);
         effects
     }
@@ -540,6 +569,7 @@ impl App {
                     })
                 })
                 .collect(),
+            Msg::RecordStopped { id, why } => self.recording_stopped(id, why),
             Msg::Lag(lag) => {
                 self.lag = Some(lag);
                 Vec::new()

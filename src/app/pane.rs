@@ -44,6 +44,8 @@ pub struct Pane {
     installed: bool,
     /// Hides the install line's echo.
     hider: Hider,
+    /// The loop records this session (asciicast): the title shows ● REC.
+    pub recording: bool,
 }
 
 impl Pane {
@@ -62,6 +64,7 @@ impl Pane {
             shell_integration: ShellIntegration::Off,
             installed: false,
             hider: Hider::default(),
+            recording: false,
         }
     }
 

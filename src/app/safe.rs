@@ -75,6 +75,8 @@ impl Safety {
 pub enum Outgoing {
     /// A line for the shells (without its Enter).
     Line(String),
+    /// A hidden line (Alt-P): sent like a line, never shown or recorded.
+    Secret(String),
     /// `:CMD` on an exec channel.
     Command(String),
 }
@@ -83,6 +85,7 @@ impl Outgoing {
     pub fn shown(&self) -> String {
         match self {
             Outgoing::Line(line) => line.clone(),
+            Outgoing::Secret(_) => "(hidden line)".into(),
             Outgoing::Command(command) => format!(":{command}"),
         }
     }
@@ -139,7 +142,7 @@ impl App {
             return Vec::new();
         }
         let text = match &what {
-            Outgoing::Line(line) | Outgoing::Command(line) => line,
+            Outgoing::Line(line) | Outgoing::Secret(line) | Outgoing::Command(line) => line,
         };
         let reason = match self.safety.destructive_in(text) {
             // An empty Enter (a prompt nudged) is never worth asking about.
@@ -192,14 +195,16 @@ impl App {
     fn send_to(&mut self, what: &Outgoing, ids: &[SessionId], whole: bool) -> Vec<Effect> {
         match what {
             Outgoing::Command(command) => self.exec_on(ids.to_vec(), command.clone(), whole),
-            Outgoing::Line(line) => {
+            Outgoing::Line(line) | Outgoing::Secret(line) => {
+                let secret = matches!(what, Outgoing::Secret(_));
                 let bytes = bytes::Bytes::from(format!("{line}\r").into_bytes());
                 let mut effects = Vec::new();
                 for &id in ids {
                     let Some(pane) = self.pane_mut(id) else {
                         continue;
                     };
-                    if !line.trim().is_empty() {
+                    // A hidden line is not kept, not even to find its output by its echo.
+                    if !secret && !line.trim().is_empty() {
                         pane.command_sent(line);
                     }
                     pane.scroll_to_live();
@@ -207,6 +212,9 @@ impl App {
                         id,
                         bytes: bytes.clone(),
                     });
+                    if !secret {
+                        self.record_typed(id, &bytes, &mut effects);
+                    }
                 }
                 effects
             }

@@ -437,6 +437,50 @@ fn function_keys_ask_the_loop() {
 }
 
 #[test]
+fn shift_f5_reconnects_every_ended_pane_and_keeps_their_lines() {
+    let mut app = app_with(4);
+    let shift_f5 = |app: &mut App| key(app, KeyCode::F(5), KeyModifiers::SHIFT);
+    assert!(shift_f5(&mut app).is_empty());
+    assert_eq!(
+        app.notice.as_deref(),
+        Some("no failed or closed pane to reconnect")
+    );
+    let _ = app.update(Msg::Output {
+        id: 1,
+        data: b"before-the-drop\r\n".to_vec(),
+    });
+    let closed = SessionState::Closed {
+        exit_status: Some(0),
+        signal: None,
+    };
+    let failed = SessionState::Failed {
+        error: crate::ssh::SessionError::TimedOut {
+            after: std::time::Duration::from_secs(10),
+            phase: crate::ssh::TimeoutPhase::Authentication,
+        },
+    };
+    let _ = app.update(Msg::State {
+        id: 1,
+        state: closed,
+    });
+    let _ = app.update(Msg::State {
+        id: 3,
+        state: failed,
+    });
+    assert_eq!(
+        shift_f5(&mut app),
+        vec![Effect::Reconnect { id: 1 }, Effect::Reconnect { id: 3 }]
+    );
+    assert_eq!(app.notice.as_deref(), Some("reconnecting 2 panes"));
+    assert_eq!(app.panes[1].state, SessionState::Connecting);
+    let text = app.scrollback_text(1).unwrap();
+    assert!(
+        text.contains("before-the-drop") && text.contains("--- reconnecting ---"),
+        "{text}"
+    );
+}
+
+#[test]
 fn paging_and_alt_arrows_move_focus() {
     let mut app = app_with(100);
     let layout = app.layout();

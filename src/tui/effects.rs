@@ -94,6 +94,8 @@ pub struct EffectRunner {
     sending: HashMap<SessionId, usize>,
     /// Where F7 saves scrollback.
     save_dir: Option<PathBuf>,
+    /// Recordings and logs, written by a thread of their own.
+    recorder: super::record::Recorder,
 }
 
 impl EffectRunner {
@@ -113,6 +115,7 @@ impl EffectRunner {
             template,
             resolver: None,
             term: std::env::var("TERM").unwrap_or_else(|_| "xterm-256color".into()),
+            recorder: super::record::Recorder::new(Default::default(), finished_tx.clone()),
             finished_tx,
             finished_rx,
             sending: HashMap::new(),
@@ -123,6 +126,11 @@ impl EffectRunner {
     /// How F6 resolves hosts from now on.
     pub fn set_host_resolver(&mut self, resolver: Option<HostResolver>) {
         self.resolver = resolver;
+    }
+
+    /// What is recorded and logged from now on (set before any pane opens).
+    pub fn set_record_options(&mut self, options: super::record::RecordOptions) {
+        self.recorder = super::record::Recorder::new(options, self.finished_tx.clone());
     }
 
     /// Where F7 saves scrollback from now on.
@@ -269,6 +277,7 @@ impl EffectRunner {
         match event {
             SessionEvent::State { id, state } => Msg::State { id, state },
             SessionEvent::Output { id, data } | SessionEvent::Stderr { id, data } => {
+                self.recorder.output(id, &data);
                 Msg::Output { id, data }
             }
             SessionEvent::ExitStatus { id, status } => Msg::ExitStatus { id, status },
@@ -360,6 +369,7 @@ impl EffectRunner {
                 if let Some(handle) = self.handle(id) {
                     handle.resize(cols, rows);
                 }
+                self.recorder.resize(id, cols, rows);
             }
             Effect::Exec {
                 ids,
@@ -391,6 +401,7 @@ impl EffectRunner {
                     handle.close();
                     handle.stop_output_credit();
                 }
+                self.recorder.close(id);
             }
             Effect::Connect {
                 ticket,
@@ -399,6 +410,7 @@ impl EffectRunner {
                 rows,
             } => {
                 if let Some(target) = self.opening.remove(&ticket) {
+                    self.recorder.start_log(id, &target.name);
                     self.connect(id, target, cols, rows);
                 }
             }
@@ -427,6 +439,17 @@ impl EffectRunner {
                     let _ = reply.send(answer);
                 }
             }
+            Effect::Record { id, on, announce } => {
+                if !on {
+                    self.recorder.stop_cast(id, announce);
+                } else if let Some(name) = app.pane_name(id) {
+                    let size = app.pty_size(id).unwrap_or((80, 24));
+                    if let Some(msg) = self.recorder.start_cast(id, name, size, announce) {
+                        return Step::msg(msg);
+                    }
+                }
+            }
+            Effect::RecordInput { id, bytes } => self.recorder.input(id, bytes),
             Effect::SetMouseCapture(on) => return Step::control(Control::MouseCapture(on)),
             Effect::Suspend => return Step::control(Control::Suspend),
             Effect::Quit => {
@@ -449,6 +472,8 @@ impl EffectRunner {
         if let Some(mock) = &self.mock {
             mock.stop();
         }
+        // Last: the sessions' final output is in; the files are complete when this returns.
+        self.recorder.finish();
     }
 
     fn add_host(&mut self, spec: &str) -> Msg {
@@ -526,26 +551,15 @@ impl EffectRunner {
     }
 }
 
-/// Writes `text` to a file of `dir` that did not exist, the first free of `STEM-1.log`,
-/// `STEM-2.log`, …: never over an earlier save (this run's or an earlier one's), never
-/// through a planted symlink (an exclusive create does not follow one). Blocking.
+/// Writes `text` to a new file of `dir`, the first free of `STEM-1.log`, `STEM-2.log`, …
+/// ([`crate::sys::create_numbered_file`]). Blocking.
 fn save_new_file(dir: &std::path::Path, stem: &str, text: &str) -> anyhow::Result<PathBuf> {
     use anyhow::Context;
     use std::io::Write;
-    crate::sys::create_private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
-    for n in 1..=10_000 {
-        let path = dir.join(format!("{stem}-{n}.log"));
-        match crate::sys::open_private_file(&path, crate::sys::PrivateOpen::CreateNew) {
-            Ok(mut file) => {
-                file.write_all(text.as_bytes())
-                    .with_context(|| format!("writing {}", path.display()))?;
-                return Ok(path);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
-        }
-    }
-    anyhow::bail!("{} has no free name for {stem}", dir.display())
+    let (path, mut file) = crate::sys::create_numbered_file(dir, |n| format!("{stem}-{n}.log"))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
 }
 
 /// The mock host of the practice pane after `opened` others: practice-1 on the first host

@@ -36,7 +36,7 @@ fn state_text(pane: &Pane) -> String {
     }
 }
 
-/// "● name ✓ │ state ⇡ 1.2 MB": the badge is the last command's ([`badge`]), the arrow shows input not yet taken; the dot says whether broadcast input reaches the pane (○ = it does not).
+/// "● name ✓ │ state ● REC ⇡ 1.2 MB": the badge is the last command's ([`badge`]), the arrow shows input not yet taken; the dot says whether broadcast input reaches the pane (○ = it does not).
 fn title(pane: &Pane) -> Line<'static> {
     let marker = if pane.in_broadcast { "● " } else { "○ " };
     let mut spans = vec![
@@ -51,6 +51,13 @@ fn title(pane: &Pane) -> Line<'static> {
     if let Some(result) = pane.last_result() {
         let (text, color) = badge(result.status);
         spans.insert(3, Span::styled(format!(" {text}"), Style::new().fg(color)));
+    }
+    // Recorded (--record, Alt-V): said before anything that may be cut off.
+    if pane.recording {
+        spans.push(Span::styled(
+            "● REC ",
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        ));
     }
     // A password prompt on screen: Alt-W answers every pane showing one.
     if pane.asks_password {

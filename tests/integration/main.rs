@@ -17,6 +17,7 @@ mod mock_server;
 mod prompt_answers;
 mod proxy;
 mod pty;
+mod recording;
 mod reliability;
 mod results_e2e;
 mod run_cmd;

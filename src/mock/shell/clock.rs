@@ -1,22 +1,7 @@
 //! Clock: Gregorian calendar maths for `date` and `uptime`, all in UTC.
 
 use super::Lang;
-
-/// Days since 1970-01-01 to (year, month 1..=12, day 1..=31) in the proleptic
-/// Gregorian calendar. Counting years from March puts the leap day last, so
-/// month lengths follow a fixed 153-days-per-5-months pattern.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468; // shift epoch to 0000-03-01
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // [0, 146096]
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
-    let mp = (5 * doy + 2) / 153; // March = 0
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
+use crate::sys::civil_from_days;
 
 struct Civil {
     year: i64,
