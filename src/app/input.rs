@@ -246,7 +246,9 @@ impl App {
         pane.exit_status = None;
         pane.scroll_to_live();
         pane.process(b"\r\n\x1b[2m--- reconnecting ---\x1b[0m\r\n");
-        vec![Effect::Reconnect { id: pane.id }]
+        let id = pane.id;
+        self.panes_epoch += 1;
+        vec![Effect::Reconnect { id }]
     }
 
     fn save_focused(&mut self) -> Vec<Effect> {
