@@ -41,6 +41,8 @@ struct Round {
     last_frame_cpu: Duration,
     /// Drawing the up-to-date view again, nothing changed (what each later frame costs).
     redraw: Duration,
+    /// Grouping the panes afresh (what the first frame after an answer adds to `redraw`).
+    regroup: Duration,
 }
 
 fn thread_cpu() -> Duration {
@@ -157,10 +159,17 @@ pub fn results_bench(n: usize, rounds: usize, via: Via) -> anyhow::Result<()> {
                             .map(str::to_string);
                     }
                     let redraw = redraw_cost(&mut terminal.borrow_mut(), app);
+                    let start = Instant::now();
+                    let groups = app.regroup_results().len();
+                    let regroup = start.elapsed();
+                    if groups != GROUPS {
+                        *wrong_groups.borrow_mut() = Some(format!("{groups} groups"));
+                    }
                     done.borrow_mut().push(Round {
                         wall,
                         last_frame_cpu: loop_cpu,
                         redraw,
+                        regroup,
                     });
                     *waiting = None;
                     seen.notify_one();
@@ -239,6 +248,7 @@ pub fn results_bench(n: usize, rounds: usize, via: Via) -> anyhow::Result<()> {
     let (wall, wall_max) = median(rounds_done.iter().map(|r| r.wall).collect());
     let (cpu, cpu_max) = median(rounds_done.iter().map(|r| r.last_frame_cpu).collect());
     let (redraw, redraw_max) = median(rounds_done.iter().map(|r| r.redraw).collect());
+    let (regroup, regroup_max) = median(rounds_done.iter().map(|r| r.regroup).collect());
     let what = match via {
         Via::Shell => "the shells answer a 20-line command, results view open",
         Via::Exec => "a 20-line `:CMD` on each session's connection",
@@ -246,7 +256,8 @@ pub fn results_bench(n: usize, rounds: usize, via: Via) -> anyhow::Result<()> {
     println!(
         "{n} sessions, {what}; all prompts after {:.1} s; {} rounds, median (max): Enter to \
          every answer on screen {:.1} ms ({:.1}); loop CPU of that last frame {:.2} ms \
-         ({:.2}); redrawing the up-to-date view {:.2} ms ({:.2}); mock connections {} before, \
+         ({:.2}); redrawing the up-to-date view {:.2} ms ({:.2}); grouping afresh {:.2} ms \
+         ({:.2}); mock connections {} before, \
          {} after; peak RSS {} MiB",
         ready.map_or(0.0, |d| d.as_secs_f64()),
         rounds_done.len(),
@@ -256,6 +267,8 @@ pub fn results_bench(n: usize, rounds: usize, via: Via) -> anyhow::Result<()> {
         ms(cpu_max),
         ms(redraw),
         ms(redraw_max),
+        ms(regroup),
+        ms(regroup_max),
         conn_before,
         conn_after,
         status_kb("VmHWM") / 1024

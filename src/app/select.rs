@@ -70,6 +70,12 @@ impl App {
         self.groups_cache.get(key, &self.panes)
     }
 
+    /// The groups made afresh, past the cache: what the first frame after a change pays
+    /// (benchmarks), and what the cache must agree with (tests).
+    pub fn regroup_results(&self) -> Vec<ResultGroup> {
+        super::results::group_results(&self.panes, self.fuzzy)
+    }
+
     /// The marks fuzzy folding shows in `group`'s output (none when folding is exact).
     pub fn group_varying(&self, group: &ResultGroup) -> Vec<(usize, usize)> {
         if self.fuzzy {
@@ -285,7 +291,7 @@ mod tests {
     #[test]
     fn groups_are_regrouped_only_when_a_result_state_or_folding_changes() {
         let mut app = app_with(&[&done("ok h01\r\n", 0), &done("ok h02\r\n", 0), ""]);
-        let fresh = |app: &App| super::super::results::group_results(&app.panes, app.fuzzy);
+        let fresh = App::regroup_results;
         let output = |app: &mut App, id, text: &str| {
             let data = text.as_bytes().to_vec();
             let _ = app.update(Msg::Output { id, data });
