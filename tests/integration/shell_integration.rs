@@ -55,6 +55,11 @@ async fn zsh_gets_exit_statuses_and_no_trace_of_the_hook_in_history_or_its_file(
     std::fs::create_dir_all(&zdotdir).unwrap();
     let histfile = zdotdir.join("history");
     std::fs::write(&histfile, "echo from-an-earlier-session\n").unwrap();
+    // As root the sessions log in as the test user (see `login_user`): zsh must be able to
+    // write its history file and the lock file next to it.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&zdotdir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(&histfile, std::fs::Permissions::from_mode(0o666)).unwrap();
     std::fs::write(
         zdotdir.join(".zshrc"),
         format!(
