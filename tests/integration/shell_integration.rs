@@ -139,6 +139,8 @@ async fn hooked_shell(
             })
             .await;
         }
+        // Before the history is listed: that shows a kept hook too, but as history's fault.
+        assert!(!seen.borrow().leaked, "the pane showed the injected line");
         type_text(&input, &format!("{history}; echo history-done"));
         let screen = wait_for("the history", Duration::from_secs(20), async || {
             let seen = seen.borrow();
@@ -146,7 +148,6 @@ async fn hooked_shell(
             done.then(|| seen.screen.clone())
         })
         .await;
-        assert!(!seen.borrow().leaked, "the pane showed the injected line");
         type_text(&input, "exit");
         wait_for("the shell's exit", Duration::from_secs(20), async || {
             seen.borrow().ended.then_some(())
