@@ -260,6 +260,7 @@ impl App {
             ));
             return Vec::new();
         }
+        self.panes_epoch += 1;
         vec![reconnect(pane)]
     }
 
@@ -271,6 +272,7 @@ impl App {
             .filter(|p| !p.is_live())
             .map(reconnect)
             .collect();
+        self.panes_epoch += 1;
         self.notice = Some(match effects.len() {
             0 => "no failed or closed pane to reconnect".into(),
             1 => "reconnecting 1 pane".into(),

@@ -263,6 +263,10 @@ pub struct App {
     pub(crate) staged: Option<safe::Staged>,
     /// Receivers saved under a name (Alt-S) for this run, oldest first.
     pub(crate) saved_groups: Vec<receivers::SavedGroup>,
+    /// Grows when a pane is added or removed or its state changes: with the panes' result
+    /// generations, what the results view's groups are made from.
+    pub(crate) panes_epoch: u64,
+    pub(crate) groups_cache: results::GroupsCache,
 }
 
 impl App {
@@ -289,6 +293,8 @@ impl App {
             record: record::RecordSettings::default(),
             staged: None,
             saved_groups: Vec::new(),
+            panes_epoch: 0,
+            groups_cache: Default::default(),
         }
     }
 
@@ -310,6 +316,7 @@ impl App {
     ) -> SessionId {
         let id = self.next_id;
         self.next_id += 1;
+        self.panes_epoch += 1;
         self.planned_panes = self.planned_panes.max(self.panes.len() + 1);
         let scrollback = pane::scrollback_per_pane(self.planned_panes);
         self.panes
@@ -596,6 +603,7 @@ impl App {
                         pane.session_ended();
                     }
                     pane.state = state;
+                    self.panes_epoch += 1;
                 }
                 Vec::new()
             }
@@ -659,6 +667,7 @@ impl App {
     /// Removes a pane; answers its waiting prompts with "declined" so its actor is not stuck.
     fn remove_pane(&mut self, index: usize) -> Vec<Effect> {
         let pane = self.panes.remove(index);
+        self.panes_epoch += 1;
         let mut effects = vec![Effect::Close { id: pane.id }];
         let mut declined = |d: &PromptDialog| {
             effects.push(Effect::AnswerPrompt {

@@ -134,6 +134,11 @@ impl Pane {
         self.results.sent(line, &prompt);
     }
 
+    /// Grows whenever the last result may have changed (see [`ResultTracker::generation`]).
+    pub fn results_generation(&self) -> u64 {
+        self.results.generation()
+    }
+
     /// The last command's result, if one was seen.
     pub fn last_result(&self) -> Option<&CommandResult> {
         self.results.last()

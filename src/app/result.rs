@@ -107,6 +107,9 @@ pub struct ResultTracker {
     exec: Option<u64>,
     exec_out: Vec<u8>,
     exec_err: Vec<u8>,
+    /// Grows whenever `last` (or the partial output shown for it) may have changed: the
+    /// results view regroups only then.
+    generation: u64,
 }
 
 impl Default for ResultTracker {
@@ -124,6 +127,7 @@ impl Default for ResultTracker {
             exec: None,
             exec_out: Vec::new(),
             exec_err: Vec::new(),
+            generation: 0,
         }
     }
 }
@@ -133,6 +137,11 @@ impl ResultTracker {
         self.last.as_ref()
     }
 
+    /// See [`ResultTracker::generation`]'s field: equal numbers, same result.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// Whether the shell marks its prompts (OSC 133 seen).
     pub fn marked(&self) -> bool {
         self.marked
@@ -140,6 +149,7 @@ impl ResultTracker {
 
     /// mtssh sent `line` to the shell; `prompt` is the cursor's line up to the cursor.
     pub fn sent(&mut self, line: &str, prompt: &str) {
+        self.generation += 1;
         self.last = Some(CommandResult::running(line.trim().to_string()));
         self.exec = None;
         self.text.clear();
@@ -158,11 +168,17 @@ impl ResultTracker {
                 return;
             }
         }
+        // Output between commands changes no result: only a command under way (or a mark
+        // starting one) does.
+        let idle = self.phase == Phase::Idle;
         for &b in bytes {
             self.byte(b);
         }
         if self.phase == Phase::Output && !self.marked {
             self.check_prompt();
+        }
+        if !idle || self.phase != Phase::Idle {
+            self.generation += 1;
         }
     }
 
@@ -356,6 +372,7 @@ impl ResultTracker {
 
     /// A `:CMD` run starts on this pane's connection: its result replaces the last one.
     pub fn exec_started(&mut self, run: u64, line: &str) {
+        self.generation += 1;
         self.last = Some(CommandResult::running(line.to_string()));
         self.exec = Some(run);
         self.exec_out.clear();
@@ -368,6 +385,7 @@ impl ResultTracker {
         if self.exec != Some(run) {
             return;
         }
+        self.generation += 1;
         let room = |buf: &Vec<u8>| MAX_OUTPUT.saturating_sub(buf.len());
         match event {
             ExecEvent::Stdout(data) => {
@@ -401,6 +419,7 @@ impl ResultTracker {
     /// The session ended under a running `:CMD`.
     pub fn session_ended(&mut self) {
         if self.exec.is_some() {
+            self.generation += 1;
             self.end_exec(RunStatus::Failed, "the session ended".into());
         }
     }

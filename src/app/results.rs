@@ -6,7 +6,9 @@
 //! own name, by numbers or by timestamps (digits are what differ in a timestamp) fold
 //! together, and the tokens that differ inside a group are marked.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use super::pane::Pane;
 use super::result::RunStatus;
@@ -54,6 +56,37 @@ struct Member<'a> {
     stderr: String,
     note: String,
     truncated: bool,
+}
+
+/// What a grouping was made from: equal keys, equal groups. `panes` is the model's count of
+/// pane additions, removals and state changes; `results` the sum of the panes' result
+/// generations (each only grows, so any change moves the sum; a removal is in `panes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct GroupsKey {
+    pub panes: u64,
+    pub results: u64,
+    pub fuzzy: bool,
+}
+
+/// The last grouping and what it was made from: the view is drawn every frame, the panes'
+/// results change far less often (a frame after the last answer came costs the regrouping
+/// once, not on every frame after).
+#[derive(Default)]
+pub(crate) struct GroupsCache(RefCell<Option<(GroupsKey, Rc<[ResultGroup]>)>>);
+
+impl GroupsCache {
+    /// The groups for `key`, regrouping `panes` only when the key is not the last one.
+    pub fn get(&self, key: GroupsKey, panes: &[Pane]) -> Rc<[ResultGroup]> {
+        let mut cached = self.0.borrow_mut();
+        match cached.as_ref() {
+            Some((k, groups)) if *k == key => groups.clone(),
+            _ => {
+                let groups: Rc<[ResultGroup]> = group_results(panes, key.fuzzy).into();
+                *cached = Some((key, groups.clone()));
+                groups
+            }
+        }
+    }
 }
 
 /// Groups `panes` by their last command's result (see the module docs).

@@ -3,7 +3,9 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::result::RunStatus;
-use super::results::{GroupKind, ResultGroup, group_results};
+use std::rc::Rc;
+
+use super::results::{GroupKind, GroupsKey, ResultGroup};
 use super::{App, Effect, Overlay};
 use crate::lang::{tr, trf};
 use crate::ssh::SessionId;
@@ -54,9 +56,25 @@ impl Pick {
 }
 
 impl App {
-    /// The groups the results view shows, with the current folding.
-    pub fn result_groups(&self) -> Vec<ResultGroup> {
-        group_results(&self.panes, self.fuzzy)
+    /// The groups the results view shows, with the current folding. Regrouped only when a
+    /// pane's result or state changed, a pane came or went, or the folding was toggled
+    /// since the last call: the view asks on every frame.
+    pub fn result_groups(&self) -> Rc<[ResultGroup]> {
+        let key = GroupsKey {
+            panes: self.panes_epoch,
+            results: self
+                .panes
+                .iter()
+                .fold(0u64, |sum, p| sum.wrapping_add(p.results_generation())),
+            fuzzy: self.fuzzy,
+        };
+        self.groups_cache.get(key, &self.panes)
+    }
+
+    /// The groups made afresh, past the cache: what the first frame after a change pays
+    /// (benchmarks), and what the cache must agree with (tests).
+    pub fn regroup_results(&self) -> Vec<ResultGroup> {
+        super::results::group_results(&self.panes, self.fuzzy)
     }
 
     /// The marks fuzzy folding shows in `group`'s output (none when folding is exact).
@@ -271,5 +289,56 @@ mod tests {
         assert!(app.panes[4].in_broadcast && app.panes[4].state.is_finished());
         assert_eq!(app.target_count(), 0);
         assert!(app.notice().unwrap_or_default().contains("0 sessions"));
+    }
+
+    /// The cache hands back the same groups until something they are made of changes, and
+    /// then exactly what grouping afresh gives.
+    #[test]
+    fn groups_are_regrouped_only_when_a_result_state_or_folding_changes() {
+        let mut app = app_with(&[&done("ok h01\r\n", 0), &done("ok h02\r\n", 0), ""]);
+        let fresh = App::regroup_results;
+        let output = |app: &mut App, id, text: &str| {
+            let data = text.as_bytes().to_vec();
+            let _ = app.update(Msg::Output { id, data });
+        };
+        let first = app.result_groups();
+        assert_eq!(first.len(), 3);
+        assert!(Rc::ptr_eq(&first, &app.result_groups()), "nothing changed");
+        // Output between commands is no result.
+        output(&mut app, 0, "motd\r\n");
+        assert!(Rc::ptr_eq(&first, &app.result_groups()), "idle output");
+        // A command starts on h03, prints, ends.
+        for step in ["\x1b]133;C\x07", "working\r\n", "\x1b]133;D;4\x07"] {
+            let before = app.result_groups();
+            output(&mut app, 2, step);
+            let after = app.result_groups();
+            assert!(!Rc::ptr_eq(&before, &after), "after {step:?}");
+            assert_eq!(*after, *fresh(&app));
+        }
+        let before = app.result_groups();
+        let _ = app.update(Msg::State {
+            id: 1,
+            state: SessionState::Failed {
+                error: crate::ssh::SessionError::Other("gone".into()),
+            },
+        });
+        let after = app.result_groups();
+        assert!(!Rc::ptr_eq(&before, &after));
+        assert!(matches!(
+            after.last().map(|g| &g.kind),
+            Some(GroupKind::Disconnected(_))
+        ));
+        assert_eq!(*after, *fresh(&app));
+        // Fuzzy folding joins h01's "ok h01" with nothing else here, but must regroup.
+        press(&mut app, KeyCode::F(9));
+        press(&mut app, KeyCode::Char('f'));
+        let folded = app.result_groups();
+        assert!(!Rc::ptr_eq(&after, &folded));
+        assert_eq!(*folded, *fresh(&app));
+        // A pane removed (F8 closes the focused one) regroups too.
+        press(&mut app, KeyCode::Esc);
+        let _ = app.update(Msg::Key(KeyEvent::new(KeyCode::F(8), KeyModifiers::NONE)));
+        assert_eq!(app.panes.len(), 2);
+        assert_eq!(*app.result_groups(), *fresh(&app));
     }
 }

@@ -71,6 +71,13 @@ impl MockThread {
     pub fn received(&self) -> Vec<ReceivedInput> {
         self.shared.received()
     }
+
+    /// How many connections the server has accepted (see [`super::MockServer::connections`]).
+    pub fn connections(&self) -> usize {
+        self.shared
+            .connections
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl Drop for MockThread {

@@ -72,7 +72,16 @@ const BASH: &str = r#"__mtssh_precmd() { local s=$?; printf '\033]133;D;%s\007' 
 
 /// zsh: D then A from precmd, B at the end of PROMPT (inside `%{ %}`, zero width), C from
 /// preexec.
-const ZSH: &str = r#"__mtssh_precmd() { local s=$?; printf '\033]133;D;%s\007\033]133;A\007' "$s"; return $s; }; __mtssh_preexec() { printf '\033]133;C\007'; }; if (( ! ${precmd_functions[(I)__mtssh_precmd]} )); then autoload -Uz add-zsh-hook; add-zsh-hook precmd __mtssh_precmd; add-zsh-hook preexec __mtssh_preexec; PROMPT="$PROMPT"$'%{\e]133;B\a%}'; fi"#;
+const ZSH: &str = r#"__mtssh_precmd() { local s=$?; printf '\033]133;D;%s\007\033]133;A\007' "$s"; return $s; }; __mtssh_preexec() { printf '\033]133;C\007'; }; if [[ ${precmd_functions[(r)__mtssh_precmd]} != __mtssh_precmd ]]; then autoload -Uz add-zsh-hook; add-zsh-hook precmd __mtssh_precmd; add-zsh-hook preexec __mtssh_preexec; PROMPT="$PROMPT"$'%{\e]133;B\a%}'; fi"#;
+
+/// zsh, typed in only: zsh puts a line in its history before running it, and has no way to
+/// delete an entry. Unless HIST_IGNORE_SPACE already keeps the line (it starts with a space)
+/// out, the shell switches to a history list read afresh from its HISTFILE (`fc -p`), which
+/// holds everything but this line (it is the session's first), and the list it leaves,
+/// holding the line, is given no file to be saved to when zsh pops it at exit. A HISTFILE
+/// written line by line (INC_APPEND_HISTORY, SHARE_HISTORY) has the line already: there only
+/// HIST_IGNORE_SPACE keeps it out.
+const ZSH_FORGET: &str = r#"if [[ ! -o hist_ignore_space ]]; then __mtssh_forget() { local f=$HISTFILE h=$HISTSIZE s=$SAVEHIST; HISTFILE= SAVEHIST=0; if [[ -n $f ]]; then fc -p "$f" "$h" "$s"; else fc -p; HISTSIZE=$h; fi; }; __mtssh_forget; unfunction __mtssh_forget; fi"#;
 
 /// The snippet for an rc file (`mtssh shell-integration bash|zsh`).
 pub fn snippet(shell: ShellIntegration) -> Option<&'static str> {
@@ -87,7 +96,8 @@ pub fn snippet(shell: ShellIntegration) -> Option<&'static str> {
 ///
 /// It starts with a space (ignored by history where HISTCONTROL/HIST_IGNORE_SPACE say so)
 /// and, in bash, deletes its own history entry — only when the newest entry really is this
-/// line, so a user whose settings kept it out of history loses nothing. POSIX sh and other
+/// line, so a user whose settings kept it out of history loses nothing; zsh leaves it
+/// behind in a history list that is never saved (see [`ZSH_FORGET`]). POSIX sh and other
 /// shells get nothing but the sentinel (their prompts have no hook to hang D on without
 /// rewriting PS1 in ways that differ per shell), so the pane shows again and results there
 /// stay "status unknown".
@@ -96,7 +106,7 @@ pub fn install_line(mode: ShellIntegration) -> Option<String> {
         "{BASH}; case \"$(HISTTIMEFORMAT= builtin history 1 2>/dev/null)\" in \
          *__mtssh_install*) builtin history -d -1 2>/dev/null;; esac"
     );
-    let zsh = ZSH.to_string();
+    let zsh = format!("{ZSH}; {ZSH_FORGET}");
     let body = match mode {
         ShellIntegration::Off => return None,
         ShellIntegration::Bash => format!("if [ -n \"$BASH_VERSION\" ]; then {bash}; fi"),

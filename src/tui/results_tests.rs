@@ -272,3 +272,59 @@ async fn colon_cmd_is_cancelled_by_ctrl_c() {
     .await;
     mock.stop();
 }
+
+/// The saved-group flow in the real loop: the small group picked from the results view,
+/// saved with Alt-S, the receivers emptied with Alt-N, then Alt-G `@name` picks them again
+/// and the next line reaches exactly those hosts.
+#[tokio::test]
+async fn a_saved_group_named_in_alt_g_gets_the_next_line_and_no_one_else() {
+    let mock = differing_mock(8, "3,6-7:1", true).await;
+    drive(&mock, |input, mut seen| async move {
+        wait_for(&mut seen, "8 ready sessions", |s| s.ready == 8).await;
+        type_line(&input, "echo first");
+        wait_for(&mut seen, "two groups", |s| {
+            s.groups.len() == 2 && s.answered == 8
+        })
+        .await;
+        press(&input, KeyCode::F(9), KeyModifiers::NONE);
+        press(&input, KeyCode::Down, KeyModifiers::NONE);
+        press(&input, KeyCode::Enter, KeyModifiers::NONE);
+        wait_for(&mut seen, "the 3 differing receivers", |s| s.targets == 3).await;
+        press(&input, KeyCode::Char('s'), KeyModifiers::ALT);
+        type_line(&input, "odd");
+        wait_for(&mut seen, "the save's notice", |s| {
+            s.screen.contains("@odd")
+        })
+        .await;
+        press(&input, KeyCode::Char('n'), KeyModifiers::ALT);
+        wait_for(&mut seen, "no receivers", |s| s.targets == 0).await;
+        press(&input, KeyCode::Char('g'), KeyModifiers::ALT);
+        // The prompt starts with the focused pane's name group: replace it.
+        press(&input, KeyCode::Home, KeyModifiers::NONE);
+        for _ in 0..32 {
+            press(&input, KeyCode::Delete, KeyModifiers::NONE);
+        }
+        type_line(&input, "@odd");
+        wait_for(&mut seen, "the saved group's 3 receivers", |s| {
+            s.targets == 3
+        })
+        .await;
+        type_line(&input, "echo second");
+        wait_for(&mut seen, "the second answers", |s| {
+            s.groups
+                .iter()
+                .any(|g| g.0 == "mock-[03,06-07]" && g.2.starts_with("second"))
+        })
+        .await;
+    })
+    .await;
+    let mut reached: Vec<String> = mock
+        .received()
+        .into_iter()
+        .filter(|r| String::from_utf8_lossy(&r.bytes).contains("echo second"))
+        .map(|r| r.host)
+        .collect();
+    reached.sort();
+    assert_eq!(reached, ["mock-03", "mock-06", "mock-07"]);
+    mock.stop();
+}

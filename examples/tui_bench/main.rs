@@ -9,6 +9,8 @@
 //! cargo run --release --example tui_bench -- broadcast 1000 5   # Enter to echo in 1000 panes
 //! cargo run --release --example tui_bench -- resize 1000  # reflowing resizes of 1000 panes
 //! cargo run --release --example tui_bench -- parse        # pane emulator MB/s vs bare vt100
+//! cargo run --release --example tui_bench -- results 1000 5  # 20-line answers, F9 view open
+//! cargo run --release --example tui_bench -- exec 1000 5     # `:CMD` on 1000 sessions
 //! ```
 //!
 //! `rss` runs one size per process so the peak (VmHWM) belongs to that size alone.
@@ -25,6 +27,8 @@ use mtssh::tui::{TuiSetup, run_headless};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+mod results;
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
@@ -38,6 +42,15 @@ fn main() -> anyhow::Result<()> {
             resize_bench(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1000));
             Ok(())
         }
+        Some(which @ ("results" | "exec")) => results::results_bench(
+            args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1000),
+            args.get(2).and_then(|n| n.parse().ok()).unwrap_or(5),
+            if which == "exec" {
+                results::Via::Exec
+            } else {
+                results::Via::Shell
+            },
+        ),
         Some("parse") => {
             parse_bench();
             Ok(())
@@ -48,7 +61,8 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         _ => anyhow::bail!(
-            "usage: tui_bench draw | echo [MS] | rss N | broadcast [N [ROUNDS]] | resize [N] | parse"
+            "usage: tui_bench draw | echo [MS] | rss N | broadcast [N [ROUNDS]] | resize [N] | parse \
+             | results [N [ROUNDS]] | exec [N [ROUNDS]]"
         ),
     }
 }
@@ -237,7 +251,10 @@ fn broadcast_bench(n: usize, rounds: usize) -> anyhow::Result<()> {
                 ..template.clone()
             })
             .collect();
-        let setup = TuiSetup::new(sessions);
+        let mut setup = TuiSetup::new(sessions);
+        // A line to more than 50 receivers asks first (since the safety settings came): the
+        // benchmark measures the echo, not the question.
+        setup.safety.confirm_over = usize::MAX;
         let (input, input_rx) = futures::channel::mpsc::unbounded();
         // The text every pane must show, when Enter was sent, and the panes still missing
         // it (only those are looked at again, so the check costs less as echoes arrive).
