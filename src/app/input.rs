@@ -274,9 +274,9 @@ impl App {
             .collect();
         self.panes_epoch += 1;
         self.notice = Some(match effects.len() {
-            0 => "no failed or closed pane to reconnect".into(),
-            1 => "reconnecting 1 pane".into(),
-            n => format!("reconnecting {n} panes"),
+            0 => tr("no failed or closed pane to reconnect").into(),
+            1 => tr("reconnecting 1 pane").into(),
+            n => trf("reconnecting {n} panes", &[("n", &n)]),
         });
         effects
     }

@@ -89,8 +89,12 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
         "启动模拟服务器（如尚未启动）并新开一个练习窗格",
     ),
     (
-        "reconnect a failed or closed pane / close the focused pane",
-        "重连失败或已关闭的窗格 / 关闭焦点窗格",
+        "reconnect the focused / every failed or closed pane / close it",
+        "重连焦点窗格 / 重连所有已断开的窗格 / 关闭它",
+    ),
+    (
+        "record the focused pane (asciicast, ● REC) / stop; --record DIR",
+        "录制焦点窗格（● REC）/ 停止；--record DIR",
     ),
     ("add a host: user@host:port", "添加主机：user@host:port"),
     (
