@@ -1,5 +1,7 @@
 //! Small OS facts and knobs.
 
+pub mod wakeups;
+
 /// Raises the soft open-file limit to the hard limit: every session is a socket, and the
 /// usual soft limit of 1024 caps a run at about a thousand hosts.
 pub fn raise_fd_limit() {
