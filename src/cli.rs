@@ -274,6 +274,12 @@ pub struct RunArgs {
     /// and `-_.@#` are written %XX, so every host has files of its own.
     #[arg(long, value_name = "DIR")]
     pub outdir: Option<PathBuf>,
+    /// Watch the event loop: a line on stderr each time the one thread wakes up (which
+    /// sessions' sockets were readable or writable, how long it was awake, the process's OS
+    /// thread count), then a summary (wake-ups, events per wake-up, time awake, reads that
+    /// would block). With --mode event-loop only.
+    #[arg(long)]
+    pub trace_events: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -497,6 +503,7 @@ impl From<RunArgs> for RunOptions {
             tty: args.tty,
             stdin: args.stdin,
             outdir: args.outdir,
+            trace_events: args.trace_events,
         }
     }
 }

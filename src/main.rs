@@ -38,8 +38,7 @@ fn main() -> ExitCode {
     // Its park/unpark hooks mark the wake-ups `--trace-events` and the F12 view show.
     let mut builder = tokio::runtime::Builder::new_current_thread();
     builder.enable_all().max_blocking_threads(8);
-    let runtime = match mtssh::sys::wakeups::install(&mut builder).build()
-    {
+    let runtime = match mtssh::sys::wakeups::install(&mut builder).build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("mtssh: cannot start the event loop: {e}");

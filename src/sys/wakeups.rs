@@ -157,9 +157,11 @@ impl State {
     }
 }
 
-/// Adds the park/unpark hooks to the loop's runtime. They do nothing until [`start`].
+/// Adds the park/unpark hooks to the loop's runtime (they do nothing until [`start`]), and
+/// names its blocking pool's threads so that [`threads`] can tell them apart.
 pub fn install(builder: &mut tokio::runtime::Builder) -> &mut tokio::runtime::Builder {
     builder
+        .thread_name(BLOCKING_POOL_NAME)
         .on_thread_unpark(|| {
             if ENABLED.load(Ordering::Relaxed) {
                 crate::sys::lock(&STATE).begin_wake(Instant::now());
@@ -192,7 +194,9 @@ pub fn stop() -> Totals {
     let now = Instant::now();
     state.end_wake(now);
     state.feed = None;
-    state.totals.elapsed = state.began.map_or(Duration::ZERO, |b| now.duration_since(b));
+    state.totals.elapsed = state
+        .began
+        .map_or(Duration::ZERO, |b| now.duration_since(b));
     state.totals
 }
 
@@ -344,9 +348,8 @@ pub fn threads() -> Threads {
     threads
 }
 
-/// tokio's default name for the threads it starts (the blocking pool, on a current_thread
-/// runtime), cut to the kernel's 15 bytes.
-const BLOCKING_POOL_NAME: &str = "tokio-runtime-w";
+/// The name of the loop runtime's blocking-pool threads (at most the kernel's 15 bytes).
+const BLOCKING_POOL_NAME: &str = "mtssh-blocking";
 
 #[cfg(test)]
 mod tests {
