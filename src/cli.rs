@@ -243,7 +243,9 @@ pub struct RunArgs {
     pub inline: bool,
     /// One JSON object per host and line, written as soon as that host is done (name,
     /// outcome, exit_status, exit_signal, stdout, stderr, stdout_dropped_bytes,
-    /// stderr_dropped_bytes, error, error_kind, duration_ms). exit_signal names the signal
+    /// stderr_dropped_bytes, error, error_kind, duration_ms, start_ms, end_ms, phases_ms).
+    /// start_ms and end_ms count from the run's start; phases_ms holds the connect,
+    /// authenticate, command and close phases' lengths (null: not reached). exit_signal names the signal
     /// that killed the command (TERM, KILL, ...); error_kind names the error for scripts
     /// (refused, timed-out, auth-failed, host-key-changed, ...; null without an error).
     /// Output bytes that are not UTF-8 are replaced with U+FFFD.

@@ -46,6 +46,13 @@ pub fn timeval_secs(t: libc::timeval) -> f64 {
     t.tv_sec as f64 + t.tv_usec as f64 / 1e6
 }
 
+/// Time since this process first asked: `mtssh run` asks as it starts, so every host's
+/// start and end times share one clock across modes and threads.
+pub fn since_start() -> std::time::Duration {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
+}
+
 /// Number of OS threads of this process (Linux), for "one thread runs everything" claims.
 pub fn thread_count() -> usize {
     thread_count_of("self")

@@ -85,6 +85,8 @@ pub(crate) fn say(line: &str) {
 }
 
 pub async fn run(args: RunOptions) -> Result<ExitCode> {
+    // The hosts' start and end times (`--json`) count from here.
+    crate::sys::since_start();
     crate::logging::to_stderr(args.verbosity.log_level());
     if args.stdin && args.hosts.query().reads_stdin() {
         anyhow::bail!(
