@@ -306,13 +306,18 @@ pub struct BenchArgs {
     /// Seconds a mode may take before it is stopped (and marked capped).
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
     pub time_cap: Duration,
-    /// Results as JSON.
+    /// Results as JSON, each mode with its sessions (`hosts`: name, outcome, start_ms, end_ms
+    /// on that run's clock, and phases_ms: connect, authenticate, command, close).
     #[arg(long)]
     pub json: bool,
     /// Also write the results as an SVG chart: wall and client CPU time, peak OS threads and
     /// peak memory per mode, side by side.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+    /// Also write an SVG timeline: one bar per session cut into its phases (connect,
+    /// authenticate, command, close), one panel per mode side by side.
+    #[arg(long, value_name = "FILE")]
+    pub timeline: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -522,6 +527,7 @@ impl From<BenchArgs> for BenchOptions {
             time_cap: args.time_cap,
             json: args.json,
             svg: args.svg,
+            timeline: args.timeline,
         }
     }
 }
