@@ -89,6 +89,10 @@ pub const KEY_HELP: &[(&str, &str)] = &[
         "save the focused pane's scrollback to a new file (--save-dir)",
     ),
     (
+        "F12",
+        "event view: the loop's wake-ups, ready sockets, threads, live",
+    ),
+    (
         "F4",
         "mouse capture on/off (off: the terminal's own text selection)",
     ),

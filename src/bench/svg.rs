@@ -247,7 +247,13 @@ pub(super) mod tests {
         Ok(())
     }
 
-    pub(in crate::bench) fn result(mode: Mode, wall_s: f64, threads: usize, rss_mb: u64, capped: bool) -> ModeResult {
+    pub(in crate::bench) fn result(
+        mode: Mode,
+        wall_s: f64,
+        threads: usize,
+        rss_mb: u64,
+        capped: bool,
+    ) -> ModeResult {
         ModeResult {
             mode,
             sessions: 2000,

@@ -86,7 +86,14 @@ fn legend(svg: &mut String, x: f64, y: f64, room: f64) {
 fn panel(svg: &mut String, result: &ModeResult, x: f64) {
     let heading = format!("{} {:.2} s", result.mode.name(), result.wall_s);
     let bold = r#"font-weight="bold""#;
-    svg_text(svg, x, PANELS_TOP, 14.0, bold, &fit(&heading, 14.0, PANEL_WIDTH));
+    svg_text(
+        svg,
+        x,
+        PANELS_TOP,
+        14.0,
+        bold,
+        &fit(&heading, 14.0, PANEL_WIDTH),
+    );
     let top = PANELS_TOP + 24.0;
     let grey = r##"fill="#555""##;
     let hosts = &result.hosts;
@@ -127,7 +134,14 @@ fn panel(svg: &mut String, result: &ModeResult, x: f64) {
     let axis = top + ROWS_HEIGHT + 16.0;
     svg_text(svg, x, axis, 12.0, grey, "0");
     let end = format!("{span:.0} ms");
-    svg_text(svg, x + PANEL_WIDTH - text_width(&end, 12.0), axis, 12.0, grey, &end);
+    svg_text(
+        svg,
+        x + PANEL_WIDTH - text_width(&end, 12.0),
+        axis,
+        12.0,
+        grey,
+        &end,
+    );
     if step > 1 {
         let note = format!("{} {step}{}", words::EVERY, words::NTH_SHOWN);
         let note = fit(&note, 11.0, PANEL_WIDTH);
