@@ -6,15 +6,17 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::HostOptions;
 use crate::lang::{tr, trf};
 use crate::mock::HostKeyType;
-use crate::modes::Mode;
+use crate::modes::{Mode, Phases};
 
 mod svg;
+mod timeline;
 pub use svg::svg_chart;
+pub use timeline::svg_timeline;
 
 /// What `mtssh bench` was asked to measure.
 #[derive(Debug, Clone)]
@@ -33,6 +35,19 @@ pub struct BenchOptions {
     pub time_cap: Duration,
     pub json: bool,
     pub svg: Option<std::path::PathBuf>,
+    /// Also write each session's phases per mode as an SVG timeline.
+    pub timeline: Option<std::path::PathBuf>,
+}
+
+/// One session of a measured run, as the child's `mtssh run --json` told it: when it started
+/// and ended on that run's clock, and its phases.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionTimes {
+    pub name: String,
+    pub outcome: String,
+    pub start_ms: f64,
+    pub end_ms: f64,
+    pub phases_ms: Phases,
 }
 
 /// What one mode measured.
@@ -51,6 +66,8 @@ pub struct ModeResult {
     pub speedup_vs_sequential: Option<f64>,
     /// Killed at the time cap before finishing.
     pub capped: bool,
+    /// Every session that ended, in the order they ended.
+    pub hosts: Vec<SessionTimes>,
 }
 
 pub async fn run(args: BenchOptions) -> Result<ExitCode> {
@@ -130,6 +147,11 @@ pub async fn run(args: BenchOptions) -> Result<ExitCode> {
             "{}",
             trf("chart written to {path}", &[("path", &path.display())])
         );
+    }
+    if let Some(path) = &args.timeline {
+        std::fs::write(path, svg_timeline(&results, args.latency_ms))
+            .with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("timeline written to {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -213,6 +235,10 @@ fn measure(mode: Mode, mut command: Command, cap: Duration, sessions: usize) -> 
         sessions_per_s: if wall > 0.0 { ok as f64 / wall } else { 0.0 },
         speedup_vs_sequential: None,
         capped,
+        hosts: hosts
+            .into_iter()
+            .filter_map(|h| serde_json::from_value(h).ok())
+            .collect(),
     })
 }
 

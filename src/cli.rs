@@ -282,7 +282,9 @@ pub struct RunArgs {
     pub inline: bool,
     /// One JSON object per host and line, written as soon as that host is done (name,
     /// outcome, exit_status, exit_signal, stdout, stderr, stdout_dropped_bytes,
-    /// stderr_dropped_bytes, error, error_kind, duration_ms). exit_signal names the signal
+    /// stderr_dropped_bytes, error, error_kind, duration_ms, start_ms, end_ms, phases_ms).
+    /// start_ms and end_ms count from the run's start; phases_ms holds the connect,
+    /// authenticate, command and close phases' lengths (null: not reached). exit_signal names the signal
     /// that killed the command (TERM, KILL, ...); error_kind names the error for scripts
     /// (refused, timed-out, auth-failed, host-key-changed, ...; null without an error).
     /// Output bytes that are not UTF-8 are replaced with U+FFFD.
@@ -313,6 +315,12 @@ pub struct RunArgs {
     /// and `-_.@#` are written %XX, so every host has files of its own.
     #[arg(long, value_name = "DIR")]
     pub outdir: Option<PathBuf>,
+    /// Watch the event loop: a line on stderr each time the one thread wakes up (which
+    /// sessions' sockets were readable or writable, how long it was awake, the process's OS
+    /// thread count), then a summary (wake-ups, events per wake-up, time awake, reads that
+    /// would block). With --mode event-loop only.
+    #[arg(long)]
+    pub trace_events: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -337,13 +345,18 @@ pub struct BenchArgs {
     /// Seconds a mode may take before it is stopped (and marked capped).
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = seconds)]
     pub time_cap: Duration,
-    /// Results as JSON.
+    /// Results as JSON, each mode with its sessions (`hosts`: name, outcome, start_ms, end_ms
+    /// on that run's clock, and phases_ms: connect, authenticate, command, close).
     #[arg(long)]
     pub json: bool,
     /// Also write the results as an SVG chart: wall and client CPU time, peak OS threads and
     /// peak memory per mode, side by side.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+    /// Also write an SVG timeline: one bar per session cut into its phases (connect,
+    /// authenticate, command, close), one panel per mode side by side.
+    #[arg(long, value_name = "FILE")]
+    pub timeline: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -533,6 +546,7 @@ impl From<RunArgs> for RunOptions {
             tty: args.tty,
             stdin: args.stdin,
             outdir: args.outdir,
+            trace_events: args.trace_events,
         }
     }
 }
@@ -549,6 +563,7 @@ impl From<BenchArgs> for BenchOptions {
             time_cap: args.time_cap,
             json: args.json,
             svg: args.svg,
+            timeline: args.timeline,
         }
     }
 }

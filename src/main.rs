@@ -36,11 +36,10 @@ fn main() -> ExitCode {
     mtssh::sys::raise_fd_limit();
     // Every session and the UI run on this one thread. The blocking pool (key decryption,
     // file IO, name lookups) is capped so the thread count stays honest.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .max_blocking_threads(8)
-        .build()
-    {
+    // Its park/unpark hooks mark the wake-ups `--trace-events` and the F12 view show.
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    builder.enable_all().max_blocking_threads(8);
+    let runtime = match mtssh::sys::wakeups::install(&mut builder).build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("mtssh: cannot start the event loop: {e}");

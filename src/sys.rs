@@ -1,5 +1,7 @@
 //! Small OS facts and knobs.
 
+pub mod wakeups;
+
 /// Raises the soft open-file limit to the hard limit: every session is a socket, and the
 /// usual soft limit of 1024 caps a run at about a thousand hosts.
 pub fn raise_fd_limit() {
@@ -42,6 +44,13 @@ pub fn usage(who: libc::c_int) -> (f64, f64, u64) {
 /// A `timeval` (rusage CPU times) in seconds.
 pub fn timeval_secs(t: libc::timeval) -> f64 {
     t.tv_sec as f64 + t.tv_usec as f64 / 1e6
+}
+
+/// Time since this process first asked: `mtssh run` asks as it starts, so every host's
+/// start and end times share one clock across modes and threads.
+pub fn since_start() -> std::time::Duration {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
 }
 
 /// Number of OS threads of this process (Linux), for "one thread runs everything" claims.

@@ -2,6 +2,7 @@
 //! input, session events and the frame clock. The [`App`] lives inside the loop only.
 
 mod effects;
+mod event_watch;
 mod frame_clock;
 pub mod lag;
 pub mod record;
@@ -25,6 +26,7 @@ use crate::app::{App, Effect, Msg};
 use crate::mock::MockServer;
 use crate::ssh::{Engine, SessionEvent, Target};
 use effects::{Control, EffectRunner, Finished};
+use event_watch::EventWatch;
 use frame_clock::FrameClock;
 use lag::{LAG_TICK, LagGauge};
 
@@ -257,6 +259,7 @@ where
     let mut lag_tick = tokio::time::interval(LAG_TICK);
     lag_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut lag = LagGauge::new(Instant::now());
+    let mut watch = EventWatch::default();
     loop {
         let frame_due = clock.next_deadline();
         let wake = tokio::select! {
@@ -309,6 +312,7 @@ where
                 if app.lag().map(|l| l.as_millis()) != Some(now.as_millis()) {
                     msgs.push(Msg::Lag(now));
                 }
+                msgs.extend(watch.follow(app.event_view_open(), Instant::now()));
                 if !msgs.is_empty() {
                     clock.changed(Instant::now());
                 }

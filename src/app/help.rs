@@ -93,6 +93,10 @@ pub const KEY_HELP: &[(&str, &str)] = &[
         "record the focused pane (asciicast, ● REC) / stop; --record DIR",
     ),
     (
+        "F12",
+        "event view: the loop's wake-ups, ready sockets, threads, live",
+    ),
+    (
         "F4",
         "mouse capture on/off (off: the terminal's own text selection)",
     ),

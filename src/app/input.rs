@@ -243,6 +243,7 @@ impl App {
             7 => return self.save_focused(),
             8 if !self.panes.is_empty() => return self.remove_pane(self.focus),
             9 => self.open_results(),
+            12 => self.open_event_view(),
             _ => {}
         }
         Vec::new()
@@ -406,6 +407,8 @@ impl App {
             Overlay::AnswerPrompts { ids, input } => self.answer_prompts_key(ids, input, key),
             Overlay::SaveGroup(dialog) => self.save_group_key(dialog, key),
             Overlay::BroadcastTo(dialog) => self.broadcast_to_key(dialog, key),
+            // Any key closes it, as the help: the view only watches.
+            Overlay::Events(_) => Vec::new(),
             open => {
                 self.overlay = Some(open);
                 Vec::new()

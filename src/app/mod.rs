@@ -6,6 +6,7 @@ mod charset;
 mod command;
 pub mod editor;
 mod emulator;
+pub mod events;
 pub mod help;
 pub mod help_layout;
 mod inject;
@@ -90,6 +91,8 @@ pub enum Msg {
         id: SessionId,
         why: String,
     },
+    /// The event loop's own record, sampled while the F12 view is open.
+    EventLoop(Box<events::EventSample>),
 }
 
 /// A pane to open: its title and the loop's ticket for the session behind it (the model
@@ -216,6 +219,8 @@ pub enum Overlay {
     BroadcastTo(receivers::ExprDialog),
     /// F9: the panes grouped by their last command's answer.
     Results(select::ResultsView),
+    /// F12: the event loop's wake-ups, live.
+    Events(events::EventView),
     /// `text` with its line breaks as LF, whatever the terminal sent; `lines` counted once
     /// (the dialog is drawn every frame, and a paste may be megabytes).
     PasteConfirm {
@@ -522,7 +527,10 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         // Output (the busiest message) takes its pane's size itself; anything else may have
         // brought other panes on screen (a page flip, a focus move, a zoom).
-        let shows = !matches!(msg, Msg::Output { .. } | Msg::Lag(_) | Msg::Tick(_));
+        let shows = !matches!(
+            msg,
+            Msg::Output { .. } | Msg::Lag(_) | Msg::Tick(_) | Msg::EventLoop(_)
+        );
         let answers = matches!(
             msg,
             Msg::Output { .. } | Msg::Exec { .. } | Msg::State { .. }
@@ -579,6 +587,10 @@ impl App {
             Msg::RecordStopped { id, why } => self.recording_stopped(id, why),
             Msg::Lag(lag) => {
                 self.lag = Some(lag);
+                Vec::new()
+            }
+            Msg::EventLoop(sample) => {
+                self.event_sample(*sample);
                 Vec::new()
             }
             Msg::InputPending(changes) => {

@@ -4,6 +4,7 @@
 mod collect;
 mod outdir;
 mod report;
+mod trace;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -44,6 +45,8 @@ pub struct RunOptions {
     pub tty: bool,
     pub stdin: bool,
     pub outdir: Option<PathBuf>,
+    /// A line on stderr per wake-up of the event loop, and a summary (event-loop mode).
+    pub trace_events: bool,
 }
 
 /// `-q`, nothing, `-v`, `-vv`.
@@ -82,10 +85,18 @@ pub(crate) fn say(line: &str) {
 }
 
 pub async fn run(args: RunOptions) -> Result<ExitCode> {
+    // The hosts' start and end times (`--json`) count from here.
+    crate::sys::since_start();
     crate::logging::to_stderr(args.verbosity.log_level());
     if args.stdin && args.hosts.query().reads_stdin() {
         anyhow::bail!(
             "-H - reads the host names from standard input, so it cannot also go to the command with --stdin; put the hosts in a file and give -H ^FILE"
+        );
+    }
+    if args.trace_events && args.mode != Mode::EventLoop {
+        anyhow::bail!(
+            "--trace-events shows the one event loop's wake-ups: use it with --mode event-loop (the default); --mode {} runs its sessions on runtimes of their own",
+            args.mode.name()
         );
     }
     let inventory = inventory::resolve(&args.hosts).await?;
@@ -141,7 +152,8 @@ pub async fn run(args: RunOptions) -> Result<ExitCode> {
         } else {
             None
         },
-        show_progress: chatty,
+        // The trace's lines would cut through the progress line.
+        show_progress: chatty && !args.trace_events,
     };
     let stdout_tty = std::io::stdout().is_terminal();
     let neutralize = stdout_tty && !args.raw;
@@ -172,7 +184,15 @@ pub async fn run(args: RunOptions) -> Result<ExitCode> {
                 json: args.json,
                 done: (0..names.len()).map(|_| None).collect(),
             };
+            let trace = if args.trace_events {
+                Some(trace::Trace::start().context("--trace-events: cannot start its printer")?)
+            } else {
+                None
+            };
             let results = execute_observed(targets, &opts, &mut observer, interrupt).await;
+            if let Some(trace) = trace {
+                trace.finish().await;
+            }
             let done = observer.done;
             results
                 .into_iter()

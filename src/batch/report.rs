@@ -7,7 +7,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::lang::{tr, trf};
-use crate::modes::{HostResult, Outcome};
+use crate::modes::{HostResult, Outcome, Phases, millis};
 
 /// What `mtssh run`'s exit code means: the one text of it, for `--help`; the README says the
 /// same (a test compares them).
@@ -214,6 +214,11 @@ struct JsonHost<'a> {
     /// error.
     error_kind: Option<&'a str>,
     duration_ms: u128,
+    /// When the host started and ended, in milliseconds since the run began (one clock for
+    /// every host, in every mode), and how long each phase took.
+    start_ms: f64,
+    end_ms: f64,
+    phases_ms: Phases,
 }
 
 /// JSON Lines, one object per host. A failed write keeps its kind (a closed pipe is told
@@ -239,6 +244,9 @@ pub(super) fn write_json_host(out: &mut impl Write, r: &HostResult) -> std::io::
         error: r.error.as_deref(),
         error_kind: r.error_kind,
         duration_ms: r.duration.as_millis(),
+        start_ms: millis(r.times.started),
+        end_ms: millis(r.times.ended),
+        phases_ms: r.times.phases(),
     };
     host.serialize(&mut serde_json::Serializer::with_formatter(
         &mut *out, C1Escaping,
@@ -302,6 +310,7 @@ mod tests {
             error: error.map(String::from),
             error_kind: error.map(|_| "other"),
             duration: Duration::ZERO,
+            times: Default::default(),
         }
     }
 

@@ -16,7 +16,7 @@ const ROW: f64 = 50.0;
 const LABEL_GAP: f64 = 5.0;
 
 /// The width `text` takes at `size` px in a monospace font.
-fn text_width(text: &str, size: f64) -> f64 {
+pub(super) fn text_width(text: &str, size: f64) -> f64 {
     unicode_width::UnicodeWidthStr::width(text) as f64 * size * MONO_EM
 }
 
@@ -178,7 +178,7 @@ fn draw_panel(svg: &mut String, panel: &Panel, x: f64) {
 }
 
 /// `text` cut with an ellipsis to `room` px at `size`.
-fn fit(text: &str, size: f64, room: f64) -> String {
+pub(super) fn fit(text: &str, size: f64, room: f64) -> String {
     if text_width(text, size) <= room {
         return text.to_string();
     }
@@ -192,7 +192,7 @@ fn fit(text: &str, size: f64, room: f64) -> String {
     cut + "…"
 }
 
-fn svg_text(svg: &mut String, x: f64, y: f64, size: f64, attrs: &str, text: &str) {
+pub(super) fn svg_text(svg: &mut String, x: f64, y: f64, size: f64, attrs: &str, text: &str) {
     use std::fmt::Write;
     let _ = writeln!(
         svg,
@@ -209,7 +209,7 @@ fn xml_escape(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::time::Duration;
 
     use super::*;
@@ -225,7 +225,7 @@ mod tests {
 
     /// Every `<text>` and `<rect>` of `svg` lies inside its canvas (text widths as a
     /// monospace font draws them), or the offending element.
-    fn everything_inside(svg: &str) -> Result<(), String> {
+    pub(in crate::bench) fn everything_inside(svg: &str) -> Result<(), String> {
         let root = &svg[..svg.find('>').unwrap_or(0)];
         let (w, h) = (attr(root, "width").unwrap(), attr(root, "height").unwrap());
         for piece in svg.split('<').skip(1) {
@@ -252,7 +252,13 @@ mod tests {
         Ok(())
     }
 
-    fn result(mode: Mode, wall_s: f64, threads: usize, rss_mb: u64, capped: bool) -> ModeResult {
+    pub(in crate::bench) fn result(
+        mode: Mode,
+        wall_s: f64,
+        threads: usize,
+        rss_mb: u64,
+        capped: bool,
+    ) -> ModeResult {
         ModeResult {
             mode,
             sessions: 2000,
@@ -265,6 +271,7 @@ mod tests {
             sessions_per_s: 2000.0 / wall_s,
             speedup_vs_sequential: None,
             capped,
+            hosts: Vec::new(),
         }
     }
 
@@ -279,6 +286,7 @@ mod tests {
             time_cap: Duration::from_secs(60),
             json: false,
             svg: None,
+            timeline: None,
         }
     }
 

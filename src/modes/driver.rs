@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::prompter::{Progress, RunProgress, spawn_prompter};
+use super::times::HostTimes;
 use crate::ssh::{Engine, EngineSettings, SessionEvent, SessionState, Target, Work};
 
 /// How one host's run ended.
@@ -52,6 +53,8 @@ pub struct HostResult {
     /// [`HostResult::INTERRUPTED`]).
     pub error_kind: Option<&'static str>,
     pub duration: Duration,
+    /// When its session reached each phase, on the run's clock.
+    pub times: HostTimes,
 }
 
 impl HostResult {
@@ -75,6 +78,7 @@ impl HostResult {
             error: Some(error),
             error_kind: Some("other"),
             duration: Duration::ZERO,
+            times: HostTimes::default(),
         }
     }
 
@@ -183,12 +187,17 @@ pub async fn execute_observed(
         echo: opts.stdin.is_none(),
     };
     let now = Instant::now();
+    let clock = HostTimes::now();
     let mut running: Vec<Running> = targets
         .iter()
         .map(|t| Running {
             result: HostResult {
                 error: None,
                 error_kind: None,
+                times: HostTimes {
+                    started: clock,
+                    ..HostTimes::default()
+                },
                 ..HostResult::failed(t.name.clone(), String::new())
             },
             started: now,
@@ -218,8 +227,10 @@ pub async fn execute_observed(
                 }
                 match event {
                     SessionEvent::State { state, .. } => match state {
-                        SessionState::Connecting | SessionState::Authenticating => {}
+                        SessionState::Connecting => {}
+                        SessionState::Authenticating => host.result.times.authenticating = Some(HostTimes::now()),
                         SessionState::Ready => {
+                            host.result.times.ready = Some(HostTimes::now());
                             host.deadline = opts.timeout.map(|t| Instant::now() + t);
                             match &opts.stdin {
                                 Some(data) => feed_stdin(handles[id].clone(), data.clone()),
@@ -258,7 +269,10 @@ pub async fn execute_observed(
                     },
                     SessionEvent::Output { data, .. } => keep(host, Stream::Stdout, &data, opts.max_output, observer),
                     SessionEvent::Stderr { data, .. } => keep(host, Stream::Stderr, &data, opts.max_output, observer),
-                    SessionEvent::ExitStatus { status, .. } => host.result.exit_status = Some(status),
+                    SessionEvent::ExitStatus { status, .. } => {
+                        host.result.exit_status = Some(status);
+                        host.result.times.exited.get_or_insert_with(HostTimes::now);
+                    }
                     SessionEvent::Prompt { prompt, .. } => {
                         let _ = prompts.send(prompt);
                     }
@@ -359,6 +373,7 @@ fn finish(id: usize, host: &mut Running, outcome: Outcome, observer: &mut dyn Ru
     host.finished = true;
     host.result.outcome = outcome;
     host.result.duration = host.started.elapsed();
+    host.result.times.ended = HostTimes::now();
     if observer.takes_lines() {
         for (i, stream) in [Stream::Stdout, Stream::Stderr].into_iter().enumerate() {
             let rest = std::mem::take(&mut host.partial[i]);

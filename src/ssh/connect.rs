@@ -79,6 +79,9 @@ async fn handshake(
     };
     let attempt = async {
         let (stream, proxy) = transport(engine, target, prompter).await?;
+        // Every route's stream, so the event view names each session whose socket woke the
+        // loop (a relaxed atomic load per read and write while nobody looks).
+        let stream = crate::sys::wakeups::Traced::new(stream, &target.name);
         let config = client_config(target, known_host_key_order(target));
         let result = client::connect_stream(config, stream, handler).await;
         match (result.map_err(why_failed), proxy) {

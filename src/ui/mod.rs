@@ -1,6 +1,7 @@
 //! Drawing: functions of the model only, never changing it.
 
 mod bars;
+mod events;
 mod overlay;
 mod pane;
 mod results;

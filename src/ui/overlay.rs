@@ -48,6 +48,7 @@ pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
             draw_input_dialog(frame, area, &title, &[&dialog.text], &dialog.input, None);
         }
         Overlay::Results(view) => super::results::draw_results(frame, app, view, area),
+        Overlay::Events(view) => super::events::draw_events(frame, view, area),
         Overlay::SendConfirm(confirm) => {
             draw_message(
                 frame,
@@ -94,7 +95,7 @@ pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
     }
 }
 
-fn dialog_block(title: &str) -> Block<'_> {
+pub(super) fn dialog_block(title: &str) -> Block<'_> {
     Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(Style::new().fg(Color::Cyan))

@@ -9,6 +9,7 @@
 
 mod course;
 mod course_programs;
+mod event_trace;
 mod flow_control;
 mod host_keys;
 mod lang_zh;

@@ -93,6 +93,10 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
         "重连焦点窗格 / 重连所有已断开的窗格 / 关闭它",
     ),
     (
+        "event view: the loop's wake-ups, ready sockets, threads, live",
+        "事件视图：实时查看事件循环的唤醒、就绪套接字和线程数",
+    ),
+    (
         "record the focused pane (asciicast, ● REC) / stop; --record DIR",
         "录制焦点窗格（● REC）/ 停止；--record DIR",
     ),
