@@ -29,4 +29,6 @@ pub use exec::ExecRequest;
 pub use hostkeys::{KnownHostsStore, Verdict};
 pub use input::{DEFAULT_INPUT_LIMIT, InputRefused, human_bytes};
 pub use session::humantime;
-pub use target::{HostKeyCheck, HostKeyPolicy, ParseHostKeyCheckError, ProxyCommand, Target, Work};
+pub use target::{HostKeyCheck, HostKeyPolicy, ParseHostKeyCheckError, ProxyCommand, SubsystemStream, Target,
+    Work,
+};
