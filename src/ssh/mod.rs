@@ -17,6 +17,7 @@ pub mod known_hosts;
 pub mod pattern;
 mod proxy;
 mod session;
+pub mod sftp;
 pub mod shell_integration;
 pub mod target;
 
