@@ -12,12 +12,14 @@ use std::time::Duration;
 
 mod driver;
 mod prompter;
+mod transfer;
 
 use crate::ssh::Target;
 pub use driver::{
     BatchOptions, HostResult, LineSink, Outcome, RunObserver, Stream, execute, execute_observed,
 };
 pub use prompter::{RunProgress, clear_status_line};
+pub use transfer::{TransferOptions, execute_transfers};
 
 /// Set to `true` to stop the blocking modes' drivers (Ctrl-C, SIGTERM, SIGHUP): each keeps
 /// what arrived, like the event loop's run.

@@ -165,6 +165,11 @@ impl Progress {
     }
 
     pub(super) fn draw(&mut self) {
+        self.draw_with("");
+    }
+
+    /// The bar with `extra` after the hosts count (a transfer's bytes and rate).
+    pub(super) fn draw_with(&mut self, extra: &str) {
         let (done, total) = self.counts.counts();
         if !self.enabled || done >= total {
             return;
@@ -179,7 +184,7 @@ impl Progress {
         let width = 30;
         let filled = width * done / total.max(1);
         let bar = format!("{}{}", "#".repeat(filled), "-".repeat(width - filled));
-        let text = format!("\r\x1b[K[{bar}] {done}/{total} hosts done");
+        let text = format!("\r\x1b[K[{bar}] {done}/{total} hosts done{extra}");
         // eprint! would panic on a terminal that is gone (EIO after a hangup).
         let _ = std::io::stderr().write_all(text.as_bytes());
         *line = StatusLine::Progress;

@@ -147,8 +147,14 @@ fn temp_name(name: &str) -> String {
     format!(".{name}.mtssh-{:08x}.part", rand::random::<u32>())
 }
 
+/// `PATH: why`. An SFTP status whose message repeats its code (`Permission denied:
+/// Permission denied`, OpenSSH's way) says it once.
 fn failed(path: &str, e: impl std::fmt::Display) -> String {
-    format!("{path}: {e}")
+    let text = e.to_string();
+    match text.split_once(": ") {
+        Some((code, message)) if code == message => format!("{path}: {code}"),
+        _ => format!("{path}: {text}"),
+    }
 }
 
 fn is_eof(e: &SftpError) -> bool {
@@ -608,6 +614,11 @@ impl Job<'_> {
         self.done.bytes += written;
         Ok(hasher.map(|h| hex(&h.finalize())))
     }
+}
+
+/// A word for a POSIX shell: single-quoted, a `'` inside as `'\''`.
+pub fn remote_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 fn hex(bytes: &[u8]) -> String {

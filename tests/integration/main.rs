@@ -32,4 +32,5 @@ mod ssh_config_options;
 mod sshd;
 mod support;
 mod tui_e2e;
+mod transfer;
 mod tui_headless;
