@@ -3,8 +3,8 @@
 //! shell.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -62,7 +62,10 @@ impl SftpBase {
     fn new(given: Option<&PathBuf>) -> SftpBase {
         match given {
             Some(dir) => SftpBase::Given(dir.clone()),
-            None => match tempfile::Builder::new().prefix("mtssh-mock-sftp-").tempdir() {
+            None => match tempfile::Builder::new()
+                .prefix("mtssh-mock-sftp-")
+                .tempdir()
+            {
                 Ok(dir) => SftpBase::Temporary(dir),
                 Err(e) => SftpBase::Unavailable(e.to_string()),
             },
@@ -467,9 +470,11 @@ impl server::Handler for Connection {
         name: &str,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let taken = self.channels.get_mut(&channel).and_then(|s| s.channel.take());
-        let (Some(stream), "sftp", Some(base)) = (taken, name, self.shared.sftp_base.path())
-        else {
+        let taken = self
+            .channels
+            .get_mut(&channel)
+            .and_then(|s| s.channel.take());
+        let (Some(stream), "sftp", Some(base)) = (taken, name, self.shared.sftp_base.path()) else {
             if let SftpBase::Unavailable(why) = &self.shared.sftp_base {
                 debug!(host = %self.hostname, "mock: no SFTP directory: {why}");
             }

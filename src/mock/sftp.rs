@@ -315,9 +315,7 @@ impl russh_sftp::server::Handler for SftpHandler {
         let file = self.file(&handle)?;
         if let Some(mode) = attrs.permissions {
             let permissions = std::fs::Permissions::from_mode(mode & 0o7777);
-            file.set_permissions(permissions)
-                .await
-                .map_err(io_status)?;
+            file.set_permissions(permissions).await.map_err(io_status)?;
         }
         if let (Some(atime), Some(mtime)) = (attrs.atime, attrs.mtime) {
             let at =

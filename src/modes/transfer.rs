@@ -282,7 +282,9 @@ fn verdict(
             ExecEnd::Signal(signal) => format!("signal {signal}"),
             ExecEnd::Failed(why) => why.clone(),
             ExecEnd::Cancelled => "cancelled".into(),
-            ExecEnd::TimedOut(after) => format!("timed out after {}", crate::ssh::humantime(*after)),
+            ExecEnd::TimedOut(after) => {
+                format!("timed out after {}", crate::ssh::humantime(*after))
+            }
         };
         return Err((
             HostResult::VERIFY_FAILED,

@@ -30,6 +30,7 @@ pub use exec::ExecRequest;
 pub use hostkeys::{KnownHostsStore, Verdict};
 pub use input::{DEFAULT_INPUT_LIMIT, InputRefused, human_bytes};
 pub use session::humantime;
-pub use target::{HostKeyCheck, HostKeyPolicy, ParseHostKeyCheckError, ProxyCommand, SubsystemStream, Target,
+pub use target::{
+    HostKeyCheck, HostKeyPolicy, ParseHostKeyCheckError, ProxyCommand, SubsystemStream, Target,
     Work,
 };

@@ -162,7 +162,11 @@ fn is_eof(e: &SftpError) -> bool {
 }
 
 fn unix_seconds(time: std::io::Result<std::time::SystemTime>) -> Option<u32> {
-    let secs = time.ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    let secs = time
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
     u32::try_from(secs).ok()
 }
 
@@ -416,7 +420,10 @@ impl Job<'_> {
             found = next;
         }
         if found.is_empty() {
-            return Err(failed(pattern, "no such file (the pattern matched nothing)"));
+            return Err(failed(
+                pattern,
+                "no such file (the pattern matched nothing)",
+            ));
         }
         Ok(found)
     }
@@ -450,7 +457,10 @@ impl Job<'_> {
             .attrs;
         let name = remote_name(remote);
         if name.is_empty() || name == "." || name == ".." {
-            return Err(failed(remote, "names no file to pull (name a file or directory)"));
+            return Err(failed(
+                remote,
+                "names no file to pull (name a file or directory)",
+            ));
         }
         let local = local_dir.join(crate::text::safe_file_name(name));
         if attrs.is_dir() {

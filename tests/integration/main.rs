@@ -31,6 +31,6 @@ mod ssh_config_alias;
 mod ssh_config_options;
 mod sshd;
 mod support;
-mod tui_e2e;
 mod transfer;
+mod tui_e2e;
 mod tui_headless;

@@ -21,8 +21,11 @@ fn make_sources(env: &TestEnv) -> (PathBuf, PathBuf) {
     std::fs::set_permissions(&payload, std::fs::Permissions::from_mode(0o640)).unwrap();
     set_mtime(&payload, 1_600_000_000);
     std::fs::write(src.join("tree/a.txt"), b"alpha\n").unwrap();
-    std::fs::set_permissions(src.join("tree/a.txt"), std::fs::Permissions::from_mode(0o755))
-        .unwrap();
+    std::fs::set_permissions(
+        src.join("tree/a.txt"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
     set_mtime(&src.join("tree/a.txt"), 1_500_000_000);
     std::fs::write(src.join("tree/sub/b.txt"), support::noise(100_000)).unwrap();
     (payload, src.join("tree"))
@@ -140,7 +143,12 @@ async fn push_and_pull_against_the_mock_are_byte_exact_and_keep_modes_and_times(
     // -r pulls the tree back whole.
     let out = mtssh(
         &env,
-        &[&["pull", "-r"][..], &base, &["tree", local.to_str().unwrap()]].concat(),
+        &[
+            &["pull", "-r"][..],
+            &base,
+            &["tree", local.to_str().unwrap()],
+        ]
+        .concat(),
     )
     .await;
     assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
@@ -231,8 +239,19 @@ async fn push_and_pull_against_sshd_verify_and_report_a_read_only_destination() 
         ],
     )
     .await;
-    assert_eq!(out.code, Some(0), "{}\n{}\n{}", out.stdout, out.stderr, server.log());
-    assert!(out.stdout.contains("verified: 3 sha256 match"), "{}", out.stdout);
+    assert_eq!(
+        out.code,
+        Some(0),
+        "{}\n{}\n{}",
+        out.stdout,
+        out.stderr,
+        server.log()
+    );
+    assert!(
+        out.stdout.contains("verified: 3 sha256 match"),
+        "{}",
+        out.stdout
+    );
     assert_pushed_tree(&payload, &tree, &remote);
 
     // Pulled from three hosts with a glob: one directory each, byte-exact, verified.
