@@ -349,8 +349,19 @@ impl SessionActor {
         }
         let mut execs = futures::stream::FuturesUnordered::new();
         let mut cancels: Vec<(u64, oneshot::Sender<()>)> = Vec::new();
+        // The stream's reader does not fail the requests waiting on it when the connection
+        // drops; the session notices and fails, so the front end need not wait them out.
+        let mut watch = tokio::time::interval(CLOSED_POLL);
         loop {
             tokio::select! {
+                _ = watch.tick() => {
+                    if handle.is_closed() {
+                        return Err(SessionError::ConnectionLost {
+                            address: self.target.address(),
+                            while_sending: None,
+                        });
+                    }
+                }
                 wanted = self.control.next() => {
                     if wanted.close {
                         return Ok(RemoteExit::default());
@@ -491,6 +502,9 @@ impl SessionActor {
         let _ = self.events.send(event).await;
     }
 }
+
+/// How often a subsystem's session checks that its connection is still there.
+const CLOSED_POLL: Duration = Duration::from_millis(250);
 
 /// How long an ended transport's task may take to report why it ended.
 const LOST_REASON_WAIT: Duration = Duration::from_secs(1);

@@ -305,3 +305,48 @@ async fn push_and_pull_against_sshd_verify_and_report_a_read_only_destination() 
     );
     assert_eq!(std::fs::read_dir(&read_only).unwrap().count(), 0);
 }
+
+#[tokio::test]
+async fn a_host_that_dies_mid_transfer_keeps_its_old_file_and_is_reported() {
+    let env = TestEnv::new();
+    let server = support::mock(1).await;
+    let (hosts, kh) = env.mock_host_list(&server);
+    let big = env.path("big.bin");
+    std::fs::write(&big, support::noise(48 * 1024 * 1024)).unwrap();
+    let dir = server.sftp_dir(0).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("big.bin"), b"the old file").unwrap();
+    let mut child = env
+        .command(support::mtssh_bin())
+        .args(["push", "-f", hosts.to_str().unwrap(), "--known-hosts"])
+        .args([kh.to_str().unwrap(), big.to_str().unwrap(), "."])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once part of the file has arrived under its temporary name, the host goes away.
+    let part = |dir: &Path| {
+        std::fs::read_dir(dir)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .find(|e| e.file_name().to_string_lossy().contains(".mtssh-"))
+            .and_then(|e| e.metadata().ok())
+            .filter(|m| m.len() > 0)
+    };
+    support::wait_for(
+        "part of the file to arrive",
+        Duration::from_secs(60),
+        async || part(&dir),
+    )
+    .await;
+    server.stop();
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("mtssh ends")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("mock-01 (failed: "), "{stdout}");
+    assert_eq!(std::fs::read(dir.join("big.bin")).unwrap(), b"the old file");
+}
