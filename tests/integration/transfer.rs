@@ -316,7 +316,7 @@ async fn a_host_that_dies_mid_transfer_keeps_its_old_file_and_is_reported() {
     let dir = server.sftp_dir(0).unwrap();
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("big.bin"), b"the old file").unwrap();
-    let mut child = env
+    let child = env
         .command(support::mtssh_bin())
         .args(["push", "-f", hosts.to_str().unwrap(), "--known-hosts"])
         .args([kh.to_str().unwrap(), big.to_str().unwrap(), "."])
