@@ -6,6 +6,6 @@ cd "$(dirname "$0")/.."
 cargo build -q
 bin=${CARGO_TARGET_DIR:-target}/debug/mtssh
 "$bin" man > docs/man/mtssh.1
-for page in run resolve mock bench completions shell-integration man; do
+for page in run push pull resolve mock bench completions shell-integration man; do
   "$bin" man "$page" > "docs/man/mtssh-$page.1"
 done

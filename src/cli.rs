@@ -136,6 +136,15 @@ pub enum Command {
     /// Run one command on every selected host and report output and exit codes.
     #[command(after_help = crate::batch::EXIT_CODES)]
     Run(Box<RunArgs>),
+    /// Copy local files to every selected host over SFTP: `mtssh push [-r] [-p] LOCAL...
+    /// REMOTE_DIR`. Each file goes to a temporary name and is renamed when complete.
+    #[command(after_help = crate::batch::EXIT_CODES)]
+    Push(Box<TransferArgs>),
+    /// Copy files from every selected host over SFTP into LOCAL_DIR/NAME/ (one directory per
+    /// host): `mtssh pull [-r] [-p] REMOTE... LOCAL_DIR`; `*` and `?` in REMOTE match on
+    /// the remote side (quote them from your shell).
+    #[command(after_help = crate::batch::EXIT_CODES)]
+    Pull(Box<TransferArgs>),
     /// Print how every selected host resolves, as `ssh -G` prints it (hostname, port, user,
     /// identityfile, proxyjump, …), without connecting anywhere.
     Resolve(Box<HostArgs>),
@@ -321,6 +330,67 @@ pub struct RunArgs {
     /// would block). With --mode event-loop only.
     #[arg(long)]
     pub trace_events: bool,
+}
+
+/// `mtssh push` and `mtssh pull`.
+#[derive(Debug, Clone, Args)]
+pub struct TransferArgs {
+    #[command(flatten)]
+    pub hosts: HostArgs,
+    /// Copy directories whole.
+    #[arg(short = 'r', long = "recursive")]
+    pub recursive: bool,
+    /// Keep modes and modification times.
+    #[arg(short = 'p', long = "preserve")]
+    pub preserve: bool,
+    /// Afterwards run `sha256sum` on each host over the same connection and compare it with
+    /// the bytes sent or received; a difference fails the host.
+    #[arg(long)]
+    pub verify: bool,
+    /// One JSON object per host and line, written as soon as that host is done (as
+    /// `mtssh run --json`; stdout holds the files and bytes moved).
+    #[arg(long)]
+    pub json: bool,
+    /// More on stderr: -v info, -vv debug (MTSSH_LOG overrides).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Less on stderr: no warnings, notices or progress; errors are still said.
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
+    /// The sources (local for push, remote for pull), then the destination directory
+    /// (remote for push, default home: `.`; local for pull).
+    #[arg(value_name = "SOURCE... DEST", num_args = 2.., required = true)]
+    pub paths: Vec<String>,
+}
+
+impl TransferArgs {
+    /// `TransferRunOptions` for one direction.
+    pub fn options(self, way: crate::batch::Way) -> crate::batch::TransferRunOptions {
+        let mut paths = self.paths;
+        // clap requires two or more.
+        let destination = paths.pop().unwrap_or_else(|| ".".into());
+        crate::batch::TransferRunOptions {
+            hosts: self.hosts.into(),
+            way,
+            sources: paths,
+            destination,
+            recursive: self.recursive,
+            preserve: self.preserve,
+            verify: self.verify,
+            json: self.json,
+            verbosity: verbosity(self.quiet, self.verbose),
+        }
+    }
+}
+
+/// `-q`, nothing, `-v`, `-vv`.
+fn verbosity(quiet: bool, verbose: u8) -> Verbosity {
+    match (quiet, verbose) {
+        (true, _) => Verbosity::Quiet,
+        (false, 0) => Verbosity::Normal,
+        (false, 1) => Verbosity::Verbose,
+        (false, _) => Verbosity::Debug,
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -537,12 +607,7 @@ impl From<RunArgs> for RunOptions {
             raw: args.raw,
             // Zero stays: it means no limit, even over `[defaults] command_timeout`.
             timeout: args.timeout,
-            verbosity: match (args.quiet, args.verbose) {
-                (true, _) => Verbosity::Quiet,
-                (false, 0) => Verbosity::Normal,
-                (false, 1) => Verbosity::Verbose,
-                (false, _) => Verbosity::Debug,
-            },
+            verbosity: verbosity(args.quiet, args.verbose),
             tty: args.tty,
             stdin: args.stdin,
             outdir: args.outdir,

@@ -50,6 +50,12 @@ fn main() -> ExitCode {
         match cli.command {
             Some(Command::Mock(args)) => mtssh::serve::run(args.into()).await,
             Some(Command::Run(args)) => mtssh::batch::run((*args).into()).await,
+            Some(Command::Push(args)) => {
+                mtssh::batch::run_transfer(args.options(mtssh::batch::Way::Push)).await
+            }
+            Some(Command::Pull(args)) => {
+                mtssh::batch::run_transfer(args.options(mtssh::batch::Way::Pull)).await
+            }
             Some(Command::Bench(args)) => mtssh::bench::run((*args).into()).await,
             Some(Command::Resolve(args)) => mtssh::front::print_resolution((*args).into()).await,
             Some(

@@ -53,7 +53,7 @@ mod tests {
     }
 
     /// The pages in docs/man are what `mtssh man` prints: regenerate them with
-    /// `for p in "" run mock bench completions shell-integration man; do …` (see docs/man/README.md).
+    /// `for p in "" run push pull mock bench completions shell-integration man; do …` (see docs/man/README.md).
     #[test]
     fn the_manual_pages_in_docs_are_up_to_date() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/man");

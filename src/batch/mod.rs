@@ -5,6 +5,7 @@ mod collect;
 mod outdir;
 mod report;
 mod trace;
+mod transfer;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ use collect::{Collector, StdoutWriter};
 use outdir::Outdir;
 pub use report::{EXIT_CODES, Summary, fold_results};
 use report::{write_folded, write_json, write_json_host};
+pub use transfer::{TransferRunOptions, Way, run_transfer};
 
 /// The exit code when the hosts' output could not all be written (to stdout or `--outdir`).
 const EXIT_INCOMPLETE: u8 = 4;
@@ -63,7 +65,7 @@ pub enum Verbosity {
 
 impl Verbosity {
     /// The log level unless MTSSH_LOG says otherwise.
-    fn log_level(self) -> &'static str {
+    pub(crate) fn log_level(self) -> &'static str {
         match self {
             Verbosity::Quiet => "error",
             Verbosity::Normal => "warn",
@@ -99,30 +101,8 @@ pub async fn run(args: RunOptions) -> Result<ExitCode> {
             args.mode.name()
         );
     }
-    let inventory = inventory::resolve(&args.hosts).await?;
-    refuse_whole_default_list(&args.hosts, &inventory)?;
+    let (inventory, targets) = select_targets(&args.hosts, args.verbosity).await?;
     let chatty = args.verbosity >= Verbosity::Normal;
-    for warning in inventory.warnings.iter().filter(|_| chatty) {
-        say(&crate::lang::trf("warning: {text}", &[("text", warning)]));
-    }
-    for notice in inventory.notices.iter().filter(|_| chatty) {
-        say(&crate::lang::trf("note: {text}", &[("text", notice)]));
-    }
-    if inventory.unchecked && chatty {
-        say(
-            "warning: host key checking is off: these connections are not protected against impersonation",
-        );
-    }
-    if args.verbosity >= Verbosity::Verbose {
-        let names: Vec<&str> = inventory.targets.iter().map(|t| t.name.as_str()).collect();
-        say(&format!(
-            "selected {} hosts: {}",
-            names.len(),
-            crate::config::fold_to_string(&names)
-        ));
-    }
-    let mut targets = inventory.targets;
-    unique_names(&mut targets);
     let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
     // Before anything connects: a directory that cannot be written refuses the run.
     let outdir = match &args.outdir {
@@ -325,6 +305,40 @@ impl RunObserver for Observer<'_, '_> {
             *slot = Some(r);
         }
     }
+}
+
+/// The hosts a batch command works on: the inventory resolved, the whole default list
+/// refused without `-a`, its warnings and notices said (as `verbosity` allows), and names
+/// made unique. Shared by `run`, `push` and `pull`.
+pub(crate) async fn select_targets(
+    hosts: &HostOptions,
+    verbosity: Verbosity,
+) -> Result<(inventory::Inventory, Vec<Target>)> {
+    let mut inventory = inventory::resolve(hosts).await?;
+    refuse_whole_default_list(hosts, &inventory)?;
+    let chatty = verbosity >= Verbosity::Normal;
+    for warning in inventory.warnings.iter().filter(|_| chatty) {
+        say(&crate::lang::trf("warning: {text}", &[("text", warning)]));
+    }
+    for notice in inventory.notices.iter().filter(|_| chatty) {
+        say(&crate::lang::trf("note: {text}", &[("text", notice)]));
+    }
+    if inventory.unchecked && chatty {
+        say(
+            "warning: host key checking is off: these connections are not protected against impersonation",
+        );
+    }
+    if verbosity >= Verbosity::Verbose {
+        let names: Vec<&str> = inventory.targets.iter().map(|t| t.name.as_str()).collect();
+        say(&format!(
+            "selected {} hosts: {}",
+            names.len(),
+            crate::config::fold_to_string(&names)
+        ));
+    }
+    let mut targets = std::mem::take(&mut inventory.targets);
+    unique_names(&mut targets);
+    Ok((inventory, targets))
 }
 
 /// `mtssh run` with nothing naming hosts would run on the whole default host list, which

@@ -12,6 +12,7 @@ mod differ;
 pub mod hostkey;
 pub mod limiter;
 mod server;
+mod sftp;
 pub mod shell;
 mod thread;
 
@@ -75,6 +76,9 @@ pub struct MockOptions {
     pub differ: Vec<DifferRule>,
     /// The practice shell, or the course handout's echo server (`--style handout`).
     pub style: ShellStyle,
+    /// Where each host's SFTP directory is made (`DIR/HOST`); `None`: a private temporary
+    /// directory that goes with the server.
+    pub sftp_root: Option<PathBuf>,
 }
 
 /// What one channel of the mock received from its client, for tests.
@@ -173,6 +177,7 @@ impl Default for MockOptions {
             marks: true,
             differ: Vec::new(),
             style: ShellStyle::Practice,
+            sftp_root: None,
         }
     }
 }
@@ -370,6 +375,13 @@ impl MockServer {
     /// What each channel received so far, in the order the channels opened.
     pub fn received(&self) -> Vec<ReceivedInput> {
         self.shared.received()
+    }
+
+    /// The directory mock host `host` serves over SFTP (made on its first SFTP session).
+    pub fn sftp_dir(&self, host: usize) -> Option<PathBuf> {
+        let name = &self.hosts.get(host)?.name;
+        let base = self.shared.sftp_base.path()?;
+        Some(base.join(crate::text::safe_file_name(name)))
     }
 
     pub fn hosts(&self) -> &[MockHost] {

@@ -3,6 +3,7 @@
 //! shell.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -16,6 +17,7 @@ use tracing::debug;
 use super::console::{Console, Event, Peer};
 use super::differ::difference_for;
 use super::limiter::{Limiter, Turn};
+use super::sftp::SftpHandler;
 use super::shell::{self, Action, Difference, Shell, ShellConfig, ShellStyle};
 use super::{Credentials, Lang, MockOptions, ReceivedInput, host_name};
 
@@ -43,6 +45,40 @@ pub(super) struct Shared {
     differ: HashMap<String, Difference>,
     /// Connections accepted so far (tests: `:CMD` must not open new ones).
     pub(super) connections: AtomicUsize,
+    /// Where each host's SFTP directory is made (`BASE/HOST`).
+    pub(super) sftp_base: SftpBase,
+}
+
+/// The directory the hosts' SFTP directories live in: given, or a private temporary one
+/// that goes with the server.
+pub(super) enum SftpBase {
+    Given(PathBuf),
+    Temporary(tempfile::TempDir),
+    /// No temporary directory could be made: SFTP is refused, with this reason.
+    Unavailable(String),
+}
+
+impl SftpBase {
+    fn new(given: Option<&PathBuf>) -> SftpBase {
+        match given {
+            Some(dir) => SftpBase::Given(dir.clone()),
+            None => match tempfile::Builder::new()
+                .prefix("mtssh-mock-sftp-")
+                .tempdir()
+            {
+                Ok(dir) => SftpBase::Temporary(dir),
+                Err(e) => SftpBase::Unavailable(e.to_string()),
+            },
+        }
+    }
+
+    pub(super) fn path(&self) -> Option<&Path> {
+        match self {
+            SftpBase::Given(dir) => Some(dir),
+            SftpBase::Temporary(dir) => Some(dir.path()),
+            SftpBase::Unavailable(_) => None,
+        }
+    }
 }
 
 impl Shared {
@@ -65,6 +101,7 @@ impl Shared {
                 .filter_map(|i| Some((host_name(i), difference_for(&opts.differ, i)?)))
                 .collect(),
             connections: AtomicUsize::new(0),
+            sftp_base: SftpBase::new(opts.sftp_root.as_ref()),
         }
     }
 
@@ -142,6 +179,9 @@ struct ChannelState {
     input: Option<mpsc::UnboundedSender<ShellInput>>,
     /// This channel's entry in the received-input log.
     received: usize,
+    /// The channel itself until a request decides what it is: a subsystem takes it as a
+    /// byte stream, a shell or command lets it go (their bytes come through `data`).
+    channel: Option<Channel<Msg>>,
 }
 
 /// One client connection.
@@ -324,13 +364,15 @@ impl server::Handler for Connection {
                 .await;
             return Ok(());
         }
+        let id = channel.id();
         let state = ChannelState {
             pty: None,
             env: Vec::new(),
             input: None,
             received: self.shared.open_received(&self.hostname),
+            channel: Some(channel),
         };
-        self.channels.insert(channel.id(), state);
+        self.channels.insert(id, state);
         reply.accept().await;
         Ok(())
     }
@@ -393,6 +435,7 @@ impl server::Handler for Connection {
         let (tx, rx) = mpsc::unbounded_channel();
         if let Some(state) = self.channels.get_mut(&channel) {
             state.input = Some(tx);
+            state.channel = None;
         }
         session.channel_success(channel)?;
         let runner = Runner::new(session, channel, self.shared.latency, &cfg);
@@ -411,6 +454,9 @@ impl server::Handler for Connection {
             return Ok(());
         };
         let cfg = self.shell_config(state);
+        if let Some(state) = self.channels.get_mut(&channel) {
+            state.channel = None;
+        }
         let command = String::from_utf8_lossy(data).into_owned();
         session.channel_success(channel)?;
         let runner = Runner::new(session, channel, self.shared.latency, &cfg);
@@ -421,10 +467,30 @@ impl server::Handler for Connection {
     async fn subsystem_request(
         &mut self,
         channel: ChannelId,
-        _name: &str,
+        name: &str,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        session.channel_failure(channel)?;
+        let taken = self
+            .channels
+            .get_mut(&channel)
+            .and_then(|s| s.channel.take());
+        let (Some(stream), "sftp", Some(base)) = (taken, name, self.shared.sftp_base.path()) else {
+            if let SftpBase::Unavailable(why) = &self.shared.sftp_base {
+                debug!(host = %self.hostname, "mock: no SFTP directory: {why}");
+            }
+            session.channel_failure(channel)?;
+            return Ok(());
+        };
+        match super::sftp::host_root(base, &self.hostname).await {
+            Ok(root) => {
+                session.channel_success(channel)?;
+                russh_sftp::server::run(stream.into_stream(), SftpHandler::new(root)).await;
+            }
+            Err(e) => {
+                debug!(host = %self.hostname, "mock: cannot make the SFTP directory: {e}");
+                session.channel_failure(channel)?;
+            }
+        }
         Ok(())
     }
 

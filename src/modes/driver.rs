@@ -83,7 +83,7 @@ impl HostResult {
     }
 
     /// Records an error and its kind together.
-    fn set_error(&mut self, kind: &'static str, error: String) {
+    pub(super) fn set_error(&mut self, kind: &'static str, error: String) {
         self.error = Some(error);
         self.error_kind = Some(kind);
     }

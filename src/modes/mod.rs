@@ -13,6 +13,7 @@ use std::time::Duration;
 mod driver;
 mod prompter;
 mod times;
+mod transfer;
 
 use crate::ssh::Target;
 pub use driver::{
@@ -20,6 +21,7 @@ pub use driver::{
 };
 pub use prompter::{RunProgress, clear_status_line};
 pub use times::{HostTimes, Phases, millis};
+pub use transfer::{TransferOptions, execute_transfers};
 
 /// Set to `true` to stop the blocking modes' drivers (Ctrl-C, SIGTERM, SIGHUP): each keeps
 /// what arrived, like the event loop's run.

@@ -165,6 +165,11 @@ impl Progress {
     }
 
     pub(super) fn draw(&mut self) {
+        self.draw_with("");
+    }
+
+    /// The bar with `extra` after the hosts count (a transfer's bytes and rate).
+    pub(super) fn draw_with(&mut self, extra: &str) {
         let (done, total) = self.counts.counts();
         if !self.enabled || done >= total {
             return;
@@ -180,8 +185,8 @@ impl Progress {
         let filled = width * done / total.max(1);
         let bar = format!("{}{}", "#".repeat(filled), "-".repeat(width - filled));
         let done = crate::lang::trf(
-            "{done}/{total} hosts done",
-            &[("done", &done), ("total", &total)],
+            "{done}/{total} hosts done{extra}",
+            &[("done", &done), ("total", &total), ("extra", &extra)],
         );
         let text = format!("\r\x1b[K[{bar}] {done}");
         // eprint! would panic on a terminal that is gone (EIO after a hangup).

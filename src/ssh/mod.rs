@@ -18,6 +18,7 @@ pub mod known_hosts;
 pub mod pattern;
 mod proxy;
 mod session;
+pub mod sftp;
 pub mod shell_integration;
 pub mod target;
 
@@ -30,4 +31,7 @@ pub use exec::ExecRequest;
 pub use hostkeys::{KnownHostsStore, Verdict};
 pub use input::{DEFAULT_INPUT_LIMIT, InputRefused, human_bytes};
 pub use session::humantime;
-pub use target::{HostKeyCheck, HostKeyPolicy, ParseHostKeyCheckError, ProxyCommand, Target, Work};
+pub use target::{
+    HostKeyCheck, HostKeyPolicy, ParseHostKeyCheckError, ProxyCommand, SubsystemStream, Target,
+    Work,
+};

@@ -217,8 +217,13 @@ impl SessionActor {
             .map_err(|e| SessionError::ChannelRefused {
                 reason: e.to_string(),
             })?;
+        if let Work::Subsystem { name, streams } = &self.work {
+            let (name, streams) = (name.clone(), streams.clone());
+            return self.serve_subsystem(handle, channel, &name, streams).await;
+        }
         // A PTY when asked for (a shell always has one), then the shell or the command.
         let (pty, command, echo) = match &self.work {
+            Work::Subsystem { .. } => (None, None, false),
             Work::Shell { term, cols, rows } => (Some((term.clone(), *cols, *rows)), None, true),
             Work::Exec { command, pty, echo } => {
                 let term = || std::env::var("TERM").unwrap_or_else(|_| "xterm-256color".into());
@@ -310,6 +315,67 @@ impl SessionActor {
                     if let Some(end) = self.on_message(message, &mut exit).await {
                         return end;
                     }
+                }
+            }
+        }
+    }
+
+    /// Starts the subsystem, hands its channel to the front end as a stream, then serves
+    /// exec channels (`--verify`'s `sha256sum`) until the front end closes the session.
+    async fn serve_subsystem(
+        &mut self,
+        handle: &client::Handle<ClientHandler>,
+        mut channel: russh::Channel<client::Msg>,
+        name: &str,
+        streams: mpsc::UnboundedSender<(SessionId, super::target::SubsystemStream)>,
+    ) -> Result<RemoteExit, Failure> {
+        channel
+            .request_subsystem(true, name)
+            .await
+            .map_err(|e| SessionError::RequestRefused {
+                reason: e.to_string(),
+            })?;
+        let mut early = Vec::new();
+        self.reply(&mut channel, "subsystem", &mut early).await?;
+        if early.iter().any(|m| matches!(m, ChannelMsg::Close)) {
+            return Err(SessionError::RequestRefused {
+                reason: format!("the server closed the {name} channel at once"),
+            });
+        }
+        self.state(SessionState::Ready).await;
+        let stream = super::target::SubsystemStream(channel.into_stream());
+        if streams.send((self.id, stream)).is_err() {
+            return Ok(RemoteExit::default());
+        }
+        let mut execs = futures::stream::FuturesUnordered::new();
+        let mut cancels: Vec<(u64, oneshot::Sender<()>)> = Vec::new();
+        // The stream's reader does not fail the requests waiting on it when the connection
+        // drops; the session notices and fails, so the front end need not wait them out.
+        let mut watch = tokio::time::interval(CLOSED_POLL);
+        loop {
+            tokio::select! {
+                _ = watch.tick() => {
+                    if handle.is_closed() {
+                        return Err(SessionError::ConnectionLost {
+                            address: self.target.address(),
+                            while_sending: None,
+                        });
+                    }
+                }
+                wanted = self.control.next() => {
+                    if wanted.close {
+                        return Ok(RemoteExit::default());
+                    }
+                    cancels.retain(|(run, _)| !wanted.cancels.contains(run));
+                    for request in wanted.execs {
+                        let (cancel, cancelled) = oneshot::channel();
+                        cancels.push((request.run, cancel));
+                        let events = self.events.clone();
+                        execs.push(run_exec(handle, self.id, request, events, cancelled));
+                    }
+                }
+                Some(()) = futures::StreamExt::next(&mut execs), if !execs.is_empty() => {
+                    cancels.retain(|(_, cancel)| !cancel.is_closed());
                 }
             }
         }
@@ -436,6 +502,9 @@ impl SessionActor {
         let _ = self.events.send(event).await;
     }
 }
+
+/// How often a subsystem's session checks that its connection is still there.
+const CLOSED_POLL: Duration = Duration::from_millis(250);
 
 /// How long an ended transport's task may take to report why it ended.
 const LOST_REASON_WAIT: Duration = Duration::from_secs(1);

@@ -213,6 +213,22 @@ pub enum Work {
         /// (often a password) must not come back into the output.
         echo: bool,
     },
+    /// A subsystem (`sftp`): once the server takes the request, the channel goes to
+    /// `streams` as a byte stream under the session's id, and the session stays up (for
+    /// extra exec channels) until it is closed.
+    Subsystem {
+        name: String,
+        streams: tokio::sync::mpsc::UnboundedSender<(super::SessionId, SubsystemStream)>,
+    },
+}
+
+/// A subsystem's channel as a byte stream (`russh_sftp` speaks over it).
+pub struct SubsystemStream(pub russh::ChannelStream<russh::client::Msg>);
+
+impl fmt::Debug for SubsystemStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SubsystemStream")
+    }
 }
 
 #[cfg(test)]

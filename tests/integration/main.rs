@@ -34,5 +34,6 @@ mod ssh_config_alias;
 mod ssh_config_options;
 mod sshd;
 mod support;
+mod transfer;
 mod tui_e2e;
 mod tui_headless;

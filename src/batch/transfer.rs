@@ -1,0 +1,157 @@
+//! `mtssh push` and `mtssh pull`: files to and from every selected host over SFTP, with
+//! `mtssh run`'s host selection, authentication, known_hosts handling, folded report,
+//! `--json` and exit codes.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+
+use super::collect::StdoutWriter;
+use super::report::{Summary, write_folded, write_json_host};
+use super::{EXIT_INCOMPLETE, Verbosity, say, select_targets};
+use crate::config::HostOptions;
+use crate::modes::{HostResult, RunObserver, Stream, TransferOptions, execute_transfers};
+use crate::ssh::sftp::{Direction, TransferSpec};
+
+/// Which way `mtssh push`/`pull` copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Way {
+    Push,
+    Pull,
+}
+
+/// What `mtssh push` or `mtssh pull` was asked to do.
+#[derive(Debug, Clone)]
+pub struct TransferRunOptions {
+    pub hosts: HostOptions,
+    pub way: Way,
+    /// Local paths (push) or remote paths and globs (pull).
+    pub sources: Vec<String>,
+    /// The remote directory (push) or the local directory that gets `NAME/` per host (pull).
+    pub destination: String,
+    pub recursive: bool,
+    pub preserve: bool,
+    pub verify: bool,
+    pub json: bool,
+    pub verbosity: Verbosity,
+}
+
+pub async fn run_transfer(args: TransferRunOptions) -> Result<ExitCode> {
+    crate::logging::to_stderr(args.verbosity.log_level());
+    let (inventory, targets) = select_targets(&args.hosts, args.verbosity).await?;
+    if args.way == Way::Push {
+        check_local_sources(&args.sources, args.recursive).await?;
+    }
+    let mut jobs = Vec::with_capacity(targets.len());
+    for target in targets {
+        let direction = match args.way {
+            Way::Push => Direction::Push {
+                locals: args.sources.iter().map(PathBuf::from).collect(),
+                remote_dir: args.destination.clone(),
+            },
+            Way::Pull => Direction::Pull {
+                remotes: args.sources.clone(),
+                local_dir: host_dir(&args.destination, &target.name).await?,
+            },
+        };
+        let spec = TransferSpec {
+            direction,
+            recursive: args.recursive,
+            preserve: args.preserve,
+            hash: args.verify,
+        };
+        jobs.push((target, spec));
+    }
+    let opts = TransferOptions {
+        fanout: args.hosts.fanout,
+        per_host: args.hosts.per_host,
+        verify: args.verify,
+        show_progress: args.verbosity >= Verbosity::Normal,
+    };
+    let stdout_tty = std::io::stdout().is_terminal();
+    let mut out = StdoutWriter::new(stdout_tty);
+    let pipe_closed = out.closed_signal();
+    let interrupt = Box::pin(async move {
+        tokio::select! {
+            _ = crate::sys::shutdown_signal() => {}
+            _ = pipe_closed.notified() => {}
+        }
+    });
+    let mut observer = JsonObserver {
+        out: &mut out,
+        json: args.json,
+    };
+    let results = execute_transfers(jobs, &opts, &mut observer, interrupt).await;
+    for store in &inventory.stores {
+        store.flush().await;
+    }
+    if out.pipe_closed() {
+        crate::sys::die_of_sigpipe();
+    }
+    if !args.json {
+        out.whole(|w| write_folded(w, &results, stdout_tty));
+    }
+    out.flush();
+    if out.pipe_closed() {
+        crate::sys::die_of_sigpipe();
+    }
+    if let Some(e) = out.failure() {
+        say(&format!(
+            "mtssh: cannot write the report to standard output: {e}"
+        ));
+    }
+    let summary = Summary::of(&results);
+    say(&summary.to_string());
+    let code = match summary.exit_code() {
+        130 => 130,
+        _ if out.failure().is_some() => EXIT_INCOMPLETE,
+        code => code,
+    };
+    Ok(ExitCode::from(code))
+}
+
+/// Every local source exists, and a directory comes with `-r`: said before anything
+/// connects, as a bad invocation.
+async fn check_local_sources(sources: &[String], recursive: bool) -> Result<()> {
+    for source in sources {
+        let meta = tokio::fs::metadata(source)
+            .await
+            .with_context(|| format!("{source}: cannot push it"))?;
+        if meta.is_dir() && !recursive {
+            anyhow::bail!("{source} is a directory: give -r to push it whole");
+        }
+    }
+    Ok(())
+}
+
+/// `LOCAL_DIR/NAME` for one host's pulled files, made now (before anything connects).
+async fn host_dir(local_dir: &str, name: &str) -> Result<PathBuf> {
+    let dir = PathBuf::from(local_dir).join(crate::text::safe_file_name(name));
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .with_context(|| format!("cannot make {} for {name}'s files", dir.display()))?;
+    Ok(dir)
+}
+
+/// Writes each host's `--json` object as soon as it is done.
+struct JsonObserver<'o> {
+    out: &'o mut StdoutWriter,
+    json: bool,
+}
+
+impl RunObserver for JsonObserver<'_> {
+    fn takes_lines(&self) -> bool {
+        false
+    }
+
+    fn lines(&mut self, _name: &str, _stream: Stream, _lines: &[u8]) {}
+
+    fn finished(&mut self, _index: usize, result: &HostResult) {
+        if self.json {
+            self.out.whole(|w| write_json_host(w, result));
+            self.out.flush();
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! The engine driver for `mtssh push` and `mtssh pull`: one session per target whose work is
+//! the `sftp` subsystem, each host's transfer a task on the same thread
+//! ([`crate::ssh::sftp::transfer`]), `--verify`'s `sha256sum` on an exec channel of the same
+//! connection, and each host's end as a [`HostResult`], so the report, `--json` and the exit
+//! codes are `mtssh run`'s.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::driver::{HostResult, Outcome, RunObserver};
+use super::prompter::{Progress, RunProgress, spawn_prompter};
+use crate::ssh::sftp::{ByteCounter, TransferSpec, Transferred, transfer};
+use crate::ssh::{
+    Engine, EngineSettings, ExecEnd, ExecEvent, ExecRequest, SessionEvent, SessionState, Target,
+    Work, human_bytes,
+};
+
+/// Knobs of one transfer run.
+#[derive(Debug, Clone)]
+pub struct TransferOptions {
+    pub fanout: usize,
+    pub per_host: usize,
+    /// Compare a remote `sha256sum` of every file with the bytes sent or received.
+    pub verify: bool,
+    /// Draw the progress line (on a terminal only).
+    pub show_progress: bool,
+}
+
+impl HostResult {
+    /// The SFTP session or a file operation failed (the error names the path).
+    pub const TRANSFER: &'static str = "transfer";
+    /// `--verify`: a remote hash differs from the local one.
+    pub const VERIFY_MISMATCH: &'static str = "verify-mismatch";
+    /// `--verify`: the remote `sha256sum` could not be run or said nothing usable.
+    pub const VERIFY_FAILED: &'static str = "verify-failed";
+}
+
+/// How long `sha256sum` may take on the remote (it reads every file once).
+const VERIFY_TIMEOUT: Duration = Duration::from_secs(600);
+
+struct Host {
+    result: HostResult,
+    started: Instant,
+    finished: bool,
+    counter: ByteCounter,
+    /// The transfer's outcome while `--verify` runs, and the hash command's stdout.
+    verifying: Option<(Transferred, Vec<u8>, Vec<u8>)>,
+}
+
+/// Runs each target's transfer; one result per target, in target order. `interrupt`
+/// resolving closes every session and reports the hosts not done as interrupted.
+pub async fn execute_transfers(
+    jobs: Vec<(Target, TransferSpec)>,
+    opts: &TransferOptions,
+    observer: &mut dyn RunObserver,
+    mut interrupt: std::pin::Pin<Box<dyn Future<Output = ()> + '_>>,
+) -> Vec<HostResult> {
+    let (engine, mut events) = Engine::new(EngineSettings {
+        fanout: opts.fanout,
+        per_host: opts.per_host,
+        ..Default::default()
+    });
+    let prompts = spawn_prompter();
+    let (streams, mut opened) = mpsc::unbounded_channel();
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(usize, Result<Transferred, String>)>();
+    let work = Work::Subsystem {
+        name: "sftp".into(),
+        streams,
+    };
+    let now = Instant::now();
+    let mut hosts: Vec<Host> = jobs
+        .iter()
+        .map(|(t, _)| Host {
+            result: HostResult {
+                error: None,
+                error_kind: None,
+                ..HostResult::failed(t.name.clone(), String::new())
+            },
+            started: now,
+            finished: false,
+            counter: Arc::new(AtomicU64::new(0)),
+            verifying: None,
+        })
+        .collect();
+    let mut specs = Vec::with_capacity(jobs.len());
+    let handles: Vec<_> = jobs
+        .into_iter()
+        .enumerate()
+        .map(|(id, (target, spec))| {
+            specs.push(spec);
+            engine.spawn(id, target, work.clone())
+        })
+        .collect();
+    // The engine's own copy of `streams` lives in `work`: drop ours so the channel's end is
+    // seen once every session has ended.
+    drop(work);
+    let mut progress = Progress::new(RunProgress::default(), hosts.len(), opts.show_progress);
+    let mut pending = hosts.len();
+    let mut ticker = tokio::time::interval(Duration::from_millis(200));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_bytes = (Instant::now(), 0u64);
+    let mut rate = 0.0f64;
+
+    while pending > 0 {
+        tokio::select! {
+            Some((id, stream)) = opened.recv() => {
+                let (Some(host), Some(spec)) = (hosts.get(id), specs.get(id)) else { continue };
+                let (spec, counter, done) = (spec.clone(), host.counter.clone(), done_tx.clone());
+                tokio::spawn(async move {
+                    let result = transfer(stream.0, &spec, counter).await;
+                    let _ = done.send((id, result));
+                });
+            }
+            Some((id, result)) = done_rx.recv() => {
+                let Some(host) = hosts.get_mut(id) else { continue };
+                if host.finished {
+                    continue;
+                }
+                match result {
+                    Ok(moved) if opts.verify && !moved.hashes.is_empty() => {
+                        let command = hash_command(&moved.hashes);
+                        host.verifying = Some((moved, Vec::new(), Vec::new()));
+                        handles[id].exec(ExecRequest { run: id as u64, command, timeout: VERIFY_TIMEOUT });
+                    }
+                    Ok(moved) => {
+                        host.result.stdout = summary(&moved).into_bytes();
+                        finish(id, host, Outcome::Ok, observer);
+                        handles[id].close();
+                        pending -= 1;
+                        progress.finished_one();
+                    }
+                    Err(error) => {
+                        host.result.set_error(HostResult::TRANSFER, error);
+                        finish(id, host, Outcome::Failed, observer);
+                        handles[id].close();
+                        pending -= 1;
+                        progress.finished_one();
+                    }
+                }
+            }
+            event = events.recv() => {
+                let Some(event) = event else { break };
+                let id = event.session_id();
+                let Some(host) = hosts.get_mut(id) else { continue };
+                if host.finished {
+                    continue;
+                }
+                match event {
+                    SessionEvent::State { state: SessionState::Failed { error }, .. } => {
+                        host.result.set_error(error.kind(), error.to_string());
+                        finish(id, host, Outcome::Failed, observer);
+                        pending -= 1;
+                        progress.finished_one();
+                    }
+                    SessionEvent::State { state: SessionState::Closed { .. }, .. } => {
+                        // Only a close we asked for ends a session that transfers; one that
+                        // ended before its stream came never got to transfer.
+                        host.result.set_error(HostResult::TRANSFER, "the connection closed before the SFTP session started".into());
+                        finish(id, host, Outcome::Failed, observer);
+                        pending -= 1;
+                        progress.finished_one();
+                    }
+                    SessionEvent::State { .. } | SessionEvent::Output { .. } | SessionEvent::Stderr { .. } | SessionEvent::ExitStatus { .. } => {}
+                    SessionEvent::Prompt { prompt, .. } => {
+                        let _ = prompts.send(prompt);
+                    }
+                    SessionEvent::Exec { event, .. } => {
+                        let Some((_, stdout, stderr)) = host.verifying.as_mut() else { continue };
+                        match event {
+                            ExecEvent::Stdout(data) => stdout.extend_from_slice(&data),
+                            ExecEvent::Stderr(data) => stderr.extend_from_slice(&data),
+                            ExecEvent::End(end) => {
+                                let Some((moved, stdout, stderr)) = host.verifying.take() else { continue };
+                                let outcome = match verdict(&moved, &stdout, &stderr, &end) {
+                                    Ok(()) => {
+                                        let mut text = summary(&moved);
+                                        text.push_str(&format!("verified: {} sha256 match\n", moved.hashes.len()));
+                                        host.result.stdout = text.into_bytes();
+                                        Outcome::Ok
+                                    }
+                                    Err((kind, error)) => {
+                                        host.result.set_error(kind, error);
+                                        Outcome::Failed
+                                    }
+                                };
+                                finish(id, host, outcome, observer);
+                                handles[id].close();
+                                pending -= 1;
+                                progress.finished_one();
+                            }
+                        }
+                    }
+                }
+            }
+            _ = ticker.tick() => {
+                let total: u64 = hosts.iter().map(|h| h.counter.load(Ordering::Relaxed)).sum();
+                let now = Instant::now();
+                let elapsed = now.duration_since(last_bytes.0).as_secs_f64();
+                if elapsed > 0.0 {
+                    let current = (total - last_bytes.1.min(total)) as f64 / elapsed;
+                    rate = if rate == 0.0 { current } else { 0.7 * rate + 0.3 * current };
+                }
+                last_bytes = (now, total);
+                let slowest = slowest_hosts(&hosts);
+                progress.draw_with(&format!(
+                    ", {}, {}/s{slowest}",
+                    human_bytes(total),
+                    human_bytes(rate as u64)
+                ));
+            }
+            _ = &mut interrupt => {
+                for handle in &handles {
+                    handle.close();
+                }
+                for (id, host) in hosts.iter_mut().enumerate().filter(|(_, h)| !h.finished) {
+                    host.result.set_error(HostResult::INTERRUPTED, "interrupted".into());
+                    finish(id, host, Outcome::Interrupted, observer);
+                }
+                break;
+            }
+        }
+    }
+    progress.clear();
+    hosts.into_iter().map(|h| h.result).collect()
+}
+
+/// `, slowest: a b c`: the three unfinished hosts that moved the fewest bytes.
+fn slowest_hosts(hosts: &[Host]) -> String {
+    let mut open: Vec<(u64, &str)> = hosts
+        .iter()
+        .filter(|h| !h.finished)
+        .map(|h| (h.counter.load(Ordering::Relaxed), h.result.name.as_str()))
+        .collect();
+    if open.len() < 2 {
+        return String::new();
+    }
+    open.sort();
+    let names: Vec<&str> = open.iter().take(3).map(|(_, name)| *name).collect();
+    format!(", slowest: {}", names.join(" "))
+}
+
+/// What a host's report shows: files, directories and bytes (no times, so that hosts that
+/// moved the same fold together; `--json` has each host's duration).
+fn summary(moved: &Transferred) -> String {
+    let dirs = match moved.dirs {
+        0 => String::new(),
+        1 => ", 1 directory".to_string(),
+        n => format!(", {n} directories"),
+    };
+    format!(
+        "{} file{}{dirs}, {}\n",
+        moved.files,
+        if moved.files == 1 { "" } else { "s" },
+        human_bytes(moved.bytes),
+    )
+}
+
+/// `sha256sum -- 'a' 'b'`, each path quoted for a POSIX shell.
+fn hash_command(hashes: &[(String, String)]) -> String {
+    let mut command = String::from("sha256sum --");
+    for (path, _) in hashes {
+        command.push(' ');
+        command.push_str(&crate::ssh::sftp::remote_quote(path));
+    }
+    command
+}
+
+/// Whether the remote's `sha256sum` output agrees with the hashes taken while transferring.
+fn verdict(
+    moved: &Transferred,
+    stdout: &[u8],
+    stderr: &[u8],
+    end: &ExecEnd,
+) -> Result<(), (&'static str, String)> {
+    let stderr_text = String::from_utf8_lossy(stderr);
+    if !matches!(end, ExecEnd::Exited(0)) {
+        let why = match end {
+            ExecEnd::Exited(code) => format!("exit {code}"),
+            ExecEnd::Signal(signal) => format!("signal {signal}"),
+            ExecEnd::Failed(why) => why.clone(),
+            ExecEnd::Cancelled => "cancelled".into(),
+            ExecEnd::TimedOut(after) => {
+                format!("timed out after {}", crate::ssh::humantime(*after))
+            }
+        };
+        return Err((
+            HostResult::VERIFY_FAILED,
+            format!(
+                "--verify: the remote sha256sum failed ({why}): {}",
+                stderr_text.trim()
+            ),
+        ));
+    }
+    let text = String::from_utf8_lossy(stdout);
+    let remote: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.trim_start_matches('\\').split_whitespace().next())
+        .collect();
+    if remote.len() != moved.hashes.len() {
+        return Err((
+            HostResult::VERIFY_FAILED,
+            format!(
+                "--verify: the remote sha256sum gave {} hashes for {} files",
+                remote.len(),
+                moved.hashes.len()
+            ),
+        ));
+    }
+    let differ: Vec<&str> = moved
+        .hashes
+        .iter()
+        .zip(&remote)
+        .filter(|((_, local), remote)| !local.eq_ignore_ascii_case(remote))
+        .map(|((path, _), _)| path.as_str())
+        .collect();
+    if differ.is_empty() {
+        Ok(())
+    } else {
+        Err((
+            HostResult::VERIFY_MISMATCH,
+            format!(
+                "--verify: sha256 differs for {} file{}: {}",
+                differ.len(),
+                if differ.len() == 1 { "" } else { "s" },
+                differ.join(", ")
+            ),
+        ))
+    }
+}
+
+fn finish(id: usize, host: &mut Host, outcome: Outcome, observer: &mut dyn RunObserver) {
+    host.finished = true;
+    host.result.outcome = outcome;
+    host.result.duration = host.started.elapsed();
+    if outcome == Outcome::Ok {
+        host.result.exit_status = Some(0);
+    }
+    observer.finished(id, &host.result);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn moved(hashes: &[(&str, &str)]) -> Transferred {
+        Transferred {
+            files: hashes.len() as u64,
+            hashes: hashes
+                .iter()
+                .map(|(p, h)| (p.to_string(), h.to_string()))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_verdict_compares_hashes_in_order_and_names_what_differs() {
+        let m = moved(&[("a", "aa11"), ("b c", "bb22")]);
+        let ok = b"aa11  a\nBB22  b c\n";
+        assert_eq!(verdict(&m, ok, b"", &ExecEnd::Exited(0)), Ok(()));
+        let bad = b"aa11  a\nffff  b c\n";
+        let (kind, text) = verdict(&m, bad, b"", &ExecEnd::Exited(0)).unwrap_err();
+        assert_eq!(kind, HostResult::VERIFY_MISMATCH);
+        assert!(text.contains("b c") && !text.contains("a,"), "{text}");
+        let (kind, text) =
+            verdict(&m, b"", b"sha256sum: not found", &ExecEnd::Exited(127)).unwrap_err();
+        assert_eq!(kind, HostResult::VERIFY_FAILED);
+        assert!(text.contains("not found"), "{text}");
+    }
+
+    #[test]
+    fn the_hash_command_quotes_every_path() {
+        let m = moved(&[("it's", "x"), ("/tmp/a b", "y")]);
+        assert_eq!(
+            hash_command(&m.hashes),
+            "sha256sum -- 'it'\\''s' '/tmp/a b'"
+        );
+    }
+}
