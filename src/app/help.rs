@@ -58,6 +58,14 @@ pub const KEY_HELP: &[(&str, &str)] = &[
     ),
     ("Alt-M", "zoom the focused pane / back to the grid"),
     (
+        "Alt-O",
+        "overview ↔ grid (overview: one tile per session, failures first)",
+    ),
+    (
+        "Overview: arrows, Enter",
+        "with the line empty: move the highlight / zoom that session",
+    ),
+    (
         "Shift-↑/↓ PgUp/PgDn, wheel",
         "scroll back; Shift-End back to live",
     ),

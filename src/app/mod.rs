@@ -13,6 +13,7 @@ mod input;
 pub mod keys;
 pub mod layout;
 mod mouse;
+pub mod overview;
 pub mod pane;
 pub mod receivers;
 mod reflow;
@@ -243,6 +244,11 @@ pub struct App {
     pub(crate) staged: Option<safe::Staged>,
     /// Receivers saved under a name (Alt-S) for this run, oldest first.
     pub(crate) saved_groups: Vec<receivers::SavedGroup>,
+    /// Overview or grid (Alt-O), or whichever suits the pane count.
+    pub(crate) view_choice: overview::ViewChoice,
+    /// The panes by name, for the overview's order: emptied when the panes change, built
+    /// again at the end of the update (or on the fly until then).
+    name_order: overview::NameOrder,
 }
 
 impl App {
@@ -268,6 +274,8 @@ impl App {
             safety: safe::Safety::default(),
             staged: None,
             saved_groups: Vec::new(),
+            view_choice: Default::default(),
+            name_order: Default::default(),
         }
     }
 
@@ -277,6 +285,7 @@ impl App {
     /// new pane's size is [`App::pty_size`].
     pub fn add_pane(&mut self, name: impl Into<String>) -> (SessionId, Vec<Effect>) {
         let id = self.push_pane(name.into(), Default::default());
+        self.name_order = Default::default();
         let mut effects = self.relayout();
         effects.retain(|e| !matches!(e, Effect::Resize { id: rid, .. } if *rid == id));
         (id, effects)
@@ -304,6 +313,7 @@ impl App {
             .into_iter()
             .map(|p| (p.ticket, self.push_pane(p.name, p.shell_integration)))
             .collect();
+        self.name_order = Default::default();
         let mut resizes = self.relayout();
         resizes.retain(
             |e| !matches!(e, Effect::Resize { id, .. } if opened.iter().any(|(_, o)| o == id)),
@@ -498,6 +508,9 @@ impl App {
         if shows {
             self.take_visible_sizes();
         }
+        if !self.name_order.is_for(&self.panes) {
+            self.name_order = overview::NameOrder::of(&self.panes);
+        }
         effects
     }
 
@@ -651,6 +664,7 @@ impl App {
             self.show_next_prompt();
         }
         self.focus = self.focus.min(self.panes.len().saturating_sub(1));
+        self.name_order = Default::default();
         if self.panes.is_empty() {
             self.zoom = false;
             self.mode = InputMode::Line;
