@@ -98,3 +98,27 @@ fn a_thousand_names_on_one_250x80_screen_failures_first() {
     );
     assert!(screen.contains("overview"));
 }
+
+/// What the overview costs a frame at 1000 sessions: the order alone, and a whole draw
+/// (order, grid, 1000 tiles) at 250x80. Numbers in docs/BENCHMARKS.md:
+/// `cargo test --lib measure_overview -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn measure_overview_1000_sessions() {
+    let mut app = ready_app(250, 80, 1000);
+    for id in (0..1000).step_by(37) {
+        command_ended(&mut app, id, "oops", Some(1));
+    }
+    let runs = 20;
+    let start = std::time::Instant::now();
+    for _ in 0..runs {
+        assert_eq!(app.overview_order().len(), 1000);
+    }
+    let order = start.elapsed() / runs;
+    let start = std::time::Instant::now();
+    for _ in 0..runs {
+        assert!(render(&app).contains("host1000"));
+    }
+    let frame = start.elapsed() / runs;
+    println!("overview of 1000 sessions: order {order:?}, whole frame at 250x80 {frame:?}");
+}
