@@ -229,13 +229,20 @@ impl App {
     /// Pane indices failures first ([`Standing`]), by name within each standing: one pass
     /// over the cached name order, no sorting per frame.
     pub fn overview_order(&self) -> Vec<usize> {
-        let built;
-        let names = if self.name_order.is_for(&self.panes) {
-            &self.name_order
+        self.ordered_by_standing(&self.name_order())
+    }
+
+    /// The cached name order, or (between a change of panes and the end of its update)
+    /// one built now.
+    fn name_order(&self) -> std::borrow::Cow<'_, NameOrder> {
+        if self.name_order.is_for(&self.panes) {
+            std::borrow::Cow::Borrowed(&self.name_order)
         } else {
-            built = NameOrder::of(&self.panes);
-            &built
-        };
+            std::borrow::Cow::Owned(NameOrder::of(&self.panes))
+        }
+    }
+
+    fn ordered_by_standing(&self, names: &NameOrder) -> Vec<usize> {
         let mut buckets: [Vec<usize>; STANDINGS] = Default::default();
         for &index in &names.indices {
             buckets[standing(&self.panes[index]) as usize].push(index);
@@ -245,12 +252,9 @@ impl App {
 
     /// The overview's order and tile grid on this screen, scrolled to the focused tile.
     pub fn overview(&self) -> Overview {
-        let order = self.overview_order();
-        let name_width = if self.name_order.is_for(&self.panes) {
-            self.name_order.name_width
-        } else {
-            NameOrder::of(&self.panes).name_width
-        };
+        let names = self.name_order();
+        let order = self.ordered_by_standing(&names);
+        let name_width = names.name_width;
         let focus = order.iter().position(|&i| i == self.focus).unwrap_or(0);
         let grid = TileGrid::fit(self.panes_area(), order.len(), name_width).showing(focus);
         Overview { order, grid, focus }

@@ -80,6 +80,24 @@ fn enter_zooms_the_highlighted_tile_and_alt_m_comes_back() {
 }
 
 #[test]
+fn a_click_highlights_the_tile_under_it() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut app = ready_app(100, 30, 30);
+    let view = app.overview();
+    let target = view.order[7];
+    let rect = view.grid.rect(7).expect("tile 7 on screen");
+    let click = MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: rect.x + 3,
+        row: rect.y,
+        modifiers: KeyModifiers::NONE,
+    };
+    let _ = app.update(Msg::Mouse(click));
+    assert_eq!(app.focus, target);
+    assert!(app.overview_shown());
+}
+
+#[test]
 fn a_thousand_names_on_one_250x80_screen_failures_first() {
     let mut app = ready_app(250, 80, 1000);
     fail(&mut app, 499);
