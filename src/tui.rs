@@ -417,6 +417,8 @@ fn terminal_msg(event: Event) -> Option<Msg> {
 #[cfg(test)]
 mod duplex_tests;
 #[cfg(test)]
+mod overview_tests;
+#[cfg(test)]
 mod results_tests;
 #[cfg(test)]
 mod safe_tests;

@@ -58,6 +58,14 @@ pub const KEY_HELP: &[(&str, &str)] = &[
     ),
     ("Alt-M", "zoom the focused pane / back to the grid"),
     (
+        "Alt-O",
+        "overview ↔ grid (overview: one tile per session, failures first)",
+    ),
+    (
+        "Overview: ←/→ Enter",
+        "line empty: move the highlight (Alt-arrows too) / zoom it",
+    ),
+    (
         "Shift-↑/↓ PgUp/PgDn, wheel",
         "scroll back; Shift-End back to live",
     ),

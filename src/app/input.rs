@@ -113,6 +113,9 @@ impl App {
             }
             return self.send_line(SendHow::Canary);
         }
+        if let Some(effects) = self.overview_key(&key) {
+            return effects;
+        }
         if let Some(c) = ctrl(&key) {
             return self.line_ctrl(c);
         }
@@ -208,6 +211,7 @@ impl App {
                 self.zoom = !self.zoom && !self.panes.is_empty();
                 return self.relayout();
             }
+            'o' => return self.toggle_overview(),
             _ => {}
         }
         Vec::new()

@@ -14,6 +14,7 @@ mod input;
 pub mod keys;
 pub mod layout;
 mod mouse;
+pub mod overview;
 pub mod pane;
 pub mod receivers;
 pub mod record;
@@ -272,6 +273,11 @@ pub struct App {
     /// generations, what the results view's groups are made from.
     pub(crate) panes_epoch: u64,
     pub(crate) groups_cache: results::GroupsCache,
+    /// Overview or grid (Alt-O), or whichever suits the pane count.
+    pub(crate) view_choice: overview::ViewChoice,
+    /// The panes by name, for the overview's order: emptied when the panes change, built
+    /// again at the end of the update (or on the fly until then).
+    name_order: overview::NameOrder,
 }
 
 impl App {
@@ -300,6 +306,8 @@ impl App {
             saved_groups: Vec::new(),
             panes_epoch: 0,
             groups_cache: Default::default(),
+            view_choice: Default::default(),
+            name_order: Default::default(),
         }
     }
 
@@ -309,6 +317,7 @@ impl App {
     /// new pane's size is [`App::pty_size`].
     pub fn add_pane(&mut self, name: impl Into<String>) -> (SessionId, Vec<Effect>) {
         let id = self.push_pane(name.into(), Default::default());
+        self.name_order = Default::default();
         let mut effects = self.relayout();
         effects.retain(|e| !matches!(e, Effect::Resize { id: rid, .. } if *rid == id));
         (id, effects)
@@ -337,6 +346,7 @@ impl App {
             .into_iter()
             .map(|p| (p.ticket, self.push_pane(p.name, p.shell_integration)))
             .collect();
+        self.name_order = Default::default();
         let mut resizes = self.relayout();
         resizes.retain(
             |e| !matches!(e, Effect::Resize { id, .. } if opened.iter().any(|(_, o)| o == id)),
@@ -542,6 +552,9 @@ impl App {
         if shows {
             self.take_visible_sizes();
         }
+        if !self.name_order.is_for(&self.panes) {
+            self.name_order = overview::NameOrder::of(&self.panes);
+        }
         effects
     }
 
@@ -702,6 +715,7 @@ impl App {
             self.show_next_prompt();
         }
         self.focus = self.focus.min(self.panes.len().saturating_sub(1));
+        self.name_order = Default::default();
         if self.panes.is_empty() {
             self.zoom = false;
             self.mode = InputMode::Line;

@@ -24,6 +24,13 @@ impl App {
             return Vec::new();
         }
         let at = Position::new(event.column, event.row);
+        if self.overview_shown() {
+            // A click highlights a tile; the wheel has no pane to scroll here.
+            return match (event.kind, self.tile_at(at)) {
+                (MouseEventKind::Down(_), Some(index)) => self.set_focus(index),
+                _ => Vec::new(),
+            };
+        }
         let Some(index) = self.pane_at(at) else {
             return Vec::new();
         };

@@ -483,6 +483,7 @@ fn shift_f5_reconnects_every_ended_pane_and_keeps_their_lines() {
 #[test]
 fn paging_and_alt_arrows_move_focus() {
     let mut app = app_with(100);
+    key(&mut app, KeyCode::Char('o'), KeyModifiers::ALT);
     let layout = app.layout();
     assert!(layout.pages > 1);
     let per_page = layout.visible.len();
@@ -574,6 +575,8 @@ fn terminal_queries_in_output_are_answered_to_that_session() {
 #[test]
 fn panes_off_screen_take_their_size_when_output_comes_or_they_are_shown() {
     let mut app = app_with(60);
+    // The grid's pages, not the overview 60 panes would get by themselves.
+    key(&mut app, KeyCode::Char('o'), KeyModifiers::ALT);
     let emulator_size = |app: &App, id: usize| {
         let (rows, cols) = app.panes[id].screen().size();
         (cols, rows)

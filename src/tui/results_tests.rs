@@ -158,9 +158,20 @@ pub(super) async fn drive<F>(
 ) where
     F: std::future::Future<Output = ()>,
 {
+    drive_at(mock, (160, 50), script).await
+}
+
+/// [`drive`] on a terminal of `size` (cols, rows).
+pub(super) async fn drive_at<F>(
+    mock: &MockServer,
+    (cols, rows): (u16, u16),
+    script: impl FnOnce(UnboundedSender<std::io::Result<Event>>, watch::Receiver<Seen>) -> F,
+) where
+    F: std::future::Future<Output = ()>,
+{
     let (input, input_rx) = unbounded();
     let (seen_tx, seen_rx) = watch::channel(Seen::default());
-    let event_loop = run_headless(setup_for(mock), 160, 50, input_rx, |frame, app| {
+    let event_loop = run_headless(setup_for(mock), cols, rows, input_rx, |frame, app| {
         seen_tx.send_replace(seen(&frame.lines, app));
     });
     let (result, ()) = tokio::join!(

@@ -156,7 +156,7 @@ fn fit(items: &mut [Item], width: usize) {
 
 /// `text` in `width` display columns: its start (what happened, to which host) and its end
 /// (a file name, the key that helps) kept, the middle given up for an ellipsis.
-fn squeeze(text: &str, width: usize) -> String {
+pub(super) fn squeeze(text: &str, width: usize) -> String {
     use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
     if text.width() <= width {
         return text.to_string();
@@ -204,6 +204,17 @@ fn count_forms(ready: usize, failed: usize, total: usize) -> Vec<Vec<Span<'stati
     vec![long, short]
 }
 
+/// "overview", and which screenful when they do not all fit on one.
+fn overview_label(app: &App) -> String {
+    match app.overview().grid.screen() {
+        (_, 1) => tr("overview").into(),
+        (screen, screens) => trf(
+            "overview {screen}/{screens}",
+            &[("screen", &(screen + 1)), ("screens", &screens)],
+        ),
+    }
+}
+
 /// Every item the bar would show with room enough, in the order they are drawn.
 fn status_items(app: &App, layout: &PaneLayout) -> Vec<Item> {
     let count = |f: fn(&SessionState) -> bool| app.panes.iter().filter(|p| f(&p.state)).count();
@@ -229,7 +240,9 @@ fn status_items(app: &App, layout: &PaneLayout) -> Vec<Item> {
         ),
         Item::one(Slot::Mode, Span::styled(mode_label(app.mode), bold)),
     ];
-    if layout.pages > 1 {
+    if app.overview_shown() {
+        items.push(Item::one(Slot::Page, Span::raw(overview_label(app))));
+    } else if layout.pages > 1 {
         let page = trf(
             "page {page}/{pages}",
             &[("page", &(layout.page + 1)), ("pages", &layout.pages)],

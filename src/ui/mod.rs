@@ -3,6 +3,9 @@
 mod bars;
 mod events;
 mod overlay;
+mod overview;
+#[cfg(test)]
+mod overview_tests;
 mod pane;
 mod results;
 #[cfg(test)]
@@ -34,8 +37,12 @@ pub fn draw(frame: &mut Frame, app: &App) {
             .wrap(Wrap { trim: true });
         frame.render_widget(hint, layout::centered(areas.panes, 60, 3));
     }
-    for (index, rect) in &pane_layout.visible {
-        pane::draw_pane(frame, app, *index, *rect);
+    if app.overview_shown() {
+        overview::draw_overview(frame, app, areas.panes);
+    } else {
+        for (index, rect) in &pane_layout.visible {
+            pane::draw_pane(frame, app, *index, *rect);
+        }
     }
     bars::draw_status(frame, app, &pane_layout, areas.status);
     bars::draw_input(frame, app, areas.input);

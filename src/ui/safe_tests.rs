@@ -31,6 +31,16 @@ fn canary_status_waits_then_offers_the_rest() {
 }
 
 #[test]
+fn a_failed_canary_says_what_was_not_sent() {
+    let mut app = ready_app(100, 12, 3);
+    type_text(&mut app, "make");
+    key(&mut app, KeyCode::Enter, KeyModifiers::ALT);
+    let data = b"\x1b]133;C\x07\r\n\x1b]133;D;2\x07$ ".to_vec();
+    let _ = app.update(Msg::Output { id: 0, data });
+    insta::assert_snapshot!("canary_failed", render(&app));
+}
+
+#[test]
 fn panes_asking_a_password_are_marked_and_the_answer_is_hidden() {
     let mut app = ready_app(100, 12, 3);
     let data = b"\r\n[sudo] password for test: ".to_vec();

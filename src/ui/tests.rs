@@ -63,6 +63,9 @@ fn layout_16_panes() {
 #[test]
 fn layout_100_panes_pages() {
     let mut app = ready_app(120, 30, 100);
+    // 100 panes would page: the overview is shown unless the grid is asked for.
+    assert!(app.overview_shown());
+    key(&mut app, KeyCode::Char('o'), KeyModifiers::ALT);
     insta::assert_snapshot!("layout_100_page_1", render(&app));
     key(&mut app, KeyCode::PageDown, KeyModifiers::NONE);
     key(&mut app, KeyCode::PageDown, KeyModifiers::NONE);

@@ -93,6 +93,15 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
         "重连焦点窗格 / 重连所有已断开的窗格 / 关闭它",
     ),
     (
+        "overview ↔ grid (overview: one tile per session, failures first)",
+        "总览 ↔ 网格（总览：每个会话一格，失败的排在前面）",
+    ),
+    ("Overview: ←/→ Enter", "总览：←/→ Enter"),
+    (
+        "line empty: move the highlight (Alt-arrows too) / zoom it",
+        "输入行为空时：移动高亮（Alt-方向键也可）/ 放大它",
+    ),
+    (
         "event view: the loop's wake-ups, ready sockets, threads, live",
         "事件视图：实时查看事件循环的唤醒、就绪套接字和线程数",
     ),

@@ -4,7 +4,12 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
     // Status bar. The thread message never gives way: at 80 columns it must fit beside the
     // mode and "F1 帮助" (CJK characters take two columns).
     ("LINE", "行"),
-    ("no failed or closed pane to reconnect", "没有失败或已关闭的窗格需要重连"),
+    ("overview", "总览"),
+    ("overview {screen}/{screens}", "总览 {screen}/{screens}"),
+    (
+        "no failed or closed pane to reconnect",
+        "没有失败或已关闭的窗格需要重连",
+    ),
     ("reconnecting 1 pane", "正在重连 1 个窗格"),
     ("reconnecting {n} panes", "正在重连 {n} 个窗格"),
     ("KEYS", "按键"),
