@@ -24,7 +24,8 @@
 //! (password 123456) with `-F /dev/null` and a known_hosts file inside the test's HOME; in a
 //! block with `{input}` it also gets `-tt`, the PTY a person's terminal would give it.
 //! Blocks needing ssh/sshpass or python paramiko are skipped with a notice when those are
-//! missing (required under MTSSH_REQUIRE_PEERS=1).
+//! missing (required under MTSSH_REQUIRE_PEERS=1), and so is an `mtssh bench --sessions N`
+//! block when the hard open-file limit cannot hold N sessions.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
