@@ -24,7 +24,8 @@
 //! (password 123456) with `-F /dev/null` and a known_hosts file inside the test's HOME; in a
 //! block with `{input}` it also gets `-tt`, the PTY a person's terminal would give it.
 //! Blocks needing ssh/sshpass or python paramiko are skipped with a notice when those are
-//! missing (required under MTSSH_REQUIRE_PEERS=1).
+//! missing (required under MTSSH_REQUIRE_PEERS=1), and so is an `mtssh bench --sessions N`
+//! block when the hard open-file limit cannot hold N sessions.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -288,7 +289,7 @@ async fn run_guide(name: &str) {
                 if block.code.lines().any(runs_ssh) {
                     needs.extend(["ssh", "sshpass"]);
                 }
-                if !support::have_all(&needs) {
+                if !support::have_all(&needs) || !fds_suffice(&at, &block.code) {
                     eprintln!("  (the block at {at} did not run)");
                     continue;
                 }
@@ -297,6 +298,43 @@ async fn run_guide(name: &str) {
         }
     }
     guide.stop_server().await;
+}
+
+/// Whether this machine lets a process open the sockets of the block's largest
+/// `mtssh bench --sessions N` (one per session, in the mode's process and in the mock's, plus
+/// a margin for the rest). mtssh raises its soft limit to the hard one, so the hard limit is
+/// what counts; a lower one skips the block with a notice, as a missing program does.
+fn fds_suffice(at: &str, code: &str) -> bool {
+    let Some(sessions) = code.lines().filter_map(bench_sessions).max() else {
+        return true;
+    };
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only fills the struct we pass.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return true;
+    }
+    let needed = sessions + 256;
+    if limit.rlim_max < needed {
+        support::skip(&format!(
+            "{at} opens {sessions} sessions, but the open-file limit is {} (needs {needed})",
+            limit.rlim_max
+        ));
+        return false;
+    }
+    true
+}
+
+/// N of an `mtssh bench … --sessions N` (or `-n N`) line.
+fn bench_sessions(line: &str) -> Option<u64> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let bench = words.windows(2).position(|w| w == ["mtssh", "bench"])?;
+    let rest = &words[bench + 2..];
+    rest.windows(2)
+        .find(|w| w[0] == "--sessions" || w[0] == "-n")
+        .and_then(|w| w[1].parse().ok())
 }
 
 fn runs_ssh(line: &str) -> bool {
@@ -652,6 +690,12 @@ fn placeholders_and_rewriting() {
         "127.9.0.2:40001".parse().unwrap(),
         "127.9.0.2:2222".parse().unwrap(),
     ];
+    assert_eq!(
+        bench_sessions("mtssh bench --sessions 2000 --modes threads"),
+        Some(2000)
+    );
+    assert_eq!(bench_sessions("mtssh bench -n 20"), Some(20));
+    assert_eq!(bench_sessions("mtssh run --count 3 -H x"), None);
     let r = Rewrite(&hosts);
     assert_eq!(
         r.apply("ssh -p 2222 test@127.0.0.1; 127.0.0.1:2223 127.0.0.1:2222 22222"),
