@@ -3,6 +3,7 @@
 
 mod bench;
 mod errors;
+mod events;
 mod help;
 mod run;
 mod tui;
@@ -14,4 +15,5 @@ pub(super) const TABLES: &[&[(&str, &str)]] = &[
     run::TEXTS,
     bench::TEXTS,
     errors::TEXTS,
+    events::TEXTS,
 ];
