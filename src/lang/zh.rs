@@ -5,7 +5,9 @@ mod bench;
 mod errors;
 mod events;
 mod help;
+mod record;
 mod run;
+mod transfer;
 mod tui;
 
 /// Every table; a key appears in one only (a test checks).
@@ -16,4 +18,6 @@ pub(super) const TABLES: &[&[(&str, &str)]] = &[
     bench::TEXTS,
     errors::TEXTS,
     events::TEXTS,
+    record::TEXTS,
+    transfer::TEXTS,
 ];
