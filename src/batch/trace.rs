@@ -193,4 +193,36 @@ mod tests {
         };
         assert!(wake_line(&idle, 1).contains(": no socket events"));
     }
+
+    #[test]
+    fn in_chinese_the_trace_keeps_its_prefixes_for_scripts() {
+        let wake = Wake {
+            number: 3,
+            at: Duration::from_micros(1_500),
+            events: vec![event("web01", Readiness::Readable)],
+            awake: Duration::from_micros(120),
+        };
+        crate::lang::with(crate::lang::Lang::Zh, || {
+            assert_eq!(
+                wake_line(&wake, 2),
+                "wake #3 +1.5 ms: 1 个事件：web01 可读；忙碌 0.12 ms；线程 2"
+            );
+            let totals = Totals {
+                wakeups: 12,
+                events: 40,
+                most_events: 9,
+                awake: Duration::from_micros(4_100),
+                elapsed: Duration::from_millis(230),
+                reads_would_block: 31,
+                writes_would_block: 0,
+            };
+            let threads = Threads {
+                total: 3,
+                blocking_pool: 1,
+            };
+            let line = summary(&totals, threads);
+            assert!(line.starts_with("event loop: 唤醒 12 次，"), "{line}");
+            assert!(line.contains("230.0 ms 中忙碌 4.10 ms（1.8 %）"), "{line}");
+        });
+    }
 }

@@ -211,4 +211,17 @@ mod tests {
             assert!(svg.contains(needle), "assets/timeline.svg lacks {needle:?}");
         }
     }
+
+    #[test]
+    fn the_timeline_in_chinese_fits_its_canvas_too() {
+        let hosts = (0..400)
+            .map(|i| host(i as f64, [5.0, 4.0, 20.0, 1.0]))
+            .collect();
+        let results = [with_hosts(Mode::EventLoop, hosts)];
+        let svg = crate::lang::with(crate::lang::Lang::Zh, || svg_timeline(&results, 20));
+        everything_inside(&svg).unwrap_or_else(|e| panic!("{e}\n{svg}"));
+        for needle in ["时间线：400 个", "认证", "每 3 个会话显示 1 个"] {
+            assert!(svg.contains(needle), "{needle}:\n{svg}");
+        }
+    }
 }

@@ -395,4 +395,22 @@ mod tests {
             "sha256sum -- 'it'\\''s' '/tmp/a b'"
         );
     }
+
+    #[test]
+    fn a_hosts_report_reads_the_same_in_english_and_naturally_in_chinese() {
+        let m = Transferred {
+            files: 2,
+            dirs: 1,
+            bytes: 2048,
+            ..moved(&[("a", "aa11"), ("b", "bb22")])
+        };
+        let bytes = human_bytes(2048);
+        assert_eq!(summary(&m), format!("2 files, 1 directory, {bytes}\n"));
+        crate::lang::with(crate::lang::Lang::Zh, || {
+            assert_eq!(summary(&m), format!("2 个文件，1 个目录，{bytes}\n"));
+            let bad = b"aa11  a\nffff  b\n";
+            let (_, text) = verdict(&m, bad, b"", &ExecEnd::Exited(0)).unwrap_err();
+            assert_eq!(text, "--verify：1 个文件的 sha256 不一致：b");
+        });
+    }
 }
