@@ -24,6 +24,10 @@
 //! | canary send | 金丝雀发送 | | rolling send | 分批发送 |
 //! | scrollback | 回滚内容 | | focus | 焦点 |
 //! | line / keystroke mode | 行模式 / 按键模式 | | zoom | 放大 |
+//! | wake-up (of the loop) | 唤醒 | | socket | 套接字 |
+//! | awake (time) | 忙碌 | | blocking pool | 阻塞线程池 |
+//! | recording | 录制 | | log | 日志 |
+//! | push / pull | 上传 / 下载 | | verify | 校验 |
 //!
 //! Key names (Alt-P, Ctrl-], F1), commands, options and file names are never translated.
 //! Chinese text uses full-width punctuation (，。：；（）) between Chinese words and a space

@@ -7,27 +7,8 @@ use std::io::{IsTerminal, Write};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::lang::{tr, trf};
 use crate::sys::wakeups::{self, Threads, Totals, Wake};
-
-/// The words of the trace, kept together for a later translation table.
-mod words {
-    pub const NO_EVENTS: &str = "no socket events (a timer or another task)";
-    pub const EVENT: &str = "event";
-    pub const EVENTS: &str = "events";
-    pub const MORE: &str = "more";
-    pub const AWAKE: &str = "awake";
-    pub const THREADS: &str = "threads";
-    pub const SUMMARY: &str = "event loop";
-    pub const WAKEUPS: &str = "wake-ups";
-    pub const SOCKET_EVENTS: &str = "socket events";
-    pub const PER_WAKEUP: &str = "per wake-up";
-    pub const AT_MOST: &str = "at most";
-    pub const AWAKE_OF: &str = "of";
-    pub const WOULD_BLOCK: &str = "reads that would block (EAGAIN)";
-    pub const WRITES_WOULD_BLOCK: &str = "writes";
-    pub const THREAD_ROLES: &str = "the event loop, the trace printer and the blocking pool";
-    pub const BLOCKING_POOL: &str = "in the blocking pool";
-}
 
 /// Sessions named per line; the rest are counted.
 const NAMED_PER_LINE: usize = 16;
@@ -94,38 +75,44 @@ fn print_wakes(wakes: mpsc::Receiver<Wake>) -> Threads {
 /// `wake #N +T ms: 3 events: web01 readable, web02 readable, web03 writable; awake 0.21 ms;
 /// threads 2`.
 pub fn wake_line(wake: &Wake, threads: usize) -> String {
-    use std::fmt::Write;
+    // `wake #N +T ms:` stays as it is in every language: scripts (and tests) find the lines by it.
     let mut line = format!("wake #{} +{:.1} ms: ", wake.number, millis(wake.at));
     match wake.events.len() {
-        0 => line.push_str(words::NO_EVENTS),
+        0 => line.push_str(tr("no socket events (a timer or another task)")),
         n => {
-            let noun = if n == 1 { words::EVENT } else { words::EVENTS };
-            let _ = write!(line, "{n} {noun}: ");
             let named: Vec<String> = wake
                 .events
                 .iter()
                 .take(NAMED_PER_LINE)
-                .map(|e| format!("{} {}", e.session, e.readiness.label()))
+                .map(|e| format!("{} {}", e.session, tr(e.readiness.label())))
                 .collect();
-            line.push_str(&named.join(", "));
+            let mut named = named.join(", ");
             if n > NAMED_PER_LINE {
-                let _ = write!(line, ", {} {}", n - NAMED_PER_LINE, words::MORE);
+                let more = n - NAMED_PER_LINE;
+                named.push_str(&trf(", {more} more", &[("more", &more)]));
             }
+            let template = if n == 1 {
+                "{n} event: {named}"
+            } else {
+                "{n} events: {named}"
+            };
+            line.push_str(&trf(template, &[("n", &n), ("named", &named)]));
         }
     }
-    let _ = write!(
-        line,
-        "; {} {:.2} ms; {} {threads}",
-        words::AWAKE,
-        millis(wake.awake),
-        words::THREADS
-    );
+    line.push_str(&trf(
+        "; awake {awake} ms; threads {threads}",
+        &[
+            ("awake", &format!("{:.2}", millis(wake.awake))),
+            ("threads", &threads),
+        ],
+    ));
     line
 }
 
 /// `event loop: 12 wake-ups, 40 socket events (3.3 per wake-up, at most 9); awake 4.10 ms
 /// of 230.0 ms (1.8 %); reads that would block (EAGAIN) 31, writes 0; threads at most 3
 /// (the event loop, the trace printer and the blocking pool: 1 in the blocking pool)`.
+/// `event loop: ` and the number after it stay in every language (tests read them).
 pub fn summary(totals: &Totals, threads: Threads) -> String {
     let per_wake = if totals.wakeups > 0 {
         totals.events as f64 / totals.wakeups as f64
@@ -138,31 +125,26 @@ pub fn summary(totals: &Totals, threads: Threads) -> String {
     } else {
         0.0
     };
-    format!(
-        "{}: {} {}, {} {} ({per_wake:.1} {}, {} {}); {} {:.2} ms {} {elapsed:.1} ms \
-         ({share:.1} %); {} {}, {} {}; {} {} {} ({}: {} {})",
-        words::SUMMARY,
-        totals.wakeups,
-        words::WAKEUPS,
-        totals.events,
-        words::SOCKET_EVENTS,
-        words::PER_WAKEUP,
-        words::AT_MOST,
-        totals.most_events,
-        words::AWAKE,
-        millis(totals.awake),
-        words::AWAKE_OF,
-        words::WOULD_BLOCK,
-        totals.reads_would_block,
-        words::WRITES_WOULD_BLOCK,
-        totals.writes_would_block,
-        words::THREADS,
-        words::AT_MOST,
-        threads.total,
-        words::THREAD_ROLES,
-        threads.blocking_pool,
-        words::BLOCKING_POOL,
-    )
+    let body = trf(
+        "{wakeups} wake-ups, {events} socket events ({per_wake} per wake-up, at most {most}); \
+         awake {awake} ms of {elapsed} ms ({share} %); reads that would block (EAGAIN) {reads}, \
+         writes {writes}; threads at most {threads} (the event loop, the trace printer and the \
+         blocking pool: {pool} in the blocking pool)",
+        &[
+            ("wakeups", &totals.wakeups),
+            ("events", &totals.events),
+            ("per_wake", &format!("{per_wake:.1}")),
+            ("most", &totals.most_events),
+            ("awake", &format!("{:.2}", millis(totals.awake))),
+            ("elapsed", &format!("{elapsed:.1}")),
+            ("share", &format!("{share:.1}")),
+            ("reads", &totals.reads_would_block),
+            ("writes", &totals.writes_would_block),
+            ("threads", &threads.total),
+            ("pool", &threads.blocking_pool),
+        ],
+    );
+    format!("event loop: {body}")
 }
 
 fn millis(d: Duration) -> f64 {
@@ -210,5 +192,37 @@ mod tests {
             ..wake
         };
         assert!(wake_line(&idle, 1).contains(": no socket events"));
+    }
+
+    #[test]
+    fn in_chinese_the_trace_keeps_its_prefixes_for_scripts() {
+        let wake = Wake {
+            number: 3,
+            at: Duration::from_micros(1_500),
+            events: vec![event("web01", Readiness::Readable)],
+            awake: Duration::from_micros(120),
+        };
+        crate::lang::with(crate::lang::Lang::Zh, || {
+            assert_eq!(
+                wake_line(&wake, 2),
+                "wake #3 +1.5 ms: 1 个事件：web01 可读；忙碌 0.12 ms；线程 2"
+            );
+            let totals = Totals {
+                wakeups: 12,
+                events: 40,
+                most_events: 9,
+                awake: Duration::from_micros(4_100),
+                elapsed: Duration::from_millis(230),
+                reads_would_block: 31,
+                writes_would_block: 0,
+            };
+            let threads = Threads {
+                total: 3,
+                blocking_pool: 1,
+            };
+            let line = summary(&totals, threads);
+            assert!(line.starts_with("event loop: 唤醒 12 次，"), "{line}");
+            assert!(line.contains("230.0 ms 中忙碌 4.10 ms（1.8 %）"), "{line}");
+        });
     }
 }

@@ -12,6 +12,7 @@ use super::collect::StdoutWriter;
 use super::report::{Summary, write_folded, write_json_host};
 use super::{EXIT_INCOMPLETE, Verbosity, say, select_targets};
 use crate::config::HostOptions;
+use crate::lang::trf;
 use crate::modes::{HostResult, RunObserver, Stream, TransferOptions, execute_transfers};
 use crate::ssh::sftp::{Direction, TransferSpec};
 
@@ -98,8 +99,9 @@ pub async fn run_transfer(args: TransferRunOptions) -> Result<ExitCode> {
         crate::sys::die_of_sigpipe();
     }
     if let Some(e) = out.failure() {
-        say(&format!(
-            "mtssh: cannot write the report to standard output: {e}"
+        say(&trf(
+            "mtssh: cannot write the report to standard output: {error}",
+            &[("error", &e)],
         ));
     }
     let summary = Summary::of(&results);
@@ -118,9 +120,12 @@ async fn check_local_sources(sources: &[String], recursive: bool) -> Result<()> 
     for source in sources {
         let meta = tokio::fs::metadata(source)
             .await
-            .with_context(|| format!("{source}: cannot push it"))?;
+            .with_context(|| trf("{source}: cannot push it", &[("source", source)]))?;
         if meta.is_dir() && !recursive {
-            anyhow::bail!("{source} is a directory: give -r to push it whole");
+            anyhow::bail!(trf(
+                "{source} is a directory: give -r to push it whole",
+                &[("source", source)],
+            ));
         }
     }
     Ok(())
@@ -129,9 +134,12 @@ async fn check_local_sources(sources: &[String], recursive: bool) -> Result<()> 
 /// `LOCAL_DIR/NAME` for one host's pulled files, made now (before anything connects).
 async fn host_dir(local_dir: &str, name: &str) -> Result<PathBuf> {
     let dir = PathBuf::from(local_dir).join(crate::text::safe_file_name(name));
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .with_context(|| format!("cannot make {} for {name}'s files", dir.display()))?;
+    tokio::fs::create_dir_all(&dir).await.with_context(|| {
+        trf(
+            "cannot make {dir} for {name}'s files",
+            &[("dir", &dir.display()), ("name", &name)],
+        )
+    })?;
     Ok(dir)
 }
 

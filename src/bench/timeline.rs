@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use super::ModeResult;
 use super::svg::{fit, svg_text, text_width};
+use crate::lang::{tr, trf};
 
 const MARGIN: f64 = 16.0;
 const PANEL_WIDTH: f64 = 300.0;
@@ -20,18 +21,6 @@ const MAX_BARS: usize = 160;
 /// The phases' colours, in their order.
 const PHASE_COLOURS: [&str; 4] = ["#ed8936", "#805ad5", "#2b6cb0", "#a0aec0"];
 
-/// The chart's words, kept together for a later translation table.
-mod words {
-    pub const TITLE: &str = "mtssh bench timeline";
-    pub const SESSIONS: &str = "sessions";
-    pub const LATENCY: &str = "server latency";
-    pub const SUBTITLE: &str =
-        "one bar per session; each panel on its own time scale, from its first session's start";
-    pub const EVERY: &str = "every";
-    pub const NTH_SHOWN: &str = "th session shown";
-    pub const NO_TIMES: &str = "no session times";
-}
-
 /// A self-contained SVG: a panel of session bars per mode, every text inside the canvas.
 pub fn svg_timeline(results: &[ModeResult], latency_ms: u64) -> String {
     let panels = results.len().max(1) as f64;
@@ -44,16 +33,16 @@ pub fn svg_timeline(results: &[ModeResult], latency_ms: u64) -> String {
     );
     let room = width - 2.0 * MARGIN;
     let sessions = results.first().map(|r| r.sessions).unwrap_or(0);
-    let title = format!(
-        "{}: {sessions} {}, {} {latency_ms} ms",
-        words::TITLE,
-        words::SESSIONS,
-        words::LATENCY
+    let title = trf(
+        "mtssh bench timeline: {sessions} sessions, server latency {latency} ms",
+        &[("sessions", &sessions), ("latency", &latency_ms)],
     );
     let bold = r#"font-weight="bold""#;
     svg_text(&mut svg, MARGIN, 28.0, 17.0, bold, &fit(&title, 17.0, room));
     let grey = r##"fill="#555""##;
-    let sub = fit(words::SUBTITLE, 13.0, room);
+    let sub =
+        tr("one bar per session; each panel on its own time scale, from its first session's start");
+    let sub = fit(sub, 13.0, room);
     svg_text(&mut svg, MARGIN, 48.0, 13.0, grey, &sub);
     legend(&mut svg, MARGIN, 70.0, room);
     for (i, result) in results.iter().enumerate() {
@@ -69,6 +58,7 @@ fn legend(svg: &mut String, x: f64, y: f64, room: f64) {
     let mut at = x;
     let names = ["connect", "authenticate", "command", "close"];
     for (name, colour) in names.iter().zip(PHASE_COLOURS) {
+        let name = tr(name);
         let need = 14.0 + text_width(name, 12.0) + 18.0;
         if at + need > x + room {
             break;
@@ -98,7 +88,7 @@ fn panel(svg: &mut String, result: &ModeResult, x: f64) {
     let grey = r##"fill="#555""##;
     let hosts = &result.hosts;
     let Some(origin) = hosts.iter().map(|h| h.start_ms).reduce(f64::min) else {
-        svg_text(svg, x, top + 14.0, 12.0, grey, words::NO_TIMES);
+        svg_text(svg, x, top + 14.0, 12.0, grey, tr("no session times"));
         return;
     };
     let span = hosts
@@ -143,7 +133,7 @@ fn panel(svg: &mut String, result: &ModeResult, x: f64) {
         &end,
     );
     if step > 1 {
-        let note = format!("{} {step}{}", words::EVERY, words::NTH_SHOWN);
+        let note = trf("every {step}th session shown", &[("step", &step)]);
         let note = fit(&note, 11.0, PANEL_WIDTH);
         svg_text(svg, x, axis + 16.0, 11.0, grey, &note);
     }
@@ -219,6 +209,19 @@ mod tests {
         everything_inside(svg).unwrap_or_else(|e| panic!("assets/timeline.svg: {e}"));
         for needle in ["sequential", "threads", "event-loop", "authenticate"] {
             assert!(svg.contains(needle), "assets/timeline.svg lacks {needle:?}");
+        }
+    }
+
+    #[test]
+    fn the_timeline_in_chinese_fits_its_canvas_too() {
+        let hosts = (0..400)
+            .map(|i| host(i as f64, [5.0, 4.0, 20.0, 1.0]))
+            .collect();
+        let results = [with_hosts(Mode::EventLoop, hosts)];
+        let svg = crate::lang::with(crate::lang::Lang::Zh, || svg_timeline(&results, 20));
+        everything_inside(&svg).unwrap_or_else(|e| panic!("{e}\n{svg}"));
+        for needle in ["时间线：400 个", "认证", "每 3 个会话显示 1 个"] {
+            assert!(svg.contains(needle), "{needle}:\n{svg}");
         }
     }
 }

@@ -3,8 +3,11 @@
 
 mod bench;
 mod errors;
+mod events;
 mod help;
+mod record;
 mod run;
+mod transfer;
 mod tui;
 
 /// Every table; a key appears in one only (a test checks).
@@ -14,4 +17,7 @@ pub(super) const TABLES: &[&[(&str, &str)]] = &[
     run::TEXTS,
     bench::TEXTS,
     errors::TEXTS,
+    events::TEXTS,
+    record::TEXTS,
+    transfer::TEXTS,
 ];

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use super::driver::{HostResult, Outcome, RunObserver};
 use super::prompter::{Progress, RunProgress, spawn_prompter};
+use crate::lang::{tr, trf};
 use crate::ssh::sftp::{ByteCounter, TransferSpec, Transferred, transfer};
 use crate::ssh::{
     Engine, EngineSettings, ExecEnd, ExecEvent, ExecRequest, SessionEvent, SessionState, Target,
@@ -158,7 +159,7 @@ pub async fn execute_transfers(
                     SessionEvent::State { state: SessionState::Closed { .. }, .. } => {
                         // Only a close we asked for ends a session that transfers; one that
                         // ended before its stream came never got to transfer.
-                        host.result.set_error(HostResult::TRANSFER, "the connection closed before the SFTP session started".into());
+                        host.result.set_error(HostResult::TRANSFER, tr("the connection closed before the SFTP session started").into());
                         finish(id, host, Outcome::Failed, observer);
                         pending -= 1;
                         progress.finished_one();
@@ -177,7 +178,8 @@ pub async fn execute_transfers(
                                 let outcome = match verdict(&moved, &stdout, &stderr, &end) {
                                     Ok(()) => {
                                         let mut text = summary(&moved);
-                                        text.push_str(&format!("verified: {} sha256 match\n", moved.hashes.len()));
+                                        text.push_str(&trf("verified: {n} sha256 match", &[("n", &moved.hashes.len())]));
+                                        text.push('\n');
                                         host.result.stdout = text.into_bytes();
                                         Outcome::Ok
                                     }
@@ -205,10 +207,13 @@ pub async fn execute_transfers(
                 }
                 last_bytes = (now, total);
                 let slowest = slowest_hosts(&hosts);
-                progress.draw_with(&format!(
-                    ", {}, {}/s{slowest}",
-                    human_bytes(total),
-                    human_bytes(rate as u64)
+                progress.draw_with(&trf(
+                    ", {bytes}, {rate}/s{slowest}",
+                    &[
+                        ("bytes", &human_bytes(total)),
+                        ("rate", &human_bytes(rate as u64)),
+                        ("slowest", &slowest),
+                    ],
                 ));
             }
             _ = &mut interrupt => {
@@ -216,7 +221,7 @@ pub async fn execute_transfers(
                     handle.close();
                 }
                 for (id, host) in hosts.iter_mut().enumerate().filter(|(_, h)| !h.finished) {
-                    host.result.set_error(HostResult::INTERRUPTED, "interrupted".into());
+                    host.result.set_error(HostResult::INTERRUPTED, tr("interrupted").into());
                     finish(id, host, Outcome::Interrupted, observer);
                 }
                 break;
@@ -239,7 +244,7 @@ fn slowest_hosts(hosts: &[Host]) -> String {
     }
     open.sort();
     let names: Vec<&str> = open.iter().take(3).map(|(_, name)| *name).collect();
-    format!(", slowest: {}", names.join(" "))
+    trf(", slowest: {names}", &[("names", &names.join(" "))])
 }
 
 /// What a host's report shows: files, directories and bytes (no times, so that hosts that
@@ -247,15 +252,24 @@ fn slowest_hosts(hosts: &[Host]) -> String {
 fn summary(moved: &Transferred) -> String {
     let dirs = match moved.dirs {
         0 => String::new(),
-        1 => ", 1 directory".to_string(),
-        n => format!(", {n} directories"),
+        1 => tr(", 1 directory").to_string(),
+        n => trf(", {n} directories", &[("n", &n)]),
     };
-    format!(
-        "{} file{}{dirs}, {}\n",
-        moved.files,
-        if moved.files == 1 { "" } else { "s" },
-        human_bytes(moved.bytes),
-    )
+    let files = if moved.files == 1 {
+        "{files} file{dirs}, {bytes}"
+    } else {
+        "{files} files{dirs}, {bytes}"
+    };
+    let mut text = trf(
+        files,
+        &[
+            ("files", &moved.files),
+            ("dirs", &dirs),
+            ("bytes", &human_bytes(moved.bytes)),
+        ],
+    );
+    text.push('\n');
+    text
 }
 
 /// `sha256sum -- 'a' 'b'`, each path quoted for a POSIX shell.
@@ -278,19 +292,20 @@ fn verdict(
     let stderr_text = String::from_utf8_lossy(stderr);
     if !matches!(end, ExecEnd::Exited(0)) {
         let why = match end {
-            ExecEnd::Exited(code) => format!("exit {code}"),
-            ExecEnd::Signal(signal) => format!("signal {signal}"),
+            ExecEnd::Exited(code) => trf("exit {code}", &[("code", code)]),
+            ExecEnd::Signal(signal) => trf("signal {signal}", &[("signal", signal)]),
             ExecEnd::Failed(why) => why.clone(),
-            ExecEnd::Cancelled => "cancelled".into(),
-            ExecEnd::TimedOut(after) => {
-                format!("timed out after {}", crate::ssh::humantime(*after))
-            }
+            ExecEnd::Cancelled => tr("cancelled").into(),
+            ExecEnd::TimedOut(after) => trf(
+                "timed out after {after}",
+                &[("after", &crate::ssh::humantime(*after))],
+            ),
         };
         return Err((
             HostResult::VERIFY_FAILED,
-            format!(
-                "--verify: the remote sha256sum failed ({why}): {}",
-                stderr_text.trim()
+            trf(
+                "--verify: the remote sha256sum failed ({why}): {stderr}",
+                &[("why", &why), ("stderr", &stderr_text.trim())],
             ),
         ));
     }
@@ -302,10 +317,9 @@ fn verdict(
     if remote.len() != moved.hashes.len() {
         return Err((
             HostResult::VERIFY_FAILED,
-            format!(
-                "--verify: the remote sha256sum gave {} hashes for {} files",
-                remote.len(),
-                moved.hashes.len()
+            trf(
+                "--verify: the remote sha256sum gave {hashes} hashes for {files} files",
+                &[("hashes", &remote.len()), ("files", &moved.hashes.len())],
             ),
         ));
     }
@@ -321,11 +335,13 @@ fn verdict(
     } else {
         Err((
             HostResult::VERIFY_MISMATCH,
-            format!(
-                "--verify: sha256 differs for {} file{}: {}",
-                differ.len(),
-                if differ.len() == 1 { "" } else { "s" },
-                differ.join(", ")
+            trf(
+                if differ.len() == 1 {
+                    "--verify: sha256 differs for {n} file: {paths}"
+                } else {
+                    "--verify: sha256 differs for {n} files: {paths}"
+                },
+                &[("n", &differ.len()), ("paths", &differ.join(", "))],
             ),
         ))
     }
@@ -378,5 +394,23 @@ mod tests {
             hash_command(&m.hashes),
             "sha256sum -- 'it'\\''s' '/tmp/a b'"
         );
+    }
+
+    #[test]
+    fn a_hosts_report_reads_the_same_in_english_and_naturally_in_chinese() {
+        let m = Transferred {
+            files: 2,
+            dirs: 1,
+            bytes: 2048,
+            ..moved(&[("a", "aa11"), ("b", "bb22")])
+        };
+        let bytes = human_bytes(2048);
+        assert_eq!(summary(&m), format!("2 files, 1 directory, {bytes}\n"));
+        crate::lang::with(crate::lang::Lang::Zh, || {
+            assert_eq!(summary(&m), format!("2 个文件，1 个目录，{bytes}\n"));
+            let bad = b"aa11  a\nffff  b\n";
+            let (_, text) = verdict(&m, bad, b"", &ExecEnd::Exited(0)).unwrap_err();
+            assert_eq!(text, "--verify：1 个文件的 sha256 不一致：b");
+        });
     }
 }

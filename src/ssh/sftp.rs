@@ -19,6 +19,8 @@ use russh_sftp::protocol::{FileAttributes, OpenFlags, StatusCode};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::lang::{tr, trf};
+
 /// Bytes per READ or WRITE request: what every SFTP server takes (OpenSSH's own client's).
 pub const CHUNK: usize = 32 * 1024;
 
@@ -85,7 +87,7 @@ where
     let version = sftp
         .init()
         .await
-        .map_err(|e| format!("the SFTP session did not start: {e}"))?;
+        .map_err(|e| trf("the SFTP session did not start: {why}", &[("why", &e)]))?;
     let mut job = Job {
         sftp,
         spec,
@@ -157,6 +159,14 @@ fn failed(path: &str, e: impl std::fmt::Display) -> String {
     }
 }
 
+/// `cannot read LOCAL: why`, in the user's language.
+fn cannot_read(local: &Path, e: impl std::fmt::Display) -> String {
+    trf(
+        "cannot read {path}: {why}",
+        &[("path", &local.display()), ("why", &e)],
+    )
+}
+
 fn is_eof(e: &SftpError) -> bool {
     matches!(e, SftpError::Status(s) if s.status_code == StatusCode::Eof)
 }
@@ -214,11 +224,14 @@ impl Job<'_> {
         let name = local
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| failed(&shown, "names no file or directory"))?;
+            .ok_or_else(|| failed(&shown, tr("names no file or directory")))?;
         let remote = join_remote(remote_dir, &name);
         if meta.is_dir() {
             if !self.spec.recursive {
-                return Err(failed(&shown, "is a directory (give -r to copy it whole)"));
+                return Err(failed(
+                    &shown,
+                    tr("is a directory (give -r to copy it whole)"),
+                ));
             }
             self.ensure_remote_dir(&remote).await?;
             self.done.dirs += 1;
@@ -243,7 +256,7 @@ impl Job<'_> {
         } else if meta.is_file() {
             self.push_file(local, &meta, remote_dir, &name).await
         } else {
-            Err(failed(&shown, "is neither a file nor a directory"))
+            Err(failed(&shown, tr("is neither a file nor a directory")))
         }
     }
 
@@ -253,7 +266,7 @@ impl Job<'_> {
             return if attrs.attrs.is_dir() {
                 Ok(())
             } else {
-                Err(failed(remote, "exists and is not a directory"))
+                Err(failed(remote, tr("exists and is not a directory")))
             };
         }
         self.sftp
@@ -313,7 +326,7 @@ impl Job<'_> {
     async fn write_from(&mut self, handle: &str, local: &Path) -> Result<Option<String>, String> {
         let file = tokio::fs::File::open(local)
             .await
-            .map_err(|e| format!("cannot read {}: {e}", local.display()))?;
+            .map_err(|e| cannot_read(local, e))?;
         let mut reader = tokio::io::BufReader::with_capacity(LOCAL_BUFFER, file);
         let mut hasher = self.spec.hash.then(Sha256::new);
         let mut in_flight = FuturesOrdered::new();
@@ -327,7 +340,7 @@ impl Job<'_> {
                     match reader.read(&mut chunk[filled..]).await {
                         Ok(0) => break,
                         Ok(n) => filled += n,
-                        Err(e) => return Err(format!("cannot read {}: {e}", local.display())),
+                        Err(e) => return Err(cannot_read(local, e)),
                     }
                 }
                 if filled < CHUNK {
@@ -422,7 +435,7 @@ impl Job<'_> {
         if found.is_empty() {
             return Err(failed(
                 pattern,
-                "no such file (the pattern matched nothing)",
+                tr("no such file (the pattern matched nothing)"),
             ));
         }
         Ok(found)
@@ -459,13 +472,16 @@ impl Job<'_> {
         if name.is_empty() || name == "." || name == ".." {
             return Err(failed(
                 remote,
-                "names no file to pull (name a file or directory)",
+                tr("names no file to pull (name a file or directory)"),
             ));
         }
         let local = local_dir.join(crate::text::safe_file_name(name));
         if attrs.is_dir() {
             if !self.spec.recursive {
-                return Err(failed(remote, "is a directory (give -r to copy it whole)"));
+                return Err(failed(
+                    remote,
+                    tr("is a directory (give -r to copy it whole)"),
+                ));
             }
             match tokio::fs::create_dir(&local).await {
                 Ok(()) => {}
@@ -495,7 +511,7 @@ impl Job<'_> {
         } else if attrs.is_regular() {
             self.pull_file(remote, &attrs, local_dir, &local).await
         } else {
-            Err(failed(remote, "is neither a file nor a directory"))
+            Err(failed(remote, tr("is neither a file nor a directory")))
         }
     }
 

@@ -17,6 +17,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::effects::Finished;
 use crate::app::Msg;
+use crate::lang::{tr, trf};
 use crate::ssh::SessionId;
 
 mod writer;
@@ -143,7 +144,10 @@ impl Recorder {
                     self.jobs = Some(tx);
                 }
                 Err(e) => {
-                    let why = format!("recordings and logs are off: no writer thread: {e}");
+                    let why = trf(
+                        "recordings and logs are off: no writer thread: {why}",
+                        &[("why", &e)],
+                    );
                     let _ = self.report.send(Finished::Msg(Msg::Notice(why)));
                     self.casting.clear();
                     self.logging.clear();
@@ -168,7 +172,7 @@ impl Recorder {
         if self.options.dir.is_none() {
             return Some(Msg::RecordStopped {
                 id,
-                why: "nowhere to record: no state directory; start with --record DIR".into(),
+                why: tr("nowhere to record: no state directory; start with --record DIR").into(),
             });
         }
         // Sent even when the loop thinks it records already: a recording that failed on the

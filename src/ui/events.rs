@@ -9,25 +9,16 @@ use ratatui::widgets::{Clear, Paragraph};
 
 use crate::app::events::EventView;
 use crate::app::layout::centered;
+use crate::lang::{tr, trf};
 
-/// The view's words, kept together for a later translation table.
+/// The view's fixed words; the lines with values are `trf` templates below (keys of
+/// `lang/zh/events.rs`).
 mod words {
     pub const TITLE: &str = " Event loop: the one thread's wake-ups (any key closes) ";
     pub const WAITING: &str = "recording… the first sample comes within a quarter second";
-    pub const WAKEUPS: &str = "wake-ups";
-    pub const EVENTS: &str = "socket events";
-    pub const PER_WAKEUP: &str = "per wake-up";
-    pub const AT_MOST: &str = "at most";
-    pub const AWAKE: &str = "awake";
-    pub const OF_THE_TIME: &str = "of the time";
-    pub const WOULD_BLOCK: &str = "would block (EAGAIN): reads";
-    pub const WRITES: &str = "writes";
-    pub const THREADS: &str = "OS threads";
-    pub const THREAD_ROLES: &str = "the loop, the terminal reader";
-    pub const BLOCKING: &str = "blocking pool";
+    /// Right-aligned like the rows below it: `+ms` and `awake ms` end where their numbers do.
     pub const HEADER: &str = "  wake         +ms  awake ms  ready sockets";
     pub const NO_EVENTS: &str = "— a timer (the 10 ms lag probe) or a channel";
-    pub const MORE: &str = "more";
 }
 
 pub(super) fn draw_events(frame: &mut Frame, view: &EventView, area: Rect) {
@@ -36,12 +27,12 @@ pub(super) fn draw_events(frame: &mut Frame, view: &EventView, area: Rect) {
         area.width.saturating_sub(4).min(100),
         area.height.saturating_sub(2),
     );
-    let block = super::overlay::dialog_block(words::TITLE);
+    let block = super::overlay::dialog_block(tr(words::TITLE));
     let inner = block.inner(rect);
     let heading = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
     let mut lines = Vec::new();
     match &view.latest {
-        None => lines.push(Line::raw(words::WAITING)),
+        None => lines.push(Line::raw(tr(words::WAITING))),
         Some(sample) => {
             let t = &sample.snapshot.totals;
             let rate = |r: Option<f64>| r.map(|r| format!(" ({r:.0}/s)")).unwrap_or_default();
@@ -50,17 +41,17 @@ pub(super) fn draw_events(frame: &mut Frame, view: &EventView, area: Rect) {
             } else {
                 0.0
             };
-            lines.push(Line::raw(format!(
-                "{} {}{}  {} {}{}  {per_wake:.1} {}, {} {}",
-                words::WAKEUPS,
-                t.wakeups,
-                rate(view.rates.map(|r| r.wakeups)),
-                words::EVENTS,
-                t.events,
-                rate(view.rates.map(|r| r.events)),
-                words::PER_WAKEUP,
-                words::AT_MOST,
-                t.most_events,
+            lines.push(Line::raw(trf(
+                "wake-ups {wakeups}{wakeup_rate}  socket events {events}{event_rate}  \
+                 {per_wake} per wake-up, at most {most}",
+                &[
+                    ("wakeups", &t.wakeups),
+                    ("wakeup_rate", &rate(view.rates.map(|r| r.wakeups))),
+                    ("events", &t.events),
+                    ("event_rate", &rate(view.rates.map(|r| r.events))),
+                    ("per_wake", &format!("{per_wake:.1}")),
+                    ("most", &t.most_events),
+                ],
             )));
             let share = view.rates.map(|r| r.awake).unwrap_or_else(|| {
                 let e = t.elapsed.as_secs_f64();
@@ -70,35 +61,29 @@ pub(super) fn draw_events(frame: &mut Frame, view: &EventView, area: Rect) {
                     0.0
                 }
             });
-            lines.push(Line::raw(format!(
-                "{} {:.1} % {}  {} {}, {} {}",
-                words::AWAKE,
-                share * 100.0,
-                words::OF_THE_TIME,
-                words::WOULD_BLOCK,
-                t.reads_would_block,
-                words::WRITES,
-                t.writes_would_block,
+            lines.push(Line::raw(trf(
+                "awake {share} % of the time  would block (EAGAIN): reads {reads}, writes {writes}",
+                &[
+                    ("share", &format!("{:.1}", share * 100.0)),
+                    ("reads", &t.reads_would_block),
+                    ("writes", &t.writes_would_block),
+                ],
             )));
             let th = sample.threads;
             lines.push(Line::styled(
-                format!(
-                    "{} {} ({}, {} {})",
-                    words::THREADS,
-                    th.total,
-                    words::THREAD_ROLES,
-                    words::BLOCKING,
-                    th.blocking_pool
+                trf(
+                    "OS threads {total} (the loop, the terminal reader, blocking pool {pool})",
+                    &[("total", &th.total), ("pool", &th.blocking_pool)],
                 ),
                 Style::new().fg(Color::Cyan),
             ));
             lines.push(Line::raw(""));
-            lines.push(Line::styled(words::HEADER, heading));
+            lines.push(Line::styled(tr(words::HEADER), heading));
             let room = usize::from(inner.height).saturating_sub(lines.len());
             let width = usize::from(inner.width);
             for wake in sample.snapshot.recent.iter().rev().take(room) {
                 let ready = if wake.events.is_empty() {
-                    words::NO_EVENTS.to_string()
+                    tr(words::NO_EVENTS).to_string()
                 } else {
                     let mut text = format!("{}: ", wake.events.len());
                     for (i, e) in wake.events.iter().enumerate() {
@@ -106,10 +91,11 @@ pub(super) fn draw_events(frame: &mut Frame, view: &EventView, area: Rect) {
                             "{}{} {}",
                             if i > 0 { ", " } else { "" },
                             e.session,
-                            e.readiness.label()
+                            tr(e.readiness.label())
                         );
                         if 40 + text.len() + item.len() > width {
-                            text.push_str(&format!(", {} {}", wake.events.len() - i, words::MORE));
+                            let more = wake.events.len() - i;
+                            text.push_str(&trf(", {more} more", &[("more", &more)]));
                             break;
                         }
                         text.push_str(&item);
@@ -207,5 +193,21 @@ mod tests {
         // Closed, a late sample is dropped.
         let _ = app.update(Msg::EventLoop(sample(44, 96, 1500)));
         assert!(app.overlay.is_none());
+    }
+
+    #[test]
+    fn the_event_view_in_chinese_keeps_its_columns() {
+        crate::lang::with(crate::lang::Lang::Zh, || {
+            let mut app = ready_app(100, 24, 3);
+            key(&mut app, KeyCode::F(12), KeyModifiers::NONE);
+            let _ = app.update(Msg::EventLoop(sample(40, 90, 1000)));
+            let _ = app.update(Msg::EventLoop(sample(43, 95, 1250)));
+            let screen = render(&app);
+            insta::assert_snapshot!("zh_event_view_100x24", screen);
+            for needle in ["事件循环", "套接字事件 95", "host02 可写", "就绪的套接字"]
+            {
+                assert!(screen.contains(needle), "{needle}:\n{screen}");
+            }
+        });
     }
 }

@@ -140,3 +140,27 @@ fn measure_overview_1000_sessions() {
     let frame = start.elapsed() / runs;
     println!("overview of 1000 sessions: order {order:?}, whole frame at 250x80 {frame:?}");
 }
+
+#[test]
+fn the_overview_in_chinese_says_states_and_its_screen_in_chinese() {
+    crate::lang::with(crate::lang::Lang::Zh, || {
+        let mut app = ready_app(100, 30, 30);
+        for id in 0..30 {
+            command_ended(&mut app, id, "up 3 days", Some(0));
+        }
+        fail(&mut app, 21);
+        let closed = SessionState::Closed {
+            exit_status: Some(0),
+            signal: None,
+        };
+        let _ = app.update(Msg::State {
+            id: 6,
+            state: closed,
+        });
+        let screen = render(&app);
+        insta::assert_snapshot!("zh_overview_30_at_100x30", screen);
+        for needle in ["总览", "失败：", "已关闭"] {
+            assert!(screen.contains(needle), "{needle}:\n{screen}");
+        }
+    });
+}

@@ -12,6 +12,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::{Job, RecordOptions};
 use crate::app::Msg;
+use crate::lang::trf;
 use crate::ssh::SessionId;
 use crate::text::capture::{PlainLines, Utf8Carry};
 use crate::tui::effects::Finished;
@@ -74,13 +75,19 @@ impl Writer {
                     Ok(cast) => {
                         if announce {
                             let to = cast.path.display();
-                            self.tell(Msg::Notice(format!("{name}: recording to {to}")));
+                            self.tell(Msg::Notice(trf(
+                                "{name}: recording to {to}",
+                                &[("name", &name), ("to", &to)],
+                            )));
                         }
                         self.casts.insert(id, cast);
                     }
                     Err(e) => self.tell(Msg::RecordStopped {
                         id,
-                        why: format!("{name}: not recorded: {e:#}"),
+                        why: trf(
+                            "{name}: not recorded: {why}",
+                            &[("name", &name), ("why", &format!("{e:#}"))],
+                        ),
                     }),
                 }
             }
@@ -88,12 +95,15 @@ impl Writer {
                 if let Some(cast) = self.casts.remove(&id) {
                     let name = cast.name.clone();
                     match cast.finish() {
-                        Ok(path) if announce => self.tell(Msg::Notice(format!(
-                            "{name}: recording saved to {}",
-                            path.display()
+                        Ok(path) if announce => self.tell(Msg::Notice(trf(
+                            "{name}: recording saved to {path}",
+                            &[("name", &name), ("path", &path.display())],
                         ))),
                         Ok(_) => {}
-                        Err(e) => self.tell(Msg::Notice(format!("{name}: recording: {e:#}"))),
+                        Err(e) => self.tell(Msg::Notice(trf(
+                            "{name}: recording: {why}",
+                            &[("name", &name), ("why", &format!("{e:#}"))],
+                        ))),
                     }
                 }
             }
@@ -108,7 +118,10 @@ impl Writer {
                     Ok(log) => {
                         self.logs.insert(id, log);
                     }
-                    Err(e) => self.tell(Msg::Notice(format!("{name}: not logged: {e:#}"))),
+                    Err(e) => self.tell(Msg::Notice(trf(
+                        "{name}: not logged: {why}",
+                        &[("name", &name), ("why", &format!("{e:#}"))],
+                    ))),
                 }
             }
             Job::Output { id, at, data } => {
@@ -147,7 +160,10 @@ impl Writer {
         {
             self.tell(Msg::RecordStopped {
                 id,
-                why: format!("{}: recording stopped: {e:#}", cast.name),
+                why: trf(
+                    "{name}: recording stopped: {why}",
+                    &[("name", &cast.name), ("why", &format!("{e:#}"))],
+                ),
             });
         }
     }
@@ -156,7 +172,10 @@ impl Writer {
         if let Err(e) = written
             && let Some(log) = self.logs.remove(&id)
         {
-            self.tell(Msg::Notice(format!("{}: log stopped: {e:#}", log.name)));
+            self.tell(Msg::Notice(trf(
+                "{name}: log stopped: {why}",
+                &[("name", &log.name), ("why", &format!("{e:#}"))],
+            )));
         }
     }
 
@@ -183,13 +202,19 @@ impl Writer {
         if let Some(cast) = self.casts.remove(&id) {
             let name = cast.name.clone();
             if let Err(e) = cast.finish() {
-                self.tell(Msg::Notice(format!("{name}: recording: {e:#}")));
+                self.tell(Msg::Notice(trf(
+                    "{name}: recording: {why}",
+                    &[("name", &name), ("why", &format!("{e:#}"))],
+                )));
             }
         }
         if let Some(log) = self.logs.remove(&id) {
             let name = log.name.clone();
             if let Err(e) = log.finish() {
-                self.tell(Msg::Notice(format!("{name}: log: {e:#}")));
+                self.tell(Msg::Notice(trf(
+                    "{name}: log: {why}",
+                    &[("name", &name), ("why", &format!("{e:#}"))],
+                )));
             }
         }
     }
@@ -241,7 +266,7 @@ impl Cast {
         serde_json::to_writer(&mut self.out, value)
             .map_err(std::io::Error::from)
             .and_then(|()| self.out.write_all(b"\n"))
-            .with_context(|| format!("writing {}", self.path.display()))
+            .with_context(|| trf("writing {path}", &[("path", &self.path.display())]))
     }
 
     fn event(&mut self, at: Instant, kind: &str, text: &str) -> anyhow::Result<()> {
@@ -256,7 +281,7 @@ impl Cast {
     fn flush(&mut self) -> anyhow::Result<()> {
         self.out
             .flush()
-            .with_context(|| format!("writing {}", self.path.display()))
+            .with_context(|| trf("writing {path}", &[("path", &self.path.display())]))
     }
 
     /// Writes what was kept back and closes the file; where it is.
@@ -333,7 +358,7 @@ impl Log {
         }
         self.out
             .write_all(stamped.as_bytes())
-            .with_context(|| format!("writing {}", self.path.display()))?;
+            .with_context(|| trf("writing {path}", &[("path", &self.path.display())]))?;
         self.size += stamped.len() as u64;
         Ok(())
     }
@@ -354,7 +379,7 @@ impl Log {
             rename_if_there(&self.path, &rotated(1))?;
         }
         let file = crate::sys::open_private_file(&self.path, crate::sys::PrivateOpen::CreateNew)
-            .with_context(|| format!("creating {}", self.path.display()))?;
+            .with_context(|| trf("creating {path}", &[("path", &self.path.display())]))?;
         self.out = BufWriter::new(file);
         self.size = 0;
         Ok(())
@@ -363,7 +388,7 @@ impl Log {
     fn flush(&mut self) -> anyhow::Result<()> {
         self.out
             .flush()
-            .with_context(|| format!("writing {}", self.path.display()))
+            .with_context(|| trf("writing {path}", &[("path", &self.path.display())]))
     }
 
     /// Writes the line begun but not ended (a prompt) and closes the file.
@@ -387,7 +412,7 @@ impl Log {
 fn remove_if_there(path: &Path) -> anyhow::Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("removing {}", path.display()))
+            Err(e).with_context(|| trf("removing {path}", &[("path", &path.display())]))
         }
         _ => Ok(()),
     }
@@ -395,9 +420,12 @@ fn remove_if_there(path: &Path) -> anyhow::Result<()> {
 
 fn rename_if_there(from: &Path, to: &Path) -> anyhow::Result<()> {
     match std::fs::rename(from, to) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("renaming {} to {}", from.display(), to.display()))
-        }
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e).with_context(|| {
+            trf(
+                "renaming {from} to {to}",
+                &[("from", &from.display()), ("to", &to.display())],
+            )
+        }),
         _ => Ok(()),
     }
 }
