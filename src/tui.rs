@@ -5,6 +5,7 @@ mod effects;
 mod event_watch;
 mod frame_clock;
 pub mod lag;
+pub mod probe;
 pub mod record;
 pub mod terminal;
 
@@ -29,6 +30,7 @@ use effects::{Control, EffectRunner, Finished};
 use event_watch::EventWatch;
 use frame_clock::FrameClock;
 use lag::{LAG_TICK, LagGauge};
+use probe::LoopProbe;
 
 /// Session events taken per wake-up before drawing and keys get a chance ...
 const EVENT_BATCH: usize = 512;
@@ -102,6 +104,7 @@ pub async fn run_tui(setup: TuiSetup) -> anyhow::Result<()> {
         input: EventStream::new(),
         signals: Some(signals),
         on_frame: &mut |_: &CrosstermBackend<Stdout>, _, _| {},
+        probe: None,
     };
     event_loop(&mut app, &mut effects, &mut events, io).await
 }
@@ -125,7 +128,31 @@ pub async fn run_headless(
     cols: u16,
     rows: u16,
     input: impl Stream<Item = std::io::Result<Event>> + Unpin,
+    on_frame: impl FnMut(&HeadlessFrame, &App),
+) -> anyhow::Result<()> {
+    headless(setup, cols, rows, input, on_frame, None).await
+}
+
+/// [`run_headless`] with `probe` told when each session event has been given to the model
+/// and when each frame's draw returned, for benchmarks that time the loop's own steps.
+pub async fn run_headless_probed(
+    setup: TuiSetup,
+    cols: u16,
+    rows: u16,
+    input: impl Stream<Item = std::io::Result<Event>> + Unpin,
+    on_frame: impl FnMut(&HeadlessFrame, &App),
+    probe: &mut dyn LoopProbe,
+) -> anyhow::Result<()> {
+    headless(setup, cols, rows, input, on_frame, Some(probe)).await
+}
+
+async fn headless(
+    setup: TuiSetup,
+    cols: u16,
+    rows: u16,
+    input: impl Stream<Item = std::io::Result<Event>> + Unpin,
     mut on_frame: impl FnMut(&HeadlessFrame, &App),
+    probe: Option<&mut dyn LoopProbe>,
 ) -> anyhow::Result<()> {
     let (mut app, mut effects, mut events) = prepare(setup, cols, rows);
     let mut terminal = Terminal::new(TestBackend::new(cols, rows))?;
@@ -140,6 +167,8 @@ pub async fn run_headless(
             };
             on_frame(&frame, app)
         },
+        // Shortens the probe's object lifetime to the loop's (no coercion inside `Option`).
+        probe: probe.map(|probe| probe as &mut dyn LoopProbe),
     };
     let result = event_loop(&mut app, &mut effects, &mut events, io).await;
     effects.shutdown();
@@ -216,6 +245,8 @@ struct LoopIo<'a, B: Backend, S> {
     signals: Option<Signals>,
     /// Called after each frame with the backend and the lag gauge.
     on_frame: &'a mut dyn FnMut(&B, &App, Duration),
+    /// Benchmarks' hook; `None`: nothing is timed.
+    probe: Option<&'a mut dyn LoopProbe>,
 }
 
 /// Waits for SIGTERM, SIGHUP, SIGINT or SIGQUIT; never returns when headless.
@@ -283,7 +314,7 @@ where
             Wake::Terminal(Some(Err(e))) => return Err(e.into()),
             Wake::Terminal(None) => return Ok(()),
             Wake::Session(Some(event)) => {
-                let todo = session_batch(app, effects, event, events);
+                let todo = session_batch(app, effects, event, events, io.probe.as_deref_mut());
                 clock.changed(Instant::now());
                 // Let the runtime poll its timers and sockets before the next batch: within
                 // one poll of this task the frame clock, the lag probe and the sessions' own
@@ -338,6 +369,9 @@ where
         }
         if clock.should_draw(Instant::now()) {
             io.terminal.draw(|frame| crate::ui::draw(frame, app))?;
+            if let Some(probe) = io.probe.as_deref_mut() {
+                probe.drawn(app);
+            }
             (io.on_frame)(io.terminal.backend(), app, lag.value());
             clock.drawn(Instant::now());
         }
@@ -391,16 +425,34 @@ fn session_batch(
     effects: &mut EffectRunner,
     first: SessionEvent,
     events: &mut Receiver<SessionEvent>,
+    mut probe: Option<&mut (dyn LoopProbe + '_)>,
 ) -> Vec<Effect> {
     let started = std::time::Instant::now();
-    let mut todo = app.update(effects.event_msg(first));
+    let mut todo = apply_event(app, effects, first, probe.as_deref_mut());
     for _ in 0..EVENT_BATCH {
         if started.elapsed() >= BATCH_TIME {
             break;
         }
         let Ok(event) = events.try_recv() else { break };
-        todo.extend(app.update(effects.event_msg(event)));
+        todo.extend(apply_event(app, effects, event, probe.as_deref_mut()));
     }
+    todo
+}
+
+/// Gives one session event, just taken off the channel, to the model (and tells `probe`).
+fn apply_event(
+    app: &mut App,
+    effects: &mut EffectRunner,
+    event: SessionEvent,
+    probe: Option<&mut (dyn LoopProbe + '_)>,
+) -> Vec<Effect> {
+    let Some(probe) = probe else {
+        return app.update(effects.event_msg(event));
+    };
+    let received = std::time::Instant::now();
+    let id = event.session_id();
+    let todo = app.update(effects.event_msg(event));
+    probe.event_applied(app, id, received);
     todo
 }
 
@@ -426,7 +478,7 @@ mod safe_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ssh::SessionState;
+    use crate::ssh::{SessionId, SessionState};
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     fn press(app: &mut App, code: KeyCode, mods: KeyModifiers) -> Vec<Effect> {
@@ -454,5 +506,40 @@ mod tests {
         let key = press(&mut app, KeyCode::Char('x'), KeyModifiers::NONE);
         assert!(matches!(key.as_slice(), [Effect::Send { .. }]));
         assert!(only_remote_input(&app, &key));
+    }
+
+    /// What a probe was told: each event's pane, and whether its chunk was in the model then.
+    struct SeenEvents(Vec<(SessionId, bool)>);
+
+    impl LoopProbe for SeenEvents {
+        fn event_applied(&mut self, app: &App, id: SessionId, received: std::time::Instant) {
+            assert!(received <= std::time::Instant::now());
+            let chunk = format!("chunk-{id}");
+            let in_model = app.pane_screen_text(id).is_some_and(|t| t.contains(&chunk));
+            self.0.push((id, in_model));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_probe_hears_of_each_session_event_after_the_model_took_it_in() {
+        let mut app = App::new(120, 40, 3);
+        for i in 0..3 {
+            let (id, _) = app.add_pane(format!("h{i}"));
+            let _ = app.update(Msg::State {
+                id,
+                state: SessionState::Ready,
+            });
+        }
+        let (engine, _events) = crate::ssh::Engine::new(Default::default());
+        let mut effects = EffectRunner::new(engine, None, None);
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+        for id in [2, 0] {
+            let data = format!("chunk-{id}\r\n").into_bytes();
+            tx.try_send(SessionEvent::Output { id, data }).unwrap();
+        }
+        let first = rx.try_recv().unwrap();
+        let mut seen = SeenEvents(Vec::new());
+        let _ = session_batch(&mut app, &mut effects, first, &mut rx, Some(&mut seen));
+        assert_eq!(seen.0, [(2, true), (0, true)]);
     }
 }

@@ -4,6 +4,7 @@
 //! (`18-19:1` and `20:2:other`), so every answer falls into one of three groups.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
@@ -11,7 +12,8 @@ use mtssh::app::App;
 use mtssh::app::result::RunStatus;
 use mtssh::mock::{HostKeySource, HostKeyType, MockOptions, MockThread};
 use mtssh::ssh::{SessionId, SessionState};
-use mtssh::tui::{TuiSetup, run_headless};
+use mtssh::tui::probe::LoopProbe;
+use mtssh::tui::{TuiSetup, run_headless_probed};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -43,6 +45,90 @@ struct Round {
     redraw: Duration,
     /// Grouping the panes afresh (what the first frame after an answer adds to `redraw`).
     regroup: Duration,
+    /// The last answer's chunk to the view drawn with it, as [`LoopProbe`] saw them; `None`
+    /// when no single event could be named the last (see [`LastChunk`]).
+    last_chunk: Option<LastChunkTimes>,
+}
+
+/// The loop's times from the round's last answering chunk to the first frame drawn after it.
+#[derive(Clone, Copy)]
+struct LastChunkTimes {
+    /// `App::update` for that chunk returned → the draw call returned (wall clock: includes
+    /// the frame clock's wait for the burst to pause).
+    applied_to_drawn: Duration,
+    /// The loop thread's CPU in the same span: loop time proper.
+    applied_to_drawn_cpu: Duration,
+    /// The chunk taken off the engine's channel → the draw call returned (wall clock).
+    received_to_drawn: Duration,
+    /// Other session events the loop took in between.
+    events_after: usize,
+}
+
+/// Where the round's last answering chunk is, found by [`LastChunk`] as events come in.
+#[derive(Default)]
+struct LastChunkState {
+    /// The line of the round the sets below are for.
+    line: String,
+    /// Panes whose last result is that line, ended.
+    answered: HashSet<SessionId>,
+    /// The chunk after which every pane had: when it was taken off the channel, when its
+    /// update returned, the loop thread's CPU then, and events applied since.
+    last: Option<(Instant, Instant, Duration, usize)>,
+    /// The first frame drawn after it, as times since it.
+    drawn: Option<LastChunkTimes>,
+}
+
+/// The probe: after each session event it looks at that event's pane only (one lookup, so
+/// the loop's time per event barely grows) and counts the panes that have answered the
+/// round's line; the event that makes the count `panes` is the last answering chunk.
+struct LastChunk<'a> {
+    panes: usize,
+    /// The round under way (the script sets it before Enter).
+    waiting: &'a RefCell<Option<(String, Instant)>>,
+    state: &'a RefCell<LastChunkState>,
+}
+
+impl LoopProbe for LastChunk<'_> {
+    fn event_applied(&mut self, app: &App, id: SessionId, received: Instant) {
+        let applied = Instant::now();
+        let waiting = self.waiting.borrow();
+        let Some((line, _)) = waiting.as_ref() else {
+            return;
+        };
+        let mut state = self.state.borrow_mut();
+        if state.line != *line {
+            *state = LastChunkState {
+                line: line.clone(),
+                ..LastChunkState::default()
+            };
+        }
+        if let Some((_, _, _, after)) = state.last.as_mut() {
+            *after += 1;
+            return;
+        }
+        let answered = app
+            .pane_last_result(id)
+            .is_some_and(|r| r.line == *line && r.status != RunStatus::Running);
+        if answered && state.answered.insert(id) && state.answered.len() == self.panes {
+            state.last = Some((received, applied, thread_cpu(), 0));
+        }
+    }
+
+    fn drawn(&mut self, _app: &App) {
+        let drawn = Instant::now();
+        let cpu = thread_cpu();
+        let mut state = self.state.borrow_mut();
+        if let (Some((received, applied, applied_cpu, events_after)), None) =
+            (state.last, state.drawn)
+        {
+            state.drawn = Some(LastChunkTimes {
+                applied_to_drawn: drawn - applied,
+                applied_to_drawn_cpu: cpu.saturating_sub(applied_cpu),
+                received_to_drawn: drawn - received,
+                events_after,
+            });
+        }
+    }
 }
 
 fn thread_cpu() -> Duration {
@@ -126,7 +212,13 @@ pub fn results_bench(n: usize, rounds: usize, via: Via) -> anyhow::Result<()> {
         // The thread's CPU when the last frame's callback ended: what the loop spent since
         // is its own work (the mock runs on another thread).
         let cpu_mark = RefCell::new(thread_cpu());
-        let event_loop = run_headless(setup, COLS, ROWS, input_rx, |frame, app| {
+        let last_chunk = RefCell::new(LastChunkState::default());
+        let mut probe = LastChunk {
+            panes: n,
+            waiting: &waiting,
+            state: &last_chunk,
+        };
+        let on_frame = |frame: &mtssh::tui::HeadlessFrame, app: &App| {
             let loop_cpu = thread_cpu().saturating_sub(*cpu_mark.borrow());
             if ready.borrow().is_none() {
                 let ids = app.pane_ids();
@@ -165,18 +257,22 @@ pub fn results_bench(n: usize, rounds: usize, via: Via) -> anyhow::Result<()> {
                     if groups != GROUPS {
                         *wrong_groups.borrow_mut() = Some(format!("{groups} groups"));
                     }
+                    let state = last_chunk.borrow();
+                    let last_chunk = state.drawn.filter(|_| state.line == *line);
                     done.borrow_mut().push(Round {
                         wall,
                         last_frame_cpu: loop_cpu,
                         redraw,
                         regroup,
+                        last_chunk,
                     });
                     *waiting = None;
                     seen.notify_one();
                 }
             }
             *cpu_mark.borrow_mut() = thread_cpu();
-        });
+        };
+        let event_loop = run_headless_probed(setup, COLS, ROWS, input_rx, on_frame, &mut probe);
         let key = |code, mods| Ok(Event::Key(KeyEvent::new(code, mods)));
         let connections = RefCell::new((0, 0));
         let script = async {
@@ -249,6 +345,14 @@ pub fn results_bench(n: usize, rounds: usize, via: Via) -> anyhow::Result<()> {
     let (cpu, cpu_max) = median(rounds_done.iter().map(|r| r.last_frame_cpu).collect());
     let (redraw, redraw_max) = median(rounds_done.iter().map(|r| r.redraw).collect());
     let (regroup, regroup_max) = median(rounds_done.iter().map(|r| r.regroup).collect());
+    let chunks: Vec<LastChunkTimes> = rounds_done.iter().filter_map(|r| r.last_chunk).collect();
+    if chunks.len() < rounds_done.len() {
+        eprintln!(
+            "{} of {} rounds had no single event after which every pane had answered",
+            rounds_done.len() - chunks.len(),
+            rounds_done.len()
+        );
+    }
     let what = match via {
         Via::Shell => "the shells answer a 20-line command, results view open",
         Via::Exec => "a 20-line `:CMD` on each session's connection",
@@ -273,5 +377,27 @@ pub fn results_bench(n: usize, rounds: usize, via: Via) -> anyhow::Result<()> {
         conn_after,
         status_kb("VmHWM") / 1024
     );
+    if !chunks.is_empty() {
+        let (applied, applied_max) = median(chunks.iter().map(|c| c.applied_to_drawn).collect());
+        let (cpu, cpu_max) = median(chunks.iter().map(|c| c.applied_to_drawn_cpu).collect());
+        let (received, received_max) = median(chunks.iter().map(|c| c.received_to_drawn).collect());
+        let mut after: Vec<usize> = chunks.iter().map(|c| c.events_after).collect();
+        after.sort_unstable();
+        println!(
+            "last answering chunk -> view drawn with it, {} rounds, median (max): update \
+             returned -> draw returned {:.3} ms ({:.3}) wall, {:.3} ms ({:.3}) loop CPU; \
+             taken off the channel -> draw returned {:.3} ms ({:.3}) wall; other session \
+             events in between {} ({})",
+            chunks.len(),
+            ms(applied),
+            ms(applied_max),
+            ms(cpu),
+            ms(cpu_max),
+            ms(received),
+            ms(received_max),
+            after[after.len() / 2],
+            after[after.len() - 1],
+        );
+    }
     Ok(())
 }
