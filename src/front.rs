@@ -31,7 +31,10 @@ pub struct TuiOptions {
 
 pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
     if !std::io::stdout().is_terminal() {
-        bail!("the TUI needs a terminal; for scripts use `mtssh run -c CMD`");
+        bail!(
+            "{}",
+            crate::lang::tr("the TUI needs a terminal; for scripts use `mtssh run -c CMD`")
+        );
     }
     log_to_file();
     let (sessions, mock, stores, resolver) = if inventory::hosts_given(&args) {

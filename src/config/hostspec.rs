@@ -33,15 +33,15 @@ impl fmt::Display for HostSpec {
 pub enum HostSpecError {
     #[error("empty host{}", in_spec(.spec))]
     EmptyHost { spec: String },
-    #[error("empty user in `{spec}`")]
+    #[error("{}", crate::lang::trf("empty user in `{spec}`", &[("spec", spec)]))]
     EmptyUser { spec: String },
-    #[error("invalid port `{port}` in `{spec}`: {reason}")]
+    #[error("{}", crate::lang::trf("invalid port `{port}` in `{spec}`: {reason}", &[("port", port), ("spec", spec), ("reason", &crate::lang::tr(reason))]))]
     BadPort {
         spec: String,
         port: String,
         reason: &'static str,
     },
-    #[error("invalid host `{host}` in `{spec}`: {reason}")]
+    #[error("{}", crate::lang::trf("invalid host `{host}` in `{spec}`: {reason}", &[("host", host), ("spec", spec), ("reason", &crate::lang::tr(reason))]))]
     BadHost {
         spec: String,
         host: String,

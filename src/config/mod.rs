@@ -32,7 +32,7 @@ pub use range::{RangeError, expand, fold, fold_to_string};
 pub enum ConfigError {
     // The io error is part of the message rather than `source()` so that
     // printing the error alone is already complete.
-    #[error("{}: cannot read: {err}", path.display())]
+    #[error("{}", crate::lang::trf("{path}: cannot read: {err}", &[("path", &path.display()), ("err", &crate::ssh::error_text::os_reason(&err.to_string()))]))]
     Io { path: PathBuf, err: std::io::Error },
     /// Positions are 1-based; `col` counts characters, not bytes, so it
     /// matches what an editor shows.

@@ -82,13 +82,13 @@ pub struct Term<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
-    #[error("`{op}` has nothing after it")]
+    #[error("{}", crate::lang::trf("`{op}` has nothing after it", &[("op", op)]))]
     MissingOperand { op: char },
-    #[error("`{op}` has nothing before it")]
+    #[error("{}", crate::lang::trf("`{op}` has nothing before it", &[("op", op)]))]
     NothingBefore { op: char },
-    #[error("`@` without a group name")]
+    #[error("{}", crate::lang::tr("`@` without a group name"))]
     EmptyGroup,
-    #[error("`^` without a file name")]
+    #[error("{}", crate::lang::tr("`^` without a file name"))]
     EmptyFile,
 }
 

@@ -23,25 +23,26 @@ pub const MAX_EXPANSION: u64 = 100_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RangeError {
-    #[error("empty host pattern")]
+    #[error("{}", crate::lang::tr("empty host pattern"))]
     Empty,
-    #[error("unbalanced brackets in `{pattern}`")]
+    #[error("{}", crate::lang::trf("unbalanced brackets in `{pattern}`", &[("pattern", pattern)]))]
     Unbalanced { pattern: String },
-    #[error("empty range element in `{pattern}`")]
+    #[error("{}", crate::lang::trf("empty range element in `{pattern}`", &[("pattern", pattern)]))]
     EmptyElement { pattern: String },
-    #[error("reversed range `{start}-{end}` in `{pattern}`")]
+    #[error("{}", crate::lang::trf("reversed range `{start}-{end}` in `{pattern}`", &[("start", start), ("end", end), ("pattern", pattern)]))]
     Reversed {
         pattern: String,
         start: String,
         end: String,
     },
-    #[error("`{element}` in `{pattern}` is not a number or `start-end[/step]` range")]
+    #[error("{}", crate::lang::trf("`{element}` in `{pattern}` is not a number or `start-end[/step]` range", &[("element", element), ("pattern", pattern)]))]
     NotNumeric { pattern: String, element: String },
-    #[error(
-        "bad step in `{element}` of `{pattern}`: give `start-end/step` with a step of 1 or more"
-    )]
+    #[error("{}", crate::lang::trf(
+        "bad step in `{element}` of `{pattern}`: give `start-end/step` with a step of 1 or more",
+        &[("element", element), ("pattern", pattern)],
+    ))]
     BadStep { pattern: String, element: String },
-    #[error("`{pattern}` expands to more than {limit} names")]
+    #[error("{}", crate::lang::trf("`{pattern}` expands to more than {limit} names", &[("pattern", pattern), ("limit", limit)]))]
     TooLarge { pattern: String, limit: u64 },
 }
 

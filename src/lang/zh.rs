@@ -2,6 +2,7 @@
 //! part of the program, so features added side by side add rows in different places.
 
 mod bench;
+mod config;
 mod errors;
 mod events;
 mod help;
@@ -16,6 +17,7 @@ pub(super) const TABLES: &[&[(&str, &str)]] = &[
     help::TEXTS,
     run::TEXTS,
     bench::TEXTS,
+    config::TEXTS,
     errors::TEXTS,
     events::TEXTS,
     record::TEXTS,

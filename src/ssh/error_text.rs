@@ -118,7 +118,7 @@ impl SessionError {
 
 /// An operating system's error text in the current language when it is a common one; the
 /// `(os error N)` stays, for a search.
-fn os_reason(reason: &str) -> String {
+pub(crate) fn os_reason(reason: &str) -> String {
     let (text, code) = match reason.find(" (os error ") {
         Some(at) => reason.split_at(at),
         None => (reason, ""),

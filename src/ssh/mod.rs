@@ -9,7 +9,7 @@ mod auth;
 mod connect;
 pub mod engine;
 pub mod error;
-mod error_text;
+pub(crate) mod error_text;
 pub mod events;
 mod exec;
 pub mod hostkeys;

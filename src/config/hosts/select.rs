@@ -13,7 +13,7 @@ use crate::config::nodeset::{self, Operand, Term};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SelectError {
-    #[error("unknown group `{group}`; known groups: {}", known_list(.known))]
+    #[error("{}", crate::lang::trf("unknown group `{group}`; known groups: {known}", &[("group", group), ("known", &known_list(known))]))]
     UnknownGroup { group: String, known: Vec<String> },
     #[error("{flag} {expr}: {reason}")]
     Bad {

@@ -172,3 +172,21 @@ fn fold_expand_round_trip() {
         assert_eq!(back, want, "folded {names:?} into {folded:?}");
     }
 }
+
+#[test]
+fn in_chinese_a_bad_pattern_and_an_unreadable_host_list_say_so_in_chinese() {
+    use crate::lang::{Lang, with};
+    let reversed = expand("web[9-1]").unwrap_err();
+    assert_eq!(reversed.to_string(), "reversed range `9-1` in `web[9-1]`");
+    with(Lang::Zh, || {
+        assert_eq!(reversed.to_string(), "`web[9-1]` 中的范围 `9-1` 写反了");
+        let missing = crate::config::ConfigError::Io {
+            path: "/nonexistent/hosts.toml".into(),
+            err: std::io::Error::from_raw_os_error(2),
+        };
+        assert_eq!(
+            missing.to_string(),
+            "/nonexistent/hosts.toml：无法读取：没有这个文件或目录 (os error 2)"
+        );
+    });
+}

@@ -56,6 +56,8 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
     ("jump host {jump}: {error}", "跳板机 {jump}：{error}"),
     // The operating system's words (std::io::Error), without "(os error N)".
     ("Connection refused", "连接被拒绝"),
+    ("No such file or directory", "没有这个文件或目录"),
+    ("Permission denied", "权限不足"),
     ("Connection reset by peer", "连接被对方重置"),
     ("Network is unreachable", "网络不可达"),
     ("No route to host", "没有到主机的路由"),
