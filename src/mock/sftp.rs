@@ -147,31 +147,9 @@ fn ok(id: u32) -> Status {
 
 /// Sets what the client asked for of mode and times (uid/gid are not the mock's to change).
 async fn apply_attrs(path: &Path, attrs: &FileAttributes) -> Result<(), StatusReply> {
-    use std::os::unix::fs::PermissionsExt;
-    if let Some(mode) = attrs.permissions {
-        let permissions = std::fs::Permissions::from_mode(mode & 0o7777);
-        tokio::fs::set_permissions(path, permissions)
-            .await
-            .map_err(io_status)?;
-    }
-    if let (Some(atime), Some(mtime)) = (attrs.atime, attrs.mtime) {
-        let path = path.to_path_buf();
-        let at = |secs: u32| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.into());
-        let times = std::fs::FileTimes::new()
-            .set_accessed(at(atime))
-            .set_modified(at(mtime));
-        tokio::task::spawn_blocking(move || {
-            std::fs::File::options()
-                .write(true)
-                .open(&path)
-                .or_else(|_| std::fs::File::open(&path))?
-                .set_times(times)
-        })
+    crate::ssh::sftp::keep_locally(path, attrs)
         .await
-        .map_err(|e| StatusCode::Failure.with_message(e.to_string()))?
-        .map_err(io_status)?;
-    }
-    Ok(())
+        .map_err(io_status)
 }
 
 impl russh_sftp::server::Handler for SftpHandler {
@@ -317,12 +295,7 @@ impl russh_sftp::server::Handler for SftpHandler {
             let permissions = std::fs::Permissions::from_mode(mode & 0o7777);
             file.set_permissions(permissions).await.map_err(io_status)?;
         }
-        if let (Some(atime), Some(mtime)) = (attrs.atime, attrs.mtime) {
-            let at =
-                |secs: u32| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.into());
-            let times = std::fs::FileTimes::new()
-                .set_accessed(at(atime))
-                .set_modified(at(mtime));
+        if let Some(times) = crate::ssh::sftp::file_times(&attrs) {
             let std_file = file.try_clone().await.map_err(io_status)?.into_std().await;
             tokio::task::spawn_blocking(move || std_file.set_times(times))
                 .await

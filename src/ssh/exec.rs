@@ -20,9 +20,41 @@ pub struct ExecRequest {
     pub timeout: Duration,
 }
 
+/// The `:CMD` runs a session has going, each cancellable by its run number.
+#[derive(Default)]
+pub(super) struct ExecRuns(Vec<(u64, oneshot::Sender<()>)>);
+
+impl ExecRuns {
+    /// Cancels the runs in `cancel` and starts `requests` on `handle`: returns their
+    /// futures, for the session's loop to drive.
+    pub(super) fn update<'h>(
+        &mut self,
+        handle: &'h client::Handle<ClientHandler>,
+        id: SessionId,
+        events: &mpsc::Sender<SessionEvent>,
+        cancel: &[u64],
+        requests: Vec<ExecRequest>,
+    ) -> Vec<impl Future<Output = ()> + use<'h>> {
+        self.0.retain(|(run, _)| !cancel.contains(run));
+        requests
+            .into_iter()
+            .map(|request| {
+                let (cancel, cancelled) = oneshot::channel();
+                self.0.push((request.run, cancel));
+                run_exec(handle, id, request, events.clone(), cancelled)
+            })
+            .collect()
+    }
+
+    /// Forgets the runs that ended (their receivers are gone).
+    pub(super) fn prune(&mut self) {
+        self.0.retain(|(_, cancel)| !cancel.is_closed());
+    }
+}
+
 /// Runs `request` on a new channel of `handle` and reports it under `id`; ends early with
 /// `Cancelled` when `cancel` fires (or its sender is dropped with the run's entry).
-pub(super) async fn run_exec(
+async fn run_exec(
     handle: &client::Handle<ClientHandler>,
     id: SessionId,
     request: ExecRequest,

@@ -16,7 +16,7 @@ use super::connect::{self, ClientHandler};
 use super::engine::Engine;
 use super::error::{SessionError, TimeoutPhase};
 use super::events::{Prompt, SessionEvent, SessionId, SessionState};
-use super::exec::{ExecRequest, run_exec};
+use super::exec::{ExecRequest, ExecRuns};
 use super::input::{InputQueue, Next};
 use super::target::{Target, Work};
 
@@ -274,7 +274,7 @@ impl SessionActor {
 
         // `:CMD` runs on channels of their own beside the shell, each cancellable by run.
         let mut execs = futures::stream::FuturesUnordered::new();
-        let mut cancels: Vec<(u64, oneshot::Sender<()>)> = Vec::new();
+        let mut runs = ExecRuns::default();
         let mut exit = RemoteExit::default();
         for message in early {
             if let Some(end) = self.on_message(Some(message), &mut exit).await {
@@ -291,16 +291,16 @@ impl SessionActor {
                     if let Some((cols, rows)) = wanted.resize {
                         let _ = writer.window_change(cols.into(), rows.into(), 0, 0).await;
                     }
-                    cancels.retain(|(run, _)| !wanted.cancels.contains(run));
-                    for request in wanted.execs {
-                        let (cancel, cancelled) = oneshot::channel();
-                        cancels.push((request.run, cancel));
-                        let events = self.events.clone();
-                        execs.push(run_exec(handle, self.id, request, events, cancelled));
-                    }
+                    execs.extend(runs.update(
+                        handle,
+                        self.id,
+                        &self.events,
+                        &wanted.cancels,
+                        wanted.execs,
+                    ));
                 }
                 Some(()) = futures::StreamExt::next(&mut execs), if !execs.is_empty() => {
-                    cancels.retain(|(_, cancel)| !cancel.is_closed());
+                    runs.prune();
                 }
                 written = &mut input_task, if writing => {
                     writing = false;
@@ -348,7 +348,7 @@ impl SessionActor {
             return Ok(RemoteExit::default());
         }
         let mut execs = futures::stream::FuturesUnordered::new();
-        let mut cancels: Vec<(u64, oneshot::Sender<()>)> = Vec::new();
+        let mut runs = ExecRuns::default();
         // The stream's reader does not fail the requests waiting on it when the connection
         // drops; the session notices and fails, so the front end need not wait them out.
         let mut watch = tokio::time::interval(CLOSED_POLL);
@@ -366,16 +366,16 @@ impl SessionActor {
                     if wanted.close {
                         return Ok(RemoteExit::default());
                     }
-                    cancels.retain(|(run, _)| !wanted.cancels.contains(run));
-                    for request in wanted.execs {
-                        let (cancel, cancelled) = oneshot::channel();
-                        cancels.push((request.run, cancel));
-                        let events = self.events.clone();
-                        execs.push(run_exec(handle, self.id, request, events, cancelled));
-                    }
+                    execs.extend(runs.update(
+                        handle,
+                        self.id,
+                        &self.events,
+                        &wanted.cancels,
+                        wanted.execs,
+                    ));
                 }
                 Some(()) = futures::StreamExt::next(&mut execs), if !execs.is_empty() => {
-                    cancels.retain(|(_, cancel)| !cancel.is_closed());
+                    runs.prune();
                 }
             }
         }

@@ -193,17 +193,26 @@ fn kept_attributes(meta: &std::fs::Metadata) -> FileAttributes {
     attrs
 }
 
-/// Sets a local path's mode and times from the remote's attributes (`pull -p`).
-async fn keep_locally(path: &Path, attrs: &FileAttributes) -> std::io::Result<()> {
+/// The access and modification times `attrs` carries (the access time falls back to the
+/// modification time), as a local file takes them.
+pub fn file_times(attrs: &FileAttributes) -> Option<std::fs::FileTimes> {
+    let at = |secs: u32| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.into());
+    let mtime = attrs.mtime?;
+    Some(
+        std::fs::FileTimes::new()
+            .set_accessed(at(attrs.atime.unwrap_or(mtime)))
+            .set_modified(at(mtime)),
+    )
+}
+
+/// Sets a local path's mode and times from SFTP attributes (`pull -p`, and the mock's
+/// `setstat`).
+pub async fn keep_locally(path: &Path, attrs: &FileAttributes) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let path = path.to_path_buf();
-    let (mode, atime, mtime) = (attrs.permissions, attrs.atime, attrs.mtime);
+    let (mode, times) = (attrs.permissions, file_times(attrs));
     tokio::task::spawn_blocking(move || {
-        let at = |secs: u32| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.into());
-        if let Some(mtime) = mtime {
-            let times = std::fs::FileTimes::new()
-                .set_accessed(at(atime.unwrap_or(mtime)))
-                .set_modified(at(mtime));
+        if let Some(times) = times {
             std::fs::File::open(&path)?.set_times(times)?;
         }
         if let Some(mode) = mode {

@@ -157,26 +157,30 @@ fn fit(items: &mut [Item], width: usize) {
 /// `text` in `width` display columns: its start (what happened, to which host) and its end
 /// (a file name, the key that helps) kept, the middle given up for an ellipsis.
 pub(super) fn squeeze(text: &str, width: usize) -> String {
-    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    use unicode_width::UnicodeWidthStr;
     if text.width() <= width {
         return text.to_string();
     }
-    let keep = |chars: &mut dyn Iterator<Item = char>, mut room: usize| {
-        let mut kept = String::new();
-        for c in chars {
-            let w = c.width().unwrap_or(0);
-            if w > room {
-                break;
-            }
-            room -= w;
-            kept.push(c);
-        }
-        kept
-    };
     let room = width.saturating_sub(1);
-    let head = keep(&mut text.chars(), room - room / 2);
-    let tail = keep(&mut text.chars().rev(), room - head.width());
+    let head = take_width(text.chars(), room - room / 2);
+    let tail = take_width(text.chars().rev(), room - head.width());
     format!("{head}…{}", tail.chars().rev().collect::<String>())
+}
+
+/// The leading `chars` that fit in `width` display columns.
+pub(super) fn take_width(chars: impl Iterator<Item = char>, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar;
+    let mut room = width;
+    let mut kept = String::new();
+    for c in chars {
+        let w = c.width().unwrap_or(0);
+        if w > room {
+            break;
+        }
+        room -= w;
+        kept.push(c);
+    }
+    kept
 }
 
 fn count_forms(ready: usize, failed: usize, total: usize) -> Vec<Vec<Span<'static>>> {

@@ -123,16 +123,5 @@ fn last_line(pane: &Pane) -> String {
 /// The start of `text` that fits in `width` columns (the end is what gives way here: the
 /// start of a line says most).
 fn cut_end(text: &str, width: usize) -> String {
-    use unicode_width::UnicodeWidthChar;
-    let mut room = width;
-    let mut kept = String::new();
-    for c in text.chars() {
-        let w = c.width().unwrap_or(0);
-        if w > room {
-            break;
-        }
-        room -= w;
-        kept.push(c);
-    }
-    kept
+    super::bars::take_width(text.chars(), width)
 }
