@@ -57,6 +57,9 @@ impl Default for RecordOptions {
     }
 }
 
+/// How long quitting waits for the writer thread to write out what it was given.
+const FINISH_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What the writer thread is asked to do.
 enum Job {
     StartCast {
@@ -104,7 +107,8 @@ pub struct Recorder {
     casting: HashSet<SessionId>,
     logging: HashSet<SessionId>,
     jobs: Option<std::sync::mpsc::Sender<Job>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    /// Closed by the writer thread as it ends: what [`Recorder::finish`] waits on.
+    done: Option<std::sync::mpsc::Receiver<()>>,
     report: UnboundedSender<Finished>,
     /// After [`Recorder::finish`] nothing starts the thread again.
     ended: bool,
@@ -117,7 +121,7 @@ impl Recorder {
             casting: HashSet::new(),
             logging: HashSet::new(),
             jobs: None,
-            thread: None,
+            done: None,
             report,
             ended: false,
         }
@@ -135,12 +139,16 @@ impl Recorder {
             let (tx, rx) = std::sync::mpsc::channel();
             let report = self.report.clone();
             let options = self.options.clone();
+            let (done_tx, done) = std::sync::mpsc::channel::<()>();
             let spawned = std::thread::Builder::new()
                 .name("mtssh-record".into())
-                .spawn(move || writer::run(rx, options, report));
+                .spawn(move || {
+                    writer::run(rx, options, report);
+                    drop(done_tx);
+                });
             match spawned {
-                Ok(thread) => {
-                    self.thread = Some(thread);
+                Ok(_) => {
+                    self.done = Some(done);
                     self.jobs = Some(tx);
                 }
                 Err(e) => {
@@ -250,8 +258,16 @@ impl Recorder {
         self.casting.clear();
         self.logging.clear();
         self.jobs = None;
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        // A writer stuck on a hung file system must not keep the program from quitting.
+        if let Some(done) = self.done.take()
+            && let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = done.recv_timeout(FINISH_WAIT)
+        {
+            let why = trf(
+                "recordings and logs: the writer did not finish within {secs} s; their last output may be missing",
+                &[("secs", &FINISH_WAIT.as_secs())],
+            );
+            tracing::warn!("{why}");
+            eprint!("mtssh: {why}\r\n");
         }
     }
 }

@@ -2,6 +2,10 @@
 //! session names are values, never translated.
 
 pub(super) const TEXTS: &[(&str, &str)] = &[
+    (
+        "recordings and logs: the writer did not finish within {secs} s; their last output may be missing",
+        "录制和日志：写入线程 {secs} 秒内没有写完，最后的输出可能缺失",
+    ),
     ("{name}: recording to {to}", "{name}：正在录制到 {to}"),
     ("{name}: not recorded: {why}", "{name}：未录制：{why}"),
     (
