@@ -85,6 +85,12 @@ pub struct Cli {
     /// `shell_integration`; without MODE, auto.
     #[arg(long, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "auto", value_parser = shell_integration_mode)]
     pub shell_integration: Option<ShellIntegration>,
+    /// Every pane tries again by itself after a lost connection (a dropped network, a
+    /// killed server process), as the host list's `reconnect = "auto"`: 1 s, 2 s, 4 s ... up
+    /// to 30 s apart, `reconnect_tries` times (10) before it gives up; the scrollback stays.
+    /// Never after an exit, a failed login or a changed host key.
+    #[arg(long)]
+    pub reconnect: bool,
     /// Language of what mtssh says: the TUI, run's summary and errors, bench's table and
     /// charts, the mock's console and practice shell (en or zh). Default: zh when LC_ALL,
     /// LC_MESSAGES or LANG starts with zh, else en. Goes before or after the subcommand.
@@ -113,6 +119,7 @@ impl Cli {
             input_limit: self.input_limit as usize * 1024 * 1024,
             safety: self.safety(),
             shell_integration: self.shell_integration,
+            reconnect: self.reconnect,
         }
     }
 

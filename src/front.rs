@@ -27,6 +27,8 @@ pub struct TuiOptions {
     pub safety: crate::app::safe::Safety,
     /// `--shell-integration`: overrides every host's own setting.
     pub shell_integration: Option<crate::ssh::shell_integration::ShellIntegration>,
+    /// `--reconnect`: every pane reconnects by itself (tries as each host's list says).
+    pub reconnect: bool,
 }
 
 pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
@@ -60,6 +62,11 @@ pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
     if let Some(mode) = tui.shell_integration {
         for target in &mut sessions {
             target.shell_integration = mode;
+        }
+    }
+    if tui.reconnect {
+        for target in &mut sessions {
+            target.reconnect.mode = crate::ssh::reconnect::ReconnectMode::Auto;
         }
     }
     let add_host_template = sessions.first().cloned();

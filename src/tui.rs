@@ -348,14 +348,16 @@ where
                     clock.changed(Instant::now());
                 }
                 let mut todo: Vec<Effect> = msgs.into_iter().flat_map(|m| app.update(m)).collect();
-                // Panes hiding output need the clock; a tick is drawn only when it let held
-                // output through, not 100 times a second while the panes wait.
-                if app.hiding() {
-                    let before = app.panes_hiding();
-                    todo.extend(app.update(Msg::Tick(Instant::now().into_std())));
-                    if app.panes_hiding() != before {
+                // Panes hiding output or waiting to reconnect need the clock; a tick is drawn
+                // only when it let held output through, started a try or moved a countdown,
+                // not 100 times a second while the panes wait.
+                if app.needs_clock() {
+                    let before = (app.panes_hiding(), app.retry_countdown());
+                    let ticked = app.update(Msg::Tick(Instant::now().into_std()));
+                    if (app.panes_hiding(), app.retry_countdown()) != before || !ticked.is_empty() {
                         clock.changed(Instant::now());
                     }
+                    todo.extend(ticked);
                 }
                 todo
             }

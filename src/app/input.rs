@@ -266,7 +266,7 @@ impl App {
             return Vec::new();
         }
         self.panes_epoch += 1;
-        vec![reconnect(pane)]
+        vec![super::retry::reconnect(pane, 0)]
     }
 
     /// Shift-F5: reconnects every pane whose session failed or closed.
@@ -275,7 +275,7 @@ impl App {
             .panes
             .iter_mut()
             .filter(|p| !p.is_live())
-            .map(reconnect)
+            .map(|pane| super::retry::reconnect(pane, 0))
             .collect();
         self.panes_epoch += 1;
         self.notice = Some(match effects.len() {
@@ -492,13 +492,4 @@ pub(super) fn edit_key(editor: &mut LineEditor, code: KeyCode, history: bool) {
 /// A paste's first line, whichever line break the terminal sent.
 fn first_line(text: &str) -> &str {
     text.split(['\r', '\n']).next().unwrap_or_default()
-}
-
-/// Starts a pane's session again; its scrollback stays, a dim line marks the new start.
-fn reconnect(pane: &mut super::pane::Pane) -> Effect {
-    pane.state = crate::ssh::SessionState::Connecting;
-    pane.exit_status = None;
-    pane.scroll_to_live();
-    pane.process(b"\r\n\x1b[2m--- reconnecting ---\x1b[0m\r\n");
-    Effect::Reconnect { id: pane.id }
 }

@@ -22,6 +22,9 @@ mod reflow;
 pub mod result;
 pub mod results;
 pub mod results_diff;
+pub mod retry;
+#[cfg(test)]
+mod retry_tests;
 pub mod safe;
 pub mod select;
 #[cfg(test)]
@@ -83,8 +86,8 @@ pub enum Msg {
     /// Open one pane per entry, in order; each gets an [`Effect::Connect`] at the size it
     /// has once the layout holds them all.
     OpenPanes(Vec<NewPane>),
-    /// The loop's clock, while some pane hides output ([`App::hiding`]): held output past
-    /// its deadline shows.
+    /// The loop's clock, while some pane hides output or waits to reconnect
+    /// ([`App::needs_clock`]): held output past its deadline shows, due tries start.
     Tick(std::time::Instant),
     /// A pane's recording could not start or was stopped by a failure: why, for the
     /// status bar.
@@ -103,6 +106,8 @@ pub struct NewPane {
     pub ticket: u64,
     pub name: String,
     pub shell_integration: crate::ssh::shell_integration::ShellIntegration,
+    /// Whether the pane reconnects by itself after a lost connection.
+    pub reconnect: crate::ssh::reconnect::ReconnectPolicy,
 }
 
 /// What the model asks the outside world to do.
@@ -278,6 +283,8 @@ pub struct App {
     /// The panes by name, for the overview's order: emptied when the panes change, built
     /// again at the end of the update (or on the fly until then).
     name_order: overview::NameOrder,
+    /// The loop's time at its last [`Msg::Tick`]: what reconnect countdowns count from.
+    pub(crate) now: Option<std::time::Instant>,
 }
 
 impl App {
@@ -308,6 +315,7 @@ impl App {
             groups_cache: Default::default(),
             view_choice: Default::default(),
             name_order: Default::default(),
+            now: None,
         }
     }
 
@@ -316,7 +324,7 @@ impl App {
     /// Returns its id and the resizes the other panes need now that the grid changed; the
     /// new pane's size is [`App::pty_size`].
     pub fn add_pane(&mut self, name: impl Into<String>) -> (SessionId, Vec<Effect>) {
-        let id = self.push_pane(name.into(), Default::default());
+        let id = self.push_pane(name.into(), Default::default(), Default::default());
         self.name_order = Default::default();
         let mut effects = self.relayout();
         effects.retain(|e| !matches!(e, Effect::Resize { id: rid, .. } if *rid == id));
@@ -327,14 +335,16 @@ impl App {
         &mut self,
         name: String,
         shell_integration: crate::ssh::shell_integration::ShellIntegration,
+        reconnect: crate::ssh::reconnect::ReconnectPolicy,
     ) -> SessionId {
         let id = self.next_id;
         self.next_id += 1;
         self.panes_epoch += 1;
         self.planned_panes = self.planned_panes.max(self.panes.len() + 1);
         let scrollback = pane::scrollback_per_pane(self.planned_panes);
-        self.panes
-            .push(Pane::new(id, name, scrollback).with_shell_integration(shell_integration));
+        let mut pane = Pane::new(id, name, scrollback).with_shell_integration(shell_integration);
+        pane.reconnect = reconnect;
+        self.panes.push(pane);
         id
     }
 
@@ -344,7 +354,10 @@ impl App {
     fn open_panes(&mut self, new: Vec<NewPane>) -> Vec<Effect> {
         let opened: Vec<(u64, SessionId)> = new
             .into_iter()
-            .map(|p| (p.ticket, self.push_pane(p.name, p.shell_integration)))
+            .map(|p| {
+                let id = self.push_pane(p.name, p.shell_integration, p.reconnect);
+                (p.ticket, id)
+            })
             .collect();
         self.name_order = Default::default();
         let mut resizes = self.relayout();
@@ -586,17 +599,21 @@ impl App {
                 self.notice = Some(text);
                 Vec::new()
             }
-            Msg::Tick(now) => self
-                .panes
-                .iter_mut()
-                .filter_map(|pane| {
-                    let bytes = pane.tick(now);
-                    (!bytes.is_empty()).then(|| Effect::Send {
-                        id: pane.id,
-                        bytes: bytes.into(),
+            Msg::Tick(now) => {
+                let mut effects: Vec<Effect> = self
+                    .panes
+                    .iter_mut()
+                    .filter_map(|pane| {
+                        let bytes = pane.tick(now);
+                        (!bytes.is_empty()).then(|| Effect::Send {
+                            id: pane.id,
+                            bytes: bytes.into(),
+                        })
                     })
-                })
-                .collect(),
+                    .collect();
+                effects.extend(self.retry_tick(now));
+                effects
+            }
             Msg::RecordStopped { id, why } => self.recording_stopped(id, why),
             Msg::Lag(lag) => {
                 self.lag = Some(lag);
@@ -627,8 +644,11 @@ impl App {
                     if state.is_finished() {
                         pane.session_ended();
                     }
-                    pane.state = state;
                     self.panes_epoch += 1;
+                    self.retry_state(id, &state);
+                    if let Some(pane) = self.pane_mut(id) {
+                        pane.state = state;
+                    }
                 }
                 Vec::new()
             }

@@ -46,6 +46,10 @@ pub struct Pane {
     hider: Hider,
     /// The loop records this session (asciicast): the title shows ● REC.
     pub recording: bool,
+    /// Whether the pane reconnects by itself after a lost connection, and how often.
+    pub reconnect: crate::ssh::reconnect::ReconnectPolicy,
+    /// Where the pane is in reconnecting.
+    pub retry: super::retry::Retry,
 }
 
 impl Pane {
@@ -65,6 +69,8 @@ impl Pane {
             installed: false,
             hider: Hider::default(),
             recording: false,
+            reconnect: Default::default(),
+            retry: Default::default(),
         }
     }
 
@@ -255,9 +261,11 @@ impl Pane {
         !self.state.is_finished()
     }
 
-    /// Selected and live: the broadcast line reaches it.
+    /// Selected, live and not coming back from a lost connection: the broadcast line
+    /// reaches it. A pane that is down leaves the broadcast without losing its selection,
+    /// and rejoins once its new session is ready.
     pub fn is_target(&self) -> bool {
-        self.in_broadcast && self.is_live()
+        self.in_broadcast && self.is_live() && !self.retry.is_active()
     }
 
     /// The group a pane belongs to: its name without the trailing number (`web03` → `web`).

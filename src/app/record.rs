@@ -95,6 +95,7 @@ mod tests {
                 ticket: i,
                 name: format!("web{i}"),
                 shell_integration: Default::default(),
+                reconnect: Default::default(),
             })
             .collect();
         let opened = app.update(Msg::OpenPanes(new));

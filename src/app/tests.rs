@@ -507,6 +507,7 @@ fn opened_panes_connect_at_their_size_in_the_full_grid() {
         ticket,
         name: name.into(),
         shell_integration: Default::default(),
+        reconnect: Default::default(),
     };
     let effects = app.update(Msg::OpenPanes(vec![new(7, "a"), new(8, "b")]));
     let connects: Vec<_> = effects
@@ -619,6 +620,7 @@ fn shell_integration_types_its_line_once_and_hides_its_echo_until_the_sentinel()
         ticket: 1,
         name: "h".into(),
         shell_integration: ShellIntegration::Bash,
+        reconnect: Default::default(),
     }]));
     let id = app.panes[0].id;
     let effects = app.update(Msg::Output {

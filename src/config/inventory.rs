@@ -381,6 +381,13 @@ impl Builder {
                 .shell_integration
                 .or(defaults.shell_integration)
                 .unwrap_or_default(),
+            reconnect: crate::ssh::reconnect::ReconnectPolicy {
+                mode: entry.reconnect.or(defaults.reconnect).unwrap_or_default(),
+                tries: entry
+                    .reconnect_tries
+                    .or(defaults.reconnect_tries)
+                    .unwrap_or(crate::ssh::reconnect::DEFAULT_RECONNECT_TRIES),
+            },
         })
     }
 

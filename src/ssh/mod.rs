@@ -17,6 +17,7 @@ pub mod input;
 pub mod known_hosts;
 pub mod pattern;
 mod proxy;
+pub mod reconnect;
 mod session;
 pub mod sftp;
 pub mod shell_integration;

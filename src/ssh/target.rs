@@ -61,6 +61,8 @@ impl FromStr for HostKeyCheck {
 pub struct Target {
     /// The OSC 133 hook the pane's shell gets typed in once it is ready (the TUI only).
     pub shell_integration: ShellIntegration,
+    /// Whether the TUI's pane tries again by itself after a lost connection (the TUI only).
+    pub reconnect: super::reconnect::ReconnectPolicy,
     /// The name shown to the user (pane title, report row).
     pub name: String,
     pub host: String,
@@ -156,6 +158,7 @@ impl Target {
             jump: None,
             proxy: None,
             shell_integration: ShellIntegration::Off,
+            reconnect: Default::default(),
         }
     }
 

@@ -155,11 +155,13 @@ impl EffectRunner {
                 self.next_ticket += 1;
                 let name = target.name.clone();
                 let shell_integration = target.shell_integration;
+                let reconnect = target.reconnect;
                 self.opening.insert(ticket, target);
                 NewPane {
                     ticket,
                     name,
                     shell_integration,
+                    reconnect,
                 }
             })
             .collect();

@@ -59,6 +59,8 @@ enum Slot {
     Staged,
     /// Panes showing a password prompt.
     Asking,
+    /// Panes down and reconnecting by themselves, or given up.
+    Down,
     Mock,
     Threads,
     Lag,
@@ -77,6 +79,7 @@ const GIVE_WAY: &[Slot] = &[
     Slot::Mock,
     Slot::Lag,
     Slot::Asking,
+    Slot::Down,
     Slot::Mouse,
     Slot::Zoom,
     Slot::Targets,
@@ -273,6 +276,9 @@ fn status_items(app: &App, layout: &PaneLayout) -> Vec<Item> {
         let style = Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD);
         items.push(Item::one(Slot::Asking, Span::styled(text, style)));
     }
+    if let Some(down) = down_forms(app) {
+        items.push(Item::new(Slot::Down, down));
+    }
     if let Some(notice) = &app.notice {
         let style = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
         items.push(Item::one(Slot::Notice, Span::styled(notice.clone(), style)));
@@ -412,4 +418,30 @@ mod tests {
         assert_eq!(scroll_to_cursor("abcdef", "abcdef", 4), ("def", 3));
         assert_eq!(scroll_to_cursor("中文字符", "中文字符", 5), ("字符", 4));
     }
+}
+
+/// "2 down, retrying · 1 gave up" (and "2↻ 1✗" when short of room): panes out of the
+/// broadcast until they are back.
+fn down_forms(app: &App) -> Option<Vec<Vec<Span<'static>>>> {
+    let (retrying, gave_up) = app.down_counts();
+    if retrying + gave_up == 0 {
+        return None;
+    }
+    let mut long = Vec::new();
+    let mut short = Vec::new();
+    if retrying > 0 {
+        long.push(trf("{n} down, retrying", &[("n", &retrying)]));
+        short.push(format!("{retrying}↻"));
+    }
+    if gave_up > 0 {
+        long.push(trf("{n} gave up", &[("n", &gave_up)]));
+        short.push(format!("{gave_up}✗"));
+    }
+    let style = Style::new()
+        .fg(Color::LightRed)
+        .add_modifier(Modifier::BOLD);
+    Some(vec![
+        vec![Span::styled(long.join(" · "), style)],
+        vec![Span::styled(short.join(" "), style)],
+    ])
 }

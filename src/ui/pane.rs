@@ -37,16 +37,27 @@ fn state_text(pane: &Pane) -> String {
 }
 
 /// "● name ✓ │ state ● REC ⇡ 1.2 MB": the badge is the last command's ([`badge`]), the arrow shows input not yet taken; the dot says whether broadcast input reaches the pane (○ = it does not).
-fn title(pane: &Pane) -> Line<'static> {
+fn title(pane: &Pane, retry: Option<String>) -> Line<'static> {
     let marker = if pane.in_broadcast { "● " } else { "○ " };
     let mut spans = vec![
         Span::raw(" "),
         Span::raw(marker),
         Span::styled(pane.name.clone(), Style::new().add_modifier(Modifier::BOLD)),
         Span::raw(" │ "),
-        Span::styled(state_text(pane), Style::new().fg(state_color(&pane.state))),
-        Span::raw(" "),
     ];
+    // Before the state, whose error sentence may be long: the countdown is what changes.
+    if let Some(retry) = retry {
+        let style = Style::new()
+            .fg(Color::LightRed)
+            .add_modifier(Modifier::BOLD);
+        spans.push(Span::styled(retry, style));
+        spans.push(Span::raw(" │ "));
+    }
+    spans.push(Span::styled(
+        state_text(pane),
+        Style::new().fg(state_color(&pane.state)),
+    ));
+    spans.push(Span::raw(" "));
     // Right after the name: the first thing cut off in a small pane is the state, not this.
     if let Some(result) = pane.last_result() {
         let (text, color) = badge(result.status);
@@ -110,7 +121,7 @@ pub fn draw_pane(frame: &mut Frame, app: &App, index: usize, rect: Rect) {
         .borders(Borders::ALL)
         .border_type(border_type)
         .border_style(style)
-        .title(title(pane));
+        .title(title(pane, app.retry_label(pane)));
     let offset = pane.scroll_offset();
     if offset > 0 {
         let note = trf(" ↑{offset} Shift-End: live ", &[("offset", &offset)]);

@@ -123,6 +123,8 @@ impl<'a> Builder<'a> {
             proxy_command,
             groups_command: raw.groups_command.map(|s| s.0),
             shell_integration: raw.shell_integration,
+            reconnect: raw.reconnect,
+            reconnect_tries: raw.reconnect_tries,
         })
     }
 
@@ -193,6 +195,8 @@ impl<'a> Builder<'a> {
                 jump: jump.clone(),
                 proxy_command: proxy_command.clone(),
                 shell_integration: raw.shell_integration,
+                reconnect: raw.reconnect,
+                reconnect_tries: raw.reconnect_tries,
             })
             .collect())
     }

@@ -48,6 +48,7 @@ mod select;
 #[cfg(test)]
 mod tests;
 
+pub use crate::ssh::reconnect::ReconnectMode;
 pub use crate::ssh::shell_integration::ShellIntegration;
 pub use crate::ssh::{HostKeyCheck, ParseHostKeyCheckError};
 use build::Builder;
@@ -55,6 +56,13 @@ use errors::serde_error;
 pub use select::{Inputs, Query, SelectError, Selection, select};
 
 impl<'de> Deserialize<'de> for ShellIntegration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for ReconnectMode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         s.parse().map_err(de::Error::custom)
@@ -93,6 +101,11 @@ pub struct Defaults {
     pub groups_command: Option<String>,
     /// The OSC 133 hook every host without its own setting gets in its shell.
     pub shell_integration: Option<ShellIntegration>,
+    /// `reconnect = "auto"`: every host without its own setting tries again by itself after
+    /// a lost connection (the TUI).
+    pub reconnect: Option<ReconnectMode>,
+    /// `reconnect_tries`: the cap on automatic tries in a row.
+    pub reconnect_tries: Option<u32>,
 }
 
 /// One host after range expansion. Unset fields fall back to [`Defaults`].
@@ -110,6 +123,8 @@ pub struct HostEntry {
     /// A ProxyCommand, tokens checked but not expanded; never set together with `jump`.
     pub proxy_command: Option<String>,
     pub shell_integration: Option<ShellIntegration>,
+    pub reconnect: Option<ReconnectMode>,
+    pub reconnect_tries: Option<u32>,
 }
 
 impl HostEntry {
@@ -128,6 +143,8 @@ impl HostEntry {
             jump: None,
             proxy_command: None,
             shell_integration: None,
+            reconnect: None,
+            reconnect_tries: None,
         }
     }
 }
@@ -147,6 +164,8 @@ impl fmt::Debug for HostEntry {
             .field("jump", &self.jump)
             .field("proxy_command", &self.proxy_command)
             .field("shell_integration", &self.shell_integration)
+            .field("reconnect", &self.reconnect)
+            .field("reconnect_tries", &self.reconnect_tries)
             .finish()
     }
 }
@@ -176,6 +195,8 @@ const DEFAULTS_KEYS: &[&str] = &[
     "proxy_command",
     "groups_command",
     "shell_integration",
+    "reconnect",
+    "reconnect_tries",
 ];
 const HOST_KEYS: &[&str] = &[
     "name",
@@ -189,6 +210,8 @@ const HOST_KEYS: &[&str] = &[
     "jump",
     "proxy_command",
     "shell_integration",
+    "reconnect",
+    "reconnect_tries",
 ];
 
 #[derive(Deserialize)]
@@ -216,6 +239,8 @@ struct RawDefaults {
     proxy_command: Option<Spanned<NonEmpty>>,
     groups_command: Option<NonEmpty>,
     shell_integration: Option<ShellIntegration>,
+    reconnect: Option<ReconnectMode>,
+    reconnect_tries: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -233,6 +258,8 @@ struct RawHost {
     jump: Option<NonEmpty>,
     proxy_command: Option<Spanned<NonEmpty>>,
     shell_integration: Option<ShellIntegration>,
+    reconnect: Option<ReconnectMode>,
+    reconnect_tries: Option<u32>,
 }
 
 /// A string that must not be empty: an empty user or path is always a

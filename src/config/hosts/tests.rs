@@ -25,6 +25,8 @@ known_hosts = "~/.ssh/known_hosts"
 host_key_check = "accept-new"
 jump = "bastion"
 shell_integration = "auto"
+reconnect = "auto"
+reconnect_tries = 5
 
 [[hosts]]
 name = "web[01-03]"
@@ -40,6 +42,7 @@ jump = "gw"
 name = "db"
 password = "hunter2"
 shell_integration = "bash"
+reconnect = "manual"
 groups = ["prod"]
 proxy_command = "ssh -W %h:%p gw # 100%%"
 "#;
@@ -77,6 +80,8 @@ fn parses_everything() {
             proxy_command: None,
             groups_command: None,
             shell_integration: Some(ShellIntegration::Auto),
+            reconnect: Some(ReconnectMode::Auto),
+            reconnect_tries: Some(5),
         }
     );
     let pairs: Vec<(&str, &str, Option<u16>)> = f
@@ -103,7 +108,9 @@ fn parses_everything() {
     assert_eq!(f.hosts[3].jump, None);
     assert_eq!(f.hosts[3].shell_integration, Some(ShellIntegration::Bash));
     assert_eq!(f.hosts[0].shell_integration, None);
-    insta::assert_snapshot!(f.warnings.join("\n"), @"hosts.toml:27:12: [[hosts]] #2 stores a `password` in plain text; prefer `password_env` naming an environment variable that holds it");
+    assert_eq!(f.hosts[3].reconnect, Some(ReconnectMode::Manual));
+    assert_eq!(f.hosts[0].reconnect, None);
+    insta::assert_snapshot!(f.warnings.join("\n"), @"hosts.toml:29:12: [[hosts]] #2 stores a `password` in plain text; prefer `password_env` naming an environment variable that holds it");
 }
 
 #[test]
@@ -202,7 +209,8 @@ fn key_lists_match_structs() {
             "port" | "connect_timeout" | "command_timeout" => "1",
             "host_key_check" => "\"off\"",
             "kex_algorithms" => "\"curve25519-sha256\"",
-            "shell_integration" => "\"auto\"",
+            "shell_integration" | "reconnect" => "\"auto\"",
+            "reconnect_tries" => "3",
             _ => "\"x\"",
         };
         text.push_str(&format!("{k} = {v}\n"));
@@ -213,6 +221,8 @@ fn key_lists_match_structs() {
             "port" => "1",
             "groups" => "[\"g\"]",
             "shell_integration" => "\"zsh\"",
+            "reconnect" => "\"manual\"",
+            "reconnect_tries" => "3",
             _ => "\"x\"",
         };
         text.push_str(&format!("{k} = {v}\n"));

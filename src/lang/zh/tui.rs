@@ -12,6 +12,24 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
     ),
     ("reconnecting 1 pane", "正在重连 1 个窗格"),
     ("reconnecting {n} panes", "正在重连 {n} 个窗格"),
+    // Reconnecting by itself (`reconnect = "auto"`): pane lines, titles, status bar.
+    ("--- reconnecting ---", "--- 正在重连 ---"),
+    ("--- reconnected at {time} ---", "--- 已于 {time} 重连 ---"),
+    (
+        "retrying in {secs} s (try {attempt}/{tries})",
+        "{secs} 秒后重试（第 {attempt}/{tries} 次）",
+    ),
+    (
+        "reconnecting (try {attempt}/{tries})",
+        "正在重连（第 {attempt}/{tries} 次）",
+    ),
+    ("gave up after {tries} tries", "{tries} 次重试后放弃"),
+    (
+        "{name}: gave up reconnecting after {tries} tries; F5 tries again",
+        "{name}：{tries} 次重连失败，已放弃；F5 再试",
+    ),
+    ("{n} down, retrying", "{n} 个断开，重试中"),
+    ("{n} gave up", "{n} 个已放弃"),
     ("KEYS", "按键"),
     ("FOCUS", "焦点"),
     ("mock starting…", "模拟服务器启动中…"),
