@@ -18,6 +18,7 @@ mod mock_server;
 mod prompt_answers;
 mod proxy;
 mod pty;
+mod reconnect;
 mod recording;
 mod reliability;
 mod results_e2e;
