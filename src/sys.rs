@@ -393,6 +393,25 @@ pub fn create_numbered_file(
     anyhow::bail!("{} has no free name for {}", dir.display(), name(1))
 }
 
+/// `at` as the local time of day, `14:03:27` (the zone the process runs in, `TZ`
+/// included); UTC when the C library cannot say.
+pub fn local_time_of_day(at: std::time::SystemTime) -> String {
+    let secs = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let time = libc::time_t::try_from(secs).unwrap_or_default();
+    // SAFETY: localtime_r writes only into `tm`, which lives for the call; a zeroed `tm` is
+    // a valid value of the plain C struct.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let ok = unsafe { !libc::localtime_r(&time, &mut tm).is_null() };
+    if ok {
+        format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec)
+    } else {
+        let rest = secs % 86_400;
+        format!("{:02}:{:02}:{:02}", rest / 3600, rest / 60 % 60, rest % 60)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,24 +514,5 @@ mod tests {
         assert!(e.to_string().contains("a directory"), "{e}");
         let missing = read_file_capped(&dir.path().join("nope"), 4).unwrap_err();
         assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
-    }
-}
-
-/// `at` as the local time of day, `14:03:27` (the zone the process runs in, `TZ`
-/// included); UTC when the C library cannot say.
-pub fn local_time_of_day(at: std::time::SystemTime) -> String {
-    let secs = at
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let time = libc::time_t::try_from(secs).unwrap_or_default();
-    // SAFETY: localtime_r writes only into `tm`, which lives for the call; a zeroed `tm` is
-    // a valid value of the plain C struct.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    let ok = unsafe { !libc::localtime_r(&time, &mut tm).is_null() };
-    if ok {
-        format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec)
-    } else {
-        let rest = secs % 86_400;
-        format!("{:02}:{:02}:{:02}", rest / 3600, rest / 60 % 60, rest % 60)
     }
 }

@@ -394,32 +394,6 @@ pub fn scroll_to_cursor<'a>(text: &'a str, before: &str, width: u16) -> (&'a str
     (&text[start..], cursor as u16)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn squeezed_text_keeps_both_ends_within_its_width() {
-        assert_eq!(squeeze("short", 10), "short");
-        assert_eq!(
-            squeeze("saved to /home/test/mtssh-web01.txt", 20),
-            "saved to /…web01.txt"
-        );
-        assert_eq!(squeeze("主机已连接成功", 8), "主机…功");
-        for width in 0..40 {
-            let cut = squeeze("web01: session ended with 1.2 MB of input unsent", width);
-            assert!(unicode_width::UnicodeWidthStr::width(cut.as_str()) <= width.max(1));
-        }
-    }
-
-    #[test]
-    fn long_lines_scroll_to_keep_the_cursor_visible() {
-        assert_eq!(scroll_to_cursor("abc", "ab", 10), ("abc", 2));
-        assert_eq!(scroll_to_cursor("abcdef", "abcdef", 4), ("def", 3));
-        assert_eq!(scroll_to_cursor("中文字符", "中文字符", 5), ("字符", 4));
-    }
-}
-
 /// "2 down, retrying · 1 gave up" (and "2↻ 1✗" when short of room): panes out of the
 /// broadcast until they are back.
 fn down_forms(app: &App) -> Option<Vec<Vec<Span<'static>>>> {
@@ -444,4 +418,30 @@ fn down_forms(app: &App) -> Option<Vec<Vec<Span<'static>>>> {
         vec![Span::styled(long.join(" · "), style)],
         vec![Span::styled(short.join(" "), style)],
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn squeezed_text_keeps_both_ends_within_its_width() {
+        assert_eq!(squeeze("short", 10), "short");
+        assert_eq!(
+            squeeze("saved to /home/test/mtssh-web01.txt", 20),
+            "saved to /…web01.txt"
+        );
+        assert_eq!(squeeze("主机已连接成功", 8), "主机…功");
+        for width in 0..40 {
+            let cut = squeeze("web01: session ended with 1.2 MB of input unsent", width);
+            assert!(unicode_width::UnicodeWidthStr::width(cut.as_str()) <= width.max(1));
+        }
+    }
+
+    #[test]
+    fn long_lines_scroll_to_keep_the_cursor_visible() {
+        assert_eq!(scroll_to_cursor("abc", "ab", 10), ("abc", 2));
+        assert_eq!(scroll_to_cursor("abcdef", "abcdef", 4), ("def", 3));
+        assert_eq!(scroll_to_cursor("中文字符", "中文字符", 5), ("字符", 4));
+    }
 }
