@@ -11,6 +11,8 @@ mod results;
 #[cfg(test)]
 mod results_tests;
 #[cfg(test)]
+mod retry_tests;
+#[cfg(test)]
 mod safe_tests;
 #[cfg(test)]
 mod tests;
