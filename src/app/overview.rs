@@ -40,6 +40,10 @@ pub enum Standing {
 const STANDINGS: usize = 4;
 
 pub fn standing(pane: &Pane) -> Standing {
+    // Connecting again after a lost connection is still down: it sorts with the failures.
+    if pane.retry.is_retrying() {
+        return Standing::Down;
+    }
     match pane.state {
         SessionState::Failed { .. } | SessionState::Closed { .. } => Standing::Down,
         SessionState::Connecting | SessionState::Authenticating => Standing::Busy,

@@ -257,3 +257,14 @@ fn the_handout_style_defaults_to_an_rsa_host_key() {
     ]);
     assert_eq!(chosen.host_key_type, HostKeyType::Ed25519);
 }
+
+#[test]
+fn reconnect_is_off_unless_asked_for() {
+    let parse = |argv: &[&str]| {
+        let argv = std::iter::once("mtssh").chain(argv.iter().copied());
+        Cli::try_parse_from(argv).map(|cli| cli.tui_options().reconnect)
+    };
+    assert_eq!(parse(&[]).ok(), Some(false));
+    assert_eq!(parse(&["--reconnect"]).ok(), Some(true));
+    assert!(parse(&["--reconnect=yes"]).is_err());
+}

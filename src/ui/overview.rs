@@ -26,14 +26,16 @@ pub fn draw_overview(frame: &mut Frame, app: &App, area: Rect) {
         let Some(pane) = app.panes.get(index) else {
             continue;
         };
-        draw_tile(frame, pane, rect, index == app.focus);
+        let last = app.retry_label(pane).unwrap_or_else(|| last_line(pane));
+        draw_tile(frame, pane, &last, rect, index == app.focus);
     }
 }
 
 /// Row 1: the ●/○ receiver mark in the state's colour, the name, the badge, and (one-line
 /// tiles) the last line in what is left; row 2 of a two-line tile: the last line. The last
 /// column is left blank between tiles.
-fn draw_tile(frame: &mut Frame, pane: &Pane, rect: Rect, highlighted: bool) {
+/// `last`: what the second row says (the pane's reconnecting, or [`last_line`]).
+fn draw_tile(frame: &mut Frame, pane: &Pane, last: &str, rect: Rect, highlighted: bool) {
     let width = usize::from(rect.width.saturating_sub(1)).max(1);
     let mut top = vec![
         Span::styled(
@@ -69,7 +71,6 @@ fn draw_tile(frame: &mut Frame, pane: &Pane, rect: Rect, highlighted: bool) {
             top.push(span);
         }
     }
-    let last = last_line(pane);
     let dim = Style::new().fg(Color::DarkGray);
     let mut lines = vec![];
     if rect.height >= 2 {
@@ -81,7 +82,7 @@ fn draw_tile(frame: &mut Frame, pane: &Pane, rect: Rect, highlighted: bool) {
     } else {
         if used + 2 < width && !last.is_empty() {
             top.push(Span::raw(" "));
-            top.push(Span::styled(cut_end(&last, width - used - 1), dim));
+            top.push(Span::styled(cut_end(last, width - used - 1), dim));
         }
         lines.push(Line::from(top));
     }

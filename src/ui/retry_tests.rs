@@ -60,3 +60,28 @@ fn a_pane_down_in_chinese() {
         assert!(screen.contains("1 个断开，重试中"), "{screen}");
     });
 }
+
+#[test]
+fn an_overview_tile_shows_the_countdown_and_sorts_with_the_failures() {
+    let mut app = one_down(120, 16);
+    super::tests::key(
+        &mut app,
+        crossterm::event::KeyCode::Char('o'),
+        crossterm::event::KeyModifiers::ALT,
+    );
+    assert!(app.overview_shown());
+    let screen = render(&app);
+    let first = screen.lines().next().unwrap_or_default();
+    // Down first: host02's tile leads, with its countdown.
+    assert!(first.contains("host02"), "{screen}");
+    assert!(screen.contains("retrying in 2 s (try 2/10)"), "{screen}");
+    // Connecting again still counts as down.
+    let _ = app.update(Msg::Tick(Instant::now() + Duration::from_secs(60)));
+    assert!(matches!(
+        app.pane_retry(1),
+        Some(crate::app::retry::Retry::Connecting { attempt: 2 })
+    ));
+    let screen = render(&app);
+    assert!(screen.lines().next().unwrap_or_default().contains("host02"));
+    assert!(screen.contains("reconnecting (try 2/10)"), "{screen}");
+}
