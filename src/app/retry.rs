@@ -82,6 +82,7 @@ impl App {
                 };
                 let tries = pane.reconnect.tries;
                 if attempt > tries {
+                    tracing::warn!(pane = %pane.name, tries, "gave up reconnecting");
                     pane.retry = Retry::GaveUp { tries };
                     let name = pane.name.clone();
                     self.notice = Some(trf(
@@ -106,6 +107,7 @@ impl App {
             };
             let due = due.unwrap_or_else(|| now + delay_before(attempt));
             if due <= now {
+                tracing::info!(pane = %pane.name, attempt, "reconnecting by itself");
                 effects.push(reconnect(pane, attempt));
             } else {
                 pane.retry = Retry::Waiting {
