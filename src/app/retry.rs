@@ -22,9 +22,21 @@ pub enum Retry {
     Waiting { attempt: u32, due: Option<Instant> },
     /// A new session is under way: automatic try `attempt`, or 0 for one the user asked for.
     Connecting { attempt: u32 },
+    /// Back after automatic try `attempt`, not yet for [`STABLE_AFTER`] (`since`: from
+    /// the first tick after it was ready): lost again meanwhile, the next try carries on
+    /// from here, so a server that drops every session at once is not tried every second
+    /// for ever.
+    Back {
+        attempt: u32,
+        since: Option<Instant>,
+    },
     /// Every automatic try failed; F5 starts over.
     GaveUp { tries: u32 },
 }
+
+/// How long a reconnected session must stay up before its tries count from 1 again: the
+/// longest wait between tries.
+pub const STABLE_AFTER: std::time::Duration = crate::ssh::reconnect::MAX_DELAY;
 
 impl Retry {
     /// Down and coming back: out of the broadcast until its session is ready.
@@ -64,12 +76,21 @@ impl App {
         };
         match state {
             SessionState::Ready => {
-                if let Retry::Connecting { .. } = pane.retry {
-                    let at = crate::sys::local_time_of_day(std::time::SystemTime::now());
-                    let line = trf("--- reconnected at {time} ---", &[("time", &at)]);
-                    pane.process(format!("\x1b[2m{line}\x1b[0m\r\n").as_bytes());
-                }
-                pane.retry = Retry::Idle;
+                let Retry::Connecting { attempt } = pane.retry else {
+                    pane.retry = Retry::Idle;
+                    return;
+                };
+                let at = crate::sys::local_time_of_day(std::time::SystemTime::now());
+                let line = trf("--- reconnected at {time} ---", &[("time", &at)]);
+                pane.process(format!("\x1b[2m{line}\x1b[0m\r\n").as_bytes());
+                pane.retry = if attempt > 0 && pane.reconnect.is_auto() {
+                    Retry::Back {
+                        attempt,
+                        since: None,
+                    }
+                } else {
+                    Retry::Idle
+                };
             }
             state if state.is_finished() => {
                 if !pane.reconnect.is_auto() || !is_lost(state, pane.exit_status) {
@@ -77,7 +98,7 @@ impl App {
                     return;
                 }
                 let attempt = match pane.retry {
-                    Retry::Connecting { attempt } => attempt + 1,
+                    Retry::Connecting { attempt } | Retry::Back { attempt, .. } => attempt + 1,
                     _ => 1,
                 };
                 let tries = pane.reconnect.tries;
@@ -102,6 +123,17 @@ impl App {
         self.now = Some(now);
         let mut effects = Vec::new();
         for pane in &mut self.panes {
+            if let Retry::Back { attempt, since } = pane.retry {
+                let since = since.unwrap_or(now);
+                pane.retry = if now.saturating_duration_since(since) >= STABLE_AFTER {
+                    Retry::Idle
+                } else {
+                    Retry::Back {
+                        attempt,
+                        since: Some(since),
+                    }
+                };
+            }
             let Retry::Waiting { attempt, due } = pane.retry else {
                 continue;
             };
@@ -122,11 +154,12 @@ impl App {
         effects
     }
 
-    /// Whether the model needs [`super::Msg::Tick`]s: held output, or a try to start.
+    /// Whether the model needs [`super::Msg::Tick`]s: held output, a try to start, or a
+    /// reconnected session to see stay up.
     pub fn needs_clock(&self) -> bool {
         self.panes
             .iter()
-            .any(|p| p.is_hiding() || matches!(p.retry, Retry::Waiting { .. }))
+            .any(|p| p.is_hiding() || matches!(p.retry, Retry::Waiting { .. } | Retry::Back { .. }))
     }
 
     /// Changes when a drawn countdown ("retrying in 4 s") does: the loop redraws then.
@@ -155,7 +188,7 @@ impl App {
     pub fn retry_label(&self, pane: &Pane) -> Option<String> {
         let tries = pane.reconnect.tries;
         match pane.retry {
-            Retry::Idle | Retry::Connecting { attempt: 0 } => None,
+            Retry::Idle | Retry::Connecting { attempt: 0 } | Retry::Back { .. } => None,
             Retry::Waiting { attempt, .. } => {
                 let secs = self.seconds_to_retry(pane).unwrap_or_default();
                 Some(trf(

@@ -161,7 +161,13 @@ fn a_reconnected_pane_keeps_its_lines_gets_a_marked_line_and_rejoins_the_broadca
     state(&mut app, 1, SessionState::Ready);
     state(&mut app, 2, SessionState::Ready);
     assert_eq!(app.targets(), vec![0, 1]);
-    assert_eq!(app.pane_retry(1), Some(Retry::Idle));
+    assert_eq!(
+        app.pane_retry(1),
+        Some(Retry::Back {
+            attempt: 1,
+            since: None
+        })
+    );
     assert!(!app.pane(2).unwrap().in_broadcast);
     assert_eq!(app.down_counts(), (0, 0));
     let text = app.scrollback_text(1).unwrap();
@@ -248,4 +254,51 @@ fn a_countdown_changes_once_a_second() {
     assert_ne!(app.retry_countdown(), first);
     let label = app.retry_label(app.pane(0).unwrap());
     assert_eq!(label.as_deref(), Some("retrying in 1 s (try 2/10)"));
+}
+
+#[test]
+fn a_server_that_drops_every_session_at_once_is_tried_less_and_less_often() {
+    let mut app = auto_app(1, 10);
+    let mut at = Instant::now();
+    let mut waits = Vec::new();
+    state(&mut app, 0, lost());
+    for _ in 0..4 {
+        let started = next_try(&mut app, at);
+        waits.push((started - at).as_secs());
+        // Back, and lost again a moment later: the tries go on counting.
+        state(&mut app, 0, SessionState::Ready);
+        at = started + Duration::from_millis(100);
+        assert!(tick(&mut app, at).is_empty());
+        state(&mut app, 0, lost());
+    }
+    assert_eq!(waits, [1, 2, 4, 8]);
+    assert_eq!(
+        app.pane_retry(0),
+        Some(Retry::Waiting {
+            attempt: 5,
+            due: None
+        })
+    );
+    // Back and up for STABLE_AFTER: the next loss starts from one second again.
+    let started = next_try(&mut app, at);
+    state(&mut app, 0, SessionState::Ready);
+    assert!(app.needs_clock());
+    assert!(tick(&mut app, started).is_empty());
+    let stable = started + super::retry::STABLE_AFTER;
+    assert!(tick(&mut app, stable - Duration::from_millis(10)).is_empty());
+    assert!(matches!(
+        app.pane_retry(0),
+        Some(Retry::Back { attempt: 5, .. })
+    ));
+    assert!(tick(&mut app, stable).is_empty());
+    assert_eq!(app.pane_retry(0), Some(Retry::Idle));
+    assert!(!app.needs_clock());
+    state(&mut app, 0, lost());
+    assert_eq!(
+        app.pane_retry(0),
+        Some(Retry::Waiting {
+            attempt: 1,
+            due: None
+        })
+    );
 }

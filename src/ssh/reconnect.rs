@@ -57,7 +57,8 @@ impl fmt::Display for ReconnectMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReconnectPolicy {
     pub mode: ReconnectMode,
-    /// Tries after one loss (each failed try counts; reaching `Ready` starts over).
+    /// Tries after one loss (each failed try counts, and so does a session that is lost
+    /// again within 30 s of coming back; staying up longer starts over).
     pub tries: u32,
 }
 

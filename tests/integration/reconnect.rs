@@ -173,7 +173,9 @@ async fn killing_the_sshd_session_process_brings_the_pane_back_with_its_old_line
             let prompt = s.scrollback[0]
                 .split_once("--- reconnected at ")
                 .is_some_and(|(_, new)| new.trim_end().ends_with(['$', '#']));
-            s.states[0] == SessionState::Ready && s.retries[0] == Some(Retry::Idle) && prompt
+            s.states[0] == SessionState::Ready
+                && s.retries[0].is_some_and(|r| !r.is_active())
+                && prompt
         })
         .await;
         let text = &back.scrollback[0];
