@@ -26,6 +26,7 @@ pub mod safe;
 pub mod select;
 #[cfg(test)]
 mod tests;
+pub mod transfer;
 
 use std::collections::VecDeque;
 
@@ -94,6 +95,12 @@ pub enum Msg {
     },
     /// The event loop's own record, sampled while the F12 view is open.
     EventLoop(Box<events::EventSample>),
+    /// How a session's part of upload or download `run` goes (Alt-F, Alt-K).
+    Transfer {
+        run: u64,
+        id: SessionId,
+        event: transfer::TransferEvent,
+    },
 }
 
 /// A pane to open: its title and the loop's ticket for the session behind it (the model
@@ -136,6 +143,26 @@ pub enum Effect {
     CancelExec {
         ids: Vec<SessionId>,
         run: u64,
+    },
+    /// Alt-F: upload `local` (a directory whole) into `remote_dir` of each session, over
+    /// an SFTP channel of its own connection.
+    Upload {
+        run: u64,
+        ids: Vec<SessionId>,
+        local: std::path::PathBuf,
+        remote_dir: String,
+    },
+    /// Alt-K: download `remote` (a directory whole) from a session into `local_dir`.
+    Download {
+        run: u64,
+        id: SessionId,
+        remote: String,
+        local_dir: std::path::PathBuf,
+    },
+    /// Stop these sessions' parts of transfer `run` (nothing is left under a final name).
+    CancelTransfer {
+        run: u64,
+        ids: Vec<SessionId>,
     },
     /// Start the session of a pane opened by [`Msg::OpenPanes`] at its pane's size.
     Connect {
@@ -236,6 +263,10 @@ pub enum Overlay {
         ids: Vec<SessionId>,
         input: LineEditor,
     },
+    /// Alt-F / Alt-K: the paths of an upload or a download.
+    Transfer(transfer::TransferDialog),
+    /// Alt-F / Alt-K while a transfer runs: stop it? [y/n]
+    TransferCancel,
 }
 
 pub struct App {
@@ -278,6 +309,10 @@ pub struct App {
     /// The panes by name, for the overview's order: emptied when the panes change, built
     /// again at the end of the update (or on the fly until then).
     name_order: overview::NameOrder,
+    /// The upload or download under way (Alt-F, Alt-K).
+    pub(crate) transfer: Option<transfer::TransferRun>,
+    /// The last transfer's number (0: none yet).
+    transfer_run: u64,
 }
 
 impl App {
@@ -308,6 +343,8 @@ impl App {
             groups_cache: Default::default(),
             view_choice: Default::default(),
             name_order: Default::default(),
+            transfer: None,
+            transfer_run: 0,
         }
     }
 
@@ -624,11 +661,15 @@ impl App {
                     {
                         pane.exit_status = Some(s);
                     }
-                    if state.is_finished() {
+                    let ended = state.is_finished();
+                    if ended {
                         pane.session_ended();
                     }
                     pane.state = state;
                     self.panes_epoch += 1;
+                    if ended {
+                        return self.transfer_session_ended(id);
+                    }
                 }
                 Vec::new()
             }
@@ -663,6 +704,7 @@ impl App {
                 }
                 Vec::new()
             }
+            Msg::Transfer { run, id, event } => self.on_transfer(run, id, event),
         }
     }
 
@@ -691,9 +733,13 @@ impl App {
 
     /// Removes a pane; answers its waiting prompts with "declined" so its actor is not stuck.
     fn remove_pane(&mut self, index: usize) -> Vec<Effect> {
+        let mut effects = match self.panes.get(index) {
+            Some(pane) => self.transfer_session_ended(pane.id),
+            None => Vec::new(),
+        };
         let pane = self.panes.remove(index);
         self.panes_epoch += 1;
-        let mut effects = vec![Effect::Close { id: pane.id }];
+        effects.push(Effect::Close { id: pane.id });
         let mut declined = |d: &PromptDialog| {
             effects.push(Effect::AnswerPrompt {
                 token: d.token,

@@ -46,6 +46,8 @@ pub struct Pane {
     hider: Hider,
     /// The loop records this session (asciicast): the title shows ● REC.
     pub recording: bool,
+    /// Its part in the last upload or download (Alt-F, Alt-K): the title shows it.
+    pub transfer: Option<super::transfer::TransferMark>,
 }
 
 impl Pane {
@@ -65,6 +67,7 @@ impl Pane {
             installed: false,
             hider: Hider::default(),
             recording: false,
+            transfer: None,
         }
     }
 

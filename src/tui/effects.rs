@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use super::transfers::Part;
 use crate::app::{App, Effect, MockStatus, Msg, NewPane};
 use crate::config::hostspec::parse_host_spec;
 use crate::config::inventory::HostResolver;
@@ -96,6 +97,8 @@ pub struct EffectRunner {
     save_dir: Option<PathBuf>,
     /// Recordings and logs, written by a thread of their own.
     recorder: super::record::Recorder,
+    /// Uploads and downloads under way (Alt-F, Alt-K).
+    transfers: super::transfers::Transfers,
 }
 
 impl EffectRunner {
@@ -120,6 +123,7 @@ impl EffectRunner {
             finished_rx,
             sending: HashMap::new(),
             save_dir: None,
+            transfers: Default::default(),
         }
     }
 
@@ -395,6 +399,36 @@ impl EffectRunner {
                     }
                 }
             }
+            Effect::Upload {
+                run,
+                ids,
+                local,
+                remote_dir,
+            } => {
+                let parts = ids
+                    .into_iter()
+                    .map(|id| Part {
+                        id,
+                        handle: self.sessions.get(&id).map(|(_, h)| h),
+                    })
+                    .collect();
+                let tx = &self.finished_tx;
+                self.transfers.upload(run, parts, &local, remote_dir, tx);
+            }
+            Effect::Download {
+                run,
+                id,
+                remote,
+                local_dir,
+            } => {
+                let part = Part {
+                    id,
+                    handle: self.sessions.get(&id).map(|(_, h)| h),
+                };
+                let tx = &self.finished_tx;
+                self.transfers.download(run, part, remote, &local_dir, tx);
+            }
+            Effect::CancelTransfer { run, ids } => self.transfers.cancel(run, &ids),
             Effect::Close { id } => {
                 // The actor closes the channel and the connection whatever it is doing.
                 if let Some((_, handle)) = self.sessions.remove(&id) {

@@ -38,6 +38,7 @@ fn state_text(pane: &Pane) -> String {
 
 /// "● name ✓ │ state ● REC ⇡ 1.2 MB": the badge is the last command's ([`badge`]), the arrow shows input not yet taken; the dot says whether broadcast input reaches the pane (○ = it does not).
 fn title(pane: &Pane) -> Line<'static> {
+    use crate::app::transfer::TransferMark;
     let marker = if pane.in_broadcast { "● " } else { "○ " };
     let mut spans = vec![
         Span::raw(" "),
@@ -64,6 +65,18 @@ fn title(pane: &Pane) -> Line<'static> {
         spans.push(Span::styled(
             tr("⚿ password? "),
             Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
+        ));
+    }
+    // Its part in the last upload or download (Alt-F, Alt-K).
+    if let Some(mark) = &pane.transfer {
+        let color = match mark {
+            TransferMark::Running { .. } => Color::Cyan,
+            TransferMark::Done(_) => Color::Green,
+            TransferMark::Failed(_) => Color::Red,
+        };
+        spans.push(Span::styled(
+            format!("{} ", mark.text()),
+            Style::new().fg(color),
         ));
     }
     // Input the remote side has not taken yet: a paste still going out, or stuck.
