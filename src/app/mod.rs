@@ -27,6 +27,8 @@ pub mod select;
 #[cfg(test)]
 mod tests;
 pub mod transfer;
+#[cfg(test)]
+mod transfer_tests;
 
 use std::collections::VecDeque;
 

@@ -264,6 +264,9 @@ impl App {
             }
         }
         self.notice = Some(match dialog.kind {
+            TransferKind::Upload if ids.len() == 1 => {
+                tr("uploading to 1 receiver… (Alt-F again cancels)").into()
+            }
             TransferKind::Upload => trf(
                 "uploading to {n} receivers… (Alt-F again cancels)",
                 &[("n", &ids.len())],
@@ -386,8 +389,13 @@ impl App {
                     .as_ref()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default();
+                let template = if files == 1 {
+                    "downloaded 1 file, {bytes} to {dir}"
+                } else {
+                    "downloaded {files} files, {bytes} to {dir}"
+                };
                 trf(
-                    "downloaded {files} files, {bytes} to {dir}",
+                    template,
                     &[
                         ("files", &files),
                         ("bytes", &crate::ssh::human_bytes(bytes)),

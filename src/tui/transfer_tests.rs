@@ -149,7 +149,7 @@ async fn alt_k_downloads_from_the_focused_pane_into_dir_host_name() {
         type_line(&input, "report.bin");
         type_line(&input, &dir);
         wait_for(&mut seen, "the download's result", |s| {
-            s.screen.contains("downloaded 1 files")
+            s.screen.contains("downloaded 1 file, ")
         })
         .await;
     })
