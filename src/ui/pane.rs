@@ -9,6 +9,7 @@ use tui_term::widget::{Cursor, PseudoTerminal, Screen};
 
 use crate::app::pane::Pane;
 use crate::app::result::RunStatus;
+use crate::app::transfer::TransferMark;
 use crate::app::{App, InputMode};
 use crate::lang::{tr, trf};
 use crate::ssh::SessionState;
@@ -38,7 +39,6 @@ fn state_text(pane: &Pane) -> String {
 
 /// "● name ✓ │ state ● REC ⇡ 1.2 MB": the badge is the last command's ([`badge`]), the arrow shows input not yet taken; the dot says whether broadcast input reaches the pane (○ = it does not).
 fn title(pane: &Pane) -> Line<'static> {
-    use crate::app::transfer::TransferMark;
     let marker = if pane.in_broadcast { "● " } else { "○ " };
     let mut spans = vec![
         Span::raw(" "),
@@ -69,15 +69,8 @@ fn title(pane: &Pane) -> Line<'static> {
     }
     // Its part in the last upload or download (Alt-F, Alt-K).
     if let Some(mark) = &pane.transfer {
-        let color = match mark {
-            TransferMark::Running { .. } => Color::Cyan,
-            TransferMark::Done(_) => Color::Green,
-            TransferMark::Failed(_) => Color::Red,
-        };
-        spans.push(Span::styled(
-            format!("{} ", mark.text()),
-            Style::new().fg(color),
-        ));
+        let style = Style::new().fg(transfer_color(mark));
+        spans.push(Span::styled(format!("{} ", mark.text()), style));
     }
     // Input the remote side has not taken yet: a paste still going out, or stuck.
     if pane.pending_input > 0 {
@@ -85,6 +78,15 @@ fn title(pane: &Pane) -> Line<'static> {
         spans.push(Span::styled(pending, Style::new().fg(Color::Yellow)));
     }
     Line::from(spans)
+}
+
+/// A transfer mark's colour: running, done, failed.
+pub fn transfer_color(mark: &TransferMark) -> Color {
+    match mark {
+        TransferMark::Running { .. } => Color::Cyan,
+        TransferMark::Done(_) => Color::Green,
+        TransferMark::Failed(_) => Color::Red,
+    }
 }
 
 /// The last command's badge: ✓ status 0, ✗ and the status, … still running, ? ended with

@@ -61,3 +61,24 @@ fn zh_upload_dialog() {
         insta::assert_snapshot!("zh_upload_dialog_remote_dir", asking);
     });
 }
+
+#[test]
+fn the_overview_tiles_show_the_marks_too() {
+    let mut app = ready_app(100, 20, 60);
+    assert!(app.overview_shown());
+    key(&mut app, KeyCode::Char('f'), KeyModifiers::ALT);
+    type_line(&mut app, "f");
+    key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+    let progress = TransferEvent::Progress {
+        done: 42,
+        total: Some(100),
+    };
+    let _ = app.update(Msg::Transfer {
+        run: 1,
+        id: 0,
+        event: progress,
+    });
+    let screen = render(&app);
+    assert!(screen.contains("host01 ⇡ 42%"), "{screen}");
+    assert_eq!(screen.matches("⇡ 0 B").count() + 1, screen.matches('⇡').count());
+}
