@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::transfers::Part;
 use crate::app::{App, Effect, MockStatus, Msg, NewPane};
 use crate::config::hostspec::parse_host_spec;
 use crate::config::inventory::HostResolver;
@@ -399,36 +398,13 @@ impl EffectRunner {
                     }
                 }
             }
-            Effect::Upload {
-                run,
-                ids,
-                local,
-                remote_dir,
-            } => {
-                let parts = ids
-                    .into_iter()
-                    .map(|id| Part {
-                        id,
-                        handle: self.sessions.get(&id).map(|(_, h)| h),
-                    })
-                    .collect();
-                let tx = &self.finished_tx;
-                self.transfers.upload(run, parts, &local, remote_dir, tx);
+            transfer @ (Effect::Upload { .. }
+            | Effect::Download { .. }
+            | Effect::CancelTransfer { .. }) => {
+                let sessions = &self.sessions;
+                let handle = |id| sessions.get(&id).map(|(_, handle)| handle);
+                self.transfers.apply(transfer, handle, &self.finished_tx);
             }
-            Effect::Download {
-                run,
-                id,
-                remote,
-                local_dir,
-            } => {
-                let part = Part {
-                    id,
-                    handle: self.sessions.get(&id).map(|(_, h)| h),
-                };
-                let tx = &self.finished_tx;
-                self.transfers.download(run, part, remote, &local_dir, tx);
-            }
-            Effect::CancelTransfer { run, ids } => self.transfers.cancel(run, &ids),
             Effect::Close { id } => {
                 // The actor closes the channel and the connection whatever it is doing.
                 if let Some((_, handle)) = self.sessions.remove(&id) {

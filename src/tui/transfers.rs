@@ -19,8 +19,8 @@ use std::time::Duration;
 use tokio::sync::{OnceCell, mpsc, watch};
 
 use super::effects::Finished;
-use crate::app::Msg;
 use crate::app::transfer::TransferEvent;
+use crate::app::{Effect, Msg};
 use crate::lang::tr;
 use crate::ssh::sftp::{Direction, TransferSpec, transfer_cancellable};
 use crate::ssh::{SessionHandle, SessionId};
@@ -35,15 +35,55 @@ pub struct Transfers {
 }
 
 /// One part to start: the session (none when it has gone) and what to move.
-pub struct Part<'h> {
-    pub id: SessionId,
-    pub handle: Option<&'h SessionHandle>,
+struct Part<'h> {
+    id: SessionId,
+    handle: Option<&'h SessionHandle>,
 }
 
 impl Transfers {
+    /// Carries out an upload, download or cancel effect; `handle` finds a session's handle.
+    pub fn apply<'h>(
+        &mut self,
+        effect: Effect,
+        handle: impl Fn(SessionId) -> Option<&'h SessionHandle>,
+        finished: &mpsc::UnboundedSender<Finished>,
+    ) {
+        match effect {
+            Effect::Upload {
+                run,
+                ids,
+                local,
+                remote_dir,
+            } => {
+                let parts = ids
+                    .into_iter()
+                    .map(|id| Part {
+                        id,
+                        handle: handle(id),
+                    })
+                    .collect();
+                self.upload(run, parts, &local, remote_dir, finished);
+            }
+            Effect::Download {
+                run,
+                id,
+                remote,
+                local_dir,
+            } => {
+                let part = Part {
+                    id,
+                    handle: handle(id),
+                };
+                self.download(run, part, remote, &local_dir, finished);
+            }
+            Effect::CancelTransfer { run, ids } => self.cancel(run, &ids),
+            _ => {}
+        }
+    }
+
     /// Starts an upload of `local` into `remote_dir` on every session in `parts`. The size
     /// to go is measured once, for all of them.
-    pub fn upload(
+    fn upload(
         &mut self,
         run: u64,
         parts: Vec<Part<'_>>,
@@ -75,7 +115,7 @@ impl Transfers {
     }
 
     /// Starts a download of `remote` from one session into `local_dir` (made if missing).
-    pub fn download(
+    fn download(
         &mut self,
         run: u64,
         part: Part<'_>,
@@ -104,7 +144,7 @@ impl Transfers {
     }
 
     /// Asks these parts of `run` to stop.
-    pub fn cancel(&mut self, run: u64, ids: &[SessionId]) {
+    fn cancel(&mut self, run: u64, ids: &[SessionId]) {
         for id in ids {
             if let Some(cancel) = self.cancels.remove(&(run, *id)) {
                 let _ = cancel.send(true);

@@ -80,5 +80,8 @@ fn the_overview_tiles_show_the_marks_too() {
     });
     let screen = render(&app);
     assert!(screen.contains("host01 ⇡ 42%"), "{screen}");
-    assert_eq!(screen.matches("⇡ 0 B").count() + 1, screen.matches('⇡').count());
+    assert_eq!(
+        screen.matches("⇡ 0 B").count() + 1,
+        screen.matches('⇡').count()
+    );
 }
