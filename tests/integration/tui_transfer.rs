@@ -153,3 +153,77 @@ async fn alt_f_and_alt_k_move_files_byte_exact_through_sshd_on_the_sessions_own_
         assert_eq!(names, ["payload.bin"], "{}", dir.display());
     }
 }
+
+/// The real binary in a real terminal (tmux): Alt-F and Alt-K arrive as the keys they are,
+/// the dialogs ask, and the files land byte-exact in the mock hosts' SFTP directories.
+#[tokio::test]
+async fn in_a_real_terminal_alt_f_uploads_to_the_receivers_and_alt_k_downloads() {
+    use crate::tui_e2e::launch_ready;
+    if !support::have_all(&["tmux"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let server = support::mock(4).await;
+    let payload = env.path("site.bin");
+    std::fs::write(&payload, support::noise(1024 * 1024 + 7)).unwrap();
+    let back = server.sftp_dir(0).unwrap();
+    std::fs::create_dir_all(&back).unwrap();
+    std::fs::write(back.join("report.txt"), b"from mock-01\n").unwrap();
+    let got = env.path("got");
+    let tmux = launch_ready(&env, &server).await;
+
+    // mock-02 out of the broadcast; the focus back on mock-01.
+    tmux.keys(&["Tab", "M-t", "BTab"]).await;
+    tmux.keys(&["M-f"]).await;
+    tmux.wait_screen("the local path question", |s| {
+        s.contains("Local file or directory to upload")
+            .then_some(())
+    })
+    .await;
+    tmux.type_text(payload.to_str().unwrap()).await;
+    tmux.keys(&["Enter"]).await;
+    tmux.wait_screen("the remote directory question", |s| {
+        s.contains("Remote directory (Enter alone").then_some(())
+    })
+    .await;
+    tmux.keys(&["Enter"]).await;
+    tmux.wait_screen("the folded result", |s| {
+        s.contains("uploaded to 3 of 3").then_some(())
+    })
+    .await;
+    let want = sha_of(&payload);
+    for host in 0..4 {
+        let copy = server.sftp_dir(host).unwrap().join("site.bin");
+        if host == 1 {
+            assert!(!copy.exists(), "mock-02 is no receiver");
+        } else {
+            assert_eq!(sha_of(&copy), want, "mock-{:02}", host + 1);
+        }
+    }
+
+    tmux.keys(&["M-k"]).await;
+    tmux.wait_screen("the remote path question", |s| {
+        s.contains("Remote file or directory on mock-01")
+            .then_some(())
+    })
+    .await;
+    tmux.type_text("report.txt").await;
+    tmux.keys(&["Enter"]).await;
+    tmux.type_text(got.to_str().unwrap()).await;
+    tmux.keys(&["Enter"]).await;
+    tmux.wait_screen("the download's result", |s| {
+        s.contains("downloaded 1 file, 13 B to").then_some(())
+    })
+    .await;
+    assert_eq!(
+        std::fs::read(got.join("mock-01/report.txt")).unwrap(),
+        b"from mock-01\n"
+    );
+    tmux.keys(&["C-q"]).await;
+    tmux.wait_screen("the quit confirmation", |s| {
+        s.contains("Quit and close them?").then_some(())
+    })
+    .await;
+    tmux.keys(&["y"]).await;
+    server.stop();
+}
