@@ -8,6 +8,7 @@ pub mod lag;
 pub mod probe;
 pub mod record;
 pub mod terminal;
+mod transfers;
 
 use std::collections::VecDeque;
 use std::io::Stdout;
@@ -476,6 +477,8 @@ mod overview_tests;
 mod results_tests;
 #[cfg(test)]
 mod safe_tests;
+#[cfg(test)]
+mod transfer_tests;
 
 #[cfg(test)]
 mod tests {

@@ -101,6 +101,14 @@ pub const KEY_HELP: &[(&str, &str)] = &[
         "record the focused pane (asciicast, ● REC) / stop; --record DIR",
     ),
     (
+        "Alt-F",
+        "upload a file or directory to the receivers (⇡ 42%); again: cancel",
+    ),
+    (
+        "Alt-K",
+        "download from the focused pane's host into DIR/HOST/; again: cancel",
+    ),
+    (
         "F12",
         "event view: the loop's wake-ups, ready sockets, threads, live",
     ),

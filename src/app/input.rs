@@ -212,6 +212,8 @@ impl App {
                 return self.relayout();
             }
             'o' => return self.toggle_overview(),
+            'f' => self.open_upload(),
+            'k' => self.open_download(),
             _ => {}
         }
         Vec::new()
@@ -328,6 +330,8 @@ impl App {
                 e.insert_str(first_line(&text));
             } else if let Overlay::SaveGroup(d) | Overlay::BroadcastTo(d) = overlay {
                 d.input.insert_str(first_line(&text));
+            } else if let Overlay::Transfer(d) = overlay {
+                d.input.insert_str(first_line(&text));
             }
             return Vec::new();
         }
@@ -411,6 +415,8 @@ impl App {
             Overlay::AnswerPrompts { ids, input } => self.answer_prompts_key(ids, input, key),
             Overlay::SaveGroup(dialog) => self.save_group_key(dialog, key),
             Overlay::BroadcastTo(dialog) => self.broadcast_to_key(dialog, key),
+            Overlay::Transfer(dialog) => self.transfer_key(dialog, key),
+            Overlay::TransferCancel if yes || no => self.transfer_cancel_key(yes),
             // Any key closes it, as the help: the view only watches.
             Overlay::Events(_) => Vec::new(),
             open => {

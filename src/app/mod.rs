@@ -29,6 +29,9 @@ pub mod safe;
 pub mod select;
 #[cfg(test)]
 mod tests;
+pub mod transfer;
+#[cfg(test)]
+mod transfer_tests;
 
 use std::collections::VecDeque;
 
@@ -97,6 +100,12 @@ pub enum Msg {
     },
     /// The event loop's own record, sampled while the F12 view is open.
     EventLoop(Box<events::EventSample>),
+    /// How a session's part of upload or download `run` goes (Alt-F, Alt-K).
+    Transfer {
+        run: u64,
+        id: SessionId,
+        event: transfer::TransferEvent,
+    },
 }
 
 /// A pane to open: its title and the loop's ticket for the session behind it (the model
@@ -141,6 +150,26 @@ pub enum Effect {
     CancelExec {
         ids: Vec<SessionId>,
         run: u64,
+    },
+    /// Alt-F: upload `local` (a directory whole) into `remote_dir` of each session, over
+    /// an SFTP channel of its own connection.
+    Upload {
+        run: u64,
+        ids: Vec<SessionId>,
+        local: std::path::PathBuf,
+        remote_dir: String,
+    },
+    /// Alt-K: download `remote` (a directory whole) from a session into `local_dir`.
+    Download {
+        run: u64,
+        id: SessionId,
+        remote: String,
+        local_dir: std::path::PathBuf,
+    },
+    /// Stop these sessions' parts of transfer `run` (nothing is left under a final name).
+    CancelTransfer {
+        run: u64,
+        ids: Vec<SessionId>,
     },
     /// Start the session of a pane opened by [`Msg::OpenPanes`] at its pane's size.
     Connect {
@@ -241,6 +270,10 @@ pub enum Overlay {
         ids: Vec<SessionId>,
         input: LineEditor,
     },
+    /// Alt-F / Alt-K: the paths of an upload or a download.
+    Transfer(transfer::TransferDialog),
+    /// Alt-F / Alt-K while a transfer runs: stop it? [y/n]
+    TransferCancel,
 }
 
 pub struct App {
@@ -285,6 +318,10 @@ pub struct App {
     name_order: overview::NameOrder,
     /// The loop's time at its last [`Msg::Tick`]: what reconnect countdowns count from.
     pub(crate) now: Option<std::time::Instant>,
+    /// The upload or download under way (Alt-F, Alt-K).
+    pub(crate) transfer: Option<transfer::TransferRun>,
+    /// The last transfer's number (0: none yet).
+    transfer_run: u64,
 }
 
 impl App {
@@ -316,6 +353,8 @@ impl App {
             view_choice: Default::default(),
             name_order: Default::default(),
             now: None,
+            transfer: None,
+            transfer_run: 0,
         }
     }
 
@@ -641,13 +680,17 @@ impl App {
                     {
                         pane.exit_status = Some(s);
                     }
-                    if state.is_finished() {
+                    let ended = state.is_finished();
+                    if ended {
                         pane.session_ended();
                     }
                     self.panes_epoch += 1;
                     self.retry_state(id, &state);
                     if let Some(pane) = self.pane_mut(id) {
                         pane.state = state;
+                    }
+                    if ended {
+                        return self.transfer_session_ended(id);
                     }
                 }
                 Vec::new()
@@ -683,6 +726,7 @@ impl App {
                 }
                 Vec::new()
             }
+            Msg::Transfer { run, id, event } => self.on_transfer(run, id, event),
         }
     }
 
@@ -711,9 +755,13 @@ impl App {
 
     /// Removes a pane; answers its waiting prompts with "declined" so its actor is not stuck.
     fn remove_pane(&mut self, index: usize) -> Vec<Effect> {
+        let mut effects = match self.panes.get(index) {
+            Some(pane) => self.transfer_session_ended(pane.id),
+            None => Vec::new(),
+        };
         let pane = self.panes.remove(index);
         self.panes_epoch += 1;
-        let mut effects = vec![Effect::Close { id: pane.id }];
+        effects.push(Effect::Close { id: pane.id });
         let mut declined = |d: &PromptDialog| {
             effects.push(Effect::AnswerPrompt {
                 token: d.token,

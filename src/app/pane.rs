@@ -50,6 +50,8 @@ pub struct Pane {
     pub reconnect: crate::ssh::reconnect::ReconnectPolicy,
     /// Where the pane is in reconnecting.
     pub retry: super::retry::Retry,
+    /// Its part in the last upload or download (Alt-F, Alt-K): the title shows it.
+    pub transfer: Option<super::transfer::TransferMark>,
 }
 
 impl Pane {
@@ -71,6 +73,7 @@ impl Pane {
             recording: false,
             reconnect: Default::default(),
             retry: Default::default(),
+            transfer: None,
         }
     }
 

@@ -308,6 +308,22 @@ impl SessionHandle {
         self.control.cancel_exec(run);
     }
 
+    /// Opens subsystem `name` (`sftp`) on a new channel of this session's connection,
+    /// beside its shell (no new handshake); the channel comes back on the receiver as a
+    /// stream, or why it could not be opened (the receiver fails when the session ends).
+    pub fn open_subsystem(
+        &self,
+        name: &str,
+    ) -> tokio::sync::oneshot::Receiver<super::subsystem::SubsystemReply> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.control
+            .open_subsystem(super::subsystem::SubsystemRequest {
+                name: name.to_string(),
+                reply,
+            });
+        answer
+    }
+
     /// The front end has taken one output event of this session off the channel.
     pub fn output_consumed(&self) {
         if let Some(credit) = &self.credit {

@@ -21,6 +21,7 @@ pub mod reconnect;
 mod session;
 pub mod sftp;
 pub mod shell_integration;
+mod subsystem;
 pub mod target;
 
 pub use engine::{
@@ -32,6 +33,7 @@ pub use exec::ExecRequest;
 pub use hostkeys::{KnownHostsStore, Verdict};
 pub use input::{DEFAULT_INPUT_LIMIT, InputRefused, human_bytes};
 pub use session::humantime;
+pub use subsystem::SubsystemReply;
 pub use target::{
     HostKeyCheck, HostKeyPolicy, ParseHostKeyCheckError, ProxyCommand, SubsystemStream, Target,
     Work,

@@ -18,6 +18,7 @@ use super::error::{SessionError, TimeoutPhase};
 use super::events::{Prompt, SessionEvent, SessionId, SessionState};
 use super::exec::{ExecRequest, ExecRuns};
 use super::input::{InputQueue, Next};
+use super::subsystem::{SubsystemRequest, open_subsystem};
 use super::target::{Target, Work};
 
 /// What the front end asks of a session besides input, shared with its actor. Not a queue:
@@ -29,13 +30,15 @@ pub(super) struct Control {
     changed: Notify,
 }
 
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 struct Wanted {
     resize: Option<(u16, u16)>,
     close: bool,
     /// Commands to run on exec channels of their own, and runs to cancel.
     execs: Vec<ExecRequest>,
     cancels: Vec<u64>,
+    /// Subsystems (`sftp`) to open on channels of their own.
+    subsystems: Vec<SubsystemRequest>,
 }
 
 impl Control {
@@ -53,6 +56,10 @@ impl Control {
 
     pub fn cancel_exec(&self, run: u64) {
         self.update(|w| w.cancels.push(run));
+    }
+
+    pub fn open_subsystem(&self, request: SubsystemRequest) {
+        self.update(|w| w.subsystems.push(request));
     }
 
     fn update(&self, f: impl FnOnce(&mut Wanted)) {
@@ -75,6 +82,7 @@ impl Control {
                 || taken.resize.is_some()
                 || !taken.execs.is_empty()
                 || !taken.cancels.is_empty()
+                || !taken.subsystems.is_empty()
             {
                 return taken;
             }
@@ -275,6 +283,8 @@ impl SessionActor {
         // `:CMD` runs on channels of their own beside the shell, each cancellable by run.
         let mut execs = futures::stream::FuturesUnordered::new();
         let mut runs = ExecRuns::default();
+        // Uploads and downloads: subsystem channels being opened beside the shell.
+        let mut opening = futures::stream::FuturesUnordered::new();
         let mut exit = RemoteExit::default();
         for message in early {
             if let Some(end) = self.on_message(Some(message), &mut exit).await {
@@ -291,6 +301,9 @@ impl SessionActor {
                     if let Some((cols, rows)) = wanted.resize {
                         let _ = writer.window_change(cols.into(), rows.into(), 0, 0).await;
                     }
+                    opening.extend(
+                        wanted.subsystems.into_iter().map(|r| open_subsystem(handle, r)),
+                    );
                     execs.extend(runs.update(
                         handle,
                         self.id,
@@ -302,6 +315,7 @@ impl SessionActor {
                 Some(()) = futures::StreamExt::next(&mut execs), if !execs.is_empty() => {
                     runs.prune();
                 }
+                Some(()) = futures::StreamExt::next(&mut opening), if !opening.is_empty() => {}
                 written = &mut input_task, if writing => {
                     writing = false;
                     if let Some(e) = written {

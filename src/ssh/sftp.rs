@@ -73,11 +73,33 @@ pub struct Transferred {
 /// Bytes moved so far, read by the progress display while the transfer runs.
 pub type ByteCounter = Arc<AtomicU64>;
 
+/// Set to `true` to stop a running transfer: the file under way loses its temporary file
+/// (nothing under the final name) and the transfer ends with [`CANCELLED`].
+pub type CancelSignal = tokio::sync::watch::Receiver<bool>;
+
+/// The error of a cancelled transfer (before translation).
+pub const CANCELLED: &str = "cancelled";
+
 /// Runs `spec` over an SFTP subsystem stream. The error says which path failed and why.
 pub async fn transfer<S>(
     stream: S,
     spec: &TransferSpec,
     counter: ByteCounter,
+) -> Result<Transferred, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    // Never cancelled: the sender goes, and a receiver whose sender is gone waits forever.
+    let (_never, cancel) = tokio::sync::watch::channel(false);
+    transfer_cancellable(stream, spec, counter, cancel).await
+}
+
+/// [`transfer`] that stops when `cancel` turns `true` (the TUI's uploads and downloads).
+pub async fn transfer_cancellable<S>(
+    stream: S,
+    spec: &TransferSpec,
+    counter: ByteCounter,
+    cancel: CancelSignal,
 ) -> Result<Transferred, String>
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -94,6 +116,7 @@ where
         counter,
         posix_rename: version.extensions.contains_key(POSIX_RENAME),
         done: Transferred::default(),
+        cancel,
     };
     match &spec.direction {
         Direction::Push { locals, remote_dir } => {
@@ -123,6 +146,7 @@ struct Job<'s> {
     /// refuses an existing target).
     posix_rename: bool,
     done: Transferred,
+    cancel: CancelSignal,
 }
 
 /// `dir/name` in the remote's `/` syntax.
@@ -147,6 +171,13 @@ fn remote_name(path: &str) -> &str {
 /// A temporary name beside `name` for a file until it is complete.
 fn temp_name(name: &str) -> String {
     format!(".{name}.mtssh-{:08x}.part", rand::random::<u32>())
+}
+
+/// Resolves once `cancel` turns `true`; never when its sender is gone without it.
+async fn cancelled(mut cancel: CancelSignal) {
+    if cancel.wait_for(|stop| *stop).await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// `PATH: why`. An SFTP status whose message repeats its code (`Permission denied:
@@ -225,6 +256,14 @@ pub async fn keep_locally(path: &Path, attrs: &FileAttributes) -> std::io::Resul
 }
 
 impl Job<'_> {
+    /// The cancelled error, naming `path`, once the transfer is asked to stop.
+    fn check_cancel(&self, path: &str) -> Result<(), String> {
+        if *self.cancel.borrow() {
+            return Err(failed(path, tr(CANCELLED)));
+        }
+        Ok(())
+    }
+
     async fn push_path(&mut self, local: &Path, remote_dir: &str) -> Result<(), String> {
         let shown = local.display().to_string();
         let meta = tokio::fs::metadata(local)
@@ -294,6 +333,7 @@ impl Job<'_> {
     ) -> Result<(), String> {
         use std::os::unix::fs::PermissionsExt;
         let remote = join_remote(remote_dir, name);
+        self.check_cancel(&remote)?;
         let temp = join_remote(remote_dir, &temp_name(name));
         let mut attrs = FileAttributes::empty();
         // The source's permission bits, as scp gives a new file (the server's umask applies).
@@ -372,7 +412,11 @@ impl Job<'_> {
                     Ok::<_, SftpError>(())
                 });
             }
-            match in_flight.next().await {
+            let next = tokio::select! {
+                next = in_flight.next() => next,
+                () = cancelled(self.cancel.clone()) => return Err(tr(CANCELLED).into()),
+            };
+            match next {
                 Some(Ok(())) => {}
                 Some(Err(e)) => return Err(e.to_string()),
                 None => break,
@@ -535,6 +579,7 @@ impl Job<'_> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        self.check_cancel(remote)?;
         let temp = local_dir.join(temp_name(&name));
         let shown_local = local.display().to_string();
         let handle = self
@@ -607,7 +652,11 @@ impl Job<'_> {
                 in_flight.push_back(read_at(next_offset));
                 next_offset += CHUNK as u64;
             }
-            let Some(answer) = in_flight.next().await else {
+            let next = tokio::select! {
+                next = in_flight.next() => next,
+                () = cancelled(self.cancel.clone()) => return Err(failed(remote, tr(CANCELLED))),
+            };
+            let Some(answer) = next else {
                 break;
             };
             let (offset, mut data) = answer.map_err(|e| failed(remote, e))?;

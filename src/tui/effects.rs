@@ -96,6 +96,8 @@ pub struct EffectRunner {
     save_dir: Option<PathBuf>,
     /// Recordings and logs, written by a thread of their own.
     recorder: super::record::Recorder,
+    /// Uploads and downloads under way (Alt-F, Alt-K).
+    transfers: super::transfers::Transfers,
 }
 
 impl EffectRunner {
@@ -120,6 +122,7 @@ impl EffectRunner {
             finished_rx,
             sending: HashMap::new(),
             save_dir: None,
+            transfers: Default::default(),
         }
     }
 
@@ -396,6 +399,13 @@ impl EffectRunner {
                         handle.cancel_exec(run);
                     }
                 }
+            }
+            transfer @ (Effect::Upload { .. }
+            | Effect::Download { .. }
+            | Effect::CancelTransfer { .. }) => {
+                let sessions = &self.sessions;
+                let handle = |id| sessions.get(&id).map(|(_, handle)| handle);
+                self.transfers.apply(transfer, handle, &self.finished_tx);
             }
             Effect::Close { id } => {
                 // The actor closes the channel and the connection whatever it is doing.

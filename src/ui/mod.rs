@@ -17,6 +17,8 @@ mod safe_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod transfer_tests;
+#[cfg(test)]
 mod zh_tests;
 
 use ratatui::Frame;

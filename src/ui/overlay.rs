@@ -82,6 +82,30 @@ pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
                 error,
             );
         }
+        Overlay::Transfer(dialog) => {
+            let from = dialog.from.and_then(|id| app.pane_name(id)).unwrap_or("?");
+            let question = dialog.question(from);
+            let mut text = vec![question.as_str()];
+            let given;
+            if let Some(first) = &dialog.first {
+                given = trf("({first}; Esc cancels)", &[("first", first)]);
+                text.insert(0, given.as_str());
+            }
+            let title = match dialog.kind {
+                crate::app::transfer::TransferKind::Upload => {
+                    trf(" Upload to {n} receivers ", &[("n", &app.target_count())])
+                }
+                crate::app::transfer::TransferKind::Download => {
+                    trf(" Download from {name} ", &[("name", &from)])
+                }
+            };
+            let error = dialog.error.as_deref();
+            draw_input_dialog(frame, area, &title, &text, &dialog.input, error);
+        }
+        Overlay::TransferCancel => {
+            let text = tr("Cancel the transfer under way? [y/n]\n(no file is left half-written under its name)").to_string();
+            draw_message(frame, area, tr(" Cancel transfer "), text);
+        }
         Overlay::BroadcastTo(dialog) => {
             let groups = trf("Groups: {groups}", &[("groups", &app.group_names_hint())]);
             let text = [

@@ -63,6 +63,11 @@ fn draw_tile(frame: &mut Frame, pane: &Pane, last: &str, rect: Rect, highlighted
     if pane.asks_password {
         extra.push(Span::styled("⚿", Style::new().fg(Color::Magenta)));
     }
+    // Its part in an upload or download: in the overview as in a pane's title.
+    if let Some(mark) = &pane.transfer {
+        let style = Style::new().fg(super::pane::transfer_color(mark));
+        extra.push(Span::styled(mark.text(), style));
+    }
     // The badge and the key mark show whole or not at all: half a status misleads.
     for span in extra {
         if used + 1 + span.width() <= width {

@@ -9,6 +9,7 @@ use tui_term::widget::{Cursor, PseudoTerminal, Screen};
 
 use crate::app::pane::Pane;
 use crate::app::result::RunStatus;
+use crate::app::transfer::TransferMark;
 use crate::app::{App, InputMode};
 use crate::lang::{tr, trf};
 use crate::ssh::SessionState;
@@ -77,12 +78,26 @@ fn title(pane: &Pane, retry: Option<String>) -> Line<'static> {
             Style::new().fg(Color::Magenta).add_modifier(Modifier::BOLD),
         ));
     }
+    // Its part in the last upload or download (Alt-F, Alt-K).
+    if let Some(mark) = &pane.transfer {
+        let style = Style::new().fg(transfer_color(mark));
+        spans.push(Span::styled(format!("{} ", mark.text()), style));
+    }
     // Input the remote side has not taken yet: a paste still going out, or stuck.
     if pane.pending_input > 0 {
         let pending = format!("⇡ {} ", crate::ssh::human_bytes(pane.pending_input as u64));
         spans.push(Span::styled(pending, Style::new().fg(Color::Yellow)));
     }
     Line::from(spans)
+}
+
+/// A transfer mark's colour: running, done, failed.
+pub fn transfer_color(mark: &TransferMark) -> Color {
+    match mark {
+        TransferMark::Running { .. } => Color::Cyan,
+        TransferMark::Done(_) => Color::Green,
+        TransferMark::Failed(_) => Color::Red,
+    }
 }
 
 /// The last command's badge: ✓ status 0, ✗ and the status, … still running, ? ended with

@@ -38,3 +38,4 @@ mod support;
 mod transfer;
 mod tui_e2e;
 mod tui_headless;
+mod tui_transfer;

@@ -127,4 +127,12 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
         "this help / close it (↑/↓ PgUp/PgDn Home/End scroll it)",
         "打开本帮助 / 关闭（↑/↓ PgUp/PgDn Home/End 滚动）",
     ),
+    (
+        "upload a file or directory to the receivers (⇡ 42%); again: cancel",
+        "把文件或目录上传给接收者（⇡ 42%）；再按：取消",
+    ),
+    (
+        "download from the focused pane's host into DIR/HOST/; again: cancel",
+        "从焦点窗格的主机下载到 DIR/HOST/；再按：取消",
+    ),
 ];

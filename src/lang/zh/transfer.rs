@@ -73,4 +73,84 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
         "names no file to pull (name a file or directory)",
         "没有可下载的文件（请指定文件或目录）",
     ),
+    // The TUI's Alt-F / Alt-K: dialogs, notices, errors.
+    (
+        "Local file or directory to upload:",
+        "要上传的本地文件或目录：",
+    ),
+    (
+        "Remote directory (Enter alone: the home directory):",
+        "远端目录（直接回车：主目录）：",
+    ),
+    (
+        "Remote file or directory on {name}:",
+        "{name} 上的远端文件或目录：",
+    ),
+    (
+        "Local directory (Enter alone: the current one); saved as DIR/{name}/…",
+        "本地目录（直接回车：当前目录）；保存为 DIR/{name}/…",
+    ),
+    ("({first}; Esc cancels)", "（{first}；Esc 取消）"),
+    (" Upload to {n} receivers ", " 上传给 {n} 个接收者 "),
+    (" Download from {name} ", " 从 {name} 下载 "),
+    (
+        "Cancel the transfer under way? [y/n]\n(no file is left half-written under its name)",
+        "取消进行中的传输？[y/n]\n（不会在正式文件名下留下写了一半的文件）",
+    ),
+    (" Cancel transfer ", " 取消传输 "),
+    (
+        "no receivers to upload to (Alt-A selects all)",
+        "没有可上传的接收者（Alt-A 全选）",
+    ),
+    (
+        "no live focused pane to download from",
+        "焦点窗格没有可下载的在线会话",
+    ),
+    ("transfer not started", "传输未开始"),
+    ("name a local file or directory", "请给出本地文件或目录"),
+    ("name a remote file or directory", "请给出远端文件或目录"),
+    (
+        "the pane to download from has ended",
+        "要下载的窗格的会话已结束",
+    ),
+    (
+        "uploading to 1 receiver… (Alt-F again cancels)",
+        "正在上传给 1 个接收者…（再按 Alt-F 取消）",
+    ),
+    (
+        "uploading to {n} receivers… (Alt-F again cancels)",
+        "正在上传给 {n} 个接收者…（再按 Alt-F 取消）",
+    ),
+    (
+        "downloading… (Alt-K again cancels)",
+        "正在下载…（再按 Alt-K 取消）",
+    ),
+    ("cancelling the transfer…", "正在取消传输…"),
+    ("the session ended", "会话已结束"),
+    ("uploaded to {ok} of {all}", "已上传到 {all} 个中的 {ok} 个"),
+    (
+        "downloaded 1 file, {bytes} to {dir}",
+        "已下载 1 个文件，{bytes}，到 {dir}",
+    ),
+    (
+        "downloaded {files} files, {bytes} to {dir}",
+        "已下载 {files} 个文件，{bytes}，到 {dir}",
+    ),
+    ("download failed", "下载失败"),
+    (
+        "the server did not open the {name} channel in time",
+        "服务器未及时打开 {name} 通道",
+    ),
+    (
+        "the server refused a new channel: {why}",
+        "服务器拒绝了新通道：{why}",
+    ),
+    (
+        "the {name} request could not be sent: {why}",
+        "无法发送 {name} 请求：{why}",
+    ),
+    (
+        "the server refused the {name} subsystem",
+        "服务器拒绝了 {name} 子系统",
+    ),
 ];
