@@ -85,6 +85,14 @@ pub struct Cli {
     /// `shell_integration`; without MODE, auto.
     #[arg(long, value_name = "MODE", num_args = 0..=1, require_equals = true, default_missing_value = "auto", value_parser = shell_integration_mode)]
     pub shell_integration: Option<ShellIntegration>,
+    /// Lines of history each pane keeps (default 10000; the host list's `[defaults]
+    /// scrollback`). Kept compactly, as text and colours; the oldest go first.
+    #[arg(long, value_name = "LINES")]
+    pub scrollback: Option<usize>,
+    /// MiB of history all panes keep together, shared evenly (default 256; the host list's
+    /// `[defaults] scrollback_memory`): a pane's oldest lines go when its share is full.
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(1..=1048576))]
+    pub scrollback_memory: Option<u32>,
     /// Language of what mtssh says: the TUI, run's summary and errors, bench's table and
     /// charts, the mock's console and practice shell (en or zh). Default: zh when LC_ALL,
     /// LC_MESSAGES or LANG starts with zh, else en. Goes before or after the subcommand.
@@ -113,6 +121,8 @@ impl Cli {
             input_limit: self.input_limit as usize * 1024 * 1024,
             safety: self.safety(),
             shell_integration: self.shell_integration,
+            scrollback: self.scrollback,
+            scrollback_memory: self.scrollback_memory.map(|m| m as usize),
         }
     }
 

@@ -93,6 +93,10 @@ pub struct Defaults {
     pub groups_command: Option<String>,
     /// The OSC 133 hook every host without its own setting gets in its shell.
     pub shell_integration: Option<ShellIntegration>,
+    /// Lines of history each pane keeps (the TUI's `--scrollback`).
+    pub scrollback: Option<usize>,
+    /// MiB of history all panes keep together (the TUI's `--scrollback-memory`).
+    pub scrollback_memory: Option<usize>,
 }
 
 /// One host after range expansion. Unset fields fall back to [`Defaults`].
@@ -176,6 +180,8 @@ const DEFAULTS_KEYS: &[&str] = &[
     "proxy_command",
     "groups_command",
     "shell_integration",
+    "scrollback",
+    "scrollback_memory",
 ];
 const HOST_KEYS: &[&str] = &[
     "name",
@@ -216,6 +222,8 @@ struct RawDefaults {
     proxy_command: Option<Spanned<NonEmpty>>,
     groups_command: Option<NonEmpty>,
     shell_integration: Option<ShellIntegration>,
+    scrollback: Option<usize>,
+    scrollback_memory: Option<Spanned<usize>>,
 }
 
 #[derive(Deserialize)]

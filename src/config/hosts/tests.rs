@@ -25,6 +25,8 @@ known_hosts = "~/.ssh/known_hosts"
 host_key_check = "accept-new"
 jump = "bastion"
 shell_integration = "auto"
+scrollback = 5000
+scrollback_memory = 64
 
 [[hosts]]
 name = "web[01-03]"
@@ -77,6 +79,8 @@ fn parses_everything() {
             proxy_command: None,
             groups_command: None,
             shell_integration: Some(ShellIntegration::Auto),
+            scrollback: Some(5000),
+            scrollback_memory: Some(64),
         }
     );
     let pairs: Vec<(&str, &str, Option<u16>)> = f
@@ -103,7 +107,7 @@ fn parses_everything() {
     assert_eq!(f.hosts[3].jump, None);
     assert_eq!(f.hosts[3].shell_integration, Some(ShellIntegration::Bash));
     assert_eq!(f.hosts[0].shell_integration, None);
-    insta::assert_snapshot!(f.warnings.join("\n"), @"hosts.toml:27:12: [[hosts]] #2 stores a `password` in plain text; prefer `password_env` naming an environment variable that holds it");
+    insta::assert_snapshot!(f.warnings.join("\n"), @"hosts.toml:29:12: [[hosts]] #2 stores a `password` in plain text; prefer `password_env` naming an environment variable that holds it");
 }
 
 #[test]
@@ -199,7 +203,9 @@ fn key_lists_match_structs() {
     let mut text = String::from("[defaults]\n");
     for k in DEFAULTS_KEYS {
         let v = match *k {
-            "port" | "connect_timeout" | "command_timeout" => "1",
+            "port" | "connect_timeout" | "command_timeout" | "scrollback" | "scrollback_memory" => {
+                "1"
+            }
             "host_key_check" => "\"off\"",
             "kex_algorithms" => "\"curve25519-sha256\"",
             "shell_integration" => "\"auto\"",
