@@ -1,6 +1,7 @@
-//! A pane's terminal emulator: vt100 0.16 plus what it lacks for real programs. Resizes keep
-//! every line ([`reflow`]: what a shrink pushes off goes to the scrollback, a width change
-//! rewraps wrapped lines), queries are answered (cursor position, status, device
+//! A pane's terminal emulator: vt100 0.16 plus what it lacks for real programs. Lines that
+//! leave the screen go to a compact [`History`] (vt100's own scrollback is a few rows of
+//! conduit, [`capture`]). Resizes keep every line ([`reflow`]: what a shrink pushes off goes
+//! to the history, a width change rewraps wrapped lines), queries are answered (cursor position, status, device
 //! attributes), and DEC line drawing works ([`super::charset`]). Every vt100 call runs under a
 //! panic guard: vt100 panics on some inputs, and one host's output must not take the program
 //! down.

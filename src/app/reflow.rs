@@ -1,9 +1,11 @@
 //! Resizing without losing lines. vt100's own `set_size` cuts rows off the bottom and columns
-//! off the right; instead the primary screen and its history are read back cell by cell,
-//! wrapped rows joined into lines, and the lines replayed into an emulator of the new size,
-//! which wraps them afresh (as tmux reflows). What no longer fits on the screen goes to the
-//! scrollback, the cursor's row stays visible, and growing back brings lines out of the
-//! history again.
+//! off the right; instead the primary screen is read back cell by cell, wrapped rows joined
+//! into lines, and the lines replayed into an emulator of the new size, which wraps them
+//! afresh (as tmux reflows), after the history's newest lines (taken back out of the
+//! [`History`]: a screenful, and the line the screen's first row continues). What no longer
+//! fits on the screen goes back to the history, the cursor's row stays visible, and growing
+//! brings lines out of the history again. The rest of the history needs no rewrap: it keeps
+//! logical lines and the view wraps them when drawing.
 //!
 //! Kept: text, colours and attributes, the cursor position, the pen, the input modes
 //! (keypad, cursor keys, bracketed paste, mouse) and whether the cursor is hidden. Not kept
