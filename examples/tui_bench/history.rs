@@ -41,8 +41,16 @@ fn scan(pane: &mut Pane, needle: &str) -> (usize, usize) {
 
 pub fn history_bench(panes: usize, lines: usize) {
     let before = status_kb("VmRSS");
-    // One output, about `lines` lines (the generator writes lines of 20-119 characters).
-    let output = shell_output(lines * 52);
+    // One output of `lines` lines (the generator writes lines of 20-119 characters).
+    let mut output = shell_output(lines * 120);
+    if let Some((end, _)) = output
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| w == b"\r\n")
+        .nth(lines.saturating_sub(1))
+    {
+        output.truncate(end + 2);
+    }
     let fed_lines = output.windows(2).filter(|w| w == b"\r\n").count();
     let start = Instant::now();
     let mut all: Vec<Pane> = (0..panes).map(|id| make_pane(id, lines, panes)).collect();
