@@ -242,6 +242,18 @@ fn counted(
 /// Reads view row `r` into `out`: blanks between glyphs as spaces, no trailing blanks.
 pub fn read_row(screen: &vt100::Screen, r: u16, cols: u16, out: &mut RowBuf) {
     out.clear();
+    // vt100's text of the row ends at its last glyph: only the cells up to there are read,
+    // one call each (shell output leaves most of a row blank). A cell holds at least one
+    // character, or is the second half of a wide one.
+    let Some(text) = screen.rows(0, cols).nth(usize::from(r)) else {
+        return;
+    };
+    let used = if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().count() * 2
+    };
+    let cols = cols.min(u16::try_from(used).unwrap_or(u16::MAX));
     // The first blank cell since the last glyph: blanks are written only if a glyph follows.
     let mut blank_from = None;
     for col in 0..cols {
