@@ -393,26 +393,30 @@ impl History {
     /// `wrapped`: the row goes on in the next one.
     pub fn push_row(&mut self, row: &RowBuf, wrapped: bool) {
         self.rows_taken += 1;
-        if !self.open || self.len == 0 {
-            if self
+        let new_line = !self.open || self.len == 0;
+        if new_line
+            && self
                 .blocks
                 .back()
                 .is_none_or(|b| b.lines.len() >= LINES_PER_BLOCK)
+        {
+            if let Some(full) = self.blocks.back_mut()
+                && !full.sealed
             {
-                if let Some(full) = self.blocks.back_mut()
-                    && !full.sealed
-                {
-                    full.seal();
-                    self.sealed_bytes += full.bytes();
-                }
-                self.blocks.push_back(Block::default());
+                full.seal();
+                self.sealed_bytes += full.bytes();
             }
-            let block = self.blocks.back_mut().expect("a block was just made");
+            self.blocks.push_back(Block::default());
+        }
+        // There is a block: one was just made, or the open line is in the last.
+        let Some(block) = self.blocks.back_mut() else {
+            return;
+        };
+        if new_line {
             let start = block.lines.last().copied().unwrap_or_default();
             block.lines.push(Meta { width: 0, ..start });
             self.len += 1;
         }
-        let block = self.blocks.back_mut().expect("the line's block");
         let i = block.lines.len() - 1;
         let start = block.start(i);
         let mut pen = block.runs[start.runs_end as usize..]
