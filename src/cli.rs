@@ -91,6 +91,14 @@ pub struct Cli {
     /// Never after an exit, a failed login or a changed host key.
     #[arg(long)]
     pub reconnect: bool,
+    /// Lines of history each pane keeps (default 10000; the host list's `[defaults]
+    /// scrollback`). Kept compactly, as text and colours; the oldest go first.
+    #[arg(long, value_name = "LINES")]
+    pub scrollback: Option<usize>,
+    /// MiB of history all panes keep together, shared evenly (default 256; the host list's
+    /// `[defaults] scrollback_memory`): a pane's oldest lines go when its share is full.
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(1..=1048576))]
+    pub scrollback_memory: Option<u32>,
     /// Language of what mtssh says: the TUI, run's summary and errors, bench's table and
     /// charts, the mock's console and practice shell (en or zh). Default: zh when LC_ALL,
     /// LC_MESSAGES or LANG starts with zh, else en. Goes before or after the subcommand.
@@ -120,6 +128,8 @@ impl Cli {
             safety: self.safety(),
             shell_integration: self.shell_integration,
             reconnect: self.reconnect,
+            scrollback: self.scrollback,
+            scrollback_memory: self.scrollback_memory.map(|m| m as usize),
         }
     }
 

@@ -29,6 +29,10 @@ pub struct TuiOptions {
     pub shell_integration: Option<crate::ssh::shell_integration::ShellIntegration>,
     /// `--reconnect`: every pane reconnects by itself (tries as each host's list says).
     pub reconnect: bool,
+    /// `--scrollback` (lines per pane) and `--scrollback-memory` (MiB for all panes):
+    /// over the host list's `[defaults]`, over the built-in defaults.
+    pub scrollback: Option<usize>,
+    pub scrollback_memory: Option<usize>,
 }
 
 pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
@@ -39,8 +43,14 @@ pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
         );
     }
     log_to_file();
+    let mut scrollback = crate::app::pane::ScrollbackSetting::default();
     let (sessions, mock, stores, resolver) = if inventory::hosts_given(&args) {
         let inventory = inventory::resolve(&args).await?;
+        scrollback = scrollback_setting(
+            scrollback,
+            inventory.scrollback,
+            inventory.scrollback_memory,
+        );
         for warning in &inventory.warnings {
             tracing::warn!("{warning}");
         }
@@ -58,6 +68,7 @@ pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
             None,
         )
     };
+    let scrollback = scrollback_setting(scrollback, tui.scrollback, tui.scrollback_memory);
     let mut sessions = sessions;
     if let Some(mode) = tui.shell_integration {
         for target in &mut sessions {
@@ -86,6 +97,7 @@ pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
         add_host_resolver: resolver,
         save_dir: tui.save_dir.or_else(default_save_dir),
         safety: tui.safety,
+        scrollback,
         record: crate::tui::record::RecordOptions {
             dir: tui.record.dir.clone().or_else(default_record_dir),
             ..tui.record
@@ -96,6 +108,18 @@ pub async fn run_tui(args: HostOptions, tui: TuiOptions) -> Result<ExitCode> {
         store.flush().await;
     }
     result.map(|()| ExitCode::SUCCESS)
+}
+
+/// `setting` with the lines and MiB given (if given) in place of its own.
+fn scrollback_setting(
+    setting: crate::app::pane::ScrollbackSetting,
+    lines: Option<usize>,
+    memory_mib: Option<usize>,
+) -> crate::app::pane::ScrollbackSetting {
+    crate::app::pane::ScrollbackSetting {
+        lines: lines.unwrap_or(setting.lines),
+        memory_bytes: memory_mib.map_or(setting.memory_bytes, |mib| mib.saturating_mul(1 << 20)),
+    }
 }
 
 /// `mtssh resolve`: every selected host's settings, as `ssh -G` prints them, blank-line

@@ -64,6 +64,8 @@ pub struct TuiSetup {
     pub safety: crate::app::safe::Safety,
     /// Recordings (`--record`, Alt-V) and logs (`--log`).
     pub record: record::RecordOptions,
+    /// How much history the panes keep.
+    pub scrollback: crate::app::pane::ScrollbackSetting,
 }
 
 impl TuiSetup {
@@ -84,6 +86,7 @@ impl TuiSetup {
             save_dir: None,
             safety: Default::default(),
             record: Default::default(),
+            scrollback: Default::default(),
         }
     }
 }
@@ -208,9 +211,11 @@ fn prepare(setup: TuiSetup, cols: u16, rows: u16) -> (App, EffectRunner, Receive
         save_dir,
         safety,
         record,
+        scrollback,
     } = setup;
     let mut app = App::new(cols, rows, sessions.len());
     app.safety = safety;
+    app.scrollback = scrollback;
     app.record = crate::app::record::RecordSettings {
         on_open: record.all,
         input: record.input,

@@ -6,6 +6,8 @@
 //! cargo run --release --example tui_bench -- echo 50     # the same, 50 ms between keys
 //! cargo run --release --example tui_bench -- rss 100     # memory, 100 panes, full scrollback
 //! cargo run --release --example tui_bench -- rss 1000
+//! cargo run --release --example tui_bench -- history 1000 1000  # memory + scan of the history
+//! cargo run --release --example tui_bench -- history 100 10000
 //! cargo run --release --example tui_bench -- broadcast 1000 5   # Enter to echo in 1000 panes
 //! cargo run --release --example tui_bench -- resize 1000  # reflowing resizes of 1000 panes
 //! cargo run --release --example tui_bench -- parse        # pane emulator MB/s vs bare vt100
@@ -20,7 +22,6 @@ use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use mtssh::app::pane::scrollback_per_pane;
 use mtssh::app::{App, Msg};
 use mtssh::mock::{HostKeySource, HostKeyType, MockOptions, MockThread};
 use mtssh::ssh::{SessionId, SessionState};
@@ -28,6 +29,7 @@ use mtssh::tui::{TuiSetup, run_headless};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+mod history;
 mod results;
 mod transfer;
 
@@ -61,13 +63,20 @@ fn main() -> anyhow::Result<()> {
             parse_bench();
             Ok(())
         }
+        Some("history") => {
+            history::history_bench(
+                args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1000),
+                args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1000),
+            );
+            Ok(())
+        }
         Some("rss") => {
             let panes = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(100);
             rss_bench(panes);
             Ok(())
         }
         _ => anyhow::bail!(
-            "usage: tui_bench draw | echo [MS] | rss N | broadcast [N [ROUNDS]] | resize [N] | parse \
+            "usage: tui_bench draw | echo [MS] | rss N | history [PANES [LINES]] | broadcast [N [ROUNDS]] | resize [N] | parse \
              | results [N [ROUNDS]] | exec [N [ROUNDS]] | transfer [N [MB]]"
         ),
     }
@@ -379,7 +388,7 @@ fn rss_bench(panes: usize) {
     let (cols, rows) = (200, 50);
     let before = status_kb("VmRSS");
     let mut app = app_with_panes(cols, rows, panes);
-    let scrollback = scrollback_per_pane(panes);
+    let scrollback = mtssh::app::pane::history_budget(app.scrollback, panes).lines;
     let mut width = 0;
     for id in 0..panes {
         let (pane_cols, pane_rows) = app.pty_size(id).unwrap_or((80, 24));

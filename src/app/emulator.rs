@@ -1,11 +1,14 @@
-//! A pane's terminal emulator: vt100 0.16 plus what it lacks for real programs. Resizes keep
-//! every line ([`reflow`]: what a shrink pushes off goes to the scrollback, a width change
-//! rewraps wrapped lines), queries are answered (cursor position, status, device
+//! A pane's terminal emulator: vt100 0.16 plus what it lacks for real programs. Lines that
+//! leave the screen go to a compact [`History`] (vt100's own scrollback is a few rows of
+//! conduit, [`capture`]). Resizes keep every line ([`reflow`]: what a shrink pushes off goes
+//! to the history, a width change rewraps wrapped lines), queries are answered (cursor position, status, device
 //! attributes), and DEC line drawing works ([`super::charset`]). Every vt100 call runs under a
 //! panic guard: vt100 panics on some inputs, and one host's output must not take the program
 //! down.
 
 use super::charset::Charsets;
+use super::history::capture::{self, CONDUIT_ROWS, Scanner};
+use super::history::{Budget, History};
 use super::reflow;
 
 thread_local! {
@@ -79,23 +82,30 @@ impl vt100::Callbacks for Replies {
 pub struct Emulator {
     parser: vt100::Parser<Replies>,
     charsets: Charsets,
-    /// Lines of history to keep (more for a while after a narrowing, see [`reflow`]).
-    scrollback: usize,
-    /// The most columns this emulator has had.
-    widest: u16,
+    /// The lines that left the screen (vt100's own scrollback is only their conduit).
+    history: History,
+    scanner: Scanner,
     /// How many times a vt100 panic reset it (the pane logs each with its name).
     pub resets: u64,
 }
 
 impl Emulator {
-    pub fn new(rows: u16, cols: u16, scrollback: usize) -> Self {
+    pub fn new(rows: u16, cols: u16, budget: Budget) -> Self {
         Emulator {
-            parser: fresh(rows, cols, scrollback),
+            parser: fresh(rows, cols, CONDUIT_ROWS),
             charsets: Charsets::default(),
-            scrollback,
-            widest: cols,
+            history: History::new(budget),
+            scanner: Scanner::default(),
             resets: 0,
         }
+    }
+
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
+    pub fn history_mut(&mut self) -> &mut History {
+        &mut self.history
     }
 
     pub fn screen(&self) -> &vt100::Screen {
@@ -107,31 +117,28 @@ impl Emulator {
         self.parser.screen().size()
     }
 
-    /// Scrolls the view `offset` lines back into the history (vt100 clamps).
-    pub fn set_scrollback(&mut self, offset: usize) {
-        self.parser.screen_mut().set_scrollback(offset);
-    }
-
     /// Feeds remote output; returns the replies to the queries in it, for the session. A
     /// chunk vt100 panics on (found by fuzzing: a wide character cut in half by a resize,
     /// then written over) is lost and the emulator is rebuilt from what the screen held.
     pub fn process(&mut self, bytes: &[u8]) -> Vec<u8> {
         let bytes = self.charsets.filter(bytes);
-        if guarded(|| self.parser.process(&bytes)).is_err() {
+        let (parser, history, scanner) = (&mut self.parser, &mut self.history, &mut self.scanner);
+        if guarded(|| capture::feed(parser, history, scanner, &bytes)).is_err() {
             self.recover();
         }
         std::mem::take(&mut self.parser.callbacks_mut().out)
     }
 
-    /// A fresh emulator of the same size with the old screen's contents (scrollback and the
-    /// hidden alternate screen are lost).
+    /// A fresh emulator of the same size with the old screen's contents (the history stays;
+    /// the hidden alternate screen is lost).
     fn recover(&mut self) {
         self.resets += 1;
         let (rows, cols) = self.size();
         let contents = guarded(|| self.parser.screen().contents_formatted()).unwrap_or_default();
-        self.parser = fresh(rows, cols, self.scrollback);
+        self.scanner = Scanner::default();
+        self.parser = fresh(rows, cols, CONDUIT_ROWS);
         if guarded(|| self.parser.process(&contents)).is_err() {
-            self.parser = fresh(rows, cols, self.scrollback);
+            self.parser = fresh(rows, cols, CONDUIT_ROWS);
         }
     }
 
@@ -142,17 +149,19 @@ impl Emulator {
         if (rows, cols) == self.size() {
             return;
         }
-        let scrollback = self.scrollback;
-        let widest = self.widest.max(cols);
-        self.widest = widest;
-        let rebuilt = guarded(|| reflow::resized(&mut self.parser, rows, cols, scrollback, widest));
+        let budget = self.history.budget();
+        let (parser, history) = (&mut self.parser, &mut self.history);
+        let rebuilt = guarded(|| reflow::resized(parser, history, rows, cols));
+        // Even when the resize panicked halfway.
+        self.history.restore_budget(budget);
+        self.scanner = Scanner::default();
         match rebuilt {
             Ok(parser) => self.parser = parser,
             Err(()) => {
                 // The old way as a fallback: cut to size.
                 self.recover();
                 if guarded(|| self.parser.screen_mut().set_size(rows, cols)).is_err() {
-                    self.parser = fresh(rows, cols, scrollback);
+                    self.parser = fresh(rows, cols, CONDUIT_ROWS);
                 }
             }
         }
@@ -167,6 +176,13 @@ pub(super) fn fresh(rows: u16, cols: u16, scrollback: usize) -> vt100::Parser<Re
 mod tests {
     use super::*;
 
+    fn test_budget() -> Budget {
+        Budget {
+            lines: 10,
+            bytes: usize::MAX,
+        }
+    }
+
     fn reply(emulator: &mut Emulator, chunks: &[&[u8]]) -> String {
         let mut out = Vec::new();
         for chunk in chunks {
@@ -177,7 +193,7 @@ mod tests {
 
     #[test]
     fn queries_are_answered() {
-        let mut e = Emulator::new(24, 80, 10);
+        let mut e = Emulator::new(24, 80, test_budget());
         assert_eq!(reply(&mut e, &[b"ab\r\ncd\x1b[6n"]), "\x1b[2;3R");
         assert_eq!(reply(&mut e, &[b"\x1b[5n"]), "\x1b[0n");
         assert_eq!(
@@ -192,20 +208,20 @@ mod tests {
 
     #[test]
     fn a_query_split_across_chunks_is_answered_once_whole() {
-        let mut e = Emulator::new(24, 80, 10);
+        let mut e = Emulator::new(24, 80, test_budget());
         assert_eq!(reply(&mut e, &[b"x\x1b", b"[", b"6"]), "");
         assert_eq!(reply(&mut e, &[b"n"]), "\x1b[1;2R");
     }
 
     #[test]
     fn a_cursor_waiting_to_wrap_reports_the_last_column() {
-        let mut e = Emulator::new(5, 10, 10);
+        let mut e = Emulator::new(5, 10, test_budget());
         assert_eq!(reply(&mut e, &[b"0123456789\x1b[6n"]), "\x1b[1;10R");
     }
 
     #[test]
     fn a_query_flood_gets_a_bounded_reply() {
-        let mut e = Emulator::new(5, 10, 10);
+        let mut e = Emulator::new(5, 10, test_budget());
         let flood = b"\x1b[5n".repeat(100_000);
         assert!(e.process(&flood).len() <= MAX_REPLY);
     }
@@ -221,7 +237,7 @@ mod tests {
             panic!("as vt100 does");
         });
         assert!(caught.is_err() && !in_guarded_emulator());
-        let mut e = Emulator::new(5, 20, 10);
+        let mut e = Emulator::new(5, 20, test_budget());
         e.process(b"\x1b[31mkept\r\n$ ");
         e.recover();
         assert_eq!(e.screen().contents(), "kept\n$ ");
@@ -254,7 +270,7 @@ mod tests {
             bytes.extend(b"lqk\r\nmqj");
             bytes.extend(&rmacs);
             bytes.extend(b" lqk");
-            let mut e = Emulator::new(5, 20, 10);
+            let mut e = Emulator::new(5, 20, test_budget());
             e.process(&bytes);
             assert_eq!(e.screen().contents(), "┌─┐\n└─┘ lqk", "{term}: {bytes:?}");
         }
@@ -262,7 +278,7 @@ mod tests {
 
     #[test]
     fn line_drawing_reaches_the_screen() {
-        let mut e = Emulator::new(5, 10, 10);
+        let mut e = Emulator::new(5, 10, test_budget());
         e.process(b"\x1b(0lqk\r\nx");
         e.process(b"\x1b(Bx");
         assert_eq!(e.screen().contents(), "┌─┐\n│x");

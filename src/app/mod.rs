@@ -9,6 +9,7 @@ mod emulator;
 pub mod events;
 pub mod help;
 pub mod help_layout;
+pub mod history;
 mod inject;
 mod input;
 pub mod keys;
@@ -16,6 +17,7 @@ pub mod layout;
 mod mouse;
 pub mod overview;
 pub mod pane;
+mod pen;
 pub mod receivers;
 pub mod record;
 mod reflow;
@@ -295,6 +297,8 @@ pub struct App {
     pub(crate) lag: Option<std::time::Duration>,
     /// Pane count the scrollback budget is planned for (panes made later share it).
     planned_panes: usize,
+    /// Lines per pane and memory for all panes' history (`--scrollback`, `--scrollback-memory`).
+    pub scrollback: pane::ScrollbackSetting,
     /// The results view folds outputs that differ only by host name, numbers, times.
     pub(crate) fuzzy: bool,
     /// The last `:CMD` run's number (0: none yet).
@@ -342,6 +346,7 @@ impl App {
             notice: None,
             lag: None,
             planned_panes,
+            scrollback: pane::ScrollbackSetting::default(),
             fuzzy: false,
             exec_run: 0,
             safety: safe::Safety::default(),
@@ -380,8 +385,9 @@ impl App {
         self.next_id += 1;
         self.panes_epoch += 1;
         self.planned_panes = self.planned_panes.max(self.panes.len() + 1);
-        let scrollback = pane::scrollback_per_pane(self.planned_panes);
-        let mut pane = Pane::new(id, name, scrollback).with_shell_integration(shell_integration);
+        let budget = pane::history_budget(self.scrollback, self.planned_panes);
+        let mut pane = Pane::new(id, name, budget.lines).with_shell_integration(shell_integration);
+        pane.set_history_budget(budget);
         pane.reconnect = reconnect;
         self.panes.push(pane);
         id

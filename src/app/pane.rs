@@ -1,25 +1,48 @@
 //! One session's pane: its emulator, state and broadcast flag.
 
+use std::ops::{ControlFlow, Range};
+
 use super::emulator::Emulator;
+use super::history::{Budget, History};
 use super::inject::Hider;
 use super::result::{CommandResult, ResultTracker};
 use crate::ssh::shell_integration::{ShellIntegration, install_line};
 use crate::ssh::{SessionId, SessionState};
 
 pub use super::emulator::in_guarded_emulator;
+pub use super::history::LineNo;
 
-/// Lines of scrollback a pane gets when there are few panes.
-pub const DEFAULT_SCROLLBACK: usize = 1000;
-/// Scrollback lines for all panes together, so a thousand sessions do not eat gigabytes.
-pub const TOTAL_SCROLLBACK_BUDGET: usize = 200_000;
+/// Lines of history a pane keeps by default (`--scrollback`, `scrollback` in the config).
+pub const DEFAULT_SCROLLBACK: usize = 10_000;
+/// Memory for all panes' history together by default, in MiB (`--scrollback-memory`): a
+/// thousand sessions share it, so they do not eat gigabytes.
+pub const DEFAULT_SCROLLBACK_MEMORY_MIB: usize = 256;
 /// vt100 has panicked on degenerate grids; no pane's emulator or PTY gets smaller than this.
 pub const MIN_PTY_COLS: u16 = 10;
 pub const MIN_PTY_ROWS: u16 = 3;
 
-/// Per-pane scrollback for `panes` panes: the default, cut down so the total stays within
-/// the program-wide budget.
-pub fn scrollback_per_pane(panes: usize) -> usize {
-    DEFAULT_SCROLLBACK.min(TOTAL_SCROLLBACK_BUDGET / panes.max(1))
+/// How much history the panes keep: lines per pane, and memory for all of them together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScrollbackSetting {
+    pub lines: usize,
+    pub memory_bytes: usize,
+}
+
+impl Default for ScrollbackSetting {
+    fn default() -> Self {
+        ScrollbackSetting {
+            lines: DEFAULT_SCROLLBACK,
+            memory_bytes: DEFAULT_SCROLLBACK_MEMORY_MIB << 20,
+        }
+    }
+}
+
+/// One pane's history budget when `panes` panes share `setting`'s memory.
+pub fn history_budget(setting: ScrollbackSetting, panes: usize) -> Budget {
+    Budget {
+        lines: setting.lines,
+        bytes: setting.memory_bytes / panes.max(1),
+    }
 }
 
 pub struct Pane {
@@ -52,6 +75,8 @@ pub struct Pane {
     pub retry: super::retry::Retry,
     /// Its part in the last upload or download (Alt-F, Alt-K): the title shows it.
     pub transfer: Option<super::transfer::TransferMark>,
+    /// Rows the view is scrolled back into the history (0: the live screen).
+    view: usize,
 }
 
 impl Pane {
@@ -61,7 +86,14 @@ impl Pane {
             name,
             state: SessionState::Connecting,
             exit_status: None,
-            emulator: Emulator::new(24, 80, scrollback),
+            emulator: Emulator::new(
+                24,
+                80,
+                Budget {
+                    lines: scrollback,
+                    bytes: usize::MAX,
+                },
+            ),
             pending: None,
             in_broadcast: true,
             pending_input: 0,
@@ -74,7 +106,19 @@ impl Pane {
             reconnect: Default::default(),
             retry: Default::default(),
             transfer: None,
+            view: 0,
         }
+    }
+
+    /// Sets how much history the pane keeps (the oldest lines go if it is less now).
+    pub fn set_history_budget(&mut self, budget: Budget) {
+        self.emulator.history_mut().set_budget(budget);
+        self.clamp_view();
+    }
+
+    /// The lines that left the screen.
+    pub fn history(&self) -> &History {
+        self.emulator.history()
     }
 
     pub fn with_shell_integration(mut self, mode: ShellIntegration) -> Self {
@@ -130,8 +174,15 @@ impl Pane {
         // The remote side writes for the size it was given.
         self.take_size();
         let resets = self.emulator.resets;
+        let taken = self.history().rows_taken;
         let replies = self.emulator.process(bytes);
         self.log_reset(resets);
+        if self.view > 0 {
+            // A view scrolled back stays on its lines as new ones arrive below.
+            let moved = self.history().rows_taken - taken;
+            self.view = self.view.saturating_add(moved as usize);
+            self.clamp_view();
+        }
         self.results.feed(bytes);
         replies
     }
@@ -241,22 +292,39 @@ impl Pane {
             let resets = self.emulator.resets;
             self.emulator.resize(rows, cols);
             self.log_reset(resets);
+            self.clamp_view();
         }
     }
 
-    /// Lines scrolled back from the live screen.
+    /// Rows scrolled back from the live screen.
     pub fn scroll_offset(&self) -> usize {
-        self.screen().scrollback()
+        self.view
     }
 
-    /// Scrolls by `delta` lines (positive = back into history); vt100 clamps to what exists.
+    /// Scrolls by `delta` rows (positive = back into history), within what exists.
     pub fn scroll_by(&mut self, delta: isize) {
-        let offset = self.scroll_offset().saturating_add_signed(delta);
-        self.emulator.set_scrollback(offset);
+        self.view = self.view.saturating_add_signed(delta);
+        self.clamp_view();
     }
 
     pub fn scroll_to_live(&mut self) {
-        self.emulator.set_scrollback(0);
+        self.view = 0;
+    }
+
+    fn clamp_view(&mut self) {
+        if self.view > 0 {
+            self.view = self.view.min(self.history_rows());
+        }
+    }
+
+    /// The emulator's columns: the width history is wrapped at.
+    fn cols(&self) -> u16 {
+        self.emulator.size().1
+    }
+
+    /// Rows the history takes at the pane's width.
+    pub fn history_rows(&self) -> usize {
+        self.history().rows(self.cols())
     }
 
     /// Whether the session may still take input.
@@ -282,23 +350,28 @@ impl Pane {
         }
     }
 
-    /// The whole scrollback plus the screen as plain text, oldest line first. Reads a copy
-    /// of the screen: vt100 only exposes history through the scroll position, and moving
-    /// the pane's own would change the model outside `App::update`.
+    /// The whole scrollback plus the screen as plain text, oldest line first, history
+    /// wrapped at the pane's width as the view shows it.
     pub fn scrollback_text(&self) -> String {
-        let mut screen = self.screen().clone();
-        let (_, cols) = screen.size();
-        // Walk the history one row at a time.
-        screen.set_scrollback(usize::MAX);
-        let depth = screen.scrollback();
-        let mut lines = Vec::with_capacity(depth + 24);
-        for offset in (1..=depth).rev() {
-            screen.set_scrollback(offset);
-            let row = screen.rows(0, cols).next().unwrap_or_default();
-            lines.push(row);
+        let cols = self.cols();
+        let history = self.history();
+        let mut lines: Vec<String> = Vec::with_capacity(history.len() + 24);
+        for n in history.span() {
+            let Some(line) = history.line(n) else {
+                continue;
+            };
+            let first = lines.len();
+            line.layout(cols, |_, glyph, row, _, _| {
+                while lines.len() <= first + row {
+                    lines.push(String::new());
+                }
+                lines[first + row].push_str(glyph);
+            });
+            if lines.len() == first {
+                lines.push(String::new());
+            }
         }
-        screen.set_scrollback(0);
-        lines.extend(screen.rows(0, cols));
+        lines.extend(self.screen().rows(0, cols));
         while lines.last().is_some_and(|l| l.trim().is_empty()) {
             lines.pop();
         }
@@ -310,6 +383,79 @@ impl Pane {
         text.push('\n');
         text
     }
+
+    /// The numbers of the lines kept now, history first then the screen: `first..end`.
+    /// History lines are logical lines (wrapped rows joined); screen lines are its rows.
+    pub fn line_span(&self) -> Range<LineNo> {
+        let span = self.history().span();
+        let (rows, _) = self.emulator.size();
+        span.start..span.end + LineNo::from(rows)
+    }
+
+    /// Calls `visit` with each kept line from `from` on (clamped to the span), oldest first,
+    /// as plain text without trailing blanks; stops early when `visit` returns Break.
+    pub fn visit_lines(
+        &mut self,
+        from: LineNo,
+        visit: &mut dyn FnMut(LineNo, &str) -> ControlFlow<()>,
+    ) {
+        let history = self.emulator.history();
+        if history.visit(from, visit).is_break() {
+            return;
+        }
+        let screen_first = history.span().end;
+        let cols = self.cols();
+        for (r, row) in self.screen().rows(0, cols).enumerate() {
+            let n = screen_first + r as LineNo;
+            if n >= from && visit(n, row.trim_end_matches(' ')).is_break() {
+                return;
+            }
+        }
+    }
+
+    /// Scrolls the pane's view so that line `n` shows (offset 0 when it is on the live screen).
+    pub fn scroll_to_line(&mut self, n: LineNo) {
+        let history = self.history();
+        self.view = if n >= history.span().end {
+            0
+        } else {
+            // The line's first row at the top of the view.
+            history.rows_from(n, self.cols())
+        };
+        self.clamp_view();
+    }
+
+    /// Where character `char_index` (in chars, of the text `visit_lines` gave) of line `n`
+    /// shows in the pane's current view: Some((view row, column)) when it is visible.
+    pub fn view_cell_of(&self, n: LineNo, char_index: usize) -> Option<(u16, u16)> {
+        let (rows, cols) = self.emulator.size();
+        let history = self.history();
+        let end = history.span().end;
+        let view = self.view;
+        let (row, col) = if n >= end {
+            // A screen row, below the history rows the view shows.
+            let r = usize::try_from(n - end).ok()?;
+            let text = self.screen().rows(0, cols).nth(r)?;
+            let col = crate::app::history::cell_column(&text, char_index)?;
+            (r + view, col)
+        } else {
+            let line = history.line(n)?;
+            let mut at = None;
+            let mut chars = 0;
+            line.layout(cols, |_, glyph, row, col, _| {
+                if at.is_none() && chars + glyph.chars().count() > char_index {
+                    at = Some((row, col));
+                }
+                chars += glyph.chars().count();
+            });
+            let (sub, col) = at?;
+            // Rows from this line's first to the end of the history, counted from the view's top.
+            let below = history.rows_from(n, cols);
+            // The view's top is `view` rows up from the end of the history.
+            ((sub + view).checked_sub(below)?, col)
+        };
+        (row < usize::from(rows) && (n >= end || row < view)).then_some((row as u16, col as u16))
+    }
 }
 
 #[cfg(test)]
@@ -317,14 +463,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scrollback_budget_is_bounded() {
-        assert_eq!(scrollback_per_pane(0), DEFAULT_SCROLLBACK);
-        assert_eq!(scrollback_per_pane(4), DEFAULT_SCROLLBACK);
-        assert_eq!(scrollback_per_pane(200), DEFAULT_SCROLLBACK);
-        assert_eq!(scrollback_per_pane(1000), 200);
-        for n in [1, 7, 300, 1000, 5000, 100_000] {
-            assert!(n * scrollback_per_pane(n) <= TOTAL_SCROLLBACK_BUDGET.max(DEFAULT_SCROLLBACK));
-        }
+    fn panes_share_the_memory_cap() {
+        let setting = ScrollbackSetting {
+            lines: 500,
+            memory_bytes: 1000 << 20,
+        };
+        assert_eq!(history_budget(setting, 0).bytes, 1000 << 20);
+        assert_eq!(history_budget(setting, 1000).bytes, 1 << 20);
+        assert_eq!(history_budget(setting, 1000).lines, 500);
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! Resizing without losing lines. vt100's own `set_size` cuts rows off the bottom and columns
-//! off the right; instead the primary screen and its history are read back cell by cell,
-//! wrapped rows joined into lines, and the lines replayed into an emulator of the new size,
-//! which wraps them afresh (as tmux reflows). What no longer fits on the screen goes to the
-//! scrollback, the cursor's row stays visible, and growing back brings lines out of the
-//! history again.
+//! off the right; instead the primary screen is read back cell by cell, wrapped rows joined
+//! into lines, and the lines replayed into an emulator of the new size, which wraps them
+//! afresh (as tmux reflows), after the history's newest lines (taken back out of the
+//! [`History`]: a screenful, and the line the screen's first row continues). What no longer
+//! fits on the screen goes back to the history, the cursor's row stays visible, and growing
+//! brings lines out of the history again. The rest of the history needs no rewrap: it keeps
+//! logical lines and the view wraps them when drawing.
 //!
 //! Kept: text, colours and attributes, the cursor position, the pen, the input modes
 //! (keypad, cursor keys, bracketed paste, mouse) and whether the cursor is hidden. Not kept
@@ -11,39 +13,48 @@
 //! on the primary screen outside the alternate screen.
 
 use super::emulator::{Replies, fresh};
+use super::history::capture::{self, CONDUIT_ROWS, Scanner};
+use super::history::{History, RowBuf, cells};
+use super::pen::Pen;
 
 type Parser = vt100::Parser<Replies>;
 
 /// A new emulator of `rows` x `cols` holding what `old` held. `old` is left in an unspecified
 /// state (its scroll position moved, maybe its size changed).
 ///
-/// The history keeps `budget` rows, or more when a narrowing rewraps long lines into more
-/// rows than that, so that growing back finds every line: up to the rows the content
-/// needs, at most `budget` plus a screen times the narrowing from the `widest` the pane has
-/// been (about the same cells, so the same memory, as a full history at that width).
-pub fn resized(old: &mut Parser, rows: u16, cols: u16, budget: usize, widest: u16) -> Parser {
-    let offset = old.screen().scrollback();
+/// The history's newest lines are taken back and replayed above the screen, so that growing
+/// fills the new screen from them (and a line wrapped from the history onto the screen is
+/// rewrapped whole); what no longer fits goes back into `history` as it is pushed off.
+pub fn resized(old: &mut Parser, history: &mut History, rows: u16, cols: u16) -> Parser {
     let alternate = old.screen().alternate_screen();
     if alternate {
         // Read the primary screen from under the full-screen program: leave the alternate
         // grid (without the restore that 1049 does) and come back to it afterwards.
         old.process(b"\x1b[?47l");
     }
-    let (old_rows, _) = old.screen().size();
-    let (primary, written) = replay(old.screen_mut(), rows, cols);
-    let needed = written.saturating_sub(usize::from(rows));
-    let narrowing = usize::from(widest.max(cols)).div_ceil(usize::from(cols.max(1)));
-    let cap = (budget + usize::from(old_rows)) * narrowing;
-    let mut new = fresh(rows, cols, needed.min(cap).max(budget));
-    new.process(&primary);
+    // The line going on in the screen's first row, then enough lines to fill a screen.
+    let open = history.is_open();
+    let mut taken = Vec::new();
+    let mut taken_rows = 0;
+    while (open && taken.is_empty()) || taken_rows < usize::from(rows) {
+        let Some(line) = history.pop_last() else {
+            break;
+        };
+        taken_rows += rows_of(&line, cols);
+        taken.push(line);
+    }
+    taken.reverse();
+    let primary = replay(old.screen_mut(), &taken, open, rows, cols);
+    let mut new = fresh(rows, cols, CONDUIT_ROWS);
+    let budget = history.lift_budget();
+    capture::feed(&mut new, history, &mut Scanner::default(), &primary);
+    history.restore_budget(budget);
     if alternate {
         old.process(b"\x1b[?47h");
         old.screen_mut().set_size(rows, cols);
         // 1049 saves the replayed cursor, so the program's exit puts the shell's cursor back.
         new.process(b"\x1b[?1049h");
         new.process(&old.screen().contents_formatted());
-    } else {
-        new.screen_mut().set_scrollback(offset);
     }
     let screen = old.screen();
     let mut modes = screen.input_mode_formatted();
@@ -54,75 +65,6 @@ pub fn resized(old: &mut Parser, rows: u16, cols: u16, budget: usize, widest: u1
     });
     new.process(&modes);
     new
-}
-
-/// The drawing attributes of a cell or of the pen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-struct Pen {
-    fg: vt100::Color,
-    bg: vt100::Color,
-    bold: bool,
-    dim: bool,
-    italic: bool,
-    underline: bool,
-    inverse: bool,
-}
-
-impl Pen {
-    fn of_cell(c: &vt100::Cell) -> Pen {
-        Pen {
-            fg: c.fgcolor(),
-            bg: c.bgcolor(),
-            bold: c.bold(),
-            dim: c.dim(),
-            italic: c.italic(),
-            underline: c.underline(),
-            inverse: c.inverse(),
-        }
-    }
-
-    fn of_screen(s: &vt100::Screen) -> Pen {
-        Pen {
-            fg: s.fgcolor(),
-            bg: s.bgcolor(),
-            bold: s.bold(),
-            dim: s.dim(),
-            italic: s.italic(),
-            underline: s.underline(),
-            inverse: s.inverse(),
-        }
-    }
-
-    /// SGR setting exactly this pen (from a reset).
-    fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(b"\x1b[0");
-        for (on, code) in [
-            (self.bold, &b";1"[..]),
-            (self.dim, b";2"),
-            (self.italic, b";3"),
-            (self.underline, b";4"),
-            (self.inverse, b";7"),
-        ] {
-            if on {
-                out.extend_from_slice(code);
-            }
-        }
-        color(out, self.fg, 30, 90, 38);
-        color(out, self.bg, 40, 100, 48);
-        out.push(b'm');
-    }
-}
-
-fn color(out: &mut Vec<u8>, c: vt100::Color, base: u8, bright: u8, extended: u8) {
-    use std::io::Write as _;
-    // Writing into a Vec cannot fail.
-    let _ = match c {
-        vt100::Color::Default => Ok(()),
-        vt100::Color::Idx(i) if i < 8 => write!(out, ";{}", base + i),
-        vt100::Color::Idx(i) if i < 16 => write!(out, ";{}", bright + i - 8),
-        vt100::Color::Idx(i) => write!(out, ";{extended};5;{i}"),
-        vt100::Color::Rgb(r, g, b) => write!(out, ";{extended};2;{r};{g};{b}"),
-    };
 }
 
 /// Where the old cursor lands in the new layout.
@@ -280,7 +222,7 @@ fn write_row(
 /// Whether on-screen row `row` goes on in the next one. vt100 marks a row wrapped only when
 /// its last cell was filled; a wide character that found one column left moved down without
 /// the mark, leaving that cell empty, so that case counts too.
-fn joined(screen: &vt100::Screen, row: u16, cols: u16) -> bool {
+pub(super) fn joined(screen: &vt100::Screen, row: u16, cols: u16) -> bool {
     if screen.row_wrapped(row) {
         return true;
     }
@@ -292,29 +234,33 @@ fn joined(screen: &vt100::Screen, row: u16, cols: u16) -> bool {
     last_empty && before_full && next_wide
 }
 
-/// Bytes that draw `screen`'s history and screen, rewrapped, into a fresh `rows` x `cols`
-/// emulator and put its cursor and pen where the old ones were; and how many rows they fill.
-fn replay(screen: &mut vt100::Screen, rows: u16, cols: u16) -> (Vec<u8>, usize) {
+fn rows_of(line: &RowBuf, cols: u16) -> usize {
+    let mut rows = 1;
+    crate::app::history::layout_text(&line.text, cols, |_, _, row, _, _| rows = row + 1);
+    rows
+}
+
+/// Bytes that draw the history lines `taken` and `screen`, rewrapped, into a fresh `rows` x
+/// `cols` emulator and put its cursor and pen where the old ones were. `open`: the last of
+/// `taken` goes on in the screen's first row.
+fn replay(
+    screen: &mut vt100::Screen,
+    taken: &[RowBuf],
+    open: bool,
+    rows: u16,
+    cols: u16,
+) -> Vec<u8> {
     let (old_rows, old_cols) = screen.size();
     let mut w = Writer::new(cols);
-    // The history, oldest first, through the scroll position (vt100 shows history no other
-    // way): one row short of a screenful at a time, so the row after each is on view too.
-    screen.set_scrollback(usize::MAX);
-    let mut back = screen.scrollback();
-    let step = usize::from(old_rows.saturating_sub(1).max(1));
-    let mut wrapped = false;
-    while back > 0 {
-        screen.set_scrollback(back);
-        let n = back.min(step);
-        for r in 0..n as u16 {
-            if !wrapped {
-                w.start_line();
+    for line in taken {
+        w.start_line();
+        for (text, pen) in line.spans() {
+            for (_, glyph, width) in cells(text) {
+                w.put(glyph, width, pen);
             }
-            write_row(&mut w, screen, r, old_cols, None);
-            wrapped = w.joined(screen, r, old_cols);
         }
-        back -= n;
     }
+    let mut wrapped = open && !taken.is_empty();
     screen.set_scrollback(0);
 
     // The screen, up to the cursor's row or the last row with something on it.
@@ -364,7 +310,6 @@ fn replay(screen: &mut vt100::Screen, rows: u16, cols: u16) -> (Vec<u8>, usize) 
         w.rows += 1;
     }
     let pen = Pen::of_screen(screen);
-    let written = w.rows;
     let out = &mut w.out;
     if !at_end {
         // The new screen shows the last `rows` rows written.
@@ -374,7 +319,7 @@ fn replay(screen: &mut vt100::Screen, rows: u16, cols: u16) -> (Vec<u8>, usize) 
         out.extend_from_slice(format!("\x1b[{row};{col}H").as_bytes());
     }
     pen.write(out);
-    (w.out, written)
+    w.out
 }
 
 #[cfg(test)]

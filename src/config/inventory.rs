@@ -33,6 +33,9 @@ pub struct Inventory {
     pub default_list: Option<PathBuf>,
     /// Per-command timeout from `[defaults] command_timeout`.
     pub command_timeout: Option<Duration>,
+    /// `[defaults] scrollback` and `scrollback_memory` (MiB), for the TUI's panes.
+    pub scrollback: Option<usize>,
+    pub scrollback_memory: Option<usize>,
     /// Every known_hosts store in use, to flush learned keys before exit.
     pub stores: Vec<Arc<KnownHostsStore>>,
     /// Host-key checking is off for at least one host.
@@ -158,6 +161,8 @@ pub async fn resolve(args: &HostOptions) -> Result<Inventory> {
         notices,
         default_list,
         command_timeout: builder.defaults.command_timeout,
+        scrollback: builder.defaults.scrollback,
+        scrollback_memory: builder.defaults.scrollback_memory,
         stores: builder.stores.values().cloned().collect(),
         unchecked,
         resolver: HostResolver(Arc::new(std::sync::Mutex::new(builder))),

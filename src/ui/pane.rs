@@ -150,12 +150,158 @@ pub fn draw_pane(frame: &mut Frame, app: &App, index: usize, rect: Rect) {
     };
     // Only the focused, live view shows a cursor: many blinking blocks are noise.
     let cursor = Cursor::default().visibility(focused && offset == 0);
+    if offset > 0 {
+        let view = Scrolled::new(pane);
+        let term = PseudoTerminal::new(&view)
+            .block(block)
+            .style(body_style)
+            .cursor(cursor);
+        frame.render_widget(term, rect);
+        return;
+    }
     let view = FromRow::at_cursor(pane.screen(), block.inner(rect).height);
     let term = PseudoTerminal::new(&view)
         .block(block)
         .style(body_style)
         .cursor(cursor);
     frame.render_widget(term, rect);
+}
+
+/// A cell of a view scrolled back: the screen's own, or one drawn from the history.
+pub enum ViewCell<'a> {
+    Screen(&'a vt100::Cell),
+    History(ratatui::buffer::Cell),
+    Blank,
+}
+
+impl tui_term::widget::Cell for ViewCell<'_> {
+    fn has_contents(&self) -> bool {
+        match self {
+            ViewCell::Screen(cell) => cell.has_contents(),
+            ViewCell::History(_) => true,
+            ViewCell::Blank => false,
+        }
+    }
+
+    fn apply(&self, cell: &mut ratatui::buffer::Cell) {
+        match self {
+            ViewCell::Screen(c) => tui_term::widget::Cell::apply(*c, cell),
+            ViewCell::History(c) => *cell = c.clone(),
+            ViewCell::Blank => {}
+        }
+    }
+}
+
+/// A pane's view scrolled back `offset` rows: history rows (drawn from the compact history,
+/// wrapped at the pane's width, with their colours) above the screen's first rows.
+pub struct Scrolled<'a> {
+    cells: Vec<ViewCell<'a>>,
+    cols: u16,
+    screen: &'a vt100::Screen,
+    offset: u16,
+}
+
+impl<'a> Scrolled<'a> {
+    pub fn new(pane: &'a Pane) -> Self {
+        let screen = pane.screen();
+        let (rows, cols) = screen.size();
+        let history = pane.history();
+        let offset = pane.scroll_offset();
+        let shown = history.view_rows(offset, usize::from(rows), cols);
+        let width = usize::from(cols);
+        let mut cells: Vec<ViewCell> = Vec::with_capacity(usize::from(rows) * width);
+        for &(n, sub) in &shown {
+            let start = cells.len();
+            cells.extend((0..width).map(|_| ViewCell::Blank));
+            let Some(line) = history.line(n) else {
+                continue;
+            };
+            // Each glyph's pen: the spans' boundaries are byte offsets into the line.
+            let spans: Vec<(usize, crate::app::history::HistoryPen)> = {
+                let mut at = 0;
+                line.spans()
+                    .map(|(text, pen)| {
+                        let span = (at, pen);
+                        at += text.len();
+                        span
+                    })
+                    .collect()
+            };
+            line.layout(cols, |byte, glyph, row, col, _| {
+                if row != sub || col >= width {
+                    return;
+                }
+                let pen = spans
+                    .iter()
+                    .rev()
+                    .find(|(at, _)| *at <= byte)
+                    .map(|(_, pen)| *pen)
+                    .unwrap_or_default();
+                let mut cell = ratatui::buffer::Cell::default();
+                cell.set_symbol(glyph);
+                cell.set_style(pen_style(pen));
+                cells[start + col] = ViewCell::History(cell);
+            });
+        }
+        let history_rows = shown.len() as u16;
+        for r in 0..rows.saturating_sub(history_rows) {
+            for c in 0..cols {
+                cells.push(screen.cell(r, c).map_or(ViewCell::Blank, ViewCell::Screen));
+            }
+        }
+        Scrolled {
+            cells,
+            cols,
+            screen,
+            offset: history_rows,
+        }
+    }
+}
+
+/// A history pen as the ratatui style tui-term gives a vt100 cell.
+fn pen_style(pen: crate::app::history::HistoryPen) -> Style {
+    let color = |c: vt100::Color| match c {
+        vt100::Color::Default => Color::Reset,
+        vt100::Color::Idx(i) => Color::Indexed(i),
+        vt100::Color::Rgb(r, g, b) => Color::Rgb(r, g, b),
+    };
+    let mut modifier = Modifier::empty();
+    for (on, m) in [
+        (pen.bold, Modifier::BOLD),
+        (pen.italic, Modifier::ITALIC),
+        (pen.underline, Modifier::UNDERLINED),
+        (pen.inverse, Modifier::REVERSED),
+        (pen.dim, Modifier::DIM),
+    ] {
+        if on {
+            modifier |= m;
+        }
+    }
+    Style::reset()
+        .fg(color(pen.fg))
+        .bg(color(pen.bg))
+        .add_modifier(modifier)
+}
+
+impl<'a> Screen for Scrolled<'a> {
+    type C = ViewCell<'a>;
+
+    fn cell(&self, row: u16, col: u16) -> Option<&ViewCell<'a>> {
+        if col >= self.cols {
+            return None;
+        }
+        self.cells
+            .get(usize::from(row) * usize::from(self.cols) + usize::from(col))
+    }
+
+    fn hide_cursor(&self) -> bool {
+        self.screen.hide_cursor()
+    }
+
+    fn cursor_position(&self) -> (u16, u16) {
+        let (row, col) = Screen::cursor_position(self.screen);
+        (row.saturating_add(self.offset), col)
+    }
 }
 
 /// An emulator's screen seen from row `top` down. A pane drawn shorter than its emulator (a

@@ -390,13 +390,20 @@ fn a_pane_shorter_than_its_emulator_shows_the_cursors_rows() {
         pane.process(format!("\r\nline {i}").as_bytes());
     }
     let shown = |pane: &crate::app::pane::Pane| {
-        let view = super::pane::FromRow::at_cursor(pane.screen(), 4);
         let mut terminal = Terminal::new(TestBackend::new(20, 4)).unwrap();
         terminal
             .draw(|f| {
                 let hidden = tui_term::widget::Cursor::default().visibility(false);
-                let term = tui_term::widget::PseudoTerminal::new(&view).cursor(hidden);
-                f.render_widget(term, f.area())
+                // As draw_pane does: the history's view when scrolled back.
+                if pane.scroll_offset() > 0 {
+                    let view = super::pane::Scrolled::new(pane);
+                    let term = tui_term::widget::PseudoTerminal::new(&view).cursor(hidden);
+                    f.render_widget(term, f.area())
+                } else {
+                    let view = super::pane::FromRow::at_cursor(pane.screen(), 4);
+                    let term = tui_term::widget::PseudoTerminal::new(&view).cursor(hidden);
+                    f.render_widget(term, f.area())
+                }
             })
             .unwrap();
         let buffer = terminal.backend().buffer().clone();
@@ -421,6 +428,47 @@ fn a_pane_shorter_than_its_emulator_shows_the_cursors_rows() {
         view.cell(0, 0).map(|c| c.contents().to_string()),
         pane.screen().cell(0, 0).map(|c| c.contents().to_string())
     );
+}
+
+#[test]
+fn scrolled_back_history_rows_are_drawn_with_their_colours() {
+    // Lines that left the screen long ago come back from the compact history, coloured.
+    let mut app = ready_app(60, 12, 1);
+    for i in 0..300 {
+        let colour = 31 + i % 6;
+        let data = format!("\x1b[{colour}mold line {i:03}\x1b[0m tail\r\n").into_bytes();
+        let _ = app.update(Msg::Output { id: 0, data });
+    }
+    let (text, _) = render_buffer(&app);
+    assert!(!text.contains("old line 000"), "{text}");
+    // Back to the top of the history with Shift-PgUp, a page at a time.
+    for _ in 0..200 {
+        key(&mut app, KeyCode::PageUp, KeyModifiers::SHIFT);
+    }
+    assert!(app.panes[0].scroll_offset() > 0);
+    let (text, buf) = render_buffer(&app);
+    assert!(text.contains("old line 000 tail"), "{text}");
+    assert_eq!(find_fg(&buf, "old line 000"), Some(Color::Indexed(1)));
+    assert_eq!(find_fg(&buf, "old line 001"), Some(Color::Indexed(2)));
+    assert_eq!(find_fg(&buf, " tail"), Some(Color::Reset));
+    // Line 0 of the history is the prompt line the pane started with.
+    assert!(text.contains("test@host01:~$"), "{text}");
+    // Down a line: the view moves by one row, and new output keeps it on its lines.
+    key(&mut app, KeyCode::Down, KeyModifiers::SHIFT);
+    let data = b"\x1b[35mfresh\x1b[0m\r\n".to_vec();
+    let _ = app.update(Msg::Output { id: 0, data });
+    let (text, buf) = render_buffer(&app);
+    let top = text.lines().nth(1).unwrap_or_default();
+    assert!(top.contains("old line 001 tail"), "{text}");
+    assert!(!text.contains("fresh"), "{text}");
+    assert_eq!(find_fg(&buf, "old line 002"), Some(Color::Indexed(3)));
+    key(&mut app, KeyCode::End, KeyModifiers::SHIFT);
+    let (text, buf) = render_buffer(&app);
+    assert!(
+        text.contains("fresh") && !text.contains("old line 000"),
+        "{text}"
+    );
+    assert_eq!(find_fg(&buf, "fresh"), Some(Color::Indexed(5)));
 }
 
 /// The status bar (the screen's second-last row) with the mock on, the lag gauge shown

@@ -109,6 +109,15 @@ impl<'a> Builder<'a> {
             None => None,
         };
         let (jump, proxy_command) = self.route("[defaults]", raw.jump, raw.proxy_command)?;
+        let scrollback_memory = match raw.scrollback_memory {
+            Some(mib) if *mib.get_ref() == 0 => {
+                return Err(self.err(
+                    mib.span(),
+                    "`scrollback_memory` in [defaults] must be at least 1 (MiB)".to_string(),
+                ));
+            }
+            mib => mib.map(|m| m.into_inner()),
+        };
         Ok(Defaults {
             user: raw.user.map(|s| s.0),
             port: raw.port.map(|p| p.0),
@@ -125,6 +134,8 @@ impl<'a> Builder<'a> {
             shell_integration: raw.shell_integration,
             reconnect: raw.reconnect,
             reconnect_tries: raw.reconnect_tries,
+            scrollback: raw.scrollback,
+            scrollback_memory,
         })
     }
 

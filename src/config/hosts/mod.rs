@@ -106,6 +106,10 @@ pub struct Defaults {
     pub reconnect: Option<ReconnectMode>,
     /// `reconnect_tries`: the cap on automatic tries in a row.
     pub reconnect_tries: Option<u32>,
+    /// Lines of history each pane keeps (the TUI's `--scrollback`).
+    pub scrollback: Option<usize>,
+    /// MiB of history all panes keep together (the TUI's `--scrollback-memory`).
+    pub scrollback_memory: Option<usize>,
 }
 
 /// One host after range expansion. Unset fields fall back to [`Defaults`].
@@ -197,6 +201,8 @@ const DEFAULTS_KEYS: &[&str] = &[
     "shell_integration",
     "reconnect",
     "reconnect_tries",
+    "scrollback",
+    "scrollback_memory",
 ];
 const HOST_KEYS: &[&str] = &[
     "name",
@@ -241,6 +247,8 @@ struct RawDefaults {
     shell_integration: Option<ShellIntegration>,
     reconnect: Option<ReconnectMode>,
     reconnect_tries: Option<u32>,
+    scrollback: Option<usize>,
+    scrollback_memory: Option<Spanned<usize>>,
 }
 
 #[derive(Deserialize)]

@@ -27,6 +27,8 @@ jump = "bastion"
 shell_integration = "auto"
 reconnect = "auto"
 reconnect_tries = 5
+scrollback = 5000
+scrollback_memory = 64
 
 [[hosts]]
 name = "web[01-03]"
@@ -82,6 +84,8 @@ fn parses_everything() {
             shell_integration: Some(ShellIntegration::Auto),
             reconnect: Some(ReconnectMode::Auto),
             reconnect_tries: Some(5),
+            scrollback: Some(5000),
+            scrollback_memory: Some(64),
         }
     );
     let pairs: Vec<(&str, &str, Option<u16>)> = f
@@ -110,7 +114,7 @@ fn parses_everything() {
     assert_eq!(f.hosts[0].shell_integration, None);
     assert_eq!(f.hosts[3].reconnect, Some(ReconnectMode::Manual));
     assert_eq!(f.hosts[0].reconnect, None);
-    insta::assert_snapshot!(f.warnings.join("\n"), @"hosts.toml:29:12: [[hosts]] #2 stores a `password` in plain text; prefer `password_env` naming an environment variable that holds it");
+    insta::assert_snapshot!(f.warnings.join("\n"), @"hosts.toml:31:12: [[hosts]] #2 stores a `password` in plain text; prefer `password_env` naming an environment variable that holds it");
 }
 
 #[test]
@@ -206,7 +210,9 @@ fn key_lists_match_structs() {
     let mut text = String::from("[defaults]\n");
     for k in DEFAULTS_KEYS {
         let v = match *k {
-            "port" | "connect_timeout" | "command_timeout" => "1",
+            "port" | "connect_timeout" | "command_timeout" | "scrollback" | "scrollback_memory" => {
+                "1"
+            }
             "host_key_check" => "\"off\"",
             "kex_algorithms" => "\"curve25519-sha256\"",
             "shell_integration" | "reconnect" => "\"auto\"",
