@@ -691,13 +691,11 @@ impl Job<'_> {
             counter.fetch_add(data.len() as u64, Ordering::Relaxed);
         }
         writer.flush().await.map_err(|e| failed(&shown, e))?;
-        if std::env::var_os("XP_NOSYNC").is_none() {
-            writer
-                .into_inner()
-                .sync_all()
-                .await
-                .map_err(|e| failed(&shown, e))?;
-        }
+        writer
+            .into_inner()
+            .sync_all()
+            .await
+            .map_err(|e| failed(&shown, e))?;
         self.done.bytes += written;
         Ok(hasher.map(|h| hex(&h.finalize())))
     }
