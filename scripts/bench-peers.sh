@@ -165,7 +165,8 @@ measure() {
       taskset -c 1 /usr/bin/time -o "$t" -f '%e %U %S %M' timeout 300 \
         "$bin" run -f "$work/hosts$n.toml" --ssh-config none --json -c 'echo ok' \
         >"$out" 2>>"$work/err.txt" || true
-      ok=$(grep -c '"exit_status":0,"stdout":"ok\\n"' "$out" || true) ;;
+      # the JSON has other fields (exit_signal) between the two
+      ok=$(grep '"exit_status":0,' "$out" | grep -c '"stdout":"ok\\n"' || true) ;;
   esac
   read -r wall usr sys rss < <(tail -1 "$t")
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$client" "$n" "$round" "$wall" "$usr" "$sys" "$rss" "${ok:-0}" \
