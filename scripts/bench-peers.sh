@@ -63,64 +63,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 unset SSH_AUTH_SOCK
-user=$(id -un)
-
-ssh-keygen -q -N '' -t ed25519 -f "$work/host_key"
-ssh-keygen -q -N '' -t ed25519 -f "$work/client"
-cp "$work/client.pub" "$work/authorized_keys"
-mkdir -p /run/sshd
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.61.0.1",0)); print(s.getsockname()[1])')
 
 max_n=0
 for n in $NS; do [ "$n" -gt "$max_n" ] && max_n=$n; done
-ip_of() { echo "127.61.$(($1 / 250)).$(($1 % 250 + 1))"; }
 
-# --- sshd processes, 16 addresses each -----------------------------------------------
-hostkey_pub=$(cut -d' ' -f1,2 "$work/host_key.pub")
-: >"$work/known_hosts"
-n=0; proc=0
-while [ $n -lt "$max_n" ]; do
-  cfg="$work/sshd$proc.conf"; : >"$cfg"
-  for _ in $(seq 16); do
-    [ $n -ge "$max_n" ] && break
-    ip=$(ip_of $n)
-    echo "ListenAddress $ip:$port" >>"$cfg"
-    echo "[$ip]:$port $hostkey_pub" >>"$work/known_hosts"
-    n=$((n + 1))
-  done
-  printf '%s\n' "HostKey $work/host_key" "PidFile none" "AuthorizedKeysFile $work/authorized_keys" \
-    "UsePAM no" "StrictModes no" "PermitRootLogin yes" "PasswordAuthentication no" \
-    "KbdInteractiveAuthentication no" "MaxStartups 4000" "MaxSessions 100" "UseDNS no" \
-    "LogLevel ERROR" "PrintMotd no" "PrintLastLog no" >>"$cfg"
-  taskset -c 0 /usr/sbin/sshd -D -e -f "$cfg" 2>>"$work/sshd.log" &
-  sshd_pids+=($!)
-  proc=$((proc + 1))
-done
-for _ in $(seq 50); do
-  python3 - "$(ip_of $((max_n - 1)))" "$port" <<'EOF' 2>/dev/null && break
-import socket, sys
-socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1).close()
-EOF
-  sleep 0.2
-done
-echo "started $proc sshd processes for $max_n addresses on port $port (core 0)" >&2
-
-ssh_opts=(-F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes
-  -o "UserKnownHostsFile=$work/known_hosts" -o GlobalKnownHostsFile=/dev/null
-  -o IdentitiesOnly=yes -o IdentityAgent=none -i "$work/client" -p "$port" -l "$user"
-  -o ConnectTimeout=30 -o LogLevel=ERROR)
+# --- sshd processes, 16 addresses each (scripts/loopback-sshd.sh) ---------------------
+SSHD_NET=127.61
+# shellcheck source=scripts/loopback-sshd.sh
+. "$root/scripts/loopback-sshd.sh"
+start_loopback_sshd "$max_n"
 
 # --- per-N host lists ----------------------------------------------------------------
-for n in $NS; do
-  : >"$work/hosts$n.txt"
-  printf '[defaults]\nuser = "%s"\nidentity_file = "%s"\nknown_hosts = "%s"\nhost_key_check = "strict"\nconnect_timeout = 30\n\n' \
-    "$user" "$work/client" "$work/known_hosts" >"$work/hosts$n.toml"
-  for i in $(seq 0 $((n - 1))); do
-    ip=$(ip_of "$i")
-    echo "$ip" >>"$work/hosts$n.txt"
-    printf '[[hosts]]\nname = "h%03d"\nhost = "%s"\nport = %s\n\n' $((i + 1)) "$ip" "$port" >>"$work/hosts$n.toml"
-  done
-done
+for n in $NS; do write_mtssh_hosts "$n" "$work/hosts$n.toml"; done
 
 # --- python drivers --------------------------------------------------------------------
 cat >"$work/pssh_driver.py" <<'EOF'
@@ -211,7 +165,8 @@ measure() {
       taskset -c 1 /usr/bin/time -o "$t" -f '%e %U %S %M' timeout 300 \
         "$bin" run -f "$work/hosts$n.toml" --ssh-config none --json -c 'echo ok' \
         >"$out" 2>>"$work/err.txt" || true
-      ok=$(grep -c '"exit_status":0,"stdout":"ok\\n"' "$out" || true) ;;
+      # the JSON has other fields (exit_signal) between the two
+      ok=$(grep '"exit_status":0,' "$out" | grep -c '"stdout":"ok\\n"' || true) ;;
   esac
   read -r wall usr sys rss < <(tail -1 "$t")
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$client" "$n" "$round" "$wall" "$usr" "$sys" "$rss" "${ok:-0}" \

@@ -13,6 +13,7 @@ pub mod hostkey;
 pub mod limiter;
 mod server;
 mod sftp;
+mod sha256sum;
 pub mod shell;
 mod thread;
 

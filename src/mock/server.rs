@@ -460,7 +460,15 @@ impl server::Handler for Connection {
         let command = String::from_utf8_lossy(data).into_owned();
         session.channel_success(channel)?;
         let runner = Runner::new(session, channel, self.shared.latency, &cfg);
-        tokio::spawn(runner.exec(cfg, command));
+        match shell::exec_words(&cfg, &command).as_deref() {
+            // Reads the host's files, so not the pure practice shell's: `--verify` offline.
+            Some([name, args @ ..]) if name == "sha256sum" => {
+                let base = self.shared.sftp_base.path().map(Path::to_path_buf);
+                let host = self.hostname.clone();
+                tokio::spawn(runner.sha256sum(base, host, args.to_vec()));
+            }
+            _ => drop(tokio::spawn(runner.exec(cfg, command))),
+        }
         Ok(())
     }
 
@@ -636,6 +644,28 @@ impl Runner {
             }
         }
         let _ = self.finish(status).await;
+    }
+
+    /// The mock's own `sha256sum ARGS` over this host's SFTP directory (made if missing).
+    async fn sha256sum(self, base: Option<PathBuf>, host: String, args: Vec<String>) {
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+        let root = match &base {
+            Some(base) => super::sftp::host_root(base, &host).await.ok(),
+            None => None,
+        };
+        let run = super::sha256sum::sha256sum(root.as_deref(), &args).await;
+        if !run.stdout.is_empty() && self.send(run.stdout).await.is_err() {
+            return;
+        }
+        if !run.stderr.is_empty() {
+            let stderr = self.handle.extended_data(self.channel, 1, run.stderr).await;
+            if stderr.is_err() {
+                return;
+            }
+        }
+        let _ = self.finish(run.status).await;
     }
 
     /// Performs actions in order. A `Seq` streams its output, then lets the shell go on.

@@ -54,20 +54,9 @@ impl SftpHandler {
 
     /// Where a client's path lands under the root, or a refusal when it would leave it.
     async fn resolve(&self, path: &str) -> Result<PathBuf, StatusReply> {
-        let lexical = lexical_under(&self.root, path).ok_or_else(|| escapes(path))?;
-        // A symlink on the way (or at the end) must not lead out either: the deepest part
-        // of the path that exists is resolved and checked.
-        let mut existing = lexical.as_path();
-        loop {
-            match tokio::fs::canonicalize(existing).await {
-                Ok(real) if real.starts_with(&self.root) => return Ok(lexical),
-                Ok(_) => return Err(escapes(path)),
-                Err(_) => match existing.parent() {
-                    Some(parent) if parent.starts_with(&self.root) => existing = parent,
-                    _ => return Err(escapes(path)),
-                },
-            }
-        }
+        resolve_under(&self.root, path)
+            .await
+            .ok_or_else(|| escapes(path))
     }
 
     /// The client's view of a real path: absolute, as realpath answers.
@@ -89,6 +78,26 @@ impl SftpHandler {
         match self.handles.get_mut(handle) {
             Some(Opened::File(file)) => Ok(file),
             _ => Err(StatusCode::Failure.with_message("no such file handle")),
+        }
+    }
+}
+
+/// Where `path` lands under the canonical `root`, or `None` when it would leave it: through
+/// `..`, as an absolute path elsewhere, or through a symlink (the SFTP subsystem and the
+/// mock's `sha256sum` both go through here).
+pub(super) async fn resolve_under(root: &Path, path: &str) -> Option<PathBuf> {
+    let lexical = lexical_under(root, path)?;
+    // A symlink on the way (or at the end) must not lead out either: the deepest part of
+    // the path that exists is resolved and checked.
+    let mut existing = lexical.as_path();
+    loop {
+        match tokio::fs::canonicalize(existing).await {
+            Ok(real) if real.starts_with(root) => return Some(lexical),
+            Ok(_) => return None,
+            Err(_) => match existing.parent() {
+                Some(parent) if parent.starts_with(root) => existing = parent,
+                _ => return None,
+            },
         }
     }
 }

@@ -1,5 +1,5 @@
 //! File transfers over an SFTP subsystem stream (`Work::Subsystem`), for `mtssh push` and
-//! `mtssh pull`. Everything runs on the one event loop: each file keeps [`IN_FLIGHT`] reads
+//! `mtssh pull`. Everything runs on the one event loop: each file keeps up to [`IN_FLIGHT`] reads
 //! or writes outstanding, so throughput does not wait on round trips, and local file IO
 //! goes through `tokio::fs` (the blocking pool) behind megabyte buffers.
 //!
@@ -21,11 +21,24 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::lang::{tr, trf};
 
-/// Bytes per READ or WRITE request: what every SFTP server takes (OpenSSH's own client's).
+/// Bytes per READ or WRITE request when the server states no limits: what every SFTP
+/// server takes (OpenSSH's own client's default).
 pub const CHUNK: usize = 32 * 1024;
 
-/// Requests outstanding per file: 2 MiB in flight, enough to fill a fast link's round trip.
+/// The largest request made even when a server's `limits@openssh.com` allows more:
+/// OpenSSH's sftp-server allows 256 KiB messages, reads and writes of 255 KiB; so does
+/// its own client (sftp, and scp since OpenSSH 9) against it.
+pub const MAX_CHUNK: usize = 255 * 1024;
+
+/// Bytes outstanding per file, enough to fill a fast link's round trip (and as much as an
+/// OpenSSH channel window): [`IN_FLIGHT`] requests of [`CHUNK`], fewer larger ones.
+const BYTES_IN_FLIGHT: usize = 2 * 1024 * 1024;
+
+/// Requests outstanding per file, at most.
 pub const IN_FLIGHT: usize = 64;
+
+/// Requests outstanding per file, at least (8 of [`MAX_CHUNK`] are the 2 MiB).
+const MIN_IN_FLIGHT: usize = 8;
 
 /// Seconds one request may wait for its answer before the host counts as stalled.
 const REQUEST_TIMEOUT_SECS: u64 = 60;
@@ -110,11 +123,25 @@ where
         .init()
         .await
         .map_err(|e| trf("the SFTP session did not start: {why}", &[("why", &e)]))?;
+    let chunk = if version.extensions.contains_key(LIMITS) {
+        // A server that cannot answer keeps the size every server takes.
+        sftp.limits().await.map_or(CHUNK, |limits| {
+            request_size(
+                limits.max_packet_len,
+                limits.max_read_len,
+                limits.max_write_len,
+            )
+        })
+    } else {
+        CHUNK
+    };
     let mut job = Job {
         sftp,
         spec,
         counter,
         posix_rename: version.extensions.contains_key(POSIX_RENAME),
+        chunk,
+        in_flight: (BYTES_IN_FLIGHT / chunk).clamp(MIN_IN_FLIGHT, IN_FLIGHT),
         done: Transferred::default(),
         cancel,
     };
@@ -137,6 +164,23 @@ where
 }
 
 const POSIX_RENAME: &str = "posix-rename@openssh.com";
+const LIMITS: &str = "limits@openssh.com";
+
+/// Room for a READ answer's or WRITE request's own fields (type, id, handle, offset,
+/// length) inside the server's largest message.
+const REQUEST_HEADER_ROOM: u64 = 1024;
+
+/// Bytes per request for a server that stated its limits (0: no limit): the smallest of
+/// its read and write lengths and its message size less header room, at most
+/// [`MAX_CHUNK`]; a server stating less than [`CHUNK`] gets what it asks for.
+fn request_size(max_packet: u64, max_read: u64, max_write: u64) -> usize {
+    let stated = |limit: u64| if limit == 0 { u64::MAX } else { limit };
+    let size = stated(max_read)
+        .min(stated(max_write))
+        .min(stated(max_packet).saturating_sub(REQUEST_HEADER_ROOM))
+        .min(MAX_CHUNK as u64);
+    usize::try_from(size).map_or(CHUNK, |size| size.max(1))
+}
 
 struct Job<'s> {
     sftp: RawSftpSession,
@@ -145,6 +189,10 @@ struct Job<'s> {
     /// The server renames over an existing file (OpenSSH's extension; SFTP v3's own rename
     /// refuses an existing target).
     posix_rename: bool,
+    /// Bytes per READ or WRITE request ([`request_size`]).
+    chunk: usize,
+    /// Requests outstanding per file.
+    in_flight: usize,
     done: Transferred,
     cancel: CancelSignal,
 }
@@ -371,7 +419,7 @@ impl Job<'_> {
         Ok(())
     }
 
-    /// Sends a local file's bytes with [`IN_FLIGHT`] writes outstanding; its hash if asked.
+    /// Sends a local file's bytes with `self.in_flight` writes outstanding; its hash if asked.
     async fn write_from(&mut self, handle: &str, local: &Path) -> Result<Option<String>, String> {
         let file = tokio::fs::File::open(local)
             .await
@@ -381,18 +429,19 @@ impl Job<'_> {
         let mut in_flight = FuturesOrdered::new();
         let mut offset = 0u64;
         let mut at_end = false;
+        let (size, most) = (self.chunk, self.in_flight);
         loop {
-            while !at_end && in_flight.len() < IN_FLIGHT {
-                let mut chunk = vec![0; CHUNK];
+            while !at_end && in_flight.len() < most {
+                let mut chunk = vec![0; size];
                 let mut filled = 0;
-                while filled < CHUNK {
+                while filled < size {
                     match reader.read(&mut chunk[filled..]).await {
                         Ok(0) => break,
                         Ok(n) => filled += n,
                         Err(e) => return Err(cannot_read(local, e)),
                     }
                 }
-                if filled < CHUNK {
+                if filled < size {
                     at_end = true;
                 }
                 if filled == 0 {
@@ -617,7 +666,7 @@ impl Job<'_> {
         }
     }
 
-    /// Receives a remote file into `temp` with [`IN_FLIGHT`] reads outstanding, until the
+    /// Receives a remote file into `temp` with `self.in_flight` reads outstanding, until the
     /// server says end of file; its hash if asked.
     async fn read_into(
         &mut self,
@@ -636,8 +685,9 @@ impl Job<'_> {
         let mut hasher = self.spec.hash.then(Sha256::new);
         let sftp = &self.sftp;
         let counter = &self.counter;
+        let (size, most) = (self.chunk, self.in_flight);
         let read_at = |offset: u64| async move {
-            match sftp.read(handle, offset, CHUNK as u32).await {
+            match sftp.read(handle, offset, size as u32).await {
                 Ok(data) => Ok((offset, data.data)),
                 Err(e) if is_eof(&e) => Ok((offset, Vec::new())),
                 Err(e) => Err(e),
@@ -648,9 +698,9 @@ impl Job<'_> {
         let mut written = 0u64;
         let mut at_end = false;
         loop {
-            while !at_end && in_flight.len() < IN_FLIGHT {
+            while !at_end && in_flight.len() < most {
                 in_flight.push_back(read_at(next_offset));
-                next_offset += CHUNK as u64;
+                next_offset += size as u64;
             }
             let next = tokio::select! {
                 next = in_flight.next() => next,
@@ -666,9 +716,9 @@ impl Job<'_> {
             }
             // A short answer: the rest of this chunk is asked for again, in order, before
             // the answers already in flight for later chunks are taken.
-            while !data.is_empty() && data.len() < CHUNK {
+            while !data.is_empty() && data.len() < size {
                 let more_at = offset + data.len() as u64;
-                let want = (CHUNK - data.len()) as u32;
+                let want = (size - data.len()) as u32;
                 match sftp.read(handle, more_at, want).await {
                     Ok(more) if !more.data.is_empty() => data.extend_from_slice(&more.data),
                     Ok(_) => break,
@@ -676,7 +726,7 @@ impl Job<'_> {
                     Err(e) => return Err(failed(remote, e)),
                 }
             }
-            if data.len() < CHUNK {
+            if data.len() < size {
                 at_end = true;
             }
             if let Some(hasher) = hasher.as_mut() {
@@ -764,6 +814,21 @@ pub async fn local_sha256(path: &Path) -> std::io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_size_follows_the_servers_limits() {
+        // OpenSSH's sftp-server: 256 KiB messages, 255 KiB reads and writes.
+        assert_eq!(request_size(262144, 261120, 261120), MAX_CHUNK);
+        // No limit stated (0) is not a limit; a larger server still gets MAX_CHUNK.
+        assert_eq!(request_size(0, 0, 0), MAX_CHUNK);
+        assert_eq!(request_size(1 << 20, 1 << 20, 1 << 20), MAX_CHUNK);
+        // The smallest of the three, the message less room for the header.
+        assert_eq!(request_size(0, 100_000, 64 * 1024), 64 * 1024);
+        assert_eq!(request_size(65536 + 1024, 0, 0), 65536);
+        // Less than usual is still honoured.
+        assert_eq!(request_size(4096, 1024, 2048), 1024);
+        assert_eq!(request_size(100, 0, 0), 1);
+    }
 
     #[test]
     fn globs_match_whole_names() {

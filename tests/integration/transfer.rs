@@ -350,3 +350,128 @@ async fn a_host_that_dies_mid_transfer_keeps_its_old_file_and_is_reported() {
     assert!(stdout.contains("mock-01 (failed: "), "{stdout}");
     assert_eq!(std::fs::read(dir.join("big.bin")).unwrap(), b"the old file");
 }
+
+/// Two sources of one name, different bytes: the second upload replaces the first on the
+/// remote, so the remote's sha256 for the first differs from the bytes sent for it (the
+/// remote file changed after its upload). Returns (first, second).
+fn same_name_twice(env: &TestEnv) -> (PathBuf, PathBuf) {
+    let (first, second) = (env.path("a/same.bin"), env.path("b/same.bin"));
+    for (path, len) in [(&first, 70_000), (&second, 90_001)] {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, support::noise(len)).unwrap();
+    }
+    (first, second)
+}
+
+#[tokio::test]
+async fn verify_against_the_mock_passes_and_reports_a_file_changed_after_upload() {
+    let env = TestEnv::new();
+    let server = support::mock(2).await;
+    let (hosts, kh) = env.mock_host_list(&server);
+    let (payload, tree) = make_sources(&env);
+    let base = [
+        "-f",
+        hosts.to_str().unwrap(),
+        "--known-hosts",
+        kh.to_str().unwrap(),
+    ];
+    // The mock's own sha256sum hashes what its SFTP directory holds.
+    let sources = [payload.to_str().unwrap(), tree.to_str().unwrap(), "."];
+    let out = mtssh(
+        &env,
+        &[&["push", "-r", "--verify"][..], &base, &sources].concat(),
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("mock-[01-02] (exit 0)")
+            && out.stdout.contains("verified: 3 sha256 match"),
+        "{}",
+        out.stdout
+    );
+    let local = env.path("pulled");
+    let out = mtssh(
+        &env,
+        &[
+            &["pull", "--verify"][..],
+            &base,
+            &["*.bin", local.to_str().unwrap()],
+        ]
+        .concat(),
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("verified: 1 sha256 match"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(sha_of(&local.join("mock-02/payload.bin")), sha_of(&payload));
+
+    let (first, second) = same_name_twice(&env);
+    let sources = [first.to_str().unwrap(), second.to_str().unwrap(), "."];
+    let out = mtssh(&env, &[&["push", "--verify"][..], &base, &sources].concat()).await;
+    assert_eq!(out.code, Some(3), "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("mock-[01-02] (failed: --verify: sha256 differs for 1 file: ./same.bin"),
+        "{}",
+        out.stdout
+    );
+    for host in 0..2 {
+        let remote = server.sftp_dir(host).unwrap().join("same.bin");
+        assert_eq!(sha_of(&remote), sha_of(&second));
+    }
+}
+
+#[tokio::test]
+async fn verify_against_sshd_reports_a_file_changed_after_upload() {
+    if !sshd::available() || !support::have_all(&[SFTP_SERVER, "sha256sum"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let server = Sshd::start(
+        &env,
+        SshdOptions {
+            addresses: 1,
+            extra: vec![format!("Subsystem sftp {SFTP_SERVER}")],
+            ..Default::default()
+        },
+    );
+    let known = env.path(".ssh/known_hosts");
+    let hosts = sshd_hosts(&env, &server.addrs, &known, "accept-new");
+    // The host is this machine: a directory the login user (not root) may write to.
+    let shared = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(shared.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let remote = shared.path().to_str().unwrap();
+    let (first, second) = same_name_twice(&env);
+    let out = mtssh(
+        &env,
+        &[
+            "push",
+            "--verify",
+            "-f",
+            hosts.to_str().unwrap(),
+            first.to_str().unwrap(),
+            second.to_str().unwrap(),
+            remote,
+        ],
+    )
+    .await;
+    assert_eq!(
+        out.code,
+        Some(3),
+        "{}\n{}\n{}",
+        out.stdout,
+        out.stderr,
+        server.log()
+    );
+    assert!(
+        out.stdout.contains(&format!(
+            "h01 (failed: --verify: sha256 differs for 1 file: {remote}/same.bin"
+        )),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(sha_of(&shared.path().join("same.bin")), sha_of(&second));
+}

@@ -480,6 +480,17 @@ impl Shell {
 
 /// Runs an exec request's command line. See the module docs for how the
 /// runner performs the returned script; it always ends with one `Exit`.
+/// The words of an exec command that is one simple command (no `;` or newline between
+/// commands), quotes removed and `$VAR`s expanded as the practice shell would: for the
+/// commands the server runs itself (`sha256sum`, which reads files).
+pub fn exec_words(cfg: &ShellConfig, command: &str) -> Option<Vec<String>> {
+    let segments = split_segments(command);
+    let [only] = segments.as_slice() else {
+        return None;
+    };
+    Some(Shell::new(cfg.clone()).words(only))
+}
+
 pub fn run_exec(cfg: &ShellConfig, command: &str, now_unix: u64) -> Vec<Action> {
     let mut sh = Shell::new(cfg.clone());
     sh.set_now(now_unix);
