@@ -102,6 +102,11 @@ impl Emulator {
         self.parser.screen()
     }
 
+    /// Lines of history it keeps now.
+    pub fn scrollback_limit(&self) -> usize {
+        self.scrollback
+    }
+
     /// (rows, cols).
     pub fn size(&self) -> (u16, u16) {
         self.parser.screen().size()

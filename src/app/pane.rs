@@ -46,6 +46,12 @@ pub struct Pane {
     hider: Hider,
     /// The loop records this session (asciicast): the title shows ● REC.
     pub recording: bool,
+    /// Rows that have scrolled into the history since the pane was made (see
+    /// [`Pane::line_span`]): what numbers lines stably as old ones fall off.
+    rows_pushed: u64,
+    /// Rows in the emulator's history now, kept as output and resizes change it (vt100 only
+    /// tells through its scroll position, which `&self` cannot move).
+    history_rows: usize,
 }
 
 impl Pane {
@@ -65,6 +71,8 @@ impl Pane {
             installed: false,
             hider: Hider::default(),
             recording: false,
+            rows_pushed: 0,
+            history_rows: 0,
         }
     }
 
@@ -121,7 +129,7 @@ impl Pane {
         // The remote side writes for the size it was given.
         self.take_size();
         let resets = self.emulator.resets;
-        let replies = self.emulator.process(bytes);
+        let replies = self.feed_counted(bytes);
         self.log_reset(resets);
         self.results.feed(bytes);
         replies
@@ -232,6 +240,8 @@ impl Pane {
             let resets = self.emulator.resets;
             self.emulator.resize(rows, cols);
             self.log_reset(resets);
+            self.history_rows = self.history_depth();
+            self.rows_pushed = self.rows_pushed.max(self.history_rows as u64);
         }
     }
 
@@ -298,6 +308,162 @@ impl Pane {
             .join("\n");
         text.push('\n');
         text
+    }
+}
+
+// The pane line API (search reads lines only through these four methods and `LineNo`).
+// Over vt100 a line is a screen row: the history's rows, oldest first, then the screen's.
+// vt100 keeps no count of the rows that fell off its history, so the pane counts the rows
+// scrolled in ([`Pane::count_pushed_rows`]).
+
+/// A line of a pane, numbered from the first line the pane ever kept: a number stays valid
+/// (names the same line) while the line is kept, as new lines come and old ones fall off.
+pub type LineNo = u64;
+
+impl Pane {
+    /// Feeds `bytes` to the emulator in pieces that each scroll fewer rows than the history
+    /// holds, so [`Pane::count_pushed_rows`] counts them exactly (a CSI scroll of many rows
+    /// aside). Most chunks are shorter than the history and go in whole.
+    fn feed_counted(&mut self, bytes: &[u8]) -> Vec<u8> {
+        let most = self.emulator.scrollback_limit().saturating_sub(2);
+        if bytes.len() <= most || most == 0 {
+            return self.count_pushed_rows(|emulator| emulator.process(bytes));
+        }
+        let cols = usize::from(self.screen().size().1.max(1));
+        let mut replies = Vec::new();
+        let (mut start, mut rows, mut column) = (0, 0, 0);
+        for (i, byte) in bytes.iter().enumerate() {
+            column += 1;
+            if matches!(byte, b'\n' | 0x0b | 0x0c) || column >= cols {
+                rows += 1;
+                column = 0;
+            }
+            if rows >= most {
+                let piece = &bytes[start..=i];
+                replies.extend(self.count_pushed_rows(|emulator| emulator.process(piece)));
+                (start, rows) = (i + 1, 0);
+            }
+        }
+        let rest = &bytes[start..];
+        replies.extend(self.count_pushed_rows(|emulator| emulator.process(rest)));
+        replies
+    }
+
+    /// Runs `feed` on the emulator and adds the rows it scrolled into the history to
+    /// `rows_pushed`. vt100 moves a scrolled-back view down one row per row scrolled in, so
+    /// the view is held one row back while `feed` runs and the move read off; past the
+    /// history's size the count is a lower bound (all of the history is new then anyway).
+    fn count_pushed_rows<T>(&mut self, feed: impl FnOnce(&mut Emulator) -> T) -> T {
+        let offset = self.scroll_offset();
+        let depth_before = self.history_depth();
+        let probe = usize::from(depth_before > 0);
+        self.emulator.set_scrollback(probe);
+        let out = feed(&mut self.emulator);
+        let moved = if probe > 0 {
+            self.scroll_offset().saturating_sub(probe)
+        } else {
+            self.history_depth().saturating_sub(depth_before)
+        };
+        // A view scrolled back stays on the rows it showed, as vt100 itself keeps it.
+        self.emulator
+            .set_scrollback(if offset == 0 { 0 } else { offset + moved });
+        self.history_rows = self.history_depth();
+        self.rows_pushed = (self.rows_pushed + moved as u64).max(self.history_rows as u64);
+        out
+    }
+
+    /// Rows in the emulator's history now (the view is put back where it was).
+    fn history_depth(&mut self) -> usize {
+        let offset = self.scroll_offset();
+        self.emulator.set_scrollback(usize::MAX);
+        let depth = self.scroll_offset();
+        self.emulator.set_scrollback(offset);
+        depth
+    }
+
+    /// The number of the history's oldest row.
+    fn history_start(&self) -> LineNo {
+        self.rows_pushed - self.history_rows as u64
+    }
+
+    /// The numbers of the lines kept now, history first then the screen: `first..end`.
+    pub fn line_span(&self) -> std::ops::Range<LineNo> {
+        let depth = self.history_rows;
+        let first = self.history_start();
+        let rows = u64::from(self.screen().size().0);
+        first..first + depth as u64 + rows
+    }
+
+    /// Calls `visit` with each kept line from `from` on (clamped to the span), oldest first,
+    /// as plain text without trailing blanks; stops early when `visit` returns Break.
+    pub fn visit_lines(
+        &mut self,
+        from: LineNo,
+        visit: &mut dyn FnMut(LineNo, &str) -> std::ops::ControlFlow<()>,
+    ) {
+        let offset = self.scroll_offset();
+        let depth = self.history_rows;
+        let first = self.history_start();
+        let (rows, cols) = self.screen().size();
+        let mut index = from.saturating_sub(first) as usize;
+        let total = depth + usize::from(rows);
+        // A view `depth - index` rows back starts at history row `index`; the live view
+        // (offset 0) at the screen's first row.
+        'views: while index < total {
+            let back = depth.saturating_sub(index);
+            self.emulator.set_scrollback(back);
+            let top = depth - back;
+            let shown = self.screen().rows(0, cols).skip(index - top);
+            let limit = if back > 0 {
+                back.min(usize::from(rows))
+            } else {
+                usize::from(rows)
+            };
+            for row in shown.take(limit.saturating_sub(index - top)) {
+                if visit(first + index as u64, row.trim_end()).is_break() {
+                    break 'views;
+                }
+                index += 1;
+            }
+            if back == 0 {
+                break;
+            }
+        }
+        self.emulator.set_scrollback(offset);
+    }
+
+    /// Scrolls the pane's view so that line `n` shows (offset 0 when it is on the live screen).
+    /// A history line shows a quarter of the view down, with what led to it above.
+    pub fn scroll_to_line(&mut self, n: LineNo) {
+        let depth = self.history_rows;
+        let index = n.saturating_sub(self.history_start()) as usize;
+        if index >= depth {
+            self.emulator.set_scrollback(0);
+            return;
+        }
+        let context = (usize::from(self.screen().size().0) / 4).min(index);
+        self.emulator
+            .set_scrollback((depth - index + context).min(depth));
+    }
+
+    /// Where character `char_index` (in chars, of the text `visit_lines` gave) of line `n`
+    /// shows in the pane's current view: Some((view row, column)) when it is visible.
+    pub fn view_cell_of(&self, n: LineNo, char_index: usize) -> Option<(u16, u16)> {
+        let depth = self.history_rows;
+        let index = usize::try_from(n.checked_sub(self.history_start())?).ok()?;
+        let (rows, cols) = self.screen().size();
+        let top = depth - self.scroll_offset();
+        let row = index.checked_sub(top)?;
+        if row >= usize::from(rows) {
+            return None;
+        }
+        let text = self.screen().rows(0, cols).nth(row)?;
+        let column: usize = text
+            .chars()
+            .take(char_index)
+            .map(|c| unicode_width::UnicodeWidthChar::width(c).unwrap_or(0))
+            .sum();
+        (column < usize::from(cols)).then(|| (row as u16, column as u16))
     }
 }
 
@@ -382,5 +548,98 @@ mod tests {
         let expected: String = (0..10).map(|i| format!("line {i}\n")).collect();
         assert_eq!(text, expected);
         assert_eq!(pane.scroll_offset(), 2);
+    }
+
+    fn kept_lines(pane: &mut Pane, from: LineNo) -> Vec<(LineNo, String)> {
+        let mut lines = Vec::new();
+        pane.visit_lines(from, &mut |n, text| {
+            lines.push((n, text.to_string()));
+            std::ops::ControlFlow::Continue(())
+        });
+        lines
+    }
+
+    #[test]
+    fn line_numbers_stay_as_old_lines_fall_off() {
+        let mut pane = Pane::new(0, "a".into(), 5);
+        pane.fit(20, 3);
+        for i in 0..4 {
+            pane.process(format!("line {i}\r\n").as_bytes());
+        }
+        // Two rows scrolled into the history, three on the screen (the last one empty).
+        assert_eq!(pane.line_span(), 0..5);
+        let lines = kept_lines(&mut pane, 0);
+        assert_eq!(lines[1], (1, "line 1".to_string()));
+        assert_eq!(lines[4], (4, String::new()));
+        for i in 4..20 {
+            pane.process(format!("line {i}\r\n").as_bytes());
+        }
+        // 18 rows scrolled in, 5 kept: lines 13..18 in the history.
+        assert_eq!(pane.line_span(), 13..21);
+        let lines = kept_lines(&mut pane, 15);
+        assert_eq!(lines[0], (15, "line 15".to_string()));
+        assert_eq!(lines[4], (19, "line 19".to_string()));
+        // Everything at once, more than the history holds, and a view scrolled back.
+        pane.scroll_by(2);
+        let flood: String = (20..40).map(|i| format!("line {i}\r\n")).collect();
+        pane.process(flood.as_bytes());
+        let span = pane.line_span();
+        let lines = kept_lines(&mut pane, 0);
+        assert_eq!(lines[0].0, span.start);
+        assert_eq!(lines.last().unwrap().0 + 1, span.end);
+        // The last three are the screen's: line 38, line 39 and the empty one.
+        for (n, text) in &lines[..lines.len() - 1] {
+            assert_eq!(text, &format!("line {n}"), "line {n}");
+        }
+    }
+
+    #[test]
+    fn visiting_stops_early_and_leaves_the_view() {
+        let mut pane = Pane::new(0, "a".into(), 50);
+        pane.fit(20, 4);
+        for i in 0..30 {
+            pane.process(format!("row {i}\r\n").as_bytes());
+        }
+        pane.scroll_by(3);
+        let mut seen = Vec::new();
+        pane.visit_lines(10, &mut |n, text| {
+            seen.push((n, text.to_string()));
+            if n == 12 {
+                std::ops::ControlFlow::Break(())
+            } else {
+                std::ops::ControlFlow::Continue(())
+            }
+        });
+        assert_eq!(
+            seen,
+            [
+                (10, "row 10".into()),
+                (11, "row 11".into()),
+                (12, "row 12".into())
+            ]
+        );
+        assert_eq!(pane.scroll_offset(), 3);
+    }
+
+    #[test]
+    fn a_line_scrolled_to_shows_where_the_view_says() {
+        let mut pane = Pane::new(0, "a".into(), 50);
+        pane.fit(20, 4);
+        for i in 0..30 {
+            pane.process(format!("row {i} 中x\r\n").as_bytes());
+        }
+        pane.scroll_to_line(5);
+        let (row, col) = pane.view_cell_of(5, 7).expect("line 5 shows");
+        assert_eq!(
+            pane.screen().rows(0, 20).nth(usize::from(row)).unwrap(),
+            "row 5 中x"
+        );
+        // "row 5 " is six columns, the wide character two more.
+        assert_eq!(col, 8);
+        assert_eq!(pane.view_cell_of(29, 0), None);
+        // The live screen: offset 0.
+        pane.scroll_to_line(29);
+        assert_eq!(pane.scroll_offset(), 0);
+        assert!(pane.view_cell_of(29, 0).is_some());
     }
 }
