@@ -271,6 +271,8 @@ enum Wake {
     Finished(Finished),
     Frame,
     Lag(Instant),
+    /// Nothing else was ready, or its turn came: the search scans one slice.
+    Search,
     Stop,
 }
 
@@ -299,6 +301,7 @@ where
             finished = effects.finished() => Wake::Finished(finished),
             _ = tokio::time::sleep_until(frame_due.unwrap_or_else(Instant::now)), if frame_due.is_some() => Wake::Frame,
             due = lag_tick.tick() => Wake::Lag(due),
+            _ = std::future::ready(()), if app.search_pending() => Wake::Search,
             _ = stop_signal(&mut io.signals) => Wake::Stop,
         };
         let todo = match wake {
@@ -333,6 +336,14 @@ where
                 msgs.into_iter().flat_map(|m| app.update(m)).collect()
             }
             Wake::Frame => Vec::new(),
+            Wake::Search => {
+                let todo = app.update(Msg::SearchSlice);
+                clock.changed(Instant::now());
+                // Slices back to back would keep the runtime from its timers and sockets:
+                // between two of them everything else that is ready gets its turn.
+                tokio::task::yield_now().await;
+                todo
+            }
             Wake::Lag(due) => {
                 lag.record(due, Instant::now());
                 let now = lag.value();

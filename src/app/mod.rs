@@ -23,6 +23,10 @@ pub mod result;
 pub mod results;
 pub mod results_diff;
 pub mod safe;
+pub mod search;
+mod search_keys;
+#[cfg(test)]
+mod search_tests;
 pub mod select;
 #[cfg(test)]
 mod tests;
@@ -94,6 +98,9 @@ pub enum Msg {
     },
     /// The event loop's own record, sampled while the F12 view is open.
     EventLoop(Box<events::EventSample>),
+    /// The loop has a moment: the search scans on for about [`search::SLICE_BUDGET`]
+    /// (sent while [`App::search_pending`]).
+    SearchSlice,
 }
 
 /// A pane to open: its title and the loop's ticket for the session behind it (the model
@@ -278,6 +285,8 @@ pub struct App {
     /// The panes by name, for the overview's order: emptied when the panes change, built
     /// again at the end of the update (or on the fly until then).
     name_order: overview::NameOrder,
+    /// `/` or Ctrl-F: the search across the panes, while it is open.
+    pub(crate) search: Option<search::Search>,
 }
 
 impl App {
@@ -308,6 +317,7 @@ impl App {
             groups_cache: Default::default(),
             view_choice: Default::default(),
             name_order: Default::default(),
+            search: None,
         }
     }
 
@@ -539,7 +549,7 @@ impl App {
         // brought other panes on screen (a page flip, a focus move, a zoom).
         let shows = !matches!(
             msg,
-            Msg::Output { .. } | Msg::Lag(_) | Msg::Tick(_) | Msg::EventLoop(_)
+            Msg::Output { .. } | Msg::Lag(_) | Msg::Tick(_) | Msg::EventLoop(_) | Msg::SearchSlice
         );
         let answers = matches!(
             msg,
@@ -570,8 +580,13 @@ impl App {
             Msg::Paste(text) => self.on_paste(text),
             Msg::Resize { cols, rows } => {
                 self.size = (cols, rows);
-                self.relayout()
+                let effects = self.relayout();
+                if let Some(search) = &mut self.search {
+                    self.panes.iter().for_each(|p| search.resized(p.id));
+                }
+                effects
             }
+            Msg::SearchSlice => self.search_slice(),
             Msg::Prompt {
                 id,
                 token,
@@ -638,6 +653,9 @@ impl App {
                 let Ok(index) = self.panes.binary_search_by_key(&id, |p| p.id) else {
                     return Vec::new();
                 };
+                if let Some(search) = &mut self.search {
+                    search.output_came(id);
+                }
                 let pane = &mut self.panes[index];
                 let bytes = pane.receive(&data);
                 // One row looked at: cheap enough per chunk, and the mark is always current.
