@@ -238,10 +238,13 @@ impl Pane {
     pub fn take_size(&mut self) {
         if let Some((cols, rows)) = self.pending.take() {
             let resets = self.emulator.resets;
+            // The oldest line keeps its number: a taller pane takes rows back from the
+            // history onto its screen, a shorter one pushes rows into it.
+            let first = self.history_start();
             self.emulator.resize(rows, cols);
             self.log_reset(resets);
             self.history_rows = self.history_depth();
-            self.rows_pushed = self.rows_pushed.max(self.history_rows as u64);
+            self.rows_pushed = first + self.history_rows as u64;
         }
     }
 

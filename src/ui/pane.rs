@@ -124,12 +124,14 @@ pub fn draw_pane(frame: &mut Frame, app: &App, index: usize, rect: Rect) {
     };
     // Only the focused, live view shows a cursor: many blinking blocks are noise.
     let cursor = Cursor::default().visibility(focused && offset == 0);
-    let view = FromRow::at_cursor(pane.screen(), block.inner(rect).height);
+    let inner = block.inner(rect);
+    let view = FromRow::at_cursor(pane.screen(), inner.height);
     let term = PseudoTerminal::new(&view)
         .block(block)
         .style(body_style)
         .cursor(cursor);
     frame.render_widget(term, rect);
+    super::search::highlight(frame, app, pane, inner);
 }
 
 /// An emulator's screen seen from row `top` down. A pane drawn shorter than its emulator (a
@@ -151,6 +153,11 @@ impl<'a> FromRow<'a> {
             (row + 1).saturating_sub(height)
         };
         FromRow { screen, top }
+    }
+
+    /// The emulator's row shown first.
+    pub fn top(&self) -> u16 {
+        self.top
     }
 }
 

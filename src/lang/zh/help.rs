@@ -127,4 +127,21 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
         "this help / close it (↑/↓ PgUp/PgDn Home/End scroll it)",
         "打开本帮助 / 关闭（↑/↓ PgUp/PgDn Home/End 滚动）",
     ),
+    ("Search", "搜索"),
+    (
+        "search every pane's screen and scrollback; a line starting with / is typed //",
+        "搜索所有窗格的屏幕和回滚；以 / 开头的行输入成 //",
+    ),
+    (
+        "in the search: regex on/off; Enter: to the matches; Esc leaves",
+        "搜索中：正则开/关；Enter：浏览匹配；Esc 退出",
+    ),
+    (
+        "matches: next / previous (the pane zooms and scrolls to the line)",
+        "匹配：下一个 / 上一个（窗格放大并滚动到该行）",
+    ),
+    (
+        "matches: the panes with matches become the receivers",
+        "匹配：有匹配的窗格成为接收者",
+    ),
 ];
