@@ -76,7 +76,7 @@ pub const KEY_HELP: &[(&str, &str)] = &[
     ("Search", ""),
     (
         "/ (empty line), Ctrl-F",
-        "search every pane's screen and scrollback; a line starting with / is typed //",
+        "search all panes and their scrollback; // types a leading /",
     ),
     (
         "Ctrl-R / Enter / Esc",

@@ -129,8 +129,8 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
     ),
     ("Search", "搜索"),
     (
-        "search every pane's screen and scrollback; a line starting with / is typed //",
-        "搜索所有窗格的屏幕和回滚；以 / 开头的行输入成 //",
+        "search all panes and their scrollback; // types a leading /",
+        "搜索所有窗格及其回滚；// 输入行首的 /",
     ),
     (
         "in the search: regex on/off; Enter: to the matches; Esc leaves",
