@@ -485,6 +485,8 @@ mod overview_tests;
 mod results_tests;
 #[cfg(test)]
 mod safe_tests;
+#[cfg(test)]
+mod search_tests;
 
 #[cfg(test)]
 mod tests {

@@ -466,7 +466,7 @@ impl Pane {
             .take(char_index)
             .map(|c| unicode_width::UnicodeWidthChar::width(c).unwrap_or(0))
             .sum();
-        (column < usize::from(cols)).then(|| (row as u16, column as u16))
+        (column < usize::from(cols)).then_some((row as u16, column as u16))
     }
 }
 

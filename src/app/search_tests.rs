@@ -281,3 +281,19 @@ fn no_match_says_so_and_the_receivers_stay() {
     assert_eq!(app.targets().len(), 10);
     assert!(app.search().is_some());
 }
+
+#[test]
+fn a_match_after_a_flood_is_found() {
+    let mut app = app_with(3);
+    key(&mut app, KeyCode::Char('f'), KeyModifiers::CONTROL);
+    type_str(&mut app, "zebra");
+    finish(&mut app);
+    for chunk in 0..50 {
+        let flood: String = (0..100).map(|i| format!("{}\n", chunk * 100 + i)).collect();
+        output(&mut app, 1, &flood);
+        let _ = app.update(Msg::SearchSlice);
+    }
+    output(&mut app, 1, "zebra here\n$ ");
+    finish(&mut app);
+    assert_eq!(matches(&app), [(1, "zebra here".to_string())]);
+}
