@@ -11,6 +11,7 @@
 //! cargo run --release --example tui_bench -- parse        # pane emulator MB/s vs bare vt100
 //! cargo run --release --example tui_bench -- results 1000 5  # 20-line answers, F9 view open
 //! cargo run --release --example tui_bench -- exec 1000 5     # `:CMD` on 1000 sessions
+//! cargo run --release --example tui_bench -- search 1000 1000  # search 1000 panes x 1000 lines
 //! ```
 //!
 //! `rss` runs one size per process so the peak (VmHWM) belongs to that size alone.
@@ -28,6 +29,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 mod results;
+mod search;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -51,6 +53,10 @@ fn main() -> anyhow::Result<()> {
                 results::Via::Shell
             },
         ),
+        Some("search") => search::search_bench(
+            args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1000),
+            args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1000),
+        ),
         Some("parse") => {
             parse_bench();
             Ok(())
@@ -62,7 +68,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => anyhow::bail!(
             "usage: tui_bench draw | echo [MS] | rss N | broadcast [N [ROUNDS]] | resize [N] | parse \
-             | results [N [ROUNDS]] | exec [N [ROUNDS]]"
+             | results [N [ROUNDS]] | exec [N [ROUNDS]] | search [PANES [LINES]]"
         ),
     }
 }

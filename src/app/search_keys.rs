@@ -108,7 +108,12 @@ impl App {
                 self.jump(false)
             }
             KeyCode::Char('r') if !ctrl => self.matches_to_receivers(search),
-            KeyCode::Enter | KeyCode::Char('/') | KeyCode::Char('f' | 'F') => {
+            KeyCode::Enter | KeyCode::Char('/') => {
+                search.phase = Phase::Typing;
+                self.search = Some(search);
+                Vec::new()
+            }
+            KeyCode::Char('f' | 'F') if ctrl => {
                 search.phase = Phase::Typing;
                 self.search = Some(search);
                 Vec::new()

@@ -199,9 +199,9 @@ async fn a_search_while_output_arrives_finds_the_new_lines_and_drops_the_lost_on
     drive(&mock, |input, mut seen| async move {
         wait_for(&mut seen, "50 ready sessions", |s| s.ready == 50).await;
         type_line(&input, "echo first");
-        // The search starts while 50 sessions print 5000 lines each; the token comes
+        // The search starts while 50 sessions print 2000 lines each (the history keeps 1000); the token comes
         // again after the flood, and the first one scrolls out of the history.
-        type_line(&input, "seq 5000");
+        type_line(&input, "seq 2000");
         // Typed ahead: runs once the flood is over (`seq` itself prints no token).
         type_line(&input, "echo after");
         press(&input, KeyCode::Char('f'), KeyModifiers::CONTROL);
