@@ -75,8 +75,8 @@ pub struct Search {
     /// Panes with a match the list had no room for.
     overflow: BTreeSet<SessionId>,
     pub current: Option<MatchKey>,
-    /// For each pane scanned: the end of its line span then, and its size.
-    scanned: BTreeMap<SessionId, (LineNo, (u16, u16))>,
+    /// For each pane scanned: the end of its line span then, and its [`Geometry`].
+    scanned: BTreeMap<SessionId, (LineNo, Geometry)>,
     /// Panes that had output (or a resize) since their scan.
     dirty: BTreeSet<SessionId>,
     pass: Option<Pass>,
@@ -155,9 +155,11 @@ impl Search {
         }
     }
 
-    /// A pane had output: its new lines are scanned once the pass gets there or is over.
+    /// A pane had output: its new lines, and its screen's rows (blank rows below the cursor
+    /// fill without the span growing), are scanned again once the pass is over. A pane the
+    /// pass is in the middle of is marked too: the rows it already looked at may change.
     pub fn output_came(&mut self, id: SessionId) {
-        if self.matcher.is_some() && self.scanned.contains_key(&id) {
+        if self.matcher.is_some() {
             self.dirty.insert(id);
         }
     }
@@ -256,8 +258,13 @@ impl Search {
         let Some(pass) = self.pass.clone() else {
             return true;
         };
-        let next = if pass.full {
-            panes.iter().position(|p| p.id >= pass.pane)
+        let next = if pass.line.is_some() {
+            // The pane the last slice stopped in (gone: the pass goes on with the next).
+            let at = panes.partition_point(|p| p.id < pass.pane);
+            panes.get(at).map(|_| at)
+        } else if pass.full {
+            let at = panes.partition_point(|p| p.id < pass.pane);
+            (at < panes.len()).then_some(at)
         } else {
             let id = self.dirty.range(pass.pane..).next().copied();
             id.and_then(|id| panes.binary_search_by_key(&id, |p| p.id).ok())
@@ -269,7 +276,8 @@ impl Search {
         let pane = &mut panes[index];
         let id = pane.id;
         let span = pane.line_span();
-        let from = match pass.line {
+        let resume = pass.line.filter(|_| id == pass.pane);
+        let from = match resume {
             Some(line) => line,
             None => self.start_pane(pane, pass.full, &span),
         };
@@ -309,7 +317,7 @@ impl Search {
                 false
             }
             None => {
-                self.scanned.insert(id, (span.end, pane.pty_size()));
+                self.scanned.insert(id, (span.end, Geometry::of(pane)));
                 self.pass = Some(Pass {
                     pane: id + 1,
                     line: None,
@@ -327,9 +335,8 @@ impl Search {
         let id = pane.id;
         self.dirty.remove(&id);
         let from = match self.scanned.get(&id) {
-            Some(&(end, size)) if !full && size == pane.pty_size() => {
-                let rows = u64::from(size.1);
-                end.saturating_sub(rows).max(span.start)
+            Some(&(end, geometry)) if !full && geometry == Geometry::of(pane) => {
+                end.saturating_sub(geometry.screen_rows()).max(span.start)
             }
             _ => span.start,
         };
@@ -389,9 +396,32 @@ impl Search {
 
     /// A pane changed size: it is scanned again from its start once the pass is over.
     pub fn resized(&mut self, id: SessionId) {
-        if self.matcher.is_some() && self.scanned.contains_key(&id) {
+        if self.matcher.is_some() {
             self.dirty.insert(id);
         }
+    }
+}
+
+/// A pane's PTY size and its screen's (they differ while a pane off screen has not taken
+/// its new size yet). When either changed since a pane's scan, its rows may be wrapped and
+/// numbered anew: it is scanned again from its first line, not from its last screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Geometry {
+    pty: (u16, u16),
+    screen: (u16, u16),
+}
+
+impl Geometry {
+    fn of(pane: &Pane) -> Self {
+        Geometry {
+            pty: pane.pty_size(),
+            screen: pane.screen().size(),
+        }
+    }
+
+    /// Lines at the end of the span that output may still change: the screen's.
+    fn screen_rows(&self) -> u64 {
+        u64::from(self.pty.1.max(self.screen.0))
     }
 }
 

@@ -297,3 +297,22 @@ fn a_match_after_a_flood_is_found() {
     finish(&mut app);
     assert_eq!(matches(&app), [(1, "zebra here".to_string())]);
 }
+
+#[test]
+fn a_refresh_that_stops_in_one_pane_resumes_in_that_pane() {
+    let mut app = app_with(3);
+    key(&mut app, KeyCode::Char('f'), KeyModifiers::CONTROL);
+    type_str(&mut app, "marker");
+    finish(&mut app);
+    // Pane 0 gets enough new lines for a refresh slice to stop in it; pane 1 gets the
+    // marker with more lines than its screen after it, in the same burst.
+    let many: String = (0..400).map(|i| format!("more {i}\n")).collect();
+    output(&mut app, 0, &many);
+    let after: String = (0..60).map(|i| format!("after {i}\n")).collect();
+    output(&mut app, 1, &format!("a marker line\n{after}"));
+    let search = app.search.as_mut().unwrap();
+    while search.pending() {
+        search.slice(&mut app.panes, std::time::Duration::ZERO);
+    }
+    assert_eq!(matches(&app), [(1, "a marker line".to_string())]);
+}

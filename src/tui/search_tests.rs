@@ -35,6 +35,9 @@ struct Seen {
     /// Panes whose screen shows what `echo after` printed (after `seq`'s flood).
     seq_done: usize,
     prompt: String,
+    /// For a failure's message: the panes whose kept lines have the token but no match,
+    /// with their span and the token's lines.
+    missed: Vec<String>,
 }
 
 fn seen(lines: &[String], app: &App) -> Seen {
@@ -65,6 +68,32 @@ fn seen(lines: &[String], app: &App) -> Seen {
         return seen;
     };
     seen.open = true;
+    for name in NAMES {
+        let Some(pane) = app.panes.iter().find(|p| p.name == name) else {
+            continue;
+        };
+        let text = pane.scrollback_text();
+        let has = search.matches.keys().any(|(id, _)| *id == pane.id);
+        if !has {
+            let tail: Vec<&str> = text.lines().rev().take(5).collect();
+            seen.missed.push(format!("{name} ends {tail:?}"));
+        }
+        if text.contains(TOKEN) && !has {
+            let at: Vec<usize> = text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| l.contains(TOKEN))
+                .map(|(i, _)| i)
+                .collect();
+            seen.missed.push(format!(
+                "{name}: span {:?}, token at rows {at:?} of {}, pty {:?}, screen {:?}",
+                pane.line_span(),
+                text.lines().count(),
+                pane.pty_size(),
+                pane.screen().size()
+            ));
+        }
+    }
     seen.pending = search.scanning();
     seen.matches = names(&mut search.matches.keys().map(|(id, _)| *id));
     seen.consistent = search.matches.iter().all(|((id, n), m)| {
