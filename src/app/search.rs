@@ -106,14 +106,9 @@ impl Search {
         }
     }
 
-    /// Whether a slice has work to do.
+    /// Whether a slice has work to do (the prompt says "searching…").
     pub fn pending(&self) -> bool {
         self.matcher.is_some() && (self.pass.is_some() || !self.dirty.is_empty())
-    }
-
-    /// Whether a pass is still under way (the prompt says "searching…").
-    pub fn scanning(&self) -> bool {
-        self.pending()
     }
 
     /// The query changed (or the regex switch): everything is found again.
@@ -192,7 +187,8 @@ impl Search {
         after.or_else(wrapped).map(|(key, _)| *key)
     }
 
-    /// Up to `before` matches before `key` and the rest of `count` from it on, in order.
+    /// A window of up to `count` matches, in order, that holds `key`: about a third of it
+    /// before `key`, more when the matches after it run out.
     pub fn around(&self, key: Option<MatchKey>, count: usize) -> Vec<(MatchKey, &Match)> {
         let Some(key) = key else {
             return self
@@ -218,7 +214,7 @@ impl Search {
     }
 
     /// The position of `key` among the matches of its pane.
-    fn ordinal_in_pane(&self, key: MatchKey) -> usize {
+    pub(super) fn ordinal(&self, key: MatchKey) -> usize {
         self.matches.range((key.0, 0)..key).count()
     }
 
@@ -388,10 +384,6 @@ impl Search {
         self.step(&mut panes[index..=index], far);
         self.pass = saved;
         self.nth_in_pane(id, ordinal)
-    }
-
-    pub(super) fn ordinal(&self, key: MatchKey) -> usize {
-        self.ordinal_in_pane(key)
     }
 
     /// A pane changed size: it is scanned again from its start once the pass is over.

@@ -164,7 +164,7 @@ impl App {
             return Vec::new();
         };
         let Some(mut key) = search.neighbour(forward) else {
-            if !search.scanning() {
+            if !search.pending() {
                 self.notice = Some(tr("no match").into());
             }
             self.search = Some(search);

@@ -94,7 +94,7 @@ fn seen(lines: &[String], app: &App) -> Seen {
             ));
         }
     }
-    seen.pending = search.scanning();
+    seen.pending = search.pending();
     seen.matches = names(&mut search.matches.keys().map(|(id, _)| *id));
     seen.consistent = search.matches.iter().all(|((id, n), m)| {
         app.pane(*id)

@@ -46,7 +46,7 @@ fn count_text(search: &Search) -> String {
             &[("total", &total), ("panes", &panes)],
         ),
     };
-    if search.scanning() {
+    if search.pending() {
         text.push_str(tr(" (searching…)"));
     }
     text
