@@ -81,3 +81,27 @@ fn a_bad_regex_says_why() {
         "{last}"
     );
 }
+
+#[test]
+fn the_search_speaks_chinese() {
+    use crate::lang::{Lang, with};
+    with(Lang::Zh, || {
+        let mut app = app_with_history();
+        type_str(&mut app, "/disk full");
+        finish(&mut app);
+        let text = render(&app);
+        let prompt = text.lines().last().unwrap_or_default();
+        assert!(prompt.contains("查找» disk full"), "{prompt}");
+        assert!(
+            prompt.contains("处匹配") && prompt.contains("// 在行里输入 /"),
+            "{prompt}"
+        );
+        assert!(text.contains("匹配：2 处"), "{text}");
+        key(&mut app, KeyCode::Enter, KeyModifiers::NONE);
+        let prompt = render(&app).lines().last().unwrap_or_default().to_string();
+        assert!(
+            prompt.contains("第 1/2 处匹配") && prompt.contains("n/N 下一个"),
+            "{prompt}"
+        );
+    });
+}
