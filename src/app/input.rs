@@ -343,11 +343,11 @@ impl App {
             }
             return Vec::new();
         }
+        // A paste while the search is open is (its first line) more of the query.
         if let Some(search) = &mut self.search {
-            if search.phase == super::search::Phase::Typing {
-                search.query.insert_str(first_line(&text));
-                search.restart();
-            }
+            search.phase = super::search::Phase::Typing;
+            search.query.insert_str(first_line(&text));
+            search.restart();
             return Vec::new();
         }
         // Terminals send pasted line breaks as LF or as CR (tmux, xterm and VTE send CR):
