@@ -329,10 +329,14 @@ impl Pane {
     /// aside). Most chunks are shorter than the history and go in whole.
     fn feed_counted(&mut self, bytes: &[u8]) -> Vec<u8> {
         let most = self.emulator.scrollback_limit().saturating_sub(2);
-        if bytes.len() <= most || most == 0 {
+        let cols = usize::from(self.screen().size().1.max(1));
+        // Rows a chunk can scroll: its line breaks plus its wraps (at most a row per `cols`
+        // bytes). Counted with memchr, so the byte loop below runs only for floods.
+        let most_rows =
+            || memchr::memchr3_iter(b'\n', 0x0b, 0x0c, bytes).count() + bytes.len() / cols;
+        if most == 0 || bytes.len() <= most || most_rows() < most {
             return self.count_pushed_rows(|emulator| emulator.process(bytes));
         }
-        let cols = usize::from(self.screen().size().1.max(1));
         let mut replies = Vec::new();
         let (mut start, mut rows, mut column) = (0, 0, 0);
         for (i, byte) in bytes.iter().enumerate() {
