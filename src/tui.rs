@@ -277,6 +277,8 @@ enum Wake {
     Finished(Finished),
     Frame,
     Lag(Instant),
+    /// Nothing else was ready, or its turn came: the search scans one slice.
+    Search,
     Stop,
 }
 
@@ -305,6 +307,7 @@ where
             finished = effects.finished() => Wake::Finished(finished),
             _ = tokio::time::sleep_until(frame_due.unwrap_or_else(Instant::now)), if frame_due.is_some() => Wake::Frame,
             due = lag_tick.tick() => Wake::Lag(due),
+            _ = std::future::ready(()), if app.search_pending() => Wake::Search,
             _ = stop_signal(&mut io.signals) => Wake::Stop,
         };
         let todo = match wake {
@@ -339,6 +342,14 @@ where
                 msgs.into_iter().flat_map(|m| app.update(m)).collect()
             }
             Wake::Frame => Vec::new(),
+            Wake::Search => {
+                let todo = app.update(Msg::SearchSlice);
+                clock.changed(Instant::now());
+                // Slices back to back would keep the runtime from its timers and sockets:
+                // between two of them everything else that is ready gets its turn.
+                tokio::task::yield_now().await;
+                todo
+            }
             Wake::Lag(due) => {
                 lag.record(due, Instant::now());
                 let now = lag.value();
@@ -484,6 +495,8 @@ mod results_tests;
 mod safe_tests;
 #[cfg(test)]
 mod transfer_tests;
+#[cfg(test)]
+mod search_tests;
 
 #[cfg(test)]
 mod tests {

@@ -14,6 +14,7 @@
 //! cargo run --release --example tui_bench -- results 1000 5  # 20-line answers, F9 view open
 //! cargo run --release --example tui_bench -- exec 1000 5     # `:CMD` on 1000 sessions
 //! cargo run --release --example tui_bench -- transfer 5 50   # Alt-F: 50 MB to 5, vs push
+//! cargo run --release --example tui_bench -- search 1000 1000  # search 1000 panes x 1000 lines
 //! ```
 //!
 //! `rss` runs one size per process so the peak (VmHWM) belongs to that size alone.
@@ -32,6 +33,7 @@ use ratatui::backend::TestBackend;
 mod history;
 mod results;
 mod transfer;
+mod search;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -59,6 +61,10 @@ fn main() -> anyhow::Result<()> {
             args.get(1).and_then(|n| n.parse().ok()).unwrap_or(5),
             args.get(2).and_then(|n| n.parse().ok()).unwrap_or(50),
         ),
+        Some("search") => search::search_bench(
+            args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1000),
+            args.get(2).and_then(|n| n.parse().ok()).unwrap_or(1000),
+        ),
         Some("parse") => {
             parse_bench();
             Ok(())
@@ -77,7 +83,7 @@ fn main() -> anyhow::Result<()> {
         }
         _ => anyhow::bail!(
             "usage: tui_bench draw | echo [MS] | rss N | history [PANES [LINES]] | broadcast [N [ROUNDS]] | resize [N] | parse \
-             | results [N [ROUNDS]] | exec [N [ROUNDS]] | transfer [N [MB]]"
+             | results [N [ROUNDS]] | exec [N [ROUNDS]] | transfer [N [MB]] | search [PANES [LINES]]"
         ),
     }
 }

@@ -131,7 +131,9 @@ impl LoopProbe for LastChunk<'_> {
     }
 }
 
-fn thread_cpu() -> Duration {
+/// This thread's CPU time (user and system): on a loaded machine wall time also counts the
+/// waits for a core.
+pub(crate) fn thread_cpu() -> Duration {
     let (user, sys, _) = mtssh::sys::usage(libc::RUSAGE_THREAD);
     Duration::from_secs_f64(user + sys)
 }

@@ -73,6 +73,20 @@ pub const KEY_HELP: &[(&str, &str)] = &[
         "F9",
         "results view: grouped answers; Enter sends to one; f fuzzy; = diff",
     ),
+    ("Search", ""),
+    (
+        "/ (empty line), Ctrl-F",
+        "search all panes and their scrollback; // types a leading /",
+    ),
+    (
+        "Ctrl-R / Enter / Esc",
+        "in the search: regex on/off; Enter: to the matches; Esc leaves",
+    ),
+    (
+        "n / N (↓ / ↑)",
+        "matches: next / previous (the pane zooms and scrolls to the line)",
+    ),
+    ("r", "matches: the panes with matches become the receivers"),
     ("Modes", ""),
     (
         "Ctrl-]",

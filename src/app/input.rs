@@ -39,6 +39,9 @@ impl App {
             self.show_next_prompt();
             return effects;
         }
+        if let Some(search) = self.search.take() {
+            return self.search_key(search, key);
+        }
         match self.mode {
             InputMode::Line => self.line_key(key),
             InputMode::Keystroke if is_escape_key(&key) => self.set_mode(InputMode::Line),
@@ -131,6 +134,14 @@ impl App {
         if key.code == KeyCode::F(5) && key.modifiers.contains(KeyModifiers::SHIFT) {
             return self.reconnect_ended();
         }
+        // `/` opens the search on an empty line only: a line that starts with `/` is typed
+        // as `//` (the search prompt says so).
+        if key.code == KeyCode::Char('/')
+            && self.editor.text().is_empty()
+            && !self.editor.is_hidden()
+        {
+            return self.open_search(true);
+        }
         match key.code {
             KeyCode::Enter => self.send_line(SendHow::All),
             KeyCode::Esc if self.drop_staged() => Vec::new(),
@@ -177,6 +188,7 @@ impl App {
                 self.editor.clear();
                 Vec::new()
             }
+            'f' => self.open_search(false),
             _ => Vec::new(),
         }
     }
@@ -333,6 +345,13 @@ impl App {
             } else if let Overlay::Transfer(d) = overlay {
                 d.input.insert_str(first_line(&text));
             }
+            return Vec::new();
+        }
+        // A paste while the search is open is (its first line) more of the query.
+        if let Some(search) = &mut self.search {
+            search.phase = super::search::Phase::Typing;
+            search.query.insert_str(first_line(&text));
+            search.restart();
             return Vec::new();
         }
         // Terminals send pasted line breaks as LF or as CR (tmux, xterm and VTE send CR):

@@ -28,6 +28,10 @@ pub mod retry;
 #[cfg(test)]
 mod retry_tests;
 pub mod safe;
+pub mod search;
+mod search_keys;
+#[cfg(test)]
+mod search_tests;
 pub mod select;
 #[cfg(test)]
 mod tests;
@@ -108,6 +112,9 @@ pub enum Msg {
         id: SessionId,
         event: transfer::TransferEvent,
     },
+    /// The loop has a moment: the search scans on for about [`search::SLICE_BUDGET`]
+    /// (sent while [`App::search_pending`]).
+    SearchSlice,
 }
 
 /// A pane to open: its title and the loop's ticket for the session behind it (the model
@@ -326,6 +333,8 @@ pub struct App {
     pub(crate) transfer: Option<transfer::TransferRun>,
     /// The last transfer's number (0: none yet).
     transfer_run: u64,
+    /// `/` or Ctrl-F: the search across the panes, while it is open.
+    pub(crate) search: Option<search::Search>,
 }
 
 impl App {
@@ -360,6 +369,7 @@ impl App {
             now: None,
             transfer: None,
             transfer_run: 0,
+            search: None,
         }
     }
 
@@ -597,7 +607,7 @@ impl App {
         // brought other panes on screen (a page flip, a focus move, a zoom).
         let shows = !matches!(
             msg,
-            Msg::Output { .. } | Msg::Lag(_) | Msg::Tick(_) | Msg::EventLoop(_)
+            Msg::Output { .. } | Msg::Lag(_) | Msg::Tick(_) | Msg::EventLoop(_) | Msg::SearchSlice
         );
         let answers = matches!(
             msg,
@@ -628,8 +638,13 @@ impl App {
             Msg::Paste(text) => self.on_paste(text),
             Msg::Resize { cols, rows } => {
                 self.size = (cols, rows);
-                self.relayout()
+                let effects = self.relayout();
+                if let Some(search) = &mut self.search {
+                    self.panes.iter().for_each(|p| search.resized(p.id));
+                }
+                effects
             }
+            Msg::SearchSlice => self.search_slice(),
             Msg::Prompt {
                 id,
                 token,
@@ -707,6 +722,9 @@ impl App {
                 let Ok(index) = self.panes.binary_search_by_key(&id, |p| p.id) else {
                     return Vec::new();
                 };
+                if let Some(search) = &mut self.search {
+                    search.output_came(id);
+                }
                 let pane = &mut self.panes[index];
                 let bytes = pane.receive(&data);
                 // One row looked at: cheap enough per chunk, and the mark is always current.

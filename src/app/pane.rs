@@ -425,6 +425,31 @@ impl Pane {
         self.clamp_view();
     }
 
+    /// The text of row `row` of the pane's current view (history rows above the screen's when
+    /// scrolled back), without trailing blanks: what the pane shows there.
+    pub fn view_row_text(&self, row: u16) -> Option<String> {
+        let (rows, cols) = self.emulator.size();
+        if row >= rows {
+            return None;
+        }
+        let row = usize::from(row);
+        let history = self.history();
+        let shown = history.view_rows(self.view, usize::from(rows), cols);
+        if let Some(&(n, sub)) = shown.get(row) {
+            let line = history.line(n)?;
+            let mut text = String::new();
+            line.layout(cols, |_, glyph, r, _, _| {
+                if r == sub {
+                    text.push_str(glyph);
+                }
+            });
+            return Some(text.trim_end_matches(' ').to_string());
+        }
+        let r = row - shown.len();
+        let text = self.screen().rows(0, cols).nth(r)?;
+        Some(text.trim_end_matches(' ').to_string())
+    }
+
     /// Where character `char_index` (in chars, of the text `visit_lines` gave) of line `n`
     /// shows in the pane's current view: Some((view row, column)) when it is visible.
     pub fn view_cell_of(&self, n: LineNo, char_index: usize) -> Option<(u16, u16)> {
@@ -457,6 +482,10 @@ impl Pane {
         (row < usize::from(rows) && (n >= end || row < view)).then_some((row as u16, col as u16))
     }
 }
+
+#[cfg(test)]
+#[path = "pane_line_tests.rs"]
+mod line_tests;
 
 #[cfg(test)]
 mod tests {

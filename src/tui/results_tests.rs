@@ -78,7 +78,7 @@ pub(super) async fn differing_mock(hosts: usize, differ: &str, marks: bool) -> M
     .expect("the mock starts")
 }
 
-fn setup_for(mock: &MockServer) -> TuiSetup {
+pub(super) fn setup_for(mock: &MockServer) -> TuiSetup {
     let targets = (0..mock.hosts().len())
         .map(|i| mock.practice_target(i, crate::mock::host_name(i)))
         .collect::<Option<Vec<_>>>()

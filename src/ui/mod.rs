@@ -14,6 +14,9 @@ mod results_tests;
 mod retry_tests;
 #[cfg(test)]
 mod safe_tests;
+mod search;
+#[cfg(test)]
+mod search_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -49,6 +52,12 @@ pub fn draw(frame: &mut Frame, app: &App) {
         }
     }
     bars::draw_status(frame, app, &pane_layout, areas.status);
-    bars::draw_input(frame, app, areas.input);
+    match app.search() {
+        Some(found) => {
+            search::draw_list(frame, app, found, areas.panes);
+            search::draw_prompt(frame, app, found, areas.input);
+        }
+        None => bars::draw_input(frame, app, areas.input),
+    }
     overlay::draw_overlay(frame, app, areas.panes);
 }

@@ -150,6 +150,7 @@ pub fn draw_pane(frame: &mut Frame, app: &App, index: usize, rect: Rect) {
     };
     // Only the focused, live view shows a cursor: many blinking blocks are noise.
     let cursor = Cursor::default().visibility(focused && offset == 0);
+    let inner = block.inner(rect);
     if offset > 0 {
         let view = Scrolled::new(pane);
         let term = PseudoTerminal::new(&view)
@@ -157,14 +158,16 @@ pub fn draw_pane(frame: &mut Frame, app: &App, index: usize, rect: Rect) {
             .style(body_style)
             .cursor(cursor);
         frame.render_widget(term, rect);
+        super::search::highlight(frame, app, pane, inner);
         return;
     }
-    let view = FromRow::at_cursor(pane.screen(), block.inner(rect).height);
+    let view = FromRow::at_cursor(pane.screen(), inner.height);
     let term = PseudoTerminal::new(&view)
         .block(block)
         .style(body_style)
         .cursor(cursor);
     frame.render_widget(term, rect);
+    super::search::highlight(frame, app, pane, inner);
 }
 
 /// A cell of a view scrolled back: the screen's own, or one drawn from the history.
@@ -323,6 +326,11 @@ impl<'a> FromRow<'a> {
             (row + 1).saturating_sub(height)
         };
         FromRow { screen, top }
+    }
+
+    /// The emulator's row shown first.
+    pub fn top(&self) -> u16 {
+        self.top
     }
 }
 

@@ -135,4 +135,21 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
         "download from the focused pane's host into DIR/HOST/; again: cancel",
         "从焦点窗格的主机下载到 DIR/HOST/；再按：取消",
     ),
+    ("Search", "搜索"),
+    (
+        "search all panes and their scrollback; // types a leading /",
+        "搜索所有窗格及其回滚；// 输入行首的 /",
+    ),
+    (
+        "in the search: regex on/off; Enter: to the matches; Esc leaves",
+        "搜索中：正则开/关；Enter：浏览匹配；Esc 退出",
+    ),
+    (
+        "matches: next / previous (the pane zooms and scrolls to the line)",
+        "匹配：下一个 / 上一个（窗格放大并滚动到该行）",
+    ),
+    (
+        "matches: the panes with matches become the receivers",
+        "匹配：有匹配的窗格成为接收者",
+    ),
 ];

@@ -291,4 +291,42 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
         "No sessions.\nF2 opens a practice pane on the built-in mock server, F6 adds a host, F1 shows every key.",
         "没有会话。\nF2 在内置模拟服务器上打开练习窗格，F6 添加主机，F1 查看所有按键。",
     ),
+    // Search across the panes (/ and Ctrl-F).
+    (
+        "no pane matches: the receivers stay as they were",
+        "没有窗格匹配：接收者保持不变",
+    ),
+    (
+        "receivers: the {count} panes with matches",
+        "接收者：有匹配的 {count} 个窗格",
+    ),
+    ("no match", "没有匹配"),
+    ("bad regex: {error}", "正则表达式有误：{error}"),
+    (
+        "{n}/{total} matches in {panes} panes",
+        "第 {n}/{total} 处匹配，共 {panes} 个窗格",
+    ),
+    (
+        "{total} matches in {panes} panes",
+        "{total} 处匹配，共 {panes} 个窗格",
+    ),
+    (" (searching…)", "（搜索中…）"),
+    ("regex» ", "正则» "),
+    ("find» ", "查找» "),
+    (
+        "Enter: to matches · Ctrl-R regex · Esc · // types a / in the line",
+        "Enter：浏览匹配 · Ctrl-R 正则 · Esc · // 在行里输入 /",
+    ),
+    (
+        "Enter: to matches · Ctrl-R regex · Esc leaves",
+        "Enter：浏览匹配 · Ctrl-R 正则 · Esc 退出",
+    ),
+    (
+        "n/N next/prev · r: they receive · Enter edits · Esc",
+        "n/N 下一个/上一个 · r：由它们接收 · Enter 编辑 · Esc",
+    ),
+    (
+        " Matches: {total} in {panes} panes ",
+        " 匹配：{total} 处，共 {panes} 个窗格 ",
+    ),
 ];
