@@ -494,9 +494,9 @@ mod results_tests;
 #[cfg(test)]
 mod safe_tests;
 #[cfg(test)]
-mod transfer_tests;
-#[cfg(test)]
 mod search_tests;
+#[cfg(test)]
+mod transfer_tests;
 
 #[cfg(test)]
 mod tests {

@@ -32,8 +32,8 @@ use ratatui::backend::TestBackend;
 
 mod history;
 mod results;
-mod transfer;
 mod search;
+mod transfer;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

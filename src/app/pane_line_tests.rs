@@ -83,10 +83,7 @@ fn a_line_scrolled_to_shows_where_the_view_says() {
     }
     pane.scroll_to_line(5);
     let (row, col) = pane.view_cell_of(5, 7).expect("line 5 shows");
-    assert_eq!(
-        pane.view_row_text(row).unwrap(),
-        "row 5 中x"
-    );
+    assert_eq!(pane.view_row_text(row).unwrap(), "row 5 中x");
     // "row 5 " is six columns, the wide character two more.
     assert_eq!(col, 8);
     assert_eq!(pane.view_cell_of(29, 0), None);
