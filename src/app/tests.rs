@@ -4,7 +4,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent,
 
 use super::*;
 
-fn app_with(n: usize) -> App {
+pub(super) fn app_with(n: usize) -> App {
     let mut app = App::new(120, 40, n);
     for i in 0..n {
         app.add_pane(format!("web{:02}", i + 1));
@@ -16,11 +16,11 @@ fn app_with(n: usize) -> App {
     app
 }
 
-fn key(app: &mut App, code: KeyCode, mods: KeyModifiers) -> Vec<Effect> {
+pub(super) fn key(app: &mut App, code: KeyCode, mods: KeyModifiers) -> Vec<Effect> {
     app.update(Msg::Key(KeyEvent::new(code, mods)))
 }
 
-fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
+pub(super) fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
     key(app, code, KeyModifiers::NONE)
 }
 

@@ -3,31 +3,14 @@
 
 use std::path::PathBuf;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyModifiers};
 
 use super::transfer::{TransferEvent, TransferMark};
 use super::*;
 use crate::ssh::sftp::Transferred;
 
-fn app_with(n: usize) -> App {
-    let mut app = App::new(120, 40, n);
-    for i in 0..n {
-        app.add_pane(format!("web{:02}", i + 1));
-        let _ = app.update(Msg::State {
-            id: i,
-            state: SessionState::Ready,
-        });
-    }
-    app
-}
-
-fn key(app: &mut App, code: KeyCode, mods: KeyModifiers) -> Vec<Effect> {
-    app.update(Msg::Key(KeyEvent::new(code, mods)))
-}
-
-fn press(app: &mut App, code: KeyCode) -> Vec<Effect> {
-    key(app, code, KeyModifiers::NONE)
-}
+// The model's own test helpers: a ready app of `n` panes, and keys.
+use super::tests::{app_with, key, press};
 
 fn alt(app: &mut App, c: char) -> Vec<Effect> {
     key(app, KeyCode::Char(c), KeyModifiers::ALT)
