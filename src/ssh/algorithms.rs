@@ -7,6 +7,9 @@
 //! `mlkem768x25519-sha256`. Its ML-KEM half costs the client about 0.35 ms of CPU per
 //! connection (more than the rest of a login), which dominates when one thread opens
 //! thousands of sessions (docs/BENCHMARKS.md).
+//!
+//! Also the client's cipher order ([`client_ciphers`]): AES-GCM first when the CPU has AES
+//! instructions, ChaCha20-Poly1305 first otherwise (docs/SECURITY.md, "Cipher order").
 
 use std::borrow::Cow;
 
