@@ -7,11 +7,14 @@
 //! `mlkem768x25519-sha256`. Its ML-KEM half costs the client about 0.35 ms of CPU per
 //! connection (more than the rest of a login), which dominates when one thread opens
 //! thousands of sessions (docs/BENCHMARKS.md).
+//!
+//! Also the client's cipher order ([`client_ciphers`]): AES-GCM first when the CPU has AES
+//! instructions, ChaCha20-Poly1305 first otherwise (docs/SECURITY.md, "Cipher order").
 
 use std::borrow::Cow;
 
-use russh::kex;
 use russh::keys::Algorithm;
+use russh::{cipher, kex};
 
 /// The classical elliptic-curve exchange (X25519) that every current SSH implementation speaks.
 pub const CURVE25519: kex::Name = kex::CURVE25519;
@@ -121,6 +124,45 @@ pub fn preferred(kex: &[kex::Name], side: Side) -> russh::Preferred {
     russh::Preferred {
         kex: Cow::Owned([kex, markers].concat()),
         ..Default::default()
+    }
+}
+
+/// The client's cipher order: with AES and carry-less multiply in hardware (x86 AES-NI and
+/// PCLMULQDQ, ARMv8 AES and PMULL), AES-GCM goes before ChaCha20-Poly1305, as Go's
+/// x/crypto does: both are AEAD and equally strong, and AES-GCM then costs about a third
+/// less CPU per byte, which is most of a transfer's client CPU (docs/BENCHMARKS.md).
+/// Without those instructions AES is slow in software, so russh's order (ChaCha first) stays.
+pub fn client_ciphers() -> &'static [cipher::Name] {
+    static ORDER: std::sync::OnceLock<Vec<cipher::Name>> = std::sync::OnceLock::new();
+    ORDER.get_or_init(|| cipher_order(has_hardware_aes()))
+}
+
+/// russh's ciphers, the AES-GCM ones first when `hardware_aes`.
+pub fn cipher_order(hardware_aes: bool) -> Vec<cipher::Name> {
+    let default = russh::Preferred::DEFAULT.cipher.to_vec();
+    if !hardware_aes {
+        return default;
+    }
+    let gcm = [cipher::AES_256_GCM, cipher::AES_128_GCM];
+    let rest = default.iter().copied().filter(|n| !gcm.contains(n));
+    gcm.into_iter().chain(rest).collect()
+}
+
+/// Whether this CPU has instructions for AES rounds and GCM's GHASH, checked at run time.
+pub fn has_hardware_aes() -> bool {
+    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    {
+        std::arch::is_x86_feature_detected!("aes")
+            && std::arch::is_x86_feature_detected!("pclmulqdq")
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        std::arch::is_aarch64_feature_detected!("aes")
+            && std::arch::is_aarch64_feature_detected!("pmull")
+    }
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        false
     }
 }
 
@@ -236,5 +278,44 @@ mod tests {
                 .contains(&kex::EXTENSION_OPENSSH_STRICT_KEX_AS_SERVER)
         );
         assert!(!server.kex.contains(&kex::EXTENSION_SUPPORT_AS_CLIENT));
+    }
+
+    #[test]
+    fn aes_gcm_goes_first_only_with_hardware_aes() {
+        let with = cipher_order(true);
+        assert_eq!(
+            &with[..3],
+            &[
+                cipher::AES_256_GCM,
+                cipher::AES_128_GCM,
+                cipher::CHACHA20_POLY1305
+            ]
+        );
+        let without = cipher_order(false);
+        assert_eq!(without, russh::Preferred::DEFAULT.cipher.to_vec());
+        assert_eq!(without[0], cipher::CHACHA20_POLY1305);
+        // The same ciphers either way (aes128-gcm added), each once: only the order changes.
+        let mut a: Vec<&str> = with.iter().map(|n| n.as_ref()).collect();
+        let mut b: Vec<&str> = without.iter().map(|n| n.as_ref()).collect();
+        b.push(cipher::AES_128_GCM.as_ref());
+        a.sort();
+        b.sort();
+        b.dedup();
+        assert_eq!(a, b);
+        assert_eq!(
+            client_ciphers(),
+            cipher_order(has_hardware_aes()).as_slice()
+        );
+    }
+
+    #[test]
+    fn the_cpu_check_agrees_with_proc_cpuinfo() {
+        // On Linux x86 the kernel lists the same flags; a wrong check would be caught here.
+        #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+        if let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") {
+            let flags = info.lines().find(|l| l.starts_with("flags")).unwrap_or("");
+            let has = |f: &str| flags.split_whitespace().any(|w| w == f);
+            assert_eq!(has_hardware_aes(), has("aes") && has("pclmulqdq"));
+        }
     }
 }

@@ -206,6 +206,7 @@ fn client_config(target: &Target, host_keys: Option<Vec<Algorithm>>) -> Arc<clie
         if let Some(kex) = &target.kex {
             config.preferred = algorithms::preferred(kex, algorithms::Side::Client);
         }
+        config.preferred.cipher = algorithms::client_ciphers().into();
         if let Some(keys) = host_keys {
             config.preferred.key = keys.into();
         }

@@ -15,6 +15,7 @@ mod exec;
 pub mod hostkeys;
 pub mod input;
 pub mod known_hosts;
+mod local_chunks;
 pub mod pattern;
 mod proxy;
 pub mod reconnect;

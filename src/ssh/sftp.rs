@@ -17,7 +17,7 @@ use russh_sftp::client::RawSftpSession;
 use russh_sftp::client::error::Error as SftpError;
 use russh_sftp::protocol::{FileAttributes, OpenFlags, StatusCode};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 use crate::lang::{tr, trf};
 
@@ -421,33 +421,21 @@ impl Job<'_> {
 
     /// Sends a local file's bytes with `self.in_flight` writes outstanding; its hash if asked.
     async fn write_from(&mut self, handle: &str, local: &Path) -> Result<Option<String>, String> {
-        let file = tokio::fs::File::open(local)
+        let mut chunks = super::local_chunks::LocalChunks::open(local, self.chunk)
             .await
             .map_err(|e| cannot_read(local, e))?;
-        let mut reader = tokio::io::BufReader::with_capacity(LOCAL_BUFFER, file);
         let mut hasher = self.spec.hash.then(Sha256::new);
         let mut in_flight = FuturesOrdered::new();
         let mut offset = 0u64;
         let mut at_end = false;
-        let (size, most) = (self.chunk, self.in_flight);
+        let most = self.in_flight;
         loop {
             while !at_end && in_flight.len() < most {
-                let mut chunk = vec![0; size];
-                let mut filled = 0;
-                while filled < size {
-                    match reader.read(&mut chunk[filled..]).await {
-                        Ok(0) => break,
-                        Ok(n) => filled += n,
-                        Err(e) => return Err(cannot_read(local, e)),
-                    }
-                }
-                if filled < size {
+                let Some(chunk) = chunks.next().await.map_err(|e| cannot_read(local, e))? else {
                     at_end = true;
-                }
-                if filled == 0 {
                     break;
-                }
-                chunk.truncate(filled);
+                };
+                let filled = chunk.len();
                 if let Some(hasher) = hasher.as_mut() {
                     hasher.update(&chunk);
                 }

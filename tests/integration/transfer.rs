@@ -475,3 +475,58 @@ async fn verify_against_sshd_reports_a_file_changed_after_upload() {
     );
     assert_eq!(sha_of(&shared.path().join("same.bin")), sha_of(&second));
 }
+
+/// The cipher a session to OpenSSH negotiates follows the CPU: AES-GCM with hardware AES
+/// (a third less client CPU per byte), ChaCha20-Poly1305 otherwise; sshd's debug log says
+/// which one the client chose.
+#[tokio::test]
+async fn a_push_to_sshd_uses_aes_gcm_when_the_cpu_has_aes_and_chacha20_otherwise() {
+    if !sshd::available() || !support::have_all(&[SFTP_SERVER]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let server = Sshd::start(
+        &env,
+        SshdOptions {
+            // The first value wins: this replaces the helper's `LogLevel ERROR`.
+            extra: vec![
+                "LogLevel DEBUG1".into(),
+                format!("Subsystem sftp {SFTP_SERVER}"),
+            ],
+            ..Default::default()
+        },
+    );
+    let known = env.path(".ssh/known_hosts");
+    let hosts = sshd_hosts(&env, &server.addrs, &known, "accept-new");
+    let (payload, _) = make_sources(&env);
+    let remote = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(remote.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = mtssh(
+        &env,
+        &[
+            "push",
+            "-f",
+            hosts.to_str().unwrap(),
+            payload.to_str().unwrap(),
+            remote.path().to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(sha_of(&remote.path().join("payload.bin")), sha_of(&payload));
+    let expected = if mtssh::ssh::algorithms::has_hardware_aes() {
+        "aes256-gcm@openssh.com"
+    } else {
+        "chacha20-poly1305@openssh.com"
+    };
+    let log = server.log();
+    let chosen: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("kex: client->server cipher:"))
+        .collect();
+    assert!(!chosen.is_empty(), "sshd logged no cipher choice:\n{log}");
+    assert!(
+        chosen.iter().all(|l| l.contains(expected)),
+        "expected {expected}: {chosen:?}"
+    );
+}
