@@ -102,7 +102,7 @@ pub async fn execute_transfers(
     // The engine's own copy of `streams` lives in `work`: drop ours so the channel's end is
     // seen once every session has ended.
     drop(work);
-    let mut progress = TransferBar::new(opts.bytes_per_host, opts.show_progress);
+    let mut progress = TransferBar::new(opts.bytes_per_host, hosts.len(), opts.show_progress);
     let mut pending = hosts.len();
     let mut ticker = tokio::time::interval(Duration::from_millis(200));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

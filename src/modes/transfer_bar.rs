@@ -36,24 +36,32 @@ pub(super) struct TransferBar {
 
 impl TransferBar {
     /// `wanted` is false with `-q` or `--json`; stderr must be a terminal too.
-    pub(super) fn new(per_host: Option<u64>, wanted: bool) -> TransferBar {
+    pub(super) fn new(per_host: Option<u64>, hosts: usize, wanted: bool) -> TransferBar {
         if wanted && std::io::stderr().is_terminal() {
-            let mut bar = TransferBar::with_target(per_host, ProgressDrawTarget::stderr());
+            let mut bar = TransferBar::with_target(per_host, hosts, ProgressDrawTarget::stderr());
             // A prompt hides it while it asks.
             bar_shown(&bar.bar);
             bar.on_terminal = true;
             bar
         } else {
-            TransferBar::with_target(per_host, ProgressDrawTarget::hidden())
+            TransferBar::with_target(per_host, hosts, ProgressDrawTarget::hidden())
         }
     }
 
-    pub(super) fn with_target(per_host: Option<u64>, target: ProgressDrawTarget) -> TransferBar {
-        let bar = ProgressBar::with_draw_target(None, target);
+    pub(super) fn with_target(
+        per_host: Option<u64>,
+        hosts: usize,
+        target: ProgressDrawTarget,
+    ) -> TransferBar {
+        // The length is set here, where it draws nothing: the first frame is the first tick's.
+        let hosts_total = per_host.map(|per_host| per_host.saturating_mul(hosts as u64));
+        let bar = ProgressBar::with_draw_target(hosts_total, target);
+        // `wide_msg` cuts the text to the terminal's width: the display stays one line, which
+        // is what the prompter erases before it asks.
         let style = if per_host.is_some() {
-            ProgressStyle::with_template("[{bar:30}] {msg}").map(|s| s.progress_chars("#>-"))
+            ProgressStyle::with_template("[{bar:30}] {wide_msg}").map(|s| s.progress_chars("#>-"))
         } else {
-            ProgressStyle::with_template("{spinner} {msg}")
+            ProgressStyle::with_template("{spinner} {wide_msg}")
         };
         // The templates are constant and valid; the default style would do as well.
         if let Ok(style) = style {
@@ -85,25 +93,27 @@ impl TransferBar {
             };
         }
         self.last = (now, moved);
-        if let Some(per_host) = self.per_host {
-            // Work done: a finished host (even a failed one) has none left.
-            let done: u64 = hosts
-                .iter()
-                .map(|h| {
-                    if h.finished {
-                        per_host
-                    } else {
-                        h.moved.min(per_host)
-                    }
-                })
-                .sum();
-            self.bar.set_length(per_host * hosts.len() as u64);
-            self.bar.set_position(done);
-        } else {
-            self.bar.tick();
-        }
+        // Each call draws (within indicatif's rate limit): the text first, so that the frame
+        // between the two shows only the bar one tick behind, never a text without its bar.
         self.bar
             .set_message(message(hosts, self.per_host, self.rate));
+        match self.per_host {
+            Some(per_host) => {
+                // Work done: a finished host (even a failed one) has none left.
+                let done: u64 = hosts
+                    .iter()
+                    .map(|h| {
+                        if h.finished {
+                            per_host
+                        } else {
+                            h.moved.min(per_host)
+                        }
+                    })
+                    .sum();
+                self.bar.set_position(done);
+            }
+            None => self.bar.tick(),
+        }
     }
 
     /// Erases the display; nothing is left on the terminal.

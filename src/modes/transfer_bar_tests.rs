@@ -68,6 +68,7 @@ fn the_bar_is_drawn_with_indicatif_and_cleared_at_the_end() {
     let term = InMemoryTerm::new(4, 120);
     let mut bar = TransferBar::with_target(
         Some(4 * MB),
+        2,
         ProgressDrawTarget::term_like(Box::new(term.clone())),
     );
     let start = Instant::now();
@@ -99,7 +100,7 @@ fn the_bar_is_drawn_with_indicatif_and_cleared_at_the_end() {
 
 #[test]
 fn a_bar_that_is_not_wanted_draws_nothing() {
-    let mut bar = TransferBar::new(Some(MB), false);
+    let mut bar = TransferBar::new(Some(MB), 1, false);
     bar.update(&[host("a", 1, false)]);
     assert!(bar.bar.is_hidden());
 }
