@@ -365,7 +365,7 @@ pub struct TransferArgs {
     #[arg(long)]
     pub verify: bool,
     /// One JSON object per host and line, written as soon as that host is done (as
-    /// `mtssh run --json`; stdout holds the files and bytes moved).
+    /// `mtssh run --json`; stdout holds the files and bytes moved). No progress display.
     #[arg(long)]
     pub json: bool,
     /// More on stderr: -v info, -vv debug (MTSSH_LOG overrides).

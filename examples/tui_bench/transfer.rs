@@ -177,6 +177,7 @@ async fn push_upload(
         per_host: n.max(1),
         verify: false,
         show_progress: false,
+        bytes_per_host: None,
     };
     let cpu = thread_cpu();
     let started = Instant::now();

@@ -42,9 +42,12 @@ pub struct TransferRunOptions {
 pub async fn run_transfer(args: TransferRunOptions) -> Result<ExitCode> {
     crate::logging::to_stderr(args.verbosity.log_level());
     let (inventory, targets) = select_targets(&args.hosts, args.verbosity).await?;
-    if args.way == Way::Push {
+    let bytes_per_host = if args.way == Way::Push {
         check_local_sources(&args.sources, args.recursive).await?;
-    }
+        local_bytes(&args.sources).await
+    } else {
+        None
+    };
     let mut jobs = Vec::with_capacity(targets.len());
     for target in targets {
         let direction = match args.way {
@@ -69,7 +72,9 @@ pub async fn run_transfer(args: TransferRunOptions) -> Result<ExitCode> {
         fanout: args.hosts.fanout,
         per_host: args.hosts.per_host,
         verify: args.verify,
-        show_progress: args.verbosity >= Verbosity::Normal,
+        // `--json` is read by programs: no display beside it.
+        show_progress: args.verbosity >= Verbosity::Normal && !args.json,
+        bytes_per_host,
     };
     let stdout_tty = std::io::stdout().is_terminal();
     let mut out = StdoutWriter::new(stdout_tty);
@@ -129,6 +134,29 @@ async fn check_local_sources(sources: &[String], recursive: bool) -> Result<()> 
         }
     }
     Ok(())
+}
+
+/// The bytes of the regular files under the local sources, as a push sends them to each
+/// host (for the progress display's total and time left); `None` when a path cannot be
+/// read (the transfer then says why, per host).
+async fn local_bytes(sources: &[String]) -> Option<u64> {
+    let mut total = 0u64;
+    let mut pending: Vec<PathBuf> = sources.iter().map(PathBuf::from).collect();
+    // A symlink loop would never end: past this many paths the display goes without a total.
+    let mut budget = 1_000_000u32;
+    while let Some(path) = pending.pop() {
+        budget = budget.checked_sub(1)?;
+        let meta = tokio::fs::metadata(&path).await.ok()?;
+        if meta.is_dir() {
+            let mut entries = tokio::fs::read_dir(&path).await.ok()?;
+            while let Some(entry) = entries.next_entry().await.ok()? {
+                pending.push(entry.path());
+            }
+        } else if meta.is_file() {
+            total = total.saturating_add(meta.len());
+        }
+    }
+    Some(total)
 }
 
 /// `LOCAL_DIR/NAME` for one host's pulled files, made now (before anything connects).

@@ -14,6 +14,7 @@ mod driver;
 mod prompter;
 mod times;
 mod transfer;
+mod transfer_bar;
 
 use crate::ssh::Target;
 pub use driver::{

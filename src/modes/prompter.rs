@@ -8,6 +8,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use indicatif::{ProgressBar, ProgressDrawTarget};
 use tokio::sync::mpsc;
 
 use crate::ssh::Prompt;
@@ -29,6 +30,35 @@ static REMEMBERED_PASSWORD: Mutex<Option<String>> = Mutex::new(None);
 
 /// One prompt on the terminal at a time, whichever driver asks.
 static ASKING: Mutex<()> = Mutex::new(());
+
+/// The transfer's indicatif bar while it is drawn on stderr: a prompt hides it while it
+/// asks. (Not `ProgressBar::suspend`: that holds the bar's lock for the whole prompt, and
+/// the event loop's next update would wait for the user's Enter.)
+static SHOWN_BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// `bar` is drawn on stderr from now on.
+pub(super) fn bar_shown(bar: &ProgressBar) {
+    if let Ok(mut shown) = SHOWN_BAR.lock() {
+        *shown = Some(bar.clone());
+    }
+}
+
+/// The bar is gone (cleared at the end of the transfer).
+pub(super) fn bar_withdrawn() {
+    if let Ok(mut shown) = SHOWN_BAR.lock() {
+        *shown = None;
+    }
+}
+
+/// Takes the transfer's bar off the terminal (it goes on counting, undrawn) and erases its
+/// line; the bar to give the terminal back to afterwards.
+fn hide_bar() -> Option<ProgressBar> {
+    let bar = SHOWN_BAR.lock().ok()?.clone()?;
+    bar.set_draw_target(ProgressDrawTarget::hidden());
+    // The bar is one line and the cursor is at its end. A failed write has nothing to erase.
+    let _ = std::io::stderr().write_all(b"\r\x1b[K");
+    Some(bar)
+}
 
 /// Erases the progress bar if it is drawn. Call before printing to a terminal that stderr
 /// shares (`--inline` lines), so a line never starts after the bar's text.
@@ -111,9 +141,14 @@ pub(super) fn spawn_prompter() -> Prompts {
 fn ask(text: &str, echo: bool, cancel: &OwnedFd) -> Option<String> {
     let _turn = ASKING.lock();
     clear_status_line();
+    let bar = hide_bar();
     set_status_line(StatusLine::Prompt);
     let answer = crate::sys::read_answer(text, echo, cancel.as_fd());
     set_status_line(StatusLine::Empty);
+    if let Some(bar) = bar {
+        // Drawn afresh below the answered prompt at the loop's next tick.
+        bar.set_draw_target(ProgressDrawTarget::stderr());
+    }
     answer
 }
 

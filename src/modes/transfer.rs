@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::driver::{HostResult, Outcome, RunObserver};
-use super::prompter::{Progress, RunProgress, spawn_prompter};
+use super::prompter::spawn_prompter;
+use super::transfer_bar::{HostBytes, TransferBar};
 use crate::lang::{tr, trf};
 use crate::ssh::sftp::{ByteCounter, TransferSpec, Transferred, transfer};
 use crate::ssh::{
@@ -26,8 +27,11 @@ pub struct TransferOptions {
     pub per_host: usize,
     /// Compare a remote `sha256sum` of every file with the bytes sent or received.
     pub verify: bool,
-    /// Draw the progress line (on a terminal only).
+    /// Draw the progress display (on a terminal only).
     pub show_progress: bool,
+    /// The bytes each host moves, when known before the start (push): the display then
+    /// shows a bar, the total and the time left.
+    pub bytes_per_host: Option<u64>,
 }
 
 impl HostResult {
@@ -98,12 +102,10 @@ pub async fn execute_transfers(
     // The engine's own copy of `streams` lives in `work`: drop ours so the channel's end is
     // seen once every session has ended.
     drop(work);
-    let mut progress = Progress::new(RunProgress::default(), hosts.len(), opts.show_progress);
+    let mut progress = TransferBar::new(opts.bytes_per_host, hosts.len(), opts.show_progress);
     let mut pending = hosts.len();
     let mut ticker = tokio::time::interval(Duration::from_millis(200));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_bytes = (Instant::now(), 0u64);
-    let mut rate = 0.0f64;
 
     while pending > 0 {
         tokio::select! {
@@ -131,14 +133,12 @@ pub async fn execute_transfers(
                         finish(id, host, Outcome::Ok, observer);
                         handles[id].close();
                         pending -= 1;
-                        progress.finished_one();
                     }
                     Err(error) => {
                         host.result.set_error(HostResult::TRANSFER, error);
                         finish(id, host, Outcome::Failed, observer);
                         handles[id].close();
                         pending -= 1;
-                        progress.finished_one();
                     }
                 }
             }
@@ -154,7 +154,6 @@ pub async fn execute_transfers(
                         host.result.set_error(error.kind(), error.to_string());
                         finish(id, host, Outcome::Failed, observer);
                         pending -= 1;
-                        progress.finished_one();
                     }
                     SessionEvent::State { state: SessionState::Closed { .. }, .. } => {
                         // Only a close we asked for ends a session that transfers; one that
@@ -162,7 +161,6 @@ pub async fn execute_transfers(
                         host.result.set_error(HostResult::TRANSFER, tr("the connection closed before the SFTP session started").into());
                         finish(id, host, Outcome::Failed, observer);
                         pending -= 1;
-                        progress.finished_one();
                     }
                     SessionEvent::State { .. } | SessionEvent::Output { .. } | SessionEvent::Stderr { .. } | SessionEvent::ExitStatus { .. } => {}
                     SessionEvent::Prompt { prompt, .. } => {
@@ -191,30 +189,21 @@ pub async fn execute_transfers(
                                 finish(id, host, outcome, observer);
                                 handles[id].close();
                                 pending -= 1;
-                                progress.finished_one();
                             }
                         }
                     }
                 }
             }
             _ = ticker.tick() => {
-                let total: u64 = hosts.iter().map(|h| h.counter.load(Ordering::Relaxed)).sum();
-                let now = Instant::now();
-                let elapsed = now.duration_since(last_bytes.0).as_secs_f64();
-                if elapsed > 0.0 {
-                    let current = (total - last_bytes.1.min(total)) as f64 / elapsed;
-                    rate = if rate == 0.0 { current } else { 0.7 * rate + 0.3 * current };
-                }
-                last_bytes = (now, total);
-                let slowest = slowest_hosts(&hosts);
-                progress.draw_with(&trf(
-                    ", {bytes}, {rate}/s{slowest}",
-                    &[
-                        ("bytes", &human_bytes(total)),
-                        ("rate", &human_bytes(rate as u64)),
-                        ("slowest", &slowest),
-                    ],
-                ));
+                let counts: Vec<HostBytes<'_>> = hosts
+                    .iter()
+                    .map(|h| HostBytes {
+                        name: &h.result.name,
+                        moved: h.counter.load(Ordering::Relaxed),
+                        finished: h.finished,
+                    })
+                    .collect();
+                progress.update(&counts);
             }
             _ = &mut interrupt => {
                 for handle in &handles {
@@ -228,23 +217,8 @@ pub async fn execute_transfers(
             }
         }
     }
-    progress.clear();
+    progress.finish();
     hosts.into_iter().map(|h| h.result).collect()
-}
-
-/// `, slowest: a b c`: the three unfinished hosts that moved the fewest bytes.
-fn slowest_hosts(hosts: &[Host]) -> String {
-    let mut open: Vec<(u64, &str)> = hosts
-        .iter()
-        .filter(|h| !h.finished)
-        .map(|h| (h.counter.load(Ordering::Relaxed), h.result.name.as_str()))
-        .collect();
-    if open.len() < 2 {
-        return String::new();
-    }
-    open.sort();
-    let names: Vec<&str> = open.iter().take(3).map(|(_, name)| *name).collect();
-    trf(", slowest: {names}", &[("names", &names.join(" "))])
 }
 
 /// What a host's report shows: files, directories and bytes (no times, so that hosts that

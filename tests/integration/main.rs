@@ -36,6 +36,7 @@ mod ssh_config_options;
 mod sshd;
 mod support;
 mod transfer;
+mod transfer_progress;
 mod tui_e2e;
 mod tui_headless;
 mod tui_transfer;

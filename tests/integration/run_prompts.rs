@@ -20,7 +20,10 @@ fn run_in_pty(env: &TestEnv, vars: &[(&str, &str)], args: &[&str]) -> Pty {
 }
 
 /// A host list of the mock's hosts that names no password: each login asks for one.
-fn hosts_without_password(env: &TestEnv, server: &mtssh::mock::MockServer) -> std::path::PathBuf {
+pub(crate) fn hosts_without_password(
+    env: &TestEnv,
+    server: &mtssh::mock::MockServer,
+) -> std::path::PathBuf {
     let names: Vec<String> = (1..=server.hosts().len())
         .map(|i| format!("mock-0{i}"))
         .collect();

@@ -4,9 +4,11 @@
 pub(super) const TEXTS: &[(&str, &str)] = &[
     // Progress line, after "{done}/{total} hosts done".
     (
-        ", {bytes}, {rate}/s{slowest}",
-        "，{bytes}，{rate}/s{slowest}",
+        ", {bytes}, {rate}/s{eta}{slowest}",
+        "，{bytes}，{rate}/s{eta}{slowest}",
     ),
+    ("{moved} of {total}", "{moved}/{total}"),
+    (", ETA {eta}", "，预计还需 {eta}"),
     (", slowest: {names}", "，最慢：{names}"),
     // A host's report.
     (
