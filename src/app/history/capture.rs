@@ -248,12 +248,31 @@ pub fn read_row(screen: &vt100::Screen, r: u16, cols: u16, out: &mut RowBuf) {
     let Some(text) = screen.rows(0, cols).nth(usize::from(r)) else {
         return;
     };
-    let used = if text.is_ascii() {
-        text.len()
-    } else {
-        text.chars().count() * 2
-    };
-    let cols = cols.min(u16::try_from(used).unwrap_or(u16::MAX));
+    if text.is_ascii() {
+        // Every cell up to the last glyph is one byte of that text (a wide or combined
+        // glyph is not ASCII), so the text is taken whole and only the pens are read.
+        let used = u16::try_from(text.len()).unwrap_or(u16::MAX).min(cols);
+        for col in 0..used {
+            let pen = screen.cell(r, col).map(Pen::of_cell).unwrap_or_default();
+            if out.runs.last().is_none_or(|(_, last)| *last != pen) {
+                out.runs.push((u32::from(col), pen));
+            }
+        }
+        out.width = u32::from(used);
+        out.text = text;
+        return;
+    }
+    let used = text.chars().count() * 2;
+    read_cells(
+        screen,
+        r,
+        cols.min(u16::try_from(used).unwrap_or(u16::MAX)),
+        out,
+    );
+}
+
+/// Reads the first `cols` cells of view row `r` into `out`, one cell at a time.
+fn read_cells(screen: &vt100::Screen, r: u16, cols: u16, out: &mut RowBuf) {
     // The first blank cell since the last glyph: blanks are written only if a glyph follows.
     let mut blank_from = None;
     for col in 0..cols {
@@ -272,5 +291,43 @@ pub fn read_row(screen: &vt100::Screen, r: u16, cols: u16, out: &mut RowBuf) {
         } else if !cell.is_wide_continuation() {
             blank_from.get_or_insert(col);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ASCII fast path gives the same text, width and runs as reading every cell, for
+    /// every kind of pen (and non-ASCII rows, read cell by cell, too).
+    #[test]
+    fn ascii_rows_read_as_every_cell_does() {
+        let lines: [&[u8]; 11] = [
+            b"plain text",
+            b"\x1b[1;31mred\x1b[0m and \x1b[44m blue bg \x1b[0m end",
+            b"gap\x1b[10Cafter\x1b[7m  \x1b[0m",
+            b"\x1b[42m\x1b[K\x1b[0mx",
+            b"a\x1b[41m\x1b[3X\x1b[3C\x1b[0mb\x1b[45m\x1b[2X\x1b[2C\x1b[46m\x1b[2X",
+            b"\x1b[38;5;208mcolour\x1b[48;2;1;2;3m rgb \x1b[39;49m\x1b[91;102mbright",
+            b"\x1b[1mbold\x1b[2mdim\x1b[22mnormal\x1b[3;4mit ul\x1b[23;24;27m plain",
+            b"   ",
+            b"",
+            "h\u{e9}llo \u{4e2d}\u{6587} wide".as_bytes(),
+            b"\x1b[5Cindented\x1b[44m\x1b[K",
+        ];
+        let mut styled = 0;
+        for line in lines {
+            let mut parser = vt100::Parser::new(4, 30, 0);
+            parser.process(line);
+            let screen = parser.screen();
+            let mut fast = RowBuf::default();
+            let mut slow = RowBuf::default();
+            read_row(screen, 0, 30, &mut fast);
+            read_cells(screen, 0, 30, &mut slow);
+            assert_eq!(fast, slow, "{}", String::from_utf8_lossy(line));
+            styled += usize::from(fast.runs.len() > 1);
+        }
+        // The rows really have pens to get right.
+        assert!(styled >= 5, "{styled}");
     }
 }
