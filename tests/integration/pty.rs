@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,8 @@ pub struct Pty {
     master: std::fs::File,
     pub child: std::process::Child,
     output: Arc<Mutex<Vec<u8>>>,
+    /// Set once the reader has seen the terminal close: everything written is in `output`.
+    drained: Arc<AtomicBool>,
 }
 
 impl Pty {
@@ -56,6 +59,8 @@ impl Pty {
         let output = Arc::new(Mutex::new(Vec::new()));
         let mut reader = master.try_clone().unwrap();
         let sink = output.clone();
+        let drained = Arc::new(AtomicBool::new(false));
+        let reader_drained = drained.clone();
         std::thread::spawn(move || {
             use std::io::Read;
             let mut buf = [0u8; 4096];
@@ -66,11 +71,13 @@ impl Pty {
                 }
                 sink.lock().unwrap().extend_from_slice(&buf[..n]);
             }
+            reader_drained.store(true, Ordering::Release);
         });
         Pty {
             master,
             child,
             output,
+            drained,
         }
     }
 
@@ -99,11 +106,18 @@ impl Pty {
         false
     }
 
-    /// Polls until the child exits; `None` at the deadline.
+    /// Polls until the child exits and what it wrote has been read (the reader may lag behind
+    /// the exit on a loaded machine); `None` at the deadline.
     pub async fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
         let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait().unwrap() {
+                // The terminal closes once every holder of it is gone; a grandchild that
+                // keeps it open must not hold the test, hence the bound.
+                let drain_by = Instant::now() + Duration::from_secs(5);
+                while !self.drained.load(Ordering::Acquire) && Instant::now() < drain_by {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
                 return Some(status);
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
