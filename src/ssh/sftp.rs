@@ -43,7 +43,7 @@ const MIN_IN_FLIGHT: usize = 8;
 /// Seconds one request may wait for its answer before the host counts as stalled.
 const REQUEST_TIMEOUT_SECS: u64 = 60;
 
-/// Local read and write buffers: one blocking-pool trip per megabyte, not per chunk.
+/// `local_sha256`'s read buffer: one read per megabyte.
 const LOCAL_BUFFER: usize = 1024 * 1024;
 
 /// Which way, and what.
