@@ -41,6 +41,7 @@ pub struct TransferRunOptions {
 
 pub async fn run_transfer(args: TransferRunOptions) -> Result<ExitCode> {
     crate::logging::to_stderr(args.verbosity.log_level());
+    crate::sys::keep_freed_memory();
     let (inventory, targets) = select_targets(&args.hosts, args.verbosity).await?;
     let bytes_per_host = if args.way == Way::Push {
         check_local_sources(&args.sources, args.recursive).await?;

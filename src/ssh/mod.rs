@@ -16,6 +16,7 @@ pub mod hostkeys;
 pub mod input;
 pub mod known_hosts;
 mod local_chunks;
+mod local_writer;
 pub mod pattern;
 mod proxy;
 pub mod reconnect;

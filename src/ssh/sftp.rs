@@ -1,7 +1,8 @@
 //! File transfers over an SFTP subsystem stream (`Work::Subsystem`), for `mtssh push` and
 //! `mtssh pull`. Everything runs on the one event loop: each file keeps up to [`IN_FLIGHT`] reads
 //! or writes outstanding, so throughput does not wait on round trips, and local file IO
-//! goes through `tokio::fs` (the blocking pool) behind megabyte buffers.
+//! goes through the blocking pool a megabyte at a time (`local_chunks` reads, `local_writer`
+//! writes).
 //!
 //! Nothing is half-written under its final name: a file goes to a temporary name beside it
 //! (`.NAME.mtssh-XXXXXXXX.part`) and is renamed over the final name once complete; a failed
@@ -17,7 +18,6 @@ use russh_sftp::client::RawSftpSession;
 use russh_sftp::client::error::Error as SftpError;
 use russh_sftp::protocol::{FileAttributes, OpenFlags, StatusCode};
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 
 use crate::lang::{tr, trf};
 
@@ -43,7 +43,7 @@ const MIN_IN_FLIGHT: usize = 8;
 /// Seconds one request may wait for its answer before the host counts as stalled.
 const REQUEST_TIMEOUT_SECS: u64 = 60;
 
-/// Local read and write buffers: one blocking-pool trip per megabyte, not per chunk.
+/// `local_sha256`'s read buffer: one read per megabyte.
 const LOCAL_BUFFER: usize = 1024 * 1024;
 
 /// Which way, and what.
@@ -663,13 +663,9 @@ impl Job<'_> {
         temp: &Path,
     ) -> Result<Option<String>, String> {
         let shown = temp.display().to_string();
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(temp)
+        let mut writer = super::local_writer::LocalWriter::create(temp)
             .await
             .map_err(|e| failed(&shown, e))?;
-        let mut writer = tokio::io::BufWriter::with_capacity(LOCAL_BUFFER, file);
         let mut hasher = self.spec.hash.then(Sha256::new);
         let sftp = &self.sftp;
         let counter = &self.counter;
@@ -720,19 +716,11 @@ impl Job<'_> {
             if let Some(hasher) = hasher.as_mut() {
                 hasher.update(&data);
             }
-            writer
-                .write_all(&data)
-                .await
-                .map_err(|e| failed(&shown, e))?;
+            writer.write(&data).await.map_err(|e| failed(&shown, e))?;
             written += data.len() as u64;
             counter.fetch_add(data.len() as u64, Ordering::Relaxed);
         }
-        writer.flush().await.map_err(|e| failed(&shown, e))?;
-        writer
-            .into_inner()
-            .sync_all()
-            .await
-            .map_err(|e| failed(&shown, e))?;
+        writer.finish().await.map_err(|e| failed(&shown, e))?;
         self.done.bytes += written;
         Ok(hasher.map(|h| hex(&h.finalize())))
     }
