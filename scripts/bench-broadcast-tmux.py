@@ -244,6 +244,7 @@ class Case:
             w, h = a.mtssh_size.split("x")
             copies = a.n // int(os.environ.get("ADDRS", "10"))
             cmd = (f"{self.bin} -f {a.work}/hosts-mtssh.toml --count {copies} --ssh-config none "
+                   f"--confirm-over {a.n} "
                    f"2>>{a.work}/mtssh-{self.label}.stderr")
             self.tmux("new-session", "-d", "-s", "bench", "-x", w, "-y", h, cmd,
                       ";", "set", "-g", "window-size", "manual")

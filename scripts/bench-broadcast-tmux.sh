@@ -16,7 +16,9 @@
 #   tmux     a tmux server (own socket, -f of its own) with one window of $TMUX_SIZE, N tiled
 #            panes each running `ssh -F /dev/null -tt ... host`, `synchronize-panes on`.
 #   mtssh    for each binary of MTSSH_BINS, a tmux server with one pane of $MTSSH_SIZE
-#            running `mtssh -f hosts.toml --ssh-config none` (N hosts, all on one page).
+#            running `mtssh -f hosts.toml --ssh-config none --confirm-over N` (N hosts, all on
+#            one page; without the last option the safe broadcast asks before a line goes to
+#            more than 50 receivers, and line mode shows nothing).
 #
 # One round, the same for every case (scripts/bench-broadcast-tmux.py does it through a tmux
 # control-mode client, `tmux -C attach`, which reports `%output %PANE data` as tmux reads each
