@@ -30,7 +30,7 @@ impl Awaiting {
         match pane.awaiting() {
             Some(prompt @ Awaiting::Prompt { .. }) if !submits => prompt.clone(),
             _ if submits && !pane.screen().alternate_screen() => Awaiting::Prompt {
-                before: pane.cursor_line(),
+                before: typed_line(pane.screen()),
                 line_end: false,
             },
             _ => Awaiting::Echo,
@@ -60,6 +60,18 @@ impl Awaiting {
             }
         }
     }
+}
+
+/// The cursor's line from where it starts: a prompt and a command that filled the pane's
+/// width wrapped (readline moves the cursor to the next row), and the row alone would then
+/// be empty or the command's tail.
+fn typed_line(screen: &vt100::Screen) -> String {
+    let (row, col) = screen.cursor_position();
+    let mut start = row;
+    while start > 0 && screen.row_wrapped(start - 1) {
+        start -= 1;
+    }
+    screen.contents_between(start, 0, row, col)
 }
 
 impl App {
@@ -165,6 +177,26 @@ mod tests {
         assert!(app.await_replies(&sends(&[0, 1], "\r")));
         for id in 0..2 {
             output(&mut app, id, "\r\nhi\r\n$ ");
+        }
+        assert!(!app.replies_pending());
+    }
+
+    #[test]
+    fn a_line_that_filled_the_width_waits_for_the_prompt_it_was_typed_after() {
+        let mut app = app(2);
+        let cols = app.panes[0].screen().size().1;
+        let typed = format!("$ echo {}", "x".repeat(usize::from(cols) - 7));
+        for id in 0..2 {
+            // As readline does at the last column: the space wraps, the CR returns.
+            output(&mut app, id, &format!("{typed} \r"));
+        }
+        assert!(app.await_replies(&sends(&[0, 1], "\r")));
+        for id in 0..2 {
+            output(&mut app, id, "\r\nxx\r\n");
+        }
+        assert!(app.replies_pending());
+        for id in 0..2 {
+            output(&mut app, id, "$ ");
         }
         assert!(!app.replies_pending());
     }
