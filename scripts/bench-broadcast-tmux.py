@@ -244,6 +244,7 @@ class Case:
             w, h = a.mtssh_size.split("x")
             copies = a.n // int(os.environ.get("ADDRS", "10"))
             cmd = (f"{self.bin} -f {a.work}/hosts-mtssh.toml --count {copies} --ssh-config none "
+                   f"--confirm-over {a.n} "
                    f"2>>{a.work}/mtssh-{self.label}.stderr")
             self.tmux("new-session", "-d", "-s", "bench", "-x", w, "-y", h, cmd,
                       ";", "set", "-g", "window-size", "manual")
@@ -360,8 +361,7 @@ def traced_rounds(c, k, rounds):
     sessions' sockets, read their replies and wrote frames to its terminal. Returns lines of
     the report (one per round, ms after the read of Enter)."""
     a = c.args
-    pid = next((p for p in c.pids if open(f"/proc/{p}/comm").read().strip().startswith("mtssh")),
-               None)
+    pid = mtssh_pid(c)
     if pid is None:
         return [f"- {c.name}: no mtssh process found"]
     kinds = {}
@@ -418,6 +418,62 @@ def traced_rounds(c, k, rounds):
     return out
 
 
+def mtssh_pid(c):
+    """The mtssh process of an mtssh case, or None."""
+    return next((p for p in c.pids
+                 if open(f"/proc/{p}/comm").read().strip().startswith("mtssh")), None)
+
+
+PROFILED_SYSCALLS = ["write", "writev", "read", "recvfrom", "sendto", "epoll_wait",
+                     "sched_yield", "futex"]
+
+
+def profiled_rounds(c, k, rounds):
+    """Extra rounds with `perf record -g` (cpu-clock) and `perf stat` (syscall counts) on the
+    mtssh process. Leaves perf-LABEL-KIND.data in --work for `perf report --no-children`;
+    returns lines of the report: per-round syscalls and bytes written to the terminal."""
+    a = c.args
+    pid = mtssh_pid(c)
+    if pid is None:
+        return [f"- {c.name}: no mtssh process found"]
+    tag = f"{c.label}-{c.kind}"
+    data = os.path.join(a.work, f"perf-{tag}.data")
+    stat_out = os.path.join(a.work, f"perf-stat-{tag}.txt")
+    record = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "4000", "-g",
+                               "-p", str(pid), "-o", data],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    events = ",".join(f"syscalls:sys_enter_{s}" for s in PROFILED_SYSCALLS)
+    stat = subprocess.Popen(["perf", "stat", "-x", ",", "-e", events, "-p", str(pid),
+                             "-o", stat_out], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2)  # perf attaches
+    t = time.monotonic()
+    results = [c.round(k + i) for i in range(rounds)]
+    span = time.monotonic() - t
+    for proc in (record, stat):
+        proc.send_signal(2)
+    for proc in (record, stat):
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    counts = {}
+    try:
+        with open(stat_out) as f:
+            for line in f:
+                fields = line.strip().split(",")
+                if len(fields) > 2 and fields[2].startswith("syscalls:sys_enter_"):
+                    counts[fields[2][len("syscalls:sys_enter_"):]] = fields[0]
+    except OSError:
+        pass
+    per = ", ".join(f"{name} {counts.get(name, '?')}" for name in PROFILED_SYSCALLS)
+    ms = " ".join(fmt(x["ms"]) for x in results)
+    byts = statistics.median(x["bytes"] for x in results)
+    cpu = statistics.median(x["cpu_ms"] for x in results)
+    return [f"- {c.name}: {rounds} profiled rounds ({ms} ms) over {span:.1f} s, median "
+            f"{byts:.0f} B to the terminal and {cpu:.1f} ms client CPU per round; syscalls "
+            f"in those {span:.1f} s: {per}; profile in {data}"]
+
+
 def fmt(x):
     return "-" if x is None else f"{x:.1f}"
 
@@ -436,6 +492,8 @@ def main():
     p.add_argument("--sshd-pid", type=int, default=0)
     p.add_argument("--load-before", default="")
     p.add_argument("--trace", type=int, default=0, help="extra rounds under perf trace")
+    p.add_argument("--profile", type=int, default=0,
+                   help="extra rounds under perf record and perf stat")
     p.add_argument("--out", required=True)
     p.add_argument("cases", nargs="+")
     a = p.parse_args()
@@ -471,6 +529,11 @@ def main():
                 if c.kind != "tmux":
                     traces += traced_rounds(c, k + 1, a.trace)
                     k += a.trace
+        if a.profile:
+            for c in cases:
+                if c.kind != "tmux":
+                    traces += profiled_rounds(c, k + 1, a.profile)
+                    k += a.profile
     finally:
         for c in cases:
             if c.ctl:
@@ -550,8 +613,9 @@ def report(a, cases, rows, traces):
                 last = n
         out.append(f"- {c.name} ({fmt(med['ms'])} ms): {' '.join(steps)}")
     if traces:
-        out += ["", "Traced rounds (`perf trace` on mtssh, not in the table above; ms after mtssh "
-                "read Enter from its terminal):", ""] + traces
+        out += ["", "Traced and profiled rounds (`perf trace`, `perf record`/`perf stat` on "
+                "mtssh, not in the table above; traced: ms after mtssh read Enter from its "
+                "terminal):", ""] + traces
     text = "\n".join(out) + "\n"
     with open(a.out, "w") as f:
         f.write(text)

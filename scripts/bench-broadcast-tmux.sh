@@ -16,7 +16,9 @@
 #   tmux     a tmux server (own socket, -f of its own) with one window of $TMUX_SIZE, N tiled
 #            panes each running `ssh -F /dev/null -tt ... host`, `synchronize-panes on`.
 #   mtssh    for each binary of MTSSH_BINS, a tmux server with one pane of $MTSSH_SIZE
-#            running `mtssh -f hosts.toml --ssh-config none` (N hosts, all on one page).
+#            running `mtssh -f hosts.toml --ssh-config none --confirm-over N` (N hosts, all on
+#            one page; without the last option the safe broadcast asks before a line goes to
+#            more than 50 receivers, and line mode shows nothing).
 #
 # One round, the same for every case (scripts/bench-broadcast-tmux.py does it through a tmux
 # control-mode client, `tmux -C attach`, which reports `%output %PANE data` as tmux reads each
@@ -44,6 +46,9 @@
 #                      keystroke broadcast), so that Enter sends only CR, as tmux's does
 #        TRACE=0       R: R more rounds per mtssh case under `perf trace` (socket writes and
 #                      reads, terminal writes after mtssh read Enter), reported apart
+#        PROFILE=0     R: R more rounds per mtssh case under `perf record -g` (cpu-clock) and
+#                      `perf stat` (syscall counts); perf-LABEL-KIND.data stays in the scratch
+#                      directory (use with KEEP=1, then `perf report --no-children -i ...`)
 #        KEEP=0        1: keep the scratch directory (traces, mtssh stderr, sshd log)
 # Needs: sshd, ssh, tmux, python3 with pyte (installed with pip if missing), taskset; perf for
 # TRACE.
@@ -60,6 +65,7 @@ TMUX_SIZE=${TMUX_SIZE:-400x200}
 MTSSH_SIZE=${MTSSH_SIZE:-250x80}
 KEYS_MODE=${KEYS_MODE:-0}
 TRACE=${TRACE:-0}
+PROFILE=${PROFILE:-0}
 out_md=${1:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 default_bin="${CARGO_TARGET_DIR:-$root/target}/release/mtssh"
@@ -79,7 +85,7 @@ if ! python3 -c 'import pyte' 2>/dev/null; then
   echo "installing with pip: pyte" >&2
   pip install -q pyte
 fi
-if [ "$TRACE" != 0 ] && ! command -v perf >/dev/null; then
+if { [ "$TRACE" != 0 ] || [ "$PROFILE" != 0 ]; } && ! command -v perf >/dev/null; then
   echo "TRACE needs perf (apt-get install linux-perf)" >&2; exit 2
 fi
 for spec in $MTSSH_BINS; do
@@ -181,7 +187,7 @@ status=0
 timeout $((600 + ROUNDS * 60)) taskset -c "$CLIENT_CPU" python3 "$root/scripts/bench-broadcast-tmux.py" \
   --work "$work" --n "$N" --rounds "$ROUNDS" --warmup "$WARMUP" \
   --tmux-size "$TMUX_SIZE" --mtssh-size "$MTSSH_SIZE" --client-cpu "$CLIENT_CPU" \
-  --sshd-pid "$sshd_pid" --load-before "$load_before" --trace "$TRACE" --out "$work/report.md" "${cases[@]}" || status=$?
+  --sshd-pid "$sshd_pid" --load-before "$load_before" --trace "$TRACE" --profile "$PROFILE" --out "$work/report.md" "${cases[@]}" || status=$?
 if [ -s "$work/report.md" ]; then
   cat "$work/report.md"
   if [ -n "$out_md" ]; then

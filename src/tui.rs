@@ -11,7 +11,6 @@ pub mod terminal;
 mod transfers;
 
 use std::collections::VecDeque;
-use std::io::Stdout;
 use std::ops::ControlFlow;
 use std::time::Duration;
 
@@ -107,7 +106,7 @@ pub async fn run_tui(setup: TuiSetup) -> anyhow::Result<()> {
         terminal: &mut terminal,
         input: EventStream::new(),
         signals: Some(signals),
-        on_frame: &mut |_: &CrosstermBackend<Stdout>, _, _| {},
+        on_frame: &mut |_: &CrosstermBackend<terminal::FrameOut>, _, _| {},
         probe: None,
     };
     event_loop(&mut app, &mut effects, &mut events, io).await
@@ -313,10 +312,14 @@ where
         let todo = match wake {
             Wake::Terminal(Some(Ok(event))) => {
                 let todo = terminal_msg(event).map_or_else(Vec::new, |m| app.update(m));
+                let now = Instant::now();
                 if only_remote_input(app, &todo) {
-                    clock.echo_sent(Instant::now());
+                    clock.echo_sent(now);
                 } else {
-                    clock.changed(Instant::now());
+                    clock.changed(now);
+                }
+                if app.await_replies(&todo) {
+                    clock.hold_for_replies(now);
                 }
                 todo
             }
@@ -386,8 +389,13 @@ where
         if carry_out(app, effects, &mut io, todo)?.is_break() {
             return Ok(());
         }
+        if clock.holding() && !app.replies_pending() {
+            clock.replies_in();
+        }
         if clock.should_draw(Instant::now()) {
             io.terminal.draw(|frame| crate::ui::draw(frame, app))?;
+            // What is still awaited (a host that does not answer) holds no later frame.
+            app.forget_replies();
             if let Some(probe) = io.probe.as_deref_mut() {
                 probe.drawn(app);
             }

@@ -21,6 +21,7 @@ mod pen;
 pub mod receivers;
 pub mod record;
 mod reflow;
+pub mod reply;
 pub mod result;
 pub mod results;
 pub mod results_diff;

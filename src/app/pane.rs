@@ -5,6 +5,7 @@ use std::ops::{ControlFlow, Range};
 use super::emulator::Emulator;
 use super::history::{Budget, History};
 use super::inject::Hider;
+use super::reply::Awaiting;
 use super::result::{CommandResult, ResultTracker};
 use crate::ssh::shell_integration::{ShellIntegration, install_line};
 use crate::ssh::{SessionId, SessionState};
@@ -77,6 +78,8 @@ pub struct Pane {
     pub transfer: Option<super::transfer::TransferMark>,
     /// Rows the view is scrolled back into the history (0: the live screen).
     view: usize,
+    /// The reply a broadcast's frame waits for ([`super::reply`]).
+    awaiting: Option<Awaiting>,
 }
 
 impl Pane {
@@ -106,6 +109,7 @@ impl Pane {
             reconnect: Default::default(),
             retry: Default::default(),
             transfer: None,
+            awaiting: None,
             view: 0,
         }
     }
@@ -184,7 +188,20 @@ impl Pane {
             self.clamp_view();
         }
         self.results.feed(bytes);
+        if let Some(awaiting) = self.awaiting.take() {
+            let alternate = self.screen().alternate_screen();
+            self.awaiting = awaiting.after_output(bytes, alternate, || self.cursor_line());
+        }
         replies
+    }
+
+    /// What this pane's last broadcast input still waits for, if anything.
+    pub fn awaiting(&self) -> Option<&Awaiting> {
+        self.awaiting.as_ref()
+    }
+
+    pub fn set_awaiting(&mut self, awaiting: Option<Awaiting>) {
+        self.awaiting = awaiting;
     }
 
     /// The broadcast line sent `line` here: its answer is tracked from now on, and the

@@ -3,7 +3,11 @@
 //! fixed slot), but never more than [`FRAME`] after the first undrawn change (a flood that
 //! never pauses still gets ~60 frames a second) and never sooner than [`MIN_GAP`] after the
 //! last frame (a burst with pauses costs a few frames, not one per reply). Keys that only
-//! went to the remote side wait for their echo (or [`ECHO_WAIT`]).
+//! went to the remote side wait for their echo (or [`ECHO_WAIT`]). After a broadcast the
+//! frame waits for every receiver's reply (the model tells when they are in, see
+//! `app::reply`), at most [`REPLY_HOLD`]: replies that trickle in over 20 ms never pause
+//! for [`QUIET`], so without the hold the [`FRAME`] cap drew them half done and the last
+//! ones waited for the frame after.
 //! Pure: the loop tells it what happened and when, and asks when to wake up.
 
 use std::time::Duration;
@@ -22,6 +26,9 @@ pub const MIN_GAP: Duration = Duration::from_millis(4);
 /// echo this long at most before a frame is drawn anyway.
 pub const ECHO_WAIT: Duration = Duration::from_millis(25);
 
+/// The longest a broadcast's frame waits for the replies of every receiver.
+pub const REPLY_HOLD: Duration = Duration::from_millis(40);
+
 #[derive(Debug, Clone)]
 pub struct FrameClock {
     /// When the first and the latest change since the last frame happened.
@@ -29,6 +36,10 @@ pub struct FrameClock {
     last_draw: Instant,
     /// Set when keys went to the remote without changing the screen (see [`ECHO_WAIT`]).
     echo_deadline: Option<Instant>,
+    /// Set while a broadcast's replies are awaited: when the frame is drawn anyway.
+    hold: Option<Instant>,
+    /// Every reply came: the frame is due (after [`MIN_GAP`]).
+    released: bool,
 }
 
 impl FrameClock {
@@ -38,6 +49,8 @@ impl FrameClock {
             changes: Some((now, now.checked_sub(QUIET).unwrap_or(now))),
             last_draw: now.checked_sub(MIN_GAP).unwrap_or(now),
             echo_deadline: None,
+            hold: None,
+            released: false,
         }
     }
 
@@ -56,14 +69,38 @@ impl FrameClock {
         }
     }
 
+    /// Input went out as a broadcast at `now`: the next frame waits for the replies
+    /// ([`FrameClock::replies_in`]), [`REPLY_HOLD`] from the first such input at most.
+    pub fn hold_for_replies(&mut self, now: Instant) {
+        self.hold.get_or_insert(now + REPLY_HOLD);
+        self.released = false;
+    }
+
+    /// Whether a frame waits for replies.
+    pub fn holding(&self) -> bool {
+        self.hold.is_some()
+    }
+
+    /// Every awaited reply is in: draw as soon as the minimum gap allows.
+    pub fn replies_in(&mut self) {
+        if self.hold.take().is_some() {
+            self.released = true;
+        }
+    }
+
     /// When the next frame is due; `None` while there is nothing to draw.
     pub fn next_deadline(&self) -> Option<Instant> {
         let frame = self.changes.map(|(first, last)| {
-            (first + FRAME)
-                .min(last + QUIET)
-                .max(self.last_draw + MIN_GAP)
+            let due = match self.hold {
+                Some(hold) => hold,
+                None if self.released => first,
+                None => (first + FRAME).min(last + QUIET),
+            };
+            due.max(self.last_draw + MIN_GAP)
         });
-        match (frame, self.echo_deadline) {
+        // While replies are awaited they are the echo: the hold bounds the wait.
+        let echo = self.echo_deadline.filter(|_| self.hold.is_none());
+        match (frame, echo) {
             (Some(frame), Some(echo)) => Some(frame.min(echo)),
             (frame, echo) => frame.or(echo),
         }
@@ -79,6 +116,8 @@ impl FrameClock {
         self.last_draw = now;
         self.changes = None;
         self.echo_deadline = None;
+        self.hold = None;
+        self.released = false;
     }
 }
 
@@ -91,6 +130,10 @@ mod tests {
         Changed,
         Echo,
         Drawn,
+        /// A broadcast went out: hold for its replies.
+        Hold,
+        /// Every reply is in.
+        RepliesIn,
     }
     use Op::*;
 
@@ -202,6 +245,62 @@ mod tests {
             deadline: Some(55),
             draw_at: &[(54, false), (55, true)],
         },
+        Case {
+            name: "replies that keep coming are held past the frame cap",
+            ops: &[
+                (0, Drawn),
+                (100, Hold),
+                (100, Changed),
+                (110, Changed),
+                (120, Changed),
+            ],
+            deadline: Some(140),
+            draw_at: &[(116, false), (139, false), (140, true)],
+        },
+        Case {
+            name: "the last reply is drawn at once",
+            ops: &[
+                (0, Drawn),
+                (100, Hold),
+                (100, Changed),
+                (110, Changed),
+                (125, Changed),
+                (125, RepliesIn),
+            ],
+            // Due since the first change: overdue, so drawn at once.
+            deadline: Some(100),
+            draw_at: &[(125, true)],
+        },
+        Case {
+            name: "replies in right after a frame wait for the minimum gap",
+            ops: &[(0, Drawn), (1, Hold), (2, Changed), (2, RepliesIn)],
+            deadline: Some(4),
+            draw_at: &[(3, false), (4, true)],
+        },
+        Case {
+            name: "a hold does not move back when more input goes out",
+            ops: &[(0, Drawn), (100, Hold), (100, Changed), (130, Hold)],
+            deadline: Some(140),
+            draw_at: &[(140, true)],
+        },
+        Case {
+            name: "a hold replaces the wait for an echo, and nothing came: nothing to draw",
+            ops: &[(0, Drawn), (100, Echo), (100, Hold)],
+            deadline: None,
+            draw_at: &[(125, false), (200, false)],
+        },
+        Case {
+            name: "a frame ends the hold",
+            ops: &[
+                (0, Drawn),
+                (100, Hold),
+                (100, Changed),
+                (140, Drawn),
+                (150, Changed),
+            ],
+            deadline: Some(151),
+            draw_at: &[(150, false), (151, true)],
+        },
     ];
 
     #[test]
@@ -215,6 +314,8 @@ mod tests {
                     Changed => clock.changed(at(ms)),
                     Echo => clock.echo_sent(at(ms)),
                     Drawn => clock.drawn(at(ms)),
+                    Hold => clock.hold_for_replies(at(ms)),
+                    RepliesIn => clock.replies_in(),
                 }
             }
             assert_eq!(

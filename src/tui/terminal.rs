@@ -1,6 +1,6 @@
 //! Putting the user's terminal into TUI mode and, whatever happens, back.
 
-use std::io::{self, Stdout, stdout};
+use std::io::{self, BufWriter, Stdout, stdout};
 
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
@@ -12,7 +12,16 @@ use crossterm::terminal::{
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
-pub type Term = Terminal<CrosstermBackend<Stdout>>;
+/// What frames are written through. std's `Stdout` is a `LineWriter` over a 1 KiB buffer,
+/// so a 16 KB frame of 100 panes went out as 16 `write(2)`s, each one waking the terminal
+/// (an outer tmux on the same core) to parse a piece of it. ratatui flushes once per frame,
+/// so with this buffer a frame is one write; larger frames still go out in 64 KiB pieces.
+pub type FrameOut = BufWriter<Stdout>;
+
+/// The buffer behind [`FrameOut`].
+const FRAME_BUFFER: usize = 64 * 1024;
+
+pub type Term = Terminal<CrosstermBackend<FrameOut>>;
 
 pub fn enter(mouse: bool) -> io::Result<()> {
     enable_raw_mode()?;
@@ -62,7 +71,8 @@ impl Guard {
         install_panic_hook();
         enter(mouse)?;
         let guard = Guard;
-        let terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
+        let out = BufWriter::with_capacity(FRAME_BUFFER, stdout());
+        let terminal = Terminal::new(CrosstermBackend::new(out))?;
         Ok((guard, terminal))
     }
 }
