@@ -424,6 +424,43 @@ def mtssh_pid(c):
                  if open(f"/proc/{p}/comm").read().strip().startswith("mtssh")), None)
 
 
+def perf_counting(cmd, work, tag):
+    """Starts `perf record`/`perf stat` CMD with its events disabled and enables them through
+    its control FIFO, returning once perf acknowledges that it counts (None, perf killed,
+    if it does not within 30 s): the profiled rounds start then, not after a guessed delay."""
+    ctl, ack = (os.path.join(work, f"perf-{tag}.{end}") for end in ("ctl", "ack"))
+    for fifo in (ctl, ack):
+        os.mkfifo(fifo)
+    proc = subprocess.Popen(cmd + ["-D", "-1", "--control", f"fifo:{ctl},{ack}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Non-blocking opens, so a perf that died never leaves this waiting on a FIFO.
+    deadline = time.monotonic() + 30
+    ctl_fd = ack_fd = None
+    try:
+        ack_fd = os.open(ack, os.O_RDONLY | os.O_NONBLOCK)
+        while ctl_fd is None and time.monotonic() < deadline and proc.poll() is None:
+            try:
+                ctl_fd = os.open(ctl, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:  # ENXIO: perf has not opened its end yet
+                select.select([], [], [], 0.02)
+        if ctl_fd is not None:
+            os.write(ctl_fd, b"enable\n")
+            while time.monotonic() < deadline and proc.poll() is None:
+                ready, _, _ = select.select([ack_fd], [], [], deadline - time.monotonic())
+                answer = os.read(ack_fd, 16) if ready else b"?"
+                if answer.startswith(b"ack"):
+                    return proc
+                if not answer:  # perf closed its end without an answer
+                    break
+    finally:
+        for fd in (ctl_fd, ack_fd):
+            if fd is not None:
+                os.close(fd)
+    proc.kill()
+    proc.wait()
+    return None
+
+
 PROFILED_SYSCALLS = ["write", "writev", "read", "recvfrom", "sendto", "epoll_wait",
                      "sched_yield", "futex"]
 
@@ -439,13 +476,16 @@ def profiled_rounds(c, k, rounds):
     tag = f"{c.label}-{c.kind}"
     data = os.path.join(a.work, f"perf-{tag}.data")
     stat_out = os.path.join(a.work, f"perf-stat-{tag}.txt")
-    record = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "4000", "-g",
-                               "-p", str(pid), "-o", data],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    record = perf_counting(["perf", "record", "-e", "cpu-clock", "-F", "4000", "-g",
+                            "-p", str(pid), "-o", data], a.work, f"record-{tag}")
     events = ",".join(f"syscalls:sys_enter_{s}" for s in PROFILED_SYSCALLS)
-    stat = subprocess.Popen(["perf", "stat", "-x", ",", "-e", events, "-p", str(pid),
-                             "-o", stat_out], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(2)  # perf attaches
+    stat = perf_counting(["perf", "stat", "-x", ",", "-e", events, "-p", str(pid),
+                          "-o", stat_out], a.work, f"stat-{tag}")
+    if record is None or stat is None:
+        for proc in (record, stat):
+            if proc is not None:
+                proc.kill()
+        return [f"- {c.name}: perf did not start counting within 30 s"]
     t = time.monotonic()
     results = [c.round(k + i) for i in range(rounds)]
     span = time.monotonic() - t

@@ -119,20 +119,8 @@ impl App {
 mod tests {
     use super::*;
     use crate::app::Msg;
-    use crate::ssh::SessionState;
+    use crate::app::tests::app_with as app;
     use bytes::Bytes;
-
-    fn app(n: usize) -> App {
-        let mut app = App::new(200, 60, n);
-        for i in 0..n {
-            let (id, _) = app.add_pane(format!("h{i}"));
-            let _ = app.update(Msg::State {
-                id,
-                state: SessionState::Ready,
-            });
-        }
-        app
-    }
 
     fn output(app: &mut App, id: usize, data: &str) {
         let _ = app.update(Msg::Output {
