@@ -243,11 +243,16 @@ impl RowBuf {
 
     /// Appends `text` of `width` cells drawn with `pen`.
     pub fn push(&mut self, text: &str, width: u32, pen: Pen) {
-        if self.runs.last().is_none_or(|(_, last)| *last != pen) {
-            self.runs.push((self.text.len() as u32, pen));
-        }
+        self.pen_from(self.text.len() as u32, pen);
         self.text.push_str(text);
         self.width += width;
+    }
+
+    /// Text from byte `at` on is drawn with `pen` (a new run only where the pen changes).
+    pub fn pen_from(&mut self, at: u32, pen: Pen) {
+        if self.runs.last().is_none_or(|(_, last)| *last != pen) {
+            self.runs.push((at, pen));
+        }
     }
 
     /// The pen at each cell, in order: for replaying the line.

@@ -254,9 +254,7 @@ pub fn read_row(screen: &vt100::Screen, r: u16, cols: u16, out: &mut RowBuf) {
         let used = u16::try_from(text.len()).unwrap_or(u16::MAX).min(cols);
         for col in 0..used {
             let pen = screen.cell(r, col).map(Pen::of_cell).unwrap_or_default();
-            if out.runs.last().is_none_or(|(_, last)| *last != pen) {
-                out.runs.push((u32::from(col), pen));
-            }
+            out.pen_from(u32::from(col), pen);
         }
         out.width = u32::from(used);
         out.text = text;
