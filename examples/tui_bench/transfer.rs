@@ -170,6 +170,8 @@ async fn push_upload(
         recursive: false,
         preserve: false,
         hash: false,
+        // As `mtssh push` reads: once for every host.
+        shared_reads: Some(mtssh::ssh::sftp::SharedReads::new(n)),
     };
     let jobs = targets.into_iter().map(|t| (t, spec.clone())).collect();
     let opts = TransferOptions {

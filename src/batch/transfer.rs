@@ -14,7 +14,7 @@ use super::{EXIT_INCOMPLETE, Verbosity, say, select_targets};
 use crate::config::HostOptions;
 use crate::lang::trf;
 use crate::modes::{HostResult, RunObserver, Stream, TransferOptions, execute_transfers};
-use crate::ssh::sftp::{Direction, TransferSpec};
+use crate::ssh::sftp::{Direction, SharedReads, TransferSpec};
 
 /// Which way `mtssh push`/`pull` copies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +50,8 @@ pub async fn run_transfer(args: TransferRunOptions) -> Result<ExitCode> {
         None
     };
     let mut jobs = Vec::with_capacity(targets.len());
+    // Every host sends the same files: each is read once for all of them.
+    let shared_reads = (args.way == Way::Push).then(|| SharedReads::new(targets.len()));
     for target in targets {
         let direction = match args.way {
             Way::Push => Direction::Push {
@@ -66,6 +68,7 @@ pub async fn run_transfer(args: TransferRunOptions) -> Result<ExitCode> {
             recursive: args.recursive,
             preserve: args.preserve,
             hash: args.verify,
+            shared_reads: shared_reads.clone(),
         };
         jobs.push((target, spec));
     }

@@ -113,7 +113,7 @@ pub async fn execute_transfers(
                 let (Some(host), Some(spec)) = (hosts.get(id), specs.get(id)) else { continue };
                 let (spec, counter, done) = (spec.clone(), host.counter.clone(), done_tx.clone());
                 tokio::spawn(async move {
-                    let result = transfer(stream.0, &spec, counter).await;
+                    let result = transfer(stream, &spec, counter).await;
                     let _ = done.send((id, result));
                 });
             }

@@ -22,6 +22,7 @@ mod proxy;
 pub mod reconnect;
 mod session;
 pub mod sftp;
+mod sftp_client;
 pub mod shell_integration;
 mod subsystem;
 pub mod target;
@@ -37,6 +38,6 @@ pub use input::{DEFAULT_INPUT_LIMIT, InputRefused, human_bytes};
 pub use session::humantime;
 pub use subsystem::SubsystemReply;
 pub use target::{
-    HostKeyCheck, HostKeyPolicy, ParseHostKeyCheckError, ProxyCommand, SubsystemStream, Target,
+    HostKeyCheck, HostKeyPolicy, ParseHostKeyCheckError, ProxyCommand, SubsystemChannel, Target,
     Work,
 };

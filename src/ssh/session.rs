@@ -334,14 +334,14 @@ impl SessionActor {
         }
     }
 
-    /// Starts the subsystem, hands its channel to the front end as a stream, then serves
+    /// Starts the subsystem, hands its channel to the front end, then serves
     /// exec channels (`--verify`'s `sha256sum`) until the front end closes the session.
     async fn serve_subsystem(
         &mut self,
         handle: &client::Handle<ClientHandler>,
         mut channel: russh::Channel<client::Msg>,
         name: &str,
-        streams: mpsc::UnboundedSender<(SessionId, super::target::SubsystemStream)>,
+        streams: mpsc::UnboundedSender<(SessionId, super::target::SubsystemChannel)>,
     ) -> Result<RemoteExit, Failure> {
         channel
             .request_subsystem(true, name)
@@ -357,7 +357,7 @@ impl SessionActor {
             });
         }
         self.state(SessionState::Ready).await;
-        let stream = super::target::SubsystemStream(channel.into_stream());
+        let stream = super::target::SubsystemChannel::new(channel);
         if streams.send((self.id, stream)).is_err() {
             return Ok(RemoteExit::default());
         }

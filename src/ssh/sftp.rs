@@ -11,14 +11,17 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use futures::StreamExt;
 use futures::stream::FuturesOrdered;
-use russh_sftp::client::RawSftpSession;
 use russh_sftp::client::error::Error as SftpError;
 use russh_sftp::protocol::{FileAttributes, OpenFlags, StatusCode};
 use sha2::{Digest, Sha256};
 
+pub use super::local_chunks::SharedReads;
+use super::sftp_client::SftpClient;
+use super::target::SubsystemChannel;
 use crate::lang::{tr, trf};
 
 /// Bytes per READ or WRITE request when the server states no limits: what every SFTP
@@ -70,6 +73,9 @@ pub struct TransferSpec {
     pub preserve: bool,
     /// Hash each file's bytes as they pass, for `--verify`.
     pub hash: bool,
+    /// A push's local reads, shared with the other hosts' transfers of the same files
+    /// (the clones of one [`SharedReads`]); `None`: this transfer reads for itself.
+    pub shared_reads: Option<SharedReads>,
 }
 
 /// What one host's transfer did.
@@ -93,32 +99,28 @@ pub type CancelSignal = tokio::sync::watch::Receiver<bool>;
 /// The error of a cancelled transfer (before translation).
 pub const CANCELLED: &str = "cancelled";
 
-/// Runs `spec` over an SFTP subsystem stream. The error says which path failed and why.
-pub async fn transfer<S>(
-    stream: S,
+/// Runs `spec` over an SFTP subsystem's channel. The error says which path failed and why.
+pub async fn transfer(
+    channel: SubsystemChannel,
     spec: &TransferSpec,
     counter: ByteCounter,
-) -> Result<Transferred, String>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
+) -> Result<Transferred, String> {
     // Never cancelled: the sender goes, and a receiver whose sender is gone waits forever.
     let (_never, cancel) = tokio::sync::watch::channel(false);
-    transfer_cancellable(stream, spec, counter, cancel).await
+    transfer_cancellable(channel, spec, counter, cancel).await
 }
 
 /// [`transfer`] that stops when `cancel` turns `true` (the TUI's uploads and downloads).
-pub async fn transfer_cancellable<S>(
-    stream: S,
+pub async fn transfer_cancellable(
+    channel: SubsystemChannel,
     spec: &TransferSpec,
     counter: ByteCounter,
     cancel: CancelSignal,
-) -> Result<Transferred, String>
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let sftp = RawSftpSession::new(stream);
-    sftp.set_timeout(REQUEST_TIMEOUT_SECS);
+) -> Result<Transferred, String> {
+    let channel = channel
+        .take()
+        .ok_or_else(|| tr("the SFTP channel was already used"))?;
+    let sftp = SftpClient::new(channel, Duration::from_secs(REQUEST_TIMEOUT_SECS));
     let version = sftp
         .init()
         .await
@@ -145,22 +147,11 @@ where
         done: Transferred::default(),
         cancel,
     };
-    match &spec.direction {
-        Direction::Push { locals, remote_dir } => {
-            for local in locals {
-                job.push_path(local, remote_dir).await?;
-            }
-        }
-        Direction::Pull { remotes, local_dir } => {
-            for pattern in remotes {
-                for remote in job.expand(pattern).await? {
-                    job.pull_path(&remote, local_dir).await?;
-                }
-            }
-        }
-    }
-    let _ = job.sftp.close_session();
-    Ok(job.done)
+    let outcome = job.run().await;
+    // Ended in every case, so the server's side goes even where the connection stays up
+    // (the TUI's sessions).
+    job.sftp.finish();
+    outcome.map(|()| job.done)
 }
 
 const POSIX_RENAME: &str = "posix-rename@openssh.com";
@@ -183,7 +174,7 @@ fn request_size(max_packet: u64, max_read: u64, max_write: u64) -> usize {
 }
 
 struct Job<'s> {
-    sftp: RawSftpSession,
+    sftp: SftpClient,
     spec: &'s TransferSpec,
     counter: ByteCounter,
     /// The server renames over an existing file (OpenSSH's extension; SFTP v3's own rename
@@ -304,6 +295,25 @@ pub async fn keep_locally(path: &Path, attrs: &FileAttributes) -> std::io::Resul
 }
 
 impl Job<'_> {
+    async fn run(&mut self) -> Result<(), String> {
+        let spec = self.spec;
+        match &spec.direction {
+            Direction::Push { locals, remote_dir } => {
+                for local in locals {
+                    self.push_path(local, remote_dir).await?;
+                }
+            }
+            Direction::Pull { remotes, local_dir } => {
+                for pattern in remotes {
+                    for remote in self.expand(pattern).await? {
+                        self.pull_path(&remote, local_dir).await?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The cancelled error, naming `path`, once the transfer is asked to stop.
     fn check_cancel(&self, path: &str) -> Result<(), String> {
         if *self.cancel.borrow() {
@@ -394,7 +404,7 @@ impl Job<'_> {
             .map_err(|e| failed(&remote, e))?
             .handle;
         let written = self.write_from(&handle, local).await;
-        let closed = self.sftp.close(handle).await.map_err(|e| e.to_string());
+        let closed = self.sftp.close(&handle).await.map_err(|e| e.to_string());
         let hash = match (written, closed) {
             (Ok(hash), Ok(_)) => hash,
             (Err(e), _) | (Ok(_), Err(e)) => {
@@ -421,7 +431,8 @@ impl Job<'_> {
 
     /// Sends a local file's bytes with `self.in_flight` writes outstanding; its hash if asked.
     async fn write_from(&mut self, handle: &str, local: &Path) -> Result<Option<String>, String> {
-        let mut chunks = super::local_chunks::LocalChunks::open(local, self.chunk)
+        let shared = self.spec.shared_reads.as_ref();
+        let mut chunks = super::local_chunks::LocalChunks::open(local, self.chunk, shared)
             .await
             .map_err(|e| cannot_read(local, e))?;
         let mut hasher = self.spec.hash.then(Sha256::new);
@@ -547,7 +558,7 @@ impl Job<'_> {
                 Err(e) => break Err(failed(dir, e)),
             }
         };
-        let _ = self.sftp.close(handle).await;
+        let _ = self.sftp.close(&handle).await;
         result.map(|()| entries)
     }
 
@@ -626,7 +637,7 @@ impl Job<'_> {
             .map_err(|e| failed(remote, e))?
             .handle;
         let received = self.read_into(&handle, remote, &temp).await;
-        let _ = self.sftp.close(handle).await;
+        let _ = self.sftp.close(&handle).await;
         let finish = async {
             let hash = received?;
             if self.spec.preserve {
@@ -672,8 +683,8 @@ impl Job<'_> {
         let (size, most) = (self.chunk, self.in_flight);
         let read_at = |offset: u64| async move {
             match sftp.read(handle, offset, size as u32).await {
-                Ok(data) => Ok((offset, data.data)),
-                Err(e) if is_eof(&e) => Ok((offset, Vec::new())),
+                Ok(data) => Ok((offset, data)),
+                Err(e) if is_eof(&e) => Ok((offset, bytes::Bytes::new())),
                 Err(e) => Err(e),
             }
         };
@@ -693,18 +704,24 @@ impl Job<'_> {
             let Some(answer) = next else {
                 break;
             };
-            let (offset, mut data) = answer.map_err(|e| failed(remote, e))?;
+            let (offset, first) = answer.map_err(|e| failed(remote, e))?;
             if at_end || offset != written {
                 // Past the end (or behind a short read already refilled): nothing to keep.
                 continue;
             }
+            let mut data = first;
             // A short answer: the rest of this chunk is asked for again, in order, before
             // the answers already in flight for later chunks are taken.
             while !data.is_empty() && data.len() < size {
                 let more_at = offset + data.len() as u64;
                 let want = (size - data.len()) as u32;
                 match sftp.read(handle, more_at, want).await {
-                    Ok(more) if !more.data.is_empty() => data.extend_from_slice(&more.data),
+                    Ok(more) if !more.is_empty() => {
+                        let mut joined = Vec::with_capacity(data.len() + more.len());
+                        joined.extend_from_slice(&data);
+                        joined.extend_from_slice(&more);
+                        data = joined.into();
+                    }
                     Ok(_) => break,
                     Err(e) if is_eof(&e) => break,
                     Err(e) => return Err(failed(remote, e)),

@@ -7,10 +7,10 @@ use russh::client;
 use tokio::sync::oneshot;
 
 use super::connect::ClientHandler;
-use super::target::SubsystemStream;
+use super::target::SubsystemChannel;
 
-/// What a subsystem request hands back: the channel as a stream, or why there is none.
-pub type SubsystemReply = Result<SubsystemStream, String>;
+/// What a subsystem request hands back: the channel, or why there is none.
+pub type SubsystemReply = Result<SubsystemChannel, String>;
 
 /// A subsystem the front end asks a session to open beside its shell.
 #[derive(Debug)]
@@ -35,7 +35,7 @@ pub(super) async fn open_subsystem(
             &[("name", &name)],
         )),
     };
-    // The asker may have given up meanwhile: the channel then closes with the stream.
+    // The asker may have given up meanwhile: the channel then closes as it is dropped.
     let _ = reply.send(opened);
 }
 
@@ -53,7 +53,7 @@ async fn open(handle: &client::Handle<ClientHandler>, name: &str) -> SubsystemRe
     let mut channel = channel;
     loop {
         match channel.wait().await {
-            Some(ChannelMsg::Success) => return Ok(SubsystemStream(channel.into_stream())),
+            Some(ChannelMsg::Success) => return Ok(SubsystemChannel::new(channel)),
             Some(ChannelMsg::Failure) | Some(ChannelMsg::Close) | None => {
                 return Err(crate::lang::trf(
                     "the server refused the {name} subsystem",

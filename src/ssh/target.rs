@@ -221,16 +221,40 @@ pub enum Work {
     /// extra exec channels) until it is closed.
     Subsystem {
         name: String,
-        streams: tokio::sync::mpsc::UnboundedSender<(super::SessionId, SubsystemStream)>,
+        streams: tokio::sync::mpsc::UnboundedSender<(super::SessionId, SubsystemChannel)>,
     },
 }
 
-/// A subsystem's channel as a byte stream (`russh_sftp` speaks over it).
-pub struct SubsystemStream(pub russh::ChannelStream<russh::client::Msg>);
+/// A subsystem's channel, accepted by the server (`ssh::sftp` speaks SFTP over it). Dropped
+/// unused, it closes the channel (the connection may stay up for the session's shell).
+pub struct SubsystemChannel(Option<russh::Channel<russh::client::Msg>>);
 
-impl fmt::Debug for SubsystemStream {
+impl SubsystemChannel {
+    pub fn new(channel: russh::Channel<russh::client::Msg>) -> Self {
+        SubsystemChannel(Some(channel))
+    }
+
+    /// The channel, to speak over; closing it is then the taker's.
+    pub fn take(mut self) -> Option<russh::Channel<russh::client::Msg>> {
+        self.0.take()
+    }
+}
+
+impl Drop for SubsystemChannel {
+    fn drop(&mut self) {
+        if let Some(channel) = self.0.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move {
+                let _ = channel.close().await;
+            });
+        }
+    }
+}
+
+impl fmt::Debug for SubsystemChannel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SubsystemStream")
+        f.write_str("SubsystemChannel")
     }
 }
 

@@ -22,7 +22,7 @@ use super::effects::Finished;
 use crate::app::transfer::TransferEvent;
 use crate::app::{Effect, Msg};
 use crate::lang::tr;
-use crate::ssh::sftp::{Direction, TransferSpec, transfer_cancellable};
+use crate::ssh::sftp::{Direction, SharedReads, TransferSpec, transfer_cancellable};
 use crate::ssh::{SessionHandle, SessionId};
 
 /// How often a running part tells the model how far it is.
@@ -100,6 +100,8 @@ impl Transfers {
             recursive: true,
             preserve: false,
             hash: false,
+            // Every receiver sends the same file: it is read once for all of them.
+            shared_reads: Some(SharedReads::new(parts.len())),
         };
         let total = Arc::new(OnceCell::new());
         for part in parts {
@@ -132,6 +134,7 @@ impl Transfers {
             recursive: true,
             preserve: false,
             hash: false,
+            shared_reads: None,
         };
         self.start(
             run,
@@ -212,7 +215,7 @@ async fn run_part(
     }
     let total = total.await;
     let counter = Arc::new(AtomicU64::new(0));
-    let work = transfer_cancellable(stream.0, &spec, counter.clone(), cancel.clone());
+    let work = transfer_cancellable(stream, &spec, counter.clone(), cancel.clone());
     let mut work = std::pin::pin!(work);
     let mut ticker = tokio::time::interval(PROGRESS_EVERY);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -59,6 +59,7 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
         "the SFTP session did not start: {why}",
         "SFTP 会话未能启动：{why}",
     ),
+    ("the SFTP channel was already used", "SFTP 通道已被使用过"),
     ("cannot read {path}: {why}", "无法读取 {path}：{why}"),
     ("names no file or directory", "不是已有的文件或目录"),
     (
