@@ -23,7 +23,7 @@ use bytes::Bytes;
 const BYTES_PER_TRIP: usize = 1024 * 1024;
 
 /// What a push's shared reads may hold at once, at most.
-const SHARED_BUDGET: usize = 64 * 1024 * 1024;
+const SHARED_BUDGET: usize = 128 * 1024 * 1024;
 
 /// One trip's chunks and whether the file ended in it.
 #[derive(Clone)]
@@ -189,6 +189,9 @@ struct Cache {
     trips: HashMap<TripKey, Slot>,
     /// Trips in the order they were first asked for: the oldest go first when over budget.
     order: VecDeque<TripKey>,
+    /// How many readers have taken each trip that some have not, held or not: a trip read
+    /// again for a reader that fell behind is kept only for the readers still to come.
+    taken: HashMap<TripKey, usize>,
 }
 
 struct Slot {
@@ -212,6 +215,7 @@ impl SharedReads {
             held: 0,
             trips: HashMap::new(),
             order: VecDeque::new(),
+            taken: HashMap::new(),
         })))
     }
 
@@ -233,11 +237,17 @@ impl SharedReads {
             let mut guard = self.lock();
             let cache = &mut *guard;
             let readers = cache.readers;
+            let taken = cache.taken.entry(key).or_insert(0);
+            *taken += 1;
+            let before = *taken - 1;
+            if *taken >= readers {
+                cache.taken.remove(&key);
+            }
             let slot = cache.trips.entry(key).or_insert_with(|| {
                 cache.order.push_back(key);
                 Slot {
                     trip: Arc::new(tokio::sync::OnceCell::new()),
-                    left: readers,
+                    left: readers.saturating_sub(before),
                     bytes: 0,
                 }
             });
@@ -359,6 +369,7 @@ mod tests {
         assert_eq!(reads.load(Ordering::Relaxed), 1);
         let cache = shared.lock();
         assert!(cache.trips.is_empty() && cache.held == 0 && cache.order.is_empty());
+        assert!(cache.taken.is_empty());
     }
 
     #[tokio::test]
@@ -375,6 +386,9 @@ mod tests {
         assert_eq!(reads.load(Ordering::Relaxed), 3, "trip 2 was still held");
         take(&shared, key(0), &reads).await;
         assert_eq!(reads.load(Ordering::Relaxed), 4, "trip 0 had to go");
+        // Read again for the last of its two readers, it is not kept for anyone.
+        assert!(!shared.lock().trips.contains_key(&key(0)));
+        assert!(!shared.lock().taken.contains_key(&key(0)));
     }
 
     #[tokio::test]

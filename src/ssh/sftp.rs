@@ -1,8 +1,9 @@
-//! File transfers over an SFTP subsystem stream (`Work::Subsystem`), for `mtssh push` and
-//! `mtssh pull`. Everything runs on the one event loop: each file keeps up to [`IN_FLIGHT`] reads
-//! or writes outstanding, so throughput does not wait on round trips, and local file IO
-//! goes through the blocking pool a megabyte at a time (`local_chunks` reads, `local_writer`
-//! writes).
+//! File transfers over an SFTP subsystem's channel (`Work::Subsystem`), for `mtssh push` and
+//! `mtssh pull`, through our own SFTP client (`sftp_client`). Everything runs on the one
+//! event loop: each file keeps up to [`IN_FLIGHT`] reads or writes outstanding, so
+//! throughput does not wait on round trips, and local file IO goes through the blocking pool
+//! a megabyte at a time (`local_chunks` reads, shared by the hosts of one push;
+//! `local_writer` writes).
 //!
 //! Nothing is half-written under its final name: a file goes to a temporary name beside it
 //! (`.NAME.mtssh-XXXXXXXX.part`) and is renamed over the final name once complete; a failed
