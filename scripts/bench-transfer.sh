@@ -15,6 +15,8 @@
 #   pdcp        pdcp / rpdcp -R ssh -f $FANOUT (Debian pdsh; pdcp runs on the remote side too)
 #   clush       clush -f $FANOUT --copy / --rcopy (ClusterShell; copies with scp)
 #   scp-loop    a sequential loop of `scp` (one host after another)
+#   mtssh-loop  a sequential loop of one-host `mtssh push` / `pull` (not in the default TOOLS:
+#               it shows what the one server core gains from one stream at a time)
 #   scp-xargs   `xargs -P $FANOUT scp` (what people do for parallel scp)
 # OpenSSH's tools share one ssh_config (-F): the key, the port, strict host key checking
 # against a private known_hosts, BatchMode. bssh (bssh upload/download) is not measured: it
@@ -37,6 +39,7 @@
 # Usage: scripts/bench-transfer.sh [OUT.md]
 #   env: N=50 SIZE_MB=100 RUNS=3 RUNS_ONE=5 FANOUT=64 ONE_HOST=1 XFER_DIR=/work/bench-xfer
 #        TOOLS="mtssh pdcp clush scp-loop scp-xargs"
+#        MTSSH_ARGS=""   more options for every 50-host mtssh push and pull (e.g. "--fanout 8")
 set -euo pipefail
 
 N=${N:-50}
@@ -149,6 +152,7 @@ pulled_ok() {
 
 pdsh_env=(env PDSH_RCMD_TYPE=ssh "PDSH_SSH_ARGS=-F $work/ssh_config %h")
 scp_cmd=(scp -q -F "$work/ssh_config")
+read -r -a mtssh_args <<<"${MTSSH_ARGS:-}"
 
 # --- one measurement -------------------------------------------------------------------
 # measure TOOL WAY ROUND: appends "tool way round wall user sys rss ok" to results.tsv.
@@ -156,12 +160,18 @@ measure() {
   local tool=$1 way=$2 round=$3 t="$work/time.txt" ok
   local timed=(taskset -c 1 /usr/bin/time -o "$t" -f '%e %U %S %M' timeout 900)
   case $tool/$way in
-    mtssh/push) "${timed[@]}" "$bin" push -q -f "$work/hosts.toml" --ssh-config none "$work/big" push ;;
-    mtssh/pull) "${timed[@]}" "$bin" pull -q -f "$work/hosts.toml" --ssh-config none pull/big "$work/got" ;;
+    mtssh/push) "${timed[@]}" "$bin" push -q -f "$work/hosts.toml" --ssh-config none "${mtssh_args[@]}" "$work/big" push ;;
+    mtssh/pull) "${timed[@]}" "$bin" pull -q -f "$work/hosts.toml" --ssh-config none "${mtssh_args[@]}" pull/big "$work/got" ;;
     pdcp/push) "${timed[@]}" "${pdsh_env[@]}" pdcp -R ssh -f "$FANOUT" -t 30 -w "^$work/hosts.txt" "$work/big" push ;;
     pdcp/pull) "${timed[@]}" "${pdsh_env[@]}" rpdcp -R ssh -f "$FANOUT" -t 30 -w "^$work/hosts.txt" pull/big "$work/got" ;;
     clush/push) "${timed[@]}" clush -S -f "$FANOUT" -o "-F $work/ssh_config" -w "$hosts_csv" --copy "$work/big" --dest push ;;
     clush/pull) "${timed[@]}" clush -S -f "$FANOUT" -o "-F $work/ssh_config" -w "$hosts_csv" --rcopy pull/big --dest "$work/got" ;;
+    mtssh-loop/push)
+      "${timed[@]}" bash -c 'b=$1; shift; for i in $(seq -f "h%03g" "$0"); do "$b" push -q -H "$i" "$@" push; done' \
+        "$N" "$bin" -f "$work/hosts.toml" --ssh-config none "$work/big" ;;
+    mtssh-loop/pull)
+      "${timed[@]}" bash -c 'b=$1 d=$2; shift 2; for i in $(seq -f "h%03g" "$0"); do "$b" pull -q -H "$i" "$@" pull/big "$d"; done' \
+        "$N" "$bin" "$work/got" -f "$work/hosts.toml" --ssh-config none ;;
     scp-loop/push)
       "${timed[@]}" bash -c 'f=$1; shift; while read -r h; do "$@" "$f" "$h:push/"; done <"$0"' \
         "$work/hosts.txt" "$work/big" "${scp_cmd[@]}" ;;
@@ -279,4 +289,8 @@ echo "$report"
 [ -n "$out_md" ] && { echo "$report" >"$out_md"; cp "$work/results.tsv" "${out_md%.md}.tsv"; }
 if [ -s "$work/err.txt" ]; then
   echo "--- client stderr (first lines) ---" >&2; sort "$work/err.txt" | uniq -c | sort -rn | head -8 >&2
+fi
+# Hosts a tool's own report says failed (mtssh folds them as "NAME (failed: why)").
+if grep -q "(failed" "$work/out.txt" 2>/dev/null; then
+  echo "--- failed hosts ---" >&2; grep "(failed" "$work/out.txt" | sort | uniq -c | sort -rn | head -20 >&2
 fi

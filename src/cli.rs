@@ -364,6 +364,11 @@ pub struct TransferArgs {
     /// the bytes sent or received; a difference fails the host.
     #[arg(long)]
     pub verify: bool,
+    /// Hosts whose files move at once; the others wait, connected, for a free place.
+    /// 0 (the default) moves every connected host's files at once. A few at a time can be
+    /// quicker when the hosts share a machine, a disk or a slow link.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub streams: usize,
     /// One JSON object per host and line, written as soon as that host is done (as
     /// `mtssh run --json`; stdout holds the files and bytes moved). No progress display.
     #[arg(long)]
@@ -394,6 +399,7 @@ impl TransferArgs {
             recursive: self.recursive,
             preserve: self.preserve,
             verify: self.verify,
+            streams: self.streams,
             json: self.json,
             verbosity: verbosity(self.quiet, self.verbose),
         }

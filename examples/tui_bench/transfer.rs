@@ -175,6 +175,7 @@ async fn push_upload(
     };
     let jobs = targets.into_iter().map(|t| (t, spec.clone())).collect();
     let opts = TransferOptions {
+        streams: 0,
         fanout: n.max(1),
         per_host: n.max(1),
         verify: false,

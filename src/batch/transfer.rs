@@ -35,6 +35,8 @@ pub struct TransferRunOptions {
     pub recursive: bool,
     pub preserve: bool,
     pub verify: bool,
+    /// Hosts transferring at once (0: all).
+    pub streams: usize,
     pub json: bool,
     pub verbosity: Verbosity,
 }
@@ -76,6 +78,7 @@ pub async fn run_transfer(args: TransferRunOptions) -> Result<ExitCode> {
         fanout: args.hosts.fanout,
         per_host: args.hosts.per_host,
         verify: args.verify,
+        streams: args.streams,
         // `--json` is read by programs: no display beside it.
         show_progress: args.verbosity >= Verbosity::Normal && !args.json,
         bytes_per_host,

@@ -16,8 +16,8 @@ use super::transfer_bar::{HostBytes, TransferBar};
 use crate::lang::{tr, trf};
 use crate::ssh::sftp::{ByteCounter, TransferSpec, Transferred, transfer};
 use crate::ssh::{
-    Engine, EngineSettings, ExecEnd, ExecEvent, ExecRequest, SessionEvent, SessionState, Target,
-    Work, human_bytes,
+    Engine, EngineSettings, ExecEnd, ExecEvent, ExecRequest, SessionEvent, SessionState,
+    SubsystemChannel, Target, Work, human_bytes,
 };
 
 /// Knobs of one transfer run.
@@ -27,6 +27,9 @@ pub struct TransferOptions {
     pub per_host: usize,
     /// Compare a remote `sha256sum` of every file with the bytes sent or received.
     pub verify: bool,
+    /// Hosts whose transfers run at once (0: every host as soon as its SFTP session is
+    /// open); the others keep their session open and wait in the order they opened.
+    pub streams: usize,
     /// Draw the progress display (on a terminal only).
     pub show_progress: bool,
     /// The bytes each host moves, when known before the start (push): the display then
@@ -104,20 +107,26 @@ pub async fn execute_transfers(
     drop(work);
     let mut progress = TransferBar::new(opts.bytes_per_host, hosts.len(), opts.show_progress);
     let mut pending = hosts.len();
+    // Opened sessions waiting for a place (`--streams`), and the transfers running.
+    let mut queued: std::collections::VecDeque<(usize, SubsystemChannel)> = Default::default();
+    let mut running = 0usize;
+    let most = if opts.streams == 0 {
+        usize::MAX
+    } else {
+        opts.streams
+    };
     let mut ticker = tokio::time::interval(Duration::from_millis(200));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
     while pending > 0 {
         tokio::select! {
             Some((id, stream)) = opened.recv() => {
-                let (Some(host), Some(spec)) = (hosts.get(id), specs.get(id)) else { continue };
-                let (spec, counter, done) = (spec.clone(), host.counter.clone(), done_tx.clone());
-                tokio::spawn(async move {
-                    let result = transfer(stream, &spec, counter).await;
-                    let _ = done.send((id, result));
-                });
+                queued.push_back((id, stream));
+                start_queued(&mut queued, &mut running, most, &hosts, &specs, &done_tx);
             }
             Some((id, result)) = done_rx.recv() => {
+                running = running.saturating_sub(1);
+                start_queued(&mut queued, &mut running, most, &hosts, &specs, &done_tx);
                 let Some(host) = hosts.get_mut(id) else { continue };
                 if host.finished {
                     continue;
@@ -219,6 +228,35 @@ pub async fn execute_transfers(
     }
     progress.finish();
     hosts.into_iter().map(|h| h.result).collect()
+}
+
+/// Starts queued transfers while fewer than `most` run. A host that failed or was
+/// interrupted while it waited is skipped (its channel closes when dropped).
+fn start_queued(
+    queued: &mut std::collections::VecDeque<(usize, SubsystemChannel)>,
+    running: &mut usize,
+    most: usize,
+    hosts: &[Host],
+    specs: &[TransferSpec],
+    done: &mpsc::UnboundedSender<(usize, Result<Transferred, String>)>,
+) {
+    while *running < most {
+        let Some((id, stream)) = queued.pop_front() else {
+            return;
+        };
+        let (Some(host), Some(spec)) = (hosts.get(id), specs.get(id)) else {
+            continue;
+        };
+        if host.finished {
+            continue;
+        }
+        let (spec, counter, done) = (spec.clone(), host.counter.clone(), done.clone());
+        *running += 1;
+        tokio::spawn(async move {
+            let result = transfer(stream, &spec, counter).await;
+            let _ = done.send((id, result));
+        });
+    }
 }
 
 /// What a host's report shows: files, directories and bytes (no times, so that hosts that

@@ -14,7 +14,7 @@
 //! flight never interleave or get cut short on the stream.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -51,10 +51,23 @@ enum Answer {
 /// or a request could not be sent whole), so that every waiting request fails at once.
 type Waiting = Arc<Mutex<Option<HashMap<u32, tokio::sync::oneshot::Sender<Answer>>>>>;
 
+/// How far the stream got, for a timeout's message: a request that gets no answer was
+/// either never sent whole (the channel's window stayed shut) or met a silent server.
+#[derive(Default)]
+struct Traffic {
+    /// Messages handed to russh whole.
+    sent: AtomicU64,
+    /// Bytes of answers read from the channel.
+    received: AtomicU64,
+}
+
 pub struct SftpClient {
     /// Messages for the writer task, which sends each whole and in order.
     outgoing: tokio::sync::mpsc::UnboundedSender<Outgoing>,
     waiting: Waiting,
+    traffic: Arc<Traffic>,
+    /// Messages queued so far (the writer's `sent` catches up with it).
+    queued: AtomicU64,
     next_id: AtomicU32,
     timeout: Duration,
     reader: tokio::task::JoinHandle<()>,
@@ -102,12 +115,20 @@ impl SftpClient {
     pub fn new(channel: Channel<Msg>, timeout: Duration) -> Self {
         let (read, write) = channel.split();
         let waiting: Waiting = Arc::new(Mutex::new(Some(HashMap::new())));
-        let reader = tokio::spawn(read_answers(read, waiting.clone()));
+        let traffic = Arc::new(Traffic::default());
+        let reader = tokio::spawn(read_answers(read, waiting.clone(), traffic.clone()));
         let (outgoing, queue) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(write_messages(write, queue, waiting.clone()));
+        tokio::spawn(write_messages(
+            write,
+            queue,
+            waiting.clone(),
+            traffic.clone(),
+        ));
         SftpClient {
             outgoing,
             waiting,
+            traffic,
+            queued: AtomicU64::new(0),
             next_id: AtomicU32::new(VERSION_ID + 1),
             timeout,
             reader,
@@ -137,15 +158,37 @@ impl SftpClient {
         if self.outgoing.send(Outgoing::Message(head, data)).is_err() {
             return Err(closed());
         }
+        let queued = self.queued.fetch_add(1, Ordering::Relaxed) + 1;
         match tokio::time::timeout(self.timeout, rx).await {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(_)) => Err(closed()),
             Err(_) => {
                 // No answer in time: the host counts as stalled, and nothing more is asked.
                 lock(&self.waiting).take();
-                Err(Error::Timeout)
+                Err(self.no_answer(queued))
             }
         }
+    }
+
+    /// Why request number `queued` got no answer in time, as far as the stream shows.
+    fn no_answer(&self, queued: u64) -> Error {
+        let sent = self.traffic.sent.load(Ordering::Relaxed);
+        let received = self.traffic.received.load(Ordering::Relaxed);
+        let secs = self.timeout.as_secs().to_string();
+        let why = if sent < queued {
+            // russh never took the whole message: the server's window stayed shut.
+            crate::lang::trf(
+                "no answer in {secs} s: the request could not be sent (the server took no more data)",
+                &[("secs", &secs)],
+            )
+        } else {
+            crate::lang::trf(
+                "no answer in {secs} s: the server was sent the request and answered nothing ({received} bytes of answers before it)",
+                &[("secs", &secs), ("received", &received.to_string())],
+            )
+        };
+        tracing::debug!(sent, queued, received, "sftp request timed out");
+        Error::UnexpectedBehavior(why)
     }
 
     async fn request(&self, id: u32, packet: Packet) -> Result<Answer, Error> {
@@ -354,6 +397,7 @@ async fn write_messages(
     write: ChannelWriteHalf<Msg>,
     mut queue: tokio::sync::mpsc::UnboundedReceiver<Outgoing>,
     waiting: Waiting,
+    traffic: Arc<Traffic>,
 ) {
     while let Some(Outgoing::Message(head, data)) = queue.recv().await {
         let sent = match write.data_bytes(head).await {
@@ -367,6 +411,7 @@ async fn write_messages(
             lock(&waiting).take();
             break;
         }
+        traffic.sent.fetch_add(1, Ordering::Relaxed);
     }
     let _ = write.eof().await;
     let _ = write.close().await;
@@ -411,7 +456,7 @@ fn decode(frame: Bytes) -> Option<(u32, Answer)> {
 }
 
 /// Reads the channel until it ends, handing each answer to the request waiting for its id.
-async fn read_answers(mut read: ChannelReadHalf, waiting: Waiting) {
+async fn read_answers(mut read: ChannelReadHalf, waiting: Waiting, traffic: Arc<Traffic>) {
     let mut pending = BytesMut::new();
     'channel: while let Some(msg) = read.wait().await {
         let data = match msg {
@@ -420,6 +465,9 @@ async fn read_answers(mut read: ChannelReadHalf, waiting: Waiting) {
             // Window adjustments, stderr of the subsystem, and the like.
             _ => continue,
         };
+        traffic
+            .received
+            .fetch_add(data.len() as u64, Ordering::Relaxed);
         pending.extend_from_slice(&data);
         while pending.len() >= 4 {
             let len = u32::from_be_bytes([pending[0], pending[1], pending[2], pending[3]]);

@@ -530,3 +530,51 @@ async fn a_push_to_sshd_uses_aes_gcm_when_the_cpu_has_aes_and_chacha20_otherwise
         "expected {expected}: {chosen:?}"
     );
 }
+
+#[tokio::test]
+async fn push_with_streams_1_moves_one_host_at_a_time_and_every_host_gets_the_file() {
+    let env = TestEnv::new();
+    let server = support::mock(3).await;
+    let (hosts, kh) = env.mock_host_list(&server);
+    let (payload, _tree) = make_sources(&env);
+    let out = mtssh(
+        &env,
+        &[
+            "push",
+            "--streams",
+            "1",
+            "-f",
+            hosts.to_str().unwrap(),
+            "--known-hosts",
+            kh.to_str().unwrap(),
+            payload.to_str().unwrap(),
+            ".",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("mock-[01-03] (exit 0)"),
+        "{}",
+        out.stdout
+    );
+    // Each copy was made (its temporary file created: the inode's birth, which the rename
+    // keeps) after the copy before it was last written: never two at once.
+    let mut spans = Vec::new();
+    for host in 0..3 {
+        let got = server.sftp_dir(host).unwrap().join("payload.bin");
+        assert_eq!(sha_of(&got), sha_of(&payload), "host {host}");
+        let meta = std::fs::metadata(&got).unwrap();
+        match meta.created() {
+            Ok(born) => spans.push((born, meta.modified().unwrap())),
+            Err(e) => eprintln!("notice: no file birth times here ({e}); order not checked"),
+        }
+    }
+    spans.sort();
+    for pair in spans.windows(2) {
+        assert!(
+            pair[1].0 >= pair[0].1,
+            "a copy started before the one before it ended: {spans:?}"
+        );
+    }
+}

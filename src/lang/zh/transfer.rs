@@ -60,6 +60,14 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
         "SFTP 会话未能启动：{why}",
     ),
     ("the SFTP channel was already used", "SFTP 通道已被使用过"),
+    (
+        "no answer in {secs} s: the request could not be sent (the server took no more data)",
+        "{secs} 秒内无应答：请求未能发出（服务器不再接收数据）",
+    ),
+    (
+        "no answer in {secs} s: the server was sent the request and answered nothing ({received} bytes of answers before it)",
+        "{secs} 秒内无应答：请求已发给服务器，但它没有回应（此前收到 {received} 字节应答）",
+    ),
     ("cannot read {path}: {why}", "无法读取 {path}：{why}"),
     ("names no file or directory", "不是已有的文件或目录"),
     (
