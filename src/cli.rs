@@ -15,7 +15,7 @@ use crate::config::HostOptions;
 use crate::config::options::{DEFAULT_FANOUT, DEFAULT_PER_HOST};
 use crate::lang::Lang;
 use crate::mock::{HostKeyType, ShellStyle};
-use crate::modes::Mode;
+use crate::modes::{Mode, Streams};
 use crate::serve::ServeOptions;
 use crate::ssh::HostKeyCheck;
 use crate::ssh::algorithms::{KexList, parse_kex_list};
@@ -365,10 +365,13 @@ pub struct TransferArgs {
     #[arg(long)]
     pub verify: bool,
     /// Hosts whose files move at once; the others wait, connected, for a free place.
-    /// 0 (the default) moves every connected host's files at once. A few at a time can be
+    /// `all` (or 0) moves every connected host's files at once. `auto` (the default) does
+    /// that too for small files and for pull; for a push of 16 MiB or more per host it
+    /// starts 8 hosts and doubles them while the bytes per second of all hosts rise by at
+    /// least 10 %, keeping the best count (tried again every 5 s). A few at a time is
     /// quicker when the hosts share a machine, a disk or a slow link.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub streams: usize,
+    #[arg(long, value_name = "N|auto|all", default_value = "auto")]
+    pub streams: Streams,
     /// One JSON object per host and line, written as soon as that host is done (as
     /// `mtssh run --json`; stdout holds the files and bytes moved). No progress display.
     #[arg(long)]

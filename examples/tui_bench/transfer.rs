@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use mtssh::mock::{MockOptions, MockThread};
-use mtssh::modes::{HostResult, RunObserver, Stream, TransferOptions, execute_transfers};
+use mtssh::modes::{HostResult, RunObserver, Stream, Streams, TransferOptions, execute_transfers};
 use mtssh::ssh::SessionState;
 use mtssh::ssh::sftp::{Direction, TransferSpec};
 use mtssh::tui::{TuiSetup, run_headless};
@@ -175,7 +175,7 @@ async fn push_upload(
     };
     let jobs = targets.into_iter().map(|t| (t, spec.clone())).collect();
     let opts = TransferOptions {
-        streams: 0,
+        streams: Streams::All,
         fanout: n.max(1),
         per_host: n.max(1),
         verify: false,

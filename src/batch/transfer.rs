@@ -13,7 +13,7 @@ use super::report::{Summary, write_folded, write_json_host};
 use super::{EXIT_INCOMPLETE, Verbosity, say, select_targets};
 use crate::config::HostOptions;
 use crate::lang::trf;
-use crate::modes::{HostResult, RunObserver, Stream, TransferOptions, execute_transfers};
+use crate::modes::{HostResult, RunObserver, Stream, Streams, TransferOptions, execute_transfers};
 use crate::ssh::sftp::{Direction, SharedReads, TransferSpec};
 
 /// Which way `mtssh push`/`pull` copies.
@@ -35,8 +35,8 @@ pub struct TransferRunOptions {
     pub recursive: bool,
     pub preserve: bool,
     pub verify: bool,
-    /// Hosts transferring at once (0: all).
-    pub streams: usize,
+    /// Hosts transferring at once.
+    pub streams: Streams,
     pub json: bool,
     pub verbosity: Verbosity,
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 mod driver;
 mod prompter;
+mod stream_ramp;
 mod times;
 mod transfer;
 mod transfer_bar;
@@ -21,6 +22,7 @@ pub use driver::{
     BatchOptions, HostResult, LineSink, Outcome, RunObserver, Stream, execute, execute_observed,
 };
 pub use prompter::{RunProgress, clear_status_line};
+pub use stream_ramp::Streams;
 pub use times::{HostTimes, Phases, millis};
 pub use transfer::{TransferOptions, execute_transfers};
 

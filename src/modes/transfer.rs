@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use super::driver::{HostResult, Outcome, RunObserver};
 use super::prompter::spawn_prompter;
+use super::stream_ramp::{StreamLimit, Streams};
 use super::transfer_bar::{HostBytes, TransferBar};
 use crate::lang::{tr, trf};
 use crate::ssh::sftp::{ByteCounter, TransferSpec, Transferred, transfer};
@@ -27,9 +28,9 @@ pub struct TransferOptions {
     pub per_host: usize,
     /// Compare a remote `sha256sum` of every file with the bytes sent or received.
     pub verify: bool,
-    /// Hosts whose transfers run at once (0: every host as soon as its SFTP session is
-    /// open); the others keep their session open and wait in the order they opened.
-    pub streams: usize,
+    /// Hosts whose transfers run at once; the others keep their session open and wait in
+    /// the order they opened.
+    pub streams: Streams,
     /// Draw the progress display (on a terminal only).
     pub show_progress: bool,
     /// The bytes each host moves, when known before the start (push): the display then
@@ -110,11 +111,12 @@ pub async fn execute_transfers(
     // Opened sessions waiting for a place (`--streams`), and the transfers running.
     let mut queued: std::collections::VecDeque<(usize, SubsystemChannel)> = Default::default();
     let mut running = 0usize;
-    let most = if opts.streams == 0 {
-        usize::MAX
-    } else {
-        opts.streams
-    };
+    let mut limit = StreamLimit::new(
+        opts.streams,
+        hosts.len(),
+        opts.bytes_per_host,
+        Instant::now(),
+    );
     let mut ticker = tokio::time::interval(Duration::from_millis(200));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
@@ -122,11 +124,11 @@ pub async fn execute_transfers(
         tokio::select! {
             Some((id, stream)) = opened.recv() => {
                 queued.push_back((id, stream));
-                start_queued(&mut queued, &mut running, most, &hosts, &specs, &done_tx);
+                start_queued(&mut queued, &mut running, limit.limit(), &hosts, &specs, &done_tx);
             }
             Some((id, result)) = done_rx.recv() => {
                 running = running.saturating_sub(1);
-                start_queued(&mut queued, &mut running, most, &hosts, &specs, &done_tx);
+                start_queued(&mut queued, &mut running, limit.limit(), &hosts, &specs, &done_tx);
                 let Some(host) = hosts.get_mut(id) else { continue };
                 if host.finished {
                     continue;
@@ -213,6 +215,11 @@ pub async fn execute_transfers(
                     })
                     .collect();
                 progress.update(&counts);
+                let moved = counts.iter().map(|c| c.moved).sum();
+                if let Some(most) = limit.tick(Instant::now(), moved, !queued.is_empty()) {
+                    tracing::debug!(streams = most, running, waiting = queued.len(), "--streams auto: new limit");
+                    start_queued(&mut queued, &mut running, most, &hosts, &specs, &done_tx);
+                }
             }
             _ = &mut interrupt => {
                 for handle in &handles {

@@ -578,3 +578,39 @@ async fn push_with_streams_1_moves_one_host_at_a_time_and_every_host_gets_the_fi
         );
     }
 }
+
+/// `--streams auto` (the default) holds a large push to a few hosts at first and lets the
+/// rest in as places free or the limit grows: every host still gets the whole file.
+#[tokio::test]
+async fn a_large_push_under_streams_auto_reaches_every_host_whole() {
+    let env = TestEnv::new();
+    let server = support::mock(10).await;
+    let (hosts, kh) = env.mock_host_list(&server);
+    let big = env.path("big.bin");
+    // Over the 16 MiB per host from which `auto` measures.
+    std::fs::write(&big, support::noise(17 * 1024 * 1024 + 5)).unwrap();
+    let out = mtssh(
+        &env,
+        &[
+            "push",
+            "-vv",
+            "-f",
+            hosts.to_str().unwrap(),
+            "--known-hosts",
+            kh.to_str().unwrap(),
+            big.to_str().unwrap(),
+            ".",
+        ],
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("mock-[01-10] (exit 0)"),
+        "{}",
+        out.stdout
+    );
+    for host in 0..10 {
+        let got = server.sftp_dir(host).unwrap().join("big.bin");
+        assert_eq!(sha_of(&got), sha_of(&big), "host {host}");
+    }
+}

@@ -1,0 +1,298 @@
+//! `--streams`: how many hosts' files move at once, and the `auto` rule that finds it.
+//!
+//! Moving every host's files at once is right when each host has its own machine and link:
+//! a transfer that waits only wastes time. It is wrong when the hosts share what the bytes
+//! go through (virtual machines on one hypervisor, containers on one disk, one slow uplink):
+//! fifty streams then cost the shared machine more per byte than a few (its caches and
+//! scheduler thrash), and every host finishes late. `auto` tells the two apart by measuring:
+//! for a push of large files it starts [`START`] hosts, doubles them while the bytes per
+//! second of all hosts together rise by at least [`GAIN`] per doubling, goes back to the best
+//! count when a doubling gains less, and tries again every [`REPROBE`] (the hosts still to
+//! come may be slower ones). Small files, and a pull (whose sizes are not known before it
+//! starts), move on every host at once: their time is round trips, not bytes.
+
+use std::fmt;
+use std::num::NonZeroUsize;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+/// `--streams`: `auto`, `all` (or 0), or a number of hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Streams {
+    /// Measured: see the module's text.
+    #[default]
+    Auto,
+    /// Every connected host at once.
+    All,
+    /// At most this many hosts at once.
+    AtMost(NonZeroUsize),
+}
+
+impl FromStr for Streams {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim() {
+            "auto" => Ok(Streams::Auto),
+            "all" | "0" => Ok(Streams::All),
+            other => other
+                .parse::<NonZeroUsize>()
+                .map(Streams::AtMost)
+                .map_err(|_| format!("`{other}` is not `auto`, `all` or a number of hosts")),
+        }
+    }
+}
+
+impl fmt::Display for Streams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Streams::Auto => f.write_str("auto"),
+            Streams::All => f.write_str("all"),
+            Streams::AtMost(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+/// Hosts `auto` starts with.
+pub const START: usize = 8;
+/// The rise in bytes per second a doubling must bring to be kept (10 %).
+pub const GAIN: f64 = 1.10;
+/// `auto` measures only pushes of at least this many bytes per host.
+pub const BULK_BYTES: u64 = 16 << 20;
+/// Time for streams just started to get going before their rate counts.
+const SETTLE: Duration = Duration::from_millis(200);
+/// How long one rate is measured.
+const WINDOW: Duration = Duration::from_millis(600);
+/// How long a count found best is kept before `auto` tries more again.
+pub const REPROBE: Duration = Duration::from_secs(5);
+
+/// How many transfers may run at once, and (for `auto`) the measurements that move it.
+#[derive(Debug)]
+pub struct StreamLimit {
+    limit: usize,
+    ramp: Option<Ramp>,
+}
+
+#[derive(Debug)]
+struct Ramp {
+    /// Every host: no limit is ever higher.
+    most: usize,
+    /// The best (limit, bytes per second) of the climb under way.
+    best: Option<(usize, f64)>,
+    phase: Phase,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    /// Waiting for a measurement to begin (streams getting going, or none waiting).
+    Settling { until: Instant },
+    /// Counting the bytes moved since `from`, when `bytes` had moved.
+    Measuring { from: Instant, bytes: u64 },
+    /// Keeping the best count found until `until`, then climbing from it again.
+    Holding { until: Instant },
+}
+
+impl StreamLimit {
+    /// The limit for `hosts` hosts that each move `bytes_per_host` (when known).
+    pub fn new(streams: Streams, hosts: usize, bytes_per_host: Option<u64>, now: Instant) -> Self {
+        let fixed = |limit| StreamLimit { limit, ramp: None };
+        match streams {
+            Streams::All => fixed(usize::MAX),
+            Streams::AtMost(n) => fixed(n.get()),
+            Streams::Auto if hosts <= START || bytes_per_host.is_none_or(|b| b < BULK_BYTES) => {
+                fixed(usize::MAX)
+            }
+            Streams::Auto => StreamLimit {
+                limit: START,
+                ramp: Some(Ramp {
+                    most: hosts,
+                    best: None,
+                    phase: Phase::Settling { until: now },
+                }),
+            },
+        }
+    }
+
+    /// Transfers that may run at once now.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Called now and then with the bytes all hosts have moved so far and whether any host
+    /// is waiting for a place; says the new limit when it changed.
+    pub fn tick(&mut self, now: Instant, moved: u64, waiting: bool) -> Option<usize> {
+        let ramp = self.ramp.as_mut()?;
+        match ramp.phase {
+            Phase::Settling { until } => {
+                if now >= until && waiting {
+                    ramp.phase = Phase::Measuring {
+                        from: now,
+                        bytes: moved,
+                    };
+                }
+                None
+            }
+            Phase::Measuring { from, bytes } => {
+                let elapsed = now.saturating_duration_since(from);
+                if elapsed < WINDOW {
+                    return None;
+                }
+                if !waiting {
+                    // Nobody waits: the limit does not bind, so there is nothing to learn.
+                    ramp.phase = Phase::Settling { until: now };
+                    return None;
+                }
+                let rate = moved.saturating_sub(bytes) as f64 / elapsed.as_secs_f64();
+                let better = ramp.best.is_none_or(|(_, best)| rate >= best * GAIN);
+                if better {
+                    ramp.best = Some((self.limit, rate));
+                    if self.limit >= ramp.most {
+                        ramp.phase = Phase::Holding {
+                            until: now + REPROBE,
+                        };
+                        return None;
+                    }
+                    self.limit = (self.limit * 2).min(ramp.most);
+                    ramp.phase = Phase::Settling {
+                        until: now + SETTLE,
+                    };
+                    return Some(self.limit);
+                }
+                let (best, _) = ramp.best.unwrap_or((self.limit, rate));
+                ramp.phase = Phase::Holding {
+                    until: now + REPROBE,
+                };
+                if best == self.limit {
+                    return None;
+                }
+                self.limit = best;
+                Some(best)
+            }
+            Phase::Holding { until } => {
+                if now >= until {
+                    // Conditions change as hosts finish: climb again from here.
+                    ramp.best = None;
+                    ramp.phase = Phase::Settling { until: now };
+                }
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MB: u64 = 1 << 20;
+
+    #[test]
+    fn streams_parse_auto_all_and_numbers_and_refuse_the_rest() {
+        assert_eq!("auto".parse::<Streams>(), Ok(Streams::Auto));
+        assert_eq!("all".parse::<Streams>(), Ok(Streams::All));
+        assert_eq!("0".parse::<Streams>(), Ok(Streams::All));
+        assert_eq!(
+            "4".parse::<Streams>(),
+            Ok(Streams::AtMost(NonZeroUsize::new(4).unwrap()))
+        );
+        assert!("-1".parse::<Streams>().is_err());
+        assert!("many".parse::<Streams>().unwrap_err().contains("many"));
+        assert_eq!(
+            Streams::AtMost(NonZeroUsize::new(3).unwrap()).to_string(),
+            "3"
+        );
+        assert_eq!(Streams::default().to_string(), "auto");
+    }
+
+    #[test]
+    fn auto_limits_only_large_pushes_to_more_hosts_than_it_starts_with() {
+        let now = Instant::now();
+        assert_eq!(
+            StreamLimit::new(Streams::Auto, 50, None, now).limit(),
+            usize::MAX
+        );
+        assert_eq!(
+            StreamLimit::new(Streams::Auto, 50, Some(MB), now).limit(),
+            usize::MAX
+        );
+        assert_eq!(
+            StreamLimit::new(Streams::Auto, START, Some(100 * MB), now).limit(),
+            usize::MAX
+        );
+        assert_eq!(
+            StreamLimit::new(Streams::Auto, 50, Some(100 * MB), now).limit(),
+            START
+        );
+        assert_eq!(
+            StreamLimit::new(Streams::All, 50, Some(100 * MB), now).limit(),
+            usize::MAX
+        );
+        let three = Streams::AtMost(NonZeroUsize::new(3).unwrap());
+        let mut fixed = StreamLimit::new(three, 50, Some(100 * MB), now);
+        assert_eq!(fixed.tick(now + REPROBE * 3, 10 * MB, true), None);
+        assert_eq!(fixed.limit(), 3);
+    }
+
+    /// Drives a limit through time in 100 ms steps with the given rate (bytes per second
+    /// as a function of the running limit) for `seconds`; returns the limits it took.
+    fn drive(
+        limit: &mut StreamLimit,
+        start: Instant,
+        seconds: u64,
+        rate: impl Fn(usize) -> f64,
+    ) -> Vec<usize> {
+        let mut moved = 0.0;
+        let mut seen = vec![limit.limit()];
+        for step in 1..=seconds * 10 {
+            moved += rate(limit.limit()) / 10.0;
+            if let Some(new) = limit.tick(
+                start + Duration::from_millis(step * 100),
+                moved as u64,
+                true,
+            ) {
+                seen.push(new);
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn auto_doubles_to_every_host_while_each_host_adds_its_own_bandwidth() {
+        let start = Instant::now();
+        let mut limit = StreamLimit::new(Streams::Auto, 50, Some(100 * MB), start);
+        let seen = drive(&mut limit, start, 6, |n| n.min(50) as f64 * 10e6);
+        assert_eq!(seen, vec![8, 16, 32, 50]);
+        assert_eq!(limit.limit(), 50);
+    }
+
+    #[test]
+    fn auto_goes_back_to_the_best_count_when_a_doubling_gains_little_and_probes_again_later() {
+        let start = Instant::now();
+        let mut limit = StreamLimit::new(Streams::Auto, 50, Some(100 * MB), start);
+        // One shared server: 8 streams fill it, more only cost it.
+        let shared = |n: usize| {
+            if n <= 8 {
+                n as f64 * 15e6
+            } else {
+                120e6 - n as f64 * 1e6
+            }
+        };
+        let first = drive(&mut limit, start, 2, shared);
+        assert_eq!(first, vec![8, 16, 8]);
+        assert_eq!(limit.limit(), 8);
+        // Held for REPROBE, then it tries 16 once more and comes back.
+        let later = drive(&mut limit, start + Duration::from_secs(2), 8, shared);
+        assert_eq!(later, vec![8, 16, 8]);
+    }
+
+    #[test]
+    fn auto_learns_nothing_while_no_host_waits() {
+        let start = Instant::now();
+        let mut limit = StreamLimit::new(Streams::Auto, 50, Some(100 * MB), start);
+        for step in 1..=100u64 {
+            let now = start + Duration::from_millis(step * 100);
+            assert_eq!(limit.tick(now, step * MB, false), None);
+        }
+        assert_eq!(limit.limit(), START);
+    }
+}
