@@ -1,15 +1,24 @@
 //! `--streams`: how many hosts' files move at once, and the `auto` rule that finds it.
 //!
 //! Moving every host's files at once is right when each host has its own machine and link:
-//! a transfer that waits only wastes time. It is wrong when the hosts share what the bytes
-//! go through (virtual machines on one hypervisor, containers on one disk, one slow uplink):
-//! fifty streams then cost the shared machine more per byte than a few (its caches and
-//! scheduler thrash), and every host finishes late. `auto` tells the two apart by measuring:
-//! for a push of large files it starts [`START`] hosts, doubles them while the bytes per
-//! second of all hosts together rise by at least [`GAIN`] per doubling, goes back to the best
-//! count when a doubling gains less, and tries again every [`REPROBE`] (the hosts still to
-//! come may be slower ones). Small files, and a pull (whose sizes are not known before it
-//! starts), move on every host at once: their time is round trips, not bytes.
+//! a transfer that waits only wastes time. Hosts that share what the bytes go through
+//! (virtual machines on one hypervisor, containers on one disk, one uplink) are another
+//! matter, and `auto` (the default) handles a push of large files ([`BULK_BYTES`] or more
+//! per host) in two steps:
+//!
+//! 1. **A start gate.** No bulk bytes move until every host's SFTP session has started, or
+//!    [`START_GATE`] after the first did. Measured with 50 sshd hosts on one core: when the
+//!    first hosts' transfers run while the others' sessions are still starting, those take
+//!    the CPU the others need to start, and the rest trickle in about one a second (the last
+//!    host began 50 s after the first).
+//! 2. **A measured ramp.** It starts [`START`] hosts and doubles them while the bytes per
+//!    second of all hosts together rise by at least [`GAIN`] per doubling, goes back to the
+//!    best count when a doubling gains less, and tries again every [`REPROBE`] (the hosts
+//!    still to come may be slower ones). A rate is only taken while hosts wait for a place
+//!    (else the limit does not bind) and while no session starts.
+//!
+//! Small files, and a pull (whose sizes are not known before it starts), move on every
+//! host at once: their time is round trips, not bytes.
 
 use std::fmt;
 use std::num::NonZeroUsize;
@@ -66,11 +75,19 @@ const WINDOW: Duration = Duration::from_millis(600);
 /// How long a count found best is kept before `auto` tries more again.
 pub const REPROBE: Duration = Duration::from_secs(5);
 
+/// How long after the first host's SFTP session started the others are waited for before
+/// bulk bytes move anyway (a host still connecting, or beyond `--fanout`).
+pub const START_GATE: Duration = Duration::from_secs(2);
+
 /// How many transfers may run at once, and (for `auto`) the measurements that move it.
 #[derive(Debug)]
 pub struct StreamLimit {
     limit: usize,
     ramp: Option<Ramp>,
+    /// `auto`'s bulk push holds every transfer until each host's SFTP session has started
+    /// (on a shared server, transfers already moving take the CPU the others' sessions need
+    /// to start: they trickle in, one a second at 50 hosts); `Some(first)` once one did.
+    gate: Option<Option<Instant>>,
 }
 
 #[derive(Debug)]
@@ -95,7 +112,11 @@ enum Phase {
 impl StreamLimit {
     /// The limit for `hosts` hosts that each move `bytes_per_host` (when known).
     pub fn new(streams: Streams, hosts: usize, bytes_per_host: Option<u64>, now: Instant) -> Self {
-        let fixed = |limit| StreamLimit { limit, ramp: None };
+        let fixed = |limit| StreamLimit {
+            limit,
+            ramp: None,
+            gate: None,
+        };
         match streams {
             Streams::All => fixed(usize::MAX),
             Streams::AtMost(n) => fixed(n.get()),
@@ -109,18 +130,59 @@ impl StreamLimit {
                     best: None,
                     phase: Phase::Settling { until: now },
                 }),
+                gate: Some(None),
             },
         }
     }
 
-    /// Transfers that may run at once now.
+    /// Transfers that may run at once now (none while the start gate holds).
     pub fn limit(&self) -> usize {
+        if self.gate.is_some() { 0 } else { self.limit }
+    }
+
+    /// A host's SFTP session started (or the host ended); `still_starting` hosts have not
+    /// got that far. Says the limit when that opens the start gate.
+    pub fn host_started(&mut self, now: Instant, still_starting: usize) -> Option<usize> {
+        let first = self.gate.as_mut()?;
+        first.get_or_insert(now);
+        if still_starting == 0 {
+            return Some(self.open_gate(now));
+        }
+        None
+    }
+
+    fn open_gate(&mut self, now: Instant) -> usize {
+        self.gate = None;
+        if let Some(ramp) = self.ramp.as_mut() {
+            ramp.phase = Phase::Settling {
+                until: now + SETTLE,
+            };
+        }
         self.limit
+    }
+
+    /// A session opened: the handshakes still under way cost the servers too (on a shared
+    /// machine they take from the transfers), so a rate measured across them says nothing
+    /// about the limit. The measurement starts again.
+    pub fn session_opened(&mut self, now: Instant) {
+        if let Some(ramp) = self.ramp.as_mut()
+            && matches!(ramp.phase, Phase::Measuring { .. })
+        {
+            ramp.phase = Phase::Settling {
+                until: now + SETTLE,
+            };
+        }
     }
 
     /// Called now and then with the bytes all hosts have moved so far and whether any host
     /// is waiting for a place; says the new limit when it changed.
     pub fn tick(&mut self, now: Instant, moved: u64, waiting: bool) -> Option<usize> {
+        if let Some(first) = self.gate {
+            return match first {
+                Some(first) if now >= first + START_GATE => Some(self.open_gate(now)),
+                _ => None,
+            };
+        }
         let ramp = self.ramp.as_mut()?;
         match ramp.phase {
             Phase::Settling { until } => {
@@ -221,7 +283,8 @@ mod tests {
         );
         assert_eq!(
             StreamLimit::new(Streams::Auto, 50, Some(100 * MB), now).limit(),
-            START
+            0,
+            "held by the start gate"
         );
         assert_eq!(
             StreamLimit::new(Streams::All, 50, Some(100 * MB), now).limit(),
@@ -256,10 +319,45 @@ mod tests {
         seen
     }
 
+    /// An `auto` limit for 50 hosts × 100 MB whose hosts have all started.
+    fn auto_started(start: Instant) -> StreamLimit {
+        let mut limit = StreamLimit::new(Streams::Auto, 50, Some(100 * MB), start);
+        assert_eq!(limit.host_started(start, 0), Some(START));
+        limit
+    }
+
+    #[test]
+    fn auto_holds_a_bulk_push_until_every_host_has_started_or_the_gate_times_out() {
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        let mut limit = StreamLimit::new(Streams::Auto, 50, Some(100 * MB), start);
+        assert_eq!(limit.limit(), 0);
+        assert_eq!(
+            limit.tick(at(5000), 0, true),
+            None,
+            "no host started: no clock yet"
+        );
+        assert_eq!(limit.host_started(at(5000), 3), None);
+        assert_eq!(limit.host_started(at(5100), 2), None);
+        assert_eq!(limit.tick(at(6900), 0, true), None);
+        assert_eq!(limit.limit(), 0);
+        assert_eq!(limit.tick(at(7000), 0, true), Some(START));
+        assert_eq!(limit.limit(), START);
+        // Every host started: open at once.
+        let mut all = StreamLimit::new(Streams::Auto, 50, Some(100 * MB), start);
+        assert_eq!(all.host_started(at(10), 1), None);
+        assert_eq!(all.host_started(at(20), 0), Some(START));
+        assert_eq!(all.host_started(at(30), 0), None, "opened once");
+        // A fixed limit has no gate.
+        let mut fixed = StreamLimit::new(Streams::All, 50, Some(100 * MB), start);
+        assert_eq!(fixed.host_started(at(10), 49), None);
+        assert_eq!(fixed.limit(), usize::MAX);
+    }
+
     #[test]
     fn auto_doubles_to_every_host_while_each_host_adds_its_own_bandwidth() {
         let start = Instant::now();
-        let mut limit = StreamLimit::new(Streams::Auto, 50, Some(100 * MB), start);
+        let mut limit = auto_started(start);
         let seen = drive(&mut limit, start, 6, |n| n.min(50) as f64 * 10e6);
         assert_eq!(seen, vec![8, 16, 32, 50]);
         assert_eq!(limit.limit(), 50);
@@ -268,7 +366,7 @@ mod tests {
     #[test]
     fn auto_goes_back_to_the_best_count_when_a_doubling_gains_little_and_probes_again_later() {
         let start = Instant::now();
-        let mut limit = StreamLimit::new(Streams::Auto, 50, Some(100 * MB), start);
+        let mut limit = auto_started(start);
         // One shared server: 8 streams fill it, more only cost it.
         let shared = |n: usize| {
             if n <= 8 {
@@ -286,9 +384,30 @@ mod tests {
     }
 
     #[test]
+    fn a_rate_measured_while_sessions_open_does_not_count() {
+        let start = Instant::now();
+        let mut limit = auto_started(start);
+        let at = |ms| start + Duration::from_millis(ms);
+        assert_eq!(limit.tick(at(300), 0, true), None);
+        // Sessions keep opening: no window ends, the limit stays.
+        for step in 2..30u64 {
+            limit.session_opened(at(step * 100 + 50));
+            assert_eq!(limit.tick(at(step * 100 + 100), step * 10 * MB, true), None);
+        }
+        // Once they stop, one window later it climbs.
+        let mut moved = 300 * MB;
+        let mut changed = None;
+        for step in 31..45u64 {
+            moved += 10 * MB;
+            changed = changed.or(limit.tick(at(step * 100), moved, true));
+        }
+        assert_eq!(changed, Some(2 * START));
+    }
+
+    #[test]
     fn auto_learns_nothing_while_no_host_waits() {
         let start = Instant::now();
-        let mut limit = StreamLimit::new(Streams::Auto, 50, Some(100 * MB), start);
+        let mut limit = auto_started(start);
         for step in 1..=100u64 {
             let now = start + Duration::from_millis(step * 100);
             assert_eq!(limit.tick(now, step * MB, false), None);

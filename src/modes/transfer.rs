@@ -15,10 +15,10 @@ use super::prompter::spawn_prompter;
 use super::stream_ramp::{StreamLimit, Streams};
 use super::transfer_bar::{HostBytes, TransferBar};
 use crate::lang::{tr, trf};
-use crate::ssh::sftp::{ByteCounter, TransferSpec, Transferred, transfer};
+use crate::ssh::sftp::{ByteCounter, StartedSftp, TransferSpec, Transferred, start};
 use crate::ssh::{
-    Engine, EngineSettings, ExecEnd, ExecEvent, ExecRequest, SessionEvent, SessionState,
-    SubsystemChannel, Target, Work, human_bytes,
+    Engine, EngineSettings, ExecEnd, ExecEvent, ExecRequest, SessionEvent, SessionState, Target,
+    Work, human_bytes,
 };
 
 /// Knobs of one transfer run.
@@ -55,6 +55,9 @@ struct Host {
     started: Instant,
     finished: bool,
     counter: ByteCounter,
+    /// Its SFTP session has started (or it ended before): it no longer holds `auto`'s start
+    /// gate.
+    sftp_started: bool,
     /// The transfer's outcome while `--verify` runs, and the hash command's stdout.
     verifying: Option<(Transferred, Vec<u8>, Vec<u8>)>,
 }
@@ -75,6 +78,8 @@ pub async fn execute_transfers(
     let prompts = spawn_prompter();
     let (streams, mut opened) = mpsc::unbounded_channel();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(usize, Result<Transferred, String>)>();
+    let (started_tx, mut started_rx) =
+        mpsc::unbounded_channel::<(usize, Result<StartedSftp, String>)>();
     let work = Work::Subsystem {
         name: "sftp".into(),
         streams,
@@ -91,6 +96,7 @@ pub async fn execute_transfers(
             started: now,
             finished: false,
             counter: Arc::new(AtomicU64::new(0)),
+            sftp_started: false,
             verifying: None,
         })
         .collect();
@@ -108,8 +114,8 @@ pub async fn execute_transfers(
     drop(work);
     let mut progress = TransferBar::new(opts.bytes_per_host, hosts.len(), opts.show_progress);
     let mut pending = hosts.len();
-    // Opened sessions waiting for a place (`--streams`), and the transfers running.
-    let mut queued: std::collections::VecDeque<(usize, SubsystemChannel)> = Default::default();
+    // Started SFTP sessions waiting for a place (`--streams`), and the transfers running.
+    let mut queued: std::collections::VecDeque<(usize, StartedSftp)> = Default::default();
     let mut running = 0usize;
     let mut limit = StreamLimit::new(
         opts.streams,
@@ -123,7 +129,30 @@ pub async fn execute_transfers(
     while pending > 0 {
         tokio::select! {
             Some((id, stream)) = opened.recv() => {
-                queued.push_back((id, stream));
+                // Every host's SFTP session starts as soon as its channel is open, whatever
+                // waits for a place: the server's side is up before bulk bytes compete.
+                let started = started_tx.clone();
+                tokio::spawn(async move {
+                    let _ = started.send((id, start(stream).await));
+                });
+            }
+            Some((id, result)) = started_rx.recv() => {
+                let Some(host) = hosts.get_mut(id) else { continue };
+                host.sftp_started = true;
+                if !host.finished {
+                    match result {
+                        Ok(sftp) => queued.push_back((id, sftp)),
+                        Err(error) => {
+                            host.result.set_error(HostResult::TRANSFER, error);
+                            finish(id, host, Outcome::Failed, observer);
+                            handles[id].close();
+                            pending -= 1;
+                        }
+                    }
+                }
+                let now = Instant::now();
+                limit.session_opened(now);
+                                limit.host_started(now, still_starting(&hosts));
                 start_queued(&mut queued, &mut running, limit.limit(), &hosts, &specs, &done_tx);
             }
             Some((id, result)) = done_rx.recv() => {
@@ -165,6 +194,9 @@ pub async fn execute_transfers(
                         host.result.set_error(error.kind(), error.to_string());
                         finish(id, host, Outcome::Failed, observer);
                         pending -= 1;
+                        // One host fewer to start: that may open the start gate.
+                                                limit.host_started(Instant::now(), still_starting(&hosts));
+                        start_queued(&mut queued, &mut running, limit.limit(), &hosts, &specs, &done_tx);
                     }
                     SessionEvent::State { state: SessionState::Closed { .. }, .. } => {
                         // Only a close we asked for ends a session that transfers; one that
@@ -172,6 +204,8 @@ pub async fn execute_transfers(
                         host.result.set_error(HostResult::TRANSFER, tr("the connection closed before the SFTP session started").into());
                         finish(id, host, Outcome::Failed, observer);
                         pending -= 1;
+                                                limit.host_started(Instant::now(), still_starting(&hosts));
+                        start_queued(&mut queued, &mut running, limit.limit(), &hosts, &specs, &done_tx);
                     }
                     SessionEvent::State { .. } | SessionEvent::Output { .. } | SessionEvent::Stderr { .. } | SessionEvent::ExitStatus { .. } => {}
                     SessionEvent::Prompt { prompt, .. } => {
@@ -237,10 +271,18 @@ pub async fn execute_transfers(
     hosts.into_iter().map(|h| h.result).collect()
 }
 
+/// Hosts not ended whose SFTP session has not started yet.
+fn still_starting(hosts: &[Host]) -> usize {
+    hosts
+        .iter()
+        .filter(|h| !h.finished && !h.sftp_started)
+        .count()
+}
+
 /// Starts queued transfers while fewer than `most` run. A host that failed or was
 /// interrupted while it waited is skipped (its channel closes when dropped).
 fn start_queued(
-    queued: &mut std::collections::VecDeque<(usize, SubsystemChannel)>,
+    queued: &mut std::collections::VecDeque<(usize, StartedSftp)>,
     running: &mut usize,
     most: usize,
     hosts: &[Host],
@@ -248,7 +290,7 @@ fn start_queued(
     done: &mpsc::UnboundedSender<(usize, Result<Transferred, String>)>,
 ) {
     while *running < most {
-        let Some((id, stream)) = queued.pop_front() else {
+        let Some((id, sftp)) = queued.pop_front() else {
             return;
         };
         let (Some(host), Some(spec)) = (hosts.get(id), specs.get(id)) else {
@@ -260,7 +302,7 @@ fn start_queued(
         let (spec, counter, done) = (spec.clone(), host.counter.clone(), done.clone());
         *running += 1;
         tokio::spawn(async move {
-            let result = transfer(stream, &spec, counter).await;
+            let result = sftp.run(&spec, counter).await;
             let _ = done.send((id, result));
         });
     }

@@ -106,9 +106,7 @@ pub async fn transfer(
     spec: &TransferSpec,
     counter: ByteCounter,
 ) -> Result<Transferred, String> {
-    // Never cancelled: the sender goes, and a receiver whose sender is gone waits forever.
-    let (_never, cancel) = tokio::sync::watch::channel(false);
-    transfer_cancellable(channel, spec, counter, cancel).await
+    start(channel).await?.run(spec, counter).await
 }
 
 /// [`transfer`] that stops when `cancel` turns `true` (the TUI's uploads and downloads).
@@ -118,6 +116,22 @@ pub async fn transfer_cancellable(
     counter: ByteCounter,
     cancel: CancelSignal,
 ) -> Result<Transferred, String> {
+    start(channel)
+        .await?
+        .run_cancellable(spec, counter, cancel)
+        .await
+}
+
+/// An SFTP session that has started (the server's version and limits known), its files
+/// not yet moved: `push` starts every host's before any moves bulk bytes.
+pub struct StartedSftp {
+    sftp: SftpClient,
+    posix_rename: bool,
+    chunk: usize,
+}
+
+/// Starts the SFTP session on `channel`: INIT, and the server's limits when it has them.
+pub async fn start(channel: SubsystemChannel) -> Result<StartedSftp, String> {
     let channel = channel
         .take()
         .ok_or_else(|| tr("the SFTP channel was already used"))?;
@@ -138,21 +152,53 @@ pub async fn transfer_cancellable(
     } else {
         CHUNK
     };
-    let mut job = Job {
+    Ok(StartedSftp {
         sftp,
-        spec,
-        counter,
         posix_rename: version.extensions.contains_key(POSIX_RENAME),
         chunk,
-        in_flight: (BYTES_IN_FLIGHT / chunk).clamp(MIN_IN_FLIGHT, IN_FLIGHT),
-        done: Transferred::default(),
-        cancel,
-    };
-    let outcome = job.run().await;
-    // Ended in every case, so the server's side goes even where the connection stays up
-    // (the TUI's sessions).
-    job.sftp.finish();
-    outcome.map(|()| job.done)
+    })
+}
+
+impl StartedSftp {
+    /// Moves `spec`'s files; the session ends with it.
+    pub async fn run(
+        self,
+        spec: &TransferSpec,
+        counter: ByteCounter,
+    ) -> Result<Transferred, String> {
+        // Never cancelled: the sender goes, and a receiver whose sender is gone waits forever.
+        let (_never, cancel) = tokio::sync::watch::channel(false);
+        self.run_cancellable(spec, counter, cancel).await
+    }
+
+    /// [`StartedSftp::run`] that stops when `cancel` turns `true`.
+    pub async fn run_cancellable(
+        self,
+        spec: &TransferSpec,
+        counter: ByteCounter,
+        cancel: CancelSignal,
+    ) -> Result<Transferred, String> {
+        let StartedSftp {
+            sftp,
+            posix_rename,
+            chunk,
+        } = self;
+        let mut job = Job {
+            sftp,
+            spec,
+            counter,
+            posix_rename,
+            chunk,
+            in_flight: (BYTES_IN_FLIGHT / chunk).clamp(MIN_IN_FLIGHT, IN_FLIGHT),
+            done: Transferred::default(),
+            cancel,
+        };
+        let outcome = job.run().await;
+        // Ended in every case, so the server's side goes even where the connection stays up
+        // (the TUI's sessions).
+        job.sftp.finish();
+        outcome.map(|()| job.done)
+    }
 }
 
 const POSIX_RENAME: &str = "posix-rename@openssh.com";
