@@ -367,7 +367,8 @@ pub struct TransferArgs {
     /// Hosts whose files move at once; the others wait, connected, for a free place.
     /// `all` (or 0) moves every connected host's files at once. `auto` (the default) does
     /// that too for small files and for pull; for a push of 16 MiB or more per host it
-    /// waits until every host's SFTP session has started (at most 2 s after the first),
+    /// waits until every host's SFTP session has started (or 1 s passed with none starting;
+    /// at most 10 s after the first),
     /// then starts 8 hosts and doubles them while the bytes per second of all hosts rise by
     /// at least 10 %, keeping the best count (tried again every 5 s). A few at a time is
     /// quicker when the hosts share a machine, a disk or a slow link.

@@ -7,7 +7,8 @@
 //! per host) in two steps:
 //!
 //! 1. **A start gate.** No bulk bytes move until every host's SFTP session has started, or
-//!    [`START_GATE`] after the first did. Measured with 50 sshd hosts on one core: when the
+//!    [`START_QUIET`] has passed with no session starting (a host that is down does not
+//!    hold the others long), or [`START_GATE`] after the first did. Measured with 50 sshd hosts on one core: when the
 //!    first hosts' transfers run while the others' sessions are still starting, those take
 //!    the CPU the others need to start, and the rest trickle in about one a second (the last
 //!    host began 50 s after the first).
@@ -75,9 +76,12 @@ const WINDOW: Duration = Duration::from_millis(600);
 /// How long a count found best is kept before `auto` tries more again.
 pub const REPROBE: Duration = Duration::from_secs(5);
 
-/// How long after the first host's SFTP session started the others are waited for before
-/// bulk bytes move anyway (a host still connecting, or beyond `--fanout`).
-pub const START_GATE: Duration = Duration::from_secs(2);
+/// How long after the first host's SFTP session started the others are waited for at most
+/// before bulk bytes move anyway.
+pub const START_GATE: Duration = Duration::from_secs(10);
+/// The start gate opens once no session has started for this long (the rest are still
+/// connecting slowly, down, or beyond `--fanout`).
+pub const START_QUIET: Duration = Duration::from_secs(1);
 
 /// How many transfers may run at once, and (for `auto`) the measurements that move it.
 #[derive(Debug)]
@@ -86,8 +90,9 @@ pub struct StreamLimit {
     ramp: Option<Ramp>,
     /// `auto`'s bulk push holds every transfer until each host's SFTP session has started
     /// (on a shared server, transfers already moving take the CPU the others' sessions need
-    /// to start: they trickle in, one a second at 50 hosts); `Some(first)` once one did.
-    gate: Option<Option<Instant>>,
+    /// to start: they trickle in, one a second at 50 hosts); `Some((first, last))` start
+    /// once one did.
+    gate: Option<Option<(Instant, Instant)>>,
 }
 
 #[derive(Debug)]
@@ -143,8 +148,8 @@ impl StreamLimit {
     /// A host's SFTP session started (or the host ended); `still_starting` hosts have not
     /// got that far. Says the limit when that opens the start gate.
     pub fn host_started(&mut self, now: Instant, still_starting: usize) -> Option<usize> {
-        let first = self.gate.as_mut()?;
-        first.get_or_insert(now);
+        let starts = self.gate.as_mut()?;
+        starts.get_or_insert((now, now)).1 = now;
         if still_starting == 0 {
             return Some(self.open_gate(now));
         }
@@ -179,7 +184,9 @@ impl StreamLimit {
     pub fn tick(&mut self, now: Instant, moved: u64, waiting: bool) -> Option<usize> {
         if let Some(first) = self.gate {
             return match first {
-                Some(first) if now >= first + START_GATE => Some(self.open_gate(now)),
+                Some((first, last)) if now >= first + START_GATE || now >= last + START_QUIET => {
+                    Some(self.open_gate(now))
+                }
                 _ => None,
             };
         }
@@ -339,10 +346,27 @@ mod tests {
         );
         assert_eq!(limit.host_started(at(5000), 3), None);
         assert_eq!(limit.host_started(at(5100), 2), None);
-        assert_eq!(limit.tick(at(6900), 0, true), None);
+        assert_eq!(limit.tick(at(6000), 0, true), None);
         assert_eq!(limit.limit(), 0);
-        assert_eq!(limit.tick(at(7000), 0, true), Some(START));
+        // A second without a start: the two left may be down.
+        assert_eq!(limit.tick(at(6100), 0, true), Some(START));
         assert_eq!(limit.limit(), START);
+        // Starts that keep trickling in hold it for START_GATE at most.
+        let mut trickle = StreamLimit::new(Streams::Auto, 50, Some(100 * MB), start);
+        for step in 0..40u64 {
+            let now = at(step * 500);
+            assert_eq!(trickle.host_started(now, 40 - step as usize), None);
+            if let Some(open) = trickle.tick(now + Duration::from_millis(100), 0, true) {
+                assert_eq!(
+                    (open, step * 500 + 100),
+                    (START, 10_100),
+                    "opened at the first tick past the cap"
+                );
+                break;
+            }
+            assert!(step * 500 < 10_000, "still held after the cap");
+        }
+        assert_eq!(trickle.limit(), START);
         // Every host started: open at once.
         let mut all = StreamLimit::new(Streams::Auto, 50, Some(100 * MB), start);
         assert_eq!(all.host_started(at(10), 1), None);
