@@ -1,6 +1,6 @@
 //! The engine driver for `mtssh push` and `mtssh pull`: one session per target whose work is
 //! the `sftp` subsystem, each host's transfer a task on the same thread
-//! ([`crate::ssh::sftp::transfer`]), `--verify`'s `sha256sum` on an exec channel of the same
+//! ([`crate::ssh::sftp::StartedSftp::run`]), `--verify`'s `sha256sum` on an exec channel of the same
 //! connection, and each host's end as a [`HostResult`], so the report, `--json` and the exit
 //! codes are `mtssh run`'s.
 
@@ -150,10 +150,8 @@ pub async fn execute_transfers(
                         }
                     }
                 }
-                let now = Instant::now();
-                limit.session_opened(now);
-                                limit.host_started(now, still_starting(&hosts));
-                start_queued(&mut queued, &mut running, limit.limit(), &hosts, &specs, &done_tx);
+                limit.session_opened(Instant::now());
+                host_settled(&mut limit, &mut queued, &mut running, &hosts, &specs, &done_tx);
             }
             Some((id, result)) = done_rx.recv() => {
                 running = running.saturating_sub(1);
@@ -194,9 +192,7 @@ pub async fn execute_transfers(
                         host.result.set_error(error.kind(), error.to_string());
                         finish(id, host, Outcome::Failed, observer);
                         pending -= 1;
-                        // One host fewer to start: that may open the start gate.
-                                                limit.host_started(Instant::now(), still_starting(&hosts));
-                        start_queued(&mut queued, &mut running, limit.limit(), &hosts, &specs, &done_tx);
+                        host_settled(&mut limit, &mut queued, &mut running, &hosts, &specs, &done_tx);
                     }
                     SessionEvent::State { state: SessionState::Closed { .. }, .. } => {
                         // Only a close we asked for ends a session that transfers; one that
@@ -204,8 +200,7 @@ pub async fn execute_transfers(
                         host.result.set_error(HostResult::TRANSFER, tr("the connection closed before the SFTP session started").into());
                         finish(id, host, Outcome::Failed, observer);
                         pending -= 1;
-                                                limit.host_started(Instant::now(), still_starting(&hosts));
-                        start_queued(&mut queued, &mut running, limit.limit(), &hosts, &specs, &done_tx);
+                        host_settled(&mut limit, &mut queued, &mut running, &hosts, &specs, &done_tx);
                     }
                     SessionEvent::State { .. } | SessionEvent::Output { .. } | SessionEvent::Stderr { .. } | SessionEvent::ExitStatus { .. } => {}
                     SessionEvent::Prompt { prompt, .. } => {
@@ -271,12 +266,22 @@ pub async fn execute_transfers(
     hosts.into_iter().map(|h| h.result).collect()
 }
 
-/// Hosts not ended whose SFTP session has not started yet.
-fn still_starting(hosts: &[Host]) -> usize {
-    hosts
+/// A host's SFTP session started, or the host ended: one fewer to start, which may open
+/// `auto`'s start gate; then the queue moves up to the limit.
+fn host_settled(
+    limit: &mut StreamLimit,
+    queued: &mut std::collections::VecDeque<(usize, StartedSftp)>,
+    running: &mut usize,
+    hosts: &[Host],
+    specs: &[TransferSpec],
+    done: &mpsc::UnboundedSender<(usize, Result<Transferred, String>)>,
+) {
+    let still_starting = hosts
         .iter()
         .filter(|h| !h.finished && !h.sftp_started)
-        .count()
+        .count();
+    limit.host_started(Instant::now(), still_starting);
+    start_queued(queued, running, limit.limit(), hosts, specs, done);
 }
 
 /// Starts queued transfers while fewer than `most` run. A host that failed or was

@@ -100,16 +100,8 @@ pub type CancelSignal = tokio::sync::watch::Receiver<bool>;
 /// The error of a cancelled transfer (before translation).
 pub const CANCELLED: &str = "cancelled";
 
-/// Runs `spec` over an SFTP subsystem's channel. The error says which path failed and why.
-pub async fn transfer(
-    channel: SubsystemChannel,
-    spec: &TransferSpec,
-    counter: ByteCounter,
-) -> Result<Transferred, String> {
-    start(channel).await?.run(spec, counter).await
-}
-
-/// [`transfer`] that stops when `cancel` turns `true` (the TUI's uploads and downloads).
+/// Runs `spec` over an SFTP subsystem's channel until done or until `cancel` turns `true`
+/// (the TUI's uploads and downloads). The error says which path failed and why.
 pub async fn transfer_cancellable(
     channel: SubsystemChannel,
     spec: &TransferSpec,
