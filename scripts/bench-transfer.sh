@@ -39,6 +39,7 @@
 # Usage: scripts/bench-transfer.sh [OUT.md]
 #   env: N=50 SIZE_MB=100 RUNS=3 RUNS_ONE=5 FANOUT=64 ONE_HOST=1 XFER_DIR=/work/bench-xfer
 #        TOOLS="mtssh pdcp clush scp-loop scp-xargs"
+#        WAYS="push pull"   which directions the N-host rounds measure (e.g. WAYS=push)
 #        MTSSH_ARGS=""   more options for every 50-host mtssh push and pull (e.g. "--fanout 8")
 set -euo pipefail
 
@@ -50,6 +51,7 @@ FANOUT=${FANOUT:-64}
 ONE_HOST=${ONE_HOST:-1}
 XFER_DIR=${XFER_DIR:-/work/bench-xfer}
 TOOLS=${TOOLS:-"mtssh pdcp clush scp-loop scp-xargs"}
+read -r -a ways <<<"${WAYS:-push pull}"
 out_md=${1:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="${MTSSH_BIN:-${CARGO_TARGET_DIR:-$root/target}/release/mtssh}"
@@ -221,7 +223,7 @@ for round in $(seq "$RUNS"); do
   # rotate the order each round so no tool always runs first (cold caches) or last
   k=$(( (round - 1) % ${#tools[@]} ))
   order=("${tools[@]:k}" "${tools[@]:0:k}")
-  for way in push pull; do
+  for way in "${ways[@]}"; do
     for tool in "${order[@]}"; do measure "$tool" "$way" "$round"; done
   done
 done

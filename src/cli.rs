@@ -367,11 +367,12 @@ pub struct TransferArgs {
     /// Hosts whose files move at once; the others wait, connected, for a free place.
     /// `all` (or 0) moves every connected host's files at once. `auto` (the default) does
     /// that too for small files and for pull; for a push of 16 MiB or more per host it
-    /// waits until every host's SFTP session has started (or 1 s passed with none starting;
-    /// at most 10 s after the first),
-    /// then starts 8 hosts and doubles them while the bytes per second of all hosts rise by
-    /// at least 10 %, keeping the best count (tried again every 5 s). A few at a time is
-    /// quicker when the hosts share a machine, a disk or a slow link.
+    /// moves one host's files while the other hosts' SFTP sessions start (until all have,
+    /// or 1 s passed with none starting; at most 10 s after the first), then starts 8 hosts
+    /// and doubles them while the bytes per second of all hosts rise by at least 10 %, or,
+    /// when 16 gain less, halves them while the rate stays within 10 % of the best: the
+    /// fewest hosts that move the most (tried again every 5 s). A few at a time is quicker
+    /// when the hosts share a machine, a disk or a slow link.
     #[arg(long, value_name = "N|auto|all", default_value = "auto")]
     pub streams: Streams,
     /// One JSON object per host and line, written as soon as that host is done (as

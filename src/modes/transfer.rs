@@ -245,7 +245,7 @@ pub async fn execute_transfers(
                     .collect();
                 progress.update(&counts);
                 let moved = counts.iter().map(|c| c.moved).sum();
-                if let Some(most) = limit.tick(Instant::now(), moved, !queued.is_empty()) {
+                if let Some(most) = limit.tick(Instant::now(), moved, !queued.is_empty(), running) {
                     tracing::debug!(streams = most, running, waiting = queued.len(), "--streams auto: new limit");
                     start_queued(&mut queued, &mut running, most, &hosts, &specs, &done_tx);
                 }
