@@ -19,8 +19,11 @@
 #               it shows what the one server core gains from one stream at a time)
 #   scp-xargs   `xargs -P $FANOUT scp` (what people do for parallel scp)
 # OpenSSH's tools share one ssh_config (-F): the key, the port, strict host key checking
-# against a private known_hosts, BatchMode. bssh (bssh upload/download) is not measured: it
-# needs rustc >= 1.97, which this machine's toolchain is older than.
+# against a private known_hosts, BatchMode.
+#   bssh        bssh upload / download -H HOST,HOST,... --parallel $FANOUT (lablup's bssh, not in
+#               the default TOOLS: it needs rustc >= 1.97, `cargo +nightly install bssh`;
+#               $BSSH names the binary); key, port and user as options, strict host key
+#               checking against the same known_hosts, copied into a private HOME's ~/.ssh.
 #
 # Wall time and client CPU (user+sys of the client and all its children: GNU time) are the
 # median of the rounds. Every copy is checked afterwards (sha256 of each host's file against
@@ -154,6 +157,10 @@ pulled_ok() {
 
 pdsh_env=(env PDSH_RCMD_TYPE=ssh "PDSH_SSH_ARGS=-F $work/ssh_config %h")
 scp_cmd=(scp -q -F "$work/ssh_config")
+mkdir -p "$work/bssh-home/.ssh"
+cp "$work/known_hosts" "$work/bssh-home/.ssh/known_hosts"
+bssh_cmd=(env HOME="$work/bssh-home" "${BSSH:-bssh}" -H "$hosts_csv" -p "$port" -l "$user"
+  -i "$work/client" --parallel "$FANOUT" --strict-host-key-checking yes)
 read -r -a mtssh_args <<<"${MTSSH_ARGS:-}"
 
 # --- one measurement -------------------------------------------------------------------
@@ -168,6 +175,8 @@ measure() {
     pdcp/pull) "${timed[@]}" "${pdsh_env[@]}" rpdcp -R ssh -f "$FANOUT" -t 30 -w "^$work/hosts.txt" pull/big "$work/got" ;;
     clush/push) "${timed[@]}" clush -S -f "$FANOUT" -o "-F $work/ssh_config" -w "$hosts_csv" --copy "$work/big" --dest push ;;
     clush/pull) "${timed[@]}" clush -S -f "$FANOUT" -o "-F $work/ssh_config" -w "$hosts_csv" --rcopy pull/big --dest "$work/got" ;;
+    bssh/push) "${timed[@]}" "${bssh_cmd[@]}" upload "$work/big" push/ ;;
+    bssh/pull) "${timed[@]}" "${bssh_cmd[@]}" download pull/big "$work/got/" ;;
     mtssh-loop/push)
       "${timed[@]}" bash -c 'b=$1; shift; for i in $(seq -f "h%03g" "$0"); do "$b" push -q -H "$i" "$@" push; done' \
         "$N" "$bin" -f "$work/hosts.toml" --ssh-config none "$work/big" ;;
@@ -254,7 +263,7 @@ groups = {}
 for tool, way, r, wall, usr, sys_, rss, ok in rows:
     groups.setdefault((tool, way), []).append((float(wall), float(usr) + float(sys_), int(rss), int(ok)))
 med = lambda g, i: st.median(x[i] for x in g)
-order = "mtssh pdcp clush scp-loop scp-xargs".split()
+order = "mtssh pdcp clush bssh scp-loop scp-xargs mtssh-loop".split()
 print(f"{n} hosts, one {size / 1e6:.0f} MB file each way; sshd on core 0, client on core 1; "
       f"fanout {fanout}; median of {runs} alternating rounds.\n")
 print("| way | tool | wall s | MB/s (all hosts) | client CPU s (user+sys) | peak RSS MB | copies ok | wall vs mtssh | CPU vs mtssh |")
