@@ -283,7 +283,7 @@ impl Ramp {
         let Some((kept, best)) = self.best else {
             // The first measurement of a round: try a doubling next.
             self.best = Some((limit, rate));
-            return (limit < self.most).then(|| (limit * 2).min(self.most));
+            return self.doubled(limit);
         };
         if self.halving {
             if rate * GAIN < best {
@@ -294,7 +294,7 @@ impl Ramp {
         }
         if rate >= best * GAIN {
             self.best = Some((limit, rate));
-            return (limit < self.most).then(|| (limit * 2).min(self.most));
+            return self.doubled(limit);
         }
         if kept == self.from && kept > 1 {
             // The first doubling gained too little: perhaps fewer move as much.
@@ -302,6 +302,11 @@ impl Ramp {
             return Some(kept / 2);
         }
         None
+    }
+
+    /// The next count of a climb from `limit`, unless every host already runs.
+    fn doubled(&self, limit: usize) -> Option<usize> {
+        (limit < self.most).then(|| (limit * 2).min(self.most))
     }
 }
 
