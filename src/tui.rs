@@ -298,6 +298,7 @@ where
     lag_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut lag = LagGauge::new(Instant::now());
     let mut watch = EventWatch::default();
+    let mut pane_cache = crate::ui::PaneCache::default();
     loop {
         let frame_due = clock.next_deadline();
         let wake = tokio::select! {
@@ -393,14 +394,18 @@ where
             clock.replies_in();
         }
         if clock.should_draw(Instant::now()) {
-            io.terminal.draw(|frame| crate::ui::draw(frame, app))?;
-            // What is still awaited (a host that does not answer) holds no later frame.
-            app.forget_replies();
+            io.terminal
+                .draw(|frame| crate::ui::draw_cached(frame, app, &mut pane_cache))?;
+            clock.drawn(Instant::now());
+            // Past the hold, what is still awaited (a host that does not answer) holds no
+            // later frame; a frame drawn while replies come keeps waiting for the rest.
+            if !clock.holding() {
+                app.forget_replies();
+            }
             if let Some(probe) = io.probe.as_deref_mut() {
                 probe.drawn(app);
             }
             (io.on_frame)(io.terminal.backend(), app, lag.value());
-            clock.drawn(Instant::now());
         }
     }
 }

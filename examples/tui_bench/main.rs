@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --release --example tui_bench -- draw        # frame draw time, 16 and 100 panes
 //! cargo run --release --example tui_bench -- round 100 250x80  # a broadcast round's frame
+//! cargo run --release --example tui_bench -- round 100 250x80 10  # ... with 10 panes changed
 //! cargo run --release --example tui_bench -- echo 0      # keystroke-to-echo, focus mode, mock
 //! cargo run --release --example tui_bench -- echo 50     # the same, 50 ms between keys
 //! cargo run --release --example tui_bench -- rss 100     # memory, 100 panes, full scrollback
@@ -40,10 +41,14 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("draw") => draw_bench(),
-        Some("round") => round_bench(
-            args.get(1).and_then(|n| n.parse().ok()).unwrap_or(100),
-            args.get(2).map_or("250x80", String::as_str),
-        ),
+        Some("round") => {
+            let panes = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(100);
+            round_bench(
+                panes,
+                args.get(2).map_or("250x80", String::as_str),
+                args.get(3).and_then(|n| n.parse().ok()).unwrap_or(panes),
+            )
+        }
         Some("echo") => echo_bench(args.get(1).and_then(|n| n.parse().ok()).unwrap_or(0)),
         Some("broadcast") => broadcast_bench(
             args.get(1).and_then(|n| n.parse().ok()).unwrap_or(1000),
@@ -177,12 +182,14 @@ impl std::io::Write for Counted {
 /// keystroke mode: every pane has a bash prompt with the typed line, then gets Enter's echo,
 /// the command's output and the next prompt; one frame shows it. Drawn through the real
 /// backend (crossterm) into a counter: the time of the draw call and the bytes it wrote.
-fn round_bench(panes: usize, size: &str) -> anyhow::Result<()> {
+fn round_bench(panes: usize, size: &str, changed: usize) -> anyhow::Result<()> {
     let (cols, rows) = size
         .split_once('x')
         .and_then(|(c, r)| Some((c.parse().ok()?, r.parse().ok()?)))
         .unwrap_or((250, 80));
     let mut app = app_with_panes(cols, rows, panes);
+    // As the loop draws: panes that did not change are copied from the last frame.
+    let mut cache = mtssh::ui::PaneCache::default();
     let counted = Counted::default();
     let out = std::io::BufWriter::with_capacity(64 * 1024, counted.clone());
     // No terminal to ask for its size: the viewport is fixed.
@@ -198,18 +205,18 @@ fn round_bench(panes: usize, size: &str) -> anyhow::Result<()> {
             data: format!("$ {}", typed(0)).into_bytes(),
         });
     }
-    terminal.draw(|f| mtssh::ui::draw(f, &app))?;
+    terminal.draw(|f| mtssh::ui::draw_cached(f, &app, &mut cache))?;
     let rounds = 300;
     let (mut took, mut bytes, mut writes) = (Duration::ZERO, 0, 0);
     let counter = |_: &mut Terminal<_>| counted.0.get();
     for k in 0..rounds {
-        for id in 0..panes {
+        for id in (0..panes).filter(|id| (id + k) % panes < changed) {
             let data = format!("\r\nmark{k}x\r\n$ {}", typed(k + 1)).into_bytes();
             let _ = app.update(Msg::Output { id, data });
         }
         let (b0, w0) = counter(&mut terminal);
         let start = Instant::now();
-        terminal.draw(|f| mtssh::ui::draw(f, &app))?;
+        terminal.draw(|f| mtssh::ui::draw_cached(f, &app, &mut cache))?;
         took += start.elapsed();
         let (b1, w1) = counter(&mut terminal);
         bytes += b1 - b0;
@@ -217,7 +224,7 @@ fn round_bench(panes: usize, size: &str) -> anyhow::Result<()> {
     }
     let visible = app.layout().visible.len();
     println!(
-        "round: {panes} panes ({visible} visible) on {cols}x{rows}: {:.3} ms/frame, {} bytes \
+        "round: {panes} panes ({visible} visible, {changed} changed) on {cols}x{rows}: {:.3} ms/frame, {} bytes \
          and {} writes per frame",
         ms(took / rounds as u32),
         bytes / rounds,

@@ -87,6 +87,9 @@ pub struct Emulator {
     scanner: Scanner,
     /// How many times a vt100 panic reset it (the pane logs each with its name).
     pub resets: u64,
+    /// Bumped by everything that may change the screen (output, resize): a drawing of the
+    /// screen made at one generation is still right at the same one.
+    generation: u64,
 }
 
 impl Emulator {
@@ -97,6 +100,7 @@ impl Emulator {
             history: History::new(budget),
             scanner: Scanner::default(),
             resets: 0,
+            generation: 0,
         }
     }
 
@@ -112,6 +116,11 @@ impl Emulator {
         self.parser.screen()
     }
 
+    /// Changes whenever the screen may have ([`Emulator::process`], [`Emulator::resize`]).
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// (rows, cols).
     pub fn size(&self) -> (u16, u16) {
         self.parser.screen().size()
@@ -121,6 +130,7 @@ impl Emulator {
     /// chunk vt100 panics on (found by fuzzing: a wide character cut in half by a resize,
     /// then written over) is lost and the emulator is rebuilt from what the screen held.
     pub fn process(&mut self, bytes: &[u8]) -> Vec<u8> {
+        self.generation += 1;
         let bytes = self.charsets.filter(bytes);
         let (parser, history, scanner) = (&mut self.parser, &mut self.history, &mut self.scanner);
         if guarded(|| capture::feed(parser, history, scanner, &bytes)).is_err() {
@@ -149,6 +159,7 @@ impl Emulator {
         if (rows, cols) == self.size() {
             return;
         }
+        self.generation += 1;
         let budget = self.history.budget();
         let (parser, history) = (&mut self.parser, &mut self.history);
         let rebuilt = guarded(|| reflow::resized(parser, history, rows, cols));

@@ -172,6 +172,12 @@ impl Pane {
         self.emulator.screen()
     }
 
+    /// Changes whenever the screen may have: what was drawn of it at one generation is still
+    /// right at the same one (the frame's pane cache, `ui::PaneCache`).
+    pub fn screen_generation(&self) -> u64 {
+        self.emulator.generation()
+    }
+
     /// Feeds remote output to the emulator; returns the answers to the terminal queries in
     /// it (cursor position, device attributes), which go back to the session.
     pub fn process(&mut self, bytes: &[u8]) -> Vec<u8> {

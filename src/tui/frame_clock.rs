@@ -7,7 +7,9 @@
 //! frame waits for every receiver's reply (the model tells when they are in, see
 //! `app::reply`), at most [`REPLY_HOLD`]: replies that trickle in over 20 ms never pause
 //! for [`QUIET`], so without the hold the [`FRAME`] cap drew them half done and the last
-//! ones waited for the frame after.
+//! ones waited for the frame after. Meanwhile the panes that answered are drawn every
+//! [`PROGRESS`], so the frame drawn when the last reply lands holds only the last few panes
+//! (panes that did not change are copied, `ui::PaneCache`), not all of them.
 //! Pure: the loop tells it what happened and when, and asks when to wake up.
 
 use std::time::Duration;
@@ -29,6 +31,12 @@ pub const ECHO_WAIT: Duration = Duration::from_millis(25);
 /// The longest a broadcast's frame waits for the replies of every receiver.
 pub const REPLY_HOLD: Duration = Duration::from_millis(40);
 
+/// While a broadcast's replies are awaited, a frame shows those that came this long after the
+/// first of them. The frame drawn when the last reply lands then has a few panes to draw and
+/// a few KB for the terminal to take in: 100 panes at once were ~1 ms to draw and 16 KB that
+/// an outer tmux took another ~1.4 ms to pass on, all after the last reply.
+pub const PROGRESS: Duration = Duration::from_millis(3);
+
 #[derive(Debug, Clone)]
 pub struct FrameClock {
     /// When the first and the latest change since the last frame happened.
@@ -38,7 +46,7 @@ pub struct FrameClock {
     echo_deadline: Option<Instant>,
     /// Set while a broadcast's replies are awaited: when the frame is drawn anyway.
     hold: Option<Instant>,
-    /// Every reply came: the frame is due (after [`MIN_GAP`]).
+    /// Every reply came: the frame is due at once.
     released: bool,
 }
 
@@ -81,7 +89,8 @@ impl FrameClock {
         self.hold.is_some()
     }
 
-    /// Every awaited reply is in: draw as soon as the minimum gap allows.
+    /// Every awaited reply is in: draw at once (a frame per broadcast, not per reply, so the
+    /// minimum gap is not needed to bound the rate).
     pub fn replies_in(&mut self) {
         if self.hold.take().is_some() {
             self.released = true;
@@ -90,16 +99,21 @@ impl FrameClock {
 
     /// When the next frame is due; `None` while there is nothing to draw.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let frame = self.changes.map(|(first, last)| {
-            let due = match self.hold {
-                Some(hold) => hold,
-                None if self.released => first,
-                None => (first + FRAME).min(last + QUIET),
-            };
-            due.max(self.last_draw + MIN_GAP)
+        let frame = self.changes.map(|(first, last)| match self.hold {
+            // Changes come after the last frame, so these frames are PROGRESS apart.
+            Some(hold) => hold.min(first + PROGRESS),
+            None if self.released => first,
+            None => (first + FRAME)
+                .min(last + QUIET)
+                .max(self.last_draw + MIN_GAP),
         });
-        // While replies are awaited they are the echo: the hold bounds the wait.
-        let echo = self.echo_deadline.filter(|_| self.hold.is_none());
+        // While replies are awaited they are the echo: the hold bounds the wait, and its end
+        // is a frame even with nothing new (after frames drawn while replies came), so that
+        // what a silent host still owes is forgotten then, not at some later change.
+        let echo = match self.hold {
+            Some(hold) => Some(hold),
+            None => self.echo_deadline,
+        };
         match (frame, echo) {
             (Some(frame), Some(echo)) => Some(frame.min(echo)),
             (frame, echo) => frame.or(echo),
@@ -111,13 +125,17 @@ impl FrameClock {
         self.next_deadline().is_some_and(|due| now >= due)
     }
 
-    /// A frame was drawn at `now`: it shows every change so far.
+    /// A frame was drawn at `now`: it shows every change so far. One drawn while replies
+    /// are awaited, before the hold's end, keeps the hold: the replies still to come are
+    /// drawn when the last lands ([`FrameClock::holding`] tells the loop to keep waiting).
     pub fn drawn(&mut self, now: Instant) {
         self.last_draw = now;
         self.changes = None;
         self.echo_deadline = None;
-        self.hold = None;
         self.released = false;
+        if self.hold.is_some_and(|hold| now >= hold) {
+            self.hold = None;
+        }
     }
 }
 
@@ -246,16 +264,41 @@ mod tests {
             draw_at: &[(54, false), (55, true)],
         },
         Case {
-            name: "replies that keep coming are held past the frame cap",
+            name: "replies that keep coming are drawn 3 ms after the first, not held",
             ops: &[
                 (0, Drawn),
                 (100, Hold),
                 (100, Changed),
+                (101, Changed),
+                (102, Changed),
+            ],
+            deadline: Some(103),
+            draw_at: &[(102, false), (103, true)],
+        },
+        Case {
+            name: "a frame while replies come keeps the hold: the next shows 3 ms more",
+            ops: &[
+                (0, Drawn),
+                (100, Hold),
+                (100, Changed),
+                (103, Drawn),
                 (110, Changed),
-                (120, Changed),
+                (111, Changed),
+            ],
+            deadline: Some(113),
+            draw_at: &[(112, false), (113, true)],
+        },
+        Case {
+            name: "replies drawn while they come are drawn at the hold's end at the latest",
+            ops: &[
+                (0, Drawn),
+                (100, Hold),
+                (100, Changed),
+                (103, Drawn),
+                (139, Changed),
             ],
             deadline: Some(140),
-            draw_at: &[(116, false), (139, false), (140, true)],
+            draw_at: &[(139, false), (140, true)],
         },
         Case {
             name: "the last reply is drawn at once",
@@ -272,22 +315,41 @@ mod tests {
             draw_at: &[(125, true)],
         },
         Case {
-            name: "replies in right after a frame wait for the minimum gap",
-            ops: &[(0, Drawn), (1, Hold), (2, Changed), (2, RepliesIn)],
+            name: "the last reply is drawn at once, even right after a frame",
+            ops: &[
+                (0, Drawn),
+                (1, Hold),
+                (2, Changed),
+                (3, Drawn),
+                (4, Changed),
+                (4, RepliesIn),
+            ],
             deadline: Some(4),
-            draw_at: &[(3, false), (4, true)],
+            draw_at: &[(4, true)],
         },
         Case {
             name: "a hold does not move back when more input goes out",
-            ops: &[(0, Drawn), (100, Hold), (100, Changed), (130, Hold)],
+            ops: &[(0, Drawn), (100, Hold), (130, Hold), (139, Changed)],
             deadline: Some(140),
-            draw_at: &[(140, true)],
+            draw_at: &[(139, false), (140, true)],
         },
         Case {
-            name: "a hold replaces the wait for an echo, and nothing came: nothing to draw",
+            name: "a hold replaces the wait for an echo; nothing came: a frame at its end",
             ops: &[(0, Drawn), (100, Echo), (100, Hold)],
+            deadline: Some(140),
+            draw_at: &[(125, false), (140, true)],
+        },
+        Case {
+            name: "the frame at a hold's end ends it",
+            ops: &[
+                (0, Drawn),
+                (100, Hold),
+                (100, Changed),
+                (103, Drawn),
+                (140, Drawn),
+            ],
             deadline: None,
-            draw_at: &[(125, false), (200, false)],
+            draw_at: &[(200, false)],
         },
         Case {
             name: "a frame ends the hold",

@@ -30,8 +30,21 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::{App, layout};
 
+pub use pane::PaneCache;
+
 /// Draws the whole screen for `app`.
 pub fn draw(frame: &mut Frame, app: &App) {
+    draw_screen(frame, app, None);
+}
+
+/// [`draw`], copying the panes that did not change since the last frame from `cache`.
+pub fn draw_cached(frame: &mut Frame, app: &App, cache: &mut PaneCache) {
+    cache.start_frame();
+    draw_screen(frame, app, Some(&mut *cache));
+    cache.end_frame();
+}
+
+fn draw_screen(frame: &mut Frame, app: &App, mut cache: Option<&mut PaneCache>) {
     let areas = layout::screen_areas(frame.area());
     let pane_layout = app.layout();
     if pane_layout.visible.is_empty() {
@@ -48,7 +61,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         overview::draw_overview(frame, app, areas.panes);
     } else {
         for (index, rect) in &pane_layout.visible {
-            pane::draw_pane(frame, app, *index, *rect);
+            pane::draw_pane(frame, app, *index, *rect, cache.as_deref_mut());
         }
     }
     bars::draw_status(frame, app, &pane_layout, areas.status);

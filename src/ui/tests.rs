@@ -591,3 +591,67 @@ fn help_and_status_bar_at_tiny_sizes_draw_without_panicking() {
         ));
     }
 }
+
+/// The loop draws through a pane cache: each frame must be the one drawn afresh, whatever
+/// changed in between (output, a title's state or badge, focus, mode, membership, a scroll,
+/// a resize), and panes that did not change must be copied, not drawn.
+#[test]
+fn a_frame_drawn_through_the_pane_cache_is_the_frame_drawn_afresh() {
+    let mut app = ready_app(120, 32, 9);
+    let mut cache = super::PaneCache::default();
+    let mut cached = Terminal::new(TestBackend::new(120, 32)).expect("test backend");
+    let mut check = |app: &App, step: &str, copied: Option<usize>| {
+        cached
+            .draw(|f| super::draw_cached(f, app, &mut cache))
+            .expect("draw");
+        let (_, fresh) = render_buffer(app);
+        assert_eq!(cached.backend().buffer(), &fresh, "after {step}");
+        if let Some(copied) = copied {
+            assert_eq!(cache.copied(), copied, "panes copied after {step}");
+        }
+    };
+    check(&app, "the first frame", Some(0));
+    check(&app, "nothing", Some(9));
+    let _ = app.update(Msg::Output {
+        id: 4,
+        data: b"echo hi\r\nhi\r\n$ ".to_vec(),
+    });
+    check(&app, "output to one pane", Some(8));
+    let _ = app.update(Msg::State {
+        id: 2,
+        state: SessionState::Closed {
+            exit_status: Some(1),
+            signal: None,
+        },
+    });
+    check(&app, "a state in one title", Some(8));
+    key(&mut app, KeyCode::Tab, KeyModifiers::NONE);
+    check(&app, "focus moved", Some(7));
+    key(&mut app, KeyCode::F(3), KeyModifiers::NONE);
+    check(&app, "keystroke mode", None);
+    key(&mut app, KeyCode::Char(']'), KeyModifiers::CONTROL);
+    check(&app, "focus mode", None);
+    key(&mut app, KeyCode::Char(']'), KeyModifiers::CONTROL);
+    for i in 0..40 {
+        let data = format!("line {i}\r\n").into_bytes();
+        let _ = app.update(Msg::Output { id: 1, data });
+    }
+    check(&app, "a pane scrolled its screen", None);
+    key(&mut app, KeyCode::PageUp, KeyModifiers::SHIFT);
+    check(&app, "a pane scrolled back", None);
+    key(&mut app, KeyCode::End, KeyModifiers::SHIFT);
+    check(&app, "back to live", None);
+    let _ = app.update(Msg::Resize {
+        cols: 100,
+        rows: 30,
+    });
+    let mut cached = Terminal::new(TestBackend::new(100, 30)).expect("test backend");
+    cached
+        .draw(|f| super::draw_cached(f, &app, &mut cache))
+        .expect("draw");
+    assert_eq!(
+        cached.backend().buffer(),
+        &render_buffer(&app).1,
+        "after a resize"
+    );
+}
