@@ -300,7 +300,7 @@ where
     let mut watch = EventWatch::default();
     let mut pane_cache = crate::ui::PaneCache::default();
     loop {
-        let frame_due = clock.next_deadline();
+        let frame_due = clock.next_deadline(progress_pays(app));
         let wake = tokio::select! {
             event = io.input.next() => Wake::Terminal(event),
             event = events.recv(), if engine_open => Wake::Session(event),
@@ -393,7 +393,7 @@ where
         if clock.holding() && !app.replies_pending() {
             clock.replies_in();
         }
-        if clock.should_draw(Instant::now()) {
+        if clock.should_draw(Instant::now(), progress_pays(app)) {
             io.terminal
                 .draw(|frame| crate::ui::draw_cached(frame, app, &mut pane_cache))?;
             clock.drawn(Instant::now());
@@ -408,6 +408,14 @@ where
             (io.on_frame)(io.terminal.backend(), app, lag.value());
         }
     }
+}
+
+/// Whether frames showing a broadcast's replies while more are awaited are worth drawing:
+/// on the pane grid, panes that did not change are copied, so each costs what the panes that
+/// answered cost and leaves the last frame little to do; the overview (hundreds of sessions)
+/// redraws every cell each frame (~1 ms for 1000), so there they would only delay the last.
+fn progress_pays(app: &App) -> bool {
+    !app.overview_shown()
 }
 
 /// Carries out the model's effects and does what they ask of the terminal; breaks on quit.

@@ -363,6 +363,8 @@ fn broadcast_bench(n: usize, rounds: usize) -> anyhow::Result<()> {
         let waiting: RefCell<Option<(String, Instant, Vec<SessionId>)>> = RefCell::new(None);
         // The client thread's CPU (user+sys) per round, from Enter to the last frame.
         let cpu = RefCell::new((0.0, Vec::new()));
+        // Frames drawn per round, from Enter to the one that shows every echo.
+        let frames = RefCell::new((0usize, Vec::new()));
         let thread_cpu = || {
             let (user, sys, _) = mtssh::sys::usage(libc::RUSAGE_THREAD);
             user + sys
@@ -383,7 +385,17 @@ fn broadcast_bench(n: usize, rounds: usize) -> anyhow::Result<()> {
                 }
                 return;
             }
+            // While the model still waits for some pane's reply (its prompt after the line
+            // end), that pane cannot show the echo yet: the check, which runs on the loop's
+            // thread and reads up to every pane's cursor rows, is left for the frames that
+            // may be complete (frames drawn while replies come would pay for it otherwise).
             let mut waiting = waiting.borrow_mut();
+            if waiting.is_some() {
+                frames.borrow_mut().0 += 1;
+            }
+            if app.replies_pending() {
+                return;
+            }
             if let Some((needle, sent, pending)) = waiting.as_mut() {
                 // The frame was drawn from emulators that already held what it shows: its
                 // time, not the check's end, is when they got there.
@@ -400,6 +412,9 @@ fn broadcast_bench(n: usize, rounds: usize) -> anyhow::Result<()> {
                     let mut cpu = cpu.borrow_mut();
                     let spent = thread_cpu() - cpu.0;
                     cpu.1.push(spent);
+                    let mut frames = frames.borrow_mut();
+                    let drawn = std::mem::take(&mut frames.0);
+                    frames.1.push(drawn);
                     *waiting = None;
                     seen.notify_one();
                 }
@@ -438,22 +453,33 @@ fn broadcast_bench(n: usize, rounds: usize) -> anyhow::Result<()> {
             input.close_channel();
         };
         let (result, ()) = tokio::join!(event_loop, script);
-        result.map(|()| (ready.into_inner(), results.into_inner(), cpu.into_inner().1))
+        let frames = frames.into_inner().1;
+        result.map(|()| {
+            (
+                ready.into_inner(),
+                results.into_inner(),
+                cpu.into_inner().1,
+                frames,
+            )
+        })
     });
     drop(mock);
-    let (ready, mut samples, mut cpu) = results?;
+    let (ready, mut samples, mut cpu, mut frames) = results?;
     cpu.sort_by(f64::total_cmp);
+    frames.sort();
     anyhow::ensure!(!samples.is_empty(), "no broadcast completed");
     samples.sort();
     println!(
         "broadcast to {n} sessions (headless TUI, 200x60, mock on its own thread): all prompts \
          after {:.2} s; Enter to every pane's emulator showing the echo, {} rounds: median \
-         {:.1} ms, max {:.1} ms; client thread CPU per round median {:.1} ms; peak RSS {} MiB",
+         {:.1} ms, max {:.1} ms; client thread CPU per round median {:.1} ms; frames per \
+         round median {}; peak RSS {} MiB",
         ready.map_or(0.0, |d| d.as_secs_f64()),
         samples.len(),
         ms(samples[samples.len() / 2]),
         ms(samples[samples.len() - 1]),
         cpu.get(cpu.len() / 2).copied().unwrap_or(0.0) * 1000.0,
+        frames.get(frames.len() / 2).copied().unwrap_or(0),
         status_kb("VmHWM") / 1024
     );
     Ok(())

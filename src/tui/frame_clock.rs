@@ -9,7 +9,8 @@
 //! for [`QUIET`], so without the hold the [`FRAME`] cap drew them half done and the last
 //! ones waited for the frame after. Meanwhile the panes that answered are drawn every
 //! [`PROGRESS`], so the frame drawn when the last reply lands holds only the last few panes
-//! (panes that did not change are copied, `ui::PaneCache`), not all of them.
+//! (panes that did not change are copied, `ui::PaneCache`), not all of them; the loop says
+//! when such frames pay (not on the overview, which redraws every cell).
 //! Pure: the loop tells it what happened and when, and asks when to wake up.
 
 use std::time::Duration;
@@ -97,9 +98,11 @@ impl FrameClock {
         }
     }
 
-    /// When the next frame is due; `None` while there is nothing to draw.
-    pub fn next_deadline(&self) -> Option<Instant> {
+    /// When the next frame is due; `None` while there is nothing to draw. `progress`: frames
+    /// that show a broadcast's replies while more are awaited pay (see [`PROGRESS`]).
+    pub fn next_deadline(&self, progress: bool) -> Option<Instant> {
         let frame = self.changes.map(|(first, last)| match self.hold {
+            Some(hold) if !progress => hold,
             // Changes come after the last frame, so these frames are PROGRESS apart.
             Some(hold) => hold.min(first + PROGRESS),
             None if self.released => first,
@@ -120,9 +123,9 @@ impl FrameClock {
         }
     }
 
-    /// Whether a frame is due at `now`.
-    pub fn should_draw(&self, now: Instant) -> bool {
-        self.next_deadline().is_some_and(|due| now >= due)
+    /// Whether a frame is due at `now` ([`FrameClock::next_deadline`]).
+    pub fn should_draw(&self, now: Instant, progress: bool) -> bool {
+        self.next_deadline(progress).is_some_and(|due| now >= due)
     }
 
     /// A frame was drawn at `now`: it shows every change so far. One drawn while replies
@@ -159,6 +162,8 @@ mod tests {
         name: &'static str,
         /// What happened, at milliseconds from the clock's creation.
         ops: &'static [(u64, Op)],
+        /// Whether frames showing replies as they come pay (the loop says).
+        progress: bool,
         /// The expected next deadline, in the same milliseconds.
         deadline: Option<u64>,
         /// Whether a frame is due at these times.
@@ -168,30 +173,35 @@ mod tests {
     const CASES: &[Case] = &[
         Case {
             name: "a fresh clock draws at once",
+            progress: true,
             ops: &[],
             deadline: Some(0),
             draw_at: &[(0, true)],
         },
         Case {
             name: "nothing changed after a frame: nothing to draw",
+            progress: true,
             ops: &[(0, Drawn)],
             deadline: None,
             draw_at: &[(1000, false)],
         },
         Case {
             name: "a change right after a frame waits for the minimum gap",
+            progress: true,
             ops: &[(0, Drawn), (1, Changed)],
             deadline: Some(4),
             draw_at: &[(2, false), (3, false), (4, true)],
         },
         Case {
             name: "a change long after a frame is drawn once the changes pause",
+            progress: true,
             ops: &[(0, Drawn), (100, Changed)],
             deadline: Some(101),
             draw_at: &[(100, false), (101, true)],
         },
         Case {
             name: "a burst is drawn 1 ms after its last change",
+            progress: true,
             ops: &[
                 (0, Drawn),
                 (100, Changed),
@@ -204,6 +214,7 @@ mod tests {
         },
         Case {
             name: "changes that never pause are drawn 16 ms after the first",
+            progress: true,
             ops: &[
                 (0, Drawn),
                 (100, Changed),
@@ -229,42 +240,49 @@ mod tests {
         },
         Case {
             name: "a key for the remote waits for its echo",
+            progress: true,
             ops: &[(0, Drawn), (5, Echo)],
             deadline: Some(30),
             draw_at: &[(16, false), (29, false), (30, true)],
         },
         Case {
             name: "the echo is drawn once it pauses",
+            progress: true,
             ops: &[(0, Drawn), (5, Echo), (7, Changed)],
             deadline: Some(8),
             draw_at: &[(7, false), (8, true)],
         },
         Case {
             name: "more keys do not push the echo deadline back",
+            progress: true,
             ops: &[(0, Drawn), (5, Echo), (20, Echo)],
             deadline: Some(30),
             draw_at: &[(30, true)],
         },
         Case {
             name: "a key does not hold back a frame already due",
+            progress: true,
             ops: &[(0, Drawn), (2, Changed), (5, Echo)],
             deadline: Some(4),
             draw_at: &[(3, false), (4, true)],
         },
         Case {
             name: "a frame ends the wait for an echo",
+            progress: true,
             ops: &[(0, Drawn), (5, Echo), (6, Changed), (16, Drawn)],
             deadline: None,
             draw_at: &[(30, false), (100, false)],
         },
         Case {
             name: "after a frame the next one waits for the gap from it",
+            progress: true,
             ops: &[(0, Drawn), (50, Changed), (51, Drawn), (52, Changed)],
             deadline: Some(55),
             draw_at: &[(54, false), (55, true)],
         },
         Case {
             name: "replies that keep coming are drawn 3 ms after the first, not held",
+            progress: true,
             ops: &[
                 (0, Drawn),
                 (100, Hold),
@@ -277,6 +295,7 @@ mod tests {
         },
         Case {
             name: "a frame while replies come keeps the hold: the next shows 3 ms more",
+            progress: true,
             ops: &[
                 (0, Drawn),
                 (100, Hold),
@@ -289,7 +308,22 @@ mod tests {
             draw_at: &[(112, false), (113, true)],
         },
         Case {
+            name: "where frames showing replies do not pay, they wait for the last or the hold",
+            progress: false,
+            ops: &[(0, Drawn), (100, Hold), (100, Changed), (101, Changed)],
+            deadline: Some(140),
+            draw_at: &[(103, false), (139, false), (140, true)],
+        },
+        Case {
+            name: "where frames showing replies do not pay, the last is still drawn at once",
+            progress: false,
+            ops: &[(0, Drawn), (100, Hold), (100, Changed), (120, RepliesIn)],
+            deadline: Some(100),
+            draw_at: &[(120, true)],
+        },
+        Case {
             name: "replies drawn while they come are drawn at the hold's end at the latest",
+            progress: true,
             ops: &[
                 (0, Drawn),
                 (100, Hold),
@@ -302,6 +336,7 @@ mod tests {
         },
         Case {
             name: "the last reply is drawn at once",
+            progress: true,
             ops: &[
                 (0, Drawn),
                 (100, Hold),
@@ -316,6 +351,7 @@ mod tests {
         },
         Case {
             name: "the last reply is drawn at once, even right after a frame",
+            progress: true,
             ops: &[
                 (0, Drawn),
                 (1, Hold),
@@ -329,18 +365,21 @@ mod tests {
         },
         Case {
             name: "a hold does not move back when more input goes out",
+            progress: true,
             ops: &[(0, Drawn), (100, Hold), (130, Hold), (139, Changed)],
             deadline: Some(140),
             draw_at: &[(139, false), (140, true)],
         },
         Case {
             name: "a hold replaces the wait for an echo; nothing came: a frame at its end",
+            progress: true,
             ops: &[(0, Drawn), (100, Echo), (100, Hold)],
             deadline: Some(140),
             draw_at: &[(125, false), (140, true)],
         },
         Case {
             name: "the frame at a hold's end ends it",
+            progress: true,
             ops: &[
                 (0, Drawn),
                 (100, Hold),
@@ -353,6 +392,7 @@ mod tests {
         },
         Case {
             name: "a frame ends the hold",
+            progress: true,
             ops: &[
                 (0, Drawn),
                 (100, Hold),
@@ -381,13 +421,18 @@ mod tests {
                 }
             }
             assert_eq!(
-                clock.next_deadline(),
+                clock.next_deadline(case.progress),
                 case.deadline.map(at),
                 "{}",
                 case.name
             );
             for &(ms, due) in case.draw_at {
-                assert_eq!(clock.should_draw(at(ms)), due, "{} at {ms} ms", case.name);
+                assert_eq!(
+                    clock.should_draw(at(ms), case.progress),
+                    due,
+                    "{} at {ms} ms",
+                    case.name
+                );
             }
         }
     }
