@@ -44,6 +44,8 @@
 #        TMUX_SIZE=400x200 MTSSH_SIZE=250x80
 #        KEYS_MODE=0   1, or some labels of MTSSH_BINS: also run those binaries with F3 (every
 #                      keystroke broadcast), so that Enter sends only CR, as tmux's does
+#        LINE_MODE=1   0: leave out the line-mode cases (with KEYS_MODE: twice the rounds of
+#                      the like-for-like case in the same time)
 #        TRACE=0       R: R more rounds per mtssh case under `perf trace` (socket writes and
 #                      reads, terminal writes after mtssh read Enter), reported apart
 #        PROFILE=0     R: R more rounds per mtssh case under `perf record -g` (cpu-clock) and
@@ -64,6 +66,7 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 TMUX_SIZE=${TMUX_SIZE:-400x200}
 MTSSH_SIZE=${MTSSH_SIZE:-250x80}
 KEYS_MODE=${KEYS_MODE:-0}
+LINE_MODE=${LINE_MODE:-1}
 TRACE=${TRACE:-0}
 PROFILE=${PROFILE:-0}
 out_md=${1:-}
@@ -177,7 +180,7 @@ printf '%s\n' "set -g status off" "set -g escape-time 0" \
 cases=(tmux)
 for spec in $MTSSH_BINS; do
   label=${spec%%=*} b=$(readlink -f "${spec#*=}")
-  cases+=("mtssh:$label=$b")
+  [ "$LINE_MODE" = 0 ] || cases+=("mtssh:$label=$b")
   case " $KEYS_MODE " in *" 1 "* | *" $label "*) cases+=("mtssh-keys:$label=$b") ;; esac
 done
 
