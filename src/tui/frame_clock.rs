@@ -113,10 +113,7 @@ impl FrameClock {
         // While replies are awaited they are the echo: the hold bounds the wait, and its end
         // is a frame even with nothing new (after frames drawn while replies came), so that
         // what a silent host still owes is forgotten then, not at some later change.
-        let echo = match self.hold {
-            Some(hold) => Some(hold),
-            None => self.echo_deadline,
-        };
+        let echo = self.hold.or(self.echo_deadline);
         match (frame, echo) {
             (Some(frame), Some(echo)) => Some(frame.min(echo)),
             (frame, echo) => frame.or(echo),

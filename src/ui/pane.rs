@@ -237,26 +237,28 @@ pub fn draw_pane(
             .cursor(Cursor::default().visibility(false));
         frame.render_widget(term, rect);
     } else {
-        let key = cache.as_ref().map(|_| PaneKey {
-            rect: rect.intersection(frame.area()),
-            screen: pane.screen_generation(),
-            border: (border_type, border),
-            title: pane_title.clone(),
-            body: body_style(pane),
-            cursor: focused,
-        });
         let live = |frame: &mut Frame| {
             let view = FromRow::at_cursor(pane.screen(), inner.height);
             // Only the focused, live view shows a cursor: many blinking blocks are noise.
             let term = PseudoTerminal::new(&view)
-                .block(block.title(pane_title))
+                .block(block.title(pane_title.clone()))
                 .style(body_style(pane))
                 .cursor(Cursor::default().visibility(focused));
             frame.render_widget(term, rect);
         };
-        match (cache, key) {
-            (Some(cache), Some(key)) => cache.draw(frame, pane.id, key, live),
-            _ => live(frame),
+        match cache {
+            Some(cache) => {
+                let key = PaneKey {
+                    rect: rect.intersection(frame.area()),
+                    screen: pane.screen_generation(),
+                    border: (border_type, border),
+                    title: pane_title.clone(),
+                    body: body_style(pane),
+                    cursor: focused,
+                };
+                cache.draw(frame, pane.id, key, live);
+            }
+            None => live(frame),
         }
     }
     super::search::highlight(frame, app, pane, inner);
@@ -281,7 +283,8 @@ fn read_cells(frame: &mut Frame, area: Rect, cells: &mut Vec<ratatui::buffer::Ce
     }
 }
 
-/// Puts cells read by [`read_cells`] from `area` back.
+/// Puts cells read by [`read_cells`] from `area` back. Not `Buffer::merge`: that moves every
+/// cell of the whole buffer for its area's union, per call.
 fn copy_cells(frame: &mut Frame, area: Rect, cells: &[ratatui::buffer::Cell]) {
     let buffer = frame.buffer_mut();
     let width = usize::from(area.width);
