@@ -110,10 +110,13 @@ async fn sixty_traced_sessions_run_on_a_handful_of_threads() {
         "folded: {}",
         out.stdout
     );
-    // The loop, the trace printer and a few blocking-pool threads: not one per session.
+    // The loop, the trace printer and the blocking pool, which main.rs caps at 8: not one
+    // per session. How many pool threads a run starts is tokio's timing (a call spawned
+    // just as the last one ends may get a new thread), so the bound is the cap, not a guess
+    // below it (6 failed once with 5 pool threads).
     let summary = summary(&out.stderr);
     let threads = number_after(summary, "threads at most ");
-    assert!((2..=6).contains(&threads), "{summary}");
+    assert!((2..=2 + 8).contains(&threads), "{summary}");
 }
 
 #[tokio::test]
