@@ -9,6 +9,7 @@ pub mod probe;
 pub mod record;
 pub mod terminal;
 mod transfers;
+mod woken;
 
 use std::collections::VecDeque;
 use std::ops::ControlFlow;
@@ -31,6 +32,7 @@ use event_watch::EventWatch;
 use frame_clock::FrameClock;
 use lag::{LAG_TICK, LagGauge};
 use probe::LoopProbe;
+use woken::WokenOnly;
 
 /// Session events taken per wake-up before drawing and keys get a chance ...
 const EVENT_BATCH: usize = 512;
@@ -285,7 +287,7 @@ async fn event_loop<B, S>(
     app: &mut App,
     effects: &mut EffectRunner,
     events: &mut Receiver<SessionEvent>,
-    mut io: LoopIo<'_, B, S>,
+    io: LoopIo<'_, B, S>,
 ) -> anyhow::Result<()>
 where
     B: Backend,
@@ -299,6 +301,15 @@ where
     let mut lag = LagGauge::new(Instant::now());
     let mut watch = EventWatch::default();
     let mut pane_cache = crate::ui::PaneCache::default();
+    // Polled on every wake-up by the select below; it reaches the terminal's stream only
+    // when that stream woke the loop (see `woken`).
+    let mut io = LoopIo {
+        terminal: io.terminal,
+        input: WokenOnly::new(io.input),
+        signals: io.signals,
+        on_frame: io.on_frame,
+        probe: io.probe,
+    };
     loop {
         let frame_due = clock.next_deadline(progress_pays(app));
         let wake = tokio::select! {
