@@ -290,7 +290,7 @@ class Case:
         a = self.args
         marker = f"mark{k}x".encode()
         target = self.panes[0]
-        self.ctl.command(f"send-keys -t {target} -l 'echo mark$(({k}+0))x'")
+        self.ctl.command(f"send-keys -t {target} -l 'echo mark$(({k}))x'")
         if not self.ctl.drain(a.quiet, 10):
             log(f"{self.name}: panes still busy 10 s after typing")
         if self.kind != "tmux":
@@ -324,6 +324,7 @@ class Case:
                       for c in busy1},
             "frames": [],  # (ms, panes showing the output)
             "ms": None,
+            "t0": t0,
         }
         if self.kind == "tmux":
             pending = set(self.panes)
@@ -514,6 +515,85 @@ def profiled_rounds(c, k, rounds):
             f"in those {span:.1f} s: {per}; profile in {data}"]
 
 
+def start_sched(a):
+    """`perf record` of every context switch on every core, on CLOCK_MONOTONIC (the clock of
+    time.perf_counter_ns, which stamps each round's Enter)."""
+    path = os.path.join(a.work, "sched.data")
+    perf = subprocess.Popen(["perf", "record", "-q", "-a", "-k", "CLOCK_MONOTONIC", "-e",
+                             "sched:sched_switch", "-o", path],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2)  # perf attaches
+    return perf, path
+
+
+SWITCH = re.compile(r"\[(\d+)\]\s+([0-9.]+): sched:sched_switch: .* ==> next_comm=.* next_pid=(\d+)")
+
+
+def sched_report(a, sched, cases, rows):
+    """Which core bounds a round: per case, medians over its rounds (ms after Enter) of when
+    the server core last ran sshd or one of its sessions, the server core's idle time before
+    that, the client core's idle time before every pane showed the output, and the time from
+    the server's last run to the output shown."""
+    perf, path = sched
+    time.sleep(0.5)
+    perf.send_signal(2)
+    try:
+        perf.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        perf.kill()
+    text = subprocess.run(["perf", "script", "-i", path], capture_output=True, text=True,
+                          errors="replace").stdout
+    runs = {}  # core -> [(start ns, pid running from then)]
+    for line in text.splitlines():
+        m = SWITCH.search(line)
+        if m:
+            runs.setdefault(int(m.group(1)), []).append((round(float(m.group(2)) * 1e9),
+                                                         int(m.group(3))))
+    server = set(server_pids)
+    client_cpu = int(a.client_cpu.split(",")[0])
+
+    def spans(core, lo, hi):
+        """(start, end, pid) of what ran on `core` within [lo, hi]."""
+        ev = runs.get(core, [])
+        out = []
+        for (t, pid), nxt in zip(ev, ev[1:] + [(hi, None)]):
+            s, e = max(t, lo), min(nxt[0], hi)
+            if e > s:
+                out.append((s, e, pid))
+        return out
+
+    by = {}
+    for _, name, res in rows:
+        if res["ms"] is None:
+            continue
+        t0 = res["t0"]
+        done = t0 + res["ms"] * 1e6
+        srv = [x for x in spans(a.server_cpu, t0, t0 + 200e6) if x[2] in server]
+        if not srv:
+            continue
+        last = max(e for _, e, _ in srv)
+        first = min(s for s, _, _ in srv)
+        idle0 = sum(e - s for s, e, pid in spans(a.server_cpu, first, last) if pid == 0)
+        idle1 = sum(e - s for s, e, pid in spans(client_cpu, t0, done) if pid == 0)
+        by.setdefault(name, []).append(((first - t0) / 1e6, (last - t0) / 1e6, idle0 / 1e6,
+                                        idle1 / 1e6, (done - last) / 1e6))
+    out = ["Context switches (`SCHED=1`, `perf record -a -e sched:sched_switch` through the "
+           "timed rounds; medians, ms after Enter): when the server core first and last ran "
+           "sshd or a session, its idle time between, the client core's idle time until every "
+           "pane showed the output, and the time from the server's last run to that:", ""]
+    med = statistics.median
+    for c in cases:
+        xs = by.get(c.name)
+        if not xs:
+            out.append(f"- {c.name}: no rounds with server runs found")
+            continue
+        f = [med(x[i] for x in xs) for i in range(5)]
+        out.append(f"- {c.name} ({len(xs)} rounds): server {f[0]:.1f}-{f[1]:.1f}, server core "
+                   f"idle {f[2]:.1f}; client core idle {f[3]:.1f}; shown {f[4]:.1f} after the "
+                   f"server's last run")
+    return out
+
+
 def fmt(x):
     return "-" if x is None else f"{x:.1f}"
 
@@ -534,12 +614,16 @@ def main():
     p.add_argument("--trace", type=int, default=0, help="extra rounds under perf trace")
     p.add_argument("--profile", type=int, default=0,
                    help="extra rounds under perf record and perf stat")
+    p.add_argument("--sched", type=int, default=0,
+                   help="1: record context switches of every core through the timed rounds")
+    p.add_argument("--server-cpu", type=int, default=0)
     p.add_argument("--out", required=True)
     p.add_argument("cases", nargs="+")
     a = p.parse_args()
 
     cases = [Case(spec, a) for spec in a.cases]
     rows = []
+    sched = None
     try:
         for c in cases:  # one case at a time: N logins at once on the server core, not all
             t = time.monotonic()
@@ -549,6 +633,7 @@ def main():
                 f"ready after {time.monotonic() - t:.1f} s")
         server_pids.extend(descendants(a.sshd_pid) if a.sshd_pid else [])
         wait_idle()
+        sched = start_sched(a) if a.sched else None
         k = 1000
         for r in range(-a.warmup, a.rounds):
             shift = r % len(cases)
@@ -563,6 +648,7 @@ def main():
                 if c.kind != "tmux" and res["tmux_shown"] != res["shown"]:
                     log(f"  emulator replay shows {res['shown']}, tmux's screen "
                         f"{res['tmux_shown']}")
+        switches = sched_report(a, sched, cases, rows) if sched else []
         traces = []
         if a.trace:
             for c in cases:
@@ -578,10 +664,12 @@ def main():
         for c in cases:
             if c.ctl:
                 c.ctl.close()
-    report(a, cases, rows, traces)
+        if sched and sched[0].poll() is None:  # a round failed: perf must not outlive us
+            sched[0].kill()
+    report(a, cases, rows, traces, switches)
 
 
-def report(a, cases, rows, traces):
+def report(a, cases, rows, traces, switches):
     with open(os.path.join(a.work, "rounds.tsv"), "w") as f:
         f.write("round\tcase\tms\tshown\tbytes\tclient_cpu_ms\tserver_cpu_ms\trig_cpu_ms\t"
                 "core0_busy_ms\tcore1_busy_ms\tsteal0_ms\tsteal1_ms\tframes\n")
@@ -652,6 +740,8 @@ def report(a, cases, rows, traces):
                 steps.append(f"{t:.1f}:{n}")
                 last = n
         out.append(f"- {c.name} ({fmt(med['ms'])} ms): {' '.join(steps)}")
+    if switches:
+        out += [""] + switches
     if traces:
         out += ["", "Traced and profiled rounds (`perf trace`, `perf record`/`perf stat` on "
                 "mtssh, not in the table above; traced: ms after mtssh read Enter from its "

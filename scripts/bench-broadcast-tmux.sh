@@ -22,11 +22,14 @@
 #
 # One round, the same for every case (scripts/bench-broadcast-tmux.py does it through a tmux
 # control-mode client, `tmux -C attach`, which reports `%output %PANE data` as tmux reads each
-# pane's bytes): type `echo mark$((K+0))x` (`send-keys -l`: one input to tmux, which the
+# pane's bytes): type `echo mark$((K))x` (`send-keys -l`: one input to tmux, which the
 # sync option fans out to every pane, or which mtssh puts in its broadcast line), wait until
 # the panes are quiet, then hand Enter to tmux (`send-keys Enter`, written to the control
 # client: the clock starts just before that write). Stop the clock when every pane shows the
-# command's output `markKx` (the echo shows `mark$((K+0))x`, never `markKx`):
+# command's output `markKx` (the echo shows `mark$((K))x`, never `markKx`;
+# with the prompt `$ ` it is 21 columns, so it fits mtssh's 23-column panes at 250x80 and
+# the remote readline never wraps it: a wrapped line is redrawn at Enter, ~100 B more a
+# session, which made sshd work ~1 ms more a round for mtssh's narrower panes than for tmux's):
 #   tmux   when each of the N panes' output (unescaped %output) has contained `markKx`;
 #   mtssh  its pane's %output chunks, timestamped at receipt, are replayed afterwards through
 #          a terminal emulator (pyte) started from the pane's screen just before Enter
@@ -51,6 +54,10 @@
 #        PROFILE=0     R: R more rounds per mtssh case under `perf record -g` (cpu-clock) and
 #                      `perf stat` (syscall counts); perf-LABEL-KIND.data stays in the scratch
 #                      directory (use with KEEP=1, then `perf report --no-children -i ...`)
+#        SCHED=0       1: record every context switch of both cores (`perf record -e
+#                      sched:sched_switch`) through the timed rounds and report, per case, when
+#                      the server core last ran sshd or a session, and how idle each core was
+#                      before: which side bounds the round
 #        KEEP=0        1: keep the scratch directory (traces, mtssh stderr, sshd log)
 # Needs: sshd, ssh, tmux, python3 with pyte (installed with pip if missing), taskset; perf for
 # TRACE.
@@ -69,6 +76,7 @@ KEYS_MODE=${KEYS_MODE:-0}
 LINE_MODE=${LINE_MODE:-1}
 TRACE=${TRACE:-0}
 PROFILE=${PROFILE:-0}
+SCHED=${SCHED:-0}
 out_md=${1:-}
 root=$(cd "$(dirname "$0")/.." && pwd)
 default_bin="${CARGO_TARGET_DIR:-$root/target}/release/mtssh"
@@ -88,8 +96,8 @@ if ! python3 -c 'import pyte' 2>/dev/null; then
   echo "installing with pip: pyte" >&2
   pip install -q pyte
 fi
-if { [ "$TRACE" != 0 ] || [ "$PROFILE" != 0 ]; } && ! command -v perf >/dev/null; then
-  echo "TRACE needs perf (apt-get install linux-perf)" >&2; exit 2
+if { [ "$TRACE" != 0 ] || [ "$PROFILE" != 0 ] || [ "$SCHED" != 0 ]; } && ! command -v perf >/dev/null; then
+  echo "TRACE, PROFILE and SCHED need perf (apt-get install linux-perf)" >&2; exit 2
 fi
 for spec in $MTSSH_BINS; do
   b=${spec#*=}
@@ -190,7 +198,7 @@ status=0
 timeout $((600 + ROUNDS * 60)) taskset -c "$CLIENT_CPU" python3 "$root/scripts/bench-broadcast-tmux.py" \
   --work "$work" --n "$N" --rounds "$ROUNDS" --warmup "$WARMUP" \
   --tmux-size "$TMUX_SIZE" --mtssh-size "$MTSSH_SIZE" --client-cpu "$CLIENT_CPU" \
-  --sshd-pid "$sshd_pid" --load-before "$load_before" --trace "$TRACE" --profile "$PROFILE" --out "$work/report.md" "${cases[@]}" || status=$?
+  --sshd-pid "$sshd_pid" --load-before "$load_before" --trace "$TRACE" --profile "$PROFILE" --sched "$SCHED" --server-cpu "$SERVER_CPU" --out "$work/report.md" "${cases[@]}" || status=$?
 if [ -s "$work/report.md" ]; then
   cat "$work/report.md"
   if [ -n "$out_md" ]; then
