@@ -357,6 +357,17 @@ TRACE_LINE = re.compile(
     r"^\s*([0-9.]+) \(\s*([0-9.]*) ms\): [^ ]+ (\w+)\((?:fd: (\d+))?[^)]*\)\s+= (-?\d+)")
 
 
+def stop_perf(perf, timeout):
+    """Lets a perf that records see the last events, then stops it as Ctrl-C would (it writes
+    its data out), killed if it takes longer than `timeout` s."""
+    time.sleep(0.5)
+    perf.send_signal(2)
+    try:
+        perf.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        perf.kill()
+
+
 def traced_rounds(c, k, rounds):
     """Extra rounds with `perf trace` on the mtssh process: when it read Enter, wrote to the
     sessions' sockets, read their replies and wrote frames to its terminal. Returns lines of
@@ -381,12 +392,7 @@ def traced_rounds(c, k, rounds):
     results = []
     for i in range(rounds):
         results.append(c.round(k + i))
-    time.sleep(0.5)
-    perf.send_signal(2)
-    try:
-        perf.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        perf.kill()
+    stop_perf(perf, 30)
     events = []
     with open(path, errors="replace") as f:
         for line in f:
@@ -535,12 +541,7 @@ def sched_report(a, sched, cases, rows):
     that, the client core's idle time before every pane showed the output, and the time from
     the server's last run to the output shown."""
     perf, path = sched
-    time.sleep(0.5)
-    perf.send_signal(2)
-    try:
-        perf.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        perf.kill()
+    stop_perf(perf, 60)
     text = subprocess.run(["perf", "script", "-i", path], capture_output=True, text=True,
                           errors="replace").stdout
     runs = {}  # core -> [(start ns, pid running from then)]
