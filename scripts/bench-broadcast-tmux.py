@@ -9,6 +9,7 @@ broadcast line) or `mtssh-keys:LABEL=BIN` (mtssh in one pane, F3: every key broa
 """
 
 import argparse
+import bisect
 import os
 import re
 import select
@@ -553,11 +554,19 @@ def sched_report(a, sched, cases, rows):
     server = set(server_pids)
     client_cpu = int(a.client_cpu.split(",")[0])
 
+    for ev in runs.values():
+        ev.sort()  # perf script orders by time; kept sorted for the bisection below
+    starts = {core: [t for t, _ in ev] for core, ev in runs.items()}
+
     def spans(core, lo, hi):
-        """(start, end, pid) of what ran on `core` within [lo, hi]."""
+        """(start, end, pid) of what ran on `core` within [lo, hi]: from the switch before
+        `lo` (found by bisection, not by walking the whole run's switches each round)."""
         ev = runs.get(core, [])
+        i = max(bisect.bisect_right(starts.get(core, []), lo) - 1, 0)
         out = []
-        for (t, pid), nxt in zip(ev, ev[1:] + [(hi, None)]):
+        for (t, pid), nxt in zip(ev[i:], ev[i + 1:] + [(hi, None)]):
+            if t >= hi:
+                break
             s, e = max(t, lo), min(nxt[0], hi)
             if e > s:
                 out.append((s, e, pid))

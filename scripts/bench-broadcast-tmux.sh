@@ -60,7 +60,7 @@
 #                      before: which side bounds the round
 #        KEEP=0        1: keep the scratch directory (traces, mtssh stderr, sshd log)
 # Needs: sshd, ssh, tmux, python3 with pyte (installed with pip if missing), taskset; perf for
-# TRACE.
+# TRACE, PROFILE and SCHED.
 set -euo pipefail
 
 N=${N:-100}
