@@ -300,7 +300,7 @@ where
     lag_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut lag = LagGauge::new(Instant::now());
     let mut watch = EventWatch::default();
-    let mut pane_cache = crate::ui::PaneCache::default();
+    let mut renderer = crate::ui::Renderer::default();
     // Polled on every wake-up by the select below; it reaches the terminal's stream only
     // when that stream woke the loop (see `woken`).
     let mut io = LoopIo {
@@ -398,15 +398,14 @@ where
                 return Ok(());
             }
         };
-        if carry_out(app, effects, &mut io, todo)?.is_break() {
+        if carry_out(app, effects, &mut io, &mut renderer, todo)?.is_break() {
             return Ok(());
         }
         if clock.holding() && !app.replies_pending() {
             clock.replies_in();
         }
         if clock.should_draw(Instant::now(), progress_pays(app)) {
-            io.terminal
-                .draw(|frame| crate::ui::draw_cached(frame, app, &mut pane_cache))?;
+            renderer.draw(io.terminal, app)?;
             clock.drawn(Instant::now());
             // Past the hold, what is still awaited (a host that does not answer) holds no
             // later frame; a frame drawn while replies come keeps waiting for the rest.
@@ -422,8 +421,8 @@ where
 }
 
 /// Whether frames showing a broadcast's replies while more are awaited are worth drawing:
-/// on the pane grid, panes that did not change are copied, so each costs what the panes that
-/// answered cost and leaves the last frame little to do; the overview (hundreds of sessions)
+/// on the pane grid, a frame is drawn over the last and redraws only the panes that answered
+/// (`ui::Renderer`), so each costs what they cost and leaves the last frame little to do; the overview (hundreds of sessions)
 /// redraws every cell each frame (~1 ms for 1000), so there they would only delay the last.
 fn progress_pays(app: &App) -> bool {
     !app.overview_shown()
@@ -434,6 +433,7 @@ fn carry_out<B, S>(
     app: &mut App,
     effects: &mut EffectRunner,
     io: &mut LoopIo<'_, B, S>,
+    renderer: &mut crate::ui::Renderer,
     todo: Vec<Effect>,
 ) -> anyhow::Result<ControlFlow<()>>
 where
@@ -449,7 +449,7 @@ where
             Control::MouseCapture(on) if interactive => terminal::set_mouse_capture(on)?,
             Control::Suspend if interactive => {
                 terminal::suspend(app.mouse_capture())?;
-                io.terminal.clear()?;
+                renderer.clear(io.terminal)?;
                 // The terminal may have been resized while we were stopped.
                 let (cols, rows) = crossterm::terminal::size()?;
                 controls.extend(effects.deliver(app, [Msg::Resize { cols, rows }]));

@@ -324,7 +324,8 @@ pub fn draw_status(frame: &mut Frame, app: &App, layout: &PaneLayout, area: Rect
     frame.render_widget(Paragraph::new(Line::from(spans)).style(bar), area);
 }
 
-pub fn draw_input(frame: &mut Frame, app: &App, area: Rect) {
+/// Draws the input line; returns where the terminal's cursor goes, if it shows.
+pub fn draw_input(frame: &mut Frame, app: &App, area: Rect) -> Option<Position> {
     let accent = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
     let (prompt, text) = match app.mode {
         InputMode::Keystroke => (
@@ -345,9 +346,10 @@ pub fn draw_input(frame: &mut Frame, app: &App, area: Rect) {
     };
     let line = Line::from(vec![Span::styled(prompt, accent), Span::raw(text)]);
     frame.render_widget(Paragraph::new(line), area);
+    None
 }
 
-fn draw_line_editor(frame: &mut Frame, app: &App, area: Rect) {
+fn draw_line_editor(frame: &mut Frame, app: &App, area: Rect) -> Option<Position> {
     let editor = &app.editor;
     if editor.is_hidden() {
         let hint = tr("hidden input: not shown, not kept; Enter sends, Alt-P cancels");
@@ -359,7 +361,7 @@ fn draw_line_editor(frame: &mut Frame, app: &App, area: Rect) {
             Span::styled(hint, Style::new().add_modifier(Modifier::DIM)),
         ]);
         frame.render_widget(Paragraph::new(line), area);
-        return;
+        return None;
     }
     let prompt = tr("bcast» ");
     let prompt_width = Span::raw(prompt).width() as u16;
@@ -372,10 +374,10 @@ fn draw_line_editor(frame: &mut Frame, app: &App, area: Rect) {
     );
     let line = Line::from(vec![Span::styled(prompt, accent), Span::raw(shown)]);
     frame.render_widget(Paragraph::new(line), area);
-    if app.overlay.is_none() && !area.is_empty() {
+    (app.overlay.is_none() && !area.is_empty()).then(|| {
         let x = area.x + prompt_width + cursor_col;
-        frame.set_cursor_position(Position::new(x.min(area.right() - 1), area.y));
-    }
+        Position::new(x.min(area.right() - 1), area.y)
+    })
 }
 
 /// The part of `text` to show in `width` columns so the cursor stays in view, and the

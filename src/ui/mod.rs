@@ -7,6 +7,7 @@ mod overview;
 #[cfg(test)]
 mod overview_tests;
 mod pane;
+mod render;
 mod results;
 #[cfg(test)]
 mod results_tests;
@@ -25,26 +26,85 @@ mod transfer_tests;
 mod zh_tests;
 
 use ratatui::Frame;
-use ratatui::layout::Alignment;
+use ratatui::layout::{Alignment, Position, Rect};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::{App, layout};
+use crate::ssh::SessionId;
 
 pub use pane::PaneCache;
+pub use render::Renderer;
 
 /// Draws the whole screen for `app`.
 pub fn draw(frame: &mut Frame, app: &App) {
-    draw_screen(frame, app, None);
+    if let Some(cursor) = draw_screen(frame, app, None) {
+        frame.set_cursor_position(cursor);
+    }
 }
 
-/// [`draw`], copying the panes that did not change since the last frame from `cache`.
-pub fn draw_cached(frame: &mut Frame, app: &App, cache: &mut PaneCache) {
-    cache.start_frame();
-    draw_screen(frame, app, Some(&mut *cache));
+/// Draws the whole screen on a blank buffer, copying the panes that did not change since the
+/// last frame from `cache`; returns where the terminal's cursor goes.
+pub fn draw_full(frame: &mut Frame, app: &App, cache: &mut PaneCache) -> Option<Position> {
+    cache.start_frame(pane::FrameKind::Full);
+    let cursor = draw_screen(frame, app, Some(&mut *cache));
     cache.end_frame();
+    cursor
 }
 
-fn draw_screen(frame: &mut Frame, app: &App, mut cache: Option<&mut PaneCache>) {
+/// What the screen is made of when it shows only the pane grid and the bars: the terminal's
+/// area and each visible pane's place. Two frames of the same shape differ only inside the
+/// panes whose drawing changed and in the bars, so the second can be drawn over the first
+/// ([`draw_changes`]). `None` for any other screen (an overlay, the search, the overview, no
+/// panes), which is drawn whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GridShape {
+    area: Rect,
+    panes: Vec<(SessionId, Rect)>,
+}
+
+pub fn grid_shape(app: &App, area: Rect) -> Option<GridShape> {
+    if app.overlay.is_some() || app.search().is_some() || app.overview_shown() {
+        return None;
+    }
+    let visible = app.layout().visible;
+    if visible.is_empty() {
+        return None;
+    }
+    let panes = visible
+        .iter()
+        .map(|&(index, rect)| Some((app.panes.get(index)?.id, rect)))
+        .collect::<Option<_>>()?;
+    Some(GridShape { area, panes })
+}
+
+/// Draws over the last frame, which had `app`'s [`GridShape`]: only the panes whose drawing
+/// changed and the bars, each area reset first; `cache` then holds what was redrawn, before
+/// and after ([`PaneCache::redrawn`]), and the caller sends the terminal only what differs
+/// there. Returns where the terminal's cursor goes.
+pub fn draw_changes(frame: &mut Frame, app: &App, cache: &mut PaneCache) -> Option<Position> {
+    cache.start_frame(pane::FrameKind::InPlace);
+    let areas = layout::screen_areas(frame.area());
+    let pane_layout = app.layout();
+    for (index, rect) in &pane_layout.visible {
+        pane::draw_pane(frame, app, *index, *rect, Some(&mut *cache));
+    }
+    let redrawn = cache.redrawn_mut();
+    redrawn.redraw(frame, areas.status, |frame| {
+        bars::draw_status(frame, app, &pane_layout, areas.status)
+    });
+    let mut cursor = None;
+    redrawn.redraw(frame, areas.input, |frame| {
+        cursor = bars::draw_input(frame, app, areas.input)
+    });
+    cache.end_frame();
+    cursor
+}
+
+fn draw_screen(
+    frame: &mut Frame,
+    app: &App,
+    mut cache: Option<&mut PaneCache>,
+) -> Option<Position> {
     let areas = layout::screen_areas(frame.area());
     let pane_layout = app.layout();
     if pane_layout.visible.is_empty() {
@@ -65,12 +125,13 @@ fn draw_screen(frame: &mut Frame, app: &App, mut cache: Option<&mut PaneCache>) 
         }
     }
     bars::draw_status(frame, app, &pane_layout, areas.status);
-    match app.search() {
+    let cursor = match app.search() {
         Some(found) => {
             search::draw_list(frame, app, found, areas.panes);
-            search::draw_prompt(frame, app, found, areas.input);
+            search::draw_prompt(frame, app, found, areas.input)
         }
         None => bars::draw_input(frame, app, areas.input),
-    }
-    overlay::draw_overlay(frame, app, areas.panes);
+    };
+    // Drawn last, over the rest: its cursor wins.
+    overlay::draw_overlay(frame, app, areas.panes).or(cursor)
 }

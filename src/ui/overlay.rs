@@ -12,12 +12,15 @@ use crate::app::layout::centered;
 use crate::app::{App, Overlay};
 use crate::lang::{tr, trf};
 
-pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
-    let Some(overlay) = &app.overlay else {
-        return;
-    };
+/// Draws the overlay, if one is open; returns where the terminal's cursor goes (a dialog's
+/// input).
+pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) -> Option<Position> {
+    let overlay = app.overlay.as_ref()?;
     match overlay {
-        Overlay::Help { top } => draw_help(frame, *top, area),
+        Overlay::Help { top } => {
+            draw_help(frame, *top, area);
+            None
+        }
         Overlay::QuitConfirm => {
             let live = app.panes.iter().filter(|p| p.is_live()).count();
             let text = trf(
@@ -25,6 +28,7 @@ pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
                 &[("live", &live)],
             );
             draw_message(frame, area, tr(" Quit mtssh "), text);
+            None
         }
         Overlay::PasteConfirm {
             text,
@@ -41,14 +45,21 @@ pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
                 ],
             );
             draw_message(frame, area, tr(" Multi-line paste "), body);
+            None
         }
         Overlay::Prompt(dialog) => {
             let name = app.pane_name(dialog.id).unwrap_or("?");
             let title = trf(" {name} asks ", &[("name", &name)]);
-            draw_input_dialog(frame, area, &title, &[&dialog.text], &dialog.input, None);
+            draw_input_dialog(frame, area, &title, &[&dialog.text], &dialog.input, None)
         }
-        Overlay::Results(view) => super::results::draw_results(frame, app, view, area),
-        Overlay::Events(view) => super::events::draw_events(frame, view, area),
+        Overlay::Results(view) => {
+            super::results::draw_results(frame, app, view, area);
+            None
+        }
+        Overlay::Events(view) => {
+            super::events::draw_events(frame, view, area);
+            None
+        }
         Overlay::SendConfirm(confirm) => {
             draw_message(
                 frame,
@@ -56,15 +67,16 @@ pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
                 tr(" Confirm broadcast "),
                 app.confirm_text(confirm),
             );
+            None
         }
         Overlay::AnswerPrompts { ids, input } => {
             let text = app.answer_prompt_text(ids);
             let title = tr(" Password prompts ");
-            draw_input_dialog(frame, area, title, &[&text], input, None);
+            draw_input_dialog(frame, area, title, &[&text], input, None)
         }
         Overlay::AddHost(editor) => {
             let text = tr("Host to add, as user@host:port (Enter adds, Esc cancels)");
-            draw_input_dialog(frame, area, tr(" Add host "), &[text], editor, None);
+            draw_input_dialog(frame, area, tr(" Add host "), &[text], editor, None)
         }
         Overlay::SaveGroup(dialog) => {
             let count = app.panes.iter().filter(|p| p.in_broadcast).count();
@@ -80,7 +92,7 @@ pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
                 &[&text],
                 &dialog.input,
                 error,
-            );
+            )
         }
         Overlay::Transfer(dialog) => {
             let from = dialog.from.and_then(|id| app.pane_name(id)).unwrap_or("?");
@@ -100,11 +112,12 @@ pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
                 }
             };
             let error = dialog.error.as_deref();
-            draw_input_dialog(frame, area, &title, &text, &dialog.input, error);
+            draw_input_dialog(frame, area, &title, &text, &dialog.input, error)
         }
         Overlay::TransferCancel => {
             let text = tr("Cancel the transfer under way? [y/n]\n(no file is left half-written under its name)").to_string();
             draw_message(frame, area, tr(" Cancel transfer "), text);
+            None
         }
         Overlay::BroadcastTo(dialog) => {
             let groups = trf("Groups: {groups}", &[("groups", &app.group_names_hint())]);
@@ -114,7 +127,7 @@ pub fn draw_overlay(frame: &mut Frame, app: &App, area: Rect) {
             ];
             let error = dialog.error.as_deref();
             let title = tr(" Broadcast to ");
-            draw_input_dialog(frame, area, title, &text, &dialog.input, error);
+            draw_input_dialog(frame, area, title, &text, &dialog.input, error)
         }
     }
 }
@@ -139,7 +152,8 @@ fn draw_message(frame: &mut Frame, area: Rect, title: &str, text: String) {
     frame.render_widget(body, rect);
 }
 
-/// Lines of `text`, the input, and an error under it if there is one.
+/// Lines of `text`, the input, and an error under it if there is one; returns the input's
+/// cursor.
 fn draw_input_dialog(
     frame: &mut Frame,
     area: Rect,
@@ -147,7 +161,7 @@ fn draw_input_dialog(
     text: &[&str],
     input: &LineEditor,
     error: Option<&str>,
-) {
+) -> Option<Position> {
     // Borders, the text, the input and a row under it for the error.
     let height = text.len() as u16 + 4;
     let rect = centered(area, 60, height);
@@ -169,11 +183,11 @@ fn draw_input_dialog(
     let input_row = text.len() as u16;
     let inner = dialog_block(title).inner(rect);
     frame.render_widget(Paragraph::new(lines).block(dialog_block(title)), rect);
-    if inner.height > input_row && !input.is_hidden() {
+    (inner.height > input_row && !input.is_hidden()).then(|| {
         let col = Span::raw(input.before_cursor()).width() as u16;
         let x = (inner.x + 2 + col).min(inner.right().saturating_sub(1));
-        frame.set_cursor_position(Position::new(x, inner.y + input_row));
-    }
+        Position::new(x, inner.y + input_row)
+    })
 }
 
 fn draw_help(frame: &mut Frame, top: usize, area: Rect) {

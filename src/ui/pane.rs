@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use ratatui::Frame;
+use ratatui::buffer::{Buffer, Cell};
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -135,8 +136,97 @@ pub struct PaneCache {
     drawn: HashMap<SessionId, CachedPane>,
     /// The entries of the frame before, while a frame is drawn.
     before: HashMap<SessionId, CachedPane>,
-    /// Panes the last frame copied instead of drawing.
+    /// Panes the last frame copied (or, drawn in place, left) instead of drawing.
     copied: usize,
+    kind: FrameKind,
+    /// What a frame drawn in place redrew.
+    redrawn: Redrawn,
+}
+
+/// How a frame is drawn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum FrameKind {
+    /// On a blank buffer: a pane that did not change is copied from the cache.
+    #[default]
+    Full,
+    /// Over the last frame, of the same shape (`ui::draw_changes`): a pane that did not
+    /// change is already there, one that did is redrawn through [`Redrawn`].
+    InPlace,
+}
+
+/// The areas a frame drawn in place redrew, each with its cells before and after, so that
+/// the terminal is sent what differs in them only: ratatui's own diff (wide characters and
+/// all), run on these areas instead of on every cell of the screen. With the reset of a
+/// blank buffer and the copy of the panes that did not change, that whole-screen pass was
+/// 0.31 ms a frame for 100 panes at 250x80 (20 000 cells); a frame of one changed pane is
+/// now 0.04 ms (`tui_bench round`).
+#[derive(Default)]
+pub struct Redrawn {
+    /// (before, after) per area; buffers beyond `used` are kept for their allocations.
+    areas: Vec<(Buffer, Buffer)>,
+    used: usize,
+}
+
+impl Redrawn {
+    fn clear(&mut self) {
+        self.used = 0;
+    }
+
+    /// Resets `area` (within the frame) and draws it again with `draw`, which must not draw
+    /// outside it, keeping its cells from before and after.
+    pub fn redraw(&mut self, frame: &mut Frame, area: Rect, draw: impl FnOnce(&mut Frame)) {
+        self.redraw_over(frame, area, None, draw);
+    }
+
+    /// [`Redrawn::redraw`], given the area's cells as they are when the caller has them
+    /// (`known`, which gets back a buffer to reuse); returns the cells drawn.
+    fn redraw_over(
+        &mut self,
+        frame: &mut Frame,
+        area: Rect,
+        known: Option<&mut Vec<Cell>>,
+        draw: impl FnOnce(&mut Frame),
+    ) -> &[Cell] {
+        let area = area.intersection(frame.area());
+        if area.is_empty() {
+            return &[];
+        }
+        if self.used == self.areas.len() {
+            self.areas.push(Default::default());
+        }
+        let (before, after) = &mut self.areas[self.used];
+        self.used += 1;
+        before.area = area;
+        match known {
+            Some(cells) if cells.len() == usize::from(area.width) * usize::from(area.height) => {
+                std::mem::swap(&mut before.content, cells)
+            }
+            _ => read_cells(frame, area, &mut before.content),
+        }
+        let buffer = frame.buffer_mut();
+        for y in area.top()..area.bottom() {
+            let start = buffer.index_of(area.x, y);
+            buffer.content[start..start + usize::from(area.width)]
+                .iter_mut()
+                .for_each(Cell::reset);
+        }
+        draw(frame);
+        after.area = area;
+        read_cells(frame, area, &mut after.content);
+        &after.content
+    }
+
+    /// The cells that changed, as ratatui's diff gives them to a backend.
+    pub fn updates(&self) -> impl Iterator<Item = (u16, u16, &Cell)> {
+        self.areas[..self.used]
+            .iter()
+            .flat_map(|(before, after)| before.diff_iter(after))
+    }
+
+    /// How many areas the frame redrew.
+    pub fn count(&self) -> usize {
+        self.used
+    }
 }
 
 /// Everything a live pane's drawing depends on; equal keys, equal cells.
@@ -153,15 +243,26 @@ struct PaneKey {
 struct CachedPane {
     key: PaneKey,
     /// The cells of `key.rect` (within the buffer), row by row.
-    cells: Vec<ratatui::buffer::Cell>,
+    cells: Vec<Cell>,
 }
 
 impl PaneCache {
     /// A frame starts: the entries of panes it does not draw are dropped at its end.
-    pub fn start_frame(&mut self) {
+    pub fn start_frame(&mut self, kind: FrameKind) {
         std::mem::swap(&mut self.drawn, &mut self.before);
         self.drawn.clear();
         self.copied = 0;
+        self.kind = kind;
+        self.redrawn.clear();
+    }
+
+    /// What the last frame drawn in place redrew.
+    pub fn redrawn(&self) -> &Redrawn {
+        &self.redrawn
+    }
+
+    pub(super) fn redrawn_mut(&mut self) -> &mut Redrawn {
+        &mut self.redrawn
     }
 
     /// A frame ended: panes not drawn in it are forgotten.
@@ -184,19 +285,41 @@ impl PaneCache {
         draw: impl FnOnce(&mut Frame),
     ) {
         let old = self.before.remove(&id);
-        let mut cells = match old {
+        let (same_place, mut cells) = match old {
             Some(entry) if entry.key == key => {
-                copy_cells(frame, key.rect, &entry.cells);
+                if self.kind == FrameKind::Full {
+                    copy_cells(frame, key.rect, &entry.cells);
+                }
                 self.drawn.insert(id, entry);
                 self.copied += 1;
                 return;
             }
-            Some(entry) => entry.cells,
-            None => Vec::new(),
+            Some(entry) => (entry.key.rect == key.rect, entry.cells),
+            None => (false, Vec::new()),
         };
-        draw(frame);
-        read_cells(frame, key.rect, &mut cells);
+        match self.kind {
+            FrameKind::Full => {
+                draw(frame);
+                read_cells(frame, key.rect, &mut cells);
+            }
+            FrameKind::InPlace => {
+                // The cells the pane was last drawn as are the screen's there: no need to
+                // read them again for the diff.
+                let known = same_place.then_some(&mut cells);
+                let drawn = self.redrawn.redraw_over(frame, key.rect, known, draw);
+                cells.clear();
+                cells.extend_from_slice(drawn);
+            }
+        }
         self.drawn.insert(id, CachedPane { key, cells });
+    }
+
+    /// Draws `area` with `draw`: over a reset area when the frame is drawn in place.
+    fn draw_uncached(&mut self, frame: &mut Frame, area: Rect, draw: impl FnOnce(&mut Frame)) {
+        match self.kind {
+            FrameKind::Full => draw(frame),
+            FrameKind::InPlace => self.redrawn.redraw(frame, area, draw),
+        }
     }
 }
 
@@ -235,7 +358,12 @@ pub fn draw_pane(
             .block(block)
             .style(body_style(pane))
             .cursor(Cursor::default().visibility(false));
-        frame.render_widget(term, rect);
+        match cache {
+            Some(cache) => {
+                cache.draw_uncached(frame, rect, |frame| frame.render_widget(term, rect))
+            }
+            None => frame.render_widget(term, rect),
+        }
     } else {
         let live = |frame: &mut Frame| {
             let view = FromRow::at_cursor(pane.screen(), inner.height);
@@ -274,7 +402,7 @@ fn body_style(pane: &Pane) -> Style {
 }
 
 /// The cells of `area` (inside the buffer), row by row, into `cells`.
-fn read_cells(frame: &mut Frame, area: Rect, cells: &mut Vec<ratatui::buffer::Cell>) {
+fn read_cells(frame: &mut Frame, area: Rect, cells: &mut Vec<Cell>) {
     let buffer = frame.buffer_mut();
     cells.clear();
     for y in area.top()..area.bottom() {
@@ -285,7 +413,7 @@ fn read_cells(frame: &mut Frame, area: Rect, cells: &mut Vec<ratatui::buffer::Ce
 
 /// Puts cells read by [`read_cells`] from `area` back. Not `Buffer::merge`: that moves every
 /// cell of the whole buffer for its area's union, per call.
-fn copy_cells(frame: &mut Frame, area: Rect, cells: &[ratatui::buffer::Cell]) {
+fn copy_cells(frame: &mut Frame, area: Rect, cells: &[Cell]) {
     let buffer = frame.buffer_mut();
     let width = usize::from(area.width);
     if width == 0 {

@@ -52,8 +52,9 @@ fn count_text(search: &Search) -> String {
     text
 }
 
-/// The prompt line: `find»` (or `regex»`), the query, the count and the keys.
-pub fn draw_prompt(frame: &mut Frame, app: &App, search: &Search, area: Rect) {
+/// The prompt line: `find»` (or `regex»`), the query, the count and the keys; returns where
+/// the terminal's cursor goes while the query is typed.
+pub fn draw_prompt(frame: &mut Frame, app: &App, search: &Search, area: Rect) -> Option<Position> {
     let accent = Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD);
     let dim = Style::new().add_modifier(Modifier::DIM);
     let prompt = if search.regex {
@@ -89,10 +90,10 @@ pub fn draw_prompt(frame: &mut Frame, app: &App, search: &Search, area: Rect) {
         Span::styled(hint, dim),
     ]);
     frame.render_widget(Paragraph::new(line), area);
-    if search.phase == Phase::Typing && app.overlay.is_none() && !area.is_empty() {
+    (search.phase == Phase::Typing && app.overlay.is_none() && !area.is_empty()).then(|| {
         let x = area.x + prompt_width + cursor_col;
-        frame.set_cursor_position(Position::new(x.min(area.right() - 1), area.y));
-    }
+        Position::new(x.min(area.right() - 1), area.y)
+    })
 }
 
 /// The list of matches (pane, line, context) over the half of `area` the current match is

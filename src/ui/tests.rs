@@ -592,31 +592,61 @@ fn help_and_status_bar_at_tiny_sizes_draw_without_panicking() {
     }
 }
 
-/// The loop draws through a pane cache: each frame must be the one drawn afresh, whatever
-/// changed in between (output, a title's state or badge, focus, mode, membership, a scroll,
-/// a resize), and panes that did not change must be copied, not drawn.
+/// The loop draws through a [`super::Renderer`]: each frame must put on the terminal the
+/// frame drawn afresh (cells, cursor and its visibility), whatever changed in between (output,
+/// wide characters over narrow ones and back, a title's state or badge, focus, mode, a scroll,
+/// an overlay, a resize); a frame of the same shape is drawn over the last, and panes that did
+/// not change are left (or, on a full frame, copied), not drawn.
 #[test]
-fn a_frame_drawn_through_the_pane_cache_is_the_frame_drawn_afresh() {
+fn a_frame_drawn_by_the_renderer_is_the_frame_drawn_afresh() {
     let mut app = ready_app(120, 32, 9);
-    let mut cache = super::PaneCache::default();
-    let mut cached = Terminal::new(TestBackend::new(120, 32)).expect("test backend");
-    let mut check = |app: &App, step: &str, copied: Option<usize>| {
-        cached
-            .draw(|f| super::draw_cached(f, app, &mut cache))
-            .expect("draw");
-        let (_, fresh) = render_buffer(app);
-        assert_eq!(cached.backend().buffer(), &fresh, "after {step}");
+    let mut renderer = super::Renderer::default();
+    let mut shown = Terminal::new(TestBackend::new(120, 32)).expect("test backend");
+    let mut check = |app: &App, step: &str, in_place: bool, copied: Option<usize>| {
+        if shown.backend().buffer().area != ratatui::layout::Rect::new(0, 0, app.size.0, app.size.1)
+        {
+            shown.backend_mut().resize(app.size.0, app.size.1);
+        }
+        renderer.draw(&mut shown, app).expect("draw");
+        let mut fresh =
+            Terminal::new(TestBackend::new(app.size.0, app.size.1)).expect("test backend");
+        fresh.draw(|f| super::draw(f, app)).expect("draw");
+        assert_eq!(
+            shown.backend().buffer(),
+            fresh.backend().buffer(),
+            "after {step}"
+        );
+        let cursor = |t: &Terminal<TestBackend>| {
+            let b = t.backend();
+            b.cursor_visible().then(|| b.cursor_position())
+        };
+        assert_eq!(cursor(&shown), cursor(&fresh), "the cursor after {step}");
+        assert_eq!(
+            renderer.drew_in_place(),
+            in_place,
+            "drawn in place after {step}"
+        );
         if let Some(copied) = copied {
-            assert_eq!(cache.copied(), copied, "panes copied after {step}");
+            assert_eq!(renderer.cache().copied(), copied, "panes left after {step}");
         }
     };
-    check(&app, "the first frame", Some(0));
-    check(&app, "nothing", Some(9));
+    check(&app, "the first frame", false, Some(0));
+    check(&app, "nothing", true, Some(9));
     let _ = app.update(Msg::Output {
         id: 4,
         data: b"echo hi\r\nhi\r\n$ ".to_vec(),
     });
-    check(&app, "output to one pane", Some(8));
+    check(&app, "output to one pane", true, Some(8));
+    let _ = app.update(Msg::Output {
+        id: 5,
+        data: "\u{4f60}\u{597d}\u{4e16}\u{754c} wide".as_bytes().to_vec(),
+    });
+    check(&app, "wide characters", true, Some(8));
+    let _ = app.update(Msg::Output {
+        id: 5,
+        data: b"\r\x1b[Knarrow over them".to_vec(),
+    });
+    check(&app, "narrow characters over wide ones", true, Some(8));
     let _ = app.update(Msg::State {
         id: 2,
         state: SessionState::Closed {
@@ -624,34 +654,42 @@ fn a_frame_drawn_through_the_pane_cache_is_the_frame_drawn_afresh() {
             signal: None,
         },
     });
-    check(&app, "a state in one title", Some(8));
+    check(&app, "a state in one title", true, Some(8));
     key(&mut app, KeyCode::Tab, KeyModifiers::NONE);
-    check(&app, "focus moved", Some(7));
+    check(&app, "focus moved", true, Some(7));
+    key(&mut app, KeyCode::Char('x'), KeyModifiers::NONE);
+    check(&app, "a key in the broadcast line", true, Some(9));
     key(&mut app, KeyCode::F(3), KeyModifiers::NONE);
-    check(&app, "keystroke mode", None);
+    check(&app, "keystroke mode", true, None);
     key(&mut app, KeyCode::Char(']'), KeyModifiers::CONTROL);
-    check(&app, "focus mode", None);
     key(&mut app, KeyCode::Char(']'), KeyModifiers::CONTROL);
+    assert_eq!(app.mode(), crate::app::InputMode::Focus);
+    check(&app, "focus mode", true, None);
+    key(&mut app, KeyCode::Char(']'), KeyModifiers::CONTROL);
+    assert_eq!(app.mode(), crate::app::InputMode::Line);
     for i in 0..40 {
         let data = format!("line {i}\r\n").into_bytes();
         let _ = app.update(Msg::Output { id: 1, data });
     }
-    check(&app, "a pane scrolled its screen", None);
+    check(&app, "a pane scrolled its screen", true, None);
     key(&mut app, KeyCode::PageUp, KeyModifiers::SHIFT);
-    check(&app, "a pane scrolled back", None);
+    check(&app, "a pane scrolled back", true, None);
+    let _ = app.update(Msg::Output {
+        id: 1,
+        data: b"more\r\n".to_vec(),
+    });
+    check(&app, "output to a pane scrolled back", true, None);
     key(&mut app, KeyCode::End, KeyModifiers::SHIFT);
-    check(&app, "back to live", None);
+    check(&app, "back to live", true, None);
+    key(&mut app, KeyCode::F(1), KeyModifiers::NONE);
+    check(&app, "the help opened", false, None);
+    key(&mut app, KeyCode::Esc, KeyModifiers::NONE);
+    check(&app, "the help closed", false, Some(9));
+    check(&app, "nothing after the help", true, Some(9));
     let _ = app.update(Msg::Resize {
         cols: 100,
         rows: 30,
     });
-    let mut cached = Terminal::new(TestBackend::new(100, 30)).expect("test backend");
-    cached
-        .draw(|f| super::draw_cached(f, &app, &mut cache))
-        .expect("draw");
-    assert_eq!(
-        cached.backend().buffer(),
-        &render_buffer(&app).1,
-        "after a resize"
-    );
+    check(&app, "a resize", false, None);
+    check(&app, "nothing after the resize", true, None);
 }

@@ -270,6 +270,17 @@ pub async fn wait_for<T>(
     }
 }
 
+/// `app`'s screen drawn afresh on a blank `cols` x `rows` terminal, row by row: what every
+/// frame the loop sends its terminal (most of them drawn over the last) must add up to.
+pub fn drawn_afresh(app: &mtssh::app::App, cols: u16, rows: u16) -> Vec<String> {
+    let backend = ratatui::backend::TestBackend::new(cols, rows);
+    let mut terminal = ratatui::Terminal::new(backend).expect("test backend");
+    terminal
+        .draw(|frame| mtssh::ui::draw(frame, app))
+        .expect("draw");
+    mtssh::tui::screen_lines(terminal.backend().buffer())
+}
+
 /// Heavy tests (hundreds of sessions) take this lock so they do not run at the same time.
 pub async fn heavy() -> tokio::sync::MutexGuard<'static, ()> {
     static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());

@@ -56,9 +56,17 @@ async fn keystrokes_reach_a_quiet_session_while_another_floods() {
     let (input, input_rx) = unbounded();
     let latest = RefCell::new(HeadlessFrame::default());
     let frames = RefCell::new(0usize);
-    let event_loop = run_headless(setup, 160, 40, input_rx, |frame, _| {
+    // Frames drawn over the last one (most of a flood's) against the screen drawn afresh.
+    let unlike_afresh = RefCell::new(Vec::new());
+    let event_loop = run_headless(setup, 160, 40, input_rx, |frame, app| {
         *latest.borrow_mut() = frame.clone();
         *frames.borrow_mut() += 1;
+        let fresh = support::drawn_afresh(app, 160, 40);
+        if fresh != frame.lines {
+            unlike_afresh
+                .borrow_mut()
+                .push((*frames.borrow(), frame.lines.clone(), fresh));
+        }
     });
     let screen = || latest.borrow().lines.join("\n");
 
@@ -126,6 +134,17 @@ async fn keystrokes_reach_a_quiet_session_while_another_floods() {
     };
     let (result, ()) = tokio::join!(event_loop, script);
     result.unwrap();
+    let unlike = unlike_afresh.borrow();
+    if let Some((frame, shown, fresh)) = unlike.first() {
+        panic!(
+            "{} of {} frames were not the screen drawn afresh; the first, frame {frame}:\n{}\n\
+             drawn afresh:\n{}",
+            unlike.len(),
+            frames.borrow(),
+            shown.join("\n"),
+            fresh.join("\n")
+        );
+    }
 }
 
 #[tokio::test]
