@@ -29,6 +29,7 @@ use ratatui::Frame;
 use ratatui::layout::{Alignment, Position, Rect};
 use ratatui::widgets::{Paragraph, Wrap};
 
+use crate::app::layout::PaneLayout;
 use crate::app::{App, layout};
 use crate::ssh::SessionId;
 
@@ -37,16 +38,22 @@ pub use render::Renderer;
 
 /// Draws the whole screen for `app`.
 pub fn draw(frame: &mut Frame, app: &App) {
-    if let Some(cursor) = draw_screen(frame, app, None) {
+    if let Some(cursor) = draw_screen(frame, app, &app.layout(), None) {
         frame.set_cursor_position(cursor);
     }
 }
 
-/// Draws the whole screen on a blank buffer, copying the panes that did not change since the
-/// last frame from `cache`; returns where the terminal's cursor goes.
-pub fn draw_full(frame: &mut Frame, app: &App, cache: &mut PaneCache) -> Option<Position> {
+/// Draws the whole screen on a blank buffer, panes placed by `pane_layout` (`app.layout()`),
+/// copying the panes that did not change since the last frame from `cache`; returns where the
+/// terminal's cursor goes.
+pub fn draw_full(
+    frame: &mut Frame,
+    app: &App,
+    pane_layout: &PaneLayout,
+    cache: &mut PaneCache,
+) -> Option<Position> {
     cache.start_frame(pane::FrameKind::Full);
-    let cursor = draw_screen(frame, app, Some(&mut *cache));
+    let cursor = draw_screen(frame, app, pane_layout, Some(&mut *cache));
     cache.end_frame();
     cursor
 }
@@ -62,15 +69,16 @@ pub struct GridShape {
     panes: Vec<(SessionId, Rect)>,
 }
 
-pub fn grid_shape(app: &App, area: Rect) -> Option<GridShape> {
+/// The shape of `app`'s screen on `area` with its panes placed by `pane_layout`, if it has one.
+pub fn grid_shape(app: &App, pane_layout: &PaneLayout, area: Rect) -> Option<GridShape> {
     if app.overlay.is_some() || app.search().is_some() || app.overview_shown() {
         return None;
     }
-    let visible = app.layout().visible;
-    if visible.is_empty() {
+    if pane_layout.visible.is_empty() {
         return None;
     }
-    let panes = visible
+    let panes = pane_layout
+        .visible
         .iter()
         .map(|&(index, rect)| Some((app.panes.get(index)?.id, rect)))
         .collect::<Option<_>>()?;
@@ -81,16 +89,20 @@ pub fn grid_shape(app: &App, area: Rect) -> Option<GridShape> {
 /// changed and the bars, each area reset first; `cache` then holds what was redrawn, before
 /// and after ([`PaneCache::redrawn`]), and the caller sends the terminal only what differs
 /// there. Returns where the terminal's cursor goes.
-pub fn draw_changes(frame: &mut Frame, app: &App, cache: &mut PaneCache) -> Option<Position> {
+pub fn draw_changes(
+    frame: &mut Frame,
+    app: &App,
+    pane_layout: &PaneLayout,
+    cache: &mut PaneCache,
+) -> Option<Position> {
     cache.start_frame(pane::FrameKind::InPlace);
     let areas = layout::screen_areas(frame.area());
-    let pane_layout = app.layout();
     for (index, rect) in &pane_layout.visible {
         pane::draw_pane(frame, app, *index, *rect, Some(&mut *cache));
     }
     let redrawn = cache.redrawn_mut();
     redrawn.redraw(frame, areas.status, |frame| {
-        bars::draw_status(frame, app, &pane_layout, areas.status)
+        bars::draw_status(frame, app, pane_layout, areas.status)
     });
     let mut cursor = None;
     redrawn.redraw(frame, areas.input, |frame| {
@@ -103,10 +115,10 @@ pub fn draw_changes(frame: &mut Frame, app: &App, cache: &mut PaneCache) -> Opti
 fn draw_screen(
     frame: &mut Frame,
     app: &App,
+    pane_layout: &PaneLayout,
     mut cache: Option<&mut PaneCache>,
 ) -> Option<Position> {
     let areas = layout::screen_areas(frame.area());
-    let pane_layout = app.layout();
     if pane_layout.visible.is_empty() {
         let text = crate::lang::tr(
             "No sessions.\nF2 opens a practice pane on the built-in mock server, \
@@ -124,7 +136,7 @@ fn draw_screen(
             pane::draw_pane(frame, app, *index, *rect, cache.as_deref_mut());
         }
     }
-    bars::draw_status(frame, app, &pane_layout, areas.status);
+    bars::draw_status(frame, app, pane_layout, areas.status);
     let cursor = match app.search() {
         Some(found) => {
             search::draw_list(frame, app, found, areas.panes);

@@ -37,17 +37,24 @@ impl Renderer {
         terminal: &mut Terminal<B>,
         app: &App,
     ) -> Result<(), B::Error> {
-        let area = terminal.get_frame().area();
+        let before = terminal.get_frame().area();
         terminal.autoresize()?;
-        if terminal.get_frame().area() != area {
+        let area = terminal.get_frame().area();
+        if area != before {
             // Resized: the screen was cleared, and the buffer behind it with it.
             self.shown = false;
         }
-        let area = terminal.get_frame().area();
-        let shape = grid_shape(app, area);
+        // Computed once a frame, for the shape and for the drawing.
+        let pane_layout = app.layout();
+        let shape = grid_shape(app, &pane_layout, area);
         self.in_place = self.shown && shape.is_some() && shape == self.shape;
         let cursor = if self.in_place {
-            let cursor = draw_changes(&mut terminal.get_frame(), app, &mut self.cache);
+            let cursor = draw_changes(
+                &mut terminal.get_frame(),
+                app,
+                &pane_layout,
+                &mut self.cache,
+            );
             terminal
                 .backend_mut()
                 .draw(self.cache.redrawn().updates())?;
@@ -60,7 +67,12 @@ impl Renderer {
             } else {
                 terminal.current_buffer_mut().reset();
             }
-            let cursor = draw_full(&mut terminal.get_frame(), app, &mut self.cache);
+            let cursor = draw_full(
+                &mut terminal.get_frame(),
+                app,
+                &pane_layout,
+                &mut self.cache,
+            );
             terminal.flush()?;
             cursor
         };
