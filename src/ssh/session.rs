@@ -245,7 +245,14 @@ impl SessionActor {
         // What the server sends before it answers a request: kept for the pump below.
         let mut early = Vec::new();
         if let Some((term, cols, rows)) = pty {
-            let modes: &[(Pty, u32)] = if echo { &[] } else { &[(Pty::ECHO, 0)] };
+            // IUTF8: the panes decode UTF-8, so the remote line discipline must too (OpenSSH
+            // copies the flag from its terminal): without it, Backspace in cooked mode (`cat`,
+            // `read`) erases one byte of a multibyte character and leaves the rest.
+            let modes: &[(Pty, u32)] = if echo {
+                &[(Pty::IUTF8, 1)]
+            } else {
+                &[(Pty::IUTF8, 1), (Pty::ECHO, 0)]
+            };
             let (cols, rows) = (cols.into(), rows.into());
             channel
                 .request_pty(true, &term, cols, rows, 0, 0, modes)

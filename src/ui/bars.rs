@@ -328,13 +328,15 @@ pub fn draw_status(frame: &mut Frame, app: &App, layout: &PaneLayout, area: Rect
 pub fn draw_input(frame: &mut Frame, app: &App, area: Rect) -> Option<Position> {
     let accent = Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD);
     let (prompt, text) = match app.mode {
-        InputMode::Keystroke => (
-            tr("KEYS» "),
-            trf(
-                "every key goes to {count} active sessions; Ctrl-] returns to line mode",
-                &[("count", &app.target_count())],
-            ),
-        ),
+        InputMode::Keystroke => {
+            let count = app.target_count();
+            let text = if count == 1 {
+                "every key goes to {count} active session; Ctrl-] returns to line mode"
+            } else {
+                "every key goes to {count} active sessions; Ctrl-] returns to line mode"
+            };
+            (tr("KEYS» "), trf(text, &[("count", &count)]))
+        }
         InputMode::Focus => {
             let name = app.focused().map_or("", |p| p.name.as_str());
             (

@@ -165,6 +165,32 @@ async fn run_without_stdin_gives_eof_and_a_fed_pty_does_not_echo() {
         .filter(|l| l.contains("s3cret-word"))
         .count();
     assert_eq!(echoed, 1, "the fed line was echoed:\n{}", out.stdout);
+
+    // The PTY decodes UTF-8 (IUTF8, as OpenSSH sets it from a UTF-8 terminal): Backspace in
+    // cooked mode erases the whole of `é` (two bytes), not its last byte.
+    let (out, _) = run_fed(
+        &env,
+        &[
+            "-f",
+            hosts,
+            "--tty",
+            "--stdin",
+            "--inline",
+            "--timeout",
+            "20",
+            "-c",
+            "read -r x; printf 'hex:%s:' \"$x\" | od -An -tx1 | tr -d ' \\n'; echo :end",
+        ],
+        "a\u{e9}\x7f\n".as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
+    // `hex:a:` is 68 65 78 3a 61 3a; a left-over first byte of `é` would show as c3.
+    assert!(
+        out.stdout.contains("6865783a613a:end"),
+        "Backspace left part of a character:\n{}",
+        out.stdout
+    );
 }
 
 /// A server that lets everyone in, then never answers: the channel open (when `open` is

@@ -69,6 +69,10 @@ pub(super) const TEXTS: &[(&str, &str)] = &[
     ("FOCUS» ", "焦点» "),
     ("secret» ", "隐藏» "),
     (
+        "every key goes to {count} active session; Ctrl-] returns to line mode",
+        "每个按键都发给 {count} 个活动会话；Ctrl-] 回到行模式",
+    ),
+    (
         "every key goes to {count} active sessions; Ctrl-] returns to line mode",
         "每个按键都发给 {count} 个活动会话；Ctrl-] 回到行模式",
     ),
