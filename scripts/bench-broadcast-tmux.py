@@ -175,6 +175,27 @@ def cpu_ns(pids):
     return total
 
 
+def server_work(pids):
+    """What the server's processes did so far, by command name: CPU ns and time slices
+    (schedstat), read and write system calls (/proc/PID/io). Which side's sessions cost the
+    server more, and in what: bash's reads and writes, sshd's packets, or wake-ups."""
+    work = {}
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/comm") as f:
+                comm = f.read().strip()
+            with open(f"/proc/{p}/schedstat") as f:
+                ns, _, slices = (int(x) for x in f.read().split()[:3])
+            with open(f"/proc/{p}/io") as f:
+                io = dict(line.split(": ") for line in f.read().splitlines())
+        except (OSError, ValueError):
+            continue
+        w = work.setdefault(comm, [0, 0, 0, 0])
+        for i, v in enumerate((ns, slices, int(io["syscr"]), int(io["syscw"]))):
+            w[i] += v
+    return work
+
+
 def core_busy_ticks():
     """Busy clock ticks per core from /proc/stat (every process, ours or not)."""
     busy = {}
@@ -305,6 +326,7 @@ class Case:
                 stream.feed(f"\x1b[{row + 1};1H{text}".encode())
         rig = [os.getpid(), self.ctl.proc.pid]  # this driver and its control client
         cpu0, srv0, busy0 = cpu_ns(self.pids), cpu_ns(server_pids), core_busy_ticks()
+        work0 = server_work(server_pids)
         rig0 = cpu_ns(rig)
         got = []
         self.ctl.replies.clear()
@@ -314,6 +336,7 @@ class Case:
         while (left := end - now_ns()) > 0:
             got.extend(self.ctl.pump(left / 1e9))
         cpu1, srv1, busy1 = cpu_ns(self.pids), cpu_ns(server_pids), core_busy_ticks()
+        work1 = server_work(server_pids)
         rig1 = cpu_ns(rig)
         self.ctl.drain(a.quiet, 5)
         res = {
@@ -324,6 +347,9 @@ class Case:
             "cores": {c: (busy1[c] - busy0.get(c, 0)) * 1000 / os.sysconf("SC_CLK_TCK")
                       for c in busy1},
             "frames": [],  # (ms, panes showing the output)
+            # comm -> [CPU ns, time slices, read calls, write calls] in the window
+            "server_work": {comm: [b - a for a, b in zip(work0.get(comm, [0] * 4), w)]
+                            for comm, w in work1.items()},
             "ms": None,
             "t0": t0,
         }
@@ -730,6 +756,20 @@ def report(a, cases, rows, traces, switches):
                 f"and this driver with its control client {ours1:.0f} ms; the rest is other work. "
                 f"Steal (the VM's host running others on our cores), worst window: core 0 "
                 f"{steal[0]:.0f} ms, core 1 {steal[1]:.0f} ms."]
+    out += ["", "What the server's processes did per round (medians over the window after "
+            "Enter; /proc/PID/schedstat and /proc/PID/io, by command name): CPU ms, time "
+            "slices, read and write system calls:", ""]
+    for c in cases:
+        res = by.get(c.name, [])
+        comms = sorted({comm for x in res for comm in x["server_work"]})
+        parts = []
+        for comm in comms:
+            w = [[x["server_work"].get(comm, [0] * 4)[i] for x in res] for i in range(4)]
+            cpu, slices, reads, writes = (statistics.median(v) for v in w)
+            if cpu or slices:
+                parts.append(f"{comm} {cpu / 1e6:.1f} ms, {slices:.0f} slices, "
+                             f"{reads:.0f} reads, {writes:.0f} writes")
+        out.append(f"- {c.name}: " + ("; ".join(parts) or "none"))
     out += ["", "Every round (ms, Enter to every pane showing the output):", ""]
     for c in cases:
         res = by.get(c.name, [])

@@ -38,8 +38,10 @@
 #          (`capture-pane` after the round): the counts must agree.
 # Every round reads for 1 s after Enter whatever the case; per round it records the client's
 # CPU (schedstat: the tmux server and N ssh, or the tmux server and mtssh), the server's (sshd
-# and every session under it), each core's busy and steal time (/proc/stat), the bytes tmux
-# read from the pane(s), and how the panes filled (ms : panes showing the output).
+# and every session under it), what the server's processes did by command name (CPU, time
+# slices, read and write calls: /proc/PID/schedstat and io), each core's busy and steal time
+# (/proc/stat), the bytes tmux read from the pane(s), and how the panes filled (ms : panes
+# showing the output).
 #
 # Usage: scripts/bench-broadcast-tmux.sh [OUT.md]     (OUT.md and OUT.tsv: report, rounds)
 #   env: N=100 ROUNDS=10 WARMUP=2 ADDRS=10 SERVER_CPU=0 CLIENT_CPU=1
