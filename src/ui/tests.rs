@@ -693,3 +693,90 @@ fn a_frame_drawn_by_the_renderer_is_the_frame_drawn_afresh() {
     check(&app, "a resize", false, None);
     check(&app, "nothing after the resize", true, None);
 }
+
+/// `buffer`'s rows as a terminal shows them: a wide character once, trailing blanks cut.
+fn rows_of(buffer: &Buffer) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    let area = buffer.area;
+    (area.top()..area.bottom())
+        .map(|y| {
+            let mut row = String::new();
+            let mut hidden = 0;
+            for x in area.left()..area.right() {
+                let symbol = buffer[(x, y)].symbol();
+                if hidden > 0 {
+                    hidden -= 1;
+                    continue;
+                }
+                hidden = symbol.width().saturating_sub(1);
+                row.push_str(symbol);
+            }
+            row.trim_end().to_string()
+        })
+        .collect()
+}
+
+/// What the renderer sends a real terminal: frames drawn over the last reach a terminal
+/// emulator (vt100, fed the crossterm backend's bytes) as the frame drawn afresh, with the
+/// short runs of unchanged cells between changed ones printed again rather than jumped
+/// (`pane::fill_short_gaps`), wide characters included.
+#[test]
+fn frames_drawn_over_the_last_reach_a_terminal_whole_with_short_gaps_printed() {
+    let mut app = ready_app(120, 32, 9);
+    let mut renderer = super::Renderer::default();
+    let (mut terminal, written) = crate::test_support::crossterm_terminal(120, 32);
+    let mut screen = vt100::Parser::new(32, 120, 0);
+    let mut check = |app: &App, step: &str| -> Vec<u8> {
+        renderer.draw(&mut terminal, app).expect("draw");
+        let bytes = written.take();
+        crate::test_support::check_terminal_output(&bytes)
+            .unwrap_or_else(|e| panic!("{e} after {step}"));
+        screen.process(&bytes);
+        let mut fresh = Terminal::new(TestBackend::new(120, 32)).expect("test backend");
+        fresh.draw(|f| super::draw(f, app)).expect("draw");
+        let want = rows_of(fresh.backend().buffer());
+        let got: Vec<String> = screen
+            .screen()
+            .rows(0, 120)
+            .map(|l| l.trim_end().to_string())
+            .collect();
+        assert_eq!(got, want, "the terminal's screen after {step}");
+        bytes
+    };
+    check(&app, "the first frame");
+    let output = |app: &mut App, id, data: &[u8]| {
+        let _ = app.update(Msg::Output {
+            id,
+            data: data.to_vec(),
+        });
+    };
+    output(&mut app, 4, b"\x1b[2J\x1b[Hone two six\r\n$ ");
+    check(&app, "output to one pane");
+    // The row's words change, the spaces between them do not: one row, one move.
+    output(&mut app, 4, b"\x1b[Htwo six one");
+    let bytes = check(&app, "a row rewritten in place");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.contains("two six one"),
+        "the spaces between changed words were jumped: {text:?}"
+    );
+    // A coloured gap is not printed again for free: still drawn right.
+    output(&mut app, 4, b"\r\n\x1b[31ma\x1b[0m \x1b[31mb\x1b[0m c\r\n");
+    check(&app, "coloured cells");
+    output(&mut app, 4, b"\x1b[1A\rx\x1b[2Cy");
+    check(&app, "changes either side of a coloured cell");
+    output(
+        &mut app,
+        5,
+        "\u{4f60}\u{597d} \u{4e16}\u{754c} wide".as_bytes(),
+    );
+    check(&app, "wide characters");
+    output(&mut app, 5, "\r\u{4e16} \u{754c}\u{4f60} narrow".as_bytes());
+    check(&app, "wide characters moved over wide ones");
+    output(&mut app, 5, b"\r\x1b[Knarrow over them");
+    check(&app, "narrow characters over wide ones");
+    for i in 0..40 {
+        output(&mut app, 1, format!("line {i} of many\r\n").as_bytes());
+    }
+    check(&app, "a pane scrolled its screen");
+}
