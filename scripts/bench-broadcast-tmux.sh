@@ -61,6 +61,8 @@
 #                      the server core last ran sshd or a session, and how idle each core was
 #                      before: which side bounds the round
 #        KEEP=0        1: keep the scratch directory (traces, mtssh stderr, sshd log)
+#        TMUX_LAST=0   1: start the tmux case's sessions after mtssh's (the server's processes
+#                      for the sessions started first are the older ones: does it matter?)
 # Needs: sshd, ssh, tmux, python3 with pyte (installed with pip if missing), taskset; perf for
 # TRACE, PROFILE and SCHED.
 set -euo pipefail
@@ -75,6 +77,7 @@ CLIENT_CPU=${CLIENT_CPU:-1}
 TMUX_SIZE=${TMUX_SIZE:-400x200}
 MTSSH_SIZE=${MTSSH_SIZE:-250x80}
 KEYS_MODE=${KEYS_MODE:-0}
+TMUX_LAST=${TMUX_LAST:-0}
 LINE_MODE=${LINE_MODE:-1}
 TRACE=${TRACE:-0}
 PROFILE=${PROFILE:-0}
@@ -187,12 +190,14 @@ printf '%s\n' "set -g status off" "set -g escape-time 0" \
   "set -g history-limit 2000" "set -g remain-on-exit on" "set -g default-terminal tmux-256color" \
   >"$work/tmux.conf"
 
-cases=(tmux)
+cases=()
+[ "$TMUX_LAST" = 1 ] || cases+=(tmux)
 for spec in $MTSSH_BINS; do
   label=${spec%%=*} b=$(readlink -f "${spec#*=}")
   [ "$LINE_MODE" = 0 ] || cases+=("mtssh:$label=$b")
   case " $KEYS_MODE " in *" 1 "* | *" $label "*) cases+=("mtssh-keys:$label=$b") ;; esac
 done
+[ "$TMUX_LAST" != 1 ] || cases+=(tmux)
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "load average before: $load_before" >&2
