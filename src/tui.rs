@@ -19,7 +19,6 @@ use crossterm::event::{Event, EventStream};
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::{Backend, CrosstermBackend, TestBackend};
-use ratatui::buffer::Buffer;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc::Receiver;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -167,7 +166,7 @@ async fn headless(
         signals: None,
         on_frame: &mut |backend: &TestBackend, app, lag| {
             let frame = HeadlessFrame {
-                lines: screen_lines(backend.buffer()),
+                lines: crate::ui::screen_lines(backend.buffer()),
                 lag,
             };
             on_frame(&frame, app)
@@ -178,27 +177,6 @@ async fn headless(
     let result = event_loop(&mut app, &mut effects, &mut events, io).await;
     effects.shutdown();
     result
-}
-
-/// A buffer's rows as text; the blank second cell of a wide character is skipped.
-pub fn screen_lines(buffer: &Buffer) -> Vec<String> {
-    let area = buffer.area;
-    (area.top()..area.bottom())
-        .map(|y| {
-            let mut line = String::with_capacity(usize::from(area.width));
-            let mut skip = 0;
-            for x in area.left()..area.right() {
-                if skip > 0 {
-                    skip -= 1;
-                    continue;
-                }
-                let symbol = buffer[(x, y)].symbol();
-                skip = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
-                line.push_str(symbol);
-            }
-            line
-        })
-        .collect()
 }
 
 fn prepare(setup: TuiSetup, cols: u16, rows: u16) -> (App, EffectRunner, Receiver<SessionEvent>) {

@@ -43,6 +43,27 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
 }
 
+/// A buffer's rows as text; the blank second cell of a wide character is skipped.
+pub fn screen_lines(buffer: &ratatui::buffer::Buffer) -> Vec<String> {
+    let area = buffer.area;
+    (area.top()..area.bottom())
+        .map(|y| {
+            let mut line = String::with_capacity(usize::from(area.width));
+            let mut skip = 0;
+            for x in area.left()..area.right() {
+                if skip > 0 {
+                    skip -= 1;
+                    continue;
+                }
+                let symbol = buffer[(x, y)].symbol();
+                skip = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
+                line.push_str(symbol);
+            }
+            line
+        })
+        .collect()
+}
+
 /// Draws the whole screen on a blank buffer, panes placed by `pane_layout` (`app.layout()`),
 /// copying the panes that did not change since the last frame from `cache`; returns where the
 /// terminal's cursor goes.

@@ -694,28 +694,6 @@ fn a_frame_drawn_by_the_renderer_is_the_frame_drawn_afresh() {
     check(&app, "nothing after the resize", true, None);
 }
 
-/// `buffer`'s rows as a terminal shows them: a wide character once, trailing blanks cut.
-fn rows_of(buffer: &Buffer) -> Vec<String> {
-    use unicode_width::UnicodeWidthStr;
-    let area = buffer.area;
-    (area.top()..area.bottom())
-        .map(|y| {
-            let mut row = String::new();
-            let mut hidden = 0;
-            for x in area.left()..area.right() {
-                let symbol = buffer[(x, y)].symbol();
-                if hidden > 0 {
-                    hidden -= 1;
-                    continue;
-                }
-                hidden = symbol.width().saturating_sub(1);
-                row.push_str(symbol);
-            }
-            row.trim_end().to_string()
-        })
-        .collect()
-}
-
 /// What the renderer sends a real terminal: frames drawn over the last reach a terminal
 /// emulator (vt100, fed the crossterm backend's bytes) as the frame drawn afresh, with the
 /// short runs of unchanged cells between changed ones printed again rather than jumped
@@ -734,7 +712,10 @@ fn frames_drawn_over_the_last_reach_a_terminal_whole_with_short_gaps_printed() {
         screen.process(&bytes);
         let mut fresh = Terminal::new(TestBackend::new(120, 32)).expect("test backend");
         fresh.draw(|f| super::draw(f, app)).expect("draw");
-        let want = rows_of(fresh.backend().buffer());
+        let want: Vec<String> = super::screen_lines(fresh.backend().buffer())
+            .iter()
+            .map(|l| l.trim_end().to_string())
+            .collect();
         let got: Vec<String> = screen
             .screen()
             .rows(0, 120)

@@ -22,6 +22,23 @@ async fn run_fed(env: &TestEnv, args: &[&str], input: Vec<u8>) -> (RunOutput, Du
     (out, started.elapsed())
 }
 
+/// `mtssh run --tty --stdin` of `command` on `hosts`, fed `input`: the remote side reads it
+/// through a PTY, as a user's typing.
+async fn run_in_pty(env: &TestEnv, hosts: &str, command: &str, input: &[u8]) -> RunOutput {
+    let args = [
+        "-f",
+        hosts,
+        "--tty",
+        "--stdin",
+        "--inline",
+        "--timeout",
+        "20",
+        "-c",
+        command,
+    ];
+    run_fed(env, &args, input.to_vec()).await.0
+}
+
 /// An sshd of the test's own and a host list for it (host keys learned on first use).
 fn sshd_host_list(env: &TestEnv) -> (Sshd, String) {
     let server = Sshd::start(env, SshdOptions::default());
@@ -141,22 +158,7 @@ async fn run_without_stdin_gives_eof_and_a_fed_pty_does_not_echo() {
     assert!(took < Duration::from_secs(15), "took {took:?}");
 
     // What is fed to a PTY (a password, typically) is not echoed into the report.
-    let (out, _) = run_fed(
-        &env,
-        &[
-            "-f",
-            hosts,
-            "--tty",
-            "--stdin",
-            "--inline",
-            "--timeout",
-            "20",
-            "-c",
-            "read x; echo got-$x",
-        ],
-        b"s3cret-word\n".to_vec(),
-    )
-    .await;
+    let out = run_in_pty(&env, hosts, "read x; echo got-$x", b"s3cret-word\n").await;
     assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("got-s3cret-word"), "{}", out.stdout);
     let echoed = out
@@ -168,22 +170,8 @@ async fn run_without_stdin_gives_eof_and_a_fed_pty_does_not_echo() {
 
     // The PTY decodes UTF-8 (IUTF8, as OpenSSH sets it from a UTF-8 terminal): Backspace in
     // cooked mode erases the whole of `é` (two bytes), not its last byte.
-    let (out, _) = run_fed(
-        &env,
-        &[
-            "-f",
-            hosts,
-            "--tty",
-            "--stdin",
-            "--inline",
-            "--timeout",
-            "20",
-            "-c",
-            "read -r x; printf 'hex:%s:' \"$x\" | od -An -tx1 | tr -d ' \\n'; echo :end",
-        ],
-        "a\u{e9}\x7f\n".as_bytes().to_vec(),
-    )
-    .await;
+    let command = "read -r x; printf 'hex:%s:' \"$x\" | od -An -tx1 | tr -d ' \\n'; echo :end";
+    let out = run_in_pty(&env, hosts, command, "a\u{e9}\x7f\n".as_bytes()).await;
     assert_eq!(out.code, Some(0), "{}{}", out.stdout, out.stderr);
     // `hex:a:` is 68 65 78 3a 61 3a; a left-over first byte of `é` would show as c3.
     assert!(

@@ -278,7 +278,7 @@ pub fn drawn_afresh(app: &mtssh::app::App, cols: u16, rows: u16) -> Vec<String> 
     terminal
         .draw(|frame| mtssh::ui::draw(frame, app))
         .expect("draw");
-    mtssh::tui::screen_lines(terminal.backend().buffer())
+    mtssh::ui::screen_lines(terminal.backend().buffer())
 }
 
 /// Heavy tests (hundreds of sessions) take this lock so they do not run at the same time.
