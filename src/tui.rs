@@ -21,7 +21,7 @@ use ratatui::Terminal;
 use ratatui::backend::{Backend, CrosstermBackend, TestBackend};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc::Receiver;
-use tokio::time::{Instant, MissedTickBehavior};
+use tokio::time::Instant;
 
 use crate::app::{App, Effect, Msg};
 use crate::mock::MockServer;
@@ -274,8 +274,15 @@ where
 {
     let mut clock = FrameClock::new(Instant::now());
     let mut engine_open = true;
-    let mut lag_tick = tokio::time::interval(LAG_TICK);
-    lag_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    // Both timers live across the loop's turns and are moved, not made anew each turn: a
+    // new timer earlier than the runtime's next wake-up costs a system call to re-arm it.
+    let lag_tick = tokio::time::sleep_until(Instant::now() + LAG_TICK);
+    let frame_timer = tokio::time::sleep_until(Instant::now());
+    tokio::pin!(lag_tick, frame_timer);
+    let mut frame_timer_at = None;
+    // When something other than the lag probe last woke the loop: the probe slows down
+    // once nothing has for a while (`lag::next_tick`).
+    let mut last_work = Instant::now();
     let mut lag = LagGauge::new(Instant::now());
     let mut watch = EventWatch::default();
     let mut renderer = crate::ui::Renderer::default();
@@ -290,15 +297,28 @@ where
     };
     loop {
         let frame_due = clock.next_deadline(progress_pays(app));
+        if let Some(due) = frame_due
+            && frame_timer_at != Some(due)
+        {
+            frame_timer.as_mut().reset(due);
+            frame_timer_at = Some(due);
+        }
         let wake = tokio::select! {
             event = io.input.next() => Wake::Terminal(event),
             event = events.recv(), if engine_open => Wake::Session(event),
             finished = effects.finished() => Wake::Finished(finished),
-            _ = tokio::time::sleep_until(frame_due.unwrap_or_else(Instant::now)), if frame_due.is_some() => Wake::Frame,
-            due = lag_tick.tick() => Wake::Lag(due),
+            () = &mut frame_timer, if frame_due.is_some() => Wake::Frame,
+            () = &mut lag_tick => Wake::Lag(lag_tick.deadline()),
             _ = std::future::ready(()), if app.search_pending() => Wake::Search,
             _ = stop_signal(&mut io.signals) => Wake::Stop,
         };
+        if !matches!(wake, Wake::Lag(_)) {
+            last_work = Instant::now();
+            // Back from a quiet spell: the probe ticks at its busy pace again at once.
+            if lag_tick.deadline() > last_work + LAG_TICK {
+                lag_tick.as_mut().reset(last_work + LAG_TICK);
+            }
+        }
         let todo = match wake {
             Wake::Terminal(Some(Ok(event))) => {
                 let todo = terminal_msg(event).map_or_else(Vec::new, |m| app.update(m));
@@ -369,6 +389,13 @@ where
                     }
                     todo.extend(ticked);
                 }
+                let quiet = lag::quiet(
+                    Instant::now().saturating_duration_since(last_work),
+                    app.needs_clock() || effects.input_under_way() || app.event_view_open(),
+                );
+                lag_tick
+                    .as_mut()
+                    .reset(lag::next_tick(due, Instant::now(), quiet));
                 todo
             }
             Wake::Stop => {

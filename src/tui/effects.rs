@@ -205,6 +205,11 @@ impl EffectRunner {
         }
     }
 
+    /// Whether some session's input is still under way (its pane's `⇡` marker follows it).
+    pub fn input_under_way(&self) -> bool {
+        !self.sending.is_empty()
+    }
+
     /// How the input of sessions that were given some moves: the pending counts that
     /// changed since the model last heard, for the panes' `⇡` markers, and a notice for a
     /// session that ended with input unsent (dropped then, and said). Cheap: only sessions

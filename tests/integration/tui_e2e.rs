@@ -366,6 +366,74 @@ async fn launch(
     Tmux { socket }
 }
 
+/// The mtssh process [`launch`]ed on `hosts`: the one whose command line names that host list
+/// and whose executable is the mtssh binary (the wrapping `sh -c` names the list too).
+fn mtssh_pid(hosts: &std::path::Path) -> i32 {
+    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_mtssh")).unwrap();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .find(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let names_list = String::from_utf8_lossy(&cmdline).contains(hosts.to_str().unwrap());
+            let is_mtssh = std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|e| e == exe);
+            names_list && is_mtssh
+        })
+        .expect("the mtssh process")
+}
+
+/// How often the event loop's thread has blocked so far (`voluntary_ctxt_switches` of the
+/// main thread): one a wake-up.
+fn loop_sleeps(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("voluntary_ctxt_switches")
+}
+
+/// An idle TUI (a session at its prompt, nothing typed) wakes about once a second, not 100
+/// times (its lag probe's busy pace), and a key still gets an answer at once.
+#[tokio::test]
+async fn an_idle_tui_wakes_about_once_a_second_and_still_answers() {
+    if !have_all(&["tmux"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let server = support::mock(1).await;
+    let (hosts, known_hosts) = env.mock_host_list(&server);
+    let tmux = launch(&env, &server, &hosts, &known_hosts).await;
+    tmux.wait_screen("the prompt", |s| {
+        s.contains("test@mock-01:~$").then_some(())
+    })
+    .await;
+    let pid = mtssh_pid(&hosts);
+    // A rate needs a window of time: one-second windows until one is quiet (the probe slows
+    // down 2 s after the last work), for 10 s at most.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut seen = Vec::new();
+    loop {
+        let before = loop_sleeps(pid);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let woke = loop_sleeps(pid) - before;
+        seen.push(woke);
+        if woke <= 5 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the idle loop kept waking: {seen:?} wake-ups a second"
+        );
+    }
+    tmux.type_text("echo back-from-idle").await;
+    tmux.keys(&["Enter"]).await;
+    tmux.wait_screen("the answer", |s| {
+        s.matches("back-from-idle").count().ge(&2).then_some(())
+    })
+    .await;
+}
+
 /// The terminal is restored when the TUI is told to stop by a signal from outside, not only
 /// on a clean quit. (In raw mode Ctrl-C and Ctrl-\ are keys; these come from `kill`.)
 #[tokio::test]
@@ -395,19 +463,7 @@ async fn stop_by_signal_restores_the_terminal(signal: libc::c_int) {
         s.contains("test@mock-01:~$").then_some(())
     })
     .await;
-    // The mtssh process is the one whose command line names this test's host list and whose
-    // executable is the mtssh binary (the wrapping `sh -c` names the list too).
-    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_mtssh")).unwrap();
-    let pid = std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .find(|pid| {
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            let names_list = String::from_utf8_lossy(&cmdline).contains(hosts.to_str().unwrap());
-            let is_mtssh = std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|e| e == exe);
-            names_list && is_mtssh
-        })
-        .expect("the mtssh process");
+    let pid = mtssh_pid(&hosts);
     // SAFETY: signalling the process this test started.
     unsafe { libc::kill(pid, signal) };
     tmux.wait_screen("mtssh to exit", |s| {
