@@ -175,10 +175,14 @@ def cpu_ns(pids):
     return total
 
 
-def server_work(pids):
-    """What the server's processes did so far, by command name: CPU ns and time slices
-    (schedstat), read and write system calls (/proc/PID/io). Which side's sessions cost the
-    server more, and in what: bash's reads and writes, sshd's packets, or wake-ups."""
+WORK_FIELDS = 5  # CPU ns, time slices, read calls, write calls, minor page faults
+
+
+def proc_work(pids):
+    """What `pids` did so far, by command name: CPU ns and time slices (schedstat), read and
+    write system calls (/proc/PID/io), minor page faults (/proc/PID/stat). Which side's
+    sessions cost the server more, and in what: bash's reads and writes, sshd's packets, or
+    wake-ups; and on the client, fresh memory touched (a fault is a page zeroed)."""
     work = {}
     for p in pids:
         try:
@@ -194,10 +198,22 @@ def server_work(pids):
             calls = (int(io["syscr"]), int(io["syscw"]))
         except (OSError, ValueError, KeyError):
             calls = (0, 0)  # not ours to read: its CPU still counts
-        w = work.setdefault(comm, [0, 0, 0, 0])
-        for i, v in enumerate((ns, slices) + calls):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                # after "(comm)", which may hold spaces: state is field 3, minflt field 10
+                faults = int(f.read().rsplit(")", 1)[1].split()[7])
+        except (OSError, ValueError, IndexError):
+            faults = 0
+        w = work.setdefault(comm, [0] * WORK_FIELDS)
+        for i, v in enumerate((ns, slices) + calls + (faults,)):
             w[i] += v
     return work
+
+
+def work_delta(before, after):
+    """What each command did between two `proc_work` readings."""
+    return {comm: [b - a for a, b in zip(before.get(comm, [0] * WORK_FIELDS), w)]
+            for comm, w in after.items()}
 
 
 def core_busy_ticks():
@@ -241,31 +257,50 @@ class Case:
         self.args = args
         self.kind, _, rest = spec.partition(":")
         self.label, _, self.bin = rest.partition("=")
-        self.name = "tmux" if self.kind == "tmux" else f"{self.kind} {self.label}"
+        self.name = self.kind if self.kind.startswith("tmux") else f"{self.kind} {self.label}"
         tag = re.sub(r"[^A-Za-z0-9_.-]", "_", self.name)
         self.sock = os.path.join(args.work, f"tmux-{tag}.sock")
+        # tmux-shown: the synchronized panes live on a server of their own, shown by a tmux
+        # client that runs in this case's (outer) pane, as mtssh does
+        self.inner_sock = os.path.join(args.work, f"tmux-{tag}-inner.sock")
+        self.inner_pid = None
         self.conf = os.path.join(args.work, "tmux.conf")
         self.ctl = None
         self.panes = []  # pane ids
         self.pids = []  # client processes: tmux server and what runs under it
 
-    def tmux(self, *argv):
-        subprocess.run(["timeout", "20", "tmux", "-S", self.sock, "-f", self.conf, *argv],
+    def tmux(self, *argv, sock=None):
+        subprocess.run(["timeout", "20", "tmux", "-S", sock or self.sock, "-f", self.conf, *argv],
                        check=True, stdout=subprocess.DEVNULL)
+
+    def synchronized_panes(self, sock):
+        """N tiled panes, each running one `ssh`, with synchronize-panes on, on server `sock`;
+        returns its control client."""
+        w, h = self.args.tmux_size.split("x")
+        with open(os.path.join(self.args.work, "ssh-cmds.txt")) as f:
+            cmds = [line.strip() for line in f if line.strip()]
+        self.tmux("new-session", "-d", "-s", "bench", "-x", w, "-y", h, cmds[0],
+                  ";", "set", "-g", "window-size", "manual", sock=sock)
+        ctl = Control(sock, self.conf)
+        for cmd in cmds[1:]:
+            ctl.command(f"split-window -t bench '{cmd}'")
+            ctl.command("select-layout -t bench tiled")
+        ctl.command("setw -t bench synchronize-panes on")
+        return ctl
 
     def start(self):
         a = self.args
         if self.kind == "tmux":
+            self.ctl = self.synchronized_panes(self.sock)
+        elif self.kind == "tmux-shown":
+            inner = self.synchronized_panes(self.inner_sock)
+            self.inner_pid = int(inner.command("display -p '#{pid}'")[0])
+            inner.close()  # a control client would cost the inner server %output lines
             w, h = a.tmux_size.split("x")
-            with open(os.path.join(a.work, "ssh-cmds.txt")) as f:
-                cmds = [line.strip() for line in f if line.strip()]
-            self.tmux("new-session", "-d", "-s", "bench", "-x", w, "-y", h, cmds[0],
+            cmd = f"env -u TMUX tmux -S {self.inner_sock} -f {self.conf} attach -t bench"
+            self.tmux("new-session", "-d", "-s", "bench", "-x", w, "-y", h, cmd,
                       ";", "set", "-g", "window-size", "manual")
             self.ctl = Control(self.sock, self.conf)
-            for cmd in cmds[1:]:
-                self.ctl.command(f"split-window -t bench '{cmd}'")
-                self.ctl.command("select-layout -t bench tiled")
-            self.ctl.command("setw -t bench synchronize-panes on")
         else:
             w, h = a.mtssh_size.split("x")
             copies = a.n // int(os.environ.get("ADDRS", "10"))
@@ -306,6 +341,8 @@ class Case:
             self.ctl.drain(0.3, 3)
         # every process of this case's client side, for its CPU per round
         self.pids = descendants(self.server_pid)
+        if self.inner_pid:
+            self.pids += descendants(self.inner_pid)
 
     def screen_now(self):
         """tmux's own view of the mtssh pane."""
@@ -329,7 +366,7 @@ class Case:
             for row, text in enumerate(lines):
                 stream.feed(f"\x1b[{row + 1};1H{text}".encode())
         rig = [os.getpid(), self.ctl.proc.pid]  # this driver and its control client
-        work0 = server_work(server_pids)
+        work0, client0 = proc_work(server_pids), proc_work(self.pids)
         cpu0, busy0 = cpu_ns(self.pids), core_busy_ticks()
         rig0 = cpu_ns(rig)
         got = []
@@ -340,7 +377,7 @@ class Case:
         while (left := end - now_ns()) > 0:
             got.extend(self.ctl.pump(left / 1e9))
         cpu1, busy1 = cpu_ns(self.pids), core_busy_ticks()
-        work1 = server_work(server_pids)
+        work1, client1 = proc_work(server_pids), proc_work(self.pids)
         rig1 = cpu_ns(rig)
         self.ctl.drain(a.quiet, 5)
         res = {
@@ -352,9 +389,9 @@ class Case:
             "cores": {c: (busy1[c] - busy0.get(c, 0)) * 1000 / os.sysconf("SC_CLK_TCK")
                       for c in busy1},
             "frames": [],  # (ms, panes showing the output)
-            # comm -> [CPU ns, time slices, read calls, write calls] in the window
-            "server_work": {comm: [b - a for a, b in zip(work0.get(comm, [0] * 4), w)]
-                            for comm, w in work1.items()},
+            # comm -> [CPU ns, time slices, read calls, write calls, faults] in the window
+            "server_work": work_delta(work0, work1),
+            "client_work": work_delta(client0, client1),
             "ms": None,
             "t0": t0,
         }
@@ -693,12 +730,12 @@ def main():
         traces = []
         if a.trace:
             for c in cases:
-                if c.kind != "tmux":
+                if c.kind.startswith("mtssh"):
                     traces += traced_rounds(c, k + 1, a.trace)
                     k += a.trace
         if a.profile:
             for c in cases:
-                if c.kind != "tmux":
+                if c.kind.startswith("mtssh"):
                     traces += profiled_rounds(c, k + 1, a.profile)
                     k += a.profile
     finally:
@@ -761,20 +798,22 @@ def report(a, cases, rows, traces, switches):
                 f"and this driver with its control client {ours1:.0f} ms; the rest is other work. "
                 f"Steal (the VM's host running others on our cores), worst window: core 0 "
                 f"{steal[0]:.0f} ms, core 1 {steal[1]:.0f} ms."]
-    out += ["", "What the server's processes did per round (medians over the window after "
-            "Enter; /proc/PID/schedstat and /proc/PID/io, by command name): CPU ms, time "
-            "slices, read and write system calls:", ""]
-    for c in cases:
-        res = by.get(c.name, [])
-        comms = sorted({comm for x in res for comm in x["server_work"]})
-        parts = []
-        for comm in comms:
-            w = [[x["server_work"].get(comm, [0] * 4)[i] for x in res] for i in range(4)]
-            cpu, slices, reads, writes = (statistics.median(v) for v in w)
-            if cpu or slices:
-                parts.append(f"{comm} {cpu / 1e6:.1f} ms, {slices:.0f} slices, "
-                             f"{reads:.0f} reads, {writes:.0f} writes")
-        out.append(f"- {c.name}: " + ("; ".join(parts) or "none"))
+    for side, key in (("server", "server_work"), ("client", "client_work")):
+        out += ["", f"What the {side}'s processes did per round (medians over the window after "
+                "Enter; /proc/PID/schedstat, io and stat, by command name): CPU ms, time "
+                "slices, read and write system calls, minor page faults:", ""]
+        for c in cases:
+            res = by.get(c.name, [])
+            comms = sorted({comm for x in res for comm in x[key]})
+            parts = []
+            for comm in comms:
+                w = [[x[key].get(comm, [0] * WORK_FIELDS)[i] for x in res]
+                     for i in range(WORK_FIELDS)]
+                cpu, slices, reads, writes, faults = (statistics.median(v) for v in w)
+                if cpu or slices:
+                    parts.append(f"{comm} {cpu / 1e6:.1f} ms, {slices:.0f} slices, "
+                                 f"{reads:.0f} reads, {writes:.0f} writes, {faults:.0f} faults")
+            out.append(f"- {c.name}: " + ("; ".join(parts) or "none"))
     out += ["", "Every round (ms, Enter to every pane showing the output):", ""]
     for c in cases:
         res = by.get(c.name, [])

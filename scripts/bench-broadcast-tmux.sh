@@ -63,6 +63,12 @@
 #        KEEP=0        1: keep the scratch directory (traces, mtssh stderr, sshd log)
 #        TMUX_LAST=0   1: start the tmux case's sessions after mtssh's (the server's processes
 #                      for the sessions started first are the older ones: does it matter?)
+#        SHOWN=0       1: also a case `tmux-shown`: the same synchronized panes on a tmux server
+#                      of their own, shown by a tmux client (`tmux attach`) running in a pane
+#                      of $TMUX_SIZE of the case's tmux server, and timed as mtssh is (that
+#                      pane's %output replayed). The `tmux` case stops the clock when tmux
+#                      reads the panes' output, before it draws anything for a client; here
+#                      tmux too pays for showing it, as mtssh does.
 # Needs: sshd, ssh, tmux, python3 with pyte (installed with pip if missing), taskset; perf for
 # TRACE, PROFILE and SCHED.
 set -euo pipefail
@@ -192,6 +198,7 @@ printf '%s\n' "set -g status off" "set -g escape-time 0" \
 
 cases=()
 [ "$TMUX_LAST" = 1 ] || cases+=(tmux)
+[ "${SHOWN:-0}" != 1 ] || cases+=(tmux-shown)
 for spec in $MTSSH_BINS; do
   label=${spec%%=*} b=$(readlink -f "${spec#*=}")
   [ "$LINE_MODE" = 0 ] || cases+=("mtssh:$label=$b")
