@@ -382,6 +382,20 @@ fn mtssh_pid(hosts: &std::path::Path) -> i32 {
         .expect("the mtssh process")
 }
 
+/// The TUI [`launch`]ed on one mock session, once that session shows its prompt: its tmux,
+/// the mock server (to keep running) and mtssh's pid.
+async fn one_session_at_its_prompt(env: &TestEnv) -> (Tmux, mtssh::mock::MockServer, i32) {
+    let server = support::mock(1).await;
+    let (hosts, known_hosts) = env.mock_host_list(&server);
+    let tmux = launch(env, &server, &hosts, &known_hosts).await;
+    tmux.wait_screen("the prompt", |s| {
+        s.contains("test@mock-01:~$").then_some(())
+    })
+    .await;
+    let pid = mtssh_pid(&hosts);
+    (tmux, server, pid)
+}
+
 /// How often the event loop's thread has blocked so far (`voluntary_ctxt_switches` of the
 /// main thread): one a wake-up.
 fn loop_sleeps(pid: i32) -> u64 {
@@ -401,14 +415,7 @@ async fn an_idle_tui_wakes_about_once_a_second_and_still_answers() {
         return;
     }
     let env = TestEnv::new();
-    let server = support::mock(1).await;
-    let (hosts, known_hosts) = env.mock_host_list(&server);
-    let tmux = launch(&env, &server, &hosts, &known_hosts).await;
-    tmux.wait_screen("the prompt", |s| {
-        s.contains("test@mock-01:~$").then_some(())
-    })
-    .await;
-    let pid = mtssh_pid(&hosts);
+    let (tmux, _server, pid) = one_session_at_its_prompt(&env).await;
     // A rate needs a window of time: one-second windows until one is quiet (the probe slows
     // down 2 s after the last work), for 10 s at most.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -456,14 +463,7 @@ async fn stop_by_signal_restores_the_terminal(signal: libc::c_int) {
         return;
     }
     let env = TestEnv::new();
-    let server = support::mock(1).await;
-    let (hosts, known_hosts) = env.mock_host_list(&server);
-    let tmux = launch(&env, &server, &hosts, &known_hosts).await;
-    tmux.wait_screen("the prompt", |s| {
-        s.contains("test@mock-01:~$").then_some(())
-    })
-    .await;
-    let pid = mtssh_pid(&hosts);
+    let (tmux, _server, pid) = one_session_at_its_prompt(&env).await;
     // SAFETY: signalling the process this test started.
     unsafe { libc::kill(pid, signal) };
     tmux.wait_screen("mtssh to exit", |s| {
