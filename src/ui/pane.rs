@@ -179,17 +179,18 @@ impl Redrawn {
     }
 
     /// [`Redrawn::redraw`], given the area's cells as they are when the caller has them
-    /// (`known`, which gets back a buffer to reuse); returns the cells drawn.
+    /// (`known`, which gets back a buffer to reuse); returns which of the frame's areas holds
+    /// the cells drawn (`None`: none, the area is off the screen).
     fn redraw_over(
         &mut self,
         frame: &mut Frame,
         area: Rect,
         known: Option<&mut Vec<Cell>>,
         draw: impl FnOnce(&mut Frame),
-    ) -> &[Cell] {
+    ) -> Option<usize> {
         let area = area.intersection(frame.area());
         if area.is_empty() {
-            return &[];
+            return None;
         }
         if self.used == self.areas.len() {
             self.areas.push(Default::default());
@@ -213,7 +214,7 @@ impl Redrawn {
         draw(frame);
         after.area = area;
         read_cells(frame, area, &mut after.content);
-        &after.content
+        Some(self.used - 1)
     }
 
     /// The cells that changed, as ratatui's diff gives them to a backend, with the short
@@ -300,13 +301,21 @@ struct PaneKey {
 
 struct CachedPane {
     key: PaneKey,
-    /// The cells of `key.rect` (within the buffer), row by row.
+    /// The cells of `key.rect` (within the buffer), row by row; while the frame that redrew
+    /// the pane in place is still being sent, they are in that frame's [`Redrawn`] area
+    /// `in_redrawn` instead, and move here when the next frame starts (not copied twice).
     cells: Vec<Cell>,
+    in_redrawn: Option<usize>,
 }
 
 impl PaneCache {
     /// A frame starts: the entries of panes it does not draw are dropped at its end.
     pub fn start_frame(&mut self, kind: FrameKind) {
+        for entry in self.drawn.values_mut() {
+            if let Some(area) = entry.in_redrawn.take() {
+                std::mem::swap(&mut entry.cells, &mut self.redrawn.areas[area].1.content);
+            }
+        }
         std::mem::swap(&mut self.drawn, &mut self.before);
         self.drawn.clear();
         self.copied = 0;
@@ -343,6 +352,7 @@ impl PaneCache {
         draw: impl FnOnce(&mut Frame),
     ) {
         let old = self.before.remove(&id);
+        // (Entries of the frame before hold their cells: `start_frame` moved them.)
         let (same_place, mut cells) = match old {
             Some(entry) if entry.key == key => {
                 if self.kind == FrameKind::Full {
@@ -364,12 +374,26 @@ impl PaneCache {
                 // The cells the pane was last drawn as are the screen's there: no need to
                 // read them again for the diff.
                 let known = same_place.then_some(&mut cells);
-                let drawn = self.redrawn.redraw_over(frame, key.rect, known, draw);
-                cells.clear();
-                cells.extend_from_slice(drawn);
+                let area = self.redrawn.redraw_over(frame, key.rect, known, draw);
+                self.drawn.insert(
+                    id,
+                    CachedPane {
+                        key,
+                        cells: Vec::new(),
+                        in_redrawn: area,
+                    },
+                );
+                return;
             }
         }
-        self.drawn.insert(id, CachedPane { key, cells });
+        self.drawn.insert(
+            id,
+            CachedPane {
+                key,
+                cells,
+                in_redrawn: None,
+            },
+        );
     }
 
     /// Draws `area` with `draw`: over a reset area when the frame is drawn in place.
@@ -426,11 +450,13 @@ pub fn draw_pane(
         let live = |frame: &mut Frame| {
             let view = FromRow::at_cursor(pane.screen(), inner.height);
             // Only the focused, live view shows a cursor: many blinking blocks are noise.
-            let term = PseudoTerminal::new(&view)
-                .block(block.title(pane_title.clone()))
-                .style(body_style(pane))
-                .cursor(Cursor::default().visibility(focused));
-            frame.render_widget(term, rect);
+            draw_live(
+                frame.buffer_mut(),
+                rect,
+                block.title(pane_title.clone()),
+                &view,
+                focused,
+            );
         };
         match cache {
             Some(cache) => {
@@ -448,6 +474,48 @@ pub fn draw_pane(
         }
     }
     super::search::highlight(frame, app, pane, inner);
+}
+
+/// Draws the live view of a pane into `rect` as tui-term's `PseudoTerminal` (with its
+/// default cursor) does: `block` around, the emulator's cells inside, and the cursor when
+/// `cursor`. Row by row over the buffer's cells instead of an index per cell: a broadcast's
+/// last frame redraws every pane that answered, and that is most of its time. `rect` must be
+/// blank, as it is on every path here (a new frame's buffer, or an area reset to be drawn
+/// over): `PseudoTerminal` clears it again.
+fn draw_live(buf: &mut Buffer, rect: Rect, block: Block, view: &FromRow, cursor: bool) {
+    use ratatui::widgets::Widget;
+    use tui_term::widget::Cell as _;
+    let rect = rect.intersection(buf.area);
+    let inner = block.inner(rect);
+    block.render(rect, buf);
+    for row in 0..inner.height {
+        let start = buf.index_of(inner.x, inner.y + row);
+        let cells = &mut buf.content[start..start + usize::from(inner.width)];
+        for (col, cell) in (0..).zip(cells.iter_mut()) {
+            if let Some(screen_cell) = view.cell(row, col) {
+                screen_cell.apply(cell);
+            }
+        }
+    }
+    if !cursor || view.hide_cursor() {
+        return;
+    }
+    let (row, col) = view.cursor_position();
+    let (x, y) = (col.saturating_add(inner.x), row.saturating_add(inner.y));
+    if y >= inner.bottom() || x >= inner.right() {
+        return;
+    }
+    let Some(under) = view.cell(row, col) else {
+        return;
+    };
+    // tui-term's default cursor: the character under it reversed, or a grey block.
+    let cell = &mut buf[(x, y)];
+    if under.has_contents() {
+        cell.set_style(Style::new().add_modifier(Modifier::REVERSED));
+    } else {
+        cell.set_symbol("\u{2588}");
+        cell.set_style(Style::new().fg(Color::Gray));
+    }
 }
 
 /// The body's style: dimmed when broadcast input does not reach the pane.
