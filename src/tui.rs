@@ -312,7 +312,10 @@ where
             _ = std::future::ready(()), if app.search_pending() => Wake::Search,
             _ = stop_signal(&mut io.signals) => Wake::Stop,
         };
-        if !matches!(wake, Wake::Lag(_)) {
+        // Work comes from outside (keys, sessions, finished jobs, a search); a frame only
+        // shows a change, and one the lag probe itself made (its figure moved under load)
+        // must not keep the probe at its busy pace.
+        if !matches!(wake, Wake::Lag(_) | Wake::Frame) {
             last_work = Instant::now();
             // Back from a quiet spell: the probe ticks at its busy pace again at once.
             if lag_tick.deadline() > last_work + LAG_TICK {
