@@ -436,15 +436,17 @@ pub fn draw_pane(
             .title(pane_title)
             .title(note.style(Style::new().fg(Color::Yellow)));
         let view = Scrolled::new(pane);
+        // tui-term keeps a widget style but never applies it: the body's is applied here.
         let term = PseudoTerminal::new(&view)
             .block(block)
-            .style(body_style(pane))
             .cursor(Cursor::default().visibility(false));
+        let scrolled = |frame: &mut Frame| {
+            frame.render_widget(term, rect);
+            style_body(frame.buffer_mut(), inner, body_style(pane));
+        };
         match cache {
-            Some(cache) => {
-                cache.draw_uncached(frame, rect, |frame| frame.render_widget(term, rect))
-            }
-            None => frame.render_widget(term, rect),
+            Some(cache) => cache.draw_uncached(frame, rect, scrolled),
+            None => scrolled(frame),
         }
     } else {
         let live = |frame: &mut Frame| {
@@ -457,6 +459,7 @@ pub fn draw_pane(
                 &view,
                 focused,
             );
+            style_body(frame.buffer_mut(), inner, body_style(pane));
         };
         match cache {
             Some(cache) => {
@@ -515,6 +518,13 @@ fn draw_live(buf: &mut Buffer, rect: Rect, block: Block, view: &FromRow, cursor:
     } else {
         cell.set_symbol("\u{2588}");
         cell.set_style(Style::new().fg(Color::Gray));
+    }
+}
+
+/// Puts `style` over the cells of a pane's body (`inner`), unless it is the plain one.
+fn style_body(buf: &mut Buffer, inner: Rect, style: Style) {
+    if style != Style::new() {
+        buf.set_style(inner.intersection(buf.area), style);
     }
 }
 

@@ -129,16 +129,52 @@ fn input_still_unsent_shows_in_the_pane_title() {
     assert!(!render(&app).contains('⇡'));
 }
 
-/// The foreground colour of the first cell of `needle` on screen.
-fn find_fg(buf: &Buffer, needle: &str) -> Option<Color> {
+/// The cell where `needle` starts on screen.
+fn find_cell<'a>(buf: &'a Buffer, needle: &str) -> Option<&'a ratatui::buffer::Cell> {
     for y in 0..buf.area.height {
         let row: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
         if let Some(byte) = row.find(needle) {
             let x = row[..byte].chars().count() as u16;
-            return Some(buf[(x, y)].fg);
+            return Some(&buf[(x, y)]);
         }
     }
     None
+}
+
+#[test]
+fn a_pane_out_of_the_broadcast_has_its_body_dimmed_live_and_scrolled_back() {
+    let mut app = ready_app(120, 20, 2);
+    app.panes[1].in_broadcast = false;
+    let dim = |buf: &Buffer, needle: &str| {
+        find_cell(buf, needle)
+            .unwrap_or_else(|| panic!("{needle} not on screen"))
+            .modifier
+            .contains(Modifier::DIM)
+    };
+    let (_, buf) = render_buffer(&app);
+    assert!(dim(&buf, "test@host02"), "left out: dimmed");
+    assert!(!dim(&buf, "test@host01"), "in the broadcast: not dimmed");
+    // Scrolled back, the same.
+    for id in 0..2 {
+        let lines: String = (0..40).map(|i| format!("line{id}-{i}\r\n")).collect();
+        let _ = app.update(Msg::Output {
+            id,
+            data: lines.into_bytes(),
+        });
+        app.panes[id].scroll_by(10);
+    }
+    let (text, buf) = render_buffer(&app);
+    assert!(text.contains("Shift-End"), "scrolled back: {text}");
+    assert!(dim(&buf, "line1-"), "left out, scrolled back: dimmed");
+    assert!(
+        !dim(&buf, "line0-"),
+        "in the broadcast, scrolled back: not dimmed"
+    );
+}
+
+/// The foreground colour of the first cell of `needle` on screen.
+fn find_fg(buf: &Buffer, needle: &str) -> Option<Color> {
+    find_cell(buf, needle).map(|cell| cell.fg)
 }
 
 #[test]
