@@ -279,7 +279,6 @@ where
     let lag_tick = tokio::time::sleep_until(Instant::now() + LAG_TICK);
     let frame_timer = tokio::time::sleep_until(Instant::now());
     tokio::pin!(lag_tick, frame_timer);
-    let mut frame_timer_at = None;
     // When something other than the lag probe last woke the loop: the probe slows down
     // once nothing has for a while (`lag::next_tick`).
     let mut last_work = Instant::now();
@@ -298,10 +297,9 @@ where
     loop {
         let frame_due = clock.next_deadline(progress_pays(app));
         if let Some(due) = frame_due
-            && frame_timer_at != Some(due)
+            && frame_timer.deadline() != due
         {
             frame_timer.as_mut().reset(due);
-            frame_timer_at = Some(due);
         }
         let wake = tokio::select! {
             event = io.input.next() => Wake::Terminal(event),

@@ -365,35 +365,27 @@ impl PaneCache {
             Some(entry) => (entry.key.rect == key.rect, entry.cells),
             None => (false, Vec::new()),
         };
-        match self.kind {
+        let in_redrawn = match self.kind {
             FrameKind::Full => {
                 draw(frame);
                 read_cells(frame, key.rect, &mut cells);
+                None
             }
             FrameKind::InPlace => {
                 // The cells the pane was last drawn as are the screen's there: no need to
-                // read them again for the diff.
+                // read them again for the diff. The drawn ones stay in `redrawn` for now.
                 let known = same_place.then_some(&mut cells);
                 let area = self.redrawn.redraw_over(frame, key.rect, known, draw);
-                self.drawn.insert(
-                    id,
-                    CachedPane {
-                        key,
-                        cells: Vec::new(),
-                        in_redrawn: area,
-                    },
-                );
-                return;
+                cells.clear();
+                area
             }
-        }
-        self.drawn.insert(
-            id,
-            CachedPane {
-                key,
-                cells,
-                in_redrawn: None,
-            },
-        );
+        };
+        let entry = CachedPane {
+            key,
+            cells,
+            in_redrawn,
+        };
+        self.drawn.insert(id, entry);
     }
 
     /// Draws `area` with `draw`: over a reset area when the frame is drawn in place.
@@ -427,6 +419,7 @@ pub fn draw_pane(
         .border_type(border_type)
         .border_style(border);
     let inner = block.inner(rect);
+    let body = body_style(pane);
     let pane_title = title(pane, app.retry_label(pane));
     let offset = pane.scroll_offset();
     if offset > 0 {
@@ -442,7 +435,7 @@ pub fn draw_pane(
             .cursor(Cursor::default().visibility(false));
         let scrolled = |frame: &mut Frame| {
             frame.render_widget(term, rect);
-            style_body(frame.buffer_mut(), inner, body_style(pane));
+            style_body(frame.buffer_mut(), inner, body);
         };
         match cache {
             Some(cache) => cache.draw_uncached(frame, rect, scrolled),
@@ -459,7 +452,7 @@ pub fn draw_pane(
                 &view,
                 focused,
             );
-            style_body(frame.buffer_mut(), inner, body_style(pane));
+            style_body(frame.buffer_mut(), inner, body);
         };
         match cache {
             Some(cache) => {
@@ -468,7 +461,7 @@ pub fn draw_pane(
                     screen: pane.screen_generation(),
                     border: (border_type, border),
                     title: pane_title.clone(),
-                    body: body_style(pane),
+                    body,
                     cursor: focused,
                 };
                 cache.draw(frame, pane.id, key, live);
